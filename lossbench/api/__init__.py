@@ -1,0 +1,12 @@
+"""The public API for plugin authors. Importing it never imports torch, optuna or rich."""
+
+from lossbench.api.data import Dataset, Split
+from lossbench.api.hookspecs import hookimpl
+from lossbench.api.params import Categorical, Float, Int, Param
+from lossbench.api.remedy import ModelInfo, Remedy
+from lossbench.api.specs import CellSpec, DatasetSpec, LossSpec, RemedySpec, Spec
+
+__all__ = [
+    "Categorical", "CellSpec", "Dataset", "DatasetSpec", "Float", "Int", "LossSpec", "ModelInfo",
+    "Param", "Remedy", "RemedySpec", "Spec", "Split", "hookimpl",
+]

@@ -1,0 +1,81 @@
+"""What a dataset plugin returns: three splits of padded sequences as numpy arrays."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import numpy as np
+
+
+@dataclass
+class Split:
+    """``x``: float32 [N, T, F]; ``y``: int64 [N] (a label per sequence) or [N, T] (a label per step);
+    ``lengths``: int64 [N], the valid steps of each sequence (padding follows them), or ``None`` when all
+    sequences fill T."""
+
+    x: np.ndarray
+    y: np.ndarray
+    lengths: np.ndarray | None = None
+
+    def __len__(self) -> int:
+        return int(self.x.shape[0])
+
+
+@dataclass
+class Dataset:
+    """Train, validation and test splits with ``num_classes`` classes numbered 0..num_classes-1.
+    ``info`` carries facts a report may show (for instance a task's memoryless baseline loss)."""
+
+    train: Split
+    val: Split
+    test: Split
+    num_classes: int
+    class_names: tuple[str, ...] | None = None
+    info: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def per_step(self) -> bool:
+        return self.train.y.ndim == 2
+
+    @property
+    def target_kind(self) -> str:
+        return "binary" if self.num_classes == 2 else "multiclass"
+
+    @property
+    def seq_len(self) -> int:
+        return int(self.train.x.shape[1])
+
+    @property
+    def num_features(self) -> int:
+        return int(self.train.x.shape[2])
+
+    def problems(self) -> list[str]:
+        """Shape and label problems, in words; empty when the dataset is well formed."""
+        found = []
+        if self.num_classes < 2:
+            found.append(f"num_classes must be at least 2, got {self.num_classes}")
+        for name in ("train", "val", "test"):
+            split: Split = getattr(self, name)
+            n = len(split)
+            if split.x.ndim != 3:
+                found.append(f"{name}.x must be [N, T, F], got shape {tuple(split.x.shape)}")
+                continue
+            if n == 0:
+                found.append(f"{name} is empty")
+                continue
+            if split.x.shape[1:] != self.train.x.shape[1:] and name != "train":
+                found.append(f"{name}.x has steps x features {tuple(split.x.shape[1:])}, train has {tuple(self.train.x.shape[1:])}")
+            if split.y.shape[0] != n or split.y.ndim not in (1, 2):
+                found.append(f"{name}.y must be [N] or [N, T] with N={n}, got shape {tuple(split.y.shape)}")
+            elif split.y.ndim == 2 and split.y.shape[1] != split.x.shape[1]:
+                found.append(f"{name}.y per-step labels cover {split.y.shape[1]} steps, x has {split.x.shape[1]}")
+            elif n and (split.y.min() < 0 or split.y.max() >= self.num_classes):
+                found.append(f"{name}.y has labels outside 0..{self.num_classes - 1}")
+            if split.lengths is not None:
+                if split.lengths.shape != (n,):
+                    found.append(f"{name}.lengths must be [N], got shape {tuple(split.lengths.shape)}")
+                elif n and (split.lengths.min() < 1 or split.lengths.max() > split.x.shape[1]):
+                    found.append(f"{name}.lengths must lie in 1..{split.x.shape[1]}")
+        return found

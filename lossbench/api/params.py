@@ -1,0 +1,124 @@
+"""Search-space parameters: how a plugin declares what may be tuned, without importing Optuna.
+
+The sweep maps them to Optuna distributions; ``validate`` checks a value a user set by hand.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from lossbench.errors import ParameterError
+
+
+@dataclass(frozen=True)
+class Float:
+    """A real number in [low, high], sampled on a log scale when ``log``."""
+
+    low: float
+    high: float
+    log: bool = False
+
+    def __post_init__(self) -> None:
+        if not self.low <= self.high:
+            raise ValueError(f"Float: low {self.low} is above high {self.high}")
+        if self.log and self.low <= 0:
+            raise ValueError(f"Float: a log scale needs low > 0, got {self.low}")
+
+    def validate(self, name: str, value: Any) -> float:
+        if isinstance(value, str):
+            try:
+                value = float(value)
+            except ValueError:
+                raise ParameterError(f"{name} must be a number in [{self.low:g}, {self.high:g}], got {value!r}") from None
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ParameterError(f"{name} must be a number in [{self.low:g}, {self.high:g}], got {value!r}")
+        if not self.low <= value <= self.high:
+            raise ParameterError(f"{name}={value:g} is out of range [{self.low:g}, {self.high:g}]")
+        return float(value)
+
+    def describe(self) -> str:
+        return f"float [{self.low:g}, {self.high:g}]" + (" log" if self.log else "")
+
+    def to_json(self) -> dict[str, Any]:
+        return {"type": "float", "low": self.low, "high": self.high, "log": self.log}
+
+
+@dataclass(frozen=True)
+class Int:
+    """An integer in [low, high], sampled on a log scale when ``log``."""
+
+    low: int
+    high: int
+    log: bool = False
+
+    def __post_init__(self) -> None:
+        if not self.low <= self.high:
+            raise ValueError(f"Int: low {self.low} is above high {self.high}")
+        if self.log and self.low <= 0:
+            raise ValueError(f"Int: a log scale needs low > 0, got {self.low}")
+
+    def validate(self, name: str, value: Any) -> int:
+        if isinstance(value, str):
+            try:
+                value = int(value)
+            except ValueError:
+                raise ParameterError(f"{name} must be an integer in [{self.low}, {self.high}], got {value!r}") from None
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ParameterError(f"{name} must be an integer in [{self.low}, {self.high}], got {value!r}")
+        if not self.low <= value <= self.high:
+            raise ParameterError(f"{name}={value} is out of range [{self.low}, {self.high}]")
+        return value
+
+    def describe(self) -> str:
+        return f"int [{self.low}, {self.high}]" + (" log" if self.log else "")
+
+    def to_json(self) -> dict[str, Any]:
+        return {"type": "int", "low": self.low, "high": self.high, "log": self.log}
+
+
+@dataclass(frozen=True)
+class Categorical:
+    """One of a fixed list of choices (strings, numbers, booleans or None)."""
+
+    choices: tuple[Any, ...]
+
+    def __init__(self, choices: Any) -> None:
+        choices = tuple(choices)
+        if not choices:
+            raise ValueError("Categorical needs at least one choice")
+        object.__setattr__(self, "choices", choices)
+
+    def validate(self, name: str, value: Any) -> Any:
+        if value in self.choices and not _bool_int_confusion(value, self.choices):
+            return next(c for c in self.choices if c == value and type(c) is type(value))
+        if isinstance(value, str):  # from the command line: match the text of a choice
+            for choice in self.choices:
+                if _text(choice) == value.strip().lower():
+                    return choice
+        allowed = ", ".join(_text(c) for c in self.choices)
+        raise ParameterError(f"{name} must be one of {allowed}; got {value!r}")
+
+    def describe(self) -> str:
+        return "one of " + ", ".join(_text(c) for c in self.choices)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"type": "categorical", "choices": list(self.choices)}
+
+
+Param = Float | Int | Categorical
+
+
+def _text(choice: Any) -> str:
+    if choice is None:
+        return "none"
+    if isinstance(choice, bool):
+        return "true" if choice else "false"
+    return str(choice).lower()
+
+
+def _bool_int_confusion(value: Any, choices: tuple[Any, ...]) -> bool:
+    """``True == 1`` in Python; a choice list of ints must not accept a bool (and vice versa)."""
+    return not any(c == value and type(c) is type(value) for c in choices)

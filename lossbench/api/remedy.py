@@ -1,0 +1,48 @@
+"""The points at which a remedy acts on a run. Override only the ones you need."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import torch
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    """What a remedy may want to know about the model it acts on."""
+
+    cell: str
+    cell_params: dict[str, Any]
+    hidden_sizes: tuple[int, ...]
+    num_features: int
+    num_classes: int
+    seq_len: int
+
+
+class Remedy:
+    """Base class of what ``RemedySpec.build`` returns. The engine calls, in this order:
+
+    1. ``on_model(model, info)`` once, after the model is built and before the optimiser exists. ``model``
+       has ``layers`` (the cell modules, bottom first), ``head`` (the linear read-out) and
+       ``add_output_transform(factory)``: ``factory(hidden_size)`` returns a module called as
+       ``module(h: float[B, T, H], mask: bool[B, T]) -> float[B, T, H]`` on each layer's outputs.
+    2. ``optimizer_options(options)`` with the optimiser's keyword arguments (``lr`` and others); returns them,
+       changed or not (``weight_decay`` lives here).
+    3. every step, ``penalty(model)``: a scalar tensor added to the loss, or ``None``.
+    4. every step, ``after_backward(model, grad_norm)`` with the total gradient norm before any clipping;
+       returns ``True`` when it changed the gradients (the engine counts clipped steps).
+    """
+
+    def on_model(self, model: Any, info: ModelInfo) -> None:
+        return None
+
+    def optimizer_options(self, options: dict[str, Any]) -> dict[str, Any]:
+        return options
+
+    def penalty(self, model: Any) -> torch.Tensor | None:
+        return None
+
+    def after_backward(self, model: Any, grad_norm: float) -> bool:
+        return False

@@ -1,0 +1,4 @@
+def main() -> None:
+    from lossbench.cli.app import run
+
+    run()

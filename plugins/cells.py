@@ -1,0 +1,1 @@
+"""Built-in cells (placeholder until written)."""
