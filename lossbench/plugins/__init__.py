@@ -1,0 +1,5 @@
+"""Plugin discovery and the registry of components."""
+
+from lossbench.plugins.registry import KINDS, PluginInfo, Registry, load_registry
+
+__all__ = ["KINDS", "PluginInfo", "Registry", "load_registry"]

@@ -1,0 +1,51 @@
+"""The Typer application. Heavy modules (torch, optuna) are imported inside the commands that need them."""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated
+
+import typer
+
+import lossbench
+from lossbench.cli import inventory
+from lossbench.cli.context import session
+from lossbench.cli.output import fail
+from lossbench.errors import LossbenchError
+
+app = typer.Typer(
+    name="lossbench",
+    help="Compare cross-entropy variants, recurrent cells and gradient-stability remedies on an equal tuning budget.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        print(f"lossbench {lossbench.__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    plugins_dir: Annotated[list[str] | None, typer.Option(
+        "--plugins-dir", metavar="DIR",
+        help="Load every *.py in DIR as a plugin (repeatable; also LOSSBENCH_PLUGINS_DIR).")] = None,
+    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
+                                          help="Print the version and exit.")] = False,
+) -> None:
+    session.plugins_dirs = list(plugins_dir or [])
+
+
+app.command("plugins")(inventory.plugins_command)
+app.command("list")(inventory.list_command)
+
+
+def run() -> None:
+    try:
+        app()
+    except LossbenchError as error:
+        fail(str(error))
+        sys.exit(2)

@@ -1,0 +1,93 @@
+"""Finding plugin objects: the ``lossbench`` entry-point group and local plugin folders.
+
+Nothing here calls a hook; a plugin that cannot even be imported comes back as a failed ``Candidate``.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import importlib.util
+import os
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+GROUP = "lossbench"
+PLUGINS_DIR_ENV = "LOSSBENCH_PLUGINS_DIR"
+BUILTIN_DISTRIBUTION = "lossbench"
+
+
+@dataclass
+class Candidate:
+    """A plugin found somewhere: its object when it imported, else the error in one line."""
+
+    name: str
+    source: str  # "built-in", "entry point" or "local file"
+    location: str
+    version: str | None
+    plugin: Any = None
+    error: str | None = None
+
+
+def one_line(error: BaseException) -> str:
+    text = " ".join(str(error).split()) or "(no message)"
+    return f"{type(error).__name__}: {text}"
+
+
+def entry_point_candidates() -> list[Candidate]:
+    found = []
+    for ep in sorted(importlib.metadata.entry_points(group=GROUP), key=lambda e: (e.dist.name if e.dist else "", e.name)):
+        dist = ep.dist.name if ep.dist else None
+        builtin = dist is not None and dist.lower() == BUILTIN_DISTRIBUTION
+        candidate = Candidate(
+            name=ep.name if builtin else f"{dist}:{ep.name}" if dist else ep.name,
+            source="built-in" if builtin else "entry point",
+            location=ep.value,
+            version=ep.dist.version if ep.dist else None,
+        )
+        try:
+            candidate.plugin = ep.load()
+        except Exception as error:  # a broken plugin must not stop the others
+            candidate.error = one_line(error)
+        found.append(candidate)
+    return found
+
+
+def plugin_dirs(cli_dirs: tuple[str, ...] | list[str] = ()) -> list[Path]:
+    """Folders from ``--plugins-dir`` first, then from ``LOSSBENCH_PLUGINS_DIR`` (os.pathsep-separated)."""
+    env = [part for part in os.environ.get(PLUGINS_DIR_ENV, "").split(os.pathsep) if part]
+    seen, dirs = set(), []
+    for raw in [*cli_dirs, *env]:
+        path = Path(raw).expanduser().resolve()
+        if path not in seen:
+            seen.add(path)
+            dirs.append(path)
+    return dirs
+
+
+def local_candidates(dirs: list[Path]) -> list[Candidate]:
+    found = []
+    for folder in dirs:
+        if not folder.is_dir():
+            found.append(Candidate(name=folder.name, source="local file", location=str(folder), version=None,
+                                   error=f"NotADirectoryError: plugins folder {folder} does not exist"))
+            continue
+        for path in sorted(folder.glob("*.py")):
+            if path.name.startswith("_"):
+                continue
+            candidate = Candidate(name=path.stem, source="local file", location=str(path), version=None)
+            module_name = f"lossbench_local_plugins.{path.stem}"
+            try:
+                spec = importlib.util.spec_from_file_location(module_name, path)
+                module = importlib.util.module_from_spec(spec)
+                sys.modules[module_name] = module
+                spec.loader.exec_module(module)
+            except Exception as error:
+                sys.modules.pop(module_name, None)
+                candidate.error = one_line(error)
+            else:
+                candidate.plugin = module
+                candidate.version = getattr(module, "__version__", None)
+            found.append(candidate)
+    return found
