@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from lossbench import Categorical, CellSpec, hookimpl
+from lossbench import Categorical, CellSpec, Float, hookimpl
 
 
 def _build_rnn(input_size: int, hidden_size: int, activation: str = "tanh", negative_slope: float = 0.01):
@@ -30,7 +30,7 @@ def register_cells(register):
     register(CellSpec(
         name="rnn",
         summary="Elman RNN: tanh or relu through torch's fused nn.RNN, leaky_relu through a loop of our own",
-        space={"activation": Categorical(["tanh", "relu", "leaky_relu"])},
+        constraints={"activation": Categorical(["tanh", "relu", "leaky_relu"]), "negative_slope": Float(0.0, 1.0)},
         defaults={"activation": "tanh", "negative_slope": 0.01},
         build=_build_rnn,
         gates=("h",),

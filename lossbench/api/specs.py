@@ -1,7 +1,8 @@
 """The four kinds of component a plugin can register, as frozen dataclasses.
 
 Every spec has a ``name`` (a slug used on the command line), a one-line ``summary``, a ``space`` of
-tunable hyperparameters and ``defaults`` for every parameter its builder accepts (tunable or not).
+tunable hyperparameters, ``defaults`` for every parameter its builder accepts (tunable or not), and
+optionally ``constraints``: declared ranges for parameters a user may set but a sweep never tunes.
 Nothing here imports torch: builders import it when they are called.
 """
 
@@ -30,6 +31,7 @@ class _Spec:
     summary: str
     space: Mapping[str, Param] = field(default_factory=dict)
     defaults: Mapping[str, Any] = field(default_factory=dict)
+    constraints: Mapping[str, Param] = field(default_factory=dict)
 
     kind = "component"
 
@@ -39,9 +41,13 @@ class _Spec:
         missing = set(self.space) - set(self.defaults)
         if missing:
             raise ValueError(f"{self.kind} {self.name}: no default for tunable {sorted(missing)}")
-        for key, param in self.space.items():
+        missing = set(self.constraints) - set(self.defaults)
+        if missing:
+            raise ValueError(f"{self.kind} {self.name}: no default for constrained {sorted(missing)}")
+        for key, param in [*self.space.items(), *self.constraints.items()]:
             param.validate(f"{self.name}.{key}", self.defaults[key])
         object.__setattr__(self, "space", MappingProxyType(dict(self.space)))
+        object.__setattr__(self, "constraints", MappingProxyType(dict(self.constraints)))
         object.__setattr__(self, "defaults", MappingProxyType(dict(self.defaults)))
 
     def resolve(self, overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
@@ -57,8 +63,9 @@ class _Spec:
 
     def check_value(self, key: str, value: Any) -> Any:
         label = f"{self.name}.{key}"
-        if key in self.space:
-            return self.space[key].validate(label, value)
+        declared = self.space.get(key) or self.constraints.get(key)
+        if declared is not None:
+            return declared.validate(label, value)
         return _coerce_like(label, self.defaults[key], value)
 
 
