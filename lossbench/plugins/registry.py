@@ -94,14 +94,14 @@ def _collect(manager: pluggy.PluginManager, candidate: Candidate, info: PluginIn
     except Exception as error:  # a hook with the wrong signature, or the same object twice
         info.error = one_line(error)
         return
-    unknown = [impl.function.__name__ for impl in _impls(manager, candidate.plugin) if impl.hook_name not in _HOOKS]
+    unknown = [hook_name for hook_name, _ in _impls(manager, candidate.plugin) if hook_name not in _HOOKS]
     if unknown:
         manager.unregister(candidate.plugin)
         info.error = f"implements hooks this lossbench version lacks: {', '.join(sorted(unknown))}"
         return
     added: list[tuple[str, str]] = []
     for kind, (hook_name, spec_type, word) in KINDS.items():
-        impl = next((i for i in _impls(manager, candidate.plugin) if i.hook_name == hook_name), None)
+        impl = next((i for name, i in _impls(manager, candidate.plugin) if name == hook_name), None)
         if impl is None:
             continue
 
@@ -139,6 +139,7 @@ def _collect(manager: pluggy.PluginManager, candidate: Candidate, info: PluginIn
 _HOOKS = {hook_name for hook_name, _, _ in KINDS.values()}
 
 
-def _impls(manager: pluggy.PluginManager, plugin: Any) -> list[Any]:
+def _impls(manager: pluggy.PluginManager, plugin: Any) -> list[tuple[str, Any]]:
+    """(hook name, implementation) for each hook the plugin implements."""
     callers = manager.get_hookcallers(plugin) or []
-    return [impl for caller in callers for impl in caller.get_hookimpls() if impl.plugin is plugin]
+    return [(caller.name, impl) for caller in callers for impl in caller.get_hookimpls() if impl.plugin is plugin]

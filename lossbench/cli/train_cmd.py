@@ -1,0 +1,116 @@
+"""``lossbench train``: one run, with a progress bar per epoch and a summary."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from lossbench.cli.context import session
+from lossbench.cli.output import print_json, stderr, stdout
+
+
+def train_command(
+    dataset: Annotated[str, typer.Option(help="Dataset plugin name.")] = "mnist1d",
+    cell: Annotated[str, typer.Option(help="Cell plugin name.")] = "gru",
+    loss: Annotated[str, typer.Option(help="Loss plugin name.")] = "ce",
+    remedy: Annotated[list[str] | None, typer.Option("--remedy", help="Remedy plugin name (repeatable).")] = None,
+    set_: Annotated[list[str] | None, typer.Option("--set", metavar="NAME=VALUE",
+                                                   help="A component parameter: focal.gamma=2 (or gamma=2 when unambiguous).")] = None,
+    epochs: Annotated[int, typer.Option(help="Training epochs.")] = 10,
+    batch_size: Annotated[int, typer.Option(help="Mini-batch size.")] = 100,
+    lr: Annotated[float, typer.Option(help="Learning rate.")] = 1e-2,
+    hidden: Annotated[str, typer.Option(help="Hidden size, or one per layer: 64,32.")] = "128",
+    layers: Annotated[int | None, typer.Option(help="Stacked layers (each of --hidden units).")] = None,
+    optimizer: Annotated[str, typer.Option(help="adam, rmsprop or sgd (momentum 0.9).")] = "adam",
+    seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
+    device: Annotated[str, typer.Option(help="cpu or cuda.")] = "cpu",
+    flow_profile: Annotated[bool, typer.Option(help="Measure the gradient-flow profile ||dL/dx_t||.")] = True,
+    flow_every: Annotated[int, typer.Option(help="Profile every N epochs too (0: at start and end only).")] = 0,
+    json: Annotated[bool, typer.Option("--json", help="Print the full result as JSON to stdout.")] = False,
+) -> None:
+    """Train one run: dataset, cell, loss, remedies, hyperparameters and seed -> metrics."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from dataclasses import replace
+
+    from lossbench.engine import RunConfig, resolve, train
+    from lossbench.engine.config import parse_sets
+
+    registry = session.registry()
+    config = RunConfig(dataset=dataset, cell=cell, loss=loss, remedies=tuple(remedy or ()), epochs=epochs,
+                       batch_size=batch_size, lr=lr, hidden=parse_hidden(hidden, layers), optimizer=optimizer,
+                       seed=seed, device=device, flow_profile=flow_profile, flow_every=flow_every)
+    run = resolve(config, registry)  # names and combinations first: their errors say more than a --set one
+    components = {spec.name: spec for spec in (run.dataset, run.cell, run.loss, *run.remedies)}
+    config = replace(config, params=parse_sets(list(set_ or []), components))
+    with Progress(TextColumn("epoch {task.fields[epoch]}/{task.fields[epochs]}"), BarColumn(), MofNCompleteColumn(),
+                  TextColumn("{task.fields[status]}"), TimeElapsedColumn(), console=stderr, transient=json) as progress:
+        task = progress.add_task("train", total=None, epoch=0, epochs=epochs, status="")
+
+        def on_step(epoch: int, step: int, steps: int) -> None:
+            progress.update(task, completed=step, total=steps, epoch=epoch)
+
+        def on_epoch(record) -> None:
+            progress.update(task, status=f"loss {record.train_loss:.4f}  val acc {record.val_accuracy:.4f}")
+
+        result = train(config, registry=registry, on_epoch=on_epoch, on_step=on_step)
+    if json:
+        print_json(result.to_json())
+    else:
+        stdout.print(summary_table(result))
+
+
+def parse_hidden(text: str, layers: int | None) -> tuple[int, ...]:
+    from lossbench.errors import ParameterError
+
+    try:
+        sizes = tuple(int(part) for part in text.split(",") if part.strip())
+    except ValueError:
+        raise ParameterError(f"--hidden takes a size or sizes like 64,32; got {text!r}") from None
+    if not sizes or any(s < 1 for s in sizes):
+        raise ParameterError(f"--hidden sizes must be positive integers; got {text!r}")
+    if layers is not None:
+        if layers < 1:
+            raise ParameterError(f"--layers must be at least 1; got {layers}")
+        if len(sizes) == 1:
+            return sizes * layers
+        if len(sizes) != layers:
+            raise ParameterError(f"--hidden gives {len(sizes)} sizes but --layers says {layers}")
+    return sizes
+
+
+def summary_table(result) -> Table:
+    table = Table(title=f"{result.config['loss']} / {result.config['cell']} / {result.config['dataset']}"
+                  + (f" + {', '.join(result.config['remedies'])}" if result.config["remedies"] else ""),
+                  show_header=False, title_justify="left")
+    table.add_column("metric")
+    table.add_column("value", justify="right")
+    if result.status == "diverged":
+        where = result.diverged_at
+        table.add_row("status", f"[red]diverged[/red] at epoch {where['epoch']} step {where['step']} ({where['reason']})")
+    else:
+        table.add_row("status", "completed")
+    if result.test:
+        table.add_row("test accuracy", f"{result.test['accuracy']:.4f}")
+        table.add_row("test NLL", f"{result.test['nll']:.4f}")
+        table.add_row("test ECE (15 bins)", f"{result.test['ece']:.4f}")
+    if result.epochs:
+        last = result.epochs[-1]
+        table.add_row("final train loss", f"{last.train_loss:.4f}")
+        table.add_row("final val accuracy / NLL", f"{last.val_accuracy:.4f} / {last.val_nll:.4f}")
+    norms = result.grad_norms
+    if norms:
+        table.add_row("gradient norm (median / max)", f"{sorted(norms)[len(norms) // 2]:.3g} / {max(norms):.3g}")
+        table.add_row("clipped steps", f"{result.clipped_steps} of {result.steps} ({result.clip_rate:.1%})")
+    ratios = result.flow.get("vanishing_ratio", {})
+    if ratios:
+        table.add_row("vanishing ratio |dL/dx_1|/|dL/dx_T|", "  ".join(
+            f"epoch {e}: {'n/a' if r is None else f'{r:.2e}'}" for e, r in ratios.items()))
+    for key, value in result.dataset_info.items():
+        if "baseline" in key:
+            table.add_row(key.replace("_", " "), f"{value:.4f}")
+    table.add_row("time per epoch", f"{result.seconds_per_epoch:.3f} s")
+    table.add_row("peak memory", f"{result.peak_memory_mb:.0f} MiB")
+    return table

@@ -1,0 +1,156 @@
+"""What one run is, and how its names and values are checked against the registry before anything trains."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from lossbench.api.specs import CellSpec, DatasetSpec, LossSpec, RemedySpec
+from lossbench.errors import IncompatibleError, LossbenchError, ParameterError, UnknownNameError
+from lossbench.plugins import Registry
+
+OPTIMIZERS = ("adam", "rmsprop", "sgd")
+DEVICES = ("cpu", "cuda")
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    """One run: which components, their parameters (``params[component] = {name: value}``) and the training setup."""
+
+    dataset: str = "mnist1d"
+    cell: str = "gru"
+    loss: str = "ce"
+    remedies: tuple[str, ...] = ()
+    params: dict[str, dict[str, Any]] = field(default_factory=dict)
+    epochs: int = 10
+    batch_size: int = 100
+    lr: float = 1e-2
+    hidden: tuple[int, ...] = (128,)
+    optimizer: str = "adam"
+    seed: int = 0
+    device: str = "cpu"
+    flow_every: int = 0  # gradient-flow profile every N epochs (0: at initialisation and at the end only)
+    flow_profile: bool = True
+    flow_batch: int = 128
+
+    def to_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["remedies"], data["hidden"] = list(self.remedies), list(self.hidden)
+        return data
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> RunConfig:
+        data = dict(data)
+        data["remedies"], data["hidden"] = tuple(data.get("remedies", ())), tuple(data.get("hidden", (128,)))
+        return cls(**data)
+
+
+@dataclass
+class ResolvedRun:
+    """The specs a run uses and every component's parameters, checked and complete."""
+
+    config: RunConfig
+    dataset: DatasetSpec
+    cell: CellSpec
+    loss: LossSpec
+    remedies: list[RemedySpec]
+    params: dict[str, dict[str, Any]]
+
+
+def resolve(config: RunConfig, registry: Registry) -> ResolvedRun:
+    """Look every name up, check every value and every combination; raise one error listing all problems."""
+    problems: list[str] = []
+    specs: dict[str, Any] = {}
+    for kind, key, name in [("datasets", "dataset", config.dataset), ("cells", "cell", config.cell),
+                            ("losses", "loss", config.loss)]:
+        try:
+            specs[key] = registry.get(kind, name)
+        except UnknownNameError as error:
+            problems.append(str(error))
+    remedies = []
+    for name in config.remedies:
+        try:
+            remedies.append(registry.get("remedies", name))
+        except UnknownNameError as error:
+            problems.append(str(error))
+    if len(set(config.remedies)) != len(config.remedies):
+        problems.append(f"a remedy is listed twice: {', '.join(config.remedies)}")
+    problems += _check_training(config)
+    components = {spec.name: spec for spec in [*specs.values(), *remedies]}
+    for name in config.params:
+        if name not in components:
+            problems.append(f"--set names {name!r}, which is not a component of this run "
+                            f"({', '.join(components) or 'none resolved'})")
+    params: dict[str, dict[str, Any]] = {}
+    for name, spec in components.items():
+        try:
+            params[name] = spec.resolve(config.params.get(name))
+        except ParameterError as error:
+            problems.append(str(error))
+    if not problems:
+        problems += compatibility_problems(specs["dataset"], specs["cell"], specs["loss"], remedies, params[specs["cell"].name])
+    if problems:
+        raise LossbenchError("\n".join(problems) if len(problems) == 1 else "\n  - ".join(["invalid run:", *problems]))
+    return ResolvedRun(config, specs["dataset"], specs["cell"], specs["loss"], remedies, params)
+
+
+def compatibility_problems(dataset: DatasetSpec, cell: CellSpec, loss: LossSpec, remedies: list[RemedySpec],
+                           cell_params: dict[str, Any]) -> list[str]:
+    problems = []
+    if not dataset.targets & loss.targets:
+        problems.append(f"loss {loss.name} supports {'/'.join(sorted(loss.targets))} targets; dataset "
+                        f"{dataset.name} has {'/'.join(sorted(dataset.targets))} targets")
+    for remedy in remedies:
+        reason = remedy.incompatibility(cell.name, cell_params)
+        if reason:
+            problems.append(reason)
+    return problems
+
+
+def check_loss_fits(loss: LossSpec, target_kind: str, dataset_name: str) -> None:
+    """After loading: a loss that cannot handle the dataset's actual target kind is refused."""
+    if target_kind not in loss.targets:
+        raise IncompatibleError(f"loss {loss.name} supports {'/'.join(sorted(loss.targets))} targets; "
+                                f"dataset {dataset_name} has {target_kind} targets")
+
+
+def _check_training(config: RunConfig) -> list[str]:
+    problems = []
+    if config.epochs < 1:
+        problems.append(f"epochs must be at least 1, got {config.epochs}")
+    if config.batch_size < 1:
+        problems.append(f"batch size must be at least 1, got {config.batch_size}")
+    if not config.lr > 0:
+        problems.append(f"learning rate must be above 0, got {config.lr}")
+    if not config.hidden or any(h < 1 for h in config.hidden):
+        problems.append(f"hidden sizes must be positive, got {list(config.hidden)}")
+    if config.optimizer not in OPTIMIZERS:
+        problems.append(str(UnknownNameError("optimizer", config.optimizer, OPTIMIZERS)))
+    if config.device not in DEVICES:
+        problems.append(str(UnknownNameError("device", config.device, DEVICES)))
+    if config.flow_every < 0:
+        problems.append(f"flow_every must be 0 or more, got {config.flow_every}")
+    return problems
+
+
+def parse_sets(assignments: list[str], components: dict[str, Any]) -> dict[str, dict[str, str]]:
+    """``--set`` values: ``component.param=value``, or ``param=value`` when one component of the run has it.
+
+    ``components`` maps component names to specs. Values stay text here; ``spec.resolve`` checks them."""
+    params: dict[str, dict[str, str]] = {}
+    for text in assignments:
+        key, sep, value = text.partition("=")
+        key = key.strip()
+        if not sep or not key:
+            raise ParameterError(f"--set takes name=value, got {text!r}")
+        component, dot, name = key.rpartition(".")
+        if not dot:
+            owners = [c for c, spec in components.items() if name in spec.defaults]
+            if len(owners) != 1:
+                where = f"several components ({', '.join(owners)})" if owners else "no component of this run"
+                known = sorted(f"{c}.{p}" for c, spec in components.items() for p in spec.defaults)
+                raise ParameterError(f"--set {name}: {where} has a parameter {name!r}; write component.param"
+                                     + (f" (known: {', '.join(known)})" if known else ""))
+            component = owners[0]
+        params.setdefault(component, {})[name] = value.strip()
+    return params

@@ -1,0 +1,220 @@
+"""One run end to end: load, build, train with remedies, measure. No Optuna here: a sweep passes ``on_epoch``."""
+
+from __future__ import annotations
+
+import math
+import platform
+import resource
+import time
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import torch
+
+from lossbench.api.data import Dataset, Split
+from lossbench.api.remedy import ModelInfo
+from lossbench.engine.config import ResolvedRun, RunConfig, check_loss_fits, resolve
+from lossbench.engine.flow import flow_profile, vanishing_ratio
+from lossbench.engine.metrics import evaluate_logits
+from lossbench.engine.model import SequenceModel, step_mask
+from lossbench.engine.result import EpochRecord, RunResult
+from lossbench.errors import DataError, LossbenchError
+from lossbench.plugins import Registry, load_registry
+
+EVAL_BATCH = 1000
+StepCallback = Callable[[int, int, int], None]  # (epoch, step, steps per epoch)
+EpochCallback = Callable[[EpochRecord], None]  # may raise to stop the run (a sweep's pruning)
+
+
+class _Diverged(Exception):
+    def __init__(self, epoch: int, step: int, reason: str):
+        super().__init__(reason)
+        self.where = {"epoch": epoch, "step": step, "reason": reason}
+
+
+def train(config: RunConfig | None = None, *, registry: Registry | None = None, on_epoch: EpochCallback | None = None,
+          on_step: StepCallback | None = None, data: Dataset | None = None, **overrides: Any) -> RunResult:
+    """Train one (dataset, cell, loss, remedies, hyperparameters, seed) and return what it measured.
+
+    ``train(dataset="digits", cell="rnn", loss="bce", epochs=5)`` works too. A non-finite loss or gradient
+    ends the run as ``diverged``; an exception raised by ``on_epoch`` (a sweep pruning) propagates.
+    ``data`` may pass the dataset already loaded for this configuration (a sweep loads it once per worker).
+    """
+    config = RunConfig(**{**(config.to_json() if config else {}), **overrides}) if overrides else (config or RunConfig())
+    if isinstance(config.remedies, list) or isinstance(config.hidden, list):
+        config = RunConfig.from_json(config.to_json())
+    run = resolve(config, registry or load_registry())
+    if config.device == "cuda" and not torch.cuda.is_available():
+        raise LossbenchError("--device cuda was asked for, but torch sees no CUDA device here")
+    data = data if data is not None else load_dataset(run)
+    check_loss_fits(run.loss, data.target_kind, run.dataset.name)
+    return _Trainer(run, data).fit(on_epoch, on_step)
+
+
+def load_dataset(run: ResolvedRun) -> Dataset:
+    data = run.dataset.load(**run.params[run.dataset.name])
+    problems = data.problems()
+    if problems:
+        raise DataError(f"dataset {run.dataset.name} is malformed: " + "; ".join(problems))
+    if data.per_step != run.dataset.per_step:
+        raise DataError(f"dataset {run.dataset.name} declares per_step={run.dataset.per_step} but returned "
+                        f"{'per-step' if data.per_step else 'per-sequence'} targets")
+    return data
+
+
+class _Tensors:
+    """A split moved to the device once, as x float[N, T, F], y long, lengths long[N] or None."""
+
+    def __init__(self, split: Split, device: torch.device):
+        self.x = torch.as_tensor(np.ascontiguousarray(split.x), dtype=torch.float32, device=device)
+        self.y = torch.as_tensor(np.ascontiguousarray(split.y), dtype=torch.long, device=device)
+        self.lengths = None
+        if split.lengths is not None and int(split.lengths.min()) < split.x.shape[1]:
+            self.lengths = torch.as_tensor(split.lengths, dtype=torch.long, device=device)
+
+    def __len__(self) -> int:
+        return self.x.shape[0]
+
+    def batch(self, index: torch.Tensor | slice) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]:
+        return self.x[index], self.y[index], None if self.lengths is None else self.lengths[index]
+
+
+class _Trainer:
+    def __init__(self, run: ResolvedRun, data: Dataset):
+        self.run, self.config, self.data = run, run.config, data
+        self.device = torch.device(run.config.device)
+        torch.manual_seed(run.config.seed)
+        self.generator = torch.Generator().manual_seed(run.config.seed)
+        self.train_set, self.val_set, self.test_set = (_Tensors(s, self.device) for s in (data.train, data.val, data.test))
+        cell_params = run.params[run.cell.name]
+        self.model = SequenceModel(run.cell.name, run.cell.build, cell_params, data.num_features, run.config.hidden,
+                                   data.num_classes, data.per_step)
+        self.model.check_shapes(self.train_set.x[:2])
+        info = ModelInfo(run.cell.name, dict(cell_params), tuple(run.config.hidden), data.num_features,
+                         data.num_classes, data.seq_len)
+        self.remedies = [spec.build(**run.params[spec.name]) for spec in run.remedies]
+        for remedy in self.remedies:
+            remedy.on_model(self.model, info)
+        self.model.to(self.device)
+        options: dict[str, Any] = {"lr": run.config.lr}
+        for remedy in self.remedies:
+            options = remedy.optimizer_options(options)
+        self.optimizer = _optimizer(run.config.optimizer, self.model.parameters(), options)
+        self.loss_fn = run.loss.build(**run.params[run.loss.name])
+        self.params = [p for p in self.model.parameters() if p.requires_grad]
+
+    def fit(self, on_epoch: EpochCallback | None, on_step: StepCallback | None) -> RunResult:
+        config = self.config
+        result = RunResult(config=config.to_json(), params=self.run.params, dataset_info=dict(self.data.info))
+        started = time.perf_counter()
+        if config.flow_profile:
+            self._record_flow(result, 0)
+        try:
+            for epoch in range(1, config.epochs + 1):
+                epoch_start = time.perf_counter()
+                train_loss = self._train_epoch(epoch, result, on_step)
+                val = self._evaluate(self.val_set)
+                record = EpochRecord(epoch, train_loss, val["accuracy"], val["nll"], time.perf_counter() - epoch_start)
+                result.epochs.append(record)
+                if config.flow_profile and config.flow_every and epoch % config.flow_every == 0 and epoch < config.epochs:
+                    self._record_flow(result, epoch)
+                if on_epoch is not None:
+                    on_epoch(record)
+        except _Diverged as diverged:
+            result.status, result.diverged_at = "diverged", diverged.where
+        if result.status == "completed":
+            if config.flow_profile:
+                self._record_flow(result, len(result.epochs))
+            result.test = self._evaluate(self.test_set, with_ece=True)
+        result.wall_seconds = time.perf_counter() - started
+        seconds = [e.seconds for e in result.epochs]
+        result.seconds_per_epoch = sum(seconds) / len(seconds) if seconds else 0.0
+        result.peak_memory_mb = _peak_memory_mb(self.device)
+        result.environment = _environment(self.device)
+        return result
+
+    def _train_epoch(self, epoch: int, result: RunResult, on_step: StepCallback | None) -> float:
+        model, optimizer, loss_fn, remedies = self.model, self.optimizer, self.loss_fn, self.remedies
+        data, batch_size, per_step = self.train_set, self.config.batch_size, self.data.per_step
+        model.train()
+        order = torch.randperm(len(data), generator=self.generator).to(self.device)
+        steps = math.ceil(len(data) / batch_size)
+        total, count = 0.0, 0
+        for step in range(steps):
+            x, y, lengths = data.batch(order[step * batch_size:(step + 1) * batch_size])
+            logits = model(x, lengths)
+            if per_step:
+                logits, y = _valid_steps(logits, y, lengths)
+            loss = loss_fn(logits, y)
+            for remedy in remedies:
+                extra = remedy.penalty(model)
+                if extra is not None:
+                    loss = loss + extra
+            value = loss.item()
+            if not math.isfinite(value):
+                raise _Diverged(epoch, step + 1, f"loss is {value}")
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            norm = torch.nn.utils.get_total_norm([p.grad for p in self.params if p.grad is not None]).item()
+            if not math.isfinite(norm):
+                raise _Diverged(epoch, step + 1, f"gradient norm is {norm}")
+            result.grad_norms.append(norm)
+            clipped = [remedy.after_backward(model, norm) for remedy in remedies]
+            result.clipped_steps += any(clipped)
+            optimizer.step()
+            total += value * y.shape[0]
+            count += y.shape[0]
+            if on_step is not None:
+                on_step(epoch, step + 1, steps)
+        return total / count
+
+    @torch.inference_mode()
+    def _evaluate(self, data: _Tensors, with_ece: bool = False) -> dict[str, float]:
+        self.model.eval()
+        logits, targets = [], []
+        for start in range(0, len(data), EVAL_BATCH):
+            x, y, lengths = data.batch(slice(start, start + EVAL_BATCH))
+            out = self.model(x, lengths)
+            if self.data.per_step:
+                out, y = _valid_steps(out, y, lengths)
+            logits.append(out)
+            targets.append(y)
+        return evaluate_logits(torch.cat(logits), torch.cat(targets), with_ece)
+
+    def _record_flow(self, result: RunResult, epoch: int) -> None:
+        x, y, lengths = self.val_set.batch(slice(0, self.config.flow_batch))
+        profile = flow_profile(self.model, self.loss_fn, x, y, lengths, self.data.per_step)
+        result.flow.setdefault("profiles", {})[str(epoch)] = profile
+        result.flow.setdefault("vanishing_ratio", {})[str(epoch)] = vanishing_ratio(profile)
+
+
+def _valid_steps(logits: torch.Tensor, y: torch.Tensor, lengths: torch.Tensor | None) -> tuple[torch.Tensor, torch.Tensor]:
+    """Per-step targets: flatten to [N, C] over the valid steps only, so padding never enters the loss."""
+    if lengths is None:
+        return logits.reshape(-1, logits.shape[-1]), y.reshape(-1)
+    mask = step_mask(lengths, y.shape[1])
+    return logits[mask], y[mask]
+
+
+def _optimizer(name: str, params: Any, options: dict[str, Any]) -> torch.optim.Optimizer:
+    if name == "adam":
+        return torch.optim.Adam(params, **options)
+    if name == "rmsprop":
+        return torch.optim.RMSprop(params, **options)
+    return torch.optim.SGD(params, **{"momentum": 0.9, **options})
+
+
+def _peak_memory_mb(device: torch.device) -> float:
+    if device.type == "cuda":
+        return torch.cuda.max_memory_allocated(device) / 2**20
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux reports KiB
+
+
+def _environment(device: torch.device) -> dict[str, Any]:
+    return {
+        "torch": torch.__version__,
+        "python": platform.python_version(),
+        "device": torch.cuda.get_device_name(device) if device.type == "cuda" else platform.processor() or platform.machine(),
+        "threads": torch.get_num_threads(),
+    }
