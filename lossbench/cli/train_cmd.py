@@ -45,6 +45,7 @@ def train_command(
     run = resolve(config, registry)  # names and combinations first: their errors say more than a --set one
     components = {spec.name: spec for spec in (run.dataset, run.cell, run.loss, *run.remedies)}
     config = replace(config, params=parse_sets(list(set_ or []), components))
+    resolve(config, registry)  # parameter values, before any progress bar appears
     with Progress(TextColumn("epoch {task.fields[epoch]}/{task.fields[epochs]}"), BarColumn(), MofNCompleteColumn(),
                   TextColumn("{task.fields[status]}"), TimeElapsedColumn(), console=stderr, transient=json) as progress:
         task = progress.add_task("train", total=None, epoch=0, epochs=epochs, status="")
