@@ -7,12 +7,13 @@ from lossbench.api import (
     Categorical, CellSpec, Dataset, DatasetSpec, Float, Int, LossSpec, ModelInfo, Param, Remedy,
     RemedySpec, Spec, Split, hookimpl,
 )
-from lossbench.errors import LossbenchError
+from lossbench.errors import DataError, IncompatibleError, LossbenchError, ParameterError
 
 __version__ = "0.1.0"
 
 __all__ = [
-    "Categorical", "CellSpec", "Dataset", "DatasetSpec", "Float", "Int", "LossSpec", "LossbenchError",
+    "Categorical", "CellSpec", "DataError", "Dataset", "DatasetSpec", "Float", "IncompatibleError", "Int",
+    "LossSpec", "LossbenchError", "ParameterError",
     "ModelInfo", "Param", "Remedy", "RemedySpec", "Spec", "Split", "__version__", "hookimpl", "train",
 ]
 
