@@ -1,0 +1,220 @@
+"""Plugin discovery for real: the built-ins' entry points, a third-party package installed into a
+temporary environment, local plugin folders, and every way a plugin can go wrong."""
+
+from __future__ import annotations
+
+import inspect
+import json
+import subprocess
+import sys
+import textwrap
+import venv
+from pathlib import Path
+
+import pytest
+
+from lossbench.api import hookspecs
+from lossbench.errors import UnknownNameError
+from lossbench.plugins import load_registry
+
+GOOD_LOSS = """
+from lossbench import hookimpl, LossSpec, Float
+
+__version__ = "1.2.3"
+
+def _build(scale=1.0):
+    import torch.nn.functional as F
+    return lambda logits, target: scale * F.cross_entropy(logits, target)
+
+@hookimpl
+def register_losses(register):
+    register(LossSpec(name="{name}", summary="scaled cross-entropy", space={{"scale": Float(0.5, 2.0)}},
+                      defaults={{"scale": 1.0}}, build=_build))
+"""
+
+
+def write_plugin(folder: Path, stem: str, source: str) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{stem}.py"
+    path.write_text(textwrap.dedent(source))
+    return path
+
+
+def plugins_json(cli, *args: str, env: dict[str, str] | None = None, python: str | None = None) -> dict:
+    done = cli(*args, "plugins", "--json", env=env, python=python)
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)
+
+
+def by_name(data: dict) -> dict:
+    return {p["name"]: p for p in data["plugins"]}
+
+
+def test_builtins_load_through_the_entry_point_group(cli):
+    plugins = by_name(plugins_json(cli))
+    for name, kind, component in [("losses", "losses", "focal"), ("cells", "cells", "gru"),
+                                  ("datasets", "datasets", "mnist1d"), ("remedies", "remedies", "clip_norm")]:
+        assert plugins[name]["source"] == "built-in"
+        assert plugins[name]["status"] == "ok", plugins[name]["error"]
+        assert component in plugins[name]["components"][kind]
+        assert plugins[name]["location"].startswith("lossbench_builtins.")
+
+
+def test_third_party_package_installed_in_a_temporary_environment(tmp_path, cli):
+    project = tmp_path / "lossbench-scaled"
+    write_plugin(project / "lossbench_scaled", "__init__", GOOD_LOSS.format(name="scaled_ce"))
+    (project / "pyproject.toml").write_text(textwrap.dedent("""
+        [build-system]
+        requires = ["setuptools"]
+        build-backend = "setuptools.build_meta"
+        [project]
+        name = "lossbench-scaled"
+        version = "0.3.1"
+        [project.entry-points.lossbench]
+        scaled = "lossbench_scaled"
+        [tool.setuptools]
+        packages = ["lossbench_scaled"]
+    """))
+    env_dir = tmp_path / "env"
+    venv.create(env_dir, system_site_packages=True, with_pip=False)
+    python = str(env_dir / "bin" / "python")
+    subprocess.run([sys.executable, "-m", "pip", "--python", python, "install", "--quiet", "--no-deps",
+                    "--no-build-isolation", str(project)], check=True, capture_output=True, text=True)
+
+    plugins = by_name(plugins_json(cli, python=python))
+    third = plugins["lossbench-scaled:scaled"]
+    assert third == {**third, "source": "entry point", "version": "0.3.1", "status": "ok"}
+    assert third["components"]["losses"] == ["scaled_ce"]
+    listed = json.loads(cli("list", "losses", "--json", python=python).stdout)
+    assert {"scaled_ce", "ce"} <= {c["name"] for c in listed["components"]}
+    # The same interpreter outside that environment does not see it.
+    assert "lossbench-scaled:scaled" not in by_name(plugins_json(cli))
+
+
+def test_local_plugins_from_option_and_environment(tmp_path, cli):
+    write_plugin(tmp_path / "a", "alpha", GOOD_LOSS.format(name="alpha_ce"))
+    write_plugin(tmp_path / "b", "beta", GOOD_LOSS.format(name="beta_ce"))
+    data = plugins_json(cli, "--plugins-dir", str(tmp_path / "a"), env={"LOSSBENCH_PLUGINS_DIR": str(tmp_path / "b")})
+    plugins = by_name(data)
+    assert plugins["alpha"]["source"] == "local file" and plugins["alpha"]["version"] == "1.2.3"
+    assert plugins["alpha"]["components"]["losses"] == ["alpha_ce"]
+    assert plugins["beta"]["components"]["losses"] == ["beta_ce"]
+
+
+def test_a_plugin_that_fails_to_import_is_reported_and_skipped(tmp_path, cli):
+    write_plugin(tmp_path, "broken", "import a_module_that_does_not_exist\n")
+    write_plugin(tmp_path, "fine", GOOD_LOSS.format(name="fine_ce"))
+    done = cli("--plugins-dir", str(tmp_path), "list", "losses", "--json")
+    assert done.returncode == 0, done.stderr
+    assert "fine_ce" in {c["name"] for c in json.loads(done.stdout)["components"]}
+    assert "broken" in done.stderr and "a_module_that_does_not_exist" in done.stderr
+    assert "Traceback" not in done.stderr
+    broken = by_name(plugins_json(cli, "--plugins-dir", str(tmp_path)))["broken"]
+    assert broken["status"] == "failed" and broken["error"].startswith("ModuleNotFoundError")
+
+    strict = cli("--plugins-dir", str(tmp_path), "list", env={"LOSSBENCH_STRICT_PLUGINS": "1"})
+    assert strict.returncode == 2
+    assert "broken" in strict.stderr and "Traceback" not in strict.stderr
+
+
+def test_a_hook_that_raises_is_reported_and_its_components_dropped(tmp_path, cli):
+    write_plugin(tmp_path, "half", """
+        from lossbench import hookimpl, LossSpec
+        @hookimpl
+        def register_losses(register):
+            register(LossSpec(name="half_ce", summary="never visible", build=lambda: None))
+            raise RuntimeError("the plugin's own bug")
+    """)
+    done = cli("--plugins-dir", str(tmp_path), "plugins", "--json")
+    half = by_name(json.loads(done.stdout))["half"]
+    assert half["status"] == "failed"
+    assert "register_losses raised RuntimeError: the plugin's own bug" == half["error"]
+    assert half["components"]["losses"] == []
+    listed = cli("--plugins-dir", str(tmp_path), "list", "losses", "--json")
+    assert listed.returncode == 0
+    names = {c["name"] for c in json.loads(listed.stdout)["components"]}
+    assert "half_ce" not in names and "ce" in names
+
+
+def test_a_plugin_implementing_an_unknown_hook_is_skipped(tmp_path, cli):
+    write_plugin(tmp_path, "future", """
+        from lossbench import hookimpl
+        @hookimpl
+        def register_optimizers(register):
+            pass
+    """)
+    future = by_name(plugins_json(cli, "--plugins-dir", str(tmp_path)))["future"]
+    assert future["status"] == "failed" and "register_optimizers" in future["error"]
+
+
+def test_a_registered_object_of_the_wrong_kind_fails_that_plugin(tmp_path):
+    write_plugin(tmp_path, "wrong", """
+        from lossbench import hookimpl
+        @hookimpl
+        def register_losses(register):
+            register("ce")
+    """)
+    registry = load_registry([str(tmp_path)])
+    wrong = next(p for p in registry.plugins if p.name == "wrong")
+    assert wrong.status == "failed" and "expected LossSpec" in wrong.error
+
+
+def test_duplicate_names_are_an_error_naming_both_plugins(tmp_path, cli):
+    write_plugin(tmp_path, "copycat", GOOD_LOSS.format(name="focal"))
+    done = cli("--plugins-dir", str(tmp_path), "list", "losses")
+    assert done.returncode == 2
+    assert "focal" in done.stderr and "copycat" in done.stderr and "losses (built-in" in done.stderr
+    assert "Traceback" not in done.stderr
+    # `plugins` still works, to diagnose it
+    data = plugins_json(cli, "--plugins-dir", str(tmp_path))
+    assert any("copycat" in conflict for conflict in data["conflicts"])
+
+
+def test_unknown_names_suggest_the_closest(tmp_path):
+    registry = load_registry()
+    with pytest.raises(UnknownNameError) as caught:
+        registry.get("losses", "focall")
+    assert "did you mean focal?" in str(caught.value)
+    with pytest.raises(UnknownNameError, match="unknown cell 'grux'; did you mean gru"):
+        registry.get("cells", "grux")
+
+
+def test_a_missing_plugins_folder_is_reported(tmp_path, cli):
+    data = plugins_json(cli, "--plugins-dir", str(tmp_path / "nope"))
+    missing = [p for p in data["plugins"] if p["status"] == "failed"]
+    assert len(missing) == 1 and "does not exist" in missing[0]["error"]
+
+
+def test_every_hookspec_is_documented():
+    specs = [getattr(hookspecs, name) for name in dir(hookspecs) if name.startswith("register_")]
+    assert len(specs) == 4
+    for spec in specs:
+        doc = inspect.getdoc(spec) or ""
+        assert ":param register:" in doc, f"{spec.__name__} lacks a documented parameter"
+
+
+def test_start_up_imports_no_torch_optuna():
+    code = ("import sys, lossbench, lossbench.cli.app; from lossbench.plugins import load_registry; load_registry();"
+            "heavy = [m for m in ('torch', 'optuna', 'numpy', 'sklearn', 'matplotlib') if m in sys.modules];"
+            "assert not heavy, heavy")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+
+
+def test_list_json_is_stable_and_complete(cli):
+    done = cli("list", "--json")
+    assert done.returncode == 0 and done.stderr == ""
+    data = json.loads(done.stdout)
+    assert data["schema"] == "lossbench.components/1"
+    focal = next(c for c in data["components"] if c["name"] == "focal")
+    assert focal["kind"] == "losses" and focal["plugin"] == "losses"
+    assert focal["space"]["gamma"]["type"] == "float" and "gamma" in focal["defaults"]
+    identity = next(c for c in data["components"] if c["name"] == "identity_init")
+    assert identity["compatibility"]["cells"] == ["rnn"]
+
+
+def test_version(cli):
+    import lossbench
+
+    done = cli("--version")
+    assert done.returncode == 0 and done.stdout.strip() == f"lossbench {lossbench.__version__}"
