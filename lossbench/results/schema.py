@@ -1,0 +1,37 @@
+"""The stored schema of a sweep in Optuna storage. Every name a writer and a reader share lives here.
+
+Studies: ``<sweep>:spec`` (study user attrs: ``spec``, ``provenance``), and per arm and phase
+``<sweep>:<loss>:<cell>:<remedies joined by + or none>:tune`` / ``...:final``.
+
+Trial user attrs (all JSON):
+- ``arm``: the arm key; ``phase``: tune or final; ``seed``: the training seed (final phase: one of the spec's seeds)
+- ``status``: completed, pruned, diverged or failed; ``diverged_at``: {epoch, step, reason} or absent
+- ``result``: the full ``RunResult.to_json()`` (a pruned trial: config, params and the epochs it ran)
+- ``error``: one line, for a trial whose plugin raised; ``surplus``: True for a claimed slot over the budget
+- ``worker``: {host, pid, start} of the process that ran it; ``retry_of``: the number of the trial it retries
+- ``timing``: {train_seconds, trial_seconds}
+"""
+
+from __future__ import annotations
+
+SCHEMA = "lossbench.sweep/1"
+SPEC_PHASE = "spec"
+TUNE, FINAL = "tune", "final"
+
+ATTR_ARM, ATTR_PHASE, ATTR_SEED = "arm", "phase", "seed"
+ATTR_STATUS, ATTR_DIVERGED_AT, ATTR_RESULT = "status", "diverged_at", "result"
+ATTR_ERROR, ATTR_SURPLUS, ATTR_WORKER, ATTR_RETRY_OF, ATTR_TIMING = "error", "surplus", "worker", "retry_of", "timing"
+
+STATUSES = ("completed", "pruned", "diverged", "failed")
+
+
+def arm_key(loss: str, cell: str, remedies: list[str] | tuple[str, ...]) -> str:
+    return f"{loss}:{cell}:{'+'.join(remedies) or 'none'}"
+
+
+def study_name(sweep: str, key: str, phase: str) -> str:
+    return f"{sweep}:{key}:{phase}"
+
+
+def spec_study(sweep: str) -> str:
+    return f"{sweep}:{SPEC_PHASE}"

@@ -1,0 +1,77 @@
+"""Storage: a URL (or the default journal file) to an Optuna storage, passwords masked, and worker liveness.
+
+The journal file has no heartbeat in Optuna 5, so each trial records its worker (host, pid, pid start time);
+a worker on the same host that finds a RUNNING trial whose owner process is gone fails it and enqueues a retry.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+from pathlib import Path
+from typing import Any
+
+HEARTBEAT_ENV = "LOSSBENCH_HEARTBEAT_INTERVAL"
+DEFAULT_HEARTBEAT = 30
+ORPHAN_SECONDS = 60  # a RUNNING journal trial with no worker recorded for this long is taken as dead
+
+
+def journal_path(out: str | Path, name: str) -> Path:
+    return Path(out) / name / "sweep.journal"
+
+
+def mask_url(url: str) -> str:
+    """The URL with any password replaced by ***."""
+    return re.sub(r"(://[^:/@]*:)[^@]*@", r"\1***@", url)
+
+
+def is_database(url: str | None) -> bool:
+    return bool(url) and "://" in url
+
+
+def open_storage(url: str | None, journal: Path, heartbeat_interval: int | None = None) -> Any:
+    import optuna
+
+    if is_database(url):
+        if not url.startswith(("postgresql", "mysql", "sqlite")):
+            from lossbench.errors import LossbenchError
+
+            raise LossbenchError(f"--storage {mask_url(url)}: give a database URL like postgresql://user@host/db")
+        interval = heartbeat_interval or int(os.environ.get(HEARTBEAT_ENV, DEFAULT_HEARTBEAT))
+        from optuna.storages import RetryHeartbeatStaleTrialCallback
+
+        return optuna.storages.RDBStorage(
+            url, heartbeat_interval=interval, grace_period=2 * interval,
+            heartbeat_stale_trial_callback=RetryHeartbeatStaleTrialCallback(max_retry=3),
+            engine_kwargs={"pool_pre_ping": True})
+    from optuna.storages.journal import JournalFileBackend, JournalFileOpenLock
+
+    journal.parent.mkdir(parents=True, exist_ok=True)
+    return optuna.storages.JournalStorage(
+        JournalFileBackend(str(journal), lock_obj=JournalFileOpenLock(str(journal) + ".lock")))
+
+
+def describe(url: str | None, journal: Path) -> str:
+    return mask_url(url) if is_database(url) else str(journal)
+
+
+def _start_time(pid: int) -> str | None:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    return stat.rsplit(")", 1)[1].split()[19]  # field 22: starttime, in clock ticks since boot
+
+
+def identity() -> dict[str, Any]:
+    pid = os.getpid()
+    return {"host": socket.gethostname(), "pid": pid, "start": _start_time(pid)}
+
+
+def owner_dead(worker: dict[str, Any] | None) -> bool:
+    """Whether the process recorded as ``worker`` is known to be gone (only decidable on its own host)."""
+    if not worker or worker.get("host") != socket.gethostname():
+        return False
+    start = _start_time(int(worker["pid"]))
+    return start is None or start != worker.get("start")
