@@ -1,0 +1,148 @@
+"""check_cell: what a CellSpec must do (shape, causality, gradients, weight_hh names, trains in SequenceModel)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from lossbench.api.specs import CellSpec
+from lossbench.testing.report import Checks, Note, Report, fail
+
+INPUT, HIDDEN = 3, 5
+SHAPES = ((1, 1), (2, 7), (4, 3))
+
+
+def check_cell(spec: CellSpec, params: Mapping[str, Any] | None = None) -> Report:
+    """Check one cell; ``params`` override its defaults."""
+    checks = Checks(f"cell {getattr(spec, 'name', spec)}")
+    if not checks.run("spec", _check_spec, spec)[0]:
+        return checks.report
+    ok, resolved = checks.run("defaults", spec.resolve, params)
+    if not ok:
+        return checks.report
+    ok, module = checks.run("build", _build, spec, resolved)
+    if not ok:
+        return checks.report
+    checks.run("output shape", _shapes, module)
+    checks.run("causal", _causal, module)
+    checks.run("gradients reach every parameter", _gradients, module)
+    checks.run("weight_hh parameters", _weight_hh, module, spec)
+    checks.run("trains in SequenceModel", _trains, spec, resolved)
+    return checks.report
+
+
+def _check_spec(spec: Any) -> None:
+    if not isinstance(spec, CellSpec):
+        fail(f"is a {type(spec).__name__}; expected a lossbench.CellSpec")
+    if not callable(spec.build):
+        fail("build is not callable; expected build(input_size, hidden_size, **params) returning a torch Module")
+
+
+def _build(spec: CellSpec, params: dict[str, Any]) -> Any:
+    import torch
+
+    torch.manual_seed(0)
+    module = spec.build(INPUT, HIDDEN, **params)
+    if not isinstance(module, torch.nn.Module):
+        fail(f"build(input_size, hidden_size) returned {type(module).__name__}; expected a torch.nn.Module")
+    return module.eval()  # no dropout noise in the comparisons below
+
+
+def _forward(module: Any, x: Any) -> Any:
+    import torch
+
+    out = module(x)
+    if not isinstance(out, torch.Tensor):
+        fail(f"forward returned {type(out).__name__}; expected a tensor [B, T, hidden] (not a tuple with the state)")
+    return out
+
+
+def _shapes(module: Any) -> None:
+    import torch
+
+    for batch, steps in SHAPES:
+        x = torch.randn(batch, steps, INPUT)
+        out = _forward(module, x)
+        if tuple(out.shape) != (batch, steps, HIDDEN):
+            fail(f"output shape for input {[batch, steps, INPUT]} is {list(out.shape)}; expected "
+                 f"[B, T, hidden] = {[batch, steps, HIDDEN]}")
+        if not bool(torch.isfinite(out).all()):
+            fail(f"output for input {[batch, steps, INPUT]} is not finite; expected finite outputs")
+
+
+def _causal(module: Any) -> None:
+    import torch
+
+    generator = torch.Generator().manual_seed(1)
+    x = torch.randn(2, 6, INPUT, generator=generator)
+    with torch.no_grad():
+        base = _forward(module, x)
+        for t in (1, 3, 5):
+            changed = x.clone()
+            changed[:, t] += 1.0 + torch.randn(2, INPUT, generator=generator)
+            out = _forward(module, changed)
+            if out.shape != base.shape:
+                fail(f"output shape changed from {list(base.shape)} to {list(out.shape)} with the input's values")
+            if not torch.allclose(out[:, :t], base[:, :t], atol=1e-6, rtol=1e-5):
+                first = int((out[:, :t] - base[:, :t]).abs().amax(dim=(0, 2)).gt(1e-6).nonzero()[0])
+                fail(f"not causal: changing the input at step {t} changed the output at step {first}; expected "
+                     f"step t to see steps <= t only (no bidirectional layers, no look-ahead)")
+
+
+def _gradients(module: Any) -> None:
+    import torch
+
+    module.zero_grad(set_to_none=True)
+    x = torch.randn(4, 5, INPUT, generator=torch.Generator().manual_seed(2))
+    out = _forward(module, x)
+    (out ** 2).sum().backward()
+    names = [name for name, p in module.named_parameters() if p.requires_grad]
+    missing = [name for name, p in module.named_parameters()
+               if p.requires_grad and (p.grad is None or not bool(p.grad.abs().sum() > 0))]
+    bad = [name for name, p in module.named_parameters() if p.grad is not None and not bool(torch.isfinite(p.grad).all())]
+    module.zero_grad(set_to_none=True)
+    if not names:
+        fail("has no trainable parameters; expected a cell with weights to train")
+    if missing:
+        fail(f"no gradient reaches parameter(s) {', '.join(missing)}; expected every parameter to get a gradient")
+    if bad:
+        fail(f"gradient of parameter(s) {', '.join(bad)} is not finite; expected finite gradients")
+
+
+def _weight_hh(module: Any, spec: CellSpec) -> None:
+    names = [name for name, _ in module.named_parameters()]
+    if not any(name.rpartition(".")[2].startswith("weight_hh") for name in names):
+        raise Note(f"no parameter named weight_hh* (has {', '.join(names) or 'none'}); initialisation remedies "
+                   f"(orthogonal_init, identity_init) will refuse this cell")
+    hh = [(n, p) for n, p in module.named_parameters() if n.rpartition(".")[2].startswith("weight_hh")]
+    for name, weight in hh:
+        if weight.dim() != 2 or weight.shape[1] != HIDDEN or weight.shape[0] != len(spec.gates) * HIDDEN:
+            raise Note(f"recurrent weight {name} has shape {list(weight.shape)}; initialisation remedies expect "
+                       f"[len(gates) * hidden, hidden] = {[len(spec.gates) * HIDDEN, HIDDEN]}")
+
+
+def _trains(spec: CellSpec, params: dict[str, Any]) -> None:
+    import torch
+
+    from lossbench.engine.model import SequenceModel
+
+    torch.manual_seed(0)
+    generator = torch.Generator().manual_seed(3)
+    x = torch.randn(32, 6, INPUT, generator=generator)
+    y = (x[:, 0, 0] > 0).long()  # remember the first step's sign: needs the recurrence
+    lengths = torch.randint(3, 7, (32,), generator=generator)
+    model = SequenceModel(spec.name, spec.build, dict(params), INPUT, (8, 8), 2, per_step=False)
+    model.check_shapes(x)
+    optimizer = torch.optim.Adam(model.parameters(), lr=1e-2)
+    losses = []
+    for _ in range(40):
+        optimizer.zero_grad()
+        loss = torch.nn.functional.cross_entropy(model(x, lengths), y)
+        if not bool(torch.isfinite(loss)):
+            fail(f"training loss became {loss.item()} inside SequenceModel; expected finite")
+        loss.backward()
+        optimizer.step()
+        losses.append(float(loss.detach()))
+    if not min(losses[-5:]) < 0.8 * losses[0]:
+        fail(f"loss inside SequenceModel went from {losses[0]:.3f} to {losses[-1]:.3f} in 40 Adam steps on one "
+             f"batch; expected it to fall by 20% or more")
