@@ -14,6 +14,13 @@ SHAPES = ((1, 1), (2, 7), (4, 3))
 
 def check_cell(spec: CellSpec, params: Mapping[str, Any] | None = None) -> Report:
     """Check one cell; ``params`` override its defaults."""
+    from lossbench.testing.threads import one_thread
+
+    with one_thread():
+        return _check_cell(spec, params)
+
+
+def _check_cell(spec: CellSpec, params: Mapping[str, Any] | None = None) -> Report:
     checks = Checks(f"cell {getattr(spec, 'name', spec)}")
     if not checks.run("spec", _check_spec, spec)[0]:
         return checks.report

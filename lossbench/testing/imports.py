@@ -59,7 +59,7 @@ def check_no_heavy_import(module: object, what: str = "plugin module") -> None:
 
     name, path = module_target(module)
     if not name and not path:
-        fail(f"cannot tell which module to import-check; pass module='package.module' or a .py path")
+        fail("cannot tell which module to import-check; pass module='package.module' or a .py path")
     loaded = heavy_imports(name, path)
     if loaded:
         fail(f"importing {what} {name or path} loads {', '.join(loaded)}; import it inside build/load instead "

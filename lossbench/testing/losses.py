@@ -16,6 +16,13 @@ _CLASSES = {"binary": 2, "multiclass": 10}
 def check_loss(spec: LossSpec, params: Mapping[str, Any] | None = None, module: object = None) -> Report:
     """Check one loss. ``params`` override its defaults; ``module`` (a module, dotted name or ``.py`` path)
     is import-checked for torch, by default the module that defines ``spec.build``."""
+    from lossbench.testing.threads import one_thread
+
+    with one_thread():
+        return _check_loss(spec, params, module)
+
+
+def _check_loss(spec: LossSpec, params: Mapping[str, Any] | None = None, module: object = None) -> Report:
     checks = Checks(f"loss {getattr(spec, 'name', spec)}")
     if not checks.run("spec", _check_spec, spec)[0]:
         return checks.report

@@ -99,9 +99,7 @@ def check_plugin(module_or_path: ModuleType | str | os.PathLike, params: Mapping
         return checks.report
     from lossbench.testing.imports import check_no_heavy_import
 
-    checks.run("no torch at import", check_no_heavy_import,
-               module if module is not module_or_path or not isinstance(module_or_path, (str, os.PathLike))
-               else module_or_path)
+    checks.run("no torch at import", check_no_heavy_import, module)
     specs = collect(module, checks)
     report = checks.report
     params = params or {}

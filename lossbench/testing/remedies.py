@@ -28,6 +28,14 @@ def builtin_cell(name: str) -> CellSpec:
 def check_remedy(spec: RemedySpec, cell_spec: CellSpec | None = None, params: Mapping[str, Any] | None = None,
                  cell_params: Mapping[str, Any] | None = None) -> Report:
     """Check one remedy on ``cell_spec`` (with ``cell_params``), or on the first compatible built-in cell."""
+    from lossbench.testing.threads import one_thread
+
+    with one_thread():
+        return _check_remedy(spec, cell_spec, params, cell_params)
+
+
+def _check_remedy(spec: RemedySpec, cell_spec: CellSpec | None = None, params: Mapping[str, Any] | None = None,
+                 cell_params: Mapping[str, Any] | None = None) -> Report:
     checks = Checks(f"remedy {getattr(spec, 'name', spec)}")
     if not checks.run("spec", _check_spec, spec)[0]:
         return checks.report
@@ -162,5 +170,5 @@ def _steps(remedy: Remedy, model: Any, options: dict[str, Any]) -> None:
         optimizer.step()
         if not all(bool(torch.isfinite(p).all()) for p in model.parameters()):
             fail(f"parameters are not finite after {step + 1} optimiser step(s); expected finite")
-    if not math.isfinite(float(loss)):
-        fail(f"the loss is {float(loss)} after three steps; expected finite")
+    if not math.isfinite(float(loss.detach())):
+        fail(f"the loss is {float(loss.detach())} after three steps; expected finite")

@@ -1,0 +1,200 @@
+"""The conformance kit (lossbench.testing): built-in plugins pass; deliberately broken ones fail the right check."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+from lossbench.testing import ConformanceError, assert_conforms, check_plugin
+
+SMALL = {"n_train": 48, "n_val": 16, "n_test": 16}
+DATASETS = {"copy": {"T": 5, **SMALL}, "temporal_order": {"T": 12, **SMALL}}
+
+
+@pytest.mark.parametrize("module", ["lossbench_builtins.losses", "lossbench_builtins.cells",
+                                    "lossbench_builtins.remedies"])
+def test_builtin_plugins_conform(module):
+    report = assert_conforms(module)
+    assert len(report) > 10 and report.passed
+
+
+def test_builtin_datasets_that_need_no_files_conform():
+    report = assert_conforms("lossbench_builtins.datasets", DATASETS, only=["digits", "copy", "temporal_order"])
+    checked = {r.component for r in report if r.component.startswith("dataset ")}
+    assert checked == {"dataset digits", "dataset copy", "dataset temporal_order"}
+    assert any("mnist1d not checked" in r.message for r in report.notes)
+
+
+def test_importing_the_kit_does_not_import_torch():
+    code = "import sys, lossbench.testing; print('torch' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "False"
+
+
+def _plugin(tmp_path, name, source):
+    path = tmp_path / f"{name}.py"
+    path.write_text(textwrap.dedent(source))
+    return path
+
+
+def _only_failure(report, component, check_prefix):
+    """The report's failures are all of ``component`` and the first is the check named ``check_prefix...``."""
+    failures = report.failures
+    assert failures, report.summary()
+    assert {f.component for f in failures} == {component}, report.summary()
+    assert failures[0].check.startswith(check_prefix), report.summary()
+    assert "\n" not in failures[0].message
+    return failures[0].message
+
+
+LOSS_TEMPLATE = """
+from lossbench import LossSpec, hookimpl
+
+def build():
+    import torch
+    def loss(logits, target):
+        {body}
+    return loss
+
+@hookimpl
+def register_losses(register):
+    register(LossSpec(name="{name}", summary="broken on purpose", build=build))
+"""
+
+
+def test_naive_log_softmax_loss_fails_stability(tmp_path):
+    body = "return -torch.log(torch.softmax(logits, -1)).gather(1, target[:, None]).mean()"
+    report = check_plugin(_plugin(tmp_path, "naive", LOSS_TEMPLATE.format(name="naive_ce", body=body)))
+    message = _only_failure(report, "loss naive_ce", "stable at +-1e4")
+    assert message.startswith("loss naive_ce: value at logits +-1e4 is inf; compute from log_softmax")
+    assert all(f.check.startswith("stable at +-1e4") for f in report.failures)
+
+
+def test_summing_loss_fails_mean_reduction(tmp_path):
+    body = "return torch.nn.functional.cross_entropy(logits, target, reduction='sum')"
+    report = check_plugin(_plugin(tmp_path, "summed", LOSS_TEMPLATE.format(name="summed_ce", body=body)))
+    message = _only_failure(report, "loss summed_ce", "mean over N")
+    assert "repeated twice is 2x the loss of the batch" in message and "mean over N, not a sum" in message
+
+
+def test_loss_plugin_importing_torch_at_module_level_fails(tmp_path):
+    body = "return torch.nn.functional.cross_entropy(logits, target)"
+    source = "import torch\n" + LOSS_TEMPLATE.format(name="eager_ce", body=body)
+    report = check_plugin(_plugin(tmp_path, "eager", source))
+    assert [f.check for f in report.failures] == ["no torch at import", "no torch at import"], report.summary()
+    assert "loads torch; import it inside build/load instead" in report.failures[0].message
+
+
+def test_bidirectional_cell_fails_causality(tmp_path):
+    path = _plugin(tmp_path, "bidi", """
+        from lossbench import CellSpec, hookimpl
+
+        def build(input_size, hidden_size):
+            import torch
+
+            class Bidirectional(torch.nn.Module):
+                def __init__(self):
+                    super().__init__()
+                    self.gru = torch.nn.GRU(input_size, hidden_size, batch_first=True, bidirectional=True)
+                    self.proj = torch.nn.Linear(2 * hidden_size, hidden_size)
+
+                def forward(self, x):
+                    return self.proj(self.gru(x)[0])
+
+            return Bidirectional()
+
+        @hookimpl
+        def register_cells(register):
+            register(CellSpec(name="bigru", summary="sees the future", build=build, gates=("r", "z", "n")))
+    """)
+    report = check_plugin(path)
+    message = _only_failure(report, "cell bigru", "causal")
+    assert message.startswith("cell bigru: not causal: changing the input at step 1 changed the output at step 0")
+
+
+def test_cell_with_wrong_hidden_size_fails_shape(tmp_path):
+    path = _plugin(tmp_path, "wide", """
+        from lossbench import CellSpec, hookimpl
+
+        def build(input_size, hidden_size):
+            import torch
+
+            class Wide(torch.nn.Module):
+                def __init__(self):
+                    super().__init__()
+                    self.rnn = torch.nn.RNN(input_size, hidden_size + 1, batch_first=True)
+
+                def forward(self, x):
+                    return self.rnn(x)[0]
+
+            return Wide()
+
+        @hookimpl
+        def register_cells(register):
+            register(CellSpec(name="wide", summary="one unit too many", build=build))
+    """)
+    report = check_plugin(path)
+    message = _only_failure(report, "cell wide", "output shape")
+    assert message == ("cell wide: output shape for input [1, 1, 3] is [1, 1, 6]; expected [B, T, hidden] = [1, 1, 5]")
+    assert "trains in SequenceModel" in {f.check for f in report.failures}  # the model refuses it too
+    assert any("weight_hh" in n.message for n in report.notes)  # [2 * 6, 6] is not [1 * 5, 5]
+
+
+def test_dataset_with_labels_out_of_range_fails(tmp_path):
+    path = _plugin(tmp_path, "badlabels", """
+        from lossbench import Dataset, DatasetSpec, Split, hookimpl
+
+        def load(n=20):
+            import numpy as np
+            rng = np.random.default_rng(0)
+            def split():
+                x = rng.normal(size=(n, 4, 2)).astype(np.float32)
+                y = rng.integers(0, 3, size=n).astype(np.int64)
+                y[0] = 3  # one label too many for num_classes=3
+                return Split(x, y)
+            return Dataset(split(), split(), split(), num_classes=3)
+
+        @hookimpl
+        def register_datasets(register):
+            register(DatasetSpec(name="bad_labels", summary="labels 0..3 with 3 classes", load=load, defaults={"n": 20}))
+    """)
+    report = check_plugin(path)
+    message = _only_failure(report, "dataset bad_labels", "well formed")
+    assert message.startswith("dataset bad_labels: load() returned a malformed dataset: train.y has labels outside 0..2")
+
+
+def test_remedy_with_nan_penalty_fails(tmp_path):
+    path = _plugin(tmp_path, "nanpen", """
+        from lossbench import Remedy, RemedySpec, hookimpl
+
+        class NaNPenalty(Remedy):
+            def penalty(self, model):
+                return sum(p.sum() for p in model.parameters()) * float("nan")
+
+        @hookimpl
+        def register_remedies(register):
+            register(RemedySpec(name="nan_penalty", summary="adds NaN", build=NaNPenalty))
+    """)
+    report = check_plugin(path)
+    message = _only_failure(report, "remedy nan_penalty", "penalty and after_backward")
+    assert message == "remedy nan_penalty: penalty is nan; expected None or a finite scalar"
+    with pytest.raises(AssertionError, match=r"1 of \d+ conformance checks failed:\n  - remedy nan_penalty: penalty is nan"):
+        assert_conforms(path)
+
+
+def test_hook_without_hookimpl_and_unimportable_plugin_fail(tmp_path):
+    path = _plugin(tmp_path, "undecorated", """
+        from lossbench import LossSpec
+
+        def register_losses(register):
+            pass
+    """)
+    report = check_plugin(path)
+    assert [f.check for f in report.failures] == ["register_losses"]
+    assert "not decorated with @lossbench.hookimpl" in report.failures[0].message
+    broken = _plugin(tmp_path, "broken", "raise RuntimeError('boom')\n")
+    with pytest.raises(ConformanceError, match="import raised RuntimeError: boom"):
+        assert_conforms(broken)
