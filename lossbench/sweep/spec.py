@@ -249,9 +249,7 @@ def validate(spec: SweepSpec, registry: Any) -> list[str]:
     # search-space overrides
     for key, raw in spec.space.items():
         declared = None
-        if key == "lr":
-            declared = LR_SPACE
-        else:
+        if key != "lr":
             owner, dot, param = key.partition(".")
             if not dot:
                 problems.append(f"[space] {key!r}: write component.param (or lr)")
@@ -271,6 +269,8 @@ def validate(spec: SweepSpec, registry: Any) -> list[str]:
             continue
         if key in spec.fixed:
             problems.append(f"{key} is both fixed and given a search range")
+        if key == "lr" and (min(param_obj.choices) if isinstance(param_obj, Categorical) else param_obj.low) <= 0:
+            problems.append(f"[space] lr: learning rates must be above 0")
         if key != "lr" and declared is not None and not isinstance(param_obj, Categorical):
             for bound in (param_obj.low, param_obj.high):
                 try:
@@ -278,13 +278,20 @@ def validate(spec: SweepSpec, registry: Any) -> list[str]:
                 except ParameterError as error:
                     problems.append(f"[space] {key}: bound outside the declared range: {error}")
     # combinations, per arm
-    if dataset is not None and not problems:
+    if True:
         for arm in spec.arms:
             loss, cell = components.get(arm.loss), components.get(arm.cell)
-            if loss is None or cell is None:
+            if loss is None or cell is None or any(r not in components for r in arm.remedies):
                 continue
-            cell_params = cell.resolve({k.split(".", 1)[1]: v for k, v in spec.fixed.items() if k.startswith(arm.cell + ".")})
-            for problem in compatibility_problems(dataset, cell, loss, [components[r] for r in arm.remedies], cell_params):
+            try:
+                cell_params = cell.resolve({k.split(".", 1)[1]: v for k, v in spec.fixed.items()
+                                            if k.startswith(arm.cell + ".")})
+            except ParameterError:
+                continue  # already listed
+            chosen = [components[r] for r in arm.remedies]
+            found = (compatibility_problems(dataset, cell, loss, chosen, cell_params) if dataset is not None else
+                     [reason for reason in (r.incompatibility(cell.name, cell_params) for r in chosen) if reason])
+            for problem in found:
                 message = f"arm {arm.key}: {problem}"
                 if message not in problems:
                     problems.append(message)
@@ -334,7 +341,7 @@ def arm_space(spec: SweepSpec, arm: Arm, registry: Any) -> dict[str, Param]:
     for key, raw in spec.space.items():
         owner = key.split(".", 1)[0]
         if key == "lr" or owner in arm.components:
-            declared = space.get(key) or (None if key == "lr" else _declared(registry, arm, key))
+            declared = None if key == "lr" else (space.get(key) or _declared(registry, arm, key))
             space[key] = parse_param(key, raw, declared)
     for key in spec.fixed:
         space.pop(key, None)

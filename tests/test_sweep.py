@@ -1,0 +1,176 @@
+"""``lossbench run`` end to end, on the embedded journal storage: real processes, real training, no mocks."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from lossbench.results import load_sweep
+
+TINY = ["--dataset", "digits", "--remedies", "none", "--set", "hidden=8", "--epochs", "2", "--seeds", "2"]
+
+
+def run(tmp_path: Path, *args: str, check: bool = True, env: dict | None = None) -> subprocess.CompletedProcess:
+    done = subprocess.run(["lossbench", *args], cwd=tmp_path, capture_output=True, text=True, timeout=600,
+                          env={**os.environ, **(env or {})})
+    if check:
+        assert done.returncode == 0, done.stderr
+    return done
+
+
+def journal(tmp_path: Path, name: str) -> str:
+    return str(tmp_path / "results" / name / "sweep.journal")
+
+
+def states(data) -> list[str]:
+    return [t.state for arm in data.arms for t in [*arm.tuning, *arm.final]]
+
+
+def assert_complete(data, trials: int, seeds: int) -> None:
+    for arm in data.arms:
+        assert len(arm.finished_tuning) == trials, arm.key
+        final_seeds = [t.seed for t in arm.completed_final]
+        assert len(final_seeds) == seeds and len(set(final_seeds)) == seeds, (arm.key, final_seeds)
+    assert "RUNNING" not in states(data) and "WAITING" not in states(data)
+
+
+def test_validation_lists_every_problem_at_once(tmp_path):
+    done = run(tmp_path, "run", "--dataset", "digitz", "--loss", "cee", "--loss", "ce", "--cell", "rnn",
+               "--remedies", "chrono_init", "--trials", "0", "--sampler", "tpee", check=False)
+    assert done.returncode == 2
+    for expected in ["did you mean digits", "did you mean ce", "did you mean tpe", "trials must be",
+                     "chrono_init applies to cells"]:
+        assert expected in done.stderr, done.stderr
+    assert "Traceback" not in done.stderr
+    assert not (tmp_path / "results").exists()  # nothing created before the spec is valid
+
+
+def test_bad_ranges_and_grid_on_continuous_space(tmp_path):
+    (tmp_path / "bad.toml").write_text('dataset = "digits"\nlosses = ["focal"]\ncells = ["rnn"]\n'
+                                       '[space]\nlr = {low = 0.0, high = 1.0}\n"focal.gamma" = {low = -1, high = 2}\n')
+    done = run(tmp_path, "run", "bad.toml", check=False)
+    assert done.returncode == 2 and "lr" in done.stderr and "focal.gamma=-1 is out of range" in done.stderr
+    (tmp_path / "grid.toml").write_text('dataset = "digits"\nlosses = ["ce"]\ncells = ["rnn"]\nsampler = "grid"\n')
+    done = run(tmp_path, "run", "grid.toml", check=False)
+    assert done.returncode == 2 and "finite space" in done.stderr
+
+
+def test_one_worker_sweep_exact_budget_resume_and_results(tmp_path):
+    args = ["run", "--name", "s", *TINY, "--loss", "ce", "--loss", "focal", "--cell", "rnn", "--trials", "3", "--quiet"]
+    run(tmp_path, *args)
+    data = load_sweep("s", journal(tmp_path, "s"))
+    assert len(data.arms) == 2
+    assert_complete(data, 3, 2)
+    numbers = sorted((a.key, t.number) for a in data.arms for t in [*a.tuning, *a.final])
+    for arm in data.arms:
+        assert all("focal.gamma" in t.params for t in arm.tuning) == (arm.loss == "focal")
+        result = arm.completed_final[0].result
+        assert result["test"]["accuracy"] >= 0 and result["epochs"] and result["flow"]["profiles"]
+        assert result["config"]["lr"] == arm.completed_final[0].params["lr"]
+    stored = json.loads((tmp_path / "results" / "s" / "results.json").read_text())
+    assert {row["arm"] for row in stored["leaderboard"]} == {"ce:rnn:none", "focal:rnn:none"}
+    # the same command again: resumes a finished sweep, adds nothing
+    summary = json.loads(run(tmp_path, *args[:-1], "--json").stdout)
+    assert summary["name"] == "s"
+    again = load_sweep("s", journal(tmp_path, "s"))
+    assert sorted((a.key, t.number) for a in again.arms for t in [*a.tuning, *a.final]) == numbers
+    # another spec under the same name is refused rather than mixed
+    done = run(tmp_path, *[a if a != "3" else "4" for a in args], check=False)
+    assert done.returncode == 2 and "different spec" in done.stderr
+
+
+def test_one_worker_sweep_is_reproducible(tmp_path):
+    params = []
+    for out in ("a", "b"):
+        run(tmp_path, "run", "--name", "r", *TINY, "--loss", "focal", "--cell", "rnn", "--trials", "3",
+            "--seeds", "1", "--pruner", "none", "--out", out, "--quiet")
+        data = load_sweep("r", str(tmp_path / out / "r" / "sweep.journal"))
+        params.append([t.params for t in data.arms[0].tuning])
+    assert params[0] == params[1] and len({json.dumps(p, sort_keys=True) for p in params[0]}) == 3
+
+
+def test_diverging_arm_is_counted_and_the_sweep_finishes(tmp_path):
+    (tmp_path / "div.toml").write_text('name = "div"\ndataset = "digits"\nlosses = ["ce", "focal"]\ncells = ["rnn"]\n'
+                                       'trials = 2\nepochs = 2\nseeds = 1\nhidden = [8]\noptimizer = "sgd"\n'
+                                       '[fixed]\n"rnn.activation" = "relu"\n[space]\nlr = {choices = [1e6]}\n')
+    run(tmp_path, "run", "div.toml", "--quiet")
+    data = load_sweep("div", journal(tmp_path, "div"))
+    for arm in data.arms:
+        assert arm.count("diverged") == 2, [(t.state, t.status) for t in arm.tuning]
+        assert all(t.value == 0.0 and t.user_attrs["diverged_at"]["reason"] for t in arm.tuning)
+        assert [t.result["status"] for t in arm.completed_final] == ["diverged"]
+
+
+def test_a_plugin_that_raises_fails_its_arm_only(tmp_path):
+    plugins = tmp_path / "plugins"
+    plugins.mkdir()
+    (plugins / "explode.py").write_text(
+        "from lossbench import LossSpec, hookimpl\n\n"
+        "def build():\n"
+        "    def loss(logits, target):\n"
+        "        raise RuntimeError('boom in the loss')\n"
+        "    return loss\n\n"
+        "@hookimpl\n"
+        "def register_losses(register):\n"
+        "    register(LossSpec(name='explode', summary='Raises.', build=build))\n")
+    done = run(tmp_path, "--plugins-dir", str(plugins), "run", "--name", "x", *TINY, "--loss", "explode",
+               "--loss", "ce", "--cell", "rnn", "--trials", "2", "--json")
+    board = {row["arm"]: row for row in json.loads(done.stdout)["leaderboard"]}
+    assert board["explode:rnn:none"]["failed"] == 2 and board["explode:rnn:none"]["final_runs"] == 0
+    assert board["ce:rnn:none"]["trials"] == 2 and board["ce:rnn:none"]["final_runs"] == 2
+    data = load_sweep("x", journal(tmp_path, "x"))
+    explode = next(a for a in data.arms if a.loss == "explode")
+    assert all("boom in the loss" in t.error for t in explode.tuning)
+
+
+def test_sigkill_of_a_whole_run_then_the_same_command_resumes(tmp_path):
+    args = ["lossbench", "run", "--name", "k", "--dataset", "digits", "--set", "hidden=16", "--epochs", "3",
+            "--seeds", "2", "--loss", "ce", "--loss", "focal", "--cell", "rnn", "--trials", "4", "--workers", "2",
+            "--quiet"]
+    process = subprocess.Popen(args, cwd=tmp_path, start_new_session=True, stderr=subprocess.PIPE, text=True)
+    path = journal(tmp_path, "k")
+    deadline = time.time() + 300
+    completed: dict = {}
+    while time.time() < deadline:
+        time.sleep(0.5)
+        if process.poll() is not None:
+            pytest.fail(f"the run ended before it could be killed: {process.stderr.read()}")
+        try:
+            data = load_sweep("k", path)
+        except KeyError:
+            continue
+        done = {(a.key, t.number): t.params for a in data.arms for t in a.tuning if t.state == "COMPLETE"}
+        running = [t for a in data.arms for t in a.tuning if t.state == "RUNNING"]
+        if len(done) >= 2 and running:
+            completed = done
+            break
+    assert completed, "no trial completed in time"
+    os.kill(process.pid, signal.SIGKILL)  # the parent; its workers die with it (PR_SET_PDEATHSIG)
+    process.wait()
+    time.sleep(1)
+    killed = load_sweep("k", path)
+    assert "RUNNING" in states(killed)  # a trial really was cut off
+    subprocess.run(args, cwd=tmp_path, check=True, timeout=600)
+    data = load_sweep("k", path)
+    assert_complete(data, 4, 2)
+    after = {(a.key, t.number): t for a in data.arms for t in a.tuning}
+    for key, params in completed.items():
+        assert after[key].state == "COMPLETE" and after[key].params == params
+    lost = [t for a in data.arms for t in a.tuning if t.status == "lost"]
+    assert lost and all(t.state == "FAIL" for t in lost)
+    assert any(t.user_attrs.get("retry_of") in {x.number for x in lost} for a in data.arms for t in a.tuning)
+
+
+def test_results_layer_imports_nothing_of_ours():
+    code = ("import sys, lossbench; before = set(sys.modules); import lossbench.results; "
+            "print(sorted(m for m in set(sys.modules) - before if m.startswith(('lossbench', 'optuna', 'torch')) "
+            "and not m.startswith('lossbench.results')))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]", out
