@@ -76,7 +76,12 @@ def open_storage(storage: Any) -> Any:
 
     if "://" in storage:
         return optuna.storages.RDBStorage(storage)
+    from pathlib import Path
+
     from optuna.storages.journal import JournalFileBackend, JournalFileOpenLock
+
+    if not Path(storage).is_file():
+        raise KeyError(f"no sweep journal at {storage}")
 
     return optuna.storages.JournalStorage(JournalFileBackend(storage, lock_obj=JournalFileOpenLock(storage + ".lock")))
 
