@@ -35,8 +35,8 @@ def train_command(
 
     from dataclasses import replace
 
-    from lossbench.engine import RunConfig, resolve, train
-    from lossbench.engine.config import parse_sets
+    from lossbench.engine import RunConfig, load_dataset, resolve, train
+    from lossbench.engine.config import check_loss_fits, parse_sets
 
     registry = session.registry()
     config = RunConfig(dataset=dataset, cell=cell, loss=loss, remedies=tuple(remedy or ()), epochs=epochs,
@@ -45,7 +45,9 @@ def train_command(
     run = resolve(config, registry)  # names and combinations first: their errors say more than a --set one
     components = {spec.name: spec for spec in (run.dataset, run.cell, run.loss, *run.remedies)}
     config = replace(config, params=parse_sets(list(set_ or []), components))
-    resolve(config, registry)  # parameter values, before any progress bar appears
+    run = resolve(config, registry)  # parameter values, before any progress bar appears
+    data = load_dataset(run)  # a missing or corrupt file too: its error is then the only line on stderr
+    check_loss_fits(run.loss, data.target_kind, run.dataset.name)
     with Progress(TextColumn("epoch {task.fields[epoch]}/{task.fields[epochs]}"), BarColumn(), MofNCompleteColumn(),
                   TextColumn("{task.fields[status]}"), TimeElapsedColumn(), console=stderr, transient=json) as progress:
         task = progress.add_task("train", total=None, epoch=0, epochs=epochs, status="")
@@ -56,7 +58,7 @@ def train_command(
         def on_epoch(record) -> None:
             progress.update(task, status=f"loss {record.train_loss:.4f}  val acc {record.val_accuracy:.4f}")
 
-        result = train(config, registry=registry, on_epoch=on_epoch, on_step=on_step)
+        result = train(config, registry=registry, on_epoch=on_epoch, on_step=on_step, data=data)
     if json:
         print_json(result.to_json())
     else:
