@@ -1,0 +1,168 @@
+"""``lossbench train`` as a user runs it: a real subprocess, real datasets, tiny networks."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import math
+import os
+import shutil
+import struct
+import subprocess
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+_BESIDE = Path(sys.executable).parent / "lossbench"
+LOSSBENCH = str(_BESIDE) if _BESIDE.exists() else (shutil.which("lossbench") or "lossbench")
+
+
+@pytest.fixture(scope="module")
+def env(tmp_path_factory):
+    environ = dict(os.environ)
+    environ.pop("LOSSBENCH_PLUGINS_DIR", None)
+    environ.pop("FORCE_COLOR", None)
+    environ.update({
+        "LOSSBENCH_CACHE_DIR": str(tmp_path_factory.mktemp("cache")),  # never the user's cache
+        "OMP_NUM_THREADS": "1",  # tiny networks; and test processes share two cores
+        "COLUMNS": "200",
+    })
+    return environ
+
+
+def lossbench(env, *args, extra_env=None, timeout=120):
+    return subprocess.run([LOSSBENCH, "train", *args], capture_output=True, text=True, timeout=timeout,
+                          env={**env, **(extra_env or {})})
+
+
+# ------------------------------------------------------------------------------------------- runs that work
+
+
+def test_json_goes_alone_to_stdout_and_progress_to_stderr(env):
+    # a terminal on stderr (FORCE_COLOR) so that the progress bar really draws; stdout stays pure JSON
+    done = lossbench(env, "--dataset", "digits", "--cell", "gru", "--loss", "ce", "--epochs", "1", "--hidden", "8",
+                     "--json", extra_env={"FORCE_COLOR": "1"})
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout)  # fails on anything else printed to stdout
+    assert result["schema"] == "lossbench.run/1" and result["status"] == "completed"
+    assert result["config"]["dataset"] == "digits" and result["config"]["cell"] == "gru"
+    assert result["config"]["loss"] == "ce" and result["config"]["hidden"] == [8]
+    assert len(result["epochs"]) == 1 and result["steps"] == 11 == len(result["grad_norms"])  # 1078 / 100
+    assert all(math.isfinite(result["test"][k]) for k in ("accuracy", "nll", "ece"))
+    assert set(result["flow"]["profiles"]) == {"0", "1"} and len(result["flow"]["profiles"]["0"]) == 8
+    assert "epoch 1/1" in done.stderr  # the progress went to stderr
+    assert "Traceback" not in done.stderr
+
+
+SEED_MODEL = ["--dataset", "digits", "--cell", "rnn", "--hidden", "64,32", "--optimizer", "adam", "--lr", "0.001",
+              "--batch-size", "64", "--epochs", "1"]
+
+
+def test_seed_article_model_with_bce(env):
+    done = lossbench(env, *SEED_MODEL, "--loss", "bce", "--json")
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout)
+    assert result["status"] == "completed"
+    config = result["config"]
+    assert (config["cell"], config["loss"], config["optimizer"]) == ("rnn", "bce", "adam")
+    assert config["hidden"] == [64, 32] and config["lr"] == 0.001 and config["batch_size"] == 64
+    assert result["params"]["rnn"]["activation"] == "tanh"
+    assert result["steps"] == 17  # ceil(1078 / 64)
+    assert 0.0 <= result["test"]["accuracy"] <= 1.0 and math.isfinite(result["test"]["nll"])
+
+
+def test_seed_article_model_with_ce_prints_a_summary(env):
+    done = lossbench(env, *SEED_MODEL, "--loss", "ce")
+    assert done.returncode == 0, done.stderr
+    assert "ce / rnn / digits" in done.stdout
+    for row in ("completed", "test accuracy", "test NLL", "test ECE", "vanishing ratio", "clipped steps"):
+        assert row in done.stdout, row
+    assert "epoch 1/1" in done.stderr and "17/17" in done.stderr  # the progress bar's final state
+    assert "Traceback" not in done.stderr
+
+
+# ------------------------------------------------------------------------------------------- bad input
+
+
+def write_idx(path: Path, array: np.ndarray, magic: int, gz: bool = False) -> None:
+    raw = struct.pack(">I", magic) + struct.pack(f">{array.ndim}I", *array.shape) + array.astype(np.uint8).tobytes()
+    path.write_bytes(gzip.compress(raw) if gz else raw)
+
+
+SMNIST_FILES = ("train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")
+
+
+@pytest.fixture(scope="module")
+def smnist_folders(tmp_path_factory):
+    """Two folders: one missing its test files, one whose training labels carry an image file's magic number."""
+    rng = np.random.default_rng(0)
+    partial = tmp_path_factory.mktemp("smnist-partial")
+    write_idx(partial / "train-images-idx3-ubyte", rng.integers(0, 256, (20, 28, 28)), 2051)
+    write_idx(partial / "train-labels-idx1-ubyte.gz", rng.integers(0, 10, 20), 2049, gz=True)
+    corrupt = tmp_path_factory.mktemp("smnist-corrupt")
+    write_idx(corrupt / "train-images-idx3-ubyte", rng.integers(0, 256, (20, 28, 28)), 2051)
+    write_idx(corrupt / "train-labels-idx1-ubyte", rng.integers(0, 10, 20), 2051)  # wrong magic number
+    write_idx(corrupt / "t10k-images-idx3-ubyte", rng.integers(0, 256, (5, 28, 28)), 2051)
+    write_idx(corrupt / "t10k-labels-idx1-ubyte", rng.integers(0, 10, 5), 2049)
+    return partial, corrupt
+
+
+# (arguments, substrings the error line must hold); every case fails before any training
+BAD_INPUT = {
+    "unknown dataset": (["--dataset", "digitz"], ["unknown dataset 'digitz'", "did you mean digits"]),
+    "unknown loss": (["--loss", "nosuchloss"], ["unknown loss 'nosuchloss'", "ce", "focal"]),
+    "out-of-range --set": (["--loss", "focal", "--set", "focal.gamma=99"], ["focal.gamma", "99", "[0, 5]"]),
+    "ill-typed --set": (["--loss", "focal", "--set", "focal.gamma=abc"], ["focal.gamma", "'abc'", "number"]),
+    "unknown --set parameter": (["--loss", "focal", "--set", "focal.gama=1"],
+                                ["gama", "focal", "did you mean gamma"]),
+    "unknown bare --set name": (["--set", "nosuch=1"], ["nosuch", "component.param"]),
+    "--set without =": (["--set", "focal.gamma"], ["--set", "name=value"]),
+    "incompatible remedy": (["--cell", "gru", "--remedy", "identity_init"], ["identity_init", "gru", "rnn"]),
+    "remedy needing relu": (["--cell", "rnn", "--remedy", "identity_init"], ["identity_init", "activation=relu"]),
+    "hidden 0": (["--hidden", "0"], ["--hidden", "positive"]),
+    "hidden not a number": (["--hidden", "64,abc"], ["--hidden", "64,abc"]),
+    "epochs 0": (["--epochs", "0"], ["epochs", "at least 1"]),
+    "unknown optimizer": (["--optimizer", "adamw"], ["optimizer", "adamw", "did you mean adam"]),
+}
+
+
+def check_one_error_line(done, expected):
+    assert done.returncode == 2, (done.returncode, done.stdout[-500:], done.stderr[-2000:])
+    assert "Traceback" not in done.stderr
+    lines = [line for line in done.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, done.stderr  # one clear line, nothing else (no half-drawn progress bar)
+    assert lines[0].startswith("error: ")
+    for text in expected:
+        assert text in lines[0], (text, lines[0])
+    assert done.stdout == ""
+
+
+@pytest.fixture(scope="module")
+def bad_input_runs(env):
+    # independent processes, two at a time: most of each is start-up (importing torch)
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        futures = {case: pool.submit(lossbench, env, "--epochs", "1", "--hidden", "8", "--dataset", "digits",
+                                     *args, "--json")
+                   for case, (args, _) in BAD_INPUT.items()}
+        return {case: future.result() for case, future in futures.items()}
+
+
+@pytest.mark.parametrize("case", list(BAD_INPUT))
+def test_bad_input_is_one_line_and_exit_code_2(bad_input_runs, case):
+    check_one_error_line(bad_input_runs[case], BAD_INPUT[case][1])
+
+
+def test_smnist_folder_missing_files(env, smnist_folders):
+    partial, _ = smnist_folders
+    done = lossbench(env, "--dataset", "smnist", "--set", f"smnist.path={partial}", "--epochs", "1", "--hidden", "8")
+    check_one_error_line(done, [str(partial), "missing: t10k-images-idx3-ubyte, t10k-labels-idx1-ubyte",
+                                *SMNIST_FILES])
+
+
+def test_smnist_corrupt_file(env, smnist_folders):
+    _, corrupt = smnist_folders
+    done = lossbench(env, "--dataset", "smnist", "--set", f"smnist.path={corrupt}", "--epochs", "1", "--hidden", "8")
+    check_one_error_line(done, [str(corrupt / "train-labels-idx1-ubyte"), "magic number 2051", "expected 2049"])
