@@ -38,7 +38,10 @@ def flow_profile(model: nn.Module, loss_fn: Any, x: torch.Tensor, y: torch.Tenso
 
 
 def vanishing_ratio(profile: list[float]) -> float | None:
-    """||dL/dx_1|| / ||dL/dx_T||: far below 1 when gradients vanish through time. None when undefined."""
-    if not profile or not math.isfinite(profile[0]) or not math.isfinite(profile[-1]) or profile[-1] <= 0:
+    """||dL/dx_1|| / ||dL/dx_T||: far below 1 when gradients vanish through time. None when undefined.
+
+    T is the last step any probed sequence reaches: padding after it carries no gradient at all."""
+    last = next((value for value in reversed(profile) if value != 0), 0.0)
+    if not profile or not math.isfinite(profile[0]) or not math.isfinite(last) or last <= 0:
         return None
-    return profile[0] / profile[-1]
+    return profile[0] / last
