@@ -1,0 +1,124 @@
+"""Comparison reports from a stored sweep: terminal, Markdown, self-contained HTML, JSON and CSV.
+
+Reads stored results only (``lossbench.results``); never trains, never imports the engine or the sweep.
+``build_report`` is the one entry point; ``model.build_model`` computes everything once, renderers only format.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Iterable
+
+FORMATS = ("terminal", "md", "html", "json")
+
+
+def build_report(name: str, storage: Any, out_dir: str | Path | None, formats: Iterable[str] = ("all",), *,
+                 baseline: str | None = None, test: str = "wilcoxon",
+                 components: dict[str, dict[str, Any]] | None = None, console: Any = None) -> dict[str, Path]:
+    """Rebuild the report of sweep ``name`` from ``storage`` (a database URL, a journal path or an Optuna storage).
+
+    Writes into ``out_dir`` (``report.md``, ``report.html``, ``results.json``, ``trials.csv``, ``plots/*.png``
+    as ``formats`` ask; ``all`` is every format) and prints the terminal report to ``console`` (a Rich console;
+    stdout when None). Returns {output kind: path}. Unknown sweeps and unreadable storage raise LossbenchError.
+    ``baseline``: a loss (``ce``), a loss and remedy set (``ce:none``: same cell) or an arm key; ``test``:
+    ``wilcoxon`` or ``t``. ``components``: {name: {kind, summary, plugin}} to show where the storage has none.
+    """
+    from lossbench.report.model import build_model
+
+    chosen = _formats(formats)
+    data, store, shown = _load(name, storage)
+    importances = _importances(name, store, [a.key for a in data.arms])
+    model = build_model(data, shown, baseline=baseline, test=test, importances=importances, components=components)
+    paths: dict[str, Path] = {}
+    out = Path(out_dir) if out_dir is not None else None
+    if out is not None and chosen - {"terminal"}:
+        out.mkdir(parents=True, exist_ok=True)
+    plots = []
+    if out is not None and chosen & {"md", "html"}:
+        from lossbench.report.plots import make_plots
+
+        plots = make_plots(model)
+        (out / "plots").mkdir(exist_ok=True)
+        for plot in plots:
+            (out / "plots" / f"{plot.name}.png").write_bytes(plot.png)
+        paths["plots"] = out / "plots"
+    if out is not None and "md" in chosen:
+        from lossbench.report.markdown import render_markdown
+
+        paths["md"] = _write(out / "report.md", render_markdown(model, plots))
+    if out is not None and "html" in chosen:
+        from lossbench.report.html import render_html
+
+        paths["html"] = _write(out / "report.html", render_html(model, plots))
+    if out is not None and "json" in chosen:
+        from lossbench.report.export import results_json, trials_csv
+
+        paths["json"] = _write(out / "results.json", results_json(model))
+        paths["csv"] = _write(out / "trials.csv", trials_csv(data))
+    if "terminal" in chosen:
+        from lossbench.report.terminal import render_terminal
+
+        render_terminal(model, console)
+    return paths
+
+
+def _formats(formats: Iterable[str]) -> set[str]:
+    from lossbench.errors import LossbenchError
+
+    chosen = set()
+    for item in formats:
+        for part in str(item).split(","):
+            part = part.strip().lower()
+            if part == "all":
+                chosen |= set(FORMATS)
+            elif part in FORMATS:
+                chosen.add(part)
+            elif part:
+                raise LossbenchError(f"unknown report format {part!r}; give terminal, md, html, json or all")
+    return chosen or set(FORMATS)
+
+
+def _load(name: str, storage: Any) -> tuple[Any, Any, str]:
+    """The sweep, the open storage and how to show it; one clear LossbenchError for anything unreadable."""
+    from lossbench.errors import LossbenchError
+    from lossbench.report.redact import mask_url
+    from lossbench.results import load_sweep, open_storage
+
+    storage = str(storage) if isinstance(storage, Path) else storage
+    shown = mask_url(storage) if isinstance(storage, str) else type(storage).__name__
+    try:
+        store = open_storage(storage)
+    except KeyError:
+        raise LossbenchError(f"no sweep storage at {shown}: run `lossbench run --name {name}` first, "
+                             f"or give --storage / --out") from None
+    except Exception as error:
+        raise LossbenchError(f"cannot open storage {shown}: {mask_url(_first_line(error))}") from None
+    try:
+        data = load_sweep(name, store)
+    except KeyError:
+        raise LossbenchError(f"no sweep named {name!r} in {shown}") from None
+    except Exception as error:
+        raise LossbenchError(f"cannot read sweep {name!r} from {shown}: {mask_url(_first_line(error))}") from None
+    return data, store, shown
+
+
+def _importances(name: str, store: Any, keys: list[str]) -> dict[str, dict[str, float]]:
+    from lossbench.report.importance import param_importances
+
+    try:
+        return param_importances(name, store, keys)
+    except Exception:  # importances are an extra: a failing evaluator never costs the whole report
+        return {}
+
+
+def _write(path: Path, text: str) -> Path:
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def _first_line(error: Exception) -> str:
+    text = str(error).strip().splitlines()
+    return f"{type(error).__name__}: {text[0] if text else ''}"
+
+
+__all__ = ["FORMATS", "build_report"]

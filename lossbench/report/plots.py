@@ -1,0 +1,208 @@
+"""Plots as PNG bytes (matplotlib's Agg canvas, imported here only): the HTML inlines them, the rest links files."""
+
+from __future__ import annotations
+
+import io
+import math
+from dataclasses import dataclass
+from typing import Any
+
+FLOOR = 1e-30  # gradient norms of exactly 0 (float underflow) are drawn at this floor on log axes
+DPI = 80
+
+
+@dataclass
+class Plot:
+    name: str  # file stem: plots/<name>.png
+    section: str  # leaderboard, factorial, gradients, curves
+    title: str
+    png: bytes
+
+
+def make_plots(model: Any) -> list[Plot]:
+    """Every figure of the report, a handful per cell; none for data that is absent."""
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    plots = [_accuracy(model), _heatmap(model), _effects(model)]
+    for cell in dict.fromkeys(a.cell for a in model.arms):
+        arms = [a for a in model.arms if a.cell == cell]
+        plots += [_flow(cell, arms), _grad_norms(cell, arms), _curves(cell, arms), _sensitivity(cell, arms)]
+    plots.append(_importances(model))
+    return [p for p in plots if p is not None]
+
+
+def _figure(width: float, height: float) -> Any:
+    from matplotlib.figure import Figure
+
+    return Figure(figsize=(width, height), dpi=DPI, layout="constrained")
+
+
+def _png(fig: Any) -> bytes:
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=DPI)
+    return buffer.getvalue()
+
+
+def label(text: Any) -> str:
+    """Plugin-given names as plain text: matplotlib would read ``$...$`` as mathtext."""
+    return str(text).replace("\\", "\\\\").replace("$", r"\$")
+
+
+def _colors(n: int) -> list[Any]:
+    from matplotlib import colormaps
+
+    cmap = colormaps["tab10" if n <= 10 else "tab20"]
+    return [cmap(i % cmap.N) for i in range(n)]
+
+
+def _accuracy(model: Any) -> Plot | None:
+    arms = [a for a in model.arms if a.acc_mean is not None]
+    if not arms:
+        return None
+    fig = _figure(7, 0.9 + 0.32 * len(arms))
+    ax = fig.add_subplot()
+    for y, arm in enumerate(reversed(arms)):
+        low, high = arm.acc_ci if arm.acc_ci else (arm.acc_mean, arm.acc_mean)
+        ax.plot([low, high], [y, y], color="tab:blue", linewidth=3, alpha=0.5)
+        ax.plot(list(arm.accuracy.values()), [y] * len(arm.accuracy), "o", color="tab:gray", markersize=3)
+        ax.plot([arm.acc_mean], [y], "D", color="tab:blue")
+    ax.set_yticks(range(len(arms)), [label(a.key) for a in reversed(arms)])
+    ax.set_xlabel("final-phase test accuracy (mean, 95% bootstrap interval, seeds)")
+    return Plot("accuracy", "leaderboard", "Test accuracy per arm", _png(fig))
+
+
+def _heatmap(model: Any) -> Plot | None:
+    import numpy as np
+
+    grids = model.factorial.grids
+    if not grids or not any(v is not None for g in grids for row in g.values for v in row):
+        return None
+    fig = _figure(2.2 + 2.4 * len(grids) * max(1, len(grids[0].remedies)) / 2, 1.2 + 0.45 * len(grids[0].losses))
+    axes = fig.subplots(1, len(grids), squeeze=False)[0]
+    for ax, grid in zip(axes, grids):
+        values = np.array([[np.nan if v is None else v for v in row] for row in grid.values], dtype=float)
+        image = ax.imshow(values, cmap="viridis", vmin=0, vmax=1, aspect="auto")
+        ax.set_xticks(range(len(grid.remedies)), [label(r) for r in grid.remedies], rotation=30, ha="right")
+        ax.set_yticks(range(len(grid.losses)), [label(loss) for loss in grid.losses])
+        ax.set_title(label(f"cell {grid.cell}"))
+        for (i, j), v in np.ndenumerate(values):
+            ax.text(j, i, "-" if math.isnan(v) else f"{v:.3f}", ha="center", va="center",
+                    color="white" if not math.isnan(v) and v < 0.6 else "black", fontsize=8)
+    fig.colorbar(image, ax=list(axes), label="mean test accuracy")
+    return Plot("factorial", "factorial", "Loss x remedy set, per cell (mean test accuracy)", _png(fig))
+
+
+def _effects(model: Any) -> Plot | None:
+    effects = [e for e in model.factorial.effects if e.levels]
+    if not effects:
+        return None
+    fig = _figure(2.6 * len(effects), 2.8)
+    axes = fig.subplots(1, len(effects), squeeze=False, sharey=True)[0]
+    for ax, effect in zip(axes, effects):
+        levels = list(effect.levels)
+        ax.bar(range(len(levels)), [effect.levels[k] for k in levels], color="tab:blue")
+        ax.set_xticks(range(len(levels)), [label(k) for k in levels], rotation=30, ha="right")
+        spread = "-" if effect.spread is None else f"{effect.spread:.3f}"
+        ax.set_title(f"{effect.factor} (spread {spread})")
+    axes[0].set_ylabel("mean test accuracy")
+    return Plot("main_effects", "factorial", "Main effect of each factor", _png(fig))
+
+
+def _flow(cell: str, arms: list[Any]) -> Plot | None:
+    arms = [a for a in arms if a.flow_final or a.flow_init]
+    if not arms:
+        return None
+    fig = _figure(7, 3.6)
+    ax = fig.add_subplot()
+    for color, arm in zip(_colors(len(arms)), arms):
+        if arm.flow_init:
+            ax.plot(range(1, len(arm.flow_init) + 1), [max(v, FLOOR) for v in arm.flow_init], "--", color=color,
+                    alpha=0.5, linewidth=1)
+        if arm.flow_final:
+            ax.plot(range(1, len(arm.flow_final) + 1), [max(v, FLOOR) for v in arm.flow_final], color=color,
+                    label=label(arm.key))
+    ax.set_yscale("log")
+    ax.set_xlabel("input time step t")
+    ax.set_ylabel(f"||dL/dx_t|| (floor {FLOOR:g})")
+    ax.set_title(label(f"{cell}: gradient flow through time (dashed: initialisation; solid: trained)"))
+    ax.legend(fontsize=7, loc="best")
+    return Plot(f"flow_{_stem(cell)}", "gradients", f"Gradient flow, {cell}", _png(fig))
+
+
+def _grad_norms(cell: str, arms: list[Any]) -> Plot | None:
+    arms = [a for a in arms if a.grad_norms]
+    if not arms:
+        return None
+    fig = _figure(7, 3.2)
+    ax = fig.add_subplot()
+    for color, arm in zip(_colors(len(arms)), arms):
+        rate = "-" if arm.clip_rate is None else f"{100 * arm.clip_rate:.0f}%"
+        ax.plot(arm.grad_steps, [max(v, FLOOR) for v in arm.grad_norms], color=color, linewidth=1,
+                label=label(f"{arm.key} (clipped {rate})"))
+    ax.set_yscale("log")
+    ax.set_xlabel("training step")
+    ax.set_ylabel("total gradient norm (before clipping)")
+    ax.set_title(label(f"{cell}: gradient norm over training, mean over seeds"))
+    ax.legend(fontsize=7, loc="best")
+    return Plot(f"grad_norms_{_stem(cell)}", "gradients", f"Gradient norm, {cell}", _png(fig))
+
+
+def _curves(cell: str, arms: list[Any]) -> Plot | None:
+    arms = [a for a in arms if a.curve_mean]
+    if not arms:
+        return None
+    fig = _figure(7, 3.2)
+    ax = fig.add_subplot()
+    for color, arm in zip(_colors(len(arms)), arms):
+        epochs = list(range(1, len(arm.curve_mean) + 1))
+        ax.plot(epochs, arm.curve_mean, marker="o", markersize=3, color=color, label=label(arm.key))
+        low = [m - s for m, s in zip(arm.curve_mean, arm.curve_std)]
+        high = [m + s for m, s in zip(arm.curve_mean, arm.curve_std)]
+        ax.fill_between(epochs, low, high, color=color, alpha=0.15)
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("validation accuracy (mean ± std over seeds)")
+    ax.set_title(label(f"{cell}: learning curves, final phase"))
+    ax.legend(fontsize=7, loc="best")
+    return Plot(f"curves_{_stem(cell)}", "curves", f"Learning curves, {cell}", _png(fig))
+
+
+def _sensitivity(cell: str, arms: list[Any]) -> Plot | None:
+    arms = [a for a in arms if a.sensitivity]
+    if not arms:
+        return None
+    fig = _figure(7, 3.2)
+    ax = fig.add_subplot()
+    for color, arm in zip(_colors(len(arms)), arms):
+        for status, marker in [("completed", "o"), ("pruned", "x"), ("diverged", "v")]:
+            points = [(lr, v) for lr, v, s in arm.sensitivity if s == status]
+            if points:
+                ax.scatter([p[0] for p in points], [p[1] for p in points], color=color, marker=marker, s=18,
+                           label=label(arm.key) if status == "completed" else None)
+    ax.set_xscale("log")
+    ax.set_xlabel("learning rate (o completed, x pruned, v diverged)")
+    ax.set_ylabel("tuning objective")
+    ax.set_title(label(f"{cell}: sensitivity to the learning rate, every tuning trial"))
+    ax.legend(fontsize=7, loc="best")
+    return Plot(f"sensitivity_{_stem(cell)}", "curves", f"Learning-rate sensitivity, {cell}", _png(fig))
+
+
+def _importances(model: Any) -> Plot | None:
+    import numpy as np
+
+    arms = [a for a in model.arms if a.importances]
+    params = list(dict.fromkeys(p for a in arms for p in a.importances))
+    if not arms or len(params) < 2:
+        return None
+    values = np.array([[a.importances.get(p, np.nan) for p in params] for a in arms], dtype=float)
+    fig = _figure(1.8 + 1.1 * len(params), 1.0 + 0.32 * len(arms))
+    ax = fig.add_subplot()
+    image = ax.imshow(values, cmap="Blues", vmin=0, vmax=1, aspect="auto")
+    ax.set_xticks(range(len(params)), [label(p) for p in params], rotation=30, ha="right")
+    ax.set_yticks(range(len(arms)), [label(a.key) for a in arms])
+    fig.colorbar(image, ax=ax, label="Optuna importance")
+    return Plot("importances", "curves", "Hyperparameter importances (Optuna)", _png(fig))
+
+
+def _stem(text: str) -> str:
+    return "".join(c if c.isalnum() or c in "-_" else "_" for c in text)

@@ -1,0 +1,101 @@
+"""The terminal report: Rich tables, findings and sparklines (block characters) of curves and gradient flow."""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Sequence
+
+from lossbench.report import fmt
+
+BLOCKS = "▁▂▃▄▅▆▇█"
+
+
+def sparkline(values: Sequence[float | None], log: bool = False, width: int = 9) -> str:
+    """Block characters scaled between the series' min and max; log scale for gradient norms (zeros at the floor)."""
+    kept = [v for v in values if v is not None and math.isfinite(v)]
+    if not kept:
+        return ""
+    if len(values) > width:  # thin evenly to the width
+        values = [values[round(i * (len(values) - 1) / (width - 1))] for i in range(width)]
+    if log:
+        positive = [v for v in kept if v > 0]
+        floor = min(positive) if positive else 1.0
+        values = [None if v is None else math.log10(max(v, floor)) for v in values]
+        kept = [v for v in values if v is not None]
+    low, high = min(kept), max(kept)
+    span = high - low or 1.0
+    return "".join(" " if v is None or not math.isfinite(v) else BLOCKS[round((v - low) / span * (len(BLOCKS) - 1))]
+                   for v in values)
+
+
+def render_terminal(model: Any, console: Any = None) -> None:
+    from rich.console import Console
+    from rich.text import Text
+
+    console = console or Console()
+    title = f"lossbench report: {model.name}" + (" (PARTIAL: some arms unfinished)" if model.partial else "")
+    console.print(Text(title, style="bold yellow" if model.partial else "bold"))
+    console.print(_table("Leaderboard: final-phase test metrics",
+                         ["#", "arm", "test acc", "95% CI", "n", "NLL", "ECE", "div."],
+                         [[str(i), a.key, _mean_std(a.acc_mean, a.acc_std), _ci(a), str(len(a.accuracy)),
+                           fmt.num(a.nll_mean, 3), fmt.num(a.ece_mean, 3), fmt.pct(a.divergence_rate)]
+                          for i, a in enumerate(model.arms, 1)]))
+    effect = "r" if model.test == "wilcoxon" else "d_z"
+    console.print(_table(f"Against the baseline ({model.baseline}): {model.test}, Holm-corrected",
+                         ["arm", "baseline", "n", "diff", "p", "p Holm", effect],
+                         [[c.arm, c.baseline, str(len(c.seeds)), *(
+                             [fmt.signed(c.test.mean_difference, 3), fmt.pvalue(c.test.p), fmt.pvalue(c.p_holm),
+                              fmt.signed(c.test.effect, 2)] if c.test else ["-", "no test: < 2 seeds", "-", "-"])]
+                          for c in model.comparisons]))
+    console.print(_table("Main effects (spread of mean test accuracy between levels)", ["factor", "spread", "levels"],
+                         [[e.factor, fmt.num(e.spread, 3), ", ".join(f"{k} {fmt.num(v, 3)}" for k, v in e.levels.items())]
+                          for e in model.factorial.effects]))
+    console.print(_sparklines(model))
+    console.print(Text("Findings", style="bold"))
+    for sentence in model.findings:
+        console.print(Text(f"- {sentence}"))
+
+
+def _mean_std(mean: float | None, std: float | None) -> str:
+    return fmt.NONE if mean is None else fmt.num(mean, 3) + ("" if std is None else f" ± {fmt.num(std, 3)}")
+
+
+def _ci(arm: Any) -> str:
+    if arm.acc_ci is None:
+        return "no interval" if arm.accuracy else fmt.NONE
+    return f"[{fmt.num(arm.acc_ci[0], 3)}, {fmt.num(arm.acc_ci[1], 3)}]"
+
+
+def _table(title: str, headers: list[str], rows: list[list[str]]) -> Any:
+    from rich import box
+    from rich.table import Table
+
+    table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
+    for header in headers:
+        table.add_column(header, justify="left" if header in ("arm", "baseline", "factor", "levels") else "right",
+                         no_wrap=header in ("arm", "baseline"))
+    for row in rows:
+        table.add_row(*[_plain(cell) for cell in row])
+    return table
+
+
+def _sparklines(model: Any) -> Any:
+    from rich.table import Table
+
+    from rich import box
+
+    table = Table(title="Per arm: learning curve; gradient flow through time and gradient norm (log scales)",
+                  title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
+    for column in ["arm", "val acc", "flow init", "flow end", "grad norm", "clip"]:
+        table.add_column(column, no_wrap=True, min_width=4 if column == "clip" else 9)
+    for a in model.arms:
+        table.add_row(_plain(a.key), sparkline(a.curve_mean), sparkline(a.flow_init, log=True),
+                      sparkline(a.flow_final, log=True), sparkline(a.grad_norms, log=True),
+                      fmt.pct(a.clip_rate))
+    return table
+
+
+def _plain(text: str) -> Any:
+    from rich.text import Text
+
+    return Text(str(text))  # never Rich markup: names come from plugins
