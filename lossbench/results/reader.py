@@ -75,6 +75,10 @@ def open_storage(storage: Any) -> Any:
     import optuna
 
     if "://" in storage:
+        import importlib.util
+
+        if storage.startswith(("postgresql://", "postgres://")) and importlib.util.find_spec("psycopg") is None:
+            storage = "postgresql+psycopg2://" + storage.split("://", 1)[1]  # SQLAlchemy 2.1 defaults to psycopg 3
         return optuna.storages.RDBStorage(storage)
     from pathlib import Path
 

@@ -26,6 +26,15 @@ def mask_url(url: str) -> str:
     return re.sub(r"(://[^:/@]*:)[^@]*@", r"\1***@", url)
 
 
+def driver_url(url: str) -> str:
+    """``postgresql://`` with the driver that is installed: SQLAlchemy 2.1 defaults to psycopg 3, we ship psycopg2."""
+    import importlib.util
+
+    if url.startswith(("postgresql://", "postgres://")) and importlib.util.find_spec("psycopg") is None:
+        return "postgresql+psycopg2://" + url.split("://", 1)[1]
+    return url
+
+
 def is_database(url: str | None) -> bool:
     return bool(url) and "://" in url
 
@@ -33,18 +42,37 @@ def is_database(url: str | None) -> bool:
 def open_storage(url: str | None, journal: Path, heartbeat_interval: int | None = None) -> Any:
     import optuna
 
-    if is_database(url):
-        if not url.startswith(("postgresql", "mysql", "sqlite")):
-            from lossbench.errors import LossbenchError
+    from lossbench.errors import LossbenchError
 
+    if is_database(url):
+        if not url.startswith(("postgresql", "postgres", "mysql", "sqlite")):
             raise LossbenchError(f"--storage {mask_url(url)}: give a database URL like postgresql://user@host/db")
         interval = heartbeat_interval or int(os.environ.get(HEARTBEAT_ENV, DEFAULT_HEARTBEAT))
         from optuna.storages import RetryHeartbeatStaleTrialCallback
 
-        return optuna.storages.RDBStorage(
-            url, heartbeat_interval=interval, grace_period=2 * interval,
-            heartbeat_stale_trial_callback=RetryHeartbeatStaleTrialCallback(max_retry=3),
-            engine_kwargs={"pool_pre_ping": True})
+        try:
+            import sqlalchemy  # noqa: F401
+        except ImportError:
+            raise LossbenchError("--storage with a database needs SQLAlchemy and a driver: "
+                                 "pip install 'lossbench[postgres]'") from None
+        import random
+        import time
+
+        import sqlalchemy.exc
+
+        for attempt in range(8):
+            try:
+                return optuna.storages.RDBStorage(
+                    driver_url(url), heartbeat_interval=interval, grace_period=2 * interval,
+                    heartbeat_stale_trial_callback=RetryHeartbeatStaleTrialCallback(max_retry=3),
+                    engine_kwargs={"pool_pre_ping": True})
+            except (sqlalchemy.exc.IntegrityError, sqlalchemy.exc.ProgrammingError):
+                if attempt == 7:  # several machines creating the schema at once: the losers retry
+                    raise
+                time.sleep(0.3 + random.random())
+            except sqlalchemy.exc.OperationalError as error:
+                raise LossbenchError(f"cannot reach the database {mask_url(url)}: "
+                                     + str(error.orig).strip().splitlines()[0]) from None
     from optuna.storages.journal import JournalFileBackend, JournalFileOpenLock
 
     journal.parent.mkdir(parents=True, exist_ok=True)

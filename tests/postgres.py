@@ -1,0 +1,75 @@
+"""A throwaway PostgreSQL server for tests: initdb and pg_ctl as the postgres user, 127.0.0.1 only, trust auth."""
+
+from __future__ import annotations
+
+import glob
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+
+def find_binaries() -> tuple[str, str] | None:
+    """(initdb, pg_ctl) from Debian's postgresql package, or None when it is not installed."""
+    found: dict[str, str] = {}
+    try:
+        listed = subprocess.run(["dpkg", "-L", "postgresql-15"], capture_output=True, text=True).stdout.splitlines()
+    except OSError:
+        listed = []
+    candidates = [p for p in listed if p.endswith(("bin/initdb", "bin/pg_ctl"))]
+    candidates += sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"), reverse=True)
+    candidates += sorted(glob.glob("/usr/lib/postgresql/*/bin/pg_ctl"), reverse=True)
+    for path in candidates:
+        name = Path(path).name
+        if name not in found and os.access(path, os.X_OK):
+            found[name] = path
+    if "initdb" in found and "pg_ctl" in found:
+        return found["initdb"], found["pg_ctl"]
+    return None
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _as_postgres(*args: str) -> list[str]:
+    if os.geteuid() == 0:
+        return ["runuser", "-u", "postgres", "--", *args]
+    return list(args)
+
+
+@contextmanager
+def postgres_server() -> Iterator[str]:
+    """Start a server in a temporary folder; yield ``postgresql://postgres@127.0.0.1:PORT/postgres``."""
+    binaries = find_binaries()
+    if binaries is None:
+        raise RuntimeError("PostgreSQL binaries not found")
+    initdb, pg_ctl = binaries
+    root = Path(tempfile.mkdtemp(prefix="lossbench-pg-"))
+    data = root / "data"
+    if os.geteuid() == 0:
+        shutil.chown(root, "postgres", "postgres")
+    port = free_port()
+    subprocess.run(_as_postgres(initdb, "-D", str(data), "-U", "postgres", "--auth=trust", "-E", "UTF8"),
+                   check=True, capture_output=True)
+    options = f"-c listen_addresses=127.0.0.1 -c port={port} -c unix_socket_directories={root} -c fsync=off"
+    subprocess.run(_as_postgres(pg_ctl, "-D", str(data), "-o", options, "-l", str(root / "log"), "-w", "-t", "60",
+                                "start"), check=True, capture_output=True)
+    try:
+        deadline = time.time() + 30
+        while time.time() < deadline:
+            with socket.socket() as sock:
+                if sock.connect_ex(("127.0.0.1", port)) == 0:
+                    break
+            time.sleep(0.2)
+        yield f"postgresql://postgres@127.0.0.1:{port}/postgres"
+    finally:
+        subprocess.run(_as_postgres(pg_ctl, "-D", str(data), "-m", "immediate", "stop"), capture_output=True)
+        shutil.rmtree(root, ignore_errors=True)

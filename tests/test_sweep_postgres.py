@@ -1,0 +1,79 @@
+"""Several workers on one sweep in a real, throwaway PostgreSQL server (see tests/postgres.py)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import time
+
+import pytest
+
+from postgres import find_binaries, postgres_server
+
+pytestmark = pytest.mark.skipif(find_binaries() is None,
+                                reason="PostgreSQL server binaries (initdb, pg_ctl) are not installed")
+
+
+@pytest.fixture(scope="module")
+def url():
+    with postgres_server() as address:
+        yield address
+
+
+def command(url: str, name: str, *extra: str) -> list[str]:
+    return ["lossbench", "run", "--name", name, "--storage", url, "--dataset", "digits", "--remedies", "none",
+            "--loss", "ce", "--loss", "focal", "--cell", "rnn", "--quiet", *extra]
+
+
+def load(url: str, name: str):
+    from lossbench.results import load_sweep
+
+    return load_sweep(name, url)
+
+
+def assert_budget(data, trials: int, seeds: int) -> None:
+    assert len(data.arms) == 2
+    for arm in data.arms:
+        assert len(arm.finished_tuning) == trials, [(t.number, t.state, t.user_attrs.get("surplus")) for t in arm.tuning]
+        final_seeds = [t.seed for t in arm.completed_final]
+        assert sorted(final_seeds) == [1000 + i for i in range(seeds)], final_seeds  # no duplicate, none missing
+        assert all(t.state in ("COMPLETE", "PRUNED", "FAIL") for t in [*arm.tuning, *arm.final])
+
+
+def test_three_workers_share_one_sweep_with_an_exact_budget(url, tmp_path):
+    args = command(url, "three", "--set", "hidden=8", "--epochs", "2", "--trials", "4", "--seeds", "3")
+    processes = [subprocess.Popen(args, cwd=tmp_path, stderr=subprocess.PIPE, text=True) for _ in range(3)]
+    for process in processes:
+        _, err = process.communicate(timeout=600)
+        assert process.returncode == 0, err
+    data = load(url, "three")
+    assert_budget(data, 4, 3)
+    workers = {t.user_attrs["worker"]["pid"] for a in data.arms for t in [*a.tuning, *a.final]}
+    assert len(workers) >= 2  # the work really was shared
+    assert "password" not in str(data.provenance)
+
+
+def test_a_worker_killed_mid_trial_does_not_stop_the_sweep(url, tmp_path):
+    args = command(url, "kill", "--set", "hidden=16", "--epochs", "3", "--trials", "4", "--seeds", "2",
+                   "--heartbeat", "2")
+    processes = [subprocess.Popen(args, cwd=tmp_path, stderr=subprocess.PIPE, text=True) for _ in range(3)]
+    victim, deadline = None, time.time() + 300
+    while victim is None and time.time() < deadline:
+        time.sleep(0.3)
+        try:
+            data = load(url, "kill")
+        except KeyError:
+            continue
+        running = {t.user_attrs.get("worker", {}).get("pid") for a in data.arms for t in a.tuning if t.state == "RUNNING"}
+        victim = next((p for p in processes if p.pid in running), None)
+    assert victim is not None, "no worker was seen mid-trial"
+    os.kill(victim.pid, signal.SIGKILL)
+    for process in processes:
+        _, err = process.communicate(timeout=600)
+        assert process is victim or process.returncode == 0, err
+    data = load(url, "kill")
+    assert_budget(data, 4, 2)
+    killed = [t for a in data.arms for t in [*a.tuning, *a.final] if t.user_attrs.get("worker", {}).get("pid") == victim.pid
+              and t.state == "FAIL" and not t.surplus]
+    assert killed, "the killed worker's trial was not failed"
