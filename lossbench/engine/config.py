@@ -41,7 +41,9 @@ class RunConfig:
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> RunConfig:
         data = dict(data)
-        data["remedies"], data["hidden"] = tuple(data.get("remedies", ())), tuple(data.get("hidden", (128,)))
+        hidden = data.get("hidden", (128,))
+        data["remedies"] = tuple(data.get("remedies", ()))
+        data["hidden"] = (hidden,) if isinstance(hidden, int) else tuple(hidden)
         return cls(**data)
 
 

@@ -41,9 +41,7 @@ def train(config: RunConfig | None = None, *, registry: Registry | None = None, 
     ends the run as ``diverged``; an exception raised by ``on_epoch`` (a sweep pruning) propagates.
     ``data`` may pass the dataset already loaded for this configuration (a sweep loads it once per worker).
     """
-    config = RunConfig(**{**(config.to_json() if config else {}), **overrides}) if overrides else (config or RunConfig())
-    if isinstance(config.remedies, list) or isinstance(config.hidden, list):
-        config = RunConfig.from_json(config.to_json())
+    config = RunConfig.from_json({**(config or RunConfig()).to_json(), **overrides})
     run = resolve(config, registry or load_registry())
     if config.device == "cuda" and not torch.cuda.is_available():
         raise LossbenchError("--device cuda was asked for, but torch sees no CUDA device here")
