@@ -108,7 +108,12 @@ class Worker:
     def __init__(self, spec: SweepSpec, storage: Any, registry: Any, worker_index: int = 0, database: bool = False):
         import optuna
 
+        import torch
+
         optuna.logging.set_verbosity(optuna.logging.WARNING)
+        # A saturated tanh RNN (a badly tuned lr) fills its gradients with subnormal floats, which run 5x slower
+        # or worse on CPU; flushing them to zero changes no result that matters and keeps trials comparable in cost.
+        torch.set_flush_denormal(True)
         self.spec, self.storage, self.registry, self.database = spec, storage, registry, database
         self.worker_index = worker_index
         self.identity = storage_mod.identity()
@@ -124,6 +129,8 @@ class Worker:
                     direction=direction, load_if_exists=True)
         self._data = None
         self.trials_run = 0
+        self._tune_best: dict[int, Any] = {}
+        self._arms_done: set[int] = set()
 
     # -- the loop ---------------------------------------------------------------------------------------
 
@@ -137,8 +144,7 @@ class Worker:
                     continue
                 all_done = False
                 name, study, budget, states = phase
-                trials = self._recovered(study)
-                if tally(trials, budget, states).can_ask:
+                if tally(study.get_trials(deepcopy=False), budget, states).can_ask:
                     (self._tune if name == TUNE else self._final)(arm, study)
                     worked = True
                     break
@@ -149,19 +155,26 @@ class Worker:
         return self.trials_run
 
     def _phase(self, arm: Arm) -> tuple[str, Any, int, tuple[str, ...]] | None:
-        tune = self.studies[arm.index, TUNE]
-        if not tally(self._recovered(tune), self.spec.trials, ("COMPLETE", "PRUNED")).done:
-            return TUNE, tune, self.spec.trials, ("COMPLETE", "PRUNED")
-        if self._best(arm) is None:
+        # Finished trials never change state, so a phase once done stays done: remember it (fewer storage reads).
+        if arm.index in self._arms_done:
+            return None
+        if arm.index not in self._tune_best:
+            tune = self.studies[arm.index, TUNE]
+            trials = self._recovered(tune)
+            if not tally(trials, self.spec.trials, ("COMPLETE", "PRUNED")).done:
+                return TUNE, tune, self.spec.trials, ("COMPLETE", "PRUNED")
+            self._tune_best[arm.index] = self._best(trials)
+        if self._tune_best[arm.index] is None:
+            self._arms_done.add(arm.index)
             return None
         final = self.studies[arm.index, FINAL]
         if not tally(self._recovered(final), self.spec.seeds, ("COMPLETE",)).done:
             return FINAL, final, self.spec.seeds, ("COMPLETE",)
+        self._arms_done.add(arm.index)
         return None
 
-    def _best(self, arm: Arm) -> Any:
-        trials = [t for t in self.studies[arm.index, TUNE].get_trials(deepcopy=False)
-                  if t.state.name == "COMPLETE" and t.value is not None]
+    def _best(self, trials: list[Any]) -> Any:
+        trials = [t for t in trials if t.state.name == "COMPLETE" and t.value is not None]
         pool = [t for t in trials if t.user_attrs.get(ATTR_STATUS) != "diverged"] or trials
         if not pool:
             return None
@@ -229,7 +242,7 @@ class Worker:
         self._train(arm, study, trial, TUNE, params, int(seed))
 
     def _final(self, arm: Arm, study: Any) -> None:
-        best = self._best(arm)
+        best = self._tune_best[arm.index]
         claimed = self._claim(study, self.spec.seeds)
         if claimed is None:
             return

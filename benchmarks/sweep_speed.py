@@ -1,0 +1,128 @@
+"""Sweep speed: workers, pruning, orchestration overhead. Prints a Markdown table.
+
+    python benchmarks/sweep_speed.py [--repeats 1] [--skip workers,pruning,overhead]
+
+1. Workers: a fixed sweep (digits, ce/focal x rnn/gru, 4 trials, 3 epochs, 2 seeds, no pruning) with
+   ``--workers 1`` and ``--workers 2``, alternating sides; target: 2 workers <= 0.75x the wall time of 1.
+2. Pruning: one arm (ce/rnn on digits, hidden 32, 6 epochs), 20 trials, random sampler seeded alike,
+   median pruner against none; compute = epochs trained in tuning; target >= 30% less, best val accuracy equal
+   within noise.
+3. Orchestration: a sweep of 1-epoch trials run in-process on the journal; overhead = 1 - (time inside
+   ``train``) / (wall time of the worker loop), the dataset loaded beforehand; target < 5%.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+WORKERS_ARGS = ["--dataset", "digits", "--loss", "ce", "--loss", "focal", "--cell", "rnn", "--cell", "gru",
+                "--remedies", "none", "--trials", "4", "--epochs", "3", "--seeds", "2", "--set", "hidden=32",
+                "--pruner", "none", "--quiet"]
+PRUNING_ARGS = ["--dataset", "digits", "--loss", "ce", "--cell", "rnn", "--remedies", "none", "--trials", "20",
+                "--epochs", "6", "--seeds", "1", "--set", "hidden=32", "--sampler", "random", "--quiet"]
+
+
+def lossbench_run(args: list[str], out: Path, name: str) -> float:
+    started = time.perf_counter()
+    subprocess.run(["lossbench", "run", "--name", name, "--out", str(out), *args], check=True)
+    return time.perf_counter() - started
+
+
+def load(out: Path, name: str):
+    from lossbench.results import load_sweep
+
+    return load_sweep(name, str(out / name / "sweep.journal"))
+
+
+def bench_workers(repeats: int, root: Path) -> list[tuple[str, str, str]]:
+    times: dict[int, list[float]] = {1: [], 2: []}
+    for r in range(repeats):
+        for workers in ((1, 2) if r % 2 == 0 else (2, 1)):  # alternate which side runs first
+            out = root / f"w{workers}-{r}"
+            times[workers].append(lossbench_run([*WORKERS_ARGS, "--workers", str(workers)], out, "bench"))
+    one, two = statistics.median(times[1]), statistics.median(times[2])
+    return [("workers: wall time, 1 worker", f"{one:.1f} s", ""),
+            ("workers: wall time, 2 workers", f"{two:.1f} s", ""),
+            ("workers: 2 workers / 1 worker", f"{two / one:.2f}x", "<= 0.75x " + ("met" if two / one <= 0.75 else "NOT met"))]
+
+
+def bench_pruning(repeats: int, root: Path) -> list[tuple[str, str, str]]:
+    epochs: dict[str, list[int]] = {"median": [], "none": []}
+    walls: dict[str, list[float]] = {"median": [], "none": []}
+    best: dict[str, list[float]] = {"median": [], "none": []}
+    for r in range(repeats):
+        for pruner in (("median", "none") if r % 2 == 0 else ("none", "median")):
+            out = root / f"p-{pruner}-{r}"
+            walls[pruner].append(lossbench_run([*PRUNING_ARGS, "--pruner", pruner, "--sampler-seed", str(r)], out, "bench"))
+            arm = load(out, "bench").arms[0]
+            tuned = [t for t in arm.tuning if t.state in ("COMPLETE", "PRUNED")]
+            epochs[pruner].append(sum(len((t.result or {}).get("epochs", [])) for t in tuned))
+            best[pruner].append(max(t.value for t in tuned if t.value is not None))
+    saved = 1 - sum(epochs["median"]) / sum(epochs["none"])
+    wall_saved = 1 - sum(walls["median"]) / sum(walls["none"])
+    gap = statistics.fmean(best["median"]) - statistics.fmean(best["none"])
+    return [("pruning: epochs trained, median / none", f"{sum(epochs['median'])} / {sum(epochs['none'])}", ""),
+            ("pruning: compute saved (epochs)", f"{saved:.0%}", ">= 30% " + ("met" if saved >= 0.3 else "NOT met")),
+            ("pruning: wall time saved", f"{wall_saved:.0%}", ""),
+            ("pruning: best val accuracy, median / none",
+             f"{statistics.fmean(best['median']):.4f} / {statistics.fmean(best['none']):.4f} (diff {gap:+.4f})",
+             "equal within noise")]
+
+
+def bench_overhead(root: Path) -> list[tuple[str, str, str]]:
+    from lossbench.plugins import load_registry
+    from lossbench.sweep import SweepSpec
+    from lossbench.sweep import storage as storage_mod
+    from lossbench.sweep.spec import run_config
+    from lossbench.sweep.worker import Worker, ensure_spec
+
+    spec = SweepSpec(name="overhead", dataset="digits", losses=("ce", "focal"), cells=("rnn", "gru"), remedy_sets=((),),
+                     trials=6, epochs=1, seeds=2, hidden=(32,), pruner="none")
+    registry = load_registry()
+    storage = storage_mod.open_storage(None, storage_mod.journal_path(root, spec.name))
+    ensure_spec(storage, spec, {})
+    worker = Worker(spec, storage, registry)
+    worker._dataset(run_config(spec, spec.arms[0], {}, 0, False))  # data loading is not orchestration
+    started = time.perf_counter()
+    worker.run()
+    wall = time.perf_counter() - started
+    from lossbench.results import load_sweep
+
+    data = load_sweep(spec.name, storage)
+    inside = sum(t.user_attrs["timing"]["train_seconds"] for a in data.arms for t in [*a.tuning, *a.final]
+                 if "timing" in t.user_attrs)
+    overhead = 1 - inside / wall
+    runs = sum(len(a.tuning) + len(a.final) for a in data.arms)
+    return [("orchestration: runs, wall time, time in train()", f"{runs}, {wall:.1f} s, {inside:.1f} s", ""),
+            ("orchestration: overhead", f"{overhead:.1%}", "< 5% " + ("met" if overhead < 0.05 else "NOT met"))]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=1)
+    parser.add_argument("--skip", default="")
+    args = parser.parse_args()
+    skip = set(filter(None, args.skip.split(",")))
+    rows: list[tuple[str, str, str]] = []
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        if "overhead" not in skip:
+            rows += bench_overhead(root / "o")
+        if "workers" not in skip:
+            rows += bench_workers(args.repeats, root)
+        if "pruning" not in skip:
+            rows += bench_pruning(args.repeats, root)
+    print("| measurement | value | target |\n|---|---|---|")
+    for row in rows:
+        print("| " + " | ".join(row) + " |")
+    print(json.dumps({"rows": rows}))
+
+
+if __name__ == "__main__":
+    main()
