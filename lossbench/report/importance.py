@@ -15,7 +15,7 @@ def param_importances(name: str, storage: Any, arm_keys: list[str]) -> dict[str,
     from optuna.importance import PedAnovaImportanceEvaluator, get_param_importances
 
     out: dict[str, dict[str, float]] = {}
-    known = {s.study_name for s in optuna.study.get_all_study_summaries(storage, include_best_trial=False)}
+    known = set(optuna.get_all_study_names(storage))
     for key in arm_keys:
         study_id = study_name(name, key, TUNE)
         if study_id not in known:

@@ -155,12 +155,7 @@ def summarise(arm: ArmData, spec: dict[str, Any], maximize: bool) -> ArmSummary:
         best_params=dict(best.params) if best else None, finished=finished,
         errors=sorted({t.error for t in [*arm.tuning, *arm.final] if t.error}))
     _curves(summary, [t.result for t in finals])
-    summary.sensitivity = [(float(t.params["lr"]), float(t.value), t.status or t.state.lower())
-                           for t in arm.tuning if t.value is not None and "lr" in t.params and not t.surplus
-                           and t.state == "COMPLETE" and _finite(t.value)]
-    summary.sensitivity += [(float(t.params["lr"]), float(_last_objective(t.result, maximize)), "pruned")
-                            for t in arm.tuning if t.state == "PRUNED" and "lr" in t.params and t.result
-                            and _last_objective(t.result, maximize) is not None]
+    summary.sensitivity = [point for t in arm.tuning if not t.surplus and (point := _sensitivity(t, maximize))]
     return summary
 
 
@@ -251,6 +246,20 @@ def _refused(spec: dict[str, Any], provenance: dict[str, Any]) -> list[tuple[str
         return [(str(k), str(v)) for k, v in found.items()]
     return [(str(item.get("arm", "?")), str(item.get("reason", item.get("why", "")))) if isinstance(item, dict)
             else (str(item), "") for item in found]
+
+
+def _sensitivity(trial: Any, maximize: bool) -> tuple[float, float, str] | None:
+    """(learning rate, objective, status) of a finished tuning trial; a pruned one at its last epoch."""
+    lr = trial.params.get("lr", ((trial.result or {}).get("config") or {}).get("lr"))
+    if trial.state == "COMPLETE":
+        value = trial.value
+    elif trial.state == "PRUNED" and trial.result:
+        value = _last_objective(trial.result, maximize)
+    else:
+        return None
+    if lr is None or value is None or not _finite(value):
+        return None
+    return float(lr), float(value), trial.status or trial.state.lower()
 
 
 def _last_objective(result: dict[str, Any], maximize: bool) -> float | None:

@@ -32,10 +32,31 @@ def make_plots(model: Any) -> list[Plot]:
     return [p for p in plots if p is not None]
 
 
-def _figure(width: float, height: float) -> Any:
+def _figure(width: float, height: float, left: float = 1.0, right: float = 0.25, bottom: float = 0.6,
+            top: float = 0.4, wspace: float = 0.3) -> Any:
+    """A figure with fixed margins in inches (a layout engine costs about half of all drawing time)."""
     from matplotlib.figure import Figure
 
-    return Figure(figsize=(width, height), dpi=DPI, layout="constrained")
+    width = max(width, left + right + 1.5)
+    height = max(height, bottom + top + 1.0)
+    fig = Figure(figsize=(width, height), dpi=DPI)
+    fig.subplots_adjust(left=left / width, right=1 - right / width, bottom=bottom / height, top=1 - top / height,
+                        wspace=wspace)
+    return fig
+
+
+def _text_inches(labels: Any, fontsize: float = 10) -> float:
+    """About how wide the longest label prints, in inches."""
+    return 0.3 + 0.55 * fontsize / 72 * max((len(str(x)) for x in labels), default=0)
+
+
+def _legend(ax: Any, fig_height: float) -> None:
+    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0,
+              ncols=1 if len(ax.get_legend_handles_labels()[0]) * 0.16 < fig_height else 2)
+
+
+def _legend_inches(arms: list[Any]) -> float:
+    return 0.35 + _text_inches([a.key + " (clipped 100%)" for a in arms], 7)
 
 
 def _png(fig: Any) -> bytes:
@@ -60,7 +81,7 @@ def _accuracy(model: Any) -> Plot | None:
     arms = [a for a in model.arms if a.acc_mean is not None]
     if not arms:
         return None
-    fig = _figure(7, 0.9 + 0.32 * len(arms))
+    fig = _figure(4.5 + _text_inches(a.key for a in arms), 1.0 + 0.25 * len(arms), left=_text_inches(a.key for a in arms))
     ax = fig.add_subplot()
     for y, arm in enumerate(reversed(arms)):
         low, high = arm.acc_ci if arm.acc_ci else (arm.acc_mean, arm.acc_mean)
@@ -78,7 +99,10 @@ def _heatmap(model: Any) -> Plot | None:
     grids = model.factorial.grids
     if not grids or not any(v is not None for g in grids for row in g.values for v in row):
         return None
-    fig = _figure(2.2 + 2.4 * len(grids) * max(1, len(grids[0].remedies)) / 2, 1.2 + 0.45 * len(grids[0].losses))
+    left = _text_inches(grids[0].losses)
+    bottom = 0.2 + 0.5 * _text_inches(grids[0].remedies)  # labels turned by 30 degrees
+    width = left + 1.2 + len(grids) * (0.9 * len(grids[0].remedies) + 0.5)
+    fig = _figure(width, bottom + 0.5 + 0.4 * len(grids[0].losses), left=left, right=1.2, bottom=bottom)
     axes = fig.subplots(1, len(grids), squeeze=False)[0]
     for ax, grid in zip(axes, grids):
         values = np.array([[np.nan if v is None else v for v in row] for row in grid.values], dtype=float)
@@ -89,7 +113,7 @@ def _heatmap(model: Any) -> Plot | None:
         for (i, j), v in np.ndenumerate(values):
             ax.text(j, i, "-" if math.isnan(v) else f"{v:.3f}", ha="center", va="center",
                     color="white" if not math.isnan(v) and v < 0.6 else "black", fontsize=8)
-    fig.colorbar(image, ax=list(axes), label="mean test accuracy")
+    fig.colorbar(image, ax=list(axes), label="mean test accuracy", fraction=0.05, pad=0.02)
     return Plot("factorial", "factorial", "Loss x remedy set, per cell (mean test accuracy)", _png(fig))
 
 
@@ -97,7 +121,8 @@ def _effects(model: Any) -> Plot | None:
     effects = [e for e in model.factorial.effects if e.levels]
     if not effects:
         return None
-    fig = _figure(2.6 * len(effects), 2.8)
+    bottom = 0.2 + 0.5 * _text_inches([k for e in effects for k in e.levels])
+    fig = _figure(0.8 + 2.6 * len(effects), bottom + 2.2, bottom=bottom)
     axes = fig.subplots(1, len(effects), squeeze=False, sharey=True)[0]
     for ax, effect in zip(axes, effects):
         levels = list(effect.levels)
@@ -113,7 +138,7 @@ def _flow(cell: str, arms: list[Any]) -> Plot | None:
     arms = [a for a in arms if a.flow_final or a.flow_init]
     if not arms:
         return None
-    fig = _figure(7, 3.6)
+    fig = _figure(6 + _legend_inches(arms), 3.6, right=_legend_inches(arms))
     ax = fig.add_subplot()
     for color, arm in zip(_colors(len(arms)), arms):
         if arm.flow_init:
@@ -126,7 +151,7 @@ def _flow(cell: str, arms: list[Any]) -> Plot | None:
     ax.set_xlabel("input time step t")
     ax.set_ylabel(f"||dL/dx_t|| (floor {FLOOR:g})")
     ax.set_title(label(f"{cell}: gradient flow through time (dashed: initialisation; solid: trained)"))
-    ax.legend(fontsize=7, loc="best")
+    _legend(ax, fig.get_figheight())
     return Plot(f"flow_{_stem(cell)}", "gradients", f"Gradient flow, {cell}", _png(fig))
 
 
@@ -134,7 +159,7 @@ def _grad_norms(cell: str, arms: list[Any]) -> Plot | None:
     arms = [a for a in arms if a.grad_norms]
     if not arms:
         return None
-    fig = _figure(7, 3.2)
+    fig = _figure(6 + _legend_inches(arms), 3.2, right=_legend_inches(arms))
     ax = fig.add_subplot()
     for color, arm in zip(_colors(len(arms)), arms):
         rate = "-" if arm.clip_rate is None else f"{100 * arm.clip_rate:.0f}%"
@@ -144,7 +169,7 @@ def _grad_norms(cell: str, arms: list[Any]) -> Plot | None:
     ax.set_xlabel("training step")
     ax.set_ylabel("total gradient norm (before clipping)")
     ax.set_title(label(f"{cell}: gradient norm over training, mean over seeds"))
-    ax.legend(fontsize=7, loc="best")
+    _legend(ax, fig.get_figheight())
     return Plot(f"grad_norms_{_stem(cell)}", "gradients", f"Gradient norm, {cell}", _png(fig))
 
 
@@ -152,7 +177,7 @@ def _curves(cell: str, arms: list[Any]) -> Plot | None:
     arms = [a for a in arms if a.curve_mean]
     if not arms:
         return None
-    fig = _figure(7, 3.2)
+    fig = _figure(6 + _legend_inches(arms), 3.2, right=_legend_inches(arms))
     ax = fig.add_subplot()
     for color, arm in zip(_colors(len(arms)), arms):
         epochs = list(range(1, len(arm.curve_mean) + 1))
@@ -163,7 +188,7 @@ def _curves(cell: str, arms: list[Any]) -> Plot | None:
     ax.set_xlabel("epoch")
     ax.set_ylabel("validation accuracy (mean ± std over seeds)")
     ax.set_title(label(f"{cell}: learning curves, final phase"))
-    ax.legend(fontsize=7, loc="best")
+    _legend(ax, fig.get_figheight())
     return Plot(f"curves_{_stem(cell)}", "curves", f"Learning curves, {cell}", _png(fig))
 
 
@@ -171,7 +196,7 @@ def _sensitivity(cell: str, arms: list[Any]) -> Plot | None:
     arms = [a for a in arms if a.sensitivity]
     if not arms:
         return None
-    fig = _figure(7, 3.2)
+    fig = _figure(6 + _legend_inches(arms), 3.2, right=_legend_inches(arms))
     ax = fig.add_subplot()
     for color, arm in zip(_colors(len(arms)), arms):
         for status, marker in [("completed", "o"), ("pruned", "x"), ("diverged", "v")]:
@@ -183,7 +208,7 @@ def _sensitivity(cell: str, arms: list[Any]) -> Plot | None:
     ax.set_xlabel("learning rate (o completed, x pruned, v diverged)")
     ax.set_ylabel("tuning objective")
     ax.set_title(label(f"{cell}: sensitivity to the learning rate, every tuning trial"))
-    ax.legend(fontsize=7, loc="best")
+    _legend(ax, fig.get_figheight())
     return Plot(f"sensitivity_{_stem(cell)}", "curves", f"Learning-rate sensitivity, {cell}", _png(fig))
 
 
@@ -195,7 +220,10 @@ def _importances(model: Any) -> Plot | None:
     if not arms or len(params) < 2:
         return None
     values = np.array([[a.importances.get(p, np.nan) for p in params] for a in arms], dtype=float)
-    fig = _figure(1.8 + 1.1 * len(params), 1.0 + 0.32 * len(arms))
+    left = _text_inches(a.key for a in arms)
+    bottom = 0.2 + 0.5 * _text_inches(params)
+    fig = _figure(left + 1.6 + 0.8 * len(params), bottom + 0.4 + 0.25 * len(arms), left=left, right=1.3,
+                  bottom=bottom)
     ax = fig.add_subplot()
     image = ax.imshow(values, cmap="Blues", vmin=0, vmax=1, aspect="auto")
     ax.set_xticks(range(len(params)), [label(p) for p in params], rotation=30, ha="right")

@@ -1,0 +1,326 @@
+"""Reports from real stored sweeps (made by ``lossbench run``): outputs agree with storage, statistics are right,
+odd and hostile input (escaping, passwords, diverged arms, one arm, one seed, partial sweeps) is handled."""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from scipy import stats as scipy_stats
+
+from lossbench.report import stats
+from lossbench.results import load_sweep
+
+TINY = ["--dataset", "digits", "--set", "hidden=8", "--epochs", "2", "--quiet"]
+EVIL = "<script>alert(1)</script>"
+PLUGIN = f'''
+from lossbench import LossSpec, hookimpl
+
+
+def build_evil():
+    import torch.nn.functional as F
+    return lambda logits, target: F.cross_entropy(logits, target)
+
+
+@hookimpl
+def register_losses(register):
+    register(LossSpec(name="evil", summary={EVIL!r}, space={{}}, defaults={{}}, build=build_evil,
+                      targets=frozenset({{"multiclass"}})))
+'''
+# ``lossbench report`` through the real CLI; registers the command first if app.py does not have it yet.
+SHIM = ("from lossbench.cli.app import app, run\nfrom lossbench.cli import report_cmd\n"
+        "if not any(c.name == 'report' for c in app.registered_commands):\n"
+        "    app.command('report')(report_cmd.report_command)\nrun()\n")
+
+
+def lossbench(cwd: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LOSSBENCH_")}
+    done = subprocess.run([sys.executable, "-c", SHIM, *args], cwd=cwd, capture_output=True, text=True, timeout=600,
+                          env=env)
+    if check:
+        assert done.returncode == 0, done.stderr
+    return done
+
+
+@pytest.fixture(scope="session")
+def sweeps(tmp_path_factory):
+    """Three real sweeps: main (2 losses, one from a local plugin, x 2 remedy sets, 3 seeds); a single arm with a
+    single seed; a single arm whose every run diverges (relu RNN, SGD at an absurd fixed learning rate)."""
+    root = tmp_path_factory.mktemp("sweeps")
+    (root / "plugins").mkdir()
+    (root / "plugins" / "evil_plugin.py").write_text(PLUGIN)
+    lossbench(root, "--plugins-dir", "plugins", "run", "--name", "main", *TINY, "--loss", "ce", "--loss", "evil",
+              "--cell", "rnn", "--remedies", "none", "--remedies", "clip_norm", "--trials", "2", "--seeds", "3")
+    lossbench(root, "run", "--name", "single", *TINY, "--loss", "ce", "--cell", "gru", "--remedies", "none",
+              "--trials", "1", "--seeds", "1")
+    lossbench(root, "run", "--name", "diverged", *TINY, "--loss", "ce", "--cell", "rnn", "--remedies", "none",
+              "--trials", "2", "--seeds", "2", "--set", "optimizer=sgd", "--set", "lr=1e30", "--set", "rnn.activation=relu")
+    return root
+
+
+@pytest.fixture(scope="session")
+def main_report(sweeps):
+    done = lossbench(sweeps, "--plugins-dir", "plugins", "report", "main")
+    return sweeps / "results" / "main", done
+
+
+def all_text(folder: Path) -> str:
+    """Every text output, inline images left out (base64 can spell anything)."""
+    text = "\n".join(p.read_text() for p in folder.glob("*") if p.suffix in (".md", ".html", ".json", ".csv"))
+    return re.sub(r"data:image/png;base64,[A-Za-z0-9+/=]*", "data:image/png;base64,...", text)
+
+
+# -- statistics against known values ------------------------------------------------------------------------------
+
+
+def test_paired_tests_match_scipy_and_hand_computed_effects():
+    a = [0.81, 0.84, 0.79, 0.88, 0.86, 0.83]
+    b = [0.80, 0.80, 0.80, 0.81, 0.82, 0.80]
+    w = stats.paired_test(a, b, "wilcoxon")
+    assert w.p == pytest.approx(scipy_stats.wilcoxon(a, b).pvalue)
+    assert w.statistic == pytest.approx(scipy_stats.wilcoxon(a, b).statistic)
+    t = stats.paired_test(a, b, "t")
+    assert t.p == pytest.approx(scipy_stats.ttest_rel(a, b).pvalue)
+    d = np.subtract(a, b)
+    assert t.effect == pytest.approx(d.mean() / d.std(ddof=1))
+    assert t.mean_difference == pytest.approx(d.mean())
+    # rank-biserial by hand: |d| ranks 1, 2, 3, 4; W+ = 1 + 2 + 4 = 7, W- = 3: (7 - 3) / 10
+    assert stats.rank_biserial([1.0, 2.0, -3.0, 4.0]) == pytest.approx(0.4)
+    assert stats.paired_test([1.0, 2.0, 3.0], [0.0, 0.0, 0.0], "t").effect == pytest.approx(2.0)  # mean 2, sd 1
+    assert stats.paired_test([0.5], [0.4]) is None  # one pair: no test
+    same = stats.paired_test([0.5, 0.6], [0.5, 0.6])
+    assert same.p == 1.0 and same.effect == 0.0
+
+
+def test_holm_by_hand():
+    # sorted 0.005, 0.01, 0.03, 0.04 -> 4 x 0.005 = 0.02, 3 x 0.01 = 0.03, 2 x 0.03 = 0.06, max(0.06, 1 x 0.04) = 0.06
+    assert stats.holm([0.01, 0.04, 0.03, 0.005]) == pytest.approx([0.03, 0.06, 0.06, 0.02])
+    assert stats.holm([0.5, 0.9]) == pytest.approx([1.0, 1.0])
+    assert stats.holm([]) == []
+
+
+def test_bootstrap_interval():
+    values = [0.70, 0.72, 0.75, 0.71, 0.74]
+    low, high = stats.bootstrap_ci(values)
+    assert min(values) <= low < np.mean(values) < high <= max(values)
+    assert stats.bootstrap_ci(values) == stats.bootstrap_ci(values)  # seeded: the same report twice
+    assert stats.bootstrap_ci([0.7]) is None and stats.bootstrap_ci([]) is None
+
+
+# -- the main sweep -----------------------------------------------------------------------------------------------
+
+
+def test_every_output_exists_and_the_terminal_report_prints(main_report):
+    folder, done = main_report
+    for name in ["report.md", "report.html", "results.json", "trials.csv"]:
+        assert (folder / name).stat().st_size > 0, name
+    plots = sorted(p.name for p in (folder / "plots").glob("*.png"))
+    assert {"accuracy.png", "factorial.png", "flow_rnn.png", "grad_norms_rnn.png", "curves_rnn.png",
+            "sensitivity_rnn.png"} <= set(plots)
+    assert all((folder / "plots" / p).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" for p in plots)
+    assert "Leaderboard" in done.stdout and "Findings" in done.stdout and "evil:rnn:none" in done.stdout
+
+
+def test_leaderboard_agrees_with_storage(main_report):
+    folder, _ = main_report
+    document = json.loads((folder / "results.json").read_text())
+    assert document["schema"] == "lossbench.results/1" and document["partial"] is False
+    data = load_sweep("main", str(folder / "sweep.journal"))
+    stored = {a.key: {t.seed: t.result["test"]["accuracy"] for t in a.completed_final} for a in data.arms}
+    rows = document["leaderboard"]
+    assert {r["arm"] for r in rows} == set(stored) and len(rows) == 4
+    means = [r["test_accuracy"]["mean"] for r in rows]
+    assert means == sorted(means, reverse=True)
+    for row in rows:
+        accuracies = stored[row["arm"]]
+        assert {int(k): v for k, v in row["test_accuracy"]["by_seed"].items()} == accuracies
+        assert row["test_accuracy"]["mean"] == pytest.approx(np.mean(list(accuracies.values())))
+        assert row["test_accuracy"]["std"] == pytest.approx(np.std(list(accuracies.values()), ddof=1))
+        low, high = row["test_accuracy"]["ci95"]
+        assert min(accuracies.values()) <= low <= row["test_accuracy"]["mean"] <= high <= max(accuracies.values())
+        assert row["tuning"]["trials"] == 2
+    # the Markdown shows the same numbers
+    markdown = (folder / "report.md").read_text()
+    assert f"{rows[0]['test_accuracy']['mean']:.4f} ± {rows[0]['test_accuracy']['std']:.4f}" in markdown
+
+
+def test_comparisons_are_paired_on_shared_seeds_and_holm_corrected(main_report):
+    folder, _ = main_report
+    document = json.loads((folder / "results.json").read_text())
+    by_arm = {r["arm"]: r["test_accuracy"]["by_seed"] for r in document["leaderboard"]}
+    comparisons = document["comparisons"]
+    assert {c["arm"] for c in comparisons} == {"ce:rnn:clip_norm", "evil:rnn:none", "evil:rnn:clip_norm"}
+    assert all(c["baseline"] == "ce:rnn:none" for c in comparisons)
+    for c in comparisons:
+        seeds = [str(s) for s in c["seeds"]]
+        expected = scipy_stats.wilcoxon([by_arm[c["arm"]][s] for s in seeds], [by_arm["ce:rnn:none"][s] for s in seeds])
+        if not math.isnan(expected.pvalue):
+            assert c["p"] == pytest.approx(expected.pvalue)
+    assert [c["p_holm"] for c in comparisons] == pytest.approx(stats.holm([c["p"] for c in comparisons]))
+
+
+def test_factorial_and_findings_come_from_the_numbers(main_report):
+    folder, _ = main_report
+    document = json.loads((folder / "results.json").read_text())
+    means = {r["arm"]: r["test_accuracy"]["mean"] for r in document["leaderboard"]}
+    (grid,) = document["factorial"]["grids"]
+    assert grid["losses"] == ["ce", "evil"] and grid["remedies"] == ["none", "clip_norm"]
+    assert grid["values"][1][1] == pytest.approx(means["evil:rnn:clip_norm"])
+    loss = next(e for e in document["factorial"]["main_effects"] if e["factor"] == "loss")
+    assert loss["levels"]["ce"] == pytest.approx((means["ce:rnn:none"] + means["ce:rnn:clip_norm"]) / 2)
+    best = document["leaderboard"][0]
+    assert f"The best arm is {best['arm']}" in document["findings"][0]
+    assert f"{best['test_accuracy']['mean']:.4f}" in document["findings"][0]
+    change = means["ce:rnn:clip_norm"] - means["ce:rnn:none"]
+    assert any(f"{change:+.4f} with ce" in s or f"{change:+.4f}" in s for s in document["findings"] if "clip_norm" in s)
+
+
+def test_gradients_and_curves_are_summarised(main_report):
+    folder, _ = main_report
+    row = json.loads((folder / "results.json").read_text())["leaderboard"][0]
+    gradients = row["gradients"]
+    assert len(gradients["flow_init"]) == 8 and len(gradients["flow_final"]) == 8  # digits rows: 8 steps
+    assert gradients["vanishing_ratio_init"] is not None and gradients["grad_norms"]
+    assert 0.0 <= gradients["clip_rate"] <= 1.0
+    assert len(row["curve"]["val_accuracy_mean"]) == 2  # 2 epochs
+    assert len(row["sensitivity"]) == 2  # every tuning trial
+
+
+def test_trials_csv_has_one_row_per_stored_trial(main_report):
+    folder, _ = main_report
+    rows = list(csv.DictReader((folder / "trials.csv").open()))
+    data = load_sweep("main", str(folder / "sweep.journal"))
+    assert len(rows) == sum(len(a.tuning) + len(a.final) for a in data.arms)
+    final = [r for r in rows if r["phase"] == "final" and r["arm"] == "ce:rnn:none"]
+    stored = {t.seed: t.result["test"]["accuracy"] for a in data.arms if a.key == "ce:rnn:none" for t in a.final}
+    assert {int(r["seed"]): float(r["test_accuracy"]) for r in final} == pytest.approx(stored)
+
+
+def test_plugin_strings_are_escaped_everywhere(main_report):
+    folder, done = main_report
+    html = (folder / "report.html").read_text()
+    markdown = (folder / "report.md").read_text()
+    assert EVIL not in html and EVIL not in markdown
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in markdown
+    assert "<script" not in html.lower()  # the report itself carries no script at all
+    assert EVIL in json.loads((folder / "results.json").read_text())["components"]["evil"]["summary"]  # data as is
+    assert "http://" not in html and "https://" not in html  # nothing external
+
+
+def test_storage_stays_readable_by_optuna(main_report):
+    import optuna
+
+    folder, _ = main_report
+    storage = optuna.storages.JournalStorage(optuna.storages.journal.JournalFileBackend(str(folder / "sweep.journal")))
+    names = {s.study_name for s in optuna.study.get_all_study_summaries(storage)}
+    assert "main:ce:rnn:none:tune" in names and "main:spec" in names
+
+
+# -- odd and hostile input ----------------------------------------------------------------------------------------
+
+
+def test_single_arm_single_seed_says_no_interval_or_test(sweeps):
+    lossbench(sweeps, "report", "single")
+    folder = sweeps / "results" / "single"
+    document = json.loads((folder / "results.json").read_text())
+    (row,) = document["leaderboard"]
+    assert row["test_accuracy"]["n"] == 1 and row["test_accuracy"]["ci95"] is None and row["test_accuracy"]["std"] is None
+    assert document["comparisons"] == []
+    markdown = (folder / "report.md").read_text()
+    assert "no interval" in markdown and "no test possible" in markdown
+    assert any("no interval or significance test is possible" in s for s in document["findings"])
+    assert not re.search(r"\b(nan|-?inf)\b", markdown, re.IGNORECASE)
+
+
+def test_an_arm_whose_every_run_diverged(sweeps):
+    done = lossbench(sweeps, "report", "diverged")
+    folder = sweeps / "results" / "diverged"
+    document = json.loads((folder / "results.json").read_text())
+    (row,) = document["leaderboard"]
+    assert row["tuning"]["diverged"] == row["tuning"]["trials"] == 2 and row["tuning"]["divergence_rate"] == 1.0
+    assert row["test_accuracy"]["mean"] is None and row["final_diverged"] == 2
+    assert any("Every tuning trial diverged for ce:rnn:none" in s for s in document["findings"])
+    text = all_text(folder)
+    assert "NaN" not in text and "Infinity" not in text and "-inf" not in text
+    assert "all diverged" in (folder / "report.md").read_text() and "all diverged" in (folder / "report.html").read_text()
+    assert done.returncode == 0
+
+
+def test_partial_sweep_and_refused_combination(sweeps, tmp_path):
+    """A copy of a finished sweep with one trial still in flight (what a running sweep looks like) and a
+    combination recorded as refused: the report says partial, names the arm, lists the refusal with why."""
+    import optuna
+
+    folder = tmp_path / "results" / "main"
+    folder.mkdir(parents=True)
+    shutil.copy(sweeps / "results" / "main" / "sweep.journal", folder / "sweep.journal")
+    storage = optuna.storages.JournalStorage(optuna.storages.journal.JournalFileBackend(str(folder / "sweep.journal")))
+    optuna.load_study(study_name="main:evil:rnn:clip_norm:final", storage=storage).ask()  # RUNNING
+    spec_study = optuna.load_study(study_name="main:spec", storage=storage)
+    spec_study.set_user_attr("provenance", {**spec_study.user_attrs["provenance"],
+                                            "refused": [{"arm": "ce:gru:chrono_init", "reason": EVIL}]})
+    done = lossbench(tmp_path, "report", "main", "--format", "terminal", "--format", "md,json")
+    document = json.loads((folder / "results.json").read_text())
+    assert document["partial"] is True and document["unfinished"] == ["evil:rnn:clip_norm"]
+    assert document["refused"] == [{"arm": "ce:gru:chrono_init", "reason": EVIL}]
+    assert "PARTIAL" in done.stdout
+    markdown = (folder / "report.md").read_text()
+    assert "Partial report" in markdown and "ce:gru:chrono\\_init" in markdown
+    assert EVIL not in markdown and "&lt;script&gt;" in markdown
+    assert not (folder / "report.html").exists()  # only the formats asked for
+
+
+def test_password_never_appears_on_an_unreachable_database(tmp_path):
+    url = "postgresql://lossbench:hunter2secret@127.0.0.1:1/nowhere"
+    done = lossbench(tmp_path, "report", "x", "--storage", url, check=False)
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert "hunter2secret" not in done.stdout + done.stderr and "lossbench:***@127.0.0.1" in done.stderr
+
+
+def test_password_is_masked_in_every_output_of_a_database_sweep(tmp_path):
+    sys.path.insert(0, str(Path(__file__).parent))
+    from postgres import find_binaries, postgres_server
+
+    if find_binaries() is None:
+        pytest.skip("PostgreSQL server binaries (initdb, pg_ctl) are not installed")
+    with postgres_server() as address:
+        url = address.replace("postgres@", "postgres:hunter2secret@")  # trust auth: any password is accepted
+        lossbench(tmp_path, "run", "--name", "pw", "--storage", url, *TINY, "--loss", "ce", "--cell", "rnn",
+                  "--remedies", "none", "--trials", "1", "--seeds", "1", "--epochs", "1")
+        done = lossbench(tmp_path, "report", "pw", "--storage", url)
+    folder = tmp_path / "results" / "pw"
+    assert (folder / "report.html").exists()
+    everything = all_text(folder) + done.stdout + done.stderr
+    assert "hunter2secret" not in everything and "postgres:***@" in everything
+
+
+def test_unknown_sweep_and_bad_format_exit_2_with_one_message(sweeps, tmp_path):
+    done = lossbench(sweeps, "report", "nosuch", check=False)
+    assert done.returncode == 2 and "Traceback" not in done.stderr and "nosuch" in done.stderr
+    done = lossbench(sweeps, "report", "main", "--out", str(tmp_path), check=False)  # no journal there
+    assert done.returncode == 2 and "no sweep storage" in done.stderr
+    done = lossbench(sweeps, "report", "main", "--format", "pdf", check=False)
+    assert done.returncode == 2 and "unknown report format 'pdf'" in done.stderr
+    done = lossbench(sweeps, "report", "main", "--test", "anova", check=False)
+    assert done.returncode == 2 and "wilcoxon or t" in done.stderr
+
+
+def test_baseline_and_paired_t_are_settable(sweeps, tmp_path):
+    from lossbench.report import build_report
+
+    paths = build_report("main", str(sweeps / "results" / "main" / "sweep.journal"), tmp_path, ["json"],
+                         baseline="evil:rnn:none", test="t")
+    document = json.loads(paths["json"].read_text())
+    assert document["test"] == "t" and {c["baseline"] for c in document["comparisons"]} == {"evil:rnn:none"}
+    assert all(c["effect_name"] == "Cohen's d_z" for c in document["comparisons"])
+    assert not (tmp_path / "report.html").exists()
