@@ -324,3 +324,14 @@ def test_baseline_and_paired_t_are_settable(sweeps, tmp_path):
     assert document["test"] == "t" and {c["baseline"] for c in document["comparisons"]} == {"evil:rnn:none"}
     assert all(c["effect_name"] == "Cohen's d_z" for c in document["comparisons"])
     assert not (tmp_path / "report.html").exists()
+
+
+def test_the_report_reads_storage_only(sweeps, tmp_path):
+    """Layering: building a report never imports the engine, the sweep, the CLI or torch."""
+    code = ("import sys\nfrom lossbench.report import build_report\n"
+            f"build_report('main', {str(sweeps / 'results' / 'main' / 'sweep.journal')!r}, {str(tmp_path)!r}, ['all'])\n"
+            "bad = sorted(m for m in sys.modules if m.split('.')[0] == 'torch' or m.startswith("
+            "('lossbench.engine', 'lossbench.sweep', 'lossbench.cli')))\nassert not bad, bad\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "report.html").exists()

@@ -22,7 +22,7 @@ def write_findings(model: Any) -> list[str]:
         out.append("No arm has a final-phase test result yet, so nothing can be ranked.")
     else:
         out.append(_best(model, measured[0]))
-    if model.seeds < 2 or all(len(a.accuracy) < 2 for a in measured):
+    if model.seeds < 2 or (measured and all(len(a.accuracy) < 2 for a in measured)):
         out.append("With fewer than 2 seeds per arm, no interval or significance test is possible; "
                    "the numbers are single runs.")
     out += _remedies(model)

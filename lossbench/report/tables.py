@@ -97,7 +97,7 @@ def provenance(model: Any) -> Table:
                         f"{spec.get('objective')}, pruner {spec.get('pruner')}"],
              ["test", f"{model.test} (paired over shared seeds), Holm-corrected; baseline: {model.baseline}"]]
     for key, value in p.items():
-        if key not in {r[0] for r in rows} and key not in ("components", "environment", "refused", "spec"):
+        if key not in {r[0] for r in rows} and key not in ("components", "environment", "refused", "spec", "sampler_seed"):
             rows.append([key, value if isinstance(value, str) else json.dumps(value, default=str)])
     rows.append(["spec", json.dumps(spec, sort_keys=True, default=str)])
     return ["what", "value"], rows
