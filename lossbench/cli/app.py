@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 import lossbench
-from lossbench.cli import inventory, run_cmd, train_cmd
+from lossbench.cli import inventory, report_cmd, run_cmd, train_cmd
 from lossbench.cli.context import session
 from lossbench.cli.output import fail
 from lossbench.errors import LossbenchError
@@ -43,6 +43,7 @@ app.command("plugins")(inventory.plugins_command)
 app.command("list")(inventory.list_command)
 app.command("train")(train_cmd.train_command)
 app.command("run")(run_cmd.run_command)
+app.command("report")(report_cmd.report_command)
 
 
 def run() -> None:

@@ -9,7 +9,7 @@ from typing import Annotated, Any
 import typer
 
 from lossbench.cli.context import session
-from lossbench.cli.output import print_json, stderr, stdout
+from lossbench.cli.output import print_json, stderr
 
 
 def run_command(
@@ -41,7 +41,6 @@ def run_command(
     json: Annotated[bool, typer.Option("--json", help="Print a JSON summary to stdout, nothing else.")] = False,
 ) -> None:
     """Tune every arm on the same budget, rerun each best configuration on fresh seeds, rank the arms."""
-    from lossbench import __version__
     from lossbench.errors import LossbenchError
     from lossbench.sweep import PRESETS, apply_sets, build_spec, check, load_toml
     from lossbench.sweep import storage as storage_mod
@@ -68,21 +67,19 @@ def run_command(
     if workers < 1:
         raise LossbenchError(f"--workers must be at least 1, got {workers}")
     registry = session.registry()
-    check(spec, registry)  # every problem at once, before any storage exists or anything trains
+    spec = check(spec, registry)  # every problem at once, before any storage exists or anything trains
 
-    import optuna
-    import torch
-
-    from lossbench.results import load_sweep
+    from lossbench.cli.report_cmd import write_report
+    from lossbench.sweep.provenance import provenance
     from lossbench.sweep.runner import run_sweep
 
     where = storage_mod.describe(storage, storage_mod.journal_path(out, spec.name))
-    provenance = {"lossbench": __version__, "torch": torch.__version__, "optuna": optuna.__version__,
-                  "storage": where, "sampler_seed": spec.sampler_seed}
     show = None
     if not quiet and not json:
         stderr.print(f"sweep {spec.name}: {len(spec.arms)} arms x ({spec.trials} trials + {spec.seeds} seeds), "
                      f"{workers} worker(s), storage {where}", markup=False, highlight=False)
+        for key, reason in spec.refused.items():
+            stderr.print(f"refused arm {key}: {reason}", markup=False, highlight=False, style="yellow")
         from rich.live import Live
 
         def show(render):  # noqa: ANN001
@@ -92,33 +89,14 @@ def run_command(
 
             return Live(_Renderable(), console=stderr, refresh_per_second=2, transient=False)
 
-    stored = run_sweep(spec, registry, url=storage, out=out, workers=workers, plugins_dirs=session.plugins_dirs,
-                       provenance=provenance, heartbeat=heartbeat, show=show)
-    data = load_sweep(spec.name, stored)
-    path = Path(out) / spec.name / "results.json"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    full = data.to_json()
-    path.write_text(jsonlib.dumps(full, default=str))
-    summary = {"name": spec.name, "storage": where, "results": str(path), "leaderboard": full["leaderboard"]}
+    run_sweep(spec, registry, url=storage, out=out, workers=workers, plugins_dirs=session.plugins_dirs,
+              provenance=provenance(spec, registry, where, workers), heartbeat=heartbeat, show=show)
+    formats = ["md", "html", "json"] if quiet or json else ["all"]
+    paths = write_report(spec.name, storage=storage, out=out, formats=formats)
     if json:
-        print_json(summary)
+        results = jsonlib.loads(Path(paths["json"]).read_text())
+        print_json({"name": spec.name, "storage": where, "outputs": {k: str(v) for k, v in paths.items()},
+                    "leaderboard": results.get("leaderboard")})
     elif not quiet:
-        stdout.print(leaderboard_table(full["leaderboard"], spec.name, spec.objective))
-        stdout.print(f"results: {path}", markup=False, highlight=False)
-
-
-def leaderboard_table(rows: list[dict[str, Any]], name: str, objective: str) -> Any:
-    from rich.table import Table
-
-    table = Table(title=f"sweep {name}: final-phase test metrics (arms tuned on {objective})", title_justify="left")
-    for column, justify in [("arm", "left"), ("test accuracy", "right"), ("test NLL", "right"), ("runs", "right"),
-                            ("trials", "right"), ("pruned", "right"), ("diverged", "right"), ("failed", "right"),
-                            ("best lr", "right")]:
-        table.add_column(column, justify=justify)
-    for row in rows:
-        acc = "-" if row["test_accuracy_mean"] is None else f"{row['test_accuracy_mean']:.4f} ± {row['test_accuracy_std']:.4f}"
-        nll = "-" if row["test_nll_mean"] is None else f"{row['test_nll_mean']:.4f}"
-        lr = "-" if row["best_lr"] is None else f"{row['best_lr']:.2e}"
-        table.add_row(row["arm"], acc, nll, str(row["final_runs"]), str(row["trials"]), str(row["pruned"]),
-                      str(row["diverged"]), str(row["failed"]), lr)
-    return table
+        for kind, path in paths.items():
+            stderr.print(f"{kind}: {path}", markup=False, highlight=False)

@@ -105,6 +105,8 @@ def load_sweep(name: str, storage: Any) -> SweepData:
         for cell in spec.get("cells", []):
             for remedies in spec.get("remedy_sets", []):
                 key = arm_key(loss, cell, remedies)
+                if key in spec.get("refused", {}):
+                    continue  # a combination that cannot run: listed with its reason, never trained
                 arm = ArmData(key, loss, cell, list(remedies))
                 for phase, target in [(TUNE, arm.tuning), (FINAL, arm.final)]:
                     study = study_name(name, key, phase)

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from lossbench.sweep import storage as storage_mod
+from lossbench.sweep.provenance import worker_threads
 from lossbench.sweep.spec import SweepSpec
 
 
@@ -157,7 +158,7 @@ def _run_processes(spec: SweepSpec, url: str | None, out: str, workers: int, plu
                    heartbeat: int | None) -> None:
     from lossbench.errors import LossbenchError
 
-    threads = max(1, (os.cpu_count() or 1) // workers)
+    threads = worker_threads(workers)
     job = {"spec": spec.to_json(), "storage": url, "out": out, "plugins_dirs": list(plugins_dirs),
            "threads": threads, "heartbeat": heartbeat}
     with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as handle:

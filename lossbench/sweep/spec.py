@@ -41,6 +41,7 @@ class SweepSpec:
     pruner: str = "median"
     objective: str = "val_accuracy"
     sampler_seed: int = 0
+    refused: dict[str, str] = field(default_factory=dict)  # arm key -> why that combination cannot run
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
@@ -64,6 +65,11 @@ class SweepSpec:
 
     @property
     def arms(self) -> list[Arm]:
+        """The arms that run: every loss x cell x remedy set but the refused ones (indices stay those of the grid)."""
+        return [arm for arm in self.grid if arm.key not in self.refused]
+
+    @property
+    def grid(self) -> list[Arm]:
         arms = []
         for loss in self.losses:
             for cell in self.cells:
@@ -277,24 +283,18 @@ def validate(spec: SweepSpec, registry: Any) -> list[str]:
                     declared.validate(key, bound)
                 except ParameterError as error:
                     problems.append(f"[space] {key}: bound outside the declared range: {error}")
-    # combinations, per arm
-    if True:
-        for arm in spec.arms:
-            loss, cell = components.get(arm.loss), components.get(arm.cell)
-            if loss is None or cell is None or any(r not in components for r in arm.remedies):
-                continue
-            try:
-                cell_params = cell.resolve({k.split(".", 1)[1]: v for k, v in spec.fixed.items()
-                                            if k.startswith(arm.cell + ".")})
-            except ParameterError:
-                continue  # already listed
-            chosen = [components[r] for r in arm.remedies]
-            found = (compatibility_problems(dataset, cell, loss, chosen, cell_params) if dataset is not None else
-                     [reason for reason in (r.incompatibility(cell.name, cell_params) for r in chosen) if reason])
-            for problem in found:
-                message = f"arm {arm.key}: {problem}"
-                if message not in problems:
-                    problems.append(message)
+    # Combinations: an arm that cannot run is refused (and reported); a loss or remedy set none of whose arms
+    # can run is an error.
+    refused = _arm_problems(spec, dataset, components, compatibility_problems)
+    for label, key_of in (("loss", lambda arm: arm.loss), ("remedy set", lambda arm: arm.remedies)):
+        for value in dict.fromkeys(key_of(arm) for arm in spec.grid):
+            arms = [arm for arm in spec.grid if key_of(arm) == value]
+            if arms and all(arm.key in refused for arm in arms):
+                for arm in arms:
+                    for problem in refused[arm.key]:
+                        message = f"arm {arm.key}: {problem}"
+                        if message not in problems:
+                            problems.append(message)
     if spec.sampler == "grid" and not problems:
         for arm in spec.arms:
             continuous = [k for k, p in arm_space(spec, arm, registry).items() if not isinstance(p, Categorical)]
@@ -305,11 +305,36 @@ def validate(spec: SweepSpec, registry: Any) -> list[str]:
     return problems
 
 
-def check(spec: SweepSpec, registry: Any) -> None:
+def check(spec: SweepSpec, registry: Any) -> SweepSpec:
+    """The spec with its refused arms recorded, or one error listing every problem."""
     problems = validate(spec, registry)
     if problems:
         raise LossbenchError("\n  - ".join([f"invalid sweep {spec.name!r} ({len(problems)} problems):", *problems])
                              if len(problems) > 1 else f"invalid sweep {spec.name!r}: {problems[0]}")
+    from lossbench.engine.config import compatibility_problems
+
+    components = {name: spec_ for kind in ("losses", "cells", "remedies") for name, (spec_, _) in registry.components[kind].items()}
+    refused = _arm_problems(spec, registry.get("datasets", spec.dataset), components, compatibility_problems)
+    return replace(spec, refused={key: "; ".join(reasons) for key, reasons in refused.items()})
+
+
+def _arm_problems(spec: SweepSpec, dataset: Any, components: dict[str, Any], compatibility_problems: Any) -> dict[str, list[str]]:
+    """Why each arm of the grid cannot run, for the arms that cannot."""
+    found: dict[str, list[str]] = {}
+    for arm in spec.grid:
+        loss, cell = components.get(arm.loss), components.get(arm.cell)
+        if loss is None or cell is None or any(r not in components for r in arm.remedies):
+            continue
+        try:
+            cell_params = cell.resolve({k.split(".", 1)[1]: v for k, v in spec.fixed.items() if k.startswith(arm.cell + ".")})
+        except ParameterError:
+            continue  # listed with the other problems
+        chosen = [components[r] for r in arm.remedies]
+        reasons = (compatibility_problems(dataset, cell, loss, chosen, cell_params) if dataset is not None else
+                   [reason for reason in (r.incompatibility(cell.name, cell_params) for r in chosen) if reason])
+        if reasons:
+            found[arm.key] = reasons
+    return found
 
 
 def parse_param(key: str, raw: Any, declared: Param | None) -> Param:

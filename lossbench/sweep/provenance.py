@@ -1,0 +1,72 @@
+"""What a sweep records about where and with what it ran, so that a report can say it."""
+
+from __future__ import annotations
+
+import os
+import platform
+import subprocess
+from typing import Any
+
+from lossbench.sweep.spec import SweepSpec
+
+_KINDS = {"losses": "loss", "cells": "cell", "datasets": "dataset", "remedies": "remedy"}
+
+
+def provenance(spec: SweepSpec, registry: Any, storage: str, workers: int) -> dict[str, Any]:
+    import optuna
+    import torch
+
+    from lossbench import __version__
+
+    return {
+        "lossbench": __version__, "torch": torch.__version__, "optuna": optuna.__version__,
+        "python": platform.python_version(), "platform": platform.platform(),
+        "cpu": _cpu_name(), "cpus": os.cpu_count(),
+        "gpu": torch.cuda.get_device_name(0) if torch.cuda.is_available() else None,
+        "workers": workers, "threads": worker_threads(workers),
+        "git_commit": _git_commit(), "storage": storage,
+        "sampler_seed": spec.sampler_seed, "seeds": spec.final_seeds,
+        "components": _components(spec, registry), "refused": dict(spec.refused),
+    }
+
+
+def worker_threads(workers: int) -> int:
+    """torch threads per worker: the machine's cores divided among the workers."""
+    return max(1, (os.cpu_count() or 1) // workers)
+
+
+def _components(spec: SweepSpec, registry: Any) -> dict[str, dict[str, Any]]:
+    used = {"datasets": [spec.dataset], "losses": spec.losses, "cells": spec.cells,
+            "remedies": [r for remedies in spec.remedy_sets for r in remedies]}
+    versions = {plugin.name: plugin.version for plugin in registry.plugins}
+    found = {}
+    for kind, names in used.items():
+        for name in dict.fromkeys(names):
+            owner = registry.owner(kind, name)
+            found[name] = {"kind": _KINDS[kind], "summary": registry.get(kind, name).summary, "plugin": owner,
+                           "version": versions.get(owner)}
+    return found
+
+
+def _cpu_name() -> str:
+    try:
+        with open("/proc/cpuinfo") as info:
+            for line in info:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def _git_commit() -> str | None:
+    """The commit of the project the sweep ran in (the working directory), with ``-dirty`` for local changes."""
+    try:
+        commit = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, timeout=5)
+        if commit.returncode != 0:
+            return None
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], capture_output=True,
+                               text=True, timeout=5).stdout.strip()
+        return commit.stdout.strip() + ("-dirty" if dirty else "")
+    except (OSError, subprocess.SubprocessError):
+        return None
