@@ -108,12 +108,7 @@ class Worker:
     def __init__(self, spec: SweepSpec, storage: Any, registry: Any, worker_index: int = 0, database: bool = False):
         import optuna
 
-        import torch
-
         optuna.logging.set_verbosity(optuna.logging.WARNING)
-        # A saturated tanh RNN (a badly tuned lr) fills its gradients with subnormal floats, which run 5x slower
-        # or worse on CPU; flushing them to zero changes no result that matters and keeps trials comparable in cost.
-        torch.set_flush_denormal(True)
         self.spec, self.storage, self.registry, self.database = spec, storage, registry, database
         self.worker_index = worker_index
         self.identity = storage_mod.identity()
