@@ -2,9 +2,9 @@
 
     python benchmarks/sweep_speed.py [--repeats 1] [--skip workers,pruning,overhead]
 
-1. Workers: a fixed sweep (digits, ce/focal x rnn/gru, 4 trials, 3 epochs, 2 seeds, no pruning) with
+1. Workers: the quickstart sweep (`lossbench run`: 12 arms on mnist1d, report included) with
    ``--workers 1`` and ``--workers 2``, alternating sides; target: 2 workers <= 0.75x the wall time of 1.
-2. Pruning: one arm (ce/rnn on digits, hidden 32, 6 epochs), 20 trials, random sampler seeded alike,
+2. Pruning: one arm (ce/gru on mnist1d, hidden 32, 6 epochs), 20 trials, random sampler seeded alike,
    median pruner against none; compute = epochs trained in tuning; target >= 30% less, best val accuracy equal
    within noise.
 3. Orchestration: a sweep of 1-epoch trials (mnist1d, hidden 32) run in-process on the journal; overhead = 1 - (time inside
@@ -21,10 +21,8 @@ import tempfile
 import time
 from pathlib import Path
 
-WORKERS_ARGS = ["--dataset", "digits", "--loss", "ce", "--loss", "focal", "--cell", "rnn", "--cell", "gru",
-                "--remedies", "none", "--trials", "4", "--epochs", "3", "--seeds", "2", "--set", "hidden=32",
-                "--pruner", "none", "--quiet"]
-PRUNING_ARGS = ["--dataset", "digits", "--loss", "ce", "--cell", "rnn", "--remedies", "none", "--trials", "20",
+WORKERS_ARGS = ["--preset", "quickstart", "--quiet"]  # the main job: 12 arms on mnist1d
+PRUNING_ARGS = ["--dataset", "mnist1d", "--loss", "ce", "--cell", "gru", "--remedies", "none", "--trials", "20",
                 "--epochs", "6", "--seeds", "1", "--set", "hidden=32", "--sampler", "random", "--quiet"]
 
 
@@ -54,6 +52,7 @@ def bench_workers(repeats: int, root: Path) -> list[tuple[str, str, str]]:
 
 def bench_pruning(repeats: int, root: Path) -> list[tuple[str, str, str]]:
     epochs: dict[str, list[int]] = {"median": [], "none": []}
+    compute: dict[str, list[float]] = {"median": [], "none": []}
     walls: dict[str, list[float]] = {"median": [], "none": []}
     best: dict[str, list[float]] = {"median": [], "none": []}
     for r in range(repeats):
@@ -63,13 +62,16 @@ def bench_pruning(repeats: int, root: Path) -> list[tuple[str, str, str]]:
             arm = load(out, "bench").arms[0]
             tuned = [t for t in arm.tuning if t.state in ("COMPLETE", "PRUNED")]
             epochs[pruner].append(sum(len((t.result or {}).get("epochs", [])) for t in tuned))
+            compute[pruner].append(sum(t.user_attrs["timing"]["train_seconds"] for t in tuned))
             best[pruner].append(max(t.value for t in tuned if t.value is not None))
     saved = 1 - sum(epochs["median"]) / sum(epochs["none"])
     wall_saved = 1 - sum(walls["median"]) / sum(walls["none"])
+    seconds_saved = 1 - sum(compute["median"]) / sum(compute["none"])
     gap = statistics.fmean(best["median"]) - statistics.fmean(best["none"])
     return [("pruning: epochs trained, median / none", f"{sum(epochs['median'])} / {sum(epochs['none'])}", ""),
             ("pruning: compute saved (epochs)", f"{saved:.0%}", ">= 30% " + ("met" if saved >= 0.3 else "NOT met")),
-            ("pruning: wall time saved", f"{wall_saved:.0%}", ""),
+            ("pruning: tuning time in train() saved", f"{seconds_saved:.0%}", ""),
+            ("pruning: wall time saved (start-up and final phase included)", f"{wall_saved:.0%}", ""),
             ("pruning: best val accuracy, median / none",
              f"{statistics.fmean(best['median']):.4f} / {statistics.fmean(best['none']):.4f} (diff {gap:+.4f})",
              "equal within noise")]

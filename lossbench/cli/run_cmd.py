@@ -9,7 +9,7 @@ from typing import Annotated, Any
 import typer
 
 from lossbench.cli.context import session
-from lossbench.cli.output import print_json, stderr
+from lossbench.cli.output import print_json, stderr, warn
 
 
 def run_command(
@@ -89,8 +89,10 @@ def run_command(
 
             return Live(_Renderable(), console=stderr, refresh_per_second=2, transient=False)
 
-    run_sweep(spec, registry, url=storage, out=out, workers=workers, plugins_dirs=session.plugins_dirs,
-              provenance=provenance(spec, registry, where, workers), heartbeat=heartbeat, show=show)
+    failures = run_sweep(spec, registry, url=storage, out=out, workers=workers, plugins_dirs=session.plugins_dirs,
+                         provenance=provenance(spec, registry, where, workers), heartbeat=heartbeat, show=show)
+    for failure in failures:
+        warn(failure)
     formats = ["md", "html", "json"] if quiet or json else ["all"]
     paths = write_report(spec.name, storage=storage, out=out, formats=formats)
     if json:

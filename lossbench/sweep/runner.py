@@ -100,7 +100,7 @@ def render(progress: Progress, spec: SweepSpec) -> Any:
 def run_sweep(spec: SweepSpec, registry: Any, *, url: str | None, out: str, workers: int, plugins_dirs: list[str],
               provenance: dict[str, Any], heartbeat: int | None = None,
               show: Callable[[Callable[[], Any]], Any] | None = None) -> Any:
-    """Run (or resume) the sweep until it is finished; return the storage it lives in.
+    """Run (or resume) the sweep until it is finished; return the last error line of each worker process that failed.
 
     ``show`` is a context-manager factory taking a ``render()`` callable (the CLI's Rich Live), or None."""
     from lossbench.sweep.worker import Worker, ensure_spec
@@ -124,6 +124,7 @@ def run_sweep(spec: SweepSpec, registry: Any, *, url: str | None, out: str, work
         return render(state["progress"], spec)
 
     stop = threading.Event()
+    problems: list[str] = []
 
     def poll() -> None:
         while not stop.is_set():
@@ -139,10 +140,12 @@ def run_sweep(spec: SweepSpec, registry: Any, *, url: str | None, out: str, work
         if poller:
             poller.start()
         try:
+            # This process is worker 0; workers 1..N-1 are child processes (one process start-up fewer).
+            here = Worker(spec, storage, registry, 0, database=storage_mod.is_database(url))
             if workers <= 1:
-                Worker(spec, storage, registry, 0, database=storage_mod.is_database(url)).run()
+                here.run()
             else:
-                _run_processes(spec, url, out, workers, plugins_dirs, heartbeat)
+                problems = _run_processes(spec, url, out, workers, plugins_dirs, heartbeat, here)
         finally:
             stop.set()
             if poller:
@@ -151,38 +154,45 @@ def run_sweep(spec: SweepSpec, registry: Any, *, url: str | None, out: str, work
                     state["progress"] = read_progress(spec, monitor, started)
                 except Exception:
                     pass
-    return storage
+    return problems
 
 
 def _run_processes(spec: SweepSpec, url: str | None, out: str, workers: int, plugins_dirs: list[str],
-                   heartbeat: int | None) -> None:
-    from lossbench.errors import LossbenchError
+                   heartbeat: int | None, here: Any) -> list[str]:
+    """Workers 1..N-1 in child processes while ``here`` (worker 0) runs in this one; torch threads divided.
+
+    Worker 0 works until the sweep is finished, so a child that dies costs time, never results; the last
+    error line of each child that failed is returned."""
+    import torch
 
     threads = worker_threads(workers)
     job = {"spec": spec.to_json(), "storage": url, "out": out, "plugins_dirs": list(plugins_dirs),
            "threads": threads, "heartbeat": heartbeat}
-    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as handle:
-        json.dump(job, handle)
-        path = handle.name
-    try:
-        processes = [subprocess.Popen([sys.executable, "-m", "lossbench.sweep.worker", path, str(i)],
-                                      stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-                     for i in range(workers)]
-        errors = []
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "job.json"
+        path.write_text(json.dumps(job))
+        logs = [Path(folder) / f"worker{i}.log" for i in range(1, workers)]
+        processes = []
+        for index, log in enumerate(logs, start=1):
+            with open(log, "w") as handle:  # a file, not a pipe: a chatty worker can never block on it
+                processes.append(subprocess.Popen([sys.executable, "-m", "lossbench.sweep.worker", str(path), str(index)],
+                                                  stdout=subprocess.DEVNULL, stderr=handle))
+        previous = torch.get_num_threads()
+        torch.set_num_threads(threads)
         try:
+            here.run()
             for process in processes:
-                _, err = process.communicate()
-                if process.returncode != 0:
-                    errors.append(f"worker {process.pid} exited with {process.returncode}: "
-                                  + (err.strip().splitlines() or ["no message"])[-1])
+                process.wait()
         except BaseException:
             for process in processes:
                 process.kill()
             raise
-        if errors and len(errors) == len(processes):
-            raise LossbenchError("every worker failed:\n  - " + "\n  - ".join(errors))
-    finally:
-        Path(path).unlink(missing_ok=True)
+        finally:
+            torch.set_num_threads(previous)
+        errors = [f"worker {p.pid} exited with {p.returncode}: "
+                  + (log.read_text().strip().splitlines() or ["no message"])[-1]
+                  for p, log in zip(processes, logs) if p.returncode != 0]
+    return errors
 
 
 class _Null:

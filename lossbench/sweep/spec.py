@@ -116,7 +116,7 @@ PRESETS: dict[str, SweepSpec] = {
                       batch_size=64, optimizer="adam"),
 }
 
-_TOML_KEYS = {f for f in SweepSpec.__dataclass_fields__} | {"remedies", "dataset_params"}
+_TOML_KEYS = (set(SweepSpec.__dataclass_fields__) - {"refused"}) | {"remedies", "dataset_params"}
 
 
 def load_toml(path: str | Path) -> dict[str, Any]:
@@ -144,6 +144,9 @@ def build_spec(base: dict[str, Any], overrides: dict[str, Any]) -> SweepSpec:
     """Fields from a TOML file or a preset, then flags on top. Types are checked later, by ``validate``."""
     data = {**base, **{k: v for k, v in overrides.items() if v is not None}}
     data.setdefault("name", "quickstart")
+    for key in ("losses", "cells"):
+        if isinstance(data.get(key), str):
+            data[key] = (data[key],)
     for key in ("losses", "cells", "hidden"):
         if key in data and isinstance(data[key], (list, tuple)):
             data[key] = tuple(data[key])
