@@ -72,8 +72,9 @@ def _table(title: str, headers: list[str], rows: list[list[str]]) -> Any:
 
     table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
     for header in headers:
-        table.add_column(header, justify="left" if header in ("arm", "baseline", "factor", "levels") else "right",
-                         no_wrap=header in ("arm", "baseline"))
+        text = header in ("arm", "baseline", "factor", "levels")
+        # Numbers never wrap or shorten (a cut number is a wrong number); names fold onto more lines instead.
+        table.add_column(header, justify="left" if text else "right", no_wrap=not text, overflow="fold")
     for row in rows:
         table.add_row(*[_plain(cell) for cell in row])
     return table
@@ -87,7 +88,7 @@ def _sparklines(model: Any) -> Any:
     table = Table(title="Per arm: learning curve; gradient flow through time and gradient norm (log scales)",
                   title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
     for column in ["arm", "val acc", "flow init", "flow end", "grad norm", "clip"]:
-        table.add_column(column, no_wrap=True, min_width=4 if column == "clip" else 9)
+        table.add_column(column, no_wrap=column != "arm", overflow="fold", min_width=4 if column == "clip" else 9)
     for a in model.arms:
         table.add_row(_plain(a.key), sparkline(a.curve_mean), sparkline(a.flow_init, log=True),
                       sparkline(a.flow_final, log=True), sparkline(a.grad_norms, log=True),
