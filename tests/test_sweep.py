@@ -123,8 +123,8 @@ def test_a_plugin_that_raises_fails_its_arm_only(tmp_path):
     done = run(tmp_path, "--plugins-dir", str(plugins), "run", "--name", "x", *TINY, "--loss", "explode",
                "--loss", "ce", "--cell", "rnn", "--trials", "2", "--json")
     board = {row["arm"]: row for row in json.loads(done.stdout)["leaderboard"]}
-    assert board["explode:rnn:none"]["failed"] == 2 and board["explode:rnn:none"]["final_runs"] == 0
-    assert board["ce:rnn:none"]["trials"] == 2 and board["ce:rnn:none"]["final_runs"] == 2
+    assert board["explode:rnn:none"]["tuning"]["failed"] == 2 and board["explode:rnn:none"]["final_runs"] == 0
+    assert board["ce:rnn:none"]["tuning"]["trials"] == 2 and board["ce:rnn:none"]["final_runs"] == 2
     data = load_sweep("x", journal(tmp_path, "x"))
     explode = next(a for a in data.arms if a.loss == "explode")
     assert all("boom in the loss" in t.error for t in explode.tuning)
@@ -178,3 +178,16 @@ def test_results_layer_imports_nothing_of_ours():
             "and not m.startswith('lossbench.results')))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]", out
+
+
+def test_the_presets_are_valid_sweeps():
+    from lossbench.plugins import load_registry
+    from lossbench.sweep import PRESETS, check
+
+    registry = load_registry()
+    for name, preset in PRESETS.items():
+        checked = check(preset, registry)
+        assert checked.arms and not checked.refused, name
+    quickstart = PRESETS["quickstart"]
+    assert {"ce", "focal", "bce"} <= set(quickstart.losses) and {"rnn", "gru"} <= set(quickstart.cells)
+    assert PRESETS["seed"].hidden == (64, 32) and set(PRESETS["seed"].losses) == {"bce", "ce"}

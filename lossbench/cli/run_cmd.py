@@ -12,6 +12,11 @@ from lossbench.cli.context import session
 from lossbench.cli.output import print_json, stderr, warn
 
 
+# The leaderboard fields `run --json` prints (results.json has them all: see lossbench/report/export.py).
+SUMMARY_KEYS = ("arm", "loss", "cell", "remedies", "finished", "test_accuracy", "test_nll_mean", "test_ece_mean",
+                "final_runs", "final_diverged", "tuning", "best_params")
+
+
 def run_command(
     spec_file: Annotated[str | None, typer.Argument(metavar="[SPEC.toml]", help="Sweep spec (TOML).")] = None,
     preset: Annotated[str | None, typer.Option(help="A built-in sweep: quickstart (default with no spec) or seed.")] = None,
@@ -97,8 +102,10 @@ def run_command(
     paths = write_report(spec.name, storage=storage, out=out, formats=formats)
     if json:
         results = jsonlib.loads(Path(paths["json"]).read_text())
-        print_json({"name": spec.name, "storage": where, "outputs": {k: str(v) for k, v in paths.items()},
-                    "leaderboard": results.get("leaderboard")})
+        print_json({"schema": "lossbench.run-summary/1", "name": spec.name, "storage": where,
+                    "outputs": {k: str(v) for k, v in paths.items()},
+                    "leaderboard": [{k: row[k] for k in SUMMARY_KEYS} for row in results["leaderboard"]],
+                    "refused": results["refused"]})
     elif not quiet:
         for kind, path in paths.items():
             stderr.print(f"{kind}: {path}", markup=False, highlight=False)
