@@ -166,6 +166,11 @@ def test_comparisons_are_paired_on_shared_seeds_and_holm_corrected(main_report):
         if not math.isnan(expected.pvalue):
             assert c["p"] == pytest.approx(expected.pvalue)
     assert [c["p_holm"] for c in comparisons] == pytest.approx(stats.holm([c["p"] for c in comparisons]))
+    # 3 seeds: Wilcoxon's exact p is at least 2 / 2^3 = 0.25, which the findings must say
+    n = max(c["n"] for c in comparisons)
+    note = next(s for s in document["findings"] if "smallest exact p-value" in s)
+    assert f"With {n} seeds the smallest exact p-value of a Wilcoxon test is {2 / 2 ** n:.3f}" in note
+    assert all(c["p"] is None or c["p"] >= 2 / 2 ** n - 1e-12 for c in comparisons)
 
 
 def test_factorial_and_findings_come_from_the_numbers(main_report):

@@ -49,10 +49,25 @@ def _best(model: Any, best: Any) -> str:
                  f"over {comparison.test.n} shared seeds (Holm-adjusted p = {fmt.pvalue(comparison.p_holm)}, "
                  f"{verdict} at {ALPHA}).")
     significant = [c for c in model.comparisons if c.p_holm is not None and c.p_holm < ALPHA]
-    if model.comparisons and any(c.test for c in model.comparisons):
-        text += (f" {len(significant)} of {sum(1 for c in model.comparisons if c.test)} comparisons with a baseline "
+    tested = [c for c in model.comparisons if c.test]
+    if tested:
+        text += (f" {len(significant)} of {len(tested)} comparisons with a baseline "
                  f"are significant after Holm's correction.")
+        text += _power_note(model, tested)
     return text
+
+
+def _power_note(model: Any, tested: list[Any]) -> str:
+    """Wilcoxon's exact two-sided p cannot go below 2 / 2^n over n seeds: say when no result could be significant."""
+    if model.test != "wilcoxon":
+        return ""
+    n = max(c.test.n for c in tested)
+    floor = 2.0 / 2 ** n
+    if floor * len(tested) < ALPHA:
+        return ""
+    needed = next(k for k in range(n, 64) if 2.0 / 2 ** k * len(tested) < ALPHA)
+    return (f" With {n} seeds the smallest exact p-value of a Wilcoxon test is {fmt.pvalue(floor)}, so no comparison "
+            f"could reach significance after Holm's correction over {len(tested)}; that needs at least {needed} seeds.")
 
 
 def _remedies(model: Any) -> list[str]:
