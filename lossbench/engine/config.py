@@ -92,7 +92,7 @@ def resolve(config: RunConfig, registry: Registry) -> ResolvedRun:
     if not problems:
         problems += compatibility_problems(specs["dataset"], specs["cell"], specs["loss"], remedies, params[specs["cell"].name])
     if problems:
-        raise LossbenchError("\n".join(problems) if len(problems) == 1 else "\n  - ".join(["invalid run:", *problems]))
+        raise LossbenchError(problems[0] if len(problems) == 1 else "\n  - ".join(["invalid run:", *problems]))
     return ResolvedRun(config, specs["dataset"], specs["cell"], specs["loss"], remedies, params)
 
 

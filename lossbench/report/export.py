@@ -33,6 +33,7 @@ import math
 from typing import Any
 
 from lossbench.report.redact import mask_all
+from lossbench.results.schema import finite_json
 
 RESULTS_SCHEMA = "lossbench.results/1"
 TRIAL_COLUMNS = ["sweep", "arm", "loss", "cell", "remedies", "phase", "number", "state", "status", "seed", "value",
@@ -78,7 +79,7 @@ def results_json(model: Any) -> str:
         "refused": [{"arm": arm, "reason": why} for arm, why in model.refused],
         "findings": model.findings,
     }
-    return json.dumps(_finite(document), indent=1, allow_nan=False, default=str)
+    return json.dumps(finite_json(document), indent=1, allow_nan=False, default=str)
 
 
 def trials_csv(data: Any) -> str:
@@ -110,14 +111,4 @@ def trials_csv(data: Any) -> str:
 def _cell(value: Any) -> Any:
     if value is None or (isinstance(value, float) and not math.isfinite(value)):
         return ""
-    return value
-
-
-def _finite(value: Any) -> Any:
-    if isinstance(value, float):
-        return value if math.isfinite(value) else None
-    if isinstance(value, dict):
-        return {str(k): _finite(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_finite(v) for v in value]
     return value

@@ -14,6 +14,9 @@ Trial user attrs (all JSON):
 
 from __future__ import annotations
 
+import math
+from typing import Any
+
 SCHEMA = "lossbench.sweep/1"
 SPEC_PHASE = "spec"
 TUNE, FINAL = "tune", "final"
@@ -35,3 +38,15 @@ def study_name(sweep: str, key: str, phase: str) -> str:
 
 def spec_study(sweep: str) -> str:
     return f"{sweep}:{SPEC_PHASE}"
+
+
+def finite_json(value: Any) -> Any:
+    """``value`` with every non-finite float as None (and dict keys as strings), so that every storage and
+    every strict JSON reader accepts it."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {str(k): finite_json(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [finite_json(v) for v in value]
+    return value

@@ -14,7 +14,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from lossbench.results.schema import (ATTR_ARM, ATTR_DIVERGED_AT, ATTR_ERROR, ATTR_PHASE, ATTR_RESULT, ATTR_RETRY_OF,
-                                      ATTR_SEED, ATTR_STATUS, ATTR_SURPLUS, ATTR_TIMING, ATTR_WORKER, FINAL, TUNE)
+                                      ATTR_SEED, ATTR_STATUS, ATTR_SURPLUS, ATTR_TIMING, ATTR_WORKER, FINAL, TUNE,
+                                      finite_json)
 from lossbench.sweep import storage as storage_mod
 from lossbench.sweep.spec import Arm, SweepSpec, arm_space, run_config
 
@@ -310,7 +311,7 @@ class Worker:
         elapsed = time.perf_counter() - started  # the whole train() call: building the model included
         attrs[ATTR_TIMING] = {"train_seconds": elapsed, "trial_seconds": elapsed}
         for key, value in attrs.items():
-            trial.set_user_attr(key, _jsonable(value))
+            trial.set_user_attr(key, finite_json(value))
 
     def _dataset(self, config: Any) -> Any:
         if self._data is None:
@@ -334,17 +335,6 @@ def _suggest(trial: Any, key: str, param: Any) -> Any:
     if isinstance(param, Categorical):
         return trial.suggest_categorical(key, list(param.choices))
     raise TypeError(f"unknown parameter type for {key}: {param!r}")
-
-
-def _jsonable(value: Any) -> Any:
-    """Non-finite floats become None so that every storage (and strict JSON readers) accept the attrs."""
-    if isinstance(value, float):
-        return value if math.isfinite(value) else None
-    if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_jsonable(v) for v in value]
-    return value
 
 
 class _Heartbeat:
