@@ -104,6 +104,12 @@ def test_parameters_are_checked(specs):
         specs["copy"].load(n_train=0)
     with pytest.raises(ParameterError, match="nonsense"):
         specs["copy"].load(nonsense=1)
+    # numpy refuses a negative seed: it must be a ParameterError (exit code 2), not a ValueError traceback
+    for name, key in [("mnist1d", "seed"), ("digits", "split_seed"), ("digits", "permutation_seed"),
+                      ("smnist", "permutation_seed"), ("ucr", "split_seed"), ("copy", "seed"),
+                      ("temporal_order", "seed")]:
+        with pytest.raises(ParameterError, match=key):
+            specs[name].load(**{key: -1})
     for name in ("smnist", "ucr", "text"):
         with pytest.raises(ParameterError, match="path"):
             specs[name].load()

@@ -27,6 +27,7 @@ _MULTI = frozenset({"multiclass"})
 _SIZE = Int(1, 10_000_000, log=True)
 _FRACTION = Float(0.01, 0.5)
 _MODE = Categorical(["rows", "pixels"])
+_SEED = Int(0, 2**32 - 1)  # numpy refuses a negative seed (and mnist1d one above 2**32 - 1)
 
 
 def _load(dataset: str, /, **params) -> Dataset:
@@ -50,7 +51,7 @@ _SPECS: dict[str, DatasetSpec] = {
             ("mnist1d_local", "load"),
             name="mnist1d",
             summary="MNIST-1D (Greydanus 2020): 40-step 1-D digit signals, 10 classes, generated locally",
-            constraints={"val_fraction": _FRACTION},
+            constraints={"val_fraction": _FRACTION, "seed": _SEED},
             defaults={"seed": 42, "val_fraction": 0.1},
             targets=_MULTI,
         ),
@@ -59,7 +60,7 @@ _SPECS: dict[str, DatasetSpec] = {
             name="digits",
             summary="scikit-learn's 8x8 digits as sequences of rows (8x8) or pixels (64x1), 10 classes",
             defaults={"mode": "rows", "permute": False, "permutation_seed": 0, "split_seed": 0},
-            constraints={"mode": _MODE},
+            constraints={"mode": _MODE, "permutation_seed": _SEED, "split_seed": _SEED},
             targets=_MULTI,
         ),
         _spec(
@@ -67,7 +68,7 @@ _SPECS: dict[str, DatasetSpec] = {
             name="smnist",
             summary="sequential / permuted MNIST from the IDX files in a folder (rows: 28x28, pixels: 784x1)",
             defaults={"path": "", "mode": "rows", "permute": False, "permutation_seed": 0, "limit": 0},
-            constraints={"mode": _MODE, "limit": Int(0, 10_000_000)},
+            constraints={"mode": _MODE, "limit": Int(0, 10_000_000), "permutation_seed": _SEED},
             targets=_MULTI,
         ),
         _spec(
@@ -75,7 +76,7 @@ _SPECS: dict[str, DatasetSpec] = {
             name="ucr",
             summary="a UCR/UEA time-series classification problem read from its .ts files",
             defaults={"path": "", "name": "", "val_fraction": 0.2, "split_seed": 0},
-            constraints={"val_fraction": _FRACTION},
+            constraints={"val_fraction": _FRACTION, "split_seed": _SEED},
             targets=_BOTH,
         ),
         _spec(
@@ -83,7 +84,7 @@ _SPECS: dict[str, DatasetSpec] = {
             name="copy",
             summary="copy memory: recall 10 symbols after T blanks (per-step targets, length T+20)",
             defaults={"T": 50, "n_train": 10000, "n_val": 1000, "n_test": 1000, "seed": 0},
-            constraints={"T": Int(1, 2000, log=True), "n_train": _SIZE, "n_val": _SIZE, "n_test": _SIZE},
+            constraints={"T": Int(1, 2000, log=True), "n_train": _SIZE, "n_val": _SIZE, "n_test": _SIZE, "seed": _SEED},
             targets=_MULTI,
             per_step=True,
         ),
@@ -92,7 +93,7 @@ _SPECS: dict[str, DatasetSpec] = {
             name="temporal_order",
             summary="temporal order: classify the order of two X/Y symbols hidden among distractors (4 classes)",
             defaults={"T": 100, "markers": True, "n_train": 10000, "n_val": 1000, "n_test": 1000, "seed": 0},
-            constraints={"T": Int(10, 2000, log=True), "n_train": _SIZE, "n_val": _SIZE, "n_test": _SIZE},
+            constraints={"T": Int(10, 2000, log=True), "n_train": _SIZE, "n_val": _SIZE, "n_test": _SIZE, "seed": _SEED},
             targets=_MULTI,
         ),
         _spec(
