@@ -62,6 +62,16 @@ def test_bad_ranges_and_grid_on_continuous_space(tmp_path):
     assert done.returncode == 2 and "finite space" in done.stderr
 
 
+@pytest.mark.parametrize("body", ['losses = 5', 'cells = [5]', 'losses = [["ce"]]', 'remedies = "clip_norm"',
+                                  'remedies = [[5]]', 'dataset_params = 5', 'fixed = [1]', 'name = 5',
+                                  'sampler_seed = -1'])
+def test_a_spec_field_of_the_wrong_type_is_one_message(tmp_path, body):
+    (tmp_path / "odd.toml").write_text(body + "\n")
+    done = run(tmp_path, "run", "odd.toml", check=False)
+    assert done.returncode == 2 and "Traceback" not in done.stderr, done.stderr
+    assert body.split(" ")[0] in done.stderr
+
+
 def test_one_worker_sweep_exact_budget_resume_and_results(tmp_path):
     args = ["run", "--name", "s", *TINY, "--loss", "ce", "--loss", "focal", "--cell", "rnn", "--trials", "3", "--quiet"]
     run(tmp_path, *args)

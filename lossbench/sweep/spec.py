@@ -144,6 +144,9 @@ def build_spec(base: dict[str, Any], overrides: dict[str, Any]) -> SweepSpec:
     """Fields from a TOML file or a preset, then flags on top. Types are checked later, by ``validate``."""
     data = {**base, **{k: v for k, v in overrides.items() if v is not None}}
     data.setdefault("name", "quickstart")
+    problems = _shape_problems(data)
+    if problems:
+        raise LossbenchError(problems[0] if len(problems) == 1 else "\n  - ".join(["invalid sweep spec:", *problems]))
     for key in ("losses", "cells"):
         if isinstance(data.get(key), str):
             data[key] = (data[key],)
@@ -155,6 +158,27 @@ def build_spec(base: dict[str, Any], overrides: dict[str, Any]) -> SweepSpec:
     if "remedy_sets" in data:
         data["remedy_sets"] = tuple(tuple(s) if isinstance(s, (list, tuple)) else (s,) for s in data["remedy_sets"])
     return SweepSpec(**data)
+
+
+def _shape_problems(data: dict[str, Any]) -> list[str]:
+    """Fields of the wrong shape (a TOML file can hold anything), found before anything iterates them."""
+    problems = []
+    for key in ("name", "dataset", "sampler", "pruner", "objective", "optimizer"):
+        if key in data and not isinstance(data[key], str):
+            problems.append(f"{key} must be a string, got {data[key]!r}")
+    for key in ("losses", "cells"):
+        value = data.get(key, ())
+        if not isinstance(value, str) and not (isinstance(value, (list, tuple))
+                                               and all(isinstance(v, str) for v in value)):
+            problems.append(f"{key} must be a name or a list of names, got {value!r}")
+    sets = data.get("remedy_sets", ())
+    if not isinstance(sets, (list, tuple)) or not all(
+            isinstance(s, str) or (isinstance(s, (list, tuple)) and all(isinstance(r, str) for r in s)) for s in sets):
+        problems.append(f"remedies must be a list of remedy sets (each a list of names), got {sets!r}")
+    for key in ("dataset_params", "fixed", "space"):
+        if key in data and not isinstance(data[key], dict):
+            problems.append(f"{key} must be a table, got {data[key]!r}")
+    return problems
 
 
 def apply_sets(spec: SweepSpec, assignments: list[str]) -> SweepSpec:
@@ -203,8 +227,8 @@ def validate(spec: SweepSpec, registry: Any) -> list[str]:
                          ("batch_size", spec.batch_size)]:
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
             problems.append(f"{label} must be an integer of at least 1, got {value!r}")
-    if not isinstance(spec.sampler_seed, int):
-        problems.append(f"sampler_seed must be an integer, got {spec.sampler_seed!r}")
+    if isinstance(spec.sampler_seed, bool) or not isinstance(spec.sampler_seed, int) or not 0 <= spec.sampler_seed < 2**32:
+        problems.append(f"sampler_seed must be an integer in [0, 2**32 - 1], got {spec.sampler_seed!r}")
     if not spec.hidden or any(not isinstance(h, int) or h < 1 for h in spec.hidden):
         problems.append(f"hidden sizes must be positive integers, got {list(spec.hidden)}")
     if not spec.name or any(c in spec.name for c in "/:\\") or spec.name.startswith("."):
