@@ -74,6 +74,15 @@ def test_seed_article_model_with_bce(env):
     assert 0.0 <= result["test"]["accuracy"] <= 1.0 and math.isfinite(result["test"]["nll"])
 
 
+def test_irnn_with_relu_set_on_the_command_line(env):
+    # identity_init is refused with the default tanh, but --set rnn.activation=relu makes it an IRNN
+    done = lossbench(env, "--dataset", "digits", "--cell", "rnn", "--remedy", "identity_init", "--set",
+                     "rnn.activation=relu", "--epochs", "1", "--hidden", "8", "--json")
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout)
+    assert result["params"]["rnn"]["activation"] == "relu" and result["config"]["remedies"] == ["identity_init"]
+
+
 def test_seed_article_model_with_ce_prints_a_summary(env):
     done = lossbench(env, *SEED_MODEL, "--loss", "ce")
     assert done.returncode == 0, done.stderr
@@ -122,6 +131,9 @@ BAD_INPUT = {
     "--set without =": (["--set", "focal.gamma"], ["--set", "name=value"]),
     "incompatible remedy": (["--cell", "gru", "--remedy", "identity_init"], ["identity_init", "gru", "rnn"]),
     "remedy needing relu": (["--cell", "rnn", "--remedy", "identity_init"], ["identity_init", "activation=relu"]),
+    "incompatible remedy and a bad --set": (["--cell", "gru", "--remedy", "identity_init", "--set", "nosuch=1"],
+                                            ["identity_init", "gru", "rnn"]),
+    "negative dataset seed": (["--set", "digits.split_seed=-1"], ["digits.split_seed=-1", "out of range"]),
     "hidden 0": (["--hidden", "0"], ["--hidden", "positive"]),
     "hidden not a number": (["--hidden", "64,abc"], ["--hidden", "64,abc"]),
     "epochs 0": (["--epochs", "0"], ["epochs", "at least 1"]),

@@ -37,14 +37,26 @@ def train_command(
 
     from lossbench.engine import RunConfig, load_dataset, resolve, train
     from lossbench.engine.config import check_loss_fits, parse_sets
+    from lossbench.errors import LossbenchError
 
     registry = session.registry()
     config = RunConfig(dataset=dataset, cell=cell, loss=loss, remedies=tuple(remedy or ()), epochs=epochs,
                        batch_size=batch_size, lr=lr, hidden=parse_hidden(hidden, layers), optimizer=optimizer,
                        seed=seed, device=device, flow_profile=flow_profile, flow_every=flow_every)
-    run = resolve(config, registry)  # names and combinations first: their errors say more than a --set one
-    components = {spec.name: spec for spec in (run.dataset, run.cell, run.loss, *run.remedies)}
-    config = replace(config, params=parse_sets(list(set_ or []), components))
+    # names first: their errors say more than a --set one. Combinations are checked once --set is applied
+    # (identity_init needs rnn.activation=relu, which only --set gives).
+    try:
+        components = {spec.name: spec for spec in (registry.get("datasets", dataset), registry.get("cells", cell),
+                                                    registry.get("losses", loss),
+                                                    *(registry.get("remedies", r) for r in config.remedies))}
+    except LossbenchError:
+        resolve(config, registry)  # every problem at once
+        raise
+    try:
+        config = replace(config, params=parse_sets(list(set_ or []), components))
+    except LossbenchError:
+        resolve(config, registry)  # a combination that cannot work says more than a --set error
+        raise
     run = resolve(config, registry)  # parameter values, before any progress bar appears
     data = load_dataset(run)  # a missing or corrupt file too: its error is then the only line on stderr
     check_loss_fits(run.loss, data.target_kind, run.dataset.name)
