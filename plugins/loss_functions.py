@@ -17,6 +17,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
+from lossbench import ParameterError
+
 # Wang et al. 2019 clamp log 0 to A = -4 in the reverse cross-entropy.
 SCE_LOG_ZERO = -4.0
 # Newton steps that polish the tempered-softmax normalisation after the authors' iterations (see below).
@@ -261,19 +263,19 @@ def _check_focal(params: dict[str, Any]) -> dict[str, Any]:
         try:
             alpha = float(alpha)
         except (TypeError, ValueError):
-            raise ValueError(f"focal.alpha must be none or a number in [0, 1], got {alpha!r}") from None
+            raise ParameterError(f"focal.alpha must be none or a number in [0, 1], got {alpha!r}") from None
         if not 0.0 <= alpha <= 1.0:
-            raise ValueError(f"focal.alpha must be none or a number in [0, 1], got {alpha:g}")
+            raise ParameterError(f"focal.alpha must be none or a number in [0, 1], got {alpha:g}")
     return {**params, "alpha": alpha}
 
 
 def _check_bitempered(params: dict[str, Any]) -> dict[str, Any]:
     num_iters = params.get("num_iters", 5)
     if isinstance(num_iters, bool) or int(num_iters) != num_iters or num_iters < 1:
-        raise ValueError(f"bitempered.num_iters must be an integer >= 1, got {num_iters!r}")
+        raise ParameterError(f"bitempered.num_iters must be an integer >= 1, got {num_iters!r}")
     t1, t2 = float(params.get("t1", 0.8)), float(params.get("t2", 1.2))
     if not 0.0 <= t1 <= 1.0 or not t2 > 0.0:
-        raise ValueError(f"bitempered needs 0 <= t1 <= 1 and t2 > 0, got t1={t1:g}, t2={t2:g}")
+        raise ParameterError(f"bitempered needs 0 <= t1 <= 1 and t2 > 0, got t1={t1:g}, t2={t2:g}")
     return {**params, "num_iters": int(num_iters)}
 
 

@@ -31,10 +31,10 @@ def _builder(name: str, defaults: Mapping[str, Any]) -> Callable[..., Any]:
 
 
 def _spec(name: str, summary: str, space: Mapping[str, Any] | None = None,
-          defaults: Mapping[str, Any] | None = None) -> LossSpec:
+          defaults: Mapping[str, Any] | None = None, constraints: Mapping[str, Any] | None = None) -> LossSpec:
     defaults = dict(defaults or {})
     return LossSpec(name=name, summary=summary, space=dict(space or {}), defaults=defaults,
-                    build=_builder(name, defaults), targets=BOTH)
+                    constraints=dict(constraints or {}), build=_builder(name, defaults), targets=BOTH)
 
 
 def specs() -> list[LossSpec]:
@@ -57,7 +57,8 @@ def specs() -> list[LossSpec]:
         _spec("taylor_ce", "Taylor cross-entropy sum_k (1 - p_t)^k / k up to order (Feng et al. 2020).",
               {"order": Int(1, 10)}, {"order": 2}),
         _spec("bitempered", "Bi-tempered logistic loss with temperatures t1, t2 (Amid et al. 2019).",
-              {"t1": Float(0.2, 1.0), "t2": Float(1.0, 4.0)}, {"t1": 0.8, "t2": 1.2, "num_iters": 5}),
+              {"t1": Float(0.2, 1.0), "t2": Float(1.0, 4.0)}, {"t1": 0.8, "t2": 1.2, "num_iters": 5},
+              {"num_iters": Int(1, 1000)}),
         _spec("brier", "Brier score: squared error of softmax vs one-hot, summed over classes (Brier 1950)."),
     ]
 

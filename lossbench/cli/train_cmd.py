@@ -60,6 +60,7 @@ def train_command(
     run = resolve(config, registry)  # parameter values, before any progress bar appears
     data = load_dataset(run)  # a missing or corrupt file too: its error is then the only line on stderr
     check_loss_fits(run.loss, data.target_kind, run.dataset.name)
+    run.loss.build(**run.params[run.loss.name])  # a loss's own checks of its values (focal.alpha), before the bar
     with Progress(TextColumn("epoch {task.fields[epoch]}/{task.fields[epochs]}"), BarColumn(), MofNCompleteColumn(),
                   TextColumn("{task.fields[status]}"), TimeElapsedColumn(), console=stderr, transient=json) as progress:
         task = progress.add_task("train", total=None, epoch=0, epochs=epochs, status="")
