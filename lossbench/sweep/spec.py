@@ -227,8 +227,8 @@ def validate(spec: SweepSpec, registry: Any) -> list[str]:
                          ("batch_size", spec.batch_size)]:
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
             problems.append(f"{label} must be an integer of at least 1, got {value!r}")
-    if isinstance(spec.sampler_seed, bool) or not isinstance(spec.sampler_seed, int) or not 0 <= spec.sampler_seed < 2**32:
-        problems.append(f"sampler_seed must be an integer in [0, 2**32 - 1], got {spec.sampler_seed!r}")
+    if isinstance(spec.sampler_seed, bool) or not isinstance(spec.sampler_seed, int) or not 0 <= spec.sampler_seed < 2**31:
+        problems.append(f"sampler_seed must be an integer in [0, 2**31 - 1], got {spec.sampler_seed!r}")
     if not spec.hidden or any(not isinstance(h, int) or h < 1 for h in spec.hidden):
         problems.append(f"hidden sizes must be positive integers, got {list(spec.hidden)}")
     if not spec.name or any(c in spec.name for c in "/:\\") or spec.name.startswith("."):
