@@ -331,6 +331,22 @@ def test_baseline_and_paired_t_are_settable(sweeps, tmp_path):
     assert not (tmp_path / "report.html").exists()
 
 
+def test_a_baseline_matching_no_arm_is_an_error():
+    from types import SimpleNamespace
+
+    from lossbench.errors import LossbenchError
+    from lossbench.report.model import compare
+
+    arms = [SimpleNamespace(key=f"{loss}:rnn:none", cell="rnn", accuracy={1000: a, 1001: a + 0.1})
+            for loss, a in (("ce", 0.5), ("focal", 0.6))]
+    spec = {"losses": ["ce", "focal"], "remedy_sets": [[]]}
+    assert len(compare(arms, spec, "focal", "wilcoxon")[0]) == 1
+    with pytest.raises(LossbenchError, match="nosuch"):
+        compare(arms, spec, "nosuch", "wilcoxon")  # a typo must not silently drop every comparison
+    with pytest.raises(LossbenchError, match="ce:gru:none"):
+        compare(arms, spec, "ce:gru:none", "wilcoxon")
+
+
 def test_the_report_reads_storage_only(sweeps, tmp_path):
     """Layering: building a report never imports the engine, the sweep, the CLI or torch."""
     code = ("import sys\nfrom lossbench.report import build_report\n"

@@ -225,6 +225,11 @@ def compare(arms: list[ArmSummary], spec: dict[str, Any], baseline: str | None,
         remedies = remedies or ("none" if "none" in remedy_sets else remedy_sets[0])
         pick = lambda cell: f"{loss}:{cell}:{remedies}"  # noqa: E731
         described = f"{loss} with {'no remedy' if remedies == 'none' else remedies}, same cell"
+    if baseline and arms and not any(pick(arm.cell) in by_key for arm in arms):
+        from lossbench.errors import LossbenchError
+
+        raise LossbenchError(f"baseline {baseline!r} matches no arm of this sweep; give a loss (ce), loss:remedies "
+                             f"(ce:none) or an arm ({', '.join(sorted(by_key))})")
     comparisons = []
     for arm in arms:
         base = by_key.get(pick(arm.cell))
