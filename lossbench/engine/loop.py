@@ -91,7 +91,7 @@ class _Trainer:
         cell_params = run.params[run.cell.name]
         self.model = SequenceModel(run.cell.name, run.cell.build, cell_params, data.num_features, run.config.hidden,
                                    data.num_classes, data.per_step)
-        self.model.check_shapes(self.train_set.x[:2])
+        self.model.check_shapes(self.train_set.x[:2].cpu())  # the model is still on the CPU here
         info = ModelInfo(run.cell.name, dict(cell_params), tuple(run.config.hidden), data.num_features,
                          data.num_classes, data.seq_len)
         self.remedies = [spec.build(**run.params[spec.name]) for spec in run.remedies]
