@@ -46,7 +46,7 @@ def specs() -> list[LossSpec]:
         _spec("label_smoothing", "Cross-entropy against smoothed targets (Szegedy et al. 2016).",
               {"eps": Float(0.0, 0.3)}, {"eps": 0.1}),
         _spec("focal", "Softmax focal loss -(1-p_t)^gamma log p_t (Lin et al. 2017); optional scalar alpha.",
-              {"gamma": Float(0.0, 5.0)}, {"gamma": 2.0, "alpha": None}),
+              {"gamma": Float(0.0, 5.0)}, {"gamma": 2.0, "alpha": None}, {"alpha": Float(0.0, 1.0)}),
         _spec("poly1", "Poly-1: cross-entropy + eps (1 - p_t) (Leng et al. 2022).",
               {"eps": Float(-1.0, 5.0)}, {"eps": 1.0}),
         _spec("gce", "Generalized cross-entropy (1 - p_t^q) / q (Zhang & Sabuncu 2018).",

@@ -14,8 +14,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from lossbench import Float, Int, ModelInfo, Remedy, RemedySpec, hookimpl
-from lossbench.errors import IncompatibleError
+from lossbench import Float, IncompatibleError, Int, ModelInfo, Remedy, RemedySpec, hookimpl
 
 # ---------------------------------------------------------------------------------------------- clipping
 

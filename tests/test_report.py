@@ -119,6 +119,26 @@ def test_bootstrap_interval():
 # -- the main sweep -----------------------------------------------------------------------------------------------
 
 
+def test_main_effects_compare_matched_arms_only():
+    """A missing arm (refused or diverged everywhere) must not let one level's mean come from easier company."""
+    from types import SimpleNamespace
+
+    from lossbench.report.factorial import build_factorial
+
+    accuracy = {("ce", "rnn", "none"): 0.2, ("ce", "gru", "none"): 0.9,
+                ("bce", "rnn", "none"): 0.1, ("bce", "gru", "none"): None}  # bce on gru: no result
+    arms = [SimpleNamespace(loss=l, cell=c, remedies=r, acc_mean=v) for (l, c, r), v in accuracy.items()]
+    spec = {"losses": ["ce", "bce"], "cells": ["rnn", "gru"], "remedy_sets": [[]]}
+    effects = {e.factor: e for e in build_factorial(SimpleNamespace(spec=spec, arms=arms)).effects}
+    loss = effects["loss"]  # only rnn has both losses: ce 0.2 vs bce 0.1, not ce's mean of 0.55 over rnn and gru
+    assert loss.levels == pytest.approx({"ce": 0.2, "bce": 0.1}) and loss.spread == pytest.approx(0.1)
+    assert loss.excluded == 1
+    cell = effects["cell"]  # only ce has both cells
+    assert cell.levels == pytest.approx({"rnn": 0.2, "gru": 0.9}) and cell.excluded == 1
+    remedy = effects["remedy"]  # one level: no spread, nothing left out
+    assert remedy.spread is None and remedy.excluded == 0
+
+
 def test_every_output_exists_and_the_terminal_report_prints(main_report):
     folder, done = main_report
     for name in ["report.md", "report.html", "results.json", "trials.csv"]:

@@ -54,9 +54,11 @@ def test_validation_lists_every_problem_at_once(tmp_path):
 
 def test_bad_ranges_and_grid_on_continuous_space(tmp_path):
     (tmp_path / "bad.toml").write_text('dataset = "digits"\nlosses = ["focal"]\ncells = ["rnn"]\n'
+                                       '[fixed]\n"focal.alpha" = "abc"\n'
                                        '[space]\nlr = {low = 0.0, high = 1.0}\n"focal.gamma" = {low = -1, high = 2}\n')
     done = run(tmp_path, "run", "bad.toml", check=False)
     assert done.returncode == 2 and "lr" in done.stderr and "focal.gamma=-1 is out of range" in done.stderr
+    assert "focal.alpha must be a number in [0, 1], got 'abc'" in done.stderr
     (tmp_path / "grid.toml").write_text('dataset = "digits"\nlosses = ["ce"]\ncells = ["rnn"]\nsampler = "grid"\n')
     done = run(tmp_path, "run", "grid.toml", check=False)
     assert done.returncode == 2 and "finite space" in done.stderr
@@ -93,7 +95,7 @@ def test_one_worker_sweep_exact_budget_resume_and_results(tmp_path):
     assert sorted((a.key, t.number) for a in again.arms for t in [*a.tuning, *a.final]) == numbers
     # another spec under the same name is refused rather than mixed
     done = run(tmp_path, *[a if a != "3" else "4" for a in args], check=False)
-    assert done.returncode == 2 and "different spec" in done.stderr
+    assert done.returncode == 2 and "different spec (differs in: trials)" in done.stderr, done.stderr
 
 
 def test_one_worker_sweep_is_reproducible(tmp_path):

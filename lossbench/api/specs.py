@@ -3,6 +3,8 @@
 Every spec has a ``name`` (a slug used on the command line), a one-line ``summary``, a ``space`` of
 tunable hyperparameters, ``defaults`` for every parameter its builder accepts (tunable or not), and
 optionally ``constraints``: declared ranges for parameters a user may set but a sweep never tunes.
+A parameter whose default is ``None`` is optional: ``None`` (or ``"none"``) leaves it off, any other value
+is checked against its declared range.
 Nothing here imports torch: builders import it when they are called.
 """
 
@@ -45,7 +47,8 @@ class _Spec:
         if missing:
             raise ValueError(f"{self.kind} {self.name}: no default for constrained {sorted(missing)}")
         for key, param in [*self.space.items(), *self.constraints.items()]:
-            param.validate(f"{self.name}.{key}", self.defaults[key])
+            if self.defaults[key] is not None:
+                param.validate(f"{self.name}.{key}", self.defaults[key])
         object.__setattr__(self, "space", MappingProxyType(dict(self.space)))
         object.__setattr__(self, "constraints", MappingProxyType(dict(self.constraints)))
         object.__setattr__(self, "defaults", MappingProxyType(dict(self.defaults)))
@@ -65,6 +68,8 @@ class _Spec:
         label = f"{self.name}.{key}"
         declared = self.space.get(key) or self.constraints.get(key)
         if declared is not None:
+            if self.defaults[key] is None and (value is None or str(value).strip().lower() in {"", "none"}):
+                return None
             return declared.validate(label, value)
         return _coerce_like(label, self.defaults[key], value)
 

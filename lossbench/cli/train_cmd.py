@@ -36,6 +36,7 @@ def train_command(
     from dataclasses import replace
 
     from lossbench.engine import RunConfig, load_dataset, resolve, train
+    from lossbench.engine.loop import check_device
     from lossbench.engine.config import check_loss_fits, parse_sets
     from lossbench.errors import LossbenchError
 
@@ -58,11 +59,13 @@ def train_command(
         resolve(config, registry)  # a combination that cannot work says more than a --set error
         raise
     run = resolve(config, registry)  # parameter values, before any progress bar appears
+    check_device(device)
     data = load_dataset(run)  # a missing or corrupt file too: its error is then the only line on stderr
     check_loss_fits(run.loss, data.target_kind, run.dataset.name)
-    run.loss.build(**run.params[run.loss.name])  # a loss's own checks of its values (focal.alpha), before the bar
+    run.loss.build(**run.params[run.loss.name])  # a loss's own checks of its values, before the bar
     with Progress(TextColumn("epoch {task.fields[epoch]}/{task.fields[epochs]}"), BarColumn(), MofNCompleteColumn(),
-                  TextColumn("{task.fields[status]}"), TimeElapsedColumn(), console=stderr, transient=json) as progress:
+                  TextColumn("{task.fields[status]}"), TimeElapsedColumn(), console=stderr, transient=json,
+                  disable=json and not stderr.is_terminal) as progress:
         task = progress.add_task("train", total=None, epoch=0, epochs=epochs, status="")
 
         def on_step(epoch: int, step: int, steps: int) -> None:

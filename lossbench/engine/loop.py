@@ -43,11 +43,15 @@ def train(config: RunConfig | None = None, *, registry: Registry | None = None, 
     """
     config = RunConfig.from_json({**(config or RunConfig()).to_json(), **overrides})
     run = resolve(config, registry or load_registry())
-    if config.device == "cuda" and not torch.cuda.is_available():
-        raise LossbenchError("--device cuda was asked for, but torch sees no CUDA device here")
+    check_device(config.device)
     data = data if data is not None else load_dataset(run)
     check_loss_fits(run.loss, data.target_kind, run.dataset.name)
     return _Trainer(run, data).fit(on_epoch, on_step)
+
+
+def check_device(device: str) -> None:
+    if device == "cuda" and not torch.cuda.is_available():
+        raise LossbenchError("--device cuda was asked for, but torch sees no CUDA device here")
 
 
 def load_dataset(run: ResolvedRun) -> Dataset:

@@ -18,7 +18,8 @@
 - ``comparisons``: [{``arm``, ``baseline``, ``seeds``, ``test``, ``n``, ``mean_difference``, ``statistic``,
   ``p``, ``p_holm``, ``effect``, ``effect_name``}]; the test fields are null with fewer than 2 shared seeds
 - ``factorial``: {``grids``: [{cell, losses, remedies, values[loss][remedy]}], ``main_effects``:
-  [{factor, levels: {level: mean}, spread}]}
+  [{factor, levels: {level: mean}, spread, excluded}]}: a level's mean is over matched arms only (those whose
+  other two factors were measured at every level); ``excluded`` counts the arms left out
 - ``refused``: [{arm, reason}]; ``findings``: [sentence]
 
 ``trials.csv``: one row per stored trial (tuning and final phase), columns ``TRIAL_COLUMNS``.
@@ -74,7 +75,8 @@ def results_json(model: Any) -> str:
         "comparisons": comparisons,
         "factorial": {"grids": [{"cell": g.cell, "losses": g.losses, "remedies": g.remedies, "values": g.values}
                                 for g in factorial.grids],
-                      "main_effects": [{"factor": e.factor, "levels": e.levels, "spread": e.spread}
+                      "main_effects": [{"factor": e.factor, "levels": e.levels, "spread": e.spread,
+                                        "excluded": e.excluded}
                                        for e in factorial.effects]},
         "refused": [{"arm": arm, "reason": why} for arm, why in model.refused],
         "findings": model.findings,

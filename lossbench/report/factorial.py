@@ -19,8 +19,9 @@ class Grid:
 @dataclass
 class MainEffect:
     factor: str  # loss, cell or remedy
-    levels: dict[str, float]  # level -> mean test accuracy over the arms at that level
-    spread: float | None  # best level - worst level; None with fewer than 2 levels measured
+    levels: dict[str, float]  # level -> mean test accuracy over the matched arms at that level
+    spread: float | None  # best level - worst level; None with fewer than 2 levels or no matched arms
+    excluded: int = 0  # arms left out: their other factors lack a measured arm at some level
 
 
 @dataclass
@@ -38,14 +39,27 @@ def build_factorial(model: Any) -> Factorial:
     mean = {(a.loss, a.cell, a.remedies): a.acc_mean for a in model.arms}
     grids = [Grid(cell, losses, remedies, [[mean.get((loss, cell, r)) for r in remedies] for loss in losses])
              for cell in cells]
-    effects = []
-    for factor, index, levels in [("loss", 0, losses), ("cell", 1, cells), ("remedy", 2, remedies)]:
-        means = {}
-        for level in levels:
-            values = [v for k, v in mean.items() if k[index] == level and v is not None]
-            if values:
-                means[level] = float(np.mean(values))
-        spread = max(means.values()) - min(means.values()) if len(means) > 1 else None
-        effects.append(MainEffect(factor, means, spread))
+    effects = [_main_effect(factor, index, levels, mean)
+               for factor, index, levels in [("loss", 0, losses), ("cell", 1, cells), ("remedy", 2, remedies)]]
     effects.sort(key=lambda e: -1.0 if e.spread is None else e.spread, reverse=True)
     return Factorial(grids, effects)
+
+
+def _main_effect(factor: str, index: int, levels: list[str], mean: dict[tuple, float | None]) -> MainEffect:
+    """Mean per level over matched arms only: those whose other two factors were measured at every level.
+
+    A refused or fully diverged arm would otherwise make a level's mean come from easier (or harder) company
+    than the others' and skew the spread.
+    """
+    by_rest: dict[tuple, dict[str, float]] = {}
+    for key, value in mean.items():
+        if value is not None and key[index] in levels:
+            by_rest.setdefault(key[:index] + key[index + 1:], {})[key[index]] = value
+    measured = [level for level in levels if any(level in group for group in by_rest.values())]
+    matched = [group for group in by_rest.values() if len(group) == len(measured)]
+    if not matched:
+        return MainEffect(factor, {}, None, sum(len(group) for group in by_rest.values()))
+    means = {level: float(np.mean([group[level] for group in matched])) for level in measured}
+    spread = max(means.values()) - min(means.values()) if len(means) > 1 else None
+    excluded = sum(len(group) for group in by_rest.values()) - len(matched) * len(measured)
+    return MainEffect(factor, means, spread, excluded)

@@ -45,9 +45,9 @@ def grid(g: Any) -> Table:
 
 
 def effects(model: Any) -> Table:
-    return (["factor", "spread (best - worst)", "mean test accuracy per level"],
-            [[e.factor, fmt.num(e.spread), ", ".join(f"{k} {fmt.num(v)}" for k, v in e.levels.items()) or fmt.NONE]
-             for e in model.factorial.effects])
+    return (["factor", "spread (best - worst)", "mean test accuracy per level", "arms left out (unmatched)"],
+            [[e.factor, fmt.num(e.spread), ", ".join(f"{k} {fmt.num(v)}" for k, v in e.levels.items()) or fmt.NONE,
+              str(e.excluded)] for e in model.factorial.effects])
 
 
 def gradients(model: Any) -> Table:

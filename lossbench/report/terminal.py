@@ -47,9 +47,9 @@ def render_terminal(model: Any, console: Any = None) -> None:
                              [fmt.signed(c.test.mean_difference, 3), fmt.pvalue(c.test.p), fmt.pvalue(c.p_holm),
                               fmt.signed(c.test.effect, 2)] if c.test else ["-", "no test: < 2 seeds", "-", "-"])]
                           for c in model.comparisons]))
-    console.print(_table("Main effects (spread of mean test accuracy between levels)", ["factor", "spread", "levels"],
-                         [[e.factor, fmt.num(e.spread, 3), ", ".join(f"{k} {fmt.num(v, 3)}" for k, v in e.levels.items())]
-                          for e in model.factorial.effects]))
+    console.print(_table("Main effects (spread of mean test accuracy between levels)", ["factor", "spread", "levels", "unmatched"],
+                         [[e.factor, fmt.num(e.spread, 3), ", ".join(f"{k} {fmt.num(v, 3)}" for k, v in e.levels.items()),
+                           str(e.excluded)] for e in model.factorial.effects]))
     console.print(_sparklines(model))
     console.print(Text("Findings", style="bold"))
     for sentence in model.findings:

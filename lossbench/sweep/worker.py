@@ -101,6 +101,7 @@ def ensure_spec(storage: Any, spec: SweepSpec, provenance: dict[str, Any]) -> No
         return
     if stored != spec.identity():
         diff = [k for k in spec.identity() if stored.get(k) != spec.identity()[k]]
+        diff = [k for k in diff if k != "refused"] or diff  # refused arms follow from the rest: name the cause
         raise LossbenchError(f"a sweep named {spec.name!r} already exists in this storage with a different spec "
                              f"(differs in: {', '.join(diff)}); give another --name, or the same settings to resume it")
 

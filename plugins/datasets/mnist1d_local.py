@@ -18,8 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from lossbench import Dataset
-from lossbench.errors import DataError
+from lossbench import DataError, Dataset
 from lossbench_builtins.datasets._common import holdout, take
 
 CACHE_FORMAT = 1

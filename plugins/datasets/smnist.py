@@ -19,8 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from lossbench import Dataset
-from lossbench.errors import DataError, ParameterError
+from lossbench import DataError, Dataset, ParameterError
 from lossbench_builtins.datasets._common import take
 
 IMAGES_MAGIC = 2051  # 0x00000803: unsigned bytes, 3 dimensions

@@ -13,8 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from lossbench import Dataset, Split
-from lossbench.errors import DataError, ParameterError
+from lossbench import DataError, Dataset, ParameterError, Split
 from lossbench_builtins.datasets._common import one_hot
 
 FRACTIONS = (0.8, 0.1, 0.1)

@@ -27,8 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
-from lossbench import Dataset
-from lossbench.errors import DataError, ParameterError
+from lossbench import DataError, Dataset, ParameterError
 from lossbench_builtins.datasets._common import holdout, take
 
 
