@@ -52,6 +52,17 @@ def test_validation_lists_every_problem_at_once(tmp_path):
     assert not (tmp_path / "results").exists()  # nothing created before the spec is valid
 
 
+def test_a_toml_spec_lists_unknown_keys_and_wrong_shapes_with_every_other_problem(tmp_path):
+    (tmp_path / "bad.toml").write_text('dataset = "digitz"\ntrails = 3\nseeds = "three"\nlosses = ["ce", "foca"]\n'
+                                       'cells = 5\n')
+    done = run(tmp_path, "run", "bad.toml", check=False)
+    assert done.returncode == 2 and "Traceback" not in done.stderr, done.stderr
+    assert "(5 problems)" in done.stderr
+    for expected in ["'trails'; did you mean trials?", "cells must be a name or a list of names, got 5",
+                     "seeds must be an integer", "did you mean digits", "did you mean focal"]:
+        assert expected in done.stderr, done.stderr
+
+
 def test_bad_ranges_and_grid_on_continuous_space(tmp_path):
     (tmp_path / "bad.toml").write_text('dataset = "digits"\nlosses = ["focal"]\ncells = ["rnn"]\n'
                                        '[fixed]\n"focal.alpha" = "abc"\n'
@@ -72,6 +83,18 @@ def test_a_spec_field_of_the_wrong_type_is_one_message(tmp_path, body):
     done = run(tmp_path, "run", "odd.toml", check=False)
     assert done.returncode == 2 and "Traceback" not in done.stderr, done.stderr
     assert body.split(" ")[0] in done.stderr
+
+
+@pytest.mark.parametrize("url, expected", [("notaurl", "is not a database URL"),
+                                           ("http://u:secret@x/db", "is not a database URL"),
+                                           ("postgresql://u:secret@127.0.0.1:abc/db", "ValueError"),
+                                           ("mysql://u:secret@127.0.0.1:1/db", "ImportError")])
+def test_a_storage_that_cannot_be_a_database_is_one_message(tmp_path, url, expected):
+    done = run(tmp_path, "run", *TINY, "--loss", "ce", "--cell", "rnn", "--trials", "1", "--storage", url,
+               "--quiet", check=False)
+    assert done.returncode == 2 and expected in done.stderr, done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1 and "secret" not in done.stderr
+    assert not (tmp_path / "results").exists()
 
 
 def test_one_worker_sweep_exact_budget_resume_and_results(tmp_path):

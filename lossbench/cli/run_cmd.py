@@ -60,7 +60,7 @@ def run_command(
             from lossbench.errors import UnknownNameError
 
             raise UnknownNameError("preset", preset, PRESETS)
-        base = PRESETS[preset].to_json()
+        base = {k: v for k, v in PRESETS[preset].to_json().items() if k != "refused"}
     remedy_sets = None
     if remedies:
         remedy_sets = [[] if text.strip().lower() in ("", "none") else [r.strip() for r in text.split("+") if r.strip()]
@@ -71,6 +71,7 @@ def run_command(
     spec = apply_sets(spec, list(set_ or []))
     if workers < 1:
         raise LossbenchError(f"--workers must be at least 1, got {workers}")
+    storage_mod.check_url(storage)
     registry = session.registry()
     spec = check(spec, registry)  # every problem at once, before any storage exists or anything trains
 

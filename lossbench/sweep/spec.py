@@ -42,9 +42,13 @@ class SweepSpec:
     objective: str = "val_accuracy"
     sampler_seed: int = 0
     refused: dict[str, str] = field(default_factory=dict)  # arm key -> why that combination cannot run
+    # What build_spec already found wrong (unknown keys, fields of the wrong shape, left at their defaults), so that
+    # validate lists it with every other problem. Never stored.
+    problems: tuple[str, ...] = field(default=(), compare=False, repr=False)
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
+        del data["problems"]
         data["losses"], data["cells"], data["hidden"] = list(self.losses), list(self.cells), list(self.hidden)
         data["remedy_sets"] = [list(s) for s in self.remedy_sets]
         return data
@@ -116,11 +120,12 @@ PRESETS: dict[str, SweepSpec] = {
                       batch_size=64, optimizer="adam"),
 }
 
-_TOML_KEYS = (set(SweepSpec.__dataclass_fields__) - {"refused"}) | {"remedies", "dataset_params"}
+_TOML_KEYS = (set(SweepSpec.__dataclass_fields__) - {"refused", "problems"}) | {"remedies", "dataset_params"}
 
 
 def load_toml(path: str | Path) -> dict[str, Any]:
-    """A TOML spec as a dict of SweepSpec fields (``remedies`` is accepted for ``remedy_sets``)."""
+    """A TOML spec as a dict of SweepSpec fields (``remedies`` is accepted for ``remedy_sets``); unknown keys
+    are left in for ``build_spec`` to report with every other problem."""
     path = Path(path)
     if not path.is_file():
         raise LossbenchError(f"sweep spec {path} not found")
@@ -128,12 +133,6 @@ def load_toml(path: str | Path) -> dict[str, Any]:
         data = tomllib.loads(path.read_text())
     except tomllib.TOMLDecodeError as error:
         raise LossbenchError(f"sweep spec {path} is not valid TOML: {error}") from None
-    problems = []
-    for key in data:
-        if key not in _TOML_KEYS:
-            problems.append(str(UnknownNameError("key in the sweep spec", key, sorted(_TOML_KEYS))))
-    if problems:
-        raise LossbenchError("\n  - ".join([f"invalid sweep spec {path}:", *problems]))
     if "remedies" in data:
         data["remedy_sets"] = data.pop("remedies")
     data.setdefault("name", path.stem)
@@ -141,12 +140,16 @@ def load_toml(path: str | Path) -> dict[str, Any]:
 
 
 def build_spec(base: dict[str, Any], overrides: dict[str, Any]) -> SweepSpec:
-    """Fields from a TOML file or a preset, then flags on top. Types are checked later, by ``validate``."""
+    """Fields from a TOML file or a preset, then flags on top. An unknown key or a field of the wrong shape is
+    left out and recorded in ``problems``; values are checked later, by ``validate``."""
     data = {**base, **{k: v for k, v in overrides.items() if v is not None}}
     data.setdefault("name", "quickstart")
-    problems = _shape_problems(data)
-    if problems:
-        raise LossbenchError(problems[0] if len(problems) == 1 else "\n  - ".join(["invalid sweep spec:", *problems]))
+    problems = [str(UnknownNameError("key in the sweep spec", key, sorted(_TOML_KEYS)))
+                for key in data if key not in _TOML_KEYS]
+    for key, problem in _shape_problems(data):
+        problems.append(problem)
+        data.pop(key, None)
+    data = {k: v for k, v in data.items() if k in _TOML_KEYS and k in SweepSpec.__dataclass_fields__}
     for key in ("losses", "cells"):
         if isinstance(data.get(key), str):
             data[key] = (data[key],)
@@ -157,27 +160,28 @@ def build_spec(base: dict[str, Any], overrides: dict[str, Any]) -> SweepSpec:
             data[key] = (data[key],)
     if "remedy_sets" in data:
         data["remedy_sets"] = tuple(tuple(s) if isinstance(s, (list, tuple)) else (s,) for s in data["remedy_sets"])
-    return SweepSpec(**data)
+    return SweepSpec(**data, problems=tuple(problems))
 
 
-def _shape_problems(data: dict[str, Any]) -> list[str]:
-    """Fields of the wrong shape (a TOML file can hold anything), found before anything iterates them."""
+def _shape_problems(data: dict[str, Any]) -> list[tuple[str, str]]:
+    """(key, problem) for fields of the wrong shape (a TOML file can hold anything), found before anything
+    iterates them."""
     problems = []
     for key in ("name", "dataset", "sampler", "pruner", "objective", "optimizer"):
         if key in data and not isinstance(data[key], str):
-            problems.append(f"{key} must be a string, got {data[key]!r}")
+            problems.append((key, f"{key} must be a string, got {data[key]!r}"))
     for key in ("losses", "cells"):
         value = data.get(key, ())
         if not isinstance(value, str) and not (isinstance(value, (list, tuple))
                                                and all(isinstance(v, str) for v in value)):
-            problems.append(f"{key} must be a name or a list of names, got {value!r}")
+            problems.append((key, f"{key} must be a name or a list of names, got {value!r}"))
     sets = data.get("remedy_sets", ())
     if not isinstance(sets, (list, tuple)) or not all(
             isinstance(s, str) or (isinstance(s, (list, tuple)) and all(isinstance(r, str) for r in s)) for s in sets):
-        problems.append(f"remedies must be a list of remedy sets (each a list of names), got {sets!r}")
+        problems.append(("remedy_sets", f"remedies must be a list of remedy sets (each a list of names), got {sets!r}"))
     for key in ("dataset_params", "fixed", "space"):
         if key in data and not isinstance(data[key], dict):
-            problems.append(f"{key} must be a table, got {data[key]!r}")
+            problems.append((key, f"{key} must be a table, got {data[key]!r}"))
     return problems
 
 
@@ -213,7 +217,7 @@ def validate(spec: SweepSpec, registry: Any) -> list[str]:
     """Every problem with the spec, as a list (empty when it can run)."""
     from lossbench.engine.config import compatibility_problems
 
-    problems: list[str] = []
+    problems: list[str] = list(spec.problems)
 
     def choice(label: str, value: Any, allowed: tuple[str, ...]) -> None:
         if value not in allowed:

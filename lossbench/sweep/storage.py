@@ -39,14 +39,37 @@ def is_database(url: str | None) -> bool:
     return bool(url) and "://" in url
 
 
+def check_url(url: str | None) -> None:
+    """Refuse a --storage that cannot be a database URL, before anything trains."""
+    from lossbench.errors import LossbenchError
+
+    if url is None:
+        return
+    if not is_database(url) or not url.startswith(("postgresql", "postgres", "mysql", "sqlite")):
+        raise LossbenchError(f"--storage {mask_url(url)!r} is not a database URL: give one like "
+                             f"postgresql://user@host/db, or leave it out for the journal file OUT/NAME/sweep.journal "
+                             f"(OUT is --out)")
+
+
+def _quiet_optuna() -> None:
+    """Heartbeats and the stale-trial callback are 'experimental' in Optuna 5 and warn on every use; we use them
+    deliberately, and ask/tell with heartbeats (instead of Study.optimize) is how the budget stays exact."""
+    import warnings
+
+    import optuna
+
+    warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)
+    warnings.filterwarnings("ignore", message="Heartbeat of storage is supposed to be used with Study.optimize")
+
+
 def open_storage(url: str | None, journal: Path, heartbeat_interval: int | None = None) -> Any:
     import optuna
 
     from lossbench.errors import LossbenchError
 
     if is_database(url):
-        if not url.startswith(("postgresql", "postgres", "mysql", "sqlite")):
-            raise LossbenchError(f"--storage {mask_url(url)}: give a database URL like postgresql://user@host/db")
+        check_url(url)
+        _quiet_optuna()
         interval = heartbeat_interval or int(os.environ.get(HEARTBEAT_ENV, DEFAULT_HEARTBEAT))
         from optuna.storages import RetryHeartbeatStaleTrialCallback
 
@@ -73,6 +96,9 @@ def open_storage(url: str | None, journal: Path, heartbeat_interval: int | None 
             except sqlalchemy.exc.OperationalError as error:
                 raise LossbenchError(f"cannot reach the database {mask_url(url)}: "
                                      + str(error.orig).strip().splitlines()[0]) from None
+            except (ValueError, ImportError, sqlalchemy.exc.ArgumentError) as error:  # a malformed URL, no driver
+                first = (str(error).strip().splitlines() or [""])[0]
+                raise LossbenchError(f"--storage {mask_url(url)}: {type(error).__name__}: {mask_url(first)}") from None
     from optuna.storages.journal import JournalFileBackend, JournalFileOpenLock
 
     journal.parent.mkdir(parents=True, exist_ok=True)
