@@ -113,6 +113,7 @@ def test_bootstrap_interval():
     low, high = stats.bootstrap_ci(values)
     assert min(values) <= low < np.mean(values) < high <= max(values)
     assert stats.bootstrap_ci(values) == stats.bootstrap_ci(values)  # seeded: the same report twice
+    assert stats.bootstrap_ci([0.7, 0.8]) is None  # a bootstrap of 2 values is their range: no 95% interval
     assert stats.bootstrap_ci([0.7]) is None and stats.bootstrap_ci([]) is None
 
 
@@ -137,6 +138,24 @@ def test_main_effects_compare_matched_arms_only():
     assert cell.levels == pytest.approx({"rnn": 0.2, "gru": 0.9}) and cell.excluded == 1
     remedy = effects["remedy"]  # one level: no spread, nothing left out
     assert remedy.spread is None and remedy.excluded == 0
+
+
+def test_findings_name_the_factor_that_matters_most_only_beyond_seed_noise():
+    from types import SimpleNamespace
+
+    from lossbench.report.factorial import MainEffect
+    from lossbench.report.findings import _factors
+
+    def sentence(std: float) -> str:
+        effects = [MainEffect("remedy", {"none": 0.5, "clip_norm": 0.66}, 0.16),
+                   MainEffect("loss", {"ce": 0.6, "bce": 0.53}, 0.07)]
+        arms = [SimpleNamespace(acc_std=std, accuracy={1: 0.5, 2: 0.6}) for _ in range(3)]
+        (text,) = _factors(SimpleNamespace(factorial=SimpleNamespace(effects=effects), arms=arms))
+        return text
+
+    assert "the remedy matters most here" in sentence(0.01)
+    noisy = sentence(0.14)
+    assert "matters most" not in noisy and "neither clearly matters more" in noisy and "0.1400" in noisy
 
 
 def test_every_output_exists_and_the_terminal_report_prints(main_report):
@@ -278,6 +297,7 @@ def test_an_arm_whose_every_run_diverged(sweeps):
     text = all_text(folder)
     assert "NaN" not in text and "Infinity" not in text and "-inf" not in text
     assert "all diverged" in (folder / "report.md").read_text() and "all diverged" in (folder / "report.html").read_text()
+    assert "0 (2 more diverged)" in (folder / "report.md").read_text()  # the seeds column says what is missing
     assert done.returncode == 0
 
 

@@ -8,7 +8,7 @@
 - ``test``: "wilcoxon" or "t"; ``baseline``: what each arm is compared against, in words
 - ``leaderboard``: one object per arm, best mean test accuracy first:
   ``arm``, ``loss``, ``cell``, ``remedies`` ("none" or names joined by +), ``finished``,
-  ``test_accuracy``: {``mean``, ``std``, ``ci95``: [low, high] or null (fewer than 2 seeds), ``n``,
+  ``test_accuracy``: {``mean``, ``std``, ``ci95``: [low, high] or null (fewer than 3 seeds), ``n``,
   ``by_seed``: {seed: accuracy}}, ``test_nll_mean``, ``test_ece_mean``, ``final_runs``, ``final_diverged``,
   ``tuning``: {``trials``, ``pruned``, ``diverged``, ``failed``, ``divergence_rate``}, ``seconds_per_epoch``,
   ``best_params``, ``errors``, ``curve``: {``val_accuracy_mean``, ``val_accuracy_std``} per epoch,

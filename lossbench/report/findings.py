@@ -103,8 +103,12 @@ def _factors(model: Any) -> list[str]:
              f"{min(e.levels, key=e.levels.get)})" for e in effects]
     text = ("Averaged over the matched arms of the other factors, going from the worst to the best level changes mean test accuracy by "
             + _join(parts))
-    if len(effects) > 1:
+    noise = _median_std(model)
+    if len(effects) > 1 and (noise is None or effects[0].spread - effects[1].spread > noise):
         text += f": the {effects[0].factor} matters most here"
+    elif len(effects) > 1:
+        text += (f"; the {effects[0].factor} and the {effects[1].factor} differ by less than the seed-to-seed "
+                 f"standard deviation ({fmt.num(noise)}, median over arms), so neither clearly matters more")
     excluded = [f"{e.excluded} for the {e.factor}" for e in effects if e.excluded]
     if excluded:
         text += (f" (arms left out because a level they would be compared with has no result: {_join(excluded)})")
@@ -142,6 +146,11 @@ def _flow(model: Any) -> list[str]:
                 text += f" and {fmt.sci(float(np.median(final)))} times after training"
             out.append(text + ".")
     return out
+
+
+def _median_std(model: Any) -> float | None:
+    stds = [a.acc_std for a in model.arms if a.acc_std is not None and len(a.accuracy) >= 2]
+    return float(np.median(stds)) if stds else None
 
 
 def _join(parts: list[str]) -> str:

@@ -6,8 +6,12 @@ import math
 from typing import Any
 
 NONE = "-"
-NO_INTERVAL = "no interval (fewer than 2 seeds)"
+NO_INTERVAL = "no interval (fewer than 3 seeds)"
 NO_TEST = "no test possible (fewer than 2 shared seeds)"
+
+
+def plural(count: Any, noun: str) -> str:
+    return f"{count} {noun}" + ("" if count == 1 else "s")
 
 
 def num(value: float | None, digits: int = 4) -> str:

@@ -31,7 +31,7 @@ def render_markdown(model: Any, plots: list[Any]) -> str:
                    "numbers may change as the sweep goes on.\n")
     out.append(f"Generated {escape(model.generated)} from {escape(model.storage)}. Arms are tuned on "
                f"{escape(model.spec.get('objective', 'val_accuracy'))} with {escape(model.spec.get('trials'))} trials each, "
-               f"then each best configuration is rerun on {escape(model.seeds)} fresh seeds; the leaderboard shows "
+               f"then each best configuration is rerun on {escape(fmt.plural(model.seeds, 'fresh seed'))}; the leaderboard shows "
                "those final-phase runs on the test split.\n")
     out += ["## Findings\n", "\n".join(f"- {escape(s)}" for s in model.findings) + "\n"]
     out += ["## Leaderboard\n", table(*tables.leaderboard(model)), _images(plots, "leaderboard")]

@@ -151,7 +151,7 @@ def summarise(arm: ArmData, spec: dict[str, Any], maximize: bool) -> ArmSummary:
         ece_mean=_mean(t.result["test"].get("ece") for t in tested),
         final_runs=len(finals), final_diverged=sum(1 for t in finals if t.result.get("status") == "diverged"),
         trials=len(arm.finished_tuning), pruned=arm.count("pruned"), diverged=arm.count("diverged"),
-        failed=arm.count("failed"), seconds_per_epoch=_mean(t.result.get("seconds_per_epoch") for t in finals),
+        failed=arm.count("failed"), seconds_per_epoch=_median(t.result.get("seconds_per_epoch") for t in finals),
         best_params=dict(best.params) if best else None, finished=finished,
         errors=sorted({t.error for t in [*arm.tuning, *arm.final] if t.error}))
     _curves(summary, [t.result for t in finals])

@@ -149,7 +149,7 @@ def _flow(cell: str, arms: list[Any]) -> Plot | None:
                     label=label(arm.key))
     ax.set_yscale("log")
     ax.set_xlabel("input time step t")
-    ax.set_ylabel(f"||dL/dx_t|| (floor {FLOOR:g})")
+    ax.set_ylabel(f"||dL/dx_t||, mean over seeds (floor {FLOOR:g})")
     ax.set_title(label(f"{cell}: gradient flow through time (dashed: initialisation; solid: trained)"))
     _legend(ax, fig.get_figheight())
     return Plot(f"flow_{_stem(cell)}", "gradients", f"Gradient flow, {cell}", _png(fig))

@@ -1,7 +1,7 @@
 """Statistics over seeds: bootstrap intervals, paired tests, Holm's correction, effect sizes.
 
-Every function returns None (or says so) where the data cannot support a number: fewer than 2 values
-give no interval and no test."""
+Every function returns None (or says so) where the data cannot support a number: fewer than 3 values
+give no interval, fewer than 2 pairs no test."""
 
 from __future__ import annotations
 
@@ -22,11 +22,15 @@ def mean_std(values: Sequence[float]) -> tuple[float | None, float | None]:
     return float(array.mean()), (float(array.std(ddof=1)) if len(array) > 1 else None)
 
 
+MIN_INTERVAL_VALUES = 3
+
+
 def bootstrap_ci(values: Sequence[float], level: float = 0.95, resamples: int = 10_000,
                  seed: int = 0) -> tuple[float, float] | None:
-    """Percentile bootstrap interval of the mean; None with fewer than 2 values."""
+    """Percentile bootstrap interval of the mean; None with fewer than 3 values (the bootstrap of 2 values is
+    their range, which covers the mean only about half the time, not 95%)."""
     array = np.asarray(values, dtype=float)
-    if len(array) < 2:
+    if len(array) < MIN_INTERVAL_VALUES:
         return None
     rng = np.random.default_rng(seed)
     means = array[rng.integers(0, len(array), size=(resamples, len(array)))].mean(axis=1)

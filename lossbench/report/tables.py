@@ -12,14 +12,15 @@ Table = tuple[list[str], list[list[str]]]
 
 def leaderboard(model: Any) -> Table:
     headers = ["#", "arm", "test accuracy (mean ± std)", "95% CI", "seeds", "test NLL", "ECE", "diverged in tuning",
-               "trials / pruned / diverged / failed", "s / epoch", "best hyperparameters", "status"]
+               "trials / pruned / diverged / failed", "s / epoch (median)", "best hyperparameters", "status"]
     rows = []
     for rank, a in enumerate(model.arms, 1):
-        ci = fmt.interval(a.acc_ci) if a.acc_ci else ("no interval" if a.accuracy else fmt.NONE)
+        ci = fmt.interval(a.acc_ci) if a.acc_ci else (fmt.NO_INTERVAL if a.accuracy else fmt.NONE)
         status = "finished" if a.finished else "unfinished"
         if a.all_diverged:
             status += ", all diverged"
-        rows.append([str(rank), a.key, fmt.mean_std(a.acc_mean, a.acc_std), ci, str(len(a.accuracy)),
+        seeds = str(len(a.accuracy)) + (f" ({a.final_diverged} more diverged)" if a.final_diverged else "")
+        rows.append([str(rank), a.key, fmt.mean_std(a.acc_mean, a.acc_std), ci, seeds,
                      fmt.num(a.nll_mean), fmt.num(a.ece_mean), fmt.pct(a.divergence_rate),
                      f"{a.trials} / {a.pruned} / {a.diverged} / {a.failed}", fmt.num(a.seconds_per_epoch, 3),
                      fmt.params(a.best_params), status])
@@ -51,7 +52,7 @@ def effects(model: Any) -> Table:
 
 
 def gradients(model: Any) -> Table:
-    headers = ["arm", "vanishing ratio at init (first / last step)", "after training", "clip rate",
+    headers = ["arm", "vanishing ratio at init (first / last step, median over seeds)", "after training", "clip rate",
                "mean grad norm, first step", "last step"]
     rows = [[a.key, fmt.sci(a.ratio_init), fmt.sci(a.ratio_final), fmt.pct(a.clip_rate),
              fmt.sci(a.grad_norms[0] if a.grad_norms else None), fmt.sci(a.grad_norms[-1] if a.grad_norms else None)]
@@ -76,7 +77,7 @@ def problems(model: Any) -> Table:
 
 def components(model: Any) -> Table:
     rows = [[name, str(info.get("kind", "")), str(info.get("summary", "")),
-             " ".join(str(info.get(k, "")) for k in ("plugin", "version")).strip()]
+             " ".join(str(info[k]) for k in ("plugin", "version") if info.get(k) is not None)]
             for name, info in sorted(model.components.items())]
     return ["component", "kind", "summary", "plugin"], rows
 
@@ -87,7 +88,7 @@ def provenance(model: Any) -> Table:
     environment = p.get("environment") or {}
     rows = [["sweep", model.name], ["storage", model.storage], ["generated", model.generated]]
     for key in ("lossbench", "torch", "optuna", "python", "threads", "cpu", "gpu", "device", "platform", "git_commit",
-                "host"):
+                "lossbench_git_commit", "host"):
         value = p.get(key, environment.get(key))
         if value not in (None, ""):
             rows.append([key, str(value)])
@@ -97,7 +98,8 @@ def provenance(model: Any) -> Table:
                         f"{spec.get('objective')}, pruner {spec.get('pruner')}"],
              ["test", f"{model.test} (paired over shared seeds), Holm-corrected; baseline: {model.baseline}"]]
     for key, value in p.items():
-        if key not in {r[0] for r in rows} and key not in ("components", "environment", "refused", "spec", "sampler_seed"):
+        if (value is not None and key not in {r[0] for r in rows}
+                and key not in ("components", "environment", "refused", "spec", "sampler_seed")):
             rows.append([key, value if isinstance(value, str) else json.dumps(value, default=str)])
     rows.append(["spec", json.dumps(spec, sort_keys=True, default=str)])
     return ["what", "value"], rows

@@ -62,7 +62,7 @@ def _mean_std(mean: float | None, std: float | None) -> str:
 
 def _ci(arm: Any) -> str:
     if arm.acc_ci is None:
-        return "no interval" if arm.accuracy else fmt.NONE
+        return "no interval (< 3 seeds)" if arm.accuracy else fmt.NONE
     return f"[{fmt.num(arm.acc_ci[0], 3)}, {fmt.num(arm.acc_ci[1], 3)}]"
 
 

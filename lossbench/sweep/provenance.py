@@ -24,7 +24,7 @@ def provenance(spec: SweepSpec, registry: Any, storage: str, workers: int) -> di
         "cpu": _cpu_name(), "cpus": os.cpu_count(),
         "gpu": torch.cuda.get_device_name(0) if torch.cuda.is_available() else None,
         "workers": workers, "threads": worker_threads(workers),
-        "git_commit": _git_commit(), "storage": storage,
+        "git_commit": _git_commit(), "lossbench_git_commit": _git_commit(_source_folder()), "storage": storage,
         "sampler_seed": spec.sampler_seed, "seeds": spec.final_seeds,
         "components": _components(spec, registry), "refused": dict(spec.refused),
     }
@@ -59,14 +59,21 @@ def _cpu_name() -> str:
     return platform.processor() or platform.machine()
 
 
-def _git_commit() -> str | None:
-    """The commit of the project the sweep ran in (the working directory), with ``-dirty`` for local changes."""
+def _source_folder() -> str:
+    import lossbench
+
+    return os.path.dirname(os.path.abspath(lossbench.__file__))
+
+
+def _git_commit(folder: str | None = None) -> str | None:
+    """The commit of the git checkout holding ``folder`` (default: the working directory, the project the sweep
+    ran in), with ``-dirty`` for local changes; None outside a checkout."""
     try:
-        commit = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, timeout=5)
+        commit = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, timeout=5, cwd=folder)
         if commit.returncode != 0:
             return None
         dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], capture_output=True,
-                               text=True, timeout=5).stdout.strip()
+                               text=True, timeout=5, cwd=folder).stdout.strip()
         return commit.stdout.strip() + ("-dirty" if dirty else "")
     except (OSError, subprocess.SubprocessError):
         return None
