@@ -12,7 +12,12 @@ from pathlib import Path
 
 import pytest
 
+from rich.console import Console
+
 from lossbench.results import load_sweep
+from lossbench.results.reader import open_storage
+from lossbench.sweep import SweepSpec
+from lossbench.sweep.runner import read_progress, render
 
 TINY = ["--dataset", "digits", "--remedies", "none", "--set", "hidden=8", "--epochs", "2", "--seeds", "2"]
 
@@ -103,6 +108,14 @@ def test_one_worker_sweep_exact_budget_resume_and_results(tmp_path):
     data = load_sweep("s", journal(tmp_path, "s"))
     assert len(data.arms) == 2
     assert_complete(data, 3, 2)
+    spec = SweepSpec.from_json(data.spec)
+    progress = read_progress(spec, open_storage(journal(tmp_path, "s")), time.perf_counter())  # what the display reads
+    assert (progress.arms_done, progress.trials_done, progress.finals_done) == (2, 6, 4) and progress.fraction == 1.0
+    assert progress.best == max(t.value for arm in data.arms for t in arm.tuning if t.state == "COMPLETE")
+    console = Console(width=300, record=True, file=open(os.devnull, "w"))
+    console.print(render(progress, spec))
+    text = console.export_text()  # (export clears the record)
+    assert "arms 2/2, tuning trials 6/6" in text and "final runs 4/4" in text
     numbers = sorted((a.key, t.number) for a in data.arms for t in [*a.tuning, *a.final])
     for arm in data.arms:
         assert all("focal.gamma" in t.params for t in arm.tuning) == (arm.loss == "focal")

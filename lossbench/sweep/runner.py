@@ -62,8 +62,7 @@ def read_progress(spec: SweepSpec, storage: Any, started: float) -> Progress:
             for t in optuna.load_study(study_name=name, storage=storage).get_trials(deepcopy=False):
                 status, state = t.user_attrs.get("status"), t.state.name
                 if state == "RUNNING":
-                    progress.current.append(f"{arm.key} {phase} epoch {len(t.intermediate_values) if phase == 'tune' else '-'}"
-                                            f"/{spec.epochs}")
+                    progress.current.append(f"{arm.key} {phase} epoch {len(t.intermediate_values)}/{spec.epochs}")
                 if phase == "tune":
                     if state in ("COMPLETE", "PRUNED"):
                         tune_done += 1

@@ -274,10 +274,9 @@ class Worker:
 
         def on_epoch(record: Any) -> None:
             epochs.append(record)
-            if phase == TUNE:
-                trial.report(_objective(record, maximize), record.epoch)
-                if trial.should_prune():
-                    raise optuna.TrialPruned()
+            trial.report(_objective(record, maximize), record.epoch)  # the final phase too: progress shows the epoch
+            if phase == TUNE and trial.should_prune():
+                raise optuna.TrialPruned()
 
         heartbeat = _Heartbeat(self.storage, trial._trial_id) if self.database else None
         started = time.perf_counter()
