@@ -442,6 +442,10 @@ def test_ucr_errors_name_file_and_line(specs, ucr_folder):
     bad.write_text(UNIVARIATE.replace("@classLabel true dog cat", "@classLabel false") + "1,2:3\n")
     with pytest.raises(DataError, match="classLabel false"):
         specs["ucr"].load(path=str(ucr_folder), name="Bad")
+    bad.write_text("@\n" + UNIVARIATE)
+    with pytest.raises(DataError, match="'@' with no keyword") as err:
+        specs["ucr"].load(path=str(ucr_folder), name="Bad")
+    assert f"{bad}:1" in str(err.value)
 
 
 def test_ucr_parser_reads_multiple_dimensions(ucr_folder):

@@ -140,6 +140,12 @@ BAD_INPUT = {
     "hidden 0": (["--hidden", "0"], ["--hidden", "positive"]),
     "hidden not a number": (["--hidden", "64,abc"], ["--hidden", "64,abc"]),
     "epochs 0": (["--epochs", "0"], ["epochs", "at least 1"]),
+    "learning rate past float32": (["--lr", "1e38"], ["learning rate", "(0, 1e+06]", "1e+38"]),
+    "learning rate inf": (["--lr", "inf"], ["learning rate", "inf"]),
+    "ucr folder missing": (["--dataset", "ucr", "--set", "ucr.path=/nonexistent", "--set", "ucr.name=X"],
+                           ["/nonexistent/X_TRAIN.ts"]),
+    "text file missing": (["--dataset", "text", "--set", "text.path=/nonexistent.txt"],
+                          ["/nonexistent.txt does not exist"]),
     "unknown optimizer": (["--optimizer", "adamw"], ["optimizer", "adamw", "did you mean adam"]),
 }
 

@@ -11,6 +11,18 @@ from lossbench.plugins import Registry
 
 OPTIMIZERS = ("adam", "rmsprop", "sgd")
 DEVICES = ("cpu", "cuda")
+LR_MAX = 1e6  # far past any divergence a study wants to see; near float32's limit torch's optimisers raise
+
+
+def lr_problem(lr: Any) -> str | None:
+    """Why ``lr`` cannot be a learning rate, or None."""
+    try:
+        value = float(lr)
+    except (TypeError, ValueError):
+        value = float("nan")
+    if not 0 < value <= LR_MAX:  # NaN fails too
+        return f"learning rate must be a number in (0, {LR_MAX:g}], got {lr!r}"
+    return None
 
 
 @dataclass(frozen=True)
@@ -122,8 +134,8 @@ def _check_training(config: RunConfig) -> list[str]:
         problems.append(f"epochs must be at least 1, got {config.epochs}")
     if config.batch_size < 1:
         problems.append(f"batch size must be at least 1, got {config.batch_size}")
-    if not config.lr > 0:
-        problems.append(f"learning rate must be above 0, got {config.lr}")
+    if (problem := lr_problem(config.lr)) is not None:
+        problems.append(problem)
     if not config.hidden or any(h < 1 for h in config.hidden):
         problems.append(f"hidden sizes must be positive, got {list(config.hidden)}")
     if config.optimizer not in OPTIMIZERS:

@@ -215,7 +215,7 @@ def apply_sets(spec: SweepSpec, assignments: list[str]) -> SweepSpec:
 
 def validate(spec: SweepSpec, registry: Any) -> list[str]:
     """Every problem with the spec, as a list (empty when it can run)."""
-    from lossbench.engine.config import compatibility_problems
+    from lossbench.engine.config import compatibility_problems, lr_problem
 
     problems: list[str] = list(spec.problems)
 
@@ -267,11 +267,8 @@ def validate(spec: SweepSpec, registry: Any) -> list[str]:
     # fixed values
     for key, value in spec.fixed.items():
         if key == "lr":
-            try:
-                if not float(value) > 0:
-                    raise ValueError
-            except (TypeError, ValueError):
-                problems.append(f"fixed lr must be a number above 0, got {value!r}")
+            if (problem := lr_problem(value)) is not None:
+                problems.append(f"fixed lr: {problem}")
             continue
         owner, dot, param = key.partition(".")
         if not dot:
@@ -306,8 +303,10 @@ def validate(spec: SweepSpec, registry: Any) -> list[str]:
             continue
         if key in spec.fixed:
             problems.append(f"{key} is both fixed and given a search range")
-        if key == "lr" and (min(param_obj.choices) if isinstance(param_obj, Categorical) else param_obj.low) <= 0:
-            problems.append(f"[space] lr: learning rates must be above 0")
+        if key == "lr":
+            bounds = param_obj.choices if isinstance(param_obj, Categorical) else (param_obj.low, param_obj.high)
+            for problem in dict.fromkeys(p for p in map(lr_problem, bounds) if p is not None):
+                problems.append(f"[space] lr: {problem}")
         if key != "lr" and declared is not None and not isinstance(param_obj, Categorical):
             for bound in (param_obj.low, param_obj.high):
                 try:

@@ -68,6 +68,8 @@ def parse_ts(path: Path) -> TsFile:
         if not in_data:
             if not line.startswith("@"):
                 raise DataError(f"{path}:{lineno}: expected a header line (@...) or @data, got {line[:40]!r}")
+            if not line[1:].split():
+                raise DataError(f"{path}:{lineno}: '@' with no keyword (expected e.g. @problemName or @data)")
             key, *args = line[1:].split()
             key = key.lower()
             if key == "data":
