@@ -136,6 +136,29 @@ def test_a_hook_that_raises_is_reported_and_its_components_dropped(tmp_path, cli
     assert "half_ce" not in names and "ce" in names
 
 
+def test_a_plugin_calling_sys_exit_is_a_failed_plugin_not_the_end_of_the_command(tmp_path, cli):
+    write_plugin(tmp_path, "quits", "import sys\nsys.exit(3)\n")
+    write_plugin(tmp_path, "quits_in_hook", """
+        from lossbench import hookimpl
+        @hookimpl
+        def register_losses(register):
+            raise SystemExit(4)
+    """)
+    write_plugin(tmp_path, "fine", GOOD_LOSS.format(name="fine_ce"))
+    done = cli("--plugins-dir", str(tmp_path), "plugins", "--json")
+    assert done.returncode == 0, done.stderr
+    plugins = by_name(json.loads(done.stdout))
+    assert plugins["quits"]["status"] == "failed" and plugins["quits"]["error"].startswith("SystemExit")
+    assert plugins["quits_in_hook"]["error"].startswith("register_losses raised SystemExit")
+    assert plugins["fine"]["status"] == "ok"
+
+
+def test_a_plugins_dir_that_is_a_file_says_so(tmp_path, cli):
+    (tmp_path / "plugin.py").write_text("")
+    done = cli("--plugins-dir", str(tmp_path / "plugin.py"), "list", "losses")
+    assert done.returncode == 0 and "is not a folder" in done.stderr, done.stderr
+
+
 def test_a_plugin_implementing_an_unknown_hook_is_skipped(tmp_path, cli):
     write_plugin(tmp_path, "future", """
         from lossbench import hookimpl

@@ -48,7 +48,7 @@ def entry_point_candidates() -> list[Candidate]:
         )
         try:
             candidate.plugin = ep.load()
-        except Exception as error:  # a broken plugin must not stop the others
+        except (Exception, SystemExit) as error:  # a broken plugin, even one calling sys.exit, must not stop the others
             candidate.error = one_line(error)
         found.append(candidate)
     return found
@@ -71,7 +71,8 @@ def local_candidates(dirs: list[Path]) -> list[Candidate]:
     for folder in dirs:
         if not folder.is_dir():
             found.append(Candidate(name=folder.name, source="local file", location=str(folder), version=None,
-                                   error=f"NotADirectoryError: plugins folder {folder} does not exist"))
+                                   error=f"NotADirectoryError: plugins folder {folder} "
+                                         + ("is not a folder" if folder.exists() else "does not exist")))
             continue
         for path in sorted(folder.glob("*.py")):
             if path.name.startswith("_"):
@@ -83,7 +84,7 @@ def local_candidates(dirs: list[Path]) -> list[Candidate]:
                 module = importlib.util.module_from_spec(spec)
                 sys.modules[module_name] = module
                 spec.loader.exec_module(module)
-            except Exception as error:
+            except (Exception, SystemExit) as error:
                 sys.modules.pop(module_name, None)
                 candidate.error = one_line(error)
             else:

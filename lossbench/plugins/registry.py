@@ -115,7 +115,7 @@ def _collect(manager: pluggy.PluginManager, candidate: Candidate, info: PluginIn
         pending: dict[str, list[Spec]] = {kind: []}
         try:
             impl.function(register=register)
-        except Exception as error:
+        except (Exception, SystemExit) as error:
             # Keep nothing from a plugin whose hook raised: half a plugin is worse than none.
             for done_kind, name in added:
                 if registry.components[done_kind].get(name, (None, None))[1] == info.name:
