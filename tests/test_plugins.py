@@ -232,8 +232,15 @@ def test_list_json_is_stable_and_complete(cli):
     focal = next(c for c in data["components"] if c["name"] == "focal")
     assert focal["kind"] == "losses" and focal["plugin"] == "losses"
     assert focal["space"]["gamma"]["type"] == "float" and "gamma" in focal["defaults"]
+    assert focal["constraints"]["alpha"] == {"type": "float", "low": 0.0, "high": 1.0, "log": False}
+    assert "alpha" in focal["constraints_text"]
     identity = next(c for c in data["components"] if c["name"] == "identity_init")
     assert identity["compatibility"]["cells"] == ["rnn"]
+
+
+def test_an_unknown_kind_in_list_suggests_the_closest(cli):
+    done = cli("list", "losss")
+    assert done.returncode == 2 and "did you mean losses?" in done.stderr and "Traceback" not in done.stderr
 
 
 def test_version(cli):

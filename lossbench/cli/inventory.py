@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from enum import Enum
 from typing import Annotated, Any
 
 import typer
@@ -15,13 +14,6 @@ from lossbench.plugins import KINDS, Registry
 
 PLUGINS_SCHEMA = "lossbench.plugins/1"
 COMPONENTS_SCHEMA = "lossbench.components/1"
-
-
-class Kind(str, Enum):
-    losses = "losses"
-    cells = "cells"
-    datasets = "datasets"
-    remedies = "remedies"
 
 
 def plugins_command(json: Annotated[bool, typer.Option("--json", help="Print JSON to stdout.")] = False) -> None:
@@ -45,12 +37,17 @@ def plugins_command(json: Annotated[bool, typer.Option("--json", help="Print JSO
 
 
 def list_command(
-    kind: Annotated[Kind | None, typer.Argument(help="Only this kind of component.")] = None,
+    kind: Annotated[str | None, typer.Argument(help="Only this kind of component: losses, cells, datasets or "
+                                                   "remedies.", show_default=False)] = None,
     json: Annotated[bool, typer.Option("--json", help="Print JSON to stdout.")] = False,
 ) -> None:
     """Components by kind: name, plugin, summary, search space, defaults and compatibility."""
+    if kind is not None and kind not in KINDS:
+        from lossbench.errors import UnknownNameError
+
+        raise UnknownNameError("kind of component", kind, list(KINDS))
     registry = session.registry()
-    kinds = [kind.value] if kind else list(KINDS)
+    kinds = [kind] if kind else list(KINDS)
     data = components_json(registry, kinds)
     if json:
         print_json(data)
@@ -60,7 +57,8 @@ def list_command(
         for column in ("name", "plugin", "summary", "search space", "defaults", "compatibility"):
             table.add_column(column, overflow="fold")
         for item in (c for c in data["components"] if c["kind"] == k):
-            space = "\n".join(f"{p}: {d}" for p, d in item["space_text"].items()) or "-"
+            space = "\n".join([*(f"{p}: {d}" for p, d in item["space_text"].items()),
+                               *(f"{p}: {d} (set only)" for p, d in item["constraints_text"].items())]) or "-"
             defaults = "\n".join(f"{p}={v}" for p, v in item["defaults"].items()) or "-"
             compat = "\n".join(f"{key}: {value}" for key, value in item["compatibility"].items()) or "-"
             table.add_row(item["name"], item["plugin"], item["summary"], space, defaults, compat)
@@ -91,6 +89,8 @@ def components_json(registry: Registry, kinds: list[str]) -> dict[str, Any]:
                 "summary": spec.summary,
                 "space": {p: param.to_json() for p, param in spec.space.items()},
                 "space_text": {p: param.describe() for p, param in spec.space.items()},
+                "constraints": {p: param.to_json() for p, param in spec.constraints.items()},
+                "constraints_text": {p: param.describe() for p, param in spec.constraints.items()},
                 "defaults": dict(spec.defaults),
                 "compatibility": compatibility(spec),
             })
