@@ -153,6 +153,15 @@ def test_a_plugin_calling_sys_exit_is_a_failed_plugin_not_the_end_of_the_command
     assert plugins["fine"]["status"] == "ok"
 
 
+def test_a_python_warning_is_one_warning_line(tmp_path, cli):
+    write_plugin(tmp_path, "chatty", "import warnings\nwarnings.warn('the cache folder is read-only')\n")
+    done = cli("--plugins-dir", str(tmp_path), "list", "losses")
+    assert done.returncode == 0
+    lines = [line for line in done.stderr.splitlines() if "read-only" in line]
+    assert lines == ["warning: the cache folder is read-only"], done.stderr
+    assert "warnings.warn(" not in done.stderr
+
+
 def test_a_plugins_dir_that_is_a_file_says_so(tmp_path, cli):
     (tmp_path / "plugin.py").write_text("")
     done = cli("--plugins-dir", str(tmp_path / "plugin.py"), "list", "losses")

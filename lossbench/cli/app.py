@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+import warnings
 from typing import Annotated
 
 import typer
@@ -10,7 +11,7 @@ import typer
 import lossbench
 from lossbench.cli import inventory, report_cmd, run_cmd, train_cmd
 from lossbench.cli.context import session
-from lossbench.cli.output import fail
+from lossbench.cli.output import fail, warn
 from lossbench.errors import LossbenchError
 
 app = typer.Typer(
@@ -46,7 +47,13 @@ app.command("run")(run_cmd.run_command)
 app.command("report")(report_cmd.report_command)
 
 
+def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:  # noqa: ANN001
+    """A Python warning (a plugin's, a library's) as one ``warning:`` line, not a source excerpt."""
+    warn(str(message))
+
+
 def run() -> None:
+    warnings.showwarning = _show_warning
     try:
         app()
     except LossbenchError as error:
