@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import textwrap
+from pathlib import Path
 
 import pytest
 
@@ -198,3 +200,21 @@ def test_hook_without_hookimpl_and_unimportable_plugin_fail(tmp_path):
     broken = _plugin(tmp_path, "broken", "raise RuntimeError('boom')\n")
     with pytest.raises(ConformanceError, match="import raised RuntimeError: boom"):
         assert_conforms(broken)
+
+
+def test_the_readme_plugin_and_conformance_examples_work_as_written(tmp_path):
+    """The README's `my_losses.py` and `tests/test_my_plugin.py`, copied verbatim, load and pass."""
+    readme = (Path(__file__).parent.parent / "README.md").read_text()
+    blocks = [b.split("```", 1)[0] for b in readme.split("```python\n")[1:]]
+    plugin = next(b for b in blocks if b.startswith("# my_losses.py"))
+    test = next(b for b in blocks if b.startswith("# tests/test_my_plugin.py"))
+    (tmp_path / "my_losses.py").write_text(plugin)
+    (tmp_path / "tests").mkdir()
+    (tmp_path / "tests" / "test_my_plugin.py").write_text(test)
+    done = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests"], cwd=tmp_path,
+                          capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(tmp_path)})
+    assert done.returncode == 0, done.stdout[-3000:]
+    assert "2 passed" in done.stdout
+    listed = subprocess.run(["lossbench", "--plugins-dir", ".", "list", "losses", "--json"], cwd=tmp_path,
+                            capture_output=True, text=True)
+    assert listed.returncode == 0 and '"scaled_ce"' in listed.stdout, listed.stderr
