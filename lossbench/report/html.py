@@ -47,7 +47,8 @@ def render_html(model: Any, plots: list[Any]) -> str:
     body += ["<h3>Main effects</h3>", table(*tables.effects(model)), _figures(plots, "factorial")]
     body += ["<h2>Gradients</h2>", table(*tables.gradients(model)), _figures(plots, "gradients")]
     body += ["<h2>Learning curves, sensitivity and importances</h2>", _figures(plots, "curves"),
-             "<h3>Optuna parameter importances</h3>", table(*tables.importances(model))]
+             "<h3>Optuna parameter importances</h3>", f'<p class="note">{escape(tables.IMPORTANCE_NOTE)}</p>',
+             table(*tables.importances(model))]
     body += ["<h2>Refused combinations, errors, unfinished arms</h2>", table(*tables.problems(model))]
     if model.components:
         body += ["<h2>Components</h2>", table(*tables.components(model))]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 from lossbench.results.schema import TUNE, study_name
@@ -26,8 +27,10 @@ def param_importances(name: str, storage: Any, arm_keys: list[str]) -> dict[str,
         if len(trials) < MIN_TRIALS or len(params) < 2:
             continue
         try:
-            out[key] = {k: float(v) for k, v in get_param_importances(
-                study, evaluator=PedAnovaImportanceEvaluator()).items()}
+            with warnings.catch_warnings():  # PED-ANOVA on few trials warns that it can tell nothing apart: so be it
+                warnings.simplefilter("ignore")
+                out[key] = {k: float(v) for k, v in get_param_importances(
+                    study, evaluator=PedAnovaImportanceEvaluator()).items()}
         except (RuntimeError, ValueError, ZeroDivisionError):
             continue  # e.g. a parameter with a single value: no importance to say
     return out

@@ -47,7 +47,7 @@ def render_markdown(model: Any, plots: list[Any]) -> str:
     out += ["### Main effects\n", table(*tables.effects(model)), _images(plots, "factorial")]
     out += ["## Gradients\n", table(*tables.gradients(model)), _images(plots, "gradients")]
     out += ["## Learning curves, sensitivity and importances\n", _images(plots, "curves")]
-    out += ["### Optuna parameter importances\n", table(*tables.importances(model))]
+    out += ["### Optuna parameter importances\n", f"{escape(tables.IMPORTANCE_NOTE)}\n", table(*tables.importances(model))]
     out += ["## Refused combinations, errors, unfinished arms\n", table(*tables.problems(model))]
     if model.components:
         out += ["## Components\n", table(*tables.components(model))]

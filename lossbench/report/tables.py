@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 from lossbench.report import fmt
+from lossbench.report.importance import MIN_TRIALS
 
 Table = tuple[list[str], list[list[str]]]
 
@@ -58,6 +59,10 @@ def gradients(model: Any) -> Table:
              fmt.sci(a.grad_norms[0] if a.grad_norms else None), fmt.sci(a.grad_norms[-1] if a.grad_norms else None)]
             for a in model.arms]
     return headers, rows
+
+
+IMPORTANCE_NOTE = (f"Per arm, from its tuning trials (Optuna's PED-ANOVA); an arm has one only with at least "
+                   f"{MIN_TRIALS} completed trials and 2 or more tuned parameters.")
 
 
 def importances(model: Any) -> Table:
