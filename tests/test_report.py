@@ -63,7 +63,7 @@ def sweeps(tmp_path_factory):
     lossbench(root, "run", "--name", "single", *TINY, "--loss", "ce", "--cell", "gru", "--remedies", "none",
               "--trials", "1", "--seeds", "1")
     lossbench(root, "run", "--name", "diverged", *TINY, "--loss", "ce", "--cell", "rnn", "--remedies", "none",
-              "--trials", "2", "--seeds", "2", "--set", "optimizer=sgd", "--set", "lr=1e30", "--set", "rnn.activation=relu")
+              "--trials", "2", "--seeds", "2", "--set", "optimizer=sgd", "--set", "lr=1e6", "--set", "rnn.activation=relu")
     return root
 
 
