@@ -108,6 +108,9 @@ def test_one_worker_sweep_exact_budget_resume_and_results(tmp_path):
     data = load_sweep("s", journal(tmp_path, "s"))
     assert len(data.arms) == 2
     assert_complete(data, 3, 2)
+    head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=Path(__file__).parent, capture_output=True, text=True)
+    assert data.provenance["lossbench_git_commit"].startswith(head.stdout.strip())  # run from this checkout
+    assert data.provenance["git_commit"] is None  # the working directory, tmp_path, is no checkout
     spec = SweepSpec.from_json(data.spec)
     progress = read_progress(spec, open_storage(journal(tmp_path, "s")), time.perf_counter())  # what the display reads
     assert (progress.arms_done, progress.trials_done, progress.finals_done) == (2, 6, 4) and progress.fraction == 1.0

@@ -101,8 +101,8 @@ def _factors(model: Any) -> list[str]:
         return []
     parts = [f"{fmt.num(e.spread)} for the {e.factor} ({max(e.levels, key=e.levels.get)} over "
              f"{min(e.levels, key=e.levels.get)})" for e in effects]
-    text = ("Averaged over the matched arms of the other factors, going from the worst to the best level changes mean test accuracy by "
-            + _join(parts))
+    text = ("Averaged over the matched arms of the other factors, going from the worst to the best level changes "
+            "mean test accuracy by " + _join(parts))
     noise = _median_std(model)
     if len(effects) > 1 and (noise is None or effects[0].spread - effects[1].spread > noise):
         text += f": the {effects[0].factor} matters most here"
@@ -111,7 +111,7 @@ def _factors(model: Any) -> list[str]:
                  f"standard deviation ({fmt.num(noise)}, median over arms), so neither clearly matters more")
     excluded = [f"{e.excluded} for the {e.factor}" for e in effects if e.excluded]
     if excluded:
-        text += (f" (arms left out because a level they would be compared with has no result: {_join(excluded)})")
+        text += f" (arms left out because a level they would be compared with has no result: {_join(excluded)})"
     return [text + "."]
 
 

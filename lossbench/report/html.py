@@ -29,8 +29,8 @@ def render_html(model: Any, plots: list[Any]) -> str:
                     f"{len(model.arms)} arms have not finished; numbers may change as the sweep goes on.</p>")
     body.append(f'<p class="note">Generated {escape(model.generated)} from {escape(model.storage)}. Arms are tuned on '
                 f"{escape(str(model.spec.get('objective', 'val_accuracy')))} with {escape(str(model.spec.get('trials')))} "
-                f"trials each, then each best configuration is rerun on {escape(fmt.plural(model.seeds, 'fresh seed'))}; the leaderboard "
-                "shows those final-phase runs on the test split.</p>")
+                f"trials each, then each best configuration is rerun on {escape(fmt.plural(model.seeds, 'fresh seed'))}; "
+                "the leaderboard shows those final-phase runs on the test split.</p>")
     body += ["<h2>Findings</h2>", '<ul class="findings">',
              *[f"<li>{escape(s)}</li>" for s in model.findings], "</ul>"]
     body += ["<h2>Leaderboard</h2>", table(*tables.leaderboard(model)), _figures(plots, "leaderboard")]

@@ -31,8 +31,8 @@ def render_markdown(model: Any, plots: list[Any]) -> str:
                    "numbers may change as the sweep goes on.\n")
     out.append(f"Generated {escape(model.generated)} from {escape(model.storage)}. Arms are tuned on "
                f"{escape(model.spec.get('objective', 'val_accuracy'))} with {escape(model.spec.get('trials'))} trials each, "
-               f"then each best configuration is rerun on {escape(fmt.plural(model.seeds, 'fresh seed'))}; the leaderboard shows "
-               "those final-phase runs on the test split.\n")
+               f"then each best configuration is rerun on {escape(fmt.plural(model.seeds, 'fresh seed'))}; "
+               "the leaderboard shows those final-phase runs on the test split.\n")
     out += ["## Findings\n", "\n".join(f"- {escape(s)}" for s in model.findings) + "\n"]
     out += ["## Leaderboard\n", table(*tables.leaderboard(model)), _images(plots, "leaderboard")]
     out += [f"## Significance against the baseline\n",
@@ -47,7 +47,8 @@ def render_markdown(model: Any, plots: list[Any]) -> str:
     out += ["### Main effects\n", table(*tables.effects(model)), _images(plots, "factorial")]
     out += ["## Gradients\n", table(*tables.gradients(model)), _images(plots, "gradients")]
     out += ["## Learning curves, sensitivity and importances\n", _images(plots, "curves")]
-    out += ["### Optuna parameter importances\n", f"{escape(tables.IMPORTANCE_NOTE)}\n", table(*tables.importances(model))]
+    out += ["### Optuna parameter importances\n", f"{escape(tables.IMPORTANCE_NOTE)}\n",
+            table(*tables.importances(model))]
     out += ["## Refused combinations, errors, unfinished arms\n", table(*tables.problems(model))]
     if model.components:
         out += ["## Components\n", table(*tables.components(model))]

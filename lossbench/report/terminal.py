@@ -47,7 +47,8 @@ def render_terminal(model: Any, console: Any = None) -> None:
                              [fmt.signed(c.test.mean_difference, 3), fmt.pvalue(c.test.p), fmt.pvalue(c.p_holm),
                               fmt.signed(c.test.effect, 2)] if c.test else ["-", "no test: < 2 seeds", "-", "-"])]
                           for c in model.comparisons]))
-    console.print(_table("Main effects (spread of mean test accuracy between levels)", ["factor", "spread", "levels", "unmatched"],
+    console.print(_table("Main effects (spread of mean test accuracy between levels, matched arms)",
+                         ["factor", "spread", "levels", "unmatched"],
                          [[e.factor, fmt.num(e.spread, 3), ", ".join(f"{k} {fmt.num(v, 3)}" for k, v in e.levels.items()),
                            str(e.excluded)] for e in model.factorial.effects]))
     console.print(_sparklines(model))

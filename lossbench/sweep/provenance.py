@@ -24,7 +24,7 @@ def provenance(spec: SweepSpec, registry: Any, storage: str, workers: int) -> di
         "cpu": _cpu_name(), "cpus": os.cpu_count(),
         "gpu": torch.cuda.get_device_name(0) if torch.cuda.is_available() else None,
         "workers": workers, "threads": worker_threads(workers),
-        "git_commit": _git_commit(), "lossbench_git_commit": _git_commit(_source_folder()), "storage": storage,
+        "git_commit": _git_commit(), "lossbench_git_commit": _lossbench_commit(), "storage": storage,
         "sampler_seed": spec.sampler_seed, "seeds": spec.final_seeds,
         "components": _components(spec, registry), "refused": dict(spec.refused),
     }
@@ -59,10 +59,18 @@ def _cpu_name() -> str:
     return platform.processor() or platform.machine()
 
 
-def _source_folder() -> str:
+def _lossbench_commit() -> str | None:
+    """lossbench's own commit where it runs from a git checkout (an editable install), else None; a copy that
+    merely lies inside some repository (a virtual environment in a project) has none."""
     import lossbench
 
-    return os.path.dirname(os.path.abspath(lossbench.__file__))
+    folder = os.path.dirname(os.path.abspath(lossbench.__file__))
+    try:
+        tracked = subprocess.run(["git", "ls-files", "--error-unmatch", "__init__.py"], cwd=folder,
+                                 capture_output=True, timeout=5).returncode == 0
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return _git_commit(folder) if tracked else None
 
 
 def _git_commit(folder: str | None = None) -> str | None:
