@@ -120,7 +120,8 @@ PRESETS: dict[str, SweepSpec] = {
                       batch_size=64, optimizer="adam"),
 }
 
-_TOML_KEYS = (set(SweepSpec.__dataclass_fields__) - {"refused", "problems"}) | {"remedies", "dataset_params"}
+_SPEC_KEYS = set(SweepSpec.__dataclass_fields__) - {"refused", "problems"}  # what a file or flags may set
+_TOML_KEYS = _SPEC_KEYS | {"remedies"}  # "remedies" is read as "remedy_sets"
 
 
 def load_toml(path: str | Path) -> dict[str, Any]:
@@ -149,7 +150,7 @@ def build_spec(base: dict[str, Any], overrides: dict[str, Any]) -> SweepSpec:
     for key, problem in _shape_problems(data):
         problems.append(problem)
         data.pop(key, None)
-    data = {k: v for k, v in data.items() if k in _TOML_KEYS and k in SweepSpec.__dataclass_fields__}
+    data = {k: v for k, v in data.items() if k in _SPEC_KEYS}
     for key in ("losses", "cells"):
         if isinstance(data.get(key), str):
             data[key] = (data[key],)
