@@ -79,10 +79,11 @@ def bench_pruning(repeats: int, root: Path) -> list[tuple[str, str, str]]:
 
 def bench_overhead(root: Path) -> list[tuple[str, str, str]]:
     from lossbench.plugins import load_registry
+    from lossbench.results import Storage
     from lossbench.sweep import SweepSpec
-    from lossbench.sweep import storage as storage_mod
-    from lossbench.sweep.spec import run_config
-    from lossbench.sweep.worker import Worker, ensure_spec
+    from lossbench.sweep.runner import ensure_spec
+    from lossbench.sweep.trial import run_config
+    from lossbench.sweep.worker import Worker
 
     import torch
 
@@ -91,7 +92,7 @@ def bench_overhead(root: Path) -> list[tuple[str, str, str]]:
                      trials=6, epochs=1, seeds=2, hidden=(32,), pruner="none")
     torch.optim.Adam([torch.zeros(1, requires_grad=True)])  # torch's one-time lazy imports are not orchestration
     registry = load_registry()
-    storage = storage_mod.open_storage(None, storage_mod.journal_path(root, spec.name))
+    storage = Storage(name=spec.name, out=str(root)).open()
     ensure_spec(storage, spec, {})
     worker = Worker(spec, storage, registry)
     worker._dataset(run_config(spec, spec.arms[0], {}, 0, False))  # data loading is not orchestration

@@ -14,10 +14,8 @@ import pytest
 
 from rich.console import Console
 
-from lossbench.results import load_sweep
-from lossbench.results.reader import open_storage
-from lossbench.sweep import SweepSpec
-from lossbench.sweep.runner import read_progress, render
+from lossbench.cli.progress import render
+from lossbench.results import load_sweep, open_storage, read_progress
 
 TINY = ["--dataset", "digits", "--remedies", "none", "--set", "hidden=8", "--epochs", "2", "--seeds", "2"]
 
@@ -111,12 +109,11 @@ def test_one_worker_sweep_exact_budget_resume_and_results(tmp_path):
     head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=Path(__file__).parent, capture_output=True, text=True)
     assert data.provenance["lossbench_git_commit"].startswith(head.stdout.strip())  # run from this checkout
     assert data.provenance["git_commit"] is None  # the working directory, tmp_path, is no checkout
-    spec = SweepSpec.from_json(data.spec)
-    progress = read_progress(spec, open_storage(journal(tmp_path, "s")), time.perf_counter())  # what the display reads
+    progress = read_progress("s", open_storage(journal(tmp_path, "s")), time.perf_counter())  # what the display reads
     assert (progress.arms_done, progress.trials_done, progress.finals_done) == (2, 6, 4) and progress.fraction == 1.0
     assert progress.best == max(t.value for arm in data.arms for t in arm.tuning if t.state == "COMPLETE")
     console = Console(width=300, record=True, file=open(os.devnull, "w"))
-    console.print(render(progress, spec))
+    console.print(render(progress))
     text = console.export_text()  # (export clears the record)
     assert "arms 2/2, tuning trials 6/6" in text and "final runs 4/4" in text
     numbers = sorted((a.key, t.number) for a in data.arms for t in [*a.tuning, *a.final])
@@ -233,7 +230,8 @@ def test_results_layer_imports_nothing_of_ours():
 
 def test_the_presets_are_valid_sweeps():
     from lossbench.plugins import load_registry
-    from lossbench.sweep import PRESETS, check
+    from lossbench.sweep import PRESETS
+    from lossbench.sweep.validate import check
 
     registry = load_registry()
     for name, preset in PRESETS.items():

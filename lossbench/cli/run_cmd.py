@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import json as jsonlib
+from contextlib import nullcontext
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
 from lossbench.cli.context import session
 from lossbench.cli.output import print_json, stderr, warn
+from lossbench.cli.progress import live_progress
+from lossbench.cli.sets import parse_sets, sweep_overrides
 
 
 # The leaderboard fields `run --json` prints (results.json has them all: see lossbench/report/export.py).
@@ -46,21 +49,15 @@ def run_command(
     json: Annotated[bool, typer.Option("--json", help="Print a JSON summary to stdout, nothing else.")] = False,
 ) -> None:
     """Tune every arm on the same budget, rerun each best configuration on fresh seeds, rank the arms."""
+    from dataclasses import replace
+
     from lossbench.errors import LossbenchError
-    from lossbench.sweep import PRESETS, apply_sets, build_spec, check, load_toml
-    from lossbench.sweep import storage as storage_mod
+    from lossbench.results import Storage
+    from lossbench.sweep import build_spec, load_toml, preset_fields
 
     if spec_file and preset:
         raise LossbenchError("give a spec file or --preset, not both")
-    if spec_file:
-        base = load_toml(spec_file)
-    else:
-        preset = preset or "quickstart"
-        if preset not in PRESETS:
-            from lossbench.errors import UnknownNameError
-
-            raise UnknownNameError("preset", preset, PRESETS)
-        base = {k: v for k, v in PRESETS[preset].to_json().items() if k != "refused"}
+    base = load_toml(spec_file) if spec_file else preset_fields(preset or "quickstart")
     remedy_sets = None
     if remedies:
         remedy_sets = [[] if text.strip().lower() in ("", "none") else [r.strip() for r in text.split("+") if r.strip()]
@@ -68,42 +65,37 @@ def run_command(
     spec = build_spec(base, {"name": name, "dataset": dataset, "losses": loss, "cells": cell, "remedy_sets": remedy_sets,
                              "trials": trials, "epochs": epochs, "seeds": seeds, "sampler": sampler, "pruner": pruner,
                              "objective": objective, "sampler_seed": sampler_seed})
-    spec = apply_sets(spec, list(set_ or []))
+    spec = replace(spec, **sweep_overrides(parse_sets(set_), spec.dataset, spec.fixed, spec.dataset_params))
     if workers < 1:
         raise LossbenchError(f"--workers must be at least 1, got {workers}")
-    storage_mod.check_url(storage)
+    store = Storage(name=spec.name, out=out, url=storage, heartbeat=heartbeat)
+    store.check()
     registry = session.registry()
+
+    from lossbench.sweep.validate import check
+
     spec = check(spec, registry)  # every problem at once, before any storage exists or anything trains
 
     from lossbench.cli.report_cmd import write_report
     from lossbench.sweep.provenance import provenance
     from lossbench.sweep.runner import run_sweep
 
-    where = storage_mod.describe(storage, storage_mod.journal_path(out, spec.name))
-    show = None
-    if not quiet and not json:
+    show = not quiet and not json
+    if show:
         stderr.print(f"sweep {spec.name}: {len(spec.arms)} arms x ({spec.trials} trials + {spec.seeds} seeds), "
-                     f"{workers} worker(s), storage {where}", markup=False, highlight=False)
+                     f"{workers} worker(s), storage {store.describe()}", markup=False, highlight=False)
         for key, reason in spec.refused.items():
             stderr.print(f"refused arm {key}: {reason}", markup=False, highlight=False, style="yellow")
-        from rich.live import Live
-
-        def show(render):  # noqa: ANN001
-            class _Renderable:
-                def __rich__(self) -> Any:
-                    return render()
-
-            return Live(_Renderable(), console=stderr, refresh_per_second=2, transient=False)
-
-    failures = run_sweep(spec, registry, url=storage, out=out, workers=workers, plugins_dirs=session.plugins_dirs,
-                         provenance=provenance(spec, registry, where, workers), heartbeat=heartbeat, show=show)
+    with live_progress(spec.name, store) if show else nullcontext():
+        failures = run_sweep(spec, registry, store, workers=workers, plugins_dirs=session.plugins_dirs,
+                             provenance=provenance(spec, registry, store.describe(), workers))
     for failure in failures:
         warn(failure)
     formats = ["md", "html", "json"] if quiet or json else ["all"]
-    paths = write_report(spec.name, storage=storage, out=out, formats=formats)
+    paths = write_report(store, formats=formats)
     if json:
         results = jsonlib.loads(Path(paths["json"]).read_text())
-        print_json({"schema": "lossbench.run-summary/1", "name": spec.name, "storage": where,
+        print_json({"schema": "lossbench.run-summary/1", "name": spec.name, "storage": store.describe(),
                     "outputs": {k: str(v) for k, v in paths.items()},
                     "leaderboard": [{k: row[k] for k in SUMMARY_KEYS} for row in results["leaderboard"]],
                     "refused": results["refused"]})

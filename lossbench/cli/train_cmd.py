@@ -7,8 +7,11 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
+from dataclasses import replace
+
 from lossbench.cli.context import session
 from lossbench.cli.output import print_json, stderr, stdout
+from lossbench.cli.sets import component_params, parse_hidden, parse_sets
 
 
 def train_command(
@@ -33,36 +36,22 @@ def train_command(
     """Train one run: dataset, cell, loss, remedies, hyperparameters and seed -> metrics."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from dataclasses import replace
-
-    from lossbench.engine import RunConfig, load_dataset, resolve, train
-    from lossbench.engine.loop import check_device
-    from lossbench.engine.config import check_loss_fits, parse_sets
-    from lossbench.errors import LossbenchError
+    from lossbench.engine import RunConfig, prepare
+    from lossbench.errors import ParameterError
 
     registry = session.registry()
+    sizes = parse_hidden(hidden)
+    if layers is not None:
+        if layers < 1:
+            raise ParameterError(f"--layers must be at least 1; got {layers}")
+        if len(sizes) not in (1, layers):
+            raise ParameterError(f"--hidden gives {len(sizes)} sizes but --layers says {layers}")
+        sizes = sizes * layers if len(sizes) == 1 else sizes
     config = RunConfig(dataset=dataset, cell=cell, loss=loss, remedies=tuple(remedy or ()), epochs=epochs,
-                       batch_size=batch_size, lr=lr, hidden=parse_hidden(hidden, layers), optimizer=optimizer,
-                       seed=seed, device=device, flow_profile=flow_profile, flow_every=flow_every)
-    # names first: their errors say more than a --set one. Combinations are checked once --set is applied
-    # (identity_init needs rnn.activation=relu, which only --set gives).
-    try:
-        components = {spec.name: spec for spec in (registry.get("datasets", dataset), registry.get("cells", cell),
-                                                    registry.get("losses", loss),
-                                                    *(registry.get("remedies", r) for r in config.remedies))}
-    except LossbenchError:
-        resolve(config, registry)  # every problem at once
-        raise
-    try:
-        config = replace(config, params=parse_sets(list(set_ or []), components))
-    except LossbenchError:
-        resolve(config, registry)  # a combination that cannot work says more than a --set error
-        raise
-    run = resolve(config, registry)  # parameter values, before any progress bar appears
-    check_device(device)
-    data = load_dataset(run)  # a missing or corrupt file too: its error is then the only line on stderr
-    check_loss_fits(run.loss, data.target_kind, run.dataset.name)
-    run.loss.build(**run.params[run.loss.name])  # a loss's own checks of its values, before the bar
+                       batch_size=batch_size, lr=lr, hidden=sizes, optimizer=optimizer, seed=seed, device=device,
+                       flow_profile=flow_profile, flow_every=flow_every)
+    config = replace(config, params=_params(config, registry, parse_sets(set_)))
+    run = prepare(config, registry)  # every check (names, values, device, data, shapes) before the bar appears
     with Progress(TextColumn("epoch {task.fields[epoch]}/{task.fields[epochs]}"), BarColumn(), MofNCompleteColumn(),
                   TextColumn("{task.fields[status]}"), TimeElapsedColumn(), console=stderr, transient=json,
                   disable=json and not stderr.is_terminal) as progress:
@@ -74,30 +63,28 @@ def train_command(
         def on_epoch(record) -> None:
             progress.update(task, status=f"loss {record.train_loss:.4f}  val acc {record.val_accuracy:.4f}")
 
-        result = train(config, registry=registry, on_epoch=on_epoch, on_step=on_step, data=data)
+        result = run.fit(on_epoch, on_step)
     if json:
         print_json(result.to_json())
     else:
         stdout.print(summary_table(result))
 
 
-def parse_hidden(text: str, layers: int | None) -> tuple[int, ...]:
-    from lossbench.errors import ParameterError
+def _params(config, registry, pairs: list[tuple[str, str]]) -> dict[str, dict[str, str]]:
+    """``--set`` values by component. A wrong name, or a combination that cannot work, says more than a ``--set``
+    problem: those are reported first (identity_init needs rnn.activation=relu, which only --set gives, so
+    combinations are judged once the values are in)."""
+    from lossbench.engine import resolve
+    from lossbench.errors import LossbenchError
 
     try:
-        sizes = tuple(int(part) for part in text.split(",") if part.strip())
-    except ValueError:
-        raise ParameterError(f"--hidden takes a size or sizes like 64,32; got {text!r}") from None
-    if not sizes or any(s < 1 for s in sizes):
-        raise ParameterError(f"--hidden sizes must be positive integers; got {text!r}")
-    if layers is not None:
-        if layers < 1:
-            raise ParameterError(f"--layers must be at least 1; got {layers}")
-        if len(sizes) == 1:
-            return sizes * layers
-        if len(sizes) != layers:
-            raise ParameterError(f"--hidden gives {len(sizes)} sizes but --layers says {layers}")
-    return sizes
+        components = {spec.name: spec for spec in (
+            registry.get("datasets", config.dataset), registry.get("cells", config.cell),
+            registry.get("losses", config.loss), *(registry.get("remedies", r) for r in config.remedies))}
+        return component_params(pairs, components)
+    except LossbenchError:
+        resolve(config, registry)  # every problem with names or combinations at once
+        raise
 
 
 def summary_table(result) -> Table:

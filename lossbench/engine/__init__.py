@@ -1,7 +1,11 @@
-"""The training engine: one run end to end. Imports torch; nothing on the CLI's start-up path imports it."""
+"""The training engine: one run end to end. Imports torch; nothing on the CLI's start-up path imports it.
+
+``prepare(config, registry, data)`` resolves and checks a run once and builds it; ``PreparedRun.fit`` trains it.
+``train`` does both."""
 
 from lossbench.engine.config import ResolvedRun, RunConfig, resolve
-from lossbench.engine.loop import load_dataset, train
+from lossbench.engine.prepare import PreparedRun, load_dataset, prepare, train
 from lossbench.engine.result import EpochRecord, RunResult
 
-__all__ = ["EpochRecord", "ResolvedRun", "RunConfig", "RunResult", "load_dataset", "resolve", "train"]
+__all__ = ["EpochRecord", "PreparedRun", "ResolvedRun", "RunConfig", "RunResult", "load_dataset", "prepare",
+           "resolve", "train"]

@@ -93,7 +93,7 @@ def resolve(config: RunConfig, registry: Registry) -> ResolvedRun:
     components = {spec.name: spec for spec in [*specs.values(), *remedies]}
     for name in config.params:
         if name not in components:
-            problems.append(f"--set names {name!r}, which is not a component of this run "
+            problems.append(f"parameters are given for {name!r}, which is not a component of this run "
                             f"({', '.join(components) or 'none resolved'})")
     params: dict[str, dict[str, Any]] = {}
     for name, spec in components.items():
@@ -145,26 +145,3 @@ def _check_training(config: RunConfig) -> list[str]:
     if config.flow_every < 0:
         problems.append(f"flow_every must be 0 or more, got {config.flow_every}")
     return problems
-
-
-def parse_sets(assignments: list[str], components: dict[str, Any]) -> dict[str, dict[str, str]]:
-    """``--set`` values: ``component.param=value``, or ``param=value`` when one component of the run has it.
-
-    ``components`` maps component names to specs. Values stay text here; ``spec.resolve`` checks them."""
-    params: dict[str, dict[str, str]] = {}
-    for text in assignments:
-        key, sep, value = text.partition("=")
-        key = key.strip()
-        if not sep or not key:
-            raise ParameterError(f"--set takes name=value, got {text!r}")
-        component, dot, name = key.rpartition(".")
-        if not dot:
-            owners = [c for c, spec in components.items() if name in spec.defaults]
-            if len(owners) != 1:
-                where = f"several components ({', '.join(owners)})" if owners else "no component of this run"
-                known = sorted(f"{c}.{p}" for c, spec in components.items() for p in spec.defaults)
-                raise ParameterError(f"--set {name}: {where} has a parameter {name!r}; write component.param"
-                                     + (f" (known: {', '.join(known)})" if known else ""))
-            component = owners[0]
-        params.setdefault(component, {})[name] = value.strip()
-    return params

@@ -1,4 +1,5 @@
-"""One run end to end: load, build, train with remedies, measure. No Optuna here: a sweep passes ``on_epoch``."""
+"""Training one prepared run: build the model with its remedies, train, measure. No Optuna here: a sweep passes
+``on_epoch``, which may ask to stop (pruning)."""
 
 from __future__ import annotations
 
@@ -14,55 +15,21 @@ import torch
 
 from lossbench.api.data import Dataset, Split
 from lossbench.api.remedy import ModelInfo
-from lossbench.engine.config import ResolvedRun, RunConfig, check_loss_fits, resolve
+from lossbench.engine.config import ResolvedRun
 from lossbench.engine.flow import flow_profile, vanishing_ratio
 from lossbench.engine.metrics import evaluate_logits
 from lossbench.engine.model import SequenceModel, step_mask
 from lossbench.engine.result import EpochRecord, RunResult
-from lossbench.errors import DataError, LossbenchError
-from lossbench.plugins import Registry, load_registry
 
 EVAL_BATCH = 1000
 StepCallback = Callable[[int, int, int], None]  # (epoch, step, steps per epoch)
-EpochCallback = Callable[[EpochRecord], None]  # may raise to stop the run (a sweep's pruning)
+EpochCallback = Callable[[EpochRecord], "bool | None"]  # True: stop the run here (a sweep's pruning)
 
 
 class _Diverged(Exception):
     def __init__(self, epoch: int, step: int, reason: str):
         super().__init__(reason)
         self.where = {"epoch": epoch, "step": step, "reason": reason}
-
-
-def train(config: RunConfig | None = None, *, registry: Registry | None = None, on_epoch: EpochCallback | None = None,
-          on_step: StepCallback | None = None, data: Dataset | None = None, **overrides: Any) -> RunResult:
-    """Train one (dataset, cell, loss, remedies, hyperparameters, seed) and return what it measured.
-
-    ``train(dataset="digits", cell="rnn", loss="bce", epochs=5)`` works too. A non-finite loss or gradient
-    ends the run as ``diverged``; an exception raised by ``on_epoch`` (a sweep pruning) propagates.
-    ``data`` may pass the dataset already loaded for this configuration (a sweep loads it once per worker).
-    """
-    config = RunConfig.from_json({**(config or RunConfig()).to_json(), **overrides})
-    run = resolve(config, registry or load_registry())
-    check_device(config.device)
-    data = data if data is not None else load_dataset(run)
-    check_loss_fits(run.loss, data.target_kind, run.dataset.name)
-    return _Trainer(run, data).fit(on_epoch, on_step)
-
-
-def check_device(device: str) -> None:
-    if device == "cuda" and not torch.cuda.is_available():
-        raise LossbenchError("--device cuda was asked for, but torch sees no CUDA device here")
-
-
-def load_dataset(run: ResolvedRun) -> Dataset:
-    data = run.dataset.load(**run.params[run.dataset.name])
-    problems = data.problems()
-    if problems:
-        raise DataError(f"dataset {run.dataset.name} is malformed: " + "; ".join(problems))
-    if data.per_step != run.dataset.per_step:
-        raise DataError(f"dataset {run.dataset.name} declares per_step={run.dataset.per_step} but returned "
-                        f"{'per-step' if data.per_step else 'per-sequence'} targets")
-    return data
 
 
 class _Tensors:
@@ -82,7 +49,9 @@ class _Tensors:
         return self.x[index], self.y[index], None if self.lengths is None else self.lengths[index]
 
 
-class _Trainer:
+class Trainer:
+    """Everything one run needs, built and checked; ``fit`` trains it once."""
+
     def __init__(self, run: ResolvedRun, data: Dataset):
         self.run, self.config, self.data = run, run.config, data
         self.device = torch.device(run.config.device)
@@ -124,8 +93,9 @@ class _Trainer:
                 result.epochs.append(record)
                 if config.flow_profile and config.flow_every and epoch % config.flow_every == 0 and epoch < config.epochs:
                     self._record_flow(result, epoch)
-                if on_epoch is not None:
-                    on_epoch(record)
+                if on_epoch is not None and on_epoch(record):
+                    result.status = "stopped"
+                    break
         except _Diverged as diverged:
             result.status, result.diverged_at = "diverged", diverged.where
         if result.status == "completed":

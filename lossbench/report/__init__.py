@@ -13,22 +13,22 @@ FORMATS = ("terminal", "md", "html", "json")
 
 
 def build_report(name: str, storage: Any, out_dir: str | Path | None, formats: Iterable[str] = ("all",), *,
-                 baseline: str | None = None, test: str = "wilcoxon",
-                 components: dict[str, dict[str, Any]] | None = None, console: Any = None) -> dict[str, Path]:
-    """Rebuild the report of sweep ``name`` from ``storage`` (a database URL, a journal path or an Optuna storage).
+                 baseline: str | None = None, test: str = "wilcoxon", console: Any = None) -> dict[str, Path]:
+    """Rebuild the report of sweep ``name`` from ``storage`` (a ``lossbench.results.Storage``, a database URL, a
+    journal path or an Optuna storage).
 
     Writes into ``out_dir`` (``report.md``, ``report.html``, ``results.json``, ``trials.csv``, ``plots/*.png``
     as ``formats`` ask; ``all`` is every format) and prints the terminal report to ``console`` (a Rich console;
     stdout when None). Returns {output kind: path}. Unknown sweeps and unreadable storage raise LossbenchError.
     ``baseline``: a loss (``ce``), a loss and remedy set (``ce:none``: same cell) or an arm key; ``test``:
-    ``wilcoxon`` or ``t``. ``components``: {name: {kind, summary, plugin}} to show where the storage has none.
+    ``wilcoxon`` or ``t``. Components' summaries and versions are those the sweep stored.
     """
     from lossbench.report.model import build_model
 
     chosen = _formats(formats)
     data, store, shown = _load(name, storage)
     importances = _importances(name, store, [a.key for a in data.arms])
-    model = build_model(data, shown, baseline=baseline, test=test, importances=importances, components=components)
+    model = build_model(data, shown, baseline=baseline, test=test, importances=importances)
     paths: dict[str, Path] = {}
     out = Path(out_dir) if out_dir is not None else None
     if out is not None and chosen - {"terminal"}:
@@ -81,24 +81,23 @@ def _formats(formats: Iterable[str]) -> set[str]:
 def _load(name: str, storage: Any) -> tuple[Any, Any, str]:
     """The sweep, the open storage and how to show it; one clear LossbenchError for anything unreadable."""
     from lossbench.errors import LossbenchError
-    from lossbench.report.redact import mask_url
-    from lossbench.results import load_sweep, open_storage
+    from lossbench.results import Storage, load_sweep, mask_text, mask_url, open_storage
 
     storage = str(storage) if isinstance(storage, Path) else storage
-    shown = mask_url(storage) if isinstance(storage, str) else type(storage).__name__
+    shown = (storage.describe() if isinstance(storage, Storage) else
+             mask_url(storage) if isinstance(storage, str) else type(storage).__name__)
     try:
         store = open_storage(storage)
-    except KeyError:
-        raise LossbenchError(f"no sweep storage at {shown}: run `lossbench run --name {name}` first, "
-                             f"or give --storage / --out") from None
+    except LossbenchError:
+        raise
     except Exception as error:
-        raise LossbenchError(f"cannot open storage {shown}: {mask_url(_first_line(error))}") from None
+        raise LossbenchError(f"cannot open storage {shown}: {mask_text(_first_line(error))}") from None
     try:
         data = load_sweep(name, store)
-    except KeyError:
+    except KeyError:  # NoSweepError
         raise LossbenchError(f"no sweep named {name!r} in {shown}") from None
     except Exception as error:
-        raise LossbenchError(f"cannot read sweep {name!r} from {shown}: {mask_url(_first_line(error))}") from None
+        raise LossbenchError(f"cannot read sweep {name!r} from {shown}: {mask_text(_first_line(error))}") from None
     return data, store, shown
 
 

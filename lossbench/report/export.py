@@ -33,7 +33,7 @@ import json
 import math
 from typing import Any
 
-from lossbench.report.redact import mask_all
+from lossbench.results import mask_all
 from lossbench.results.schema import finite_json
 
 RESULTS_SCHEMA = "lossbench.results/1"

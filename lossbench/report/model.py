@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 
 from lossbench.report import stats
-from lossbench.report.redact import mask_all
+from lossbench.results import mask_all
 from lossbench.results import ArmData, SweepData, best_tuning_trial
 
 MAX_POINTS = 200  # gradient-norm series are thinned to this many points
@@ -98,8 +98,7 @@ class ReportModel:
 
 
 def build_model(data: SweepData, storage: str, *, baseline: str | None = None, test: str = "wilcoxon",
-                importances: dict[str, dict[str, float]] | None = None,
-                components: dict[str, dict[str, Any]] | None = None) -> ReportModel:
+                importances: dict[str, dict[str, float]] | None = None) -> ReportModel:
     """Everything the renderers show, from the stored sweep (``storage`` is shown masked)."""
     from lossbench.report.factorial import build_factorial
     from lossbench.report.findings import write_findings
@@ -117,8 +116,7 @@ def build_model(data: SweepData, storage: str, *, baseline: str | None = None, t
     comparisons, described = compare(arms, spec, baseline, test)
     named = {*spec.get("losses", []), *spec.get("cells", []), spec.get("dataset"),
              *(r for s in spec.get("remedy_sets", []) for r in s)}
-    stored_components = {k: v for k, v in {**(components or {}), **(data.provenance.get("components") or {})}.items()
-                         if k in named}
+    stored_components = {k: v for k, v in (data.provenance.get("components") or {}).items() if k in named}
     provenance = dict(data.provenance)
     provenance.setdefault("environment", next((t.result.get("environment") for a in data.arms for t in a.final
                                                if t.result and t.result.get("environment")), {}))

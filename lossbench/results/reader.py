@@ -7,8 +7,10 @@ import statistics
 from dataclasses import dataclass, field
 from typing import Any
 
-from lossbench.results.schema import (ATTR_ARM, ATTR_ERROR, ATTR_RESULT, ATTR_SEED, ATTR_STATUS, ATTR_SURPLUS,
-                                      FINAL, SCHEMA, TUNE, arm_key, spec_study, study_name)
+from lossbench.results.schema import (ATTR_ERROR, ATTR_PARAMS, ATTR_RESULT, ATTR_SEED, ATTR_STATUS, ATTR_SURPLUS,
+                                      FINAL, PROVENANCE_ATTR, SCHEMA, SPEC_ATTR, TUNE, arm_key, spec_study,
+                                      study_name)
+from lossbench.results.storage import NoSweepError, open_storage
 
 
 @dataclass
@@ -68,53 +70,45 @@ class SweepData:
                          for a in self.arms]}
 
 
-def open_storage(storage: Any) -> Any:
-    """An Optuna storage from a storage object, a database URL or a journal file path."""
-    if not isinstance(storage, str):
-        return storage
+def arms_of(spec: dict[str, Any]) -> list[tuple[str, str, str, list[str]]]:
+    """(key, loss, cell, remedies) of every arm a stored spec runs, in grid order; refused arms left out."""
+    refused = spec.get("refused", {})
+    return [(key, loss, cell, list(remedies))
+            for loss in spec.get("losses", []) for cell in spec.get("cells", []) for remedies in spec.get("remedy_sets", [])
+            if (key := arm_key(loss, cell, remedies)) not in refused]
+
+
+def stored_attrs(name: str, storage: Any) -> tuple[dict[str, Any], set[str]] | None:
+    """The spec study's attributes of sweep ``name`` and the names of every study in ``storage``; None if absent."""
     import optuna
 
-    if "://" in storage:
-        import importlib.util
-
-        if storage.startswith(("postgresql://", "postgres://")) and importlib.util.find_spec("psycopg") is None:
-            storage = "postgresql+psycopg2://" + storage.split("://", 1)[1]  # SQLAlchemy 2.1 defaults to psycopg 3
-        return optuna.storages.RDBStorage(storage)
-    from pathlib import Path
-
-    from optuna.storages.journal import JournalFileBackend, JournalFileOpenLock
-
-    if not Path(storage).is_file():
-        raise KeyError(f"no sweep journal at {storage}")
-
-    return optuna.storages.JournalStorage(JournalFileBackend(storage, lock_obj=JournalFileOpenLock(storage + ".lock")))
+    summaries = {s.study_name: s for s in optuna.study.get_all_study_summaries(storage, include_best_trial=False)}
+    if spec_study(name) not in summaries:
+        return None
+    return summaries[spec_study(name)].user_attrs, set(summaries)
 
 
 def load_sweep(name: str, storage: Any) -> SweepData:
-    """Every arm of sweep ``name`` with its tuning trials and final-phase runs, from Optuna storage."""
+    """Every arm of sweep ``name`` with its tuning trials and final-phase runs, from Optuna storage (an Optuna
+    storage, a ``Storage``, a database URL or a journal path)."""
     import optuna
 
     storage = open_storage(storage)
-    summaries = {s.study_name: s for s in optuna.study.get_all_study_summaries(storage, include_best_trial=False)}
-    if spec_study(name) not in summaries:
-        raise KeyError(f"no sweep named {name!r} in this storage")
-    attrs = summaries[spec_study(name)].user_attrs
-    spec = attrs.get("spec", {})
+    found = stored_attrs(name, storage)
+    if found is None:
+        raise NoSweepError(f"no sweep named {name!r} in this storage")
+    attrs, studies = found
+    spec = attrs.get(SPEC_ATTR, {})
     arms = []
-    for loss in spec.get("losses", []):
-        for cell in spec.get("cells", []):
-            for remedies in spec.get("remedy_sets", []):
-                key = arm_key(loss, cell, remedies)
-                if key in spec.get("refused", {}):
-                    continue  # a combination that cannot run: listed with its reason, never trained
-                arm = ArmData(key, loss, cell, list(remedies))
-                for phase, target in [(TUNE, arm.tuning), (FINAL, arm.final)]:
-                    study = study_name(name, key, phase)
-                    if study in summaries:
-                        loaded = optuna.load_study(study_name=study, storage=storage)
-                        target.extend(_record(t) for t in loaded.get_trials(deepcopy=False))
-                arms.append(arm)
-    return SweepData(name, spec, attrs.get("provenance", {}), arms)
+    for key, loss, cell, remedies in arms_of(spec):
+        arm = ArmData(key, loss, cell, remedies)
+        for phase, target in [(TUNE, arm.tuning), (FINAL, arm.final)]:
+            study = study_name(name, key, phase)
+            if study in studies:
+                loaded = optuna.load_study(study_name=study, storage=storage)
+                target.extend(record(t) for t in loaded.get_trials(deepcopy=False))
+        arms.append(arm)
+    return SweepData(name, spec, attrs.get(PROVENANCE_ATTR, {}), arms)
 
 
 def leaderboard(data: SweepData) -> list[dict[str, Any]]:
@@ -124,7 +118,7 @@ def leaderboard(data: SweepData) -> list[dict[str, Any]]:
         finals = [t.result for t in arm.completed_final if t.result]
         accs = [r["test"]["accuracy"] for r in finals if r.get("test")]
         nlls = [r["test"]["nll"] for r in finals if r.get("test")]
-        best = _best_tuning(arm, data.spec.get("objective", "val_accuracy") == "val_accuracy")
+        best = best_tuning_trial(arm, data.spec.get("objective", "val_accuracy") == "val_accuracy")
         rows.append({
             "arm": arm.key, "loss": arm.loss, "cell": arm.cell, "remedies": arm.remedies,
             "test_accuracy_mean": statistics.fmean(accs) if accs else None,
@@ -140,21 +134,27 @@ def leaderboard(data: SweepData) -> list[dict[str, Any]]:
 
 
 def best_tuning_trial(arm: ArmData, maximize: bool) -> TrialRecord | None:
-    return _best_tuning(arm, maximize)
+    return best_trial(arm.tuning, maximize)
 
 
-def _best_tuning(arm: ArmData, maximize: bool) -> TrialRecord | None:
-    complete = [t for t in arm.tuning if t.state == "COMPLETE" and t.value is not None and not t.surplus]
+def best_trial(trials: list[TrialRecord], maximize: bool) -> TrialRecord | None:
+    """The one rule for an arm's best tuning trial, used by the sweep (what the final phase reruns) and the report
+    (what it shows): the best objective among completed trials, diverged ones only when nothing else completed;
+    on a tie, the lowest trial number (the first found)."""
+    complete = [t for t in trials if t.state == "COMPLETE" and t.value is not None and not t.surplus]
     pool = [t for t in complete if t.status != "diverged"] or complete
     if not pool:
         return None
-    return (max if maximize else min)(pool, key=lambda t: (t.value, -t.number))
+    sign = 1 if maximize else -1
+    return max(pool, key=lambda t: (sign * t.value, -t.number))
 
 
-def _record(trial: Any) -> TrialRecord:
+def record(trial: Any) -> TrialRecord:
+    """A stored Optuna trial (FrozenTrial) as a TrialRecord."""
     attrs = dict(trial.user_attrs)
-    return TrialRecord(trial.number, trial.state.name, attrs.get(ATTR_STATUS), trial.value, dict(trial.params) or dict(attrs.get("params", {})),
-                       attrs.get(ATTR_SEED), attrs.get(ATTR_RESULT), attrs)
+    return TrialRecord(trial.number, trial.state.name, attrs.get(ATTR_STATUS), trial.value,
+                       dict(trial.params) or dict(attrs.get(ATTR_PARAMS, {})), attrs.get(ATTR_SEED),
+                       attrs.get(ATTR_RESULT), attrs)
 
 
 def _trial_json(t: TrialRecord) -> dict[str, Any]:

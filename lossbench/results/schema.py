@@ -10,6 +10,9 @@ Trial user attrs (all JSON):
 - ``error``: one line, for a trial whose plugin raised; ``surplus``: True for a claimed slot over the budget
 - ``worker``: {host, pid, start} of the process that ran it; ``retry_of``: the number of the trial it retries
 - ``timing``: {train_seconds, trial_seconds}
+- ``params``, ``best_trial`` (final phase): the tuned parameters it reruns and the tuning trial they came from
+
+``lossbench.results.writer`` writes every one of these; ``lossbench.results.reader`` reads them back.
 """
 
 from __future__ import annotations
@@ -24,8 +27,10 @@ TUNE, FINAL = "tune", "final"
 ATTR_ARM, ATTR_PHASE, ATTR_SEED = "arm", "phase", "seed"
 ATTR_STATUS, ATTR_DIVERGED_AT, ATTR_RESULT = "status", "diverged_at", "result"
 ATTR_ERROR, ATTR_SURPLUS, ATTR_WORKER, ATTR_RETRY_OF, ATTR_TIMING = "error", "surplus", "worker", "retry_of", "timing"
+ATTR_PARAMS, ATTR_BEST_TRIAL = "params", "best_trial"
+SPEC_ATTR, PROVENANCE_ATTR = "spec", "provenance"  # user attrs of the ``<sweep>:spec`` study
 
-STATUSES = ("completed", "pruned", "diverged", "failed")
+STATUSES = ("completed", "pruned", "diverged", "failed", "lost")
 
 
 def arm_key(loss: str, cell: str, remedies: list[str] | tuple[str, ...]) -> str:

@@ -1,7 +1,11 @@
-"""Sweeps: arms (loss x cell x remedy set), one Optuna study per arm and phase, workers, storage.
+"""Sweeps: arms (loss x cell x remedy set), one Optuna study per arm and phase, workers, recovery.
 
+spec (the data model), presets, inputs (TOML, presets, flags), validate, space, samplers, budget, recovery,
+trial (one trial), worker (the loop), runner (start), child (a worker process), provenance.
 Imports engine and results; Optuna and torch only inside the functions that use them."""
 
-from lossbench.sweep.spec import PRESETS, Arm, SweepSpec, apply_sets, arm_space, build_spec, check, load_toml, validate
+from lossbench.sweep.inputs import build_spec, load_toml, preset_fields
+from lossbench.sweep.presets import PRESETS
+from lossbench.sweep.spec import Arm, SweepSpec
 
-__all__ = ["PRESETS", "Arm", "SweepSpec", "apply_sets", "arm_space", "build_spec", "check", "load_toml", "validate"]
+__all__ = ["PRESETS", "Arm", "SweepSpec", "build_spec", "load_toml", "preset_fields"]

@@ -1,0 +1,64 @@
+"""The live sweep display: a Rich table redrawn from what storage says (``lossbench.results.read_progress``)."""
+
+from __future__ import annotations
+
+import threading
+import time
+from contextlib import contextmanager
+from typing import Any, Iterator
+
+from lossbench.cli.output import stderr
+
+
+def render(progress: Any) -> Any:
+    from rich.table import Table
+
+    table = Table.grid(padding=(0, 2))
+    eta = "?" if progress.eta is None else f"{progress.eta:.0f}s"
+    best = "-" if progress.best is None else f"{progress.best:.4f} ({progress.best_arm})"
+    table.add_row("[bold]sweep[/bold]", f"{progress.name}: arms {progress.arms_done}/{progress.arms}, "
+                  f"tuning trials {progress.trials_done}/{progress.trials_budget} "
+                  f"(pruned {progress.pruned}, diverged {progress.diverged}, failed {progress.failed}), "
+                  f"final runs {progress.finals_done}/{progress.finals_budget}")
+    table.add_row("[bold]best[/bold]", f"{progress.objective} {best}")
+    table.add_row("[bold]now[/bold]", "; ".join(progress.current[:4]) or "-")
+    table.add_row("[bold]time[/bold]", f"{progress.elapsed:.0f}s elapsed, about {eta} left")
+    return table
+
+
+@contextmanager
+def live_progress(name: str, storage: Any) -> Iterator[None]:
+    """Show the progress of sweep ``name`` on stderr while the block runs; ``storage`` is a ``Storage`` (the
+    display opens its own Optuna storage: the worker's may be busy in another thread)."""
+    from rich.live import Live
+    from rich.text import Text
+
+    from lossbench.results import read_progress
+
+    started = time.perf_counter()
+    state: dict[str, Any] = {"view": Text("starting...")}
+    stop = threading.Event()
+
+    def poll(monitor: Any) -> None:
+        while True:
+            try:
+                state["view"] = render(read_progress(name, monitor, started))
+            except Exception:  # a display that cannot read storage this second shows the last view
+                pass
+            if stop.is_set():
+                break  # after one last read: the display ends on the final counts
+            stop.wait(1.0)
+
+    class View:
+        def __rich__(self) -> Any:
+            return state["view"]
+
+    monitor = storage.open()
+    poller = threading.Thread(target=poll, args=(monitor,), daemon=True)
+    with Live(View(), console=stderr, refresh_per_second=2, transient=False):
+        poller.start()
+        try:
+            yield
+        finally:
+            stop.set()
+            poller.join(timeout=10)

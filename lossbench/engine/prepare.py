@@ -1,0 +1,71 @@
+"""The engine's entry: ``prepare`` resolves and checks a run once (names, values, combinations, device, data,
+the loss's fit to the loaded targets, the model's shapes), then ``fit`` trains it. Nothing is checked twice,
+and every check that can fail runs before training starts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+
+from lossbench.api.data import Dataset
+from lossbench.engine.config import ResolvedRun, RunConfig, check_loss_fits, resolve
+from lossbench.engine.loop import EpochCallback, StepCallback, Trainer
+from lossbench.engine.result import RunResult
+from lossbench.errors import DataError, LossbenchError
+from lossbench.plugins import Registry, load_registry
+
+
+@dataclass
+class PreparedRun:
+    """A resolved, checked run with its model built: ``fit`` trains it (once)."""
+
+    run: ResolvedRun
+    data: Dataset
+    trainer: Trainer
+
+    @property
+    def config(self) -> RunConfig:
+        return self.run.config
+
+    def fit(self, on_epoch: EpochCallback | None = None, on_step: StepCallback | None = None) -> RunResult:
+        """Train and measure. ``on_epoch`` returning True stops the run there: the result, status ``stopped``,
+        holds the epochs it ran. A non-finite loss or gradient ends it as ``diverged``."""
+        return self.trainer.fit(on_epoch, on_step)
+
+
+def prepare(config: RunConfig, registry: Registry | None = None, data: Dataset | None = None) -> PreparedRun:
+    """Resolve ``config`` against the registry and build everything it needs; one error for every problem.
+
+    ``data`` may pass the dataset already loaded for this configuration (a sweep loads it once per worker)."""
+    run = resolve(config, registry or load_registry())
+    check_device(config.device)
+    data = data if data is not None else load_dataset(run)
+    check_loss_fits(run.loss, data.target_kind, run.dataset.name)
+    return PreparedRun(run, data, Trainer(run, data))
+
+
+def train(config: RunConfig | None = None, *, registry: Registry | None = None, on_epoch: EpochCallback | None = None,
+          on_step: StepCallback | None = None, data: Dataset | None = None, **overrides: Any) -> RunResult:
+    """Train one (dataset, cell, loss, remedies, hyperparameters, seed) and return what it measured.
+
+    ``train(dataset="digits", cell="rnn", loss="bce", epochs=5)`` works too: ``prepare`` then ``fit``."""
+    config = RunConfig.from_json({**(config or RunConfig()).to_json(), **overrides})
+    return prepare(config, registry, data).fit(on_epoch, on_step)
+
+
+def check_device(device: str) -> None:
+    if device == "cuda" and not torch.cuda.is_available():
+        raise LossbenchError("device cuda was asked for, but torch sees no CUDA device here")
+
+
+def load_dataset(run: ResolvedRun) -> Dataset:
+    data = run.dataset.load(**run.params[run.dataset.name])
+    problems = data.problems()
+    if problems:
+        raise DataError(f"dataset {run.dataset.name} is malformed: " + "; ".join(problems))
+    if data.per_step != run.dataset.per_step:
+        raise DataError(f"dataset {run.dataset.name} declares per_step={run.dataset.per_step} but returned "
+                        f"{'per-step' if data.per_step else 'per-sequence'} targets")
+    return data

@@ -1,0 +1,81 @@
+"""Write a sweep's stored schema (see ``schema``): the spec study's attributes and every trial attribute.
+
+The sweep calls these and nothing else to store what it knows, so the reader and the writer share one schema.
+``trial`` is an Optuna ``Trial`` (what ``study.ask()`` returns); attributes of a finished or foreign trial go
+through the storage by id.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from lossbench.results.schema import (ATTR_ARM, ATTR_BEST_TRIAL, ATTR_DIVERGED_AT, ATTR_ERROR, ATTR_PARAMS,
+                                      ATTR_PHASE, ATTR_RESULT, ATTR_RETRY_OF, ATTR_SEED, ATTR_STATUS, ATTR_SURPLUS,
+                                      ATTR_TIMING, ATTR_WORKER, PROVENANCE_ATTR, SPEC_ATTR, finite_json)
+
+
+def record_spec(study: Any, spec: dict[str, Any], provenance: dict[str, Any]) -> None:
+    study.set_user_attr(SPEC_ATTR, finite_json(spec))
+    study.set_user_attr(PROVENANCE_ATTR, finite_json(provenance))
+
+
+def stored_spec(study: Any) -> dict[str, Any] | None:
+    return study.user_attrs.get(SPEC_ATTR)
+
+
+def record_claim(storage: Any, trial_id: int, worker: dict[str, Any]) -> None:
+    storage.set_trial_user_attr(trial_id, ATTR_WORKER, worker)
+
+
+def record_surplus(trial: Any) -> None:
+    """A claimed slot over the budget; the caller tells it FAIL."""
+    trial.set_user_attr(ATTR_SURPLUS, True)
+
+
+def record_lost(storage: Any, trial_id: int) -> None:
+    """A RUNNING trial whose worker is gone: failed as ``lost`` (raises UpdateFinishedTrialError if taken)."""
+    from optuna.trial import TrialState
+
+    storage.set_trial_user_attr(trial_id, ATTR_STATUS, "lost")
+    storage.set_trial_state_values(trial_id, TrialState.FAIL)
+
+
+def retry_attrs(lost: Any) -> dict[str, Any]:
+    """The user attrs a retry of the frozen trial ``lost`` starts with."""
+    keep = {k: lost.user_attrs[k] for k in (ATTR_ARM, ATTR_PHASE, ATTR_SEED, ATTR_PARAMS) if k in lost.user_attrs}
+    return {**keep, ATTR_RETRY_OF: lost.number}
+
+
+def seed_of(trial: Any) -> int | None:
+    """The seed a trial was given (a retry or a final-phase claim carries it before it starts)."""
+    return trial.user_attrs.get(ATTR_SEED)
+
+
+def record_seed(trial: Any, seed: int) -> None:
+    trial.set_user_attr(ATTR_SEED, seed)
+
+
+def record_start(trial: Any, arm: str, phase: str, seed: int, params: dict[str, Any] | None = None,
+                 best_trial: int | None = None) -> None:
+    """What the trial runs: its arm, phase and seed; in the final phase, the tuned params and where they came from."""
+    trial.set_user_attr(ATTR_ARM, arm)
+    trial.set_user_attr(ATTR_PHASE, phase)
+    trial.set_user_attr(ATTR_SEED, seed)
+    if params is not None:
+        trial.set_user_attr(ATTR_PARAMS, finite_json(params))
+    if best_trial is not None:
+        trial.set_user_attr(ATTR_BEST_TRIAL, best_trial)
+
+
+def record_outcome(trial: Any, status: str, seconds: float, *, result: dict[str, Any] | None = None,
+                   error: str | None = None, diverged_at: dict[str, Any] | None = None) -> None:
+    """How the trial ended: status (completed, pruned, diverged, failed), its result or error, its timing."""
+    attrs: dict[str, Any] = {ATTR_STATUS: status, ATTR_TIMING: {"train_seconds": seconds, "trial_seconds": seconds}}
+    if result is not None:
+        attrs[ATTR_RESULT] = result
+    if error is not None:
+        attrs[ATTR_ERROR] = error
+    if diverged_at:
+        attrs[ATTR_DIVERGED_AT] = diverged_at
+    for key, value in attrs.items():
+        trial.set_user_attr(key, finite_json(value))

@@ -1,0 +1,42 @@
+"""A worker process started by ``lossbench run --workers N``: ``python -m lossbench.sweep.child JOB.json INDEX``.
+
+It dies with the process that started it, so a killed run leaves no orphan finishing the sweep unseen."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+
+def main(argv: list[str] | None = None) -> None:
+    _die_with_parent()  # first: before the slow imports, so a parent killed during start-up takes this with it
+    args = argv if argv is not None else sys.argv[1:]
+    job = json.loads(open(args[0]).read())
+    index = int(args[1])
+
+    import torch
+
+    from lossbench.plugins import load_registry
+    from lossbench.results.storage import Storage
+    from lossbench.sweep.spec import SweepSpec
+    from lossbench.sweep.worker import Worker
+
+    torch.set_num_threads(int(job["threads"]))
+    spec = SweepSpec.from_json(job["spec"])
+    storage = Storage.from_json(job["storage"])
+    Worker(spec, storage.open(), load_registry(job["plugins_dirs"]), index, database=storage.is_database).run()
+
+
+def _die_with_parent() -> None:
+    """Linux: SIGKILL this worker when the process that started it dies."""
+    try:
+        import ctypes
+        import signal
+
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, int(signal.SIGKILL))  # PR_SET_PDEATHSIG
+    except Exception:
+        pass
+
+
+if __name__ == "__main__":
+    main()

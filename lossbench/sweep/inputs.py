@@ -1,0 +1,85 @@
+"""Spec input: a TOML file, a preset or flags as SweepSpec fields. Shapes are checked here (a TOML file can hold
+anything); values are checked by ``validate``."""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from lossbench.errors import LossbenchError, UnknownNameError
+from lossbench.sweep.spec import SweepSpec
+
+SPEC_KEYS = set(SweepSpec.__dataclass_fields__) - {"refused", "problems"}  # what a file or flags may set
+TOML_KEYS = SPEC_KEYS | {"remedies"}  # "remedies" is read as "remedy_sets"
+
+
+def load_toml(path: str | Path) -> dict[str, Any]:
+    """A TOML spec as a dict of SweepSpec fields (``remedies`` is accepted for ``remedy_sets``); unknown keys
+    are left in for ``build_spec`` to report with every other problem."""
+    path = Path(path)
+    if not path.is_file():
+        raise LossbenchError(f"sweep spec {path} not found")
+    try:
+        data = tomllib.loads(path.read_text())
+    except tomllib.TOMLDecodeError as error:
+        raise LossbenchError(f"sweep spec {path} is not valid TOML: {error}") from None
+    if "remedies" in data:
+        data["remedy_sets"] = data.pop("remedies")
+    data.setdefault("name", path.stem)
+    return data
+
+
+def build_spec(base: dict[str, Any], overrides: dict[str, Any]) -> SweepSpec:
+    """Fields from a TOML file or a preset, then flags on top. An unknown key or a field of the wrong shape is
+    left out and recorded in ``problems``; values are checked later, by ``validate``."""
+    data = {**base, **{k: v for k, v in overrides.items() if v is not None}}
+    data.setdefault("name", "quickstart")
+    problems = [str(UnknownNameError("key in the sweep spec", key, sorted(TOML_KEYS)))
+                for key in data if key not in TOML_KEYS]
+    for key, problem in _shape_problems(data):
+        problems.append(problem)
+        data.pop(key, None)
+    data = {k: v for k, v in data.items() if k in SPEC_KEYS}
+    for key in ("losses", "cells"):
+        if isinstance(data.get(key), str):
+            data[key] = (data[key],)
+    for key in ("losses", "cells", "hidden"):
+        if key in data and isinstance(data[key], (list, tuple)):
+            data[key] = tuple(data[key])
+        elif key == "hidden" and isinstance(data.get(key), int):
+            data[key] = (data[key],)
+    if "remedy_sets" in data:
+        data["remedy_sets"] = tuple(tuple(s) if isinstance(s, (list, tuple)) else (s,) for s in data["remedy_sets"])
+    return SweepSpec(**data, problems=tuple(problems))
+
+
+def _shape_problems(data: dict[str, Any]) -> list[tuple[str, str]]:
+    """(key, problem) for fields of the wrong shape (a TOML file can hold anything), found before anything
+    iterates them."""
+    problems = []
+    for key in ("name", "dataset", "sampler", "pruner", "objective", "optimizer"):
+        if key in data and not isinstance(data[key], str):
+            problems.append((key, f"{key} must be a string, got {data[key]!r}"))
+    for key in ("losses", "cells"):
+        value = data.get(key, ())
+        if not isinstance(value, str) and not (isinstance(value, (list, tuple))
+                                               and all(isinstance(v, str) for v in value)):
+            problems.append((key, f"{key} must be a name or a list of names, got {value!r}"))
+    sets = data.get("remedy_sets", ())
+    if not isinstance(sets, (list, tuple)) or not all(
+            isinstance(s, str) or (isinstance(s, (list, tuple)) and all(isinstance(r, str) for r in s)) for s in sets):
+        problems.append(("remedy_sets", f"remedies must be a list of remedy sets (each a list of names), got {sets!r}"))
+    for key in ("dataset_params", "fixed", "space"):
+        if key in data and not isinstance(data[key], dict):
+            problems.append((key, f"{key} must be a table, got {data[key]!r}"))
+    return problems
+
+
+def preset_fields(name: str) -> dict[str, Any]:
+    """A built-in sweep's fields, as a base that flags may override."""
+    from lossbench.sweep.presets import PRESETS
+
+    if name not in PRESETS:
+        raise UnknownNameError("preset", name, PRESETS)
+    return {k: v for k, v in PRESETS[name].to_json().items() if k != "refused"}

@@ -1,0 +1,35 @@
+"""The sampler and pruner of an arm's studies, seeded so that a one-worker sweep is reproducible."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from lossbench.api.params import Categorical
+from lossbench.sweep.spec import Arm, SweepSpec
+
+WORKER_SEED_STRIDE = 1000  # worker k samples with sampler_seed + arm + 1000 k
+
+
+def make_sampler(spec: SweepSpec, arm: Arm, space: dict[str, Any], worker_index: int) -> Any:
+    import optuna
+
+    seed = spec.sampler_seed + arm.index + WORKER_SEED_STRIDE * worker_index
+    if spec.sampler == "random":
+        return optuna.samplers.RandomSampler(seed=seed)
+    if spec.sampler == "qmc":
+        return optuna.samplers.QMCSampler(seed=seed, warn_independent_sampling=False)
+    if spec.sampler == "grid":
+        return optuna.samplers.GridSampler({k: list(p.choices) for k, p in space.items() if isinstance(p, Categorical)},
+                                           seed=seed)
+    return optuna.samplers.TPESampler(seed=seed, n_startup_trials=min(10, max(2, spec.trials // 3)))
+
+
+def make_pruner(spec: SweepSpec) -> Any:
+    import optuna
+
+    if spec.pruner == "none" or spec.epochs < 2:
+        return optuna.pruners.NopPruner()
+    if spec.pruner == "hyperband":
+        return optuna.pruners.HyperbandPruner(min_resource=1, max_resource=spec.epochs, reduction_factor=3)
+    # Few epochs: never judge a trial on its first epoch, and only once a few trials have finished.
+    return optuna.pruners.MedianPruner(n_startup_trials=min(4, max(2, spec.trials // 4)), n_warmup_steps=2 if spec.epochs > 2 else 1)

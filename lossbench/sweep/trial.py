@@ -1,0 +1,78 @@
+"""One trial: translate an arm and a point of its space into a run, train it, store what it measured, tell Optuna.
+
+A plugin raising fails this trial only (recorded with its error in one line); the sweep goes on."""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+from typing import Any
+
+from lossbench.results import writer
+from lossbench.results.schema import FINAL, TUNE
+from lossbench.sweep.recovery import Heartbeat
+from lossbench.sweep.spec import Arm, SweepSpec
+
+WORST_NLL = 1e6  # the objective a diverged trial gets when minimising val_nll
+
+
+def run_config(spec: SweepSpec, arm: Arm, params: dict[str, Any], seed: int, flow_profile: bool) -> Any:
+    """The engine's RunConfig for an arm with sampled ``params`` (keyed like the space) and a seed."""
+    from lossbench.engine import RunConfig
+
+    values = {**spec.fixed, **params}
+    component_params: dict[str, dict[str, Any]] = {}
+    if spec.dataset_params:
+        component_params[spec.dataset] = dict(spec.dataset_params)
+    for key, value in values.items():
+        if key == "lr":
+            continue
+        owner, _, param = key.partition(".")
+        if owner in arm.components:
+            component_params.setdefault(owner, {})[param] = value
+    return RunConfig(dataset=spec.dataset, cell=arm.cell, loss=arm.loss, remedies=arm.remedies, params=component_params,
+                     epochs=spec.epochs, batch_size=spec.batch_size, lr=float(values.get("lr", 1e-2)),
+                     hidden=tuple(spec.hidden), optimizer=spec.optimizer, seed=seed, flow_profile=flow_profile)
+
+
+def objective(record: Any, maximize: bool) -> float:
+    return record.val_accuracy if maximize else record.val_nll
+
+
+def run_trial(spec: SweepSpec, registry: Any, storage: Any, study: Any, trial: Any, arm: Arm, phase: str,
+              params: dict[str, Any], seed: int, load_data: Callable[[Any], Any], database: bool) -> None:
+    """Train ``trial`` (claimed by ``study.ask()``) and record its outcome; never raises for a plugin's error."""
+    from optuna.trial import TrialState
+
+    from lossbench.engine import prepare
+
+    config = run_config(spec, arm, params, seed, flow_profile=phase == FINAL)
+    maximize = spec.maximize
+
+    def on_epoch(record: Any) -> bool:
+        trial.report(objective(record, maximize), record.epoch)  # the final phase too: progress shows the epoch
+        return phase == TUNE and trial.should_prune()
+
+    heartbeat = Heartbeat(storage, trial._trial_id) if database else None
+    started = time.perf_counter()
+    try:
+        result = prepare(config, registry, load_data(config)).fit(on_epoch)
+    except Exception as error:  # a plugin raising: this trial fails, the sweep goes on
+        line = f"{type(error).__name__}: {error}".replace("\n", " ")[:500]
+        writer.record_outcome(trial, "failed", time.perf_counter() - started, error=line)
+        study.tell(trial, state=TrialState.FAIL)
+        return
+    finally:
+        if heartbeat:
+            heartbeat.stop()
+    seconds = time.perf_counter() - started  # the whole call: building the model included
+    if result.status == "stopped":
+        writer.record_outcome(trial, "pruned", seconds, result=result.to_json())
+        study.tell(trial, state=TrialState.PRUNED)
+        return
+    value = objective(result.epochs[-1], maximize) if result.epochs else None
+    if result.status == "diverged" or value is None or not math.isfinite(value):
+        value = 0.0 if maximize else WORST_NLL
+    writer.record_outcome(trial, result.status, seconds, result=result.to_json(), diverged_at=result.diverged_at)
+    study.tell(trial, value)

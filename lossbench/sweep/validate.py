@@ -1,0 +1,221 @@
+"""Whole-spec validation: every problem listed at once, before any storage exists or anything trains.
+
+Each check below looks at one part of the spec and returns its problems in words. Combinations that cannot
+run are found once: such an arm is refused (skipped and reported); a loss or remedy set none of whose arms can
+run is an error."""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import replace
+from typing import Any
+
+from lossbench.api.params import Categorical
+from lossbench.engine.config import OPTIMIZERS, compatibility_problems, lr_problem
+from lossbench.errors import LossbenchError, ParameterError, UnknownNameError
+from lossbench.sweep.space import arm_space, parse_param
+from lossbench.sweep.spec import OBJECTIVES, PRUNERS, SAMPLERS, SweepSpec
+
+
+def check(spec: SweepSpec, registry: Any) -> SweepSpec:
+    """The spec with its refused arms recorded, or one error listing every problem."""
+    problems, refused = validate(spec, registry)
+    if problems:
+        raise LossbenchError("\n  - ".join([f"invalid sweep {spec.name!r} ({len(problems)} problems):", *problems])
+                             if len(problems) > 1 else f"invalid sweep {spec.name!r}: {problems[0]}")
+    return replace(spec, refused={key: "; ".join(reasons) for key, reasons in refused.items()})
+
+
+def validate(spec: SweepSpec, registry: Any) -> tuple[list[str], dict[str, list[str]]]:
+    """Every problem with the spec (empty when it can run), and why each refused arm cannot run."""
+    problems = [*spec.problems, *_choices(spec), *_sizes(spec), *_lists(spec)]
+    dataset, components = _lookup(spec, registry, problems)
+    problems += _dataset_params(spec, dataset, components)
+    problems += _fixed(spec, components)
+    problems += _space(spec, components)
+    refused = _refused_arms(spec, dataset, components)
+    problems += _nothing_left(spec, refused, problems)
+    if spec.sampler == "grid" and not problems:
+        problems += _grid_is_finite(spec, registry, refused)
+    return problems, refused
+
+
+def _choices(spec: SweepSpec) -> list[str]:
+    return [str(UnknownNameError(label, str(value), allowed))
+            for label, value, allowed in [("sampler", spec.sampler, SAMPLERS), ("pruner", spec.pruner, PRUNERS),
+                                          ("objective", spec.objective, OBJECTIVES),
+                                          ("optimizer", spec.optimizer, OPTIMIZERS)]
+            if value not in allowed]
+
+
+def _sizes(spec: SweepSpec) -> list[str]:
+    problems = []
+    for label, value in [("trials", spec.trials), ("epochs", spec.epochs), ("seeds", spec.seeds),
+                         ("batch_size", spec.batch_size)]:
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            problems.append(f"{label} must be an integer of at least 1, got {value!r}")
+    if isinstance(spec.sampler_seed, bool) or not isinstance(spec.sampler_seed, int) or not 0 <= spec.sampler_seed < 2**31:
+        problems.append(f"sampler_seed must be an integer in [0, 2**31 - 1], got {spec.sampler_seed!r}")
+    if not spec.hidden or any(not isinstance(h, int) or h < 1 for h in spec.hidden):
+        problems.append(f"hidden sizes must be positive integers, got {list(spec.hidden)}")
+    if not spec.name or any(c in spec.name for c in "/:\\") or spec.name.startswith("."):
+        problems.append(f"sweep name {spec.name!r} must be non-empty and contain no '/', '\\' or ':'")
+    return problems
+
+
+def _lists(spec: SweepSpec) -> list[str]:
+    problems = [f"no {label} given" for label, items in [("losses", spec.losses), ("cells", spec.cells),
+                                                          ("remedy sets", spec.remedy_sets)] if not items]
+    return problems + [f"a remedy is listed twice in the set {'+'.join(s)}" for s in spec.remedy_sets
+                       if len(set(s)) != len(s)]
+
+
+def _lookup(spec: SweepSpec, registry: Any, problems: list[str]) -> tuple[Any, dict[str, Any]]:
+    """The dataset's spec and every loss, cell and remedy's spec by name; unknown names go to ``problems``."""
+
+    def get(kind: str, name: str) -> Any:
+        try:
+            return registry.get(kind, name)
+        except UnknownNameError as error:
+            problems.append(str(error))
+            return None
+
+    dataset = get("datasets", spec.dataset)
+    named = [*(("losses", n) for n in spec.losses), *(("cells", n) for n in spec.cells),
+             *(("remedies", n) for s in spec.remedy_sets for n in s)]
+    components = {}
+    for kind, name in dict.fromkeys(named):
+        found = get(kind, name)
+        if found is not None:
+            components[name] = found
+    return dataset, components
+
+
+def _dataset_params(spec: SweepSpec, dataset: Any, components: dict[str, Any]) -> list[str]:
+    if dataset is None:
+        return []
+    problems = []
+    try:
+        dataset.resolve(spec.dataset_params)
+    except ParameterError as error:
+        problems.append(f"dataset {spec.dataset}: {error}")
+    if spec.dataset in components:
+        problems.append(f"dataset {spec.dataset} shares its name with a component; parameters would be ambiguous")
+    return problems
+
+
+def _fixed(spec: SweepSpec, components: dict[str, Any]) -> list[str]:
+    problems = []
+    for key, value in spec.fixed.items():
+        if key == "lr":
+            if (problem := lr_problem(value)) is not None:
+                problems.append(f"fixed lr: {problem}")
+            continue
+        owner, dot, param = key.partition(".")
+        if not dot:
+            problems.append(f"fixed {key!r}: write component.param (or lr)")
+        elif owner not in components:
+            problems.append(_unknown_component("fixed", key, owner, components))
+        else:
+            try:
+                components[owner].resolve({param: value})
+            except ParameterError as error:
+                problems.append(str(error))
+    return problems
+
+
+def _space(spec: SweepSpec, components: dict[str, Any]) -> list[str]:
+    problems = []
+    for key, raw in spec.space.items():
+        declared = None
+        if key != "lr":
+            owner, dot, param = key.partition(".")
+            if not dot:
+                problems.append(f"[space] {key!r}: write component.param (or lr)")
+                continue
+            if owner not in components:
+                problems.append(_unknown_component("[space]", key, owner, components))
+                continue
+            component = components[owner]
+            if param not in component.defaults:
+                problems.append(str(UnknownNameError(f"parameter of {component.kind} {owner}", param,
+                                                     component.defaults)))
+                continue
+            declared = component.space.get(param) or component.constraints.get(param)
+        try:
+            param_obj = parse_param(key, raw, declared)
+        except (ParameterError, ValueError, TypeError) as error:
+            problems.append(f"[space] {key}: {error}")
+            continue
+        if key in spec.fixed:
+            problems.append(f"{key} is both fixed and given a search range")
+        problems += _range_problems(key, param_obj, declared)
+    return problems
+
+
+def _range_problems(key: str, param: Any, declared: Any) -> list[str]:
+    """A range's bounds against what they may be: a learning rate's limits, or the parameter's declared range."""
+    if key == "lr":
+        bounds = param.choices if isinstance(param, Categorical) else (param.low, param.high)
+        return [f"[space] lr: {p}" for p in dict.fromkeys(p for p in map(lr_problem, bounds) if p is not None)]
+    if declared is None or isinstance(param, Categorical):
+        return []
+    problems = []
+    for bound in (param.low, param.high):
+        try:
+            declared.validate(key, bound)
+        except ParameterError as error:
+            problems.append(f"[space] {key}: bound outside the declared range: {error}")
+    return problems
+
+
+def _refused_arms(spec: SweepSpec, dataset: Any, components: dict[str, Any]) -> dict[str, list[str]]:
+    """Why each arm of the grid cannot run, for the arms that cannot (arms with unknown parts are left out: their
+    names are problems already)."""
+    found: dict[str, list[str]] = {}
+    for arm in spec.grid:
+        loss, cell = components.get(arm.loss), components.get(arm.cell)
+        if loss is None or cell is None or any(r not in components for r in arm.remedies):
+            continue
+        try:
+            cell_params = cell.resolve({k.split(".", 1)[1]: v for k, v in spec.fixed.items() if k.startswith(arm.cell + ".")})
+        except ParameterError:
+            continue  # listed with the other problems
+        chosen = [components[r] for r in arm.remedies]
+        reasons = (compatibility_problems(dataset, cell, loss, chosen, cell_params) if dataset is not None else
+                   [reason for reason in (r.incompatibility(cell.name, cell_params) for r in chosen) if reason])
+        if reasons:
+            found[arm.key] = reasons
+    return found
+
+
+def _nothing_left(spec: SweepSpec, refused: dict[str, list[str]], problems: list[str]) -> list[str]:
+    """A loss or remedy set none of whose arms can run is an error, with each arm's reason."""
+    found: list[str] = []
+    for key_of in (lambda arm: arm.loss, lambda arm: arm.remedies):
+        for value in dict.fromkeys(key_of(arm) for arm in spec.grid):
+            arms = [arm for arm in spec.grid if key_of(arm) == value]
+            if arms and all(arm.key in refused for arm in arms):
+                for arm in arms:
+                    for reason in refused[arm.key]:
+                        message = f"arm {arm.key}: {reason}"
+                        if message not in problems and message not in found:
+                            found.append(message)
+    return found
+
+
+def _grid_is_finite(spec: SweepSpec, registry: Any, refused: dict[str, list[str]]) -> list[str]:
+    for arm in spec.grid:
+        if arm.key in refused:
+            continue
+        continuous = [k for k, p in arm_space(spec, arm, registry).items() if not isinstance(p, Categorical)]
+        if continuous:
+            return [f"sampler grid needs a finite space; arm {arm.key} has continuous {', '.join(continuous)}: "
+                    f"give them choices in [space], e.g. lr = {{choices = [0.001, 0.01]}}"]
+    return []
+
+
+def _unknown_component(where: str, key: str, owner: str, components: dict[str, Any]) -> str:
+    close = difflib.get_close_matches(owner, list(components), n=3, cutoff=0.5)
+    text = f"{where} {key!r} names {owner!r}, which is not a loss, cell or remedy of this sweep"
+    return text + (f"; did you mean {' or '.join(close)}?" if close else f" ({', '.join(components) or 'none'})")

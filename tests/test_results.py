@@ -1,0 +1,73 @@
+"""The stored schema's one home: one best-trial rule (ties included), one masking of passwords, one storage value."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from lossbench.results import Storage, TrialRecord, best_trial, load_sweep, mask_text, mask_url
+
+
+def trial(number: int, value: float | None, status: str = "completed", state: str = "COMPLETE") -> TrialRecord:
+    return TrialRecord(number, state, status, value, {"lr": 10.0 ** -number}, number, None, {})
+
+
+@pytest.mark.parametrize("maximize", [True, False])
+def test_a_tie_goes_to_the_lowest_trial_number_whichever_the_direction(maximize):
+    trials = [trial(3, 0.5), trial(1, 0.5), trial(2, 0.5)]
+    assert best_trial(trials, maximize).number == 1
+
+
+def test_diverged_trials_count_only_when_nothing_else_completed():
+    assert best_trial([trial(0, 0.0, "diverged"), trial(1, 0.2)], maximize=True).number == 1
+    assert best_trial([trial(0, 1e6, "diverged"), trial(1, 1e6, "diverged")], maximize=False).number == 0
+    assert best_trial([trial(0, None, "failed", "FAIL"), trial(1, 0.3, "pruned", "PRUNED")], maximize=True) is None
+
+
+def test_an_arm_whose_every_trial_diverged_under_val_nll_reruns_and_reports_the_same_trial(tmp_path, cli):
+    """Every trial diverges, so every value is the same worst NLL: the final phase must rerun the trial the
+    report shows as best (the sweep and the report once broke this tie in opposite directions)."""
+    done = cli("run", "--name", "tie", "--dataset", "digits", "--loss", "ce", "--cell", "rnn", "--remedies", "dropout",
+               "--set", "hidden=8", "--set", "optimizer=sgd", "--set", "lr=1e6", "--set", "rnn.activation=relu",
+               "--epochs", "2", "--trials", "3", "--seeds", "2", "--objective", "val_nll", "--pruner", "none",
+               "--json", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    data = load_sweep("tie", str(tmp_path / "results" / "tie" / "sweep.journal"))
+    (arm,) = data.arms
+    assert [t.status for t in arm.tuning] == ["diverged"] * 3 and len({t.value for t in arm.tuning}) == 1
+    first = min(arm.tuning, key=lambda t: t.number)
+    assert {json.dumps(t.params, sort_keys=True) for t in arm.final} == {json.dumps(first.params, sort_keys=True)}
+    assert {t.user_attrs["best_trial"] for t in arm.final} == {first.number}
+    report = json.loads((tmp_path / "results" / "tie" / "results.json").read_text())
+    assert report["leaderboard"][0]["best_params"] == first.params
+
+
+@pytest.mark.parametrize("url, secret", [
+    ("postgresql://user:SECRET@host:5432/db", "SECRET"),
+    ("postgresql://user@host/db?password=SECRET&sslmode=require", "SECRET"),
+    ("postgresql://user@host/db?sslmode=require&PassWord=SECRET", "SECRET"),
+    ("postgresql://user:ss@SECRET@host/db", "SECRET"),  # a raw '@' in the password: masked to the last '@'
+    ("postgresql://user:p%40SECRET@host/db", "SECRET"),
+    ("postgresql+psycopg2://user:SECRET@127.0.0.1:notaport/db?password=SECRET2", "SECRET"),
+    ("mysql://user:a:b/SECRET@host/db", "SECRET"),
+])
+def test_every_form_of_password_is_masked(url, secret):
+    masked = mask_url(url)
+    assert secret not in masked and "***" in masked, masked
+    assert masked.split("://")[0] == url.split("://")[0]
+    assert "host" in masked or "127.0.0.1" in masked
+    assert secret not in mask_text(f"cannot reach {url}: connection refused")
+
+
+def test_text_without_a_password_is_unchanged():
+    for text in ["postgresql://user@host/db", "sqlite:///results/x.db", "results/s/sweep.journal", "plain words"]:
+        assert mask_text(text) == text
+
+
+def test_storage_is_one_value_a_child_worker_can_be_handed():
+    storage = Storage(name="s", out="out", url="postgresql://u:SECRET@h/db", heartbeat=5)
+    assert Storage.from_json(json.loads(json.dumps(storage.to_json()))) == storage
+    assert "SECRET" not in storage.describe() and storage.is_database
+    journal = Storage(name="s", out="out")
+    assert str(journal.journal) == "out/s/sweep.journal" and journal.describe() == "out/s/sweep.journal"
