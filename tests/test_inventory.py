@@ -53,14 +53,19 @@ def assert_narrow(text: str, width: int = 80) -> None:
     assert not too_long, f"lines over {width} characters:\n" + "\n".join(too_long)
 
 
-def test_list_reads_at_80_columns_every_component_whole(tmp_path: Path, cli):
-    (tmp_path / "wordy.py").write_text(textwrap.dedent(WORDY))
-    args = ("--plugins-dir", str(tmp_path), "list")
+def at_80_columns(cli, plugins_dir: Path, command: str) -> tuple[dict[str, list[str]], dict]:
+    """The command's blocks at 80 columns (every line checked to fit), and what it says in JSON."""
+    args = ("--plugins-dir", str(plugins_dir), command)
     done = cli(*args, env=NARROW)
     assert done.returncode == 0, done.stderr
     assert_narrow(done.stdout)
-    components = json.loads(cli(*args, "--json").stdout)["components"]
-    found = blocks(done.stdout)
+    return blocks(done.stdout), json.loads(cli(*args, "--json").stdout)
+
+
+def test_list_reads_at_80_columns_every_component_whole(tmp_path: Path, cli):
+    (tmp_path / "wordy.py").write_text(textwrap.dedent(WORDY))
+    found, data = at_80_columns(cli, tmp_path, "list")
+    components = data["components"]
     assert set(found) == {c["name"] for c in components}
     for component in components:
         block = found[component["name"]]
@@ -104,12 +109,8 @@ def test_list_wide_is_one_row_per_component(cli):
 def test_plugins_read_at_80_columns(tmp_path: Path, cli):
     (tmp_path / "wordy.py").write_text(textwrap.dedent(WORDY))
     (tmp_path / "broken.py").write_text("import a_module_that_does_not_exist_anywhere_at_all\n")
-    args = ("--plugins-dir", str(tmp_path), "plugins")
-    done = cli(*args, env=NARROW)
-    assert done.returncode == 0, done.stderr
-    assert_narrow(done.stdout)
-    plugins = json.loads(cli(*args, "--json").stdout)["plugins"]
-    found = blocks(done.stdout)
+    found, data = at_80_columns(cli, tmp_path, "plugins")
+    plugins = data["plugins"]
     assert set(found) == {p["name"] for p in plugins}
     for plugin in plugins:
         block = found[plugin["name"]]
