@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import inspect
 import json
+import os
 import subprocess
 import sys
 import textwrap
-import venv
 from pathlib import Path
 
 import pytest
@@ -40,8 +40,8 @@ def write_plugin(folder: Path, stem: str, source: str) -> Path:
     return path
 
 
-def plugins_json(cli, *args: str, env: dict[str, str] | None = None, python: str | None = None) -> dict:
-    done = cli(*args, "plugins", "--json", env=env, python=python)
+def plugins_json(cli, *args: str, env: dict[str, str] | None = None) -> dict:
+    done = cli(*args, "plugins", "--json", env=env)
     assert done.returncode == 0, done.stderr
     return json.loads(done.stdout)
 
@@ -75,19 +75,22 @@ def test_third_party_package_installed_in_a_temporary_environment(tmp_path, cli)
         [tool.setuptools]
         packages = ["lossbench_scaled"]
     """))
-    env_dir = tmp_path / "env"
-    venv.create(env_dir, system_site_packages=True, with_pip=False)
-    python = str(env_dir / "bin" / "python")
-    subprocess.run([sys.executable, "-m", "pip", "--python", python, "install", "--quiet", "--no-deps",
-                    "--no-build-isolation", str(project)], check=True, capture_output=True, text=True)
+    # A real pip install (wheel built, entry points written into its metadata) into a folder of its own, put on
+    # the path of whatever interpreter runs the tests: a virtualenv, a system Python or a user install alike.
+    target = tmp_path / "site"
+    installed = subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--target",
+                                str(target), str(project)], capture_output=True, text=True)
+    assert installed.returncode == 0, installed.stdout + installed.stderr
+    assert (target / "lossbench_scaled-0.3.1.dist-info" / "entry_points.txt").is_file()
+    env = {"PYTHONPATH": os.pathsep.join(filter(None, [str(target), os.environ.get("PYTHONPATH")]))}
 
-    plugins = by_name(plugins_json(cli, python=python))
+    plugins = by_name(plugins_json(cli, env=env))
     third = plugins["lossbench-scaled:scaled"]
     assert third == {**third, "source": "entry point", "version": "0.3.1", "status": "ok"}
     assert third["components"]["losses"] == ["scaled_ce"]
-    listed = json.loads(cli("list", "losses", "--json", python=python).stdout)
+    listed = json.loads(cli("list", "losses", "--json", env=env).stdout)
     assert {"scaled_ce", "ce"} <= {c["name"] for c in listed["components"]}
-    # The same interpreter outside that environment does not see it.
+    # The same interpreter without that folder on its path does not see it.
     assert "lossbench-scaled:scaled" not in by_name(plugins_json(cli))
 
 

@@ -5,33 +5,34 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 import typer
+from rich.console import Console
+from rich.measure import Measurement
 from rich.table import Table
 
 from lossbench.api.specs import CellSpec, DatasetSpec, LossSpec, RemedySpec
+from lossbench.cli.blocks import Block, print_blocks
 from lossbench.cli.context import session
 from lossbench.cli.output import print_json, stdout
 from lossbench.plugins import KINDS, Registry
 
 PLUGINS_SCHEMA = "lossbench.plugins/1"
 COMPONENTS_SCHEMA = "lossbench.components/1"
+WIDE = typer.Option("--wide", help="One table with a column per field, as wide as its content (for a wide "
+                                   "terminal or `less -S`).")
 
 
-def plugins_command(json: Annotated[bool, typer.Option("--json", help="Print JSON to stdout.")] = False) -> None:
+def plugins_command(json: Annotated[bool, typer.Option("--json", help="Print JSON to stdout.")] = False,
+                    wide: Annotated[bool, WIDE] = False) -> None:
     """Every plugin found: version, source, the components it registered, and whether it loaded."""
     registry = session.registry(check_conflicts=False)
     data = plugins_json(registry)
     if json:
         print_json(data)
         return
-    table = Table(title="lossbench plugins")
-    for column in ("plugin", "version", "source", "components", "status"):
-        table.add_column(column)
-    for plugin in data["plugins"]:
-        parts = [f"{kind}: {', '.join(names)}" for kind, names in plugin["components"].items() if names]
-        status = "ok" if plugin["status"] == "ok" else f"failed: {plugin['error']}"
-        table.add_row(plugin["name"], plugin["version"] or "-", f"{plugin['source']}\n{plugin['location']}",
-                      "\n".join(parts) or "-", status, style=None if plugin["status"] == "ok" else "red")
-    stdout.print(table)
+    if wide:
+        print_wide("lossbench plugins", plugins_table(data["plugins"]))
+    else:
+        print_blocks(stdout, None, [plugin_block(plugin) for plugin in data["plugins"]])
     for conflict in data["conflicts"]:
         stdout.print("conflict: " + conflict, style="red", markup=False)
 
@@ -40,6 +41,7 @@ def list_command(
     kind: Annotated[str | None, typer.Argument(help="Only this kind of component: losses, cells, datasets or "
                                                    "remedies.", show_default=False)] = None,
     json: Annotated[bool, typer.Option("--json", help="Print JSON to stdout.")] = False,
+    wide: Annotated[bool, WIDE] = False,
 ) -> None:
     """Components by kind: name, plugin, summary, search space, defaults and compatibility."""
     if kind is not None and kind not in KINDS:
@@ -53,16 +55,77 @@ def list_command(
         print_json(data)
         return
     for k in kinds:
-        table = Table(title=k, title_justify="left")
-        for column in ("name", "plugin", "summary", "search space", "defaults", "compatibility"):
-            table.add_column(column, overflow="fold")
-        for item in (c for c in data["components"] if c["kind"] == k):
-            space = "\n".join([*(f"{p}: {d}" for p, d in item["space_text"].items()),
-                               *(f"{p}: {d} (set only)" for p, d in item["constraints_text"].items())]) or "-"
-            defaults = "\n".join(f"{p}={v}" for p, v in item["defaults"].items()) or "-"
-            compat = "\n".join(f"{key}: {value}" for key, value in item["compatibility"].items()) or "-"
-            table.add_row(item["name"], item["plugin"], item["summary"], space, defaults, compat)
-        stdout.print(table)
+        items = [c for c in data["components"] if c["kind"] == k]
+        if wide:
+            print_wide(k, components_table(items))
+        else:
+            print_blocks(stdout, f"{k} ({len(items)})", [component_block(item) for item in items])
+
+
+def plugin_block(plugin: dict[str, Any]) -> Block:
+    ok = plugin["status"] == "ok"
+    fields = [("source", [f"{plugin['source']}: {plugin['location']}"])]
+    fields += [(kind, [", ".join(names)]) for kind, names in plugin["components"].items() if names]
+    if not ok:
+        fields.append(("error", [plugin["error"] or "unknown"]))
+    return Block(plugin["name"], note=f"{plugin['version'] or '-'}  {'ok' if ok else 'failed'}", fields=fields,
+                 style=None if ok else "red")
+
+
+def component_block(item: dict[str, Any]) -> Block:
+    fields = [("plugin", [item["plugin"]]),
+              ("search space", param_lines(item["space_text"]))]
+    if item["constraints_text"]:
+        fields.append(("set only", param_lines(item["constraints_text"])))
+    fields.append(("defaults", [", ".join(defaults_text(item["defaults"]))] if item["defaults"] else []))
+    fields.append(("compatibility", compatibility_lines(item["compatibility"])))
+    return Block(item["name"], paragraph=item["summary"], fields=fields)
+
+
+def param_lines(texts: dict[str, str]) -> list[str]:
+    return [f"{name}: {text}" for name, text in texts.items()]
+
+
+def defaults_text(defaults: dict[str, Any]) -> list[str]:
+    """``name=value`` for each default; an empty string shows as ``""`` (``path=`` reads as a typo)."""
+    return [f"{name}={value}" if value != "" else f'{name}=""' for name, value in defaults.items()]
+
+
+def compatibility_lines(compat: dict[str, Any]) -> list[str]:
+    return [f"{key}: {', '.join(map(str, value)) if isinstance(value, list) else value}"
+            for key, value in compat.items()]
+
+
+def plugins_table(plugins: list[dict[str, Any]]) -> Table:
+    table = Table()
+    for column in ("plugin", "version", "source", "components", "status"):
+        table.add_column(column)
+    for plugin in plugins:
+        parts = [f"{kind}: {', '.join(names)}" for kind, names in plugin["components"].items() if names]
+        status = "ok" if plugin["status"] == "ok" else f"failed: {plugin['error']}"
+        table.add_row(plugin["name"], plugin["version"] or "-", f"{plugin['source']}\n{plugin['location']}",
+                      "\n".join(parts) or "-", status, style=None if plugin["status"] == "ok" else "red")
+    return table
+
+
+def components_table(items: list[dict[str, Any]]) -> Table:
+    table = Table()
+    for column in ("name", "plugin", "summary", "search space", "set only", "defaults", "compatibility"):
+        table.add_column(column)
+    for item in items:
+        table.add_row(item["name"], item["plugin"], item["summary"],
+                      "\n".join(param_lines(item["space_text"])) or "-",
+                      "\n".join(param_lines(item["constraints_text"])) or "-",
+                      "\n".join(defaults_text(item["defaults"])) or "-",
+                      "\n".join(compatibility_lines(item["compatibility"])) or "-")
+    return table
+
+
+def print_wide(title: str, table: Table) -> None:
+    """The table at the width its content needs, whatever the terminal's."""
+    width = Measurement.get(stdout, stdout.options.update(max_width=100_000), table).maximum
+    stdout.print(title, style="bold", markup=False)
+    Console(width=width, highlight=False).print(table)
 
 
 def plugins_json(registry: Registry) -> dict[str, Any]:
