@@ -8,12 +8,14 @@ import typer
 from rich.console import Console
 from rich.measure import Measurement
 from rich.table import Table
+from rich.text import Text
 
 from lossbench.api.specs import CellSpec, DatasetSpec, LossSpec, RemedySpec
 from lossbench.cli.blocks import Block, print_blocks
 from lossbench.cli.context import session
 from lossbench.cli.output import print_json, stdout
 from lossbench.plugins import KINDS, Registry
+from lossbench.text import printable_all
 
 PLUGINS_SCHEMA = "lossbench.plugins/1"
 COMPONENTS_SCHEMA = "lossbench.components/1"
@@ -29,6 +31,7 @@ def plugins_command(json: Annotated[bool, typer.Option("--json", help="Print JSO
     if json:
         print_json(data)
         return
+    data = printable_all(data)  # names, errors and summaries come from plugins: no escape sequence reaches the terminal
     if wide:
         print_wide("lossbench plugins", plugins_table(data["plugins"]))
     else:
@@ -54,6 +57,7 @@ def list_command(
     if json:
         print_json(data)
         return
+    data = printable_all(data)
     for k in kinds:
         items = [c for c in data["components"] if c["kind"] == k]
         if wide:
@@ -103,8 +107,8 @@ def plugins_table(plugins: list[dict[str, Any]]) -> Table:
     for plugin in plugins:
         parts = [f"{kind}: {', '.join(names)}" for kind, names in plugin["components"].items() if names]
         status = "ok" if plugin["status"] == "ok" else f"failed: {plugin['error']}"
-        table.add_row(plugin["name"], plugin["version"] or "-", f"{plugin['source']}\n{plugin['location']}",
-                      "\n".join(parts) or "-", status, style=None if plugin["status"] == "ok" else "red")
+        table.add_row(*map(Text, [plugin["name"], plugin["version"] or "-", f"{plugin['source']}\n{plugin['location']}",
+                                  "\n".join(parts) or "-", status]), style=None if plugin["status"] == "ok" else "red")
     return table
 
 
@@ -113,11 +117,11 @@ def components_table(items: list[dict[str, Any]]) -> Table:
     for column in ("name", "plugin", "summary", "search space", "set only", "defaults", "compatibility"):
         table.add_column(column)
     for item in items:
-        table.add_row(item["name"], item["plugin"], item["summary"],
-                      "\n".join(param_lines(item["space_text"])) or "-",
-                      "\n".join(param_lines(item["constraints_text"])) or "-",
-                      "\n".join(defaults_text(item["defaults"])) or "-",
-                      "\n".join(compatibility_lines(item["compatibility"])) or "-")
+        table.add_row(*map(Text, [item["name"], item["plugin"], item["summary"],  # Text: never Rich markup
+                                  "\n".join(param_lines(item["space_text"])) or "-",
+                                  "\n".join(param_lines(item["constraints_text"])) or "-",
+                                  "\n".join(defaults_text(item["defaults"])) or "-",
+                                  "\n".join(compatibility_lines(item["compatibility"])) or "-"]))
     return table
 
 

@@ -8,6 +8,8 @@ from typing import Any
 
 from rich.console import Console
 
+from lossbench.text import printable
+
 stdout = Console(highlight=False)
 stderr = Console(stderr=True, highlight=False)
 
@@ -18,12 +20,17 @@ def print_json(data: Any) -> None:
     sys.stdout.flush()
 
 
+def note(message: str, style: str | None = None) -> None:
+    """A line for the user on stderr (never markup; control characters dropped: names come from plugins)."""
+    stderr.print(printable(message), markup=False, highlight=False, soft_wrap=True, style=style)
+
+
 def warn(message: str) -> None:
-    stderr.print("warning: " + message, markup=False, soft_wrap=True, style="yellow")
+    stderr.print("warning: " + printable(message), markup=False, soft_wrap=True, style="yellow")
 
 
 def fail(message: str) -> None:
-    stderr.print("error: " + message, markup=False, soft_wrap=True, style="bold red")
+    stderr.print("error: " + printable(message), markup=False, soft_wrap=True, style="bold red")
 
 
 def _fallback(value: Any) -> Any:

@@ -12,17 +12,23 @@ from lossbench.cli.output import stderr
 
 def render(progress: Any) -> Any:
     from rich.table import Table
+    from rich.text import Text
+
+    from lossbench.text import printable
+
+    def row(label: str, value: str) -> None:  # values as Text, never markup: names come from users and plugins
+        table.add_row(Text(label, style="bold"), Text(printable(value, newlines=False)))
 
     table = Table.grid(padding=(0, 2))
     eta = "?" if progress.eta is None else f"{progress.eta:.0f}s"
     best = "-" if progress.best is None else f"{progress.best:.4f} ({progress.best_arm})"
-    table.add_row("[bold]sweep[/bold]", f"{progress.name}: arms {progress.arms_done}/{progress.arms}, "
-                  f"tuning trials {progress.trials_done}/{progress.trials_budget} "
-                  f"(pruned {progress.pruned}, diverged {progress.diverged}, failed {progress.failed}), "
-                  f"final runs {progress.finals_done}/{progress.finals_budget}")
-    table.add_row("[bold]best[/bold]", f"{progress.objective} {best}")
-    table.add_row("[bold]now[/bold]", "; ".join(progress.current[:4]) or "-")
-    table.add_row("[bold]time[/bold]", f"{progress.elapsed:.0f}s elapsed, about {eta} left")
+    row("sweep", f"{progress.name}: arms {progress.arms_done}/{progress.arms}, "
+        f"tuning trials {progress.trials_done}/{progress.trials_budget} "
+        f"(pruned {progress.pruned}, diverged {progress.diverged}, failed {progress.failed}), "
+        f"final runs {progress.finals_done}/{progress.finals_budget}")
+    row("best", f"{progress.objective} {best}")
+    row("now", "; ".join(progress.current[:4]) or "-")
+    row("time", f"{progress.elapsed:.0f}s elapsed, about {eta} left")
     return table
 
 

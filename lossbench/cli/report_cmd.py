@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 import typer
 
-from lossbench.cli.output import stderr, stdout
+from lossbench.cli.output import note, stdout
 
 
 def report_command(
@@ -28,7 +28,7 @@ def report_command(
     paths = write_report(Storage(name=name, out=out, url=storage), formats=format or ["all"], baseline=baseline,
                          test=test)
     for kind, path in paths.items():
-        stderr.print(f"{kind}: {path}", markup=False, highlight=False)
+        note(f"{kind}: {path}")
 
 
 def write_report(storage: Any, *, formats: list[str] | tuple[str, ...] = ("all",), baseline: str | None = None,

@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 
 from lossbench.cli.context import session
-from lossbench.cli.output import print_json, stderr, warn
+from lossbench.cli.output import note, print_json, warn
 from lossbench.cli.progress import live_progress
 from lossbench.cli.sets import parse_sets, sweep_overrides
 
@@ -82,10 +82,10 @@ def run_command(
 
     show = not quiet and not json
     if show:
-        stderr.print(f"sweep {spec.name}: {len(spec.arms)} arms x ({spec.trials} trials + {spec.seeds} seeds), "
-                     f"{workers} worker(s), storage {store.describe()}", markup=False, highlight=False)
+        note(f"sweep {spec.name}: {len(spec.arms)} arms x ({spec.trials} trials + {spec.seeds} seeds), "
+             f"{workers} worker(s), storage {store.describe()}")
         for key, reason in spec.refused.items():
-            stderr.print(f"refused arm {key}: {reason}", markup=False, highlight=False, style="yellow")
+            note(f"refused arm {key}: {reason}", style="yellow")
     with live_progress(spec.name, store) if show else nullcontext():
         failures = run_sweep(spec, registry, store, workers=workers, plugins_dirs=session.plugins_dirs,
                              provenance=provenance(spec, registry, store.describe(), workers))
@@ -101,4 +101,4 @@ def run_command(
                     "refused": results["refused"]})
     elif not quiet:
         for kind, path in paths.items():
-            stderr.print(f"{kind}: {path}", markup=False, highlight=False)
+            note(f"{kind}: {path}")

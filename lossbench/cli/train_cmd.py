@@ -6,6 +6,7 @@ from typing import Annotated
 
 import typer
 from rich.table import Table
+from rich.text import Text
 
 from dataclasses import replace
 
@@ -88,9 +89,11 @@ def _params(config, registry, pairs: list[tuple[str, str]]) -> dict[str, dict[st
 
 
 def summary_table(result) -> Table:
-    table = Table(title=f"{result.config['loss']} / {result.config['cell']} / {result.config['dataset']}"
-                  + (f" + {', '.join(result.config['remedies'])}" if result.config["remedies"] else ""),
-                  show_header=False, title_justify="left")
+    from lossbench.text import printable
+
+    title = (f"{result.config['loss']} / {result.config['cell']} / {result.config['dataset']}"
+             + (f" + {', '.join(result.config['remedies'])}" if result.config["remedies"] else ""))
+    table = Table(title=Text(printable(title)), show_header=False, title_justify="left")
     table.add_column("metric")
     table.add_column("value", justify="right")
     if result.status == "diverged":
@@ -116,7 +119,7 @@ def summary_table(result) -> Table:
             f"epoch {e}: {'n/a' if r is None else f'{r:.2e}'}" for e, r in ratios.items()))
     for key, value in result.dataset_info.items():
         if "baseline" in key:
-            table.add_row(key.replace("_", " "), f"{value:.4f}")
+            table.add_row(Text(printable(key.replace("_", " "))), f"{value:.4f}")  # a plugin's key: no markup
     table.add_row("time per epoch", f"{result.seconds_per_epoch:.3f} s")
     table.add_row("peak memory", f"{result.peak_memory_mb:.0f} MiB")
     return table

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import base64
-from html import escape
+import html
 from typing import Any
 
 from lossbench.report import fmt, tables
+from lossbench.text import printable
 
 CSS = """
 body { font: 14px/1.45 system-ui, sans-serif; margin: 2em auto; max-width: 1200px; padding: 0 1em; color: #222; }
@@ -58,6 +59,11 @@ def render_html(model: Any, plots: list[Any]) -> str:
             "style-src 'unsafe-inline'\">"
             f"<title>lossbench report: {escape(model.name)}</title><style>{CSS}</style></head>\n<body>\n"
             + "\n".join(body) + "\n</body></html>\n")
+
+
+def escape(text: Any) -> str:
+    """Plain text in HTML: control characters dropped, markup made inert."""
+    return html.escape(printable(text))
 
 
 def table(headers: list[str], rows: list[list[str]]) -> str:

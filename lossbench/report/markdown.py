@@ -7,13 +7,14 @@ import re
 from typing import Any
 
 from lossbench.report import fmt, tables
+from lossbench.text import printable
 
 _SPECIAL = re.compile(r"([\\`*_\[\]|#~!])")
 
 
 def escape(text: Any) -> str:
     """Plain text in Markdown: HTML made inert, Markdown syntax (tables included) backslash-escaped, one line."""
-    return _SPECIAL.sub(r"\\\1", html.escape(str(text), quote=False)).replace("\n", " ")
+    return _SPECIAL.sub(r"\\\1", html.escape(printable(text, newlines=False), quote=False))
 
 
 def table(headers: list[str], rows: list[list[str]]) -> str:

@@ -34,7 +34,7 @@ def render_terminal(model: Any, console: Any = None) -> None:
 
     console = console or Console()
     title = f"lossbench report: {model.name}" + (" (PARTIAL: some arms unfinished)" if model.partial else "")
-    console.print(Text(title, style="bold yellow" if model.partial else "bold"))
+    console.print(_plain(title, style="bold yellow" if model.partial else "bold"))
     console.print(_table("Leaderboard: final-phase test metrics",
                          ["#", "arm", "test acc", "95% CI", "n", "NLL", "ECE", "div."],
                          [[str(i), a.key, _mean_std(a.acc_mean, a.acc_std), _ci(a), str(len(a.accuracy)),
@@ -54,7 +54,7 @@ def render_terminal(model: Any, console: Any = None) -> None:
     console.print(_sparklines(model))
     console.print(Text("Findings", style="bold"))
     for sentence in model.findings:
-        console.print(Text(f"- {sentence}"))
+        console.print(_plain(f"- {sentence}"))
 
 
 def _mean_std(mean: float | None, std: float | None) -> str:
@@ -71,7 +71,7 @@ def _table(title: str, headers: list[str], rows: list[list[str]]) -> Any:
     from rich import box
     from rich.table import Table
 
-    table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
+    table = Table(title=_plain(title), title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
     for header in headers:
         text = header in ("arm", "baseline", "factor", "levels")
         # Numbers never wrap or shorten (a cut number is a wrong number); names fold onto more lines instead.
@@ -97,7 +97,9 @@ def _sparklines(model: Any) -> Any:
     return table
 
 
-def _plain(text: str) -> Any:
+def _plain(text: str, style: str = "") -> Any:
     from rich.text import Text
 
-    return Text(str(text))  # never Rich markup: names come from plugins
+    from lossbench.text import printable
+
+    return Text(printable(text), style=style)  # never Rich markup or a control character: names come from plugins
