@@ -35,3 +35,9 @@ def printable_all(value: Any) -> Any:
     if isinstance(value, (list, tuple)):
         return [printable_all(v) for v in value]
     return value
+
+
+def shown(value: Any, limit: int = 60) -> str:
+    """``repr(value)`` cut to ``limit`` characters: a value quoted in a message (repr also escapes controls)."""
+    text = repr(value)
+    return text if len(text) <= limit else text[:limit - 3] + "..."

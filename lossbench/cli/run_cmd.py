@@ -15,6 +15,8 @@ from lossbench.cli.progress import live_progress
 from lossbench.cli.sets import parse_sets, sweep_overrides
 
 
+WORKERS_MAX = 256  # processes on one machine
+
 # The leaderboard fields `run --json` prints (results.json has them all: see lossbench/report/export.py).
 SUMMARY_KEYS = ("arm", "loss", "cell", "remedies", "finished", "test_accuracy", "test_nll_mean", "test_ece_mean",
                 "final_runs", "final_diverged", "tuning", "best_params")
@@ -66,8 +68,8 @@ def run_command(
                              "trials": trials, "epochs": epochs, "seeds": seeds, "sampler": sampler, "pruner": pruner,
                              "objective": objective, "sampler_seed": sampler_seed})
     spec = replace(spec, **sweep_overrides(parse_sets(set_), spec.dataset, spec.fixed, spec.dataset_params))
-    if workers < 1:
-        raise LossbenchError(f"--workers must be at least 1, got {workers}")
+    if not 1 <= workers <= WORKERS_MAX:
+        raise LossbenchError(f"--workers must be in [1, {WORKERS_MAX}], got {workers}")
     store = Storage(name=spec.name, out=out, url=storage, heartbeat=heartbeat)
     store.check()
     registry = session.registry()

@@ -38,13 +38,14 @@ def train_command(
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from lossbench.engine import RunConfig, prepare
+    from lossbench.engine.config import LAYERS_MAX
     from lossbench.errors import ParameterError
 
     registry = session.registry()
     sizes = parse_hidden(hidden)
     if layers is not None:
-        if layers < 1:
-            raise ParameterError(f"--layers must be at least 1; got {layers}")
+        if not 1 <= layers <= LAYERS_MAX:
+            raise ParameterError(f"--layers must be in [1, {LAYERS_MAX}]; got {layers}")
         if len(sizes) not in (1, layers):
             raise ParameterError(f"--hidden gives {len(sizes)} sizes but --layers says {layers}")
         sizes = sizes * layers if len(sizes) == 1 else sizes

@@ -8,10 +8,57 @@ from typing import Any
 from lossbench.api.specs import CellSpec, DatasetSpec, LossSpec, RemedySpec
 from lossbench.errors import IncompatibleError, LossbenchError, ParameterError, UnknownNameError
 from lossbench.plugins import Registry
+from lossbench.text import shown
 
 OPTIMIZERS = ("adam", "rmsprop", "sgd")
 DEVICES = ("cpu", "cuda")
 LR_MAX = 1e6  # far past any divergence a study wants to see; near float32's limit torch's optimisers raise
+
+
+# Upper bounds on every number of a run a user can give, checked before anything is built (README: "Limits").
+SEED_MAX = 2**32 - 1  # numpy's seeds are 32-bit; torch's generator takes them too
+EPOCHS_MAX = 100_000
+BATCH_SIZE_MAX = 10_000_000
+HIDDEN_MAX = 16_384  # units in one layer
+LAYERS_MAX = 32
+FLOW_EVERY_MAX = EPOCHS_MAX
+# Weights, gradients and Adam's two moments in float32, for an LSTM-sized cell (4 gates), the largest built-in.
+BYTES_PER_PARAM = 4 * 4
+GATES = 4
+
+
+def int_problem(label: str, value: Any, low: int, high: int) -> str | None:
+    """Why ``value`` cannot be ``label`` (an integer in [low, high]), or None."""
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        return f"{label} must be an integer in [{low}, {high}], got {shown(value)}"
+    return None
+
+
+def hidden_problems(hidden: Any) -> list[str]:
+    """Hidden sizes (one per layer) within the bounds and within this machine's memory."""
+    sizes = list(hidden) if isinstance(hidden, (list, tuple)) else [hidden]
+    if not sizes:
+        return ["hidden sizes must be at least one size"]
+    problems = [p for p in (int_problem("a hidden size", h, 1, HIDDEN_MAX) for h in sizes) if p]
+    if len(sizes) > LAYERS_MAX:
+        problems.append(f"at most {LAYERS_MAX} layers, got {len(sizes)}")
+    if not problems:
+        need = sum(GATES * (2 * h + 2) * h for h in sizes) * BYTES_PER_PARAM  # a layer's input taken as wide as it
+        have = _memory_bytes()
+        if have and need > have:
+            problems.append(f"hidden sizes {shown(sizes)} ({len(sizes)} layers) need about {need / 2**30:.1f} GiB "
+                            f"for weights, gradients and optimiser state (4 gates a layer); this machine has "
+                            f"{have / 2**30:.1f} GiB")
+    return problems
+
+
+def _memory_bytes() -> int | None:
+    import os
+
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):
+        return None
 
 
 def lr_problem(lr: Any) -> str | None:
@@ -129,19 +176,15 @@ def check_loss_fits(loss: LossSpec, target_kind: str, dataset_name: str) -> None
 
 
 def _check_training(config: RunConfig) -> list[str]:
-    problems = []
-    if config.epochs < 1:
-        problems.append(f"epochs must be at least 1, got {config.epochs}")
-    if config.batch_size < 1:
-        problems.append(f"batch size must be at least 1, got {config.batch_size}")
+    problems = [p for p in (int_problem("epochs", config.epochs, 1, EPOCHS_MAX),
+                            int_problem("batch size", config.batch_size, 1, BATCH_SIZE_MAX),
+                            int_problem("seed", config.seed, 0, SEED_MAX),
+                            int_problem("flow_every", config.flow_every, 0, FLOW_EVERY_MAX)) if p]
     if (problem := lr_problem(config.lr)) is not None:
         problems.append(problem)
-    if not config.hidden or any(h < 1 for h in config.hidden):
-        problems.append(f"hidden sizes must be positive, got {list(config.hidden)}")
+    problems += hidden_problems(config.hidden)
     if config.optimizer not in OPTIMIZERS:
         problems.append(str(UnknownNameError("optimizer", config.optimizer, OPTIMIZERS)))
     if config.device not in DEVICES:
         problems.append(str(UnknownNameError("device", config.device, DEVICES)))
-    if config.flow_every < 0:
-        problems.append(f"flow_every must be 0 or more, got {config.flow_every}")
     return problems

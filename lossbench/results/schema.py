@@ -31,6 +31,21 @@ ATTR_PARAMS, ATTR_BEST_TRIAL = "params", "best_trial"
 SPEC_ATTR, PROVENANCE_ATTR = "spec", "provenance"  # user attrs of the ``<sweep>:spec`` study
 
 STATUSES = ("completed", "pruned", "diverged", "failed", "lost")
+NAME_MAX_BYTES = 100  # a sweep's name is a folder name and part of every study name
+
+
+def name_problem(name: object) -> str | None:
+    """Why ``name`` cannot name a sweep, or None: it names a folder (OUT/NAME) and prefixes its studies."""
+    from lossbench.text import shown as quote
+
+    shown = quote(name)
+    if not isinstance(name, str) or not name or name.startswith(".") or any(c in name for c in "/\\:"):
+        return f"sweep name {shown} must be non-empty, not start with '.' and contain no '/', '\\' or ':'"
+    if not name.isprintable():
+        return f"sweep name {shown} must be printable (no control characters)"
+    if len(name.encode()) > NAME_MAX_BYTES:
+        return f"sweep name {shown} is {len(name.encode())} bytes long; at most {NAME_MAX_BYTES}"
+    return None
 
 
 def arm_key(loss: str, cell: str, remedies: list[str] | tuple[str, ...]) -> str:

@@ -13,6 +13,7 @@ from typing import Any
 
 from lossbench.errors import LossbenchError
 from lossbench.results.masking import mask_text, mask_url
+from lossbench.results.schema import name_problem
 
 HEARTBEAT_ENV = "LOSSBENCH_HEARTBEAT_INTERVAL"
 DEFAULT_HEARTBEAT = 30
@@ -67,6 +68,8 @@ class Storage:
     def open(self, create: bool = True) -> Any:
         """The Optuna storage; ``create=False`` refuses a journal that does not exist yet (a report)."""
         self.check()
+        if (problem := name_problem(self.name)) is not None:
+            raise LossbenchError(problem)
         if self.url is not None:
             return _open_database(self.url, self.heartbeat)
         if not create and not self.journal.is_file():

@@ -18,10 +18,18 @@ def load_toml(path: str | Path) -> dict[str, Any]:
     """A TOML spec as a dict of SweepSpec fields (``remedies`` is accepted for ``remedy_sets``); unknown keys
     are left in for ``build_spec`` to report with every other problem."""
     path = Path(path)
-    if not path.is_file():
-        raise LossbenchError(f"sweep spec {path} not found")
     try:
-        data = tomllib.loads(path.read_text())
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise LossbenchError(f"sweep spec {path} not found") from None
+    except IsADirectoryError:
+        raise LossbenchError(f"sweep spec {path} is a folder; give a .toml file") from None
+    except UnicodeDecodeError as error:
+        raise LossbenchError(f"sweep spec {path} is not UTF-8 text (byte {error.start}); give a TOML file") from None
+    except OSError as error:
+        raise LossbenchError(f"cannot read sweep spec {path}: {error.strerror or error}") from None
+    try:
+        data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
         raise LossbenchError(f"sweep spec {path} is not valid TOML: {error}") from None
     if "remedies" in data:

@@ -11,18 +11,27 @@ from dataclasses import replace
 from typing import Any
 
 from lossbench.api.params import Categorical
-from lossbench.engine.config import OPTIMIZERS, compatibility_problems, lr_problem
+from lossbench.engine.config import (BATCH_SIZE_MAX, EPOCHS_MAX, OPTIMIZERS, compatibility_problems, hidden_problems,
+                                     int_problem, lr_problem)
 from lossbench.errors import LossbenchError, ParameterError, UnknownNameError
 from lossbench.sweep.space import arm_space, parse_param
+from lossbench.results.schema import name_problem
 from lossbench.sweep.spec import OBJECTIVES, PRUNERS, SAMPLERS, SweepSpec
+from lossbench.text import shown
+
+# Upper bounds of a sweep's own numbers (a run's are in lossbench.engine.config); README: "Limits".
+TRIALS_MAX = 10_000  # per arm: every trial is stored, and the report reads them all
+SEEDS_MAX = 1_000
+SAMPLER_SEED_MAX = 2**31 - 1
+TRIAL_TIMEOUT_MAX = 7 * 24 * 3600
 
 
 def check(spec: SweepSpec, registry: Any) -> SweepSpec:
     """The spec with its refused arms recorded, or one error listing every problem."""
     problems, refused = validate(spec, registry)
     if problems:
-        raise LossbenchError("\n  - ".join([f"invalid sweep {spec.name!r} ({len(problems)} problems):", *problems])
-                             if len(problems) > 1 else f"invalid sweep {spec.name!r}: {problems[0]}")
+        raise LossbenchError("\n  - ".join([f"invalid sweep {shown(spec.name)} ({len(problems)} problems):", *problems])
+                             if len(problems) > 1 else f"invalid sweep {shown(spec.name)}: {problems[0]}")
     return replace(spec, refused={key: "; ".join(reasons) for key, reasons in refused.items()})
 
 
@@ -49,17 +58,14 @@ def _choices(spec: SweepSpec) -> list[str]:
 
 
 def _sizes(spec: SweepSpec) -> list[str]:
-    problems = []
-    for label, value in [("trials", spec.trials), ("epochs", spec.epochs), ("seeds", spec.seeds),
-                         ("batch_size", spec.batch_size)]:
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            problems.append(f"{label} must be an integer of at least 1, got {value!r}")
-    if isinstance(spec.sampler_seed, bool) or not isinstance(spec.sampler_seed, int) or not 0 <= spec.sampler_seed < 2**31:
-        problems.append(f"sampler_seed must be an integer in [0, 2**31 - 1], got {spec.sampler_seed!r}")
-    if not spec.hidden or any(not isinstance(h, int) or h < 1 for h in spec.hidden):
-        problems.append(f"hidden sizes must be positive integers, got {list(spec.hidden)}")
-    if not spec.name or any(c in spec.name for c in "/:\\") or spec.name.startswith("."):
-        problems.append(f"sweep name {spec.name!r} must be non-empty and contain no '/', '\\' or ':'")
+    problems = [p for p in (int_problem("trials", spec.trials, 1, TRIALS_MAX),
+                            int_problem("epochs", spec.epochs, 1, EPOCHS_MAX),
+                            int_problem("seeds", spec.seeds, 1, SEEDS_MAX),
+                            int_problem("batch_size", spec.batch_size, 1, BATCH_SIZE_MAX),
+                            int_problem("sampler_seed", spec.sampler_seed, 0, SAMPLER_SEED_MAX)) if p]
+    problems += hidden_problems(spec.hidden)
+    if (problem := name_problem(spec.name)) is not None:
+        problems.append(problem)
     return problems
 
 
