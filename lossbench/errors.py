@@ -1,4 +1,5 @@
-"""Errors a user can cause. The CLI prints them as one line and exits with code 2."""
+"""Errors a user can cause. The CLI prints them as one line and exits with the error's ``exit_code``: 2 for bad
+input (nothing ran); the codes a finished or stopped sweep exits with are below (README: "Exit codes")."""
 
 from __future__ import annotations
 
@@ -6,8 +7,15 @@ import difflib
 from collections.abc import Iterable
 
 
+EXIT_BAD_INPUT = 2
+EXIT_TRIALS_FAILED = 3  # a sweep that finished, report written, with trials that failed (their errors in the report)
+EXIT_INTERRUPTED = 128  # + the signal's number: 130 for SIGINT (Ctrl-C), 143 for SIGTERM
+
+
 class LossbenchError(Exception):
     """A problem with the user's input or environment, reported without a traceback."""
+
+    exit_code = EXIT_BAD_INPUT
 
 
 class UnknownNameError(LossbenchError, KeyError):
@@ -48,3 +56,21 @@ class DataError(LossbenchError):
 
 class IncompatibleError(LossbenchError):
     """A combination of components that cannot work together (refused before training)."""
+
+
+class ComponentError(LossbenchError):
+    """A plugin's component raised (or exited) while it was loaded or built; the message names the plugin."""
+
+
+class TrialsFailedError(LossbenchError):
+    """A sweep finished, but some of its trials failed (a plugin raised, or a trial ran past its time limit)."""
+
+    exit_code = EXIT_TRIALS_FAILED
+
+
+class InterruptedRunError(LossbenchError):
+    """A sweep stopped by SIGINT or SIGTERM; its running trials were marked and will be retried on resume."""
+
+    def __init__(self, message: str, signum: int):
+        super().__init__(message)
+        self.exit_code = EXIT_INTERRUPTED + signum

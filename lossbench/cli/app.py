@@ -58,4 +58,4 @@ def run() -> None:
         app()
     except LossbenchError as error:
         fail(str(error))
-        sys.exit(2)
+        sys.exit(error.exit_code)

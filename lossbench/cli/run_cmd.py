@@ -74,9 +74,11 @@ def run_command(
     store.check()
     registry = session.registry()
 
+    from lossbench.sweep.probe import probe_data
     from lossbench.sweep.validate import check
 
     spec = check(spec, registry)  # every problem at once, before any storage exists or anything trains
+    spec, data = probe_data(spec, registry)  # the dataset loads and fits every loss, or exit 2 here
 
     from lossbench.cli.report_cmd import write_report
     from lossbench.sweep.provenance import provenance
@@ -90,7 +92,7 @@ def run_command(
             note(f"refused arm {key}: {reason}", style="yellow")
     with live_progress(spec.name, store) if show else nullcontext():
         failures = run_sweep(spec, registry, store, workers=workers, plugins_dirs=session.plugins_dirs,
-                             provenance=provenance(spec, registry, store.describe(), workers))
+                             provenance=provenance(spec, registry, store.describe(), workers), data=data)
     for failure in failures:
         warn(failure)
     formats = ["md", "html", "json"] if quiet or json else ["all"]
@@ -104,3 +106,18 @@ def run_command(
     elif not quiet:
         for kind, path in paths.items():
             note(f"{kind}: {path}")
+    _raise_on_failed_trials(store, paths)
+
+
+def _raise_on_failed_trials(store, paths) -> None:  # noqa: ANN001
+    """A sweep that finished with failed trials exits non-zero (even with --quiet), naming the first error."""
+    from lossbench.errors import TrialsFailedError
+    from lossbench.results import load_sweep
+
+    data = load_sweep(store.name, store.open())
+    failed = data.failed_trials()
+    if failed:
+        total = sum(1 for arm in data.arms for t in [*arm.tuning, *arm.final] if not t.surplus)
+        where = paths.get("md") or paths.get("json") or store.folder
+        raise TrialsFailedError(f"{len(failed)} of {total} trials failed (first: {failed[0].error}); every error "
+                                f"is listed in {where}")

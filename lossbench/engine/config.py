@@ -116,6 +116,11 @@ class ResolvedRun:
     loss: LossSpec
     remedies: list[RemedySpec]
     params: dict[str, dict[str, Any]]
+    owners: dict[str, str] = field(default_factory=dict)  # component name -> the plugin that registered it
+
+    def who(self, spec: Any) -> str:
+        """A component as a message names it: ``cell rnn (plugin lossbench_builtins.cells)``."""
+        return f"{spec.kind} {spec.name} (plugin {self.owners.get(spec.name, '?')})"
 
 
 def resolve(config: RunConfig, registry: Registry) -> ResolvedRun:
@@ -152,7 +157,10 @@ def resolve(config: RunConfig, registry: Registry) -> ResolvedRun:
         problems += compatibility_problems(specs["dataset"], specs["cell"], specs["loss"], remedies, params[specs["cell"].name])
     if problems:
         raise LossbenchError(problems[0] if len(problems) == 1 else "\n  - ".join(["invalid run:", *problems]))
-    return ResolvedRun(config, specs["dataset"], specs["cell"], specs["loss"], remedies, params)
+    owners = {spec.name: registry.owner(kind, spec.name) for kind, spec in
+              [("datasets", specs["dataset"]), ("cells", specs["cell"]), ("losses", specs["loss"]),
+               *(("remedies", r) for r in remedies)]}
+    return ResolvedRun(config, specs["dataset"], specs["cell"], specs["loss"], remedies, params, owners)
 
 
 def compatibility_problems(dataset: DatasetSpec, cell: CellSpec, loss: LossSpec, remedies: list[RemedySpec],

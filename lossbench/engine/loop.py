@@ -18,6 +18,7 @@ from lossbench.api.remedy import ModelInfo
 from lossbench.engine.config import ResolvedRun
 from lossbench.engine.flow import flow_profile, vanishing_ratio
 from lossbench.engine.metrics import evaluate_logits
+from lossbench.plugins.guard import plugin_code
 from lossbench.engine.model import SequenceModel, step_mask
 from lossbench.engine.result import EpochRecord, RunResult
 
@@ -62,20 +63,27 @@ class Trainer:
         self.generator = torch.Generator().manual_seed(run.config.seed)
         self.train_set, self.val_set, self.test_set = (_Tensors(s, self.device) for s in (data.train, data.val, data.test))
         cell_params = run.params[run.cell.name]
-        self.model = SequenceModel(run.cell.name, run.cell.build, cell_params, data.num_features, run.config.hidden,
-                                   data.num_classes, data.per_step)
-        self.model.check_shapes(self.train_set.x[:2].cpu())  # the model is still on the CPU here
+        with plugin_code(run.who(run.cell), "build"):  # a plugin raising here: one message naming it
+            self.model = SequenceModel(run.cell.name, run.cell.build, cell_params, data.num_features,
+                                       run.config.hidden, data.num_classes, data.per_step)
+            self.model.check_shapes(self.train_set.x[:2].cpu())  # the model is still on the CPU here
         info = ModelInfo(run.cell.name, dict(cell_params), tuple(run.config.hidden), data.num_features,
                          data.num_classes, data.seq_len)
-        self.remedies = [spec.build(**run.params[spec.name]) for spec in run.remedies]
-        for remedy in self.remedies:
-            remedy.on_model(self.model, info)
+        self.remedies = []
+        for spec in run.remedies:
+            with plugin_code(run.who(spec), "build"):
+                self.remedies.append(spec.build(**run.params[spec.name]))
+        for spec, remedy in zip(run.remedies, self.remedies):
+            with plugin_code(run.who(spec), "on_model"):
+                remedy.on_model(self.model, info)
         self.model.to(self.device)
         options: dict[str, Any] = {"lr": run.config.lr}
-        for remedy in self.remedies:
-            options = remedy.optimizer_options(options)
+        for spec, remedy in zip(run.remedies, self.remedies):
+            with plugin_code(run.who(spec), "optimizer_options"):
+                options = remedy.optimizer_options(options)
         self.optimizer = _optimizer(run.config.optimizer, self.model.parameters(), options)
-        self.loss_fn = run.loss.build(**run.params[run.loss.name])
+        with plugin_code(run.who(run.loss), "build"):
+            self.loss_fn = run.loss.build(**run.params[run.loss.name])
         self.params = [p for p in self.model.parameters() if p.requires_grad]
 
     def fit(self, on_epoch: EpochCallback | None, on_step: StepCallback | None) -> RunResult:

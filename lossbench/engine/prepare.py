@@ -15,6 +15,7 @@ from lossbench.engine.loop import EpochCallback, StepCallback, Trainer
 from lossbench.engine.result import RunResult
 from lossbench.errors import DataError, LossbenchError
 from lossbench.plugins import Registry, load_registry
+from lossbench.plugins.guard import plugin_code
 
 
 @dataclass
@@ -61,7 +62,8 @@ def check_device(device: str) -> None:
 
 
 def load_dataset(run: ResolvedRun) -> Dataset:
-    data = run.dataset.load(**run.params[run.dataset.name])
+    with plugin_code(run.who(run.dataset), "load"):
+        data = run.dataset.load(**run.params[run.dataset.name])
     problems = data.problems()
     if problems:
         raise DataError(f"dataset {run.dataset.name} is malformed: " + "; ".join(problems))

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from lossbench.plugins.guard import no_hard_exit
+
 GROUP = "lossbench"
 PLUGINS_DIR_ENV = "LOSSBENCH_PLUGINS_DIR"
 BUILTIN_DISTRIBUTION = "lossbench"
@@ -47,7 +49,8 @@ def entry_point_candidates() -> list[Candidate]:
             version=ep.dist.version if ep.dist else None,
         )
         try:
-            candidate.plugin = ep.load()
+            with no_hard_exit():
+                candidate.plugin = ep.load()
         except (Exception, SystemExit) as error:  # a broken plugin, even one calling sys.exit, must not stop the others
             candidate.error = one_line(error)
         found.append(candidate)
@@ -83,7 +86,8 @@ def local_candidates(dirs: list[Path]) -> list[Candidate]:
                 spec = importlib.util.spec_from_file_location(module_name, path)
                 module = importlib.util.module_from_spec(spec)
                 sys.modules[module_name] = module
-                spec.loader.exec_module(module)
+                with no_hard_exit():
+                    spec.loader.exec_module(module)
             except (Exception, SystemExit) as error:
                 sys.modules.pop(module_name, None)
                 candidate.error = one_line(error)

@@ -16,6 +16,7 @@ from lossbench.api import hookspecs
 from lossbench.api.specs import CellSpec, DatasetSpec, LossSpec, RemedySpec, Spec
 from lossbench.errors import DuplicateNameError, PluginError, UnknownNameError
 from lossbench.plugins.discovery import Candidate, entry_point_candidates, local_candidates, one_line, plugin_dirs
+from lossbench.plugins.guard import no_hard_exit
 
 STRICT_ENV = "LOSSBENCH_STRICT_PLUGINS"
 
@@ -114,7 +115,8 @@ def _collect(manager: pluggy.PluginManager, candidate: Candidate, info: PluginIn
 
         pending: dict[str, list[Spec]] = {kind: []}
         try:
-            impl.function(register=register)
+            with no_hard_exit():
+                impl.function(register=register)
         except (Exception, SystemExit) as error:
             # Keep nothing from a plugin whose hook raised: half a plugin is worse than none.
             for done_kind, name in added:

@@ -8,8 +8,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from lossbench.results.schema import (ATTR_ERROR, ATTR_PARAMS, ATTR_RESULT, ATTR_SEED, ATTR_STATUS, ATTR_SURPLUS,
-                                      FINAL, PROVENANCE_ATTR, SCHEMA, SPEC_ATTR, TUNE, arm_key, spec_study,
-                                      study_name)
+                                      FAILED_STATUSES, FINAL, PROVENANCE_ATTR, SCHEMA, SPEC_ATTR, TUNE, arm_key,
+                                      spec_study, study_name)
 from lossbench.results.storage import NoSweepError, open_storage
 
 
@@ -61,6 +61,12 @@ class SweepData:
     spec: dict[str, Any]
     provenance: dict[str, Any]
     arms: list[ArmData]
+
+    def failed_trials(self) -> list[TrialRecord]:
+        """Trials that failed for good (a plugin raised, a time limit ran out): not surplus claims, not lost
+        trials (those are retried)."""
+        return [t for arm in self.arms for t in [*arm.tuning, *arm.final]
+                if t.status in FAILED_STATUSES and not t.surplus]
 
     def to_json(self) -> dict[str, Any]:
         return {"schema": SCHEMA, "name": self.name, "spec": self.spec, "provenance": self.provenance,

@@ -5,9 +5,10 @@ Studies: ``<sweep>:spec`` (study user attrs: ``spec``, ``provenance``), and per 
 
 Trial user attrs (all JSON):
 - ``arm``: the arm key; ``phase``: tune or final; ``seed``: the training seed (final phase: one of the spec's seeds)
-- ``status``: completed, pruned, diverged or failed; ``diverged_at``: {epoch, step, reason} or absent
+- ``status``: completed, pruned, diverged, failed (a plugin raised), timeout (past ``trial_timeout``), lost (its
+  worker died) or interrupted (SIGINT/SIGTERM); the last two are retried. ``diverged_at``: {epoch, step, reason}
 - ``result``: the full ``RunResult.to_json()`` (a pruned trial: config, params and the epochs it ran)
-- ``error``: one line, for a trial whose plugin raised; ``surplus``: True for a claimed slot over the budget
+- ``error``: one line, for a trial whose plugin raised or that timed out; ``surplus``: True for a claimed slot over the budget
 - ``worker``: {host, pid, start} of the process that ran it; ``retry_of``: the number of the trial it retries
 - ``timing``: {train_seconds, trial_seconds}
 - ``params``, ``best_trial`` (final phase): the tuned parameters it reruns and the tuning trial they came from
@@ -30,7 +31,8 @@ ATTR_ERROR, ATTR_SURPLUS, ATTR_WORKER, ATTR_RETRY_OF, ATTR_TIMING = "error", "su
 ATTR_PARAMS, ATTR_BEST_TRIAL = "params", "best_trial"
 SPEC_ATTR, PROVENANCE_ATTR = "spec", "provenance"  # user attrs of the ``<sweep>:spec`` study
 
-STATUSES = ("completed", "pruned", "diverged", "failed", "lost")
+STATUSES = ("completed", "pruned", "diverged", "failed", "timeout", "lost", "interrupted")
+FAILED_STATUSES = ("failed", "timeout")  # failed for good; "lost" and "interrupted" trials are retried
 NAME_MAX_BYTES = 100  # a sweep's name is a folder name and part of every study name
 
 

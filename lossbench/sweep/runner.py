@@ -19,15 +19,16 @@ from lossbench.sweep.worker import Worker
 
 
 def run_sweep(spec: SweepSpec, registry: Any, storage: Storage, *, workers: int, plugins_dirs: list[str],
-              provenance: dict[str, Any]) -> list[str]:
-    """Run the sweep until it is finished; the last error line of each worker process that failed."""
+              provenance: dict[str, Any], data: Any = None) -> list[str]:
+    """Run the sweep until it is finished; the last error line of each worker process that failed. ``data``: the
+    dataset, already loaded (``probe``)."""
     import optuna
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     store = storage.open()
     ensure_spec(store, spec, provenance)
     # This process is worker 0; workers 1..N-1 are child processes (one process start-up fewer).
-    here = Worker(spec, store, registry, 0, database=storage.is_database)
+    here = Worker(spec, store, registry, 0, database=storage.is_database, data=data)
     if workers <= 1:
         here.run()
         return []

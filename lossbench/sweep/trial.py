@@ -46,6 +46,7 @@ def run_trial(spec: SweepSpec, registry: Any, storage: Any, study: Any, trial: A
     from optuna.trial import TrialState
 
     from lossbench.engine import prepare
+    from lossbench.plugins.guard import no_hard_exit
 
     config = run_config(spec, arm, params, seed, flow_profile=phase == FINAL)
     maximize = spec.maximize
@@ -57,8 +58,9 @@ def run_trial(spec: SweepSpec, registry: Any, storage: Any, study: Any, trial: A
     heartbeat = Heartbeat(storage, trial._trial_id) if database else None
     started = time.perf_counter()
     try:
-        result = prepare(config, registry, load_data(config)).fit(on_epoch)
-    except Exception as error:  # a plugin raising: this trial fails, the sweep goes on
+        with no_hard_exit():  # a plugin calling os._exit fails this trial, not the worker
+            result = prepare(config, registry, load_data(config)).fit(on_epoch)
+    except (Exception, SystemExit) as error:  # a plugin raising or exiting: this trial fails, the sweep goes on
         line = f"{type(error).__name__}: {error}".replace("\n", " ")[:500]
         writer.record_outcome(trial, "failed", time.perf_counter() - started, error=line)
         study.tell(trial, state=TrialState.FAIL)

@@ -43,7 +43,7 @@ def validate(spec: SweepSpec, registry: Any) -> tuple[list[str], dict[str, list[
     problems += _fixed(spec, components)
     problems += _space(spec, components)
     refused = _refused_arms(spec, dataset, components)
-    problems += _nothing_left(spec, refused, problems)
+    problems += nothing_left(spec, refused, problems)
     if spec.sampler == "grid" and not problems:
         problems += _grid_is_finite(spec, registry, refused)
     return problems, refused
@@ -195,7 +195,7 @@ def _refused_arms(spec: SweepSpec, dataset: Any, components: dict[str, Any]) -> 
     return found
 
 
-def _nothing_left(spec: SweepSpec, refused: dict[str, list[str]], problems: list[str]) -> list[str]:
+def nothing_left(spec: SweepSpec, refused: dict[str, list[str]], problems: list[str]) -> list[str]:
     """A loss or remedy set none of whose arms can run is an error, with each arm's reason."""
     found: list[str] = []
     for key_of in (lambda arm: arm.loss, lambda arm: arm.remedies):

@@ -24,7 +24,8 @@ SEED_WAIT_SECONDS = 30  # how long a final-phase claim waits for a concurrent cl
 
 
 class Worker:
-    def __init__(self, spec: SweepSpec, storage: Any, registry: Any, worker_index: int = 0, database: bool = False):
+    def __init__(self, spec: SweepSpec, storage: Any, registry: Any, worker_index: int = 0, database: bool = False,
+                 data: Any = None):
         import optuna
 
         optuna.logging.set_verbosity(optuna.logging.WARNING)
@@ -40,7 +41,7 @@ class Worker:
                     sampler=make_sampler(spec, arm, self.spaces[arm.index], worker_index),
                     pruner=make_pruner(spec) if phase == TUNE else optuna.pruners.NopPruner(),
                     direction=direction, load_if_exists=True)
-        self._data = None
+        self._data = data  # the dataset, when the starting process loaded it already (``probe``)
         self.trials_run = 0
         self._tune_best: dict[int, Any] = {}
         self._arms_done: set[int] = set()

@@ -1,0 +1,40 @@
+"""The data a sweep trains on, loaded once in the starting process before anything is stored or trained.
+
+A dataset that is missing or corrupt, or a loss that cannot fit the targets it holds, would fail every trial of
+an arm; it is found here instead: such arms are refused with why, and a sweep left with a loss none of whose arms
+can run is an error (exit 2). The loaded data is handed to the worker in this process, so it costs nothing extra.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+from lossbench.errors import LossbenchError
+from lossbench.sweep.spec import SweepSpec
+from lossbench.sweep.trial import run_config
+from lossbench.sweep.validate import nothing_left
+from lossbench.text import shown
+
+
+def probe_data(spec: SweepSpec, registry: Any) -> tuple[SweepSpec, Any]:
+    """The spec with the arms refused whose loss does not fit the loaded targets, and the loaded dataset."""
+    from lossbench.engine import load_dataset, resolve
+    from lossbench.engine.config import check_loss_fits
+
+    arm = spec.arms[0]
+    run = resolve(run_config(spec, arm, {}, 0, flow_profile=False), registry)
+    try:
+        data = load_dataset(run)
+    except LossbenchError as error:
+        raise LossbenchError(f"invalid sweep {shown(spec.name)}: dataset {spec.dataset} cannot be used: {error}") from None
+    refused = {key: [reason] for key, reason in spec.refused.items()}
+    for arm in spec.arms:
+        try:
+            check_loss_fits(registry.get("losses", arm.loss), data.target_kind, spec.dataset)
+        except LossbenchError as error:
+            refused[arm.key] = [str(error)]
+    problems = nothing_left(spec, refused, [])
+    if problems:
+        raise LossbenchError("\n  - ".join([f"invalid sweep {shown(spec.name)}: no arm of a loss can run:", *problems]))
+    return replace(spec, refused={key: "; ".join(reasons) for key, reasons in refused.items()}), data
