@@ -35,6 +35,13 @@ def write_report(storage: Any, *, formats: list[str] | tuple[str, ...] = ("all",
                  test: str = "wilcoxon") -> dict[str, Path]:
     """Write the report of the sweep in ``storage`` (a ``Storage``) into its folder OUT/NAME/ and print its
     terminal part; {kind: path} written."""
+    from lossbench.errors import LossbenchError
     from lossbench.report import build_report
 
-    return build_report(storage.name, storage, storage.folder, formats, baseline=baseline, test=test, console=stdout)
+    try:
+        return build_report(storage.name, storage, storage.folder, formats, baseline=baseline, test=test,
+                            console=stdout)
+    except OSError as error:  # a read-only or full results folder: the sweep itself is safe in its storage
+        raise LossbenchError(f"cannot write the report into {storage.folder}: {error.strerror or error} "
+                             f"({error.filename or 'a report file'}); `lossbench report {storage.name} --format "
+                             f"terminal` prints it without writing") from None

@@ -79,6 +79,7 @@ def run_command(
 
     spec = check(spec, registry)  # every problem at once, before any storage exists or anything trains
     spec, data = probe_data(spec, registry)  # the dataset loads and fits every loss, or exit 2 here
+    store.check_writable()  # the journal and the report, before anything trains
 
     from lossbench.cli.report_cmd import write_report
     from lossbench.sweep.provenance import provenance

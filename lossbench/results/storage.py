@@ -65,11 +65,30 @@ class Storage:
                                  f"postgresql://user@host/db, or leave it out for the journal file "
                                  f"OUT/NAME/{JOURNAL} (OUT is --out)")
 
+    def check_writable(self) -> None:
+        """The folder the journal and the report go to (OUT/NAME) can be written to, or one message: found before
+        anything trains, not as a traceback from deep inside Optuna (a read-only mount, a folder of another user)."""
+        import tempfile
+
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            with tempfile.NamedTemporaryFile(dir=self.folder, prefix=".lossbench-write-test-"):
+                pass
+            if self.url is None and self.journal.exists():
+                with open(self.journal, "ab"):
+                    pass
+        except OSError as error:
+            raise LossbenchError(f"cannot write to {self.folder}: {error.strerror or error}; the sweep's journal and "
+                                 f"report go there: give --out DIR (or --storage URL) where they can be written"
+                                 ) from None
+
     def open(self, create: bool = True) -> Any:
         """The Optuna storage; ``create=False`` refuses a journal that does not exist yet (a report)."""
         self.check()
         if (problem := name_problem(self.name)) is not None:
             raise LossbenchError(problem)
+        if create and self.url is None:
+            self.check_writable()
         if self.url is not None:
             return _open_database(self.url, self.heartbeat)
         if not create and not self.journal.is_file():
