@@ -137,11 +137,11 @@ def summarise(arm: ArmData, spec: dict[str, Any], maximize: bool) -> ArmSummary:
     values = list(accuracy.values())
     mean, std = stats.mean_std(values)
     best = best_tuning_trial(arm, maximize)
-    waiting = any(t.state in ("RUNNING", "WAITING") for t in [*arm.tuning, *arm.final])
     tuning_done = len(arm.finished_tuning) >= int(spec.get("trials") or 0)
     no_final_possible = tuning_done and best is None  # every tuning trial failed: no best to rerun
-    finished = not waiting and tuning_done and (len(arm.completed_final) >= int(spec.get("seeds") or 0)
-                                               or no_final_possible)
+    # Budgets decide, not trials still queued or running: a retry left waiting in a phase whose budget is full
+    # (its worker died right after claiming a surplus slot) must not keep the arm unfinished for ever.
+    finished = tuning_done and (len(arm.completed_final) >= int(spec.get("seeds") or 0) or no_final_possible)
     summary = ArmSummary(
         key=arm.key, loss=arm.loss, cell=arm.cell, remedies="+".join(arm.remedies) or "none", accuracy=accuracy,
         acc_mean=mean, acc_std=std, acc_ci=stats.bootstrap_ci(values),

@@ -32,11 +32,12 @@ def record_surplus(trial: Any) -> None:
     trial.set_user_attr(ATTR_SURPLUS, True)
 
 
-def record_lost(storage: Any, trial_id: int) -> None:
-    """A RUNNING trial whose worker is gone: failed as ``lost`` (raises UpdateFinishedTrialError if taken)."""
+def record_lost(storage: Any, trial_id: int, status: str = "lost") -> None:
+    """A RUNNING trial whose worker is gone (``lost``) or was stopped by a signal (``interrupted``): failed, to be
+    retried (raises UpdateFinishedTrialError if it has finished)."""
     from optuna.trial import TrialState
 
-    storage.set_trial_user_attr(trial_id, ATTR_STATUS, "lost")
+    storage.set_trial_user_attr(trial_id, ATTR_STATUS, status)
     storage.set_trial_state_values(trial_id, TrialState.FAIL)
 
 

@@ -1,16 +1,20 @@
-"""A worker process started by ``lossbench run --workers N``: ``python -m lossbench.sweep.child JOB.json INDEX``.
+"""A worker process started by ``lossbench run --workers N``: ``python -m lossbench.sweep.child JOB.json INDEX
+PARENT_PID``.
 
 It dies with the process that started it, so a killed run leaves no orphan finishing the sweep unseen."""
 
 from __future__ import annotations
 
 import json
+import os
 import sys
 
 
 def main(argv: list[str] | None = None) -> None:
     _die_with_parent()  # first: before the slow imports, so a parent killed during start-up takes this with it
     args = argv if argv is not None else sys.argv[1:]
+    if len(args) > 2 and os.getppid() != int(args[2]):
+        sys.exit(1)  # the parent died before the signal was armed (this was reparented): do not run the sweep alone
     job = json.loads(open(args[0]).read())
     index = int(args[1])
 
@@ -24,7 +28,13 @@ def main(argv: list[str] | None = None) -> None:
     torch.set_num_threads(int(job["threads"]))
     spec = SweepSpec.from_json(job["spec"])
     storage = Storage.from_json(job["storage"])
-    Worker(spec, storage.open(), load_registry(job["plugins_dirs"]), index, database=storage.is_database).run()
+    from lossbench.sweep.interrupt import Stopped, stop_on_signals
+
+    try:
+        with stop_on_signals():
+            Worker(spec, storage.open(), load_registry(job["plugins_dirs"]), index, database=storage.is_database).run()
+    except Stopped as stop:  # its trial is marked interrupted; the parent says how to resume
+        sys.exit(128 + stop.signum)
 
 
 def _die_with_parent() -> None:

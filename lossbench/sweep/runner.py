@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
 from typing import Any
 
-from lossbench.errors import LossbenchError
+from lossbench.errors import InterruptedRunError, LossbenchError
 from lossbench.results import writer
 from lossbench.results.schema import spec_study
 from lossbench.results.storage import Storage
+from lossbench.sweep.interrupt import Stopped, stop_on_signals
 from lossbench.sweep.provenance import worker_threads
 from lossbench.sweep.spec import SweepSpec
 from lossbench.sweep.worker import Worker
@@ -29,10 +31,16 @@ def run_sweep(spec: SweepSpec, registry: Any, storage: Storage, *, workers: int,
     ensure_spec(store, spec, provenance)
     # This process is worker 0; workers 1..N-1 are child processes (one process start-up fewer).
     here = Worker(spec, store, registry, 0, database=storage.is_database, data=data)
-    if workers <= 1:
-        here.run()
-        return []
-    return _run_processes(spec, storage, workers, plugins_dirs, here)
+    try:
+        with stop_on_signals():
+            if workers <= 1:
+                here.run()
+                return []
+            return _run_processes(spec, storage, workers, plugins_dirs, here)
+    except Stopped as stop:
+        raise InterruptedRunError(f"interrupted by {stop}: the running trials were marked interrupted and will be "
+                                  f"rerun; run the same command again to resume (finished trials are kept)",
+                                  stop.signum) from None
 
 
 def ensure_spec(store: Any, spec: SweepSpec, provenance: dict[str, Any]) -> None:
@@ -67,7 +75,8 @@ def _run_processes(spec: SweepSpec, storage: Storage, workers: int, plugins_dirs
         processes = []
         for index, log in enumerate(logs, start=1):
             with open(log, "w") as handle:  # a file, not a pipe: a chatty worker can never block on it
-                processes.append(subprocess.Popen([sys.executable, "-m", "lossbench.sweep.child", str(path), str(index)],
+                processes.append(subprocess.Popen([sys.executable, "-m", "lossbench.sweep.child", str(path), str(index),
+                                                   str(os.getpid())],
                                                   stdout=subprocess.DEVNULL, stderr=handle))
         previous = torch.get_num_threads()
         torch.set_num_threads(threads)
@@ -76,10 +85,21 @@ def _run_processes(spec: SweepSpec, storage: Storage, workers: int, plugins_dirs
             for process in processes:
                 process.wait()
         except BaseException:
-            for process in processes:
-                process.kill()
+            _stop(processes)
             raise
         finally:
             torch.set_num_threads(previous)
         return [f"worker {p.pid} exited with {p.returncode}: " + (log.read_text().strip().splitlines() or ["no message"])[-1]
                 for p, log in zip(processes, logs) if p.returncode != 0]
+
+
+def _stop(processes: list[subprocess.Popen]) -> None:
+    """SIGTERM to every child worker (each marks its trial interrupted), SIGKILL to any still there after 10 s."""
+    for process in processes:
+        if process.poll() is None:
+            process.terminate()
+    for process in processes:
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()

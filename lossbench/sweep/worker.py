@@ -13,6 +13,7 @@ from typing import Any
 from lossbench.results import best_trial, record, writer
 from lossbench.results.schema import FINAL, TUNE
 from lossbench.sweep import budget
+from lossbench.sweep.interrupt import release
 from lossbench.sweep.recovery import identity, recovered_trials
 from lossbench.sweep.samplers import make_pruner, make_sampler
 from lossbench.sweep.space import arm_space, suggest
@@ -42,12 +43,26 @@ class Worker:
                     pruner=make_pruner(spec) if phase == TUNE else optuna.pruners.NopPruner(),
                     direction=direction, load_if_exists=True)
         self._data = data  # the dataset, when the starting process loaded it already (``probe``)
+        self.claimed: tuple[Any, Any, Any] | None = None  # (study, storage, trial) this worker holds
+        self.interrupted = 0
         self.trials_run = 0
         self._tune_best: dict[int, Any] = {}
         self._arms_done: set[int] = set()
 
     def run(self, stop: threading.Event | None = None) -> int:
-        """Work until every arm has its tuning budget finished and every final seed run; the trials this ran."""
+        """Work until every arm has its tuning budget finished and every final seed run; the trials this ran.
+
+        Stopped on the way (a signal, ``Stopped``), the trial this worker holds is marked ``interrupted`` at once
+        and queued again, so the next start reruns that slot."""
+        try:
+            return self._loop(stop)
+        except BaseException:
+            if self.claimed is not None:
+                release(*self.claimed, "interrupted")
+                self.interrupted += 1
+            raise
+
+    def _loop(self, stop: threading.Event | None) -> int:
         while stop is None or not stop.is_set():
             all_done, worked = True, False
             for arm in self.spec.arms:
@@ -73,23 +88,34 @@ class Worker:
         if arm.index not in self._tune_best:
             tune = self.studies[arm.index, TUNE]
             trials = self._recovered(tune)
-            if not budget.tally(trials, self.spec.trials, ("COMPLETE", "PRUNED")).done:
+            if not self._done(tune, budget.tally(trials, self.spec.trials, ("COMPLETE", "PRUNED"))):
                 return TUNE, tune, self.spec.trials, ("COMPLETE", "PRUNED")
             self._tune_best[arm.index] = best_trial([record(t) for t in trials], self.spec.maximize)
         if self._tune_best[arm.index] is None:
             self._arms_done.add(arm.index)
             return None
         final = self.studies[arm.index, FINAL]
-        if not budget.tally(self._recovered(final), self.spec.seeds, ("COMPLETE",)).done:
+        if not self._done(final, budget.tally(self._recovered(final), self.spec.seeds, ("COMPLETE",))):
             return FINAL, final, self.spec.seeds, ("COMPLETE",)
         self._arms_done.add(arm.index)
         return None
+
+    def _done(self, study: Any, tally: budget.Tally) -> bool:
+        """Whether the phase is done; a retry still queued in a done phase (its worker died right after claiming a
+        slot that was surplus) is claimed here and told surplus, so nothing is left waiting for ever."""
+        if tally.done and tally.waiting:
+            for _ in range(tally.waiting):
+                if (claimed := self._claim(study, tally.budget)) is not None:  # never: the budget is full
+                    budget.surplus(study, claimed[0])
+        return tally.done
 
     def _recovered(self, study: Any) -> list[Any]:
         return recovered_trials(study, self.storage, self.database, self.me)
 
     def _claim(self, study: Any, size: int) -> tuple[Any, list[Any]] | None:
-        return budget.claim(study, self.storage, size, self.me, heartbeat=self.database)
+        claimed = budget.claim(study, self.storage, size, self.me, heartbeat=self.database)
+        self.claimed = None if claimed is None else (study, self.storage, claimed[0])
+        return claimed
 
     def _tune(self, arm: Arm, study: Any) -> None:
         claimed = self._claim(study, self.spec.trials)
@@ -127,6 +153,7 @@ class Worker:
             writer.record_start(trial, arm.key, phase, seed)
         run_trial(self.spec, self.registry, self.storage, study, trial, arm, phase, params, seed, self._dataset,
                   self.database)
+        self.claimed = None
         self.trials_run += 1
 
     def _dataset(self, config: Any) -> Any:
