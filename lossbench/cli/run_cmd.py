@@ -44,6 +44,9 @@ def run_command(
     pruner: Annotated[str | None, typer.Option(help="median (default), hyperband or none.")] = None,
     objective: Annotated[str | None, typer.Option(help="val_accuracy (default) or val_nll.")] = None,
     sampler_seed: Annotated[int | None, typer.Option(help="Seed of the samplers (recorded).")] = None,
+    trial_timeout: Annotated[float | None, typer.Option(
+        metavar="SECONDS", help="End a trial that runs longer (recorded as failed, the sweep goes on); workers "
+                                "then run as child processes.")] = None,
     out: Annotated[str, typer.Option(help="Results folder.")] = "results",
     heartbeat: Annotated[int | None, typer.Option(help="Heartbeat interval in seconds on database storage.",
                                                   hidden=True)] = None,
@@ -66,7 +69,7 @@ def run_command(
                        for text in remedies]
     spec = build_spec(base, {"name": name, "dataset": dataset, "losses": loss, "cells": cell, "remedy_sets": remedy_sets,
                              "trials": trials, "epochs": epochs, "seeds": seeds, "sampler": sampler, "pruner": pruner,
-                             "objective": objective, "sampler_seed": sampler_seed})
+                             "objective": objective, "sampler_seed": sampler_seed, "trial_timeout": trial_timeout})
     spec = replace(spec, **sweep_overrides(parse_sets(set_), spec.dataset, spec.fixed, spec.dataset_params))
     if not 1 <= workers <= WORKERS_MAX:
         raise LossbenchError(f"--workers must be in [1, {WORKERS_MAX}], got {workers}")

@@ -41,6 +41,17 @@ def record_lost(storage: Any, trial_id: int, status: str = "lost") -> None:
     storage.set_trial_state_values(trial_id, TrialState.FAIL)
 
 
+def record_timeout(storage: Any, trial_id: int, limit: float) -> None:
+    """A RUNNING trial past its time limit: failed as ``timeout`` with why (raises UpdateFinishedTrialError if it
+    has finished meanwhile). Not retried: the same slot would most likely hang again."""
+    from optuna.trial import TrialState
+
+    storage.set_trial_user_attr(trial_id, ATTR_STATUS, "timeout")
+    storage.set_trial_user_attr(trial_id, ATTR_ERROR, f"TimeoutError: the trial ran past trial_timeout ({limit:g} s) "
+                                                      f"and its worker was stopped")
+    storage.set_trial_state_values(trial_id, TrialState.FAIL)
+
+
 def retry_attrs(lost: Any) -> dict[str, Any]:
     """The user attrs a retry of the frozen trial ``lost`` starts with."""
     keep = {k: lost.user_attrs[k] for k in (ATTR_ARM, ATTR_PHASE, ATTR_SEED, ATTR_PARAMS) if k in lost.user_attrs}

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from lossbench.results import writer
-from lossbench.results.schema import ATTR_STATUS
+from lossbench.results.schema import ATTR_STATUS, FAILED_STATUSES
 
 
 @dataclass
@@ -44,7 +44,7 @@ def tally(trials: list[Any], budget: int, finished_states: tuple[str, ...]) -> T
             t.running += 1
         elif state in finished_states:
             t.finished += 1
-        elif state == "FAIL" and trial.user_attrs.get(ATTR_STATUS) == "failed":
+        elif state == "FAIL" and trial.user_attrs.get(ATTR_STATUS) in FAILED_STATUSES:
             t.errored += 1
     return t
 

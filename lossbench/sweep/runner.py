@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +34,10 @@ def run_sweep(spec: SweepSpec, registry: Any, storage: Storage, *, workers: int,
     here = Worker(spec, store, registry, 0, database=storage.is_database, data=data)
     try:
         with stop_on_signals():
+            if spec.trial_timeout is not None:  # every worker a child process this one can stop
+                from lossbench.sweep.supervise import supervise
+
+                return supervise(spec, storage, workers, plugins_dirs)
             if workers <= 1:
                 here.run()
                 return []
@@ -67,30 +72,45 @@ def _run_processes(spec: SweepSpec, storage: Storage, workers: int, plugins_dirs
     import torch
 
     threads = worker_threads(workers)
-    job = {"spec": spec.to_json(), "storage": storage.to_json(), "plugins_dirs": list(plugins_dirs), "threads": threads}
     with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder) / "job.json"
-        path.write_text(json.dumps(job))
-        logs = [Path(folder) / f"worker{i}.log" for i in range(1, workers)]
-        processes = []
-        for index, log in enumerate(logs, start=1):
-            with open(log, "w") as handle:  # a file, not a pipe: a chatty worker can never block on it
-                processes.append(subprocess.Popen([sys.executable, "-m", "lossbench.sweep.child", str(path), str(index),
-                                                   str(os.getpid())],
-                                                  stdout=subprocess.DEVNULL, stderr=handle))
+        job = write_job(Path(folder), spec, storage, plugins_dirs, threads)
+        processes = [spawn(job, index) for index in range(1, workers)]
         previous = torch.get_num_threads()
         torch.set_num_threads(threads)
         try:
             here.run()
-            for process in processes:
+            for process, _ in processes:
                 process.wait()
         except BaseException:
-            _stop(processes)
+            _stop([process for process, _ in processes])
             raise
         finally:
             torch.set_num_threads(previous)
-        return [f"worker {p.pid} exited with {p.returncode}: " + (log.read_text().strip().splitlines() or ["no message"])[-1]
-                for p, log in zip(processes, logs) if p.returncode != 0]
+        return [exit_line(process, log) for process, log in processes if process.returncode != 0]
+
+
+def write_job(folder: Path, spec: SweepSpec, storage: Storage, plugins_dirs: list[str], threads: int) -> Path:
+    """What a child worker is handed, as a file in ``folder``."""
+    path = folder / "job.json"
+    path.write_text(json.dumps({"spec": spec.to_json(), "storage": storage.to_json(),
+                                "plugins_dirs": list(plugins_dirs), "threads": threads}))
+    return path
+
+
+def spawn(job: Path, index: int) -> tuple[subprocess.Popen, Path]:
+    """Start worker ``index`` as a child process; its stderr goes to a log file beside the job (a file, not a
+    pipe: a chatty worker can never block on it)."""
+    log = job.parent / f"worker{index}-{time.monotonic_ns()}.log"
+    with open(log, "w") as handle:
+        process = subprocess.Popen([sys.executable, "-m", "lossbench.sweep.child", str(job), str(index),
+                                    str(os.getpid())], stdout=subprocess.DEVNULL, stderr=handle)
+    return process, log
+
+
+def exit_line(process: subprocess.Popen, log: Path) -> str:
+    """How a child worker ended, with the last line it wrote."""
+    return f"worker {process.pid} exited with {process.returncode}: " + (
+        log.read_text().strip().splitlines() or ["no message"])[-1]
 
 
 def _stop(processes: list[subprocess.Popen]) -> None:

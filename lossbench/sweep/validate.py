@@ -64,6 +64,10 @@ def _sizes(spec: SweepSpec) -> list[str]:
                             int_problem("batch_size", spec.batch_size, 1, BATCH_SIZE_MAX),
                             int_problem("sampler_seed", spec.sampler_seed, 0, SAMPLER_SEED_MAX)) if p]
     problems += hidden_problems(spec.hidden)
+    timeout = spec.trial_timeout
+    if timeout is not None and (isinstance(timeout, bool) or not isinstance(timeout, (int, float))
+                                or not 0 < timeout <= TRIAL_TIMEOUT_MAX):
+        problems.append(f"trial_timeout must be a number of seconds in (0, {TRIAL_TIMEOUT_MAX}], got {shown(timeout)}")
     if (problem := name_problem(spec.name)) is not None:
         problems.append(problem)
     return problems

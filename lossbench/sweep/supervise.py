@@ -1,0 +1,87 @@
+"""Workers under a time limit per trial (``trial_timeout``): every worker is a child process and this process
+watches the trials they run.
+
+A trial past its limit is recorded as failed (status ``timeout``, with why) and its worker is killed: SIGKILL
+stops a plugin stuck anywhere (``time.sleep``, a C call holding the GIL), which no timer inside the worker can.
+A fresh worker takes its place and the sweep goes on. A worker that crashes on its own is replaced too, at most
+``MAX_RESTARTS`` times (a plugin that kills its process every time must not loop for ever).
+"""
+
+from __future__ import annotations
+
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from lossbench.results import writer
+from lossbench.results.schema import ATTR_WORKER
+from lossbench.results.storage import Storage
+from lossbench.sweep.provenance import worker_threads
+from lossbench.sweep.runner import _stop, exit_line, spawn, write_job
+from lossbench.sweep.spec import SweepSpec
+
+CHECK_SECONDS = 0.5
+MAX_RESTARTS = 3
+
+
+def supervise(spec: SweepSpec, storage: Storage, workers: int, plugins_dirs: list[str]) -> list[str]:
+    """Run the sweep in ``workers`` child processes until it is finished; the last error line of each worker
+    that crashed (not those this ended for a timeout)."""
+    store = storage.open()
+    failures: list[str] = []
+    restarts = 0
+    with tempfile.TemporaryDirectory() as folder:
+        job = write_job(Path(folder), spec, storage, plugins_dirs, worker_threads(workers))
+        running = {index: spawn(job, index) for index in range(workers)}
+        try:
+            while running:
+                for index, (process, log) in list(running.items()):
+                    if process.poll() is None:
+                        continue
+                    del running[index]
+                    if process.returncode != 0:
+                        failures.append(exit_line(process, log))
+                        if restarts < MAX_RESTARTS:
+                            restarts += 1
+                            running[index] = spawn(job, index)
+                pids = {process.pid: index for index, (process, _) in running.items()}
+                for trial_id, pid in overdue(store, spec, pids):
+                    if _time_out(store, trial_id, spec.trial_timeout):
+                        process, _ = running[pids[pid]]
+                        process.kill()
+                        process.wait()
+                        running[pids[pid]] = spawn(job, pids[pid])
+                time.sleep(CHECK_SECONDS)
+        except BaseException:
+            _stop([process for process, _ in running.values()])
+            raise
+    return failures
+
+
+def overdue(store: Any, spec: SweepSpec, pids: dict[int, int]) -> list[tuple[int, int]]:
+    """(trial id, worker pid) of each trial of this sweep that one of ``pids`` has run past the time limit."""
+    from optuna.trial import TrialState
+
+    now = time.time()
+    found = []
+    for study in store.get_all_studies():
+        if not study.study_name.startswith(spec.name + ":"):
+            continue
+        for trial in store.get_all_trials(study._study_id, deepcopy=False, states=(TrialState.RUNNING,)):
+            pid = (trial.user_attrs.get(ATTR_WORKER) or {}).get("pid")
+            started = trial.datetime_start.timestamp() if trial.datetime_start else now
+            if pid in pids and now - started > spec.trial_timeout:
+                found.append((trial._trial_id, pid))
+    return found
+
+
+def _time_out(store: Any, trial_id: int, limit: float) -> bool:
+    """Record the trial as failed for its time limit; False if it finished meanwhile."""
+    from optuna.exceptions import UpdateFinishedTrialError
+
+    try:
+        writer.record_timeout(store, trial_id, limit)
+    except UpdateFinishedTrialError:
+        return False
+    return True
