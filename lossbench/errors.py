@@ -9,6 +9,7 @@ from collections.abc import Iterable
 
 EXIT_BAD_INPUT = 2
 EXIT_TRIALS_FAILED = 3  # a sweep that finished, report written, with trials that failed (their errors in the report)
+EXIT_STORAGE_LOST = 4  # the sweep's storage failed mid-sweep (a database gone, a disk full): rerun to resume
 EXIT_INTERRUPTED = 128  # + the signal's number: 130 for SIGINT (Ctrl-C), 143 for SIGTERM
 
 
@@ -74,3 +75,9 @@ class InterruptedRunError(LossbenchError):
     def __init__(self, message: str, signum: int):
         super().__init__(message)
         self.exit_code = EXIT_INTERRUPTED + signum
+
+
+class StorageLostError(LossbenchError):
+    """The sweep's storage failed while it ran; what was stored is kept, and the same command resumes."""
+
+    exit_code = EXIT_STORAGE_LOST

@@ -57,7 +57,7 @@ def run_command(
     from dataclasses import replace
 
     from lossbench.errors import LossbenchError
-    from lossbench.results import Storage
+    from lossbench.results import Storage, mask_secrets
     from lossbench.sweep import build_spec, load_toml, preset_fields
 
     if spec_file and preset:
@@ -98,7 +98,7 @@ def run_command(
         failures = run_sweep(spec, registry, store, workers=workers, plugins_dirs=session.plugins_dirs,
                              provenance=provenance(spec, registry, store.describe(), workers), data=data)
     for failure in failures:
-        warn(failure)
+        warn(mask_secrets(failure, store.url))
     formats = ["md", "html", "json"] if quiet or json else ["all"]
     paths = write_report(store, formats=formats)
     if json:

@@ -2,7 +2,7 @@
 attribute, the reader the report and the progress display use, one masking of passwords, one naming of arms and
 studies, one best-trial rule. Imports nothing of lossbench but its errors; Optuna only lazily."""
 
-from lossbench.results.masking import mask_all, mask_text, mask_url
+from lossbench.results.masking import mask_all, mask_secrets, mask_text, mask_url
 from lossbench.results.progress import Progress, read_progress
 from lossbench.results.reader import (ArmData, SweepData, TrialRecord, best_trial, best_tuning_trial, leaderboard,
                                       load_sweep, record)
@@ -10,5 +10,6 @@ from lossbench.results.schema import FINAL, SCHEMA, TUNE, arm_key, spec_study, s
 from lossbench.results.storage import Storage, journal_path, open_storage
 
 __all__ = ["FINAL", "SCHEMA", "TUNE", "ArmData", "Progress", "Storage", "SweepData", "TrialRecord", "arm_key",
-           "best_trial", "best_tuning_trial", "journal_path", "leaderboard", "load_sweep", "mask_all", "mask_text",
+           "best_trial", "best_tuning_trial", "journal_path", "leaderboard", "load_sweep", "mask_all", "mask_secrets",
+           "mask_text",
            "mask_url", "open_storage", "read_progress", "record", "spec_study", "study_name"]

@@ -42,6 +42,31 @@ def mask_text(text: str) -> str:
     return _URL.sub(lambda match: mask_url(match.group(0)), text)
 
 
+def mask_secrets(text: str, url: str | None) -> str:
+    """``text`` with every URL masked and the passwords of ``url`` removed wherever they appear, raw or
+    percent-decoded: an error message may quote them outside any URL the pattern above can find."""
+    text = mask_text(text)
+    for secret in sorted(_secrets(url), key=len, reverse=True):
+        text = text.replace(secret, MASK)
+    return text
+
+
+def _secrets(url: str | None) -> set[str]:
+    from urllib.parse import parse_qsl, unquote
+
+    if not url or "://" not in url:
+        return set()
+    rest = url.split("://", 1)[1]
+    found = set()
+    userinfo = rest[:rest.rfind("@")] if "@" in rest else ""
+    if ":" in userinfo:
+        found.add(userinfo.split(":", 1)[1])
+    query = rest.split("?", 1)[1] if "?" in rest else ""
+    found |= {value for key, value in parse_qsl(query) if key.lower() in _SECRET_KEYS}
+    found |= {unquote(secret) for secret in found}
+    return {secret for secret in found if len(secret) >= 3}  # a one-letter password would mask every such letter
+
+
 def mask_all(value: Any) -> Any:
     """A copy of ``value`` (dicts, lists, strings) with every URL password masked."""
     if isinstance(value, str):

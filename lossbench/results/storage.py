@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from lossbench.errors import LossbenchError
-from lossbench.results.masking import mask_text, mask_url
+from lossbench.results.masking import mask_secrets, mask_url
 from lossbench.results.schema import name_problem
 
 HEARTBEAT_ENV = "LOSSBENCH_HEARTBEAT_INTERVAL"
@@ -161,10 +161,11 @@ def _open_database(url: str, heartbeat: int | None) -> Any:
             time.sleep(0.3 + random.random())
         except sqlalchemy.exc.OperationalError as error:
             raise LossbenchError(f"cannot reach the database {mask_url(url)}: "
-                                 + mask_text(str(error.orig).strip().splitlines()[0])) from None
+                                 + mask_secrets(str(error.orig).strip().splitlines()[0], url)) from None
         except (ValueError, ImportError, sqlalchemy.exc.ArgumentError) as error:  # a malformed URL, no driver
             first = (str(error).strip().splitlines() or [""])[0]
-            raise LossbenchError(f"--storage {mask_url(url)}: {type(error).__name__}: {mask_text(first)}") from None
+            raise LossbenchError(f"--storage {mask_url(url)}: {type(error).__name__}: {mask_secrets(first, url)}"
+                                 ) from None
     raise AssertionError("unreachable")
 
 

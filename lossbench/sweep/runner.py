@@ -11,8 +11,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-from lossbench.errors import InterruptedRunError, LossbenchError
-from lossbench.results import writer
+from lossbench.errors import InterruptedRunError, LossbenchError, StorageLostError
+from lossbench.plugins.discovery import one_line
+from lossbench.results import mask_secrets, writer
 from lossbench.results.schema import spec_study
 from lossbench.results.storage import Storage
 from lossbench.sweep.interrupt import Stopped, stop_on_signals
@@ -46,6 +47,14 @@ def run_sweep(spec: SweepSpec, registry: Any, storage: Storage, *, workers: int,
         raise InterruptedRunError(f"interrupted by {stop}: the running trials were marked interrupted and will be "
                                   f"rerun; run the same command again to resume (finished trials are kept)",
                                   stop.signum) from None
+    except LossbenchError:
+        raise
+    except Exception as error:
+        if not _storage_error(error):
+            raise
+        raise StorageLostError(f"lost the sweep's storage {storage.describe()}: "
+                               f"{mask_secrets(one_line(error), storage.url)[:300]}; finished trials are kept: run "
+                               f"the same command again to resume") from None
 
 
 def ensure_spec(store: Any, spec: SweepSpec, provenance: dict[str, Any]) -> None:
@@ -87,6 +96,11 @@ def _run_processes(spec: SweepSpec, storage: Storage, workers: int, plugins_dirs
         finally:
             torch.set_num_threads(previous)
         return [exit_line(process, log) for process, log in processes if process.returncode != 0]
+
+
+def _storage_error(error: Exception) -> bool:
+    """A database that went away (SQLAlchemy's errors) or a journal that cannot be written (OSError)."""
+    return isinstance(error, OSError) or type(error).__module__.startswith("sqlalchemy")
 
 
 def write_job(folder: Path, spec: SweepSpec, storage: Storage, plugins_dirs: list[str], threads: int) -> Path:

@@ -58,8 +58,11 @@ class Worker:
             return self._loop(stop)
         except BaseException:
             if self.claimed is not None:
-                release(*self.claimed, "interrupted")
-                self.interrupted += 1
+                try:
+                    release(*self.claimed, "interrupted")
+                    self.interrupted += 1
+                except Exception:  # the storage itself failed: recovery (pid, heartbeat) retries the trial later
+                    pass
             raise
 
     def _loop(self, stop: threading.Event | None) -> int:
