@@ -247,7 +247,8 @@ def test_dataset_ucr_with_unequal_lengths(ragged_ucr):
     check_completed(result, epochs=2, steps_per_epoch=3, seq_len=7, full_length=False)
     assert result.dataset_info["equal_length"] is False
     # steps that are padding for every probed sequence never reach the loss: exactly zero gradient there
-    longest = int(REGISTRY.get("datasets", "ucr").load(**params).val.lengths.max())
+    ucr = REGISTRY.get("datasets", "ucr")
+    longest = int(ucr.load(**ucr.resolve(params)).val.lengths.max())
     for profile in result.flow["profiles"].values():
         assert profile[longest - 1] > 0 and all(v == 0.0 for v in profile[longest:])
 
