@@ -26,7 +26,11 @@ def run_command(
     name: Annotated[str | None, typer.Option(help="Sweep name (default: the spec's name or stem, or the preset's).")] = None,
     storage: Annotated[str | None, typer.Option(help="Database URL (postgresql://...) shared by many machines; "
                                                      "default: a journal file under OUT/NAME/.")] = None,
-    workers: Annotated[int, typer.Option(help="Worker processes on this machine (torch threads are divided).")] = 1,
+    workers: Annotated[str, typer.Option(help="Worker processes on this machine: auto (as many as the cores allow at "
+                                              "--threads each, never more than trials in flight) or a number.")] = "auto",
+    threads: Annotated[int | None, typer.Option(help="torch threads per worker (default: OMP_NUM_THREADS if set, else "
+                                                     "1; a resumed sweep keeps the count it started with).")] = None,
+    device: Annotated[str, typer.Option(help="cpu or cuda (workers placed one per visible GPU, round-robin).")] = "cpu",
     trials: Annotated[int | None, typer.Option(help="Tuning trials per arm.")] = None,
     epochs: Annotated[int | None, typer.Option(help="Epochs per run.")] = None,
     seeds: Annotated[int | None, typer.Option(help="Fresh seeds for each arm's best configuration (final phase).")] = None,
@@ -66,29 +70,30 @@ def run_command(
                              "trials": trials, "epochs": epochs, "seeds": seeds, "sampler": sampler, "pruner": pruner,
                              "objective": objective, "sampler_seed": sampler_seed})
     spec = replace(spec, **sweep_overrides(parse_sets(set_), spec.dataset, spec.fixed, spec.dataset_params))
-    if workers < 1:
-        raise LossbenchError(f"--workers must be at least 1, got {workers}")
     store = Storage(name=spec.name, out=out, url=storage, heartbeat=heartbeat)
     store.check()
     registry = session.registry()
 
+    from lossbench.sweep.execution import plan
     from lossbench.sweep.validate import check
 
     spec = check(spec, registry)  # every problem at once, before any storage exists or anything trains
 
     from lossbench.cli.report_cmd import write_report
     from lossbench.sweep.provenance import provenance
-    from lossbench.sweep.runner import run_sweep
+    from lossbench.sweep.runner import run_sweep, started_threads
 
+    execution = plan(spec, workers, threads, device, started_with=started_threads(store))
     show = not quiet and not json
     if show:
         stderr.print(f"sweep {spec.name}: {len(spec.arms)} arms x ({spec.trials} trials + {spec.seeds} seeds), "
-                     f"{workers} worker(s), storage {store.describe()}", markup=False, highlight=False)
+                     f"{execution.workers} worker(s) x {execution.threads} thread(s) on {execution.device}, "
+                     f"storage {store.describe()}", markup=False, highlight=False)
         for key, reason in spec.refused.items():
             stderr.print(f"refused arm {key}: {reason}", markup=False, highlight=False, style="yellow")
     with live_progress(spec.name, store) if show else nullcontext():
-        failures = run_sweep(spec, registry, store, workers=workers, plugins_dirs=session.plugins_dirs,
-                             provenance=provenance(spec, registry, store.describe(), workers))
+        failures = run_sweep(spec, registry, store, execution, plugins_dirs=session.plugins_dirs,
+                             provenance=provenance(spec, registry, store.describe(), execution))
     for failure in failures:
         warn(failure)
     formats = ["md", "html", "json"] if quiet or json else ["all"]

@@ -18,13 +18,16 @@ def main(argv: list[str] | None = None) -> None:
 
     from lossbench.plugins import load_registry
     from lossbench.results.storage import Storage
+    from lossbench.sweep.execution import Execution
     from lossbench.sweep.spec import SweepSpec
     from lossbench.sweep.worker import Worker
 
-    torch.set_num_threads(int(job["threads"]))
+    execution = Execution.from_json(job["execution"])
+    torch.set_num_threads(execution.threads)
     spec = SweepSpec.from_json(job["spec"])
     storage = Storage.from_json(job["storage"])
-    Worker(spec, storage.open(), load_registry(job["plugins_dirs"]), index, database=storage.is_database).run()
+    Worker(spec, storage.open(), load_registry(job["plugins_dirs"]), execution, index,
+           database=storage.is_database).run()
 
 
 def _die_with_parent() -> None:

@@ -11,27 +11,38 @@ from typing import Any
 
 from lossbench.errors import LossbenchError
 from lossbench.results import writer
-from lossbench.results.schema import spec_study
+from lossbench.results.reader import stored_attrs
+from lossbench.results.schema import PROVENANCE_ATTR, spec_study
 from lossbench.results.storage import Storage
-from lossbench.sweep.provenance import worker_threads
+from lossbench.sweep.execution import Execution
 from lossbench.sweep.spec import SweepSpec
 from lossbench.sweep.worker import Worker
 
 
-def run_sweep(spec: SweepSpec, registry: Any, storage: Storage, *, workers: int, plugins_dirs: list[str],
+def run_sweep(spec: SweepSpec, registry: Any, storage: Storage, execution: Execution, *, plugins_dirs: list[str],
               provenance: dict[str, Any]) -> list[str]:
     """Run the sweep until it is finished; the last error line of each worker process that failed."""
     import optuna
+    import torch
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     store = storage.open()
     ensure_spec(store, spec, provenance)
+    torch.set_num_threads(execution.threads)
     # This process is worker 0; workers 1..N-1 are child processes (one process start-up fewer).
-    here = Worker(spec, store, registry, 0, database=storage.is_database)
-    if workers <= 1:
+    here = Worker(spec, store, registry, execution, 0, database=storage.is_database)
+    if execution.workers <= 1:
         here.run()
         return []
-    return _run_processes(spec, storage, workers, plugins_dirs, here)
+    return _run_processes(spec, storage, execution, plugins_dirs, here)
+
+
+def started_threads(storage: Storage) -> int | None:
+    """The torch threads per worker a stored sweep started with; None for a new sweep."""
+    if not storage.is_database and not storage.journal.is_file():
+        return None
+    found = stored_attrs(storage.name, storage.open())
+    return (found[0].get(PROVENANCE_ATTR) or {}).get("threads") if found else None
 
 
 def ensure_spec(store: Any, spec: SweepSpec, provenance: dict[str, Any]) -> None:
@@ -50,26 +61,23 @@ def ensure_spec(store: Any, spec: SweepSpec, provenance: dict[str, Any]) -> None
                              f"(differs in: {', '.join(diff)}); give another --name, or the same settings to resume it")
 
 
-def _run_processes(spec: SweepSpec, storage: Storage, workers: int, plugins_dirs: list[str], here: Worker) -> list[str]:
-    """Workers 1..N-1 in child processes while ``here`` (worker 0) runs in this one; torch threads divided.
+def _run_processes(spec: SweepSpec, storage: Storage, execution: Execution, plugins_dirs: list[str],
+                   here: Worker) -> list[str]:
+    """Workers 1..N-1 in child processes while ``here`` (worker 0) runs in this one.
 
     Worker 0 works until the sweep is finished, so a child that dies costs time, never results; the last
     error line of each child that failed is returned."""
-    import torch
-
-    threads = worker_threads(workers)
-    job = {"spec": spec.to_json(), "storage": storage.to_json(), "plugins_dirs": list(plugins_dirs), "threads": threads}
+    job = {"spec": spec.to_json(), "storage": storage.to_json(), "plugins_dirs": list(plugins_dirs),
+           "execution": execution.to_json()}
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "job.json"
         path.write_text(json.dumps(job))
-        logs = [Path(folder) / f"worker{i}.log" for i in range(1, workers)]
+        logs = [Path(folder) / f"worker{i}.log" for i in range(1, execution.workers)]
         processes = []
         for index, log in enumerate(logs, start=1):
             with open(log, "w") as handle:  # a file, not a pipe: a chatty worker can never block on it
                 processes.append(subprocess.Popen([sys.executable, "-m", "lossbench.sweep.child", str(path), str(index)],
                                                   stdout=subprocess.DEVNULL, stderr=handle))
-        previous = torch.get_num_threads()
-        torch.set_num_threads(threads)
         try:
             here.run()
             for process in processes:
@@ -78,7 +86,5 @@ def _run_processes(spec: SweepSpec, storage: Storage, workers: int, plugins_dirs
             for process in processes:
                 process.kill()
             raise
-        finally:
-            torch.set_num_threads(previous)
         return [f"worker {p.pid} exited with {p.returncode}: " + (log.read_text().strip().splitlines() or ["no message"])[-1]
                 for p, log in zip(processes, logs) if p.returncode != 0]

@@ -16,20 +16,24 @@ from lossbench.sweep import budget
 from lossbench.sweep.recovery import identity, recovered_trials
 from lossbench.sweep.samplers import make_pruner, make_sampler
 from lossbench.sweep.space import arm_space, suggest
+from lossbench.sweep.execution import Execution
 from lossbench.sweep.spec import Arm, SweepSpec
-from lossbench.sweep.trial import run_trial
+from lossbench.sweep.trial import run_config, run_trial
 
 POLL_SECONDS = 0.5
 SEED_WAIT_SECONDS = 30  # how long a final-phase claim waits for a concurrent claim's seed to appear
 
 
 class Worker:
-    def __init__(self, spec: SweepSpec, storage: Any, registry: Any, worker_index: int = 0, database: bool = False):
+    def __init__(self, spec: SweepSpec, storage: Any, registry: Any, execution: Execution, worker_index: int = 0,
+                 database: bool = False):
         import optuna
 
         optuna.logging.set_verbosity(optuna.logging.WARNING)
         self.spec, self.storage, self.registry, self.database = spec, storage, registry, database
-        self.me = identity()
+        self.threads, self.device = execution.threads, execution.device_of(worker_index)
+        # recorded on every trial this worker claims: which process, with how many threads, among how many workers
+        self.me = {**identity(), "threads": execution.threads, "workers": execution.workers, "device": self.device}
         self.spaces = {arm.index: arm_space(spec, arm, registry) for arm in spec.arms}
         direction = "maximize" if spec.maximize else "minimize"
         self.studies: dict[tuple[int, str], Any] = {}
@@ -124,8 +128,9 @@ class Worker:
             writer.record_start(trial, arm.key, phase, seed, params=params, best_trial=best)
         else:
             writer.record_start(trial, arm.key, phase, seed)
-        run_trial(self.spec, self.registry, self.storage, study, trial, arm, phase, params, seed, self._dataset,
-                  self.database)
+        config = run_config(self.spec, arm, params, seed, flow_profile=phase == FINAL, device=self.device,
+                            threads=self.threads)
+        run_trial(self.spec, self.storage, study, trial, phase, config, self.registry, self._dataset, self.database)
         self.trials_run += 1
 
     def _dataset(self, config: Any) -> Any:
