@@ -202,7 +202,8 @@ def test_hook_without_hookimpl_and_unimportable_plugin_fail(tmp_path):
         assert_conforms(broken)
 
 
-def test_the_readme_plugin_and_conformance_examples_work_as_written(tmp_path):
+@pytest.mark.slow
+def test_the_readme_plugin_and_conformance_examples_work_as_written(tmp_path, cli):
     """The README's `my_losses.py` and `tests/test_my_plugin.py`, copied verbatim, load and pass."""
     readme = (Path(__file__).parent.parent / "README.md").read_text()
     blocks = [b.split("```", 1)[0] for b in readme.split("```python\n")[1:]]
@@ -215,8 +216,7 @@ def test_the_readme_plugin_and_conformance_examples_work_as_written(tmp_path):
                           capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(tmp_path)})
     assert done.returncode == 0, done.stdout[-3000:]
     assert "2 passed" in done.stdout
-    listed = subprocess.run(["lossbench", "--plugins-dir", ".", "list", "losses", "--json"], cwd=tmp_path,
-                            capture_output=True, text=True)
+    listed = cli("--plugins-dir", ".", "list", "losses", "--json", cwd=tmp_path)
     assert listed.returncode == 0 and '"scaled_ce"' in listed.stdout, listed.stderr
 
 

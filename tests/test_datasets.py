@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gzip
 import inspect
 import math
 import struct
@@ -15,6 +14,8 @@ import pytest
 from lossbench import Dataset, DatasetSpec
 from lossbench.errors import DataError, ParameterError
 from lossbench_builtins import datasets as plugin
+
+from idx_files import write_idx
 
 NAMES = {"mnist1d", "digits", "smnist", "ucr", "copy", "temporal_order", "text"}
 
@@ -236,25 +237,8 @@ def test_digits_pixels_and_permutation(specs):
 # --- smnist ----------------------------------------------------------------------------------------
 
 
-def write_idx(path, array: np.ndarray, magic: int, gz: bool = False) -> None:
-    raw = struct.pack(">I", magic) + struct.pack(f">{array.ndim}I", *array.shape) + array.astype(np.uint8).tobytes()
-    path.write_bytes(gzip.compress(raw) if gz else raw)
-
-
-@pytest.fixture
-def idx_folder(tmp_path):
-    rng = np.random.default_rng(0)
-    images, labels = rng.integers(0, 256, (12, 28, 28)), rng.integers(0, 10, 12)
-    test_images, test_labels = rng.integers(0, 256, (5, 28, 28)), rng.integers(0, 10, 5)
-    write_idx(tmp_path / "train-images-idx3-ubyte", images, 2051)
-    write_idx(tmp_path / "train-labels-idx1-ubyte", labels, 2049)
-    write_idx(tmp_path / "t10k-images-idx3-ubyte.gz", test_images, 2051, gz=True)
-    write_idx(tmp_path / "t10k-labels-idx1-ubyte.gz", test_labels, 2049, gz=True)
-    return tmp_path, (images, labels, test_images, test_labels)
-
-
 def test_smnist_reads_idx_files(specs, idx_folder):
-    folder, (images, labels, test_images, test_labels) = idx_folder
+    folder, (images, labels, test_images, test_labels) = idx_folder()
     data = load(specs["smnist"], path=str(folder))
     check_well_formed(data, per_step=False)
     assert (len(data.train), len(data.val), len(data.test)) == (11, 1, 5)  # last 10 % of train: validation
@@ -287,7 +271,7 @@ def test_smnist_missing_files_named(specs, tmp_path, idx_folder):
         with pytest.raises(DataError) as err:
             load(specs["smnist"], path=str(folder))
         assert str(folder) in str(err.value) and all(name in str(err.value) for name in expected)
-    folder, _ = idx_folder
+    folder, _ = idx_folder()
     (folder / "t10k-labels-idx1-ubyte.gz").unlink()
     with pytest.raises(DataError, match="missing: t10k-labels-idx1-ubyte$") as err:
         load(specs["smnist"], path=str(folder))
@@ -295,7 +279,7 @@ def test_smnist_missing_files_named(specs, tmp_path, idx_folder):
 
 
 def test_smnist_corrupt_files_named(specs, idx_folder):
-    folder, (images, labels, _, _) = idx_folder
+    folder, (images, labels, _, _) = idx_folder()
     train_labels = folder / "train-labels-idx1-ubyte"
     write_idx(train_labels, labels, 2051)  # an image magic number on a label file
     with pytest.raises(DataError, match="magic") as err:
@@ -324,7 +308,7 @@ def test_smnist_corrupt_files_named(specs, idx_folder):
 
 def test_smnist_header_whose_dimensions_overflow_int64(specs, idx_folder):
     """Issue 12 case 16: (4294967295, 65535, 65535) multiplies past 2**63; the size in the message is exact."""
-    folder, _ = idx_folder
+    folder, _ = idx_folder()
     train_images = folder / "train-images-idx3-ubyte"
     train_images.write_bytes(struct.pack(">I3I", 2051, 4294967295, 65535, 65535) + bytes(100))
     with pytest.raises(DataError) as err:
