@@ -29,7 +29,8 @@ class Net(nn.Module):
 
 
 def main(epochs: int = 10, seed: int = 0) -> None:
-    data = load_registry().get("datasets", "mnist1d").load()
+    mnist1d = load_registry().get("datasets", "mnist1d")
+    data = mnist1d.load(**mnist1d.resolve())
     torch.manual_seed(seed)
     generator = torch.Generator().manual_seed(seed)
     x, y = torch.as_tensor(data.train.x), torch.as_tensor(data.train.y)

@@ -32,7 +32,7 @@ class LeakyReLURNNLayer(nn.Module):
     Parameters carry torch's names (``weight_hh_l0`` ...) and initialisation, so remedies treat it like ``nn.RNN``.
     """
 
-    def __init__(self, input_size: int, hidden_size: int, negative_slope: float = 0.01):
+    def __init__(self, input_size: int, hidden_size: int, negative_slope: float):
         super().__init__()
         self.hidden_size, self.negative_slope = hidden_size, negative_slope
         self.weight_ih_l0 = nn.Parameter(torch.empty(hidden_size, input_size))

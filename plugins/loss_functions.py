@@ -4,20 +4,15 @@ Every loss maps ``logits: float[N, C]`` and ``target: long[N]`` to a scalar, the
 computed from ``log_softmax`` / ``logsigmoid`` / ``logsumexp`` (never from probabilities that were rounded
 first), so value and gradient stay finite at logits of +-1e4, and each works in float32 and float64.
 
-This module imports torch at the top; :mod:`lossbench_builtins.losses` imports it only inside a ``build``.
+Parameters have no default values here: the defaults live in the specs (:mod:`lossbench_builtins.losses`),
+whose ``build`` functions import this module (and so torch) when they are called.
 """
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Callable
-from typing import Any
-
 import torch
 import torch.nn.functional as F
 from torch import Tensor
-
-from lossbench import ParameterError
 
 # Wang et al. 2019 clamp log 0 to A = -4 in the reverse cross-entropy.
 SCE_LOG_ZERO = -4.0
@@ -63,12 +58,12 @@ def binary_cross_entropy(logits: Tensor, target: Tensor) -> Tensor:
     return per_class.sum(dim=-1).mean()
 
 
-def label_smoothing(logits: Tensor, target: Tensor, eps: float = 0.1) -> Tensor:
+def label_smoothing(logits: Tensor, target: Tensor, eps: float) -> Tensor:
     """Cross-entropy against (1 - eps) * one_hot + eps / C (Szegedy et al. 2016), mean over N."""
     return F.cross_entropy(logits, target, label_smoothing=eps)
 
 
-def focal(logits: Tensor, target: Tensor, gamma: float = 2.0, alpha: float | None = None) -> Tensor:
+def focal(logits: Tensor, target: Tensor, gamma: float, alpha: float | None) -> Tensor:
     """Softmax multi-class focal loss (Lin et al. 2017): ``-alpha * (1 - p_t) ** gamma * log p_t``.
 
     ``alpha`` follows the common multi-class (softmax) convention: one scalar weight applied to every
@@ -87,20 +82,20 @@ def focal(logits: Tensor, target: Tensor, gamma: float = 2.0, alpha: float | Non
     return loss if alpha is None else alpha * loss
 
 
-def poly1(logits: Tensor, target: Tensor, eps: float = 1.0) -> Tensor:
+def poly1(logits: Tensor, target: Tensor, eps: float) -> Tensor:
     """Poly-1 (Leng et al. 2022): ``-log p_t + eps * (1 - p_t)``, mean over N."""
     log_pt = _log_pt(logits, target)
     return (-log_pt + eps * _one_minus(log_pt)).mean()
 
 
-def gce(logits: Tensor, target: Tensor, q: float = 0.7) -> Tensor:
+def gce(logits: Tensor, target: Tensor, q: float) -> Tensor:
     """Generalized cross-entropy (Zhang & Sabuncu 2018): ``(1 - p_t ** q) / q``, mean over N.
 
     ``1 - p_t ** q`` is ``-expm1(q * log p_t)``: exact near p_t = 1 and tends to -log p_t as q -> 0."""
     return (-torch.expm1(q * _log_pt(logits, target)) / q).mean()
 
 
-def sce(logits: Tensor, target: Tensor, alpha: float = 0.1, beta: float = 1.0) -> Tensor:
+def sce(logits: Tensor, target: Tensor, alpha: float, beta: float) -> Tensor:
     """Symmetric cross-entropy (Wang et al. 2019): ``alpha * CE + beta * RCE``, mean over N.
 
     RCE = -sum_k p_k log y_k with log 0 clamped to A = -4, which for a one-hot y is -A * (1 - p_t)."""
@@ -108,7 +103,7 @@ def sce(logits: Tensor, target: Tensor, alpha: float = 0.1, beta: float = 1.0) -
     return (alpha * -log_pt + beta * -SCE_LOG_ZERO * _one_minus(log_pt)).mean()
 
 
-def taylor_ce(logits: Tensor, target: Tensor, order: int = 2) -> Tensor:
+def taylor_ce(logits: Tensor, target: Tensor, order: int) -> Tensor:
     """Taylor cross-entropy (Feng et al. 2020): ``sum_{k=1..order} (1 - p_t) ** k / k``, mean over N
     (the order-``order`` Taylor series of -log p_t around p_t = 1)."""
     x = _one_minus(_log_pt(logits, target))
@@ -142,7 +137,7 @@ def _exp_t(u: Tensor, t: float) -> Tensor:
     return torch.relu(1.0 + (1.0 - t) * u) ** (1.0 / (1.0 - t))
 
 
-def tempered_normalization(activations: Tensor, t: float, num_iters: int = 5) -> Tensor:
+def tempered_normalization(activations: Tensor, t: float, num_iters: int) -> Tensor:
     """The λ, [N, 1], with ``sum_k exp_t(a_k - λ, t) == 1`` (Amid et al. 2019), differentiable.
 
     t > 1: the authors' fixed-point iteration, ``num_iters`` times; t < 1: bisection, ``num_iters``
@@ -201,15 +196,13 @@ def _tempered_log_probs(activations: Tensor, t: float, num_iters: int) -> tuple[
     return torch.where(positive, torch.log1p(safe) / (1.0 - t), torch.zeros_like(inner)), positive
 
 
-def tempered_softmax(activations: Tensor, t: float, num_iters: int = 5) -> Tensor:
+def tempered_softmax(activations: Tensor, t: float, num_iters: int) -> Tensor:
     """Tempered softmax exp_t(a - λ, t) with sum 1 (softmax at t == 1)."""
     log_p, positive = _tempered_log_probs(activations, t, num_iters)
     return torch.where(positive, torch.exp(log_p), torch.zeros_like(log_p))
 
 
-def bi_tempered_per_row(
-    activations: Tensor, labels: Tensor, t1: float, t2: float, num_iters: int = 5
-) -> Tensor:
+def bi_tempered_per_row(activations: Tensor, labels: Tensor, t1: float, t2: float, num_iters: int) -> Tensor:
     """Bi-tempered logistic loss (Amid et al. 2019) per row, for soft ``labels`` [N, C] (rows sum to 1).
 
     ``sum_k [y_k (log_t1 y_k - log_t1 p_k) - (y_k ** (2 - t1) - p_k ** (2 - t1)) / (2 - t1)]`` with
@@ -246,60 +239,9 @@ def bi_tempered_per_row(
     return per_class.sum(dim=-1)
 
 
-def bitempered(logits: Tensor, target: Tensor, t1: float = 0.8, t2: float = 1.2, num_iters: int = 5) -> Tensor:
+def bitempered(logits: Tensor, target: Tensor, t1: float, t2: float, num_iters: int) -> Tensor:
     """Bi-tempered logistic loss of one-hot targets, mean over N. t1 = t2 = 1 is exactly cross-entropy."""
     if t1 == 1.0 and t2 == 1.0:
         return F.cross_entropy(logits, target)
     y = F.one_hot(target, logits.shape[-1]).to(logits.dtype)
     return bi_tempered_per_row(logits, y, t1, t2, num_iters).mean()
-
-
-# ---------------------------------------------------------------------------------------------- binding
-def _check_focal(params: dict[str, Any]) -> dict[str, Any]:
-    alpha = params.get("alpha")
-    if isinstance(alpha, str) and alpha.strip().lower() in {"", "none"}:
-        alpha = None
-    if alpha is not None:
-        try:
-            alpha = float(alpha)
-        except (TypeError, ValueError):
-            raise ParameterError(f"focal.alpha must be none or a number in [0, 1], got {alpha!r}") from None
-        if not 0.0 <= alpha <= 1.0:
-            raise ParameterError(f"focal.alpha must be none or a number in [0, 1], got {alpha:g}")
-    return {**params, "alpha": alpha}
-
-
-def _check_bitempered(params: dict[str, Any]) -> dict[str, Any]:
-    num_iters = params.get("num_iters", 5)
-    if isinstance(num_iters, bool) or int(num_iters) != num_iters or num_iters < 1:
-        raise ParameterError(f"bitempered.num_iters must be an integer >= 1, got {num_iters!r}")
-    t1, t2 = float(params.get("t1", 0.8)), float(params.get("t2", 1.2))
-    if not 0.0 <= t1 <= 1.0 or not t2 > 0.0:
-        raise ParameterError(f"bitempered needs 0 <= t1 <= 1 and t2 > 0, got t1={t1:g}, t2={t2:g}")
-    return {**params, "num_iters": int(num_iters)}
-
-
-LOSSES: dict[str, Callable[..., Tensor]] = {
-    "ce": cross_entropy,
-    "bce": binary_cross_entropy,
-    "label_smoothing": label_smoothing,
-    "focal": focal,
-    "poly1": poly1,
-    "gce": gce,
-    "sce": sce,
-    "taylor_ce": taylor_ce,
-    "bitempered": bitempered,
-    "brier": brier,
-}
-_CHECKS: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
-    "focal": _check_focal,
-    "bitempered": _check_bitempered,
-}
-
-
-def bind(name: str, **params: Any) -> Callable[[Tensor, Tensor], Tensor]:
-    """The loss ``name`` with its parameters fixed: ``fn(logits, target) -> scalar`` (picklable)."""
-    check = _CHECKS.get(name)
-    if check is not None:
-        params = check(dict(params))
-    return functools.partial(LOSSES[name], **params)

@@ -1,13 +1,230 @@
-"""Torch modules behind the built-in remedies (imported only when a remedy acts on a model).
+"""The torch side of the built-in remedies: the Remedy classes and the output transforms they add.
 
-Each is an output transform: called as ``module(h: float[B, T, H], mask: bool[B, T] | None)`` on a layer's
-output sequence, ``mask`` True on valid steps (``None``: every step is valid).
+Imported only when a remedy is built (:mod:`lossbench_builtins.remedies` holds the specs and imports no torch).
+Every parameter is passed in by ``build`` (the defaults live in the specs only).
+
+Conventions shared by the initialisations: a recurrent weight is a parameter whose last name component starts
+with ``weight_hh`` (biases ``bias_ih`` / ``bias_hh``), its rows stacked per gate in the cell's ``gates`` order
+(torch's layouts: gru r, z, n; lstm i, f, g, o); the hidden size is ``weight_hh.shape[1]``. Parameters are
+changed in place (never replaced), so fused cells keep their flattened weights.
+
+An output transform is called as ``module(h: float[B, T, H], mask: bool[B, T] | None)`` on a layer's output
+sequence, ``mask`` True on valid steps (``None``: every step is valid).
 """
 
 from __future__ import annotations
 
+from typing import Any
+
 import torch
 from torch import nn
+
+from lossbench import IncompatibleError, ModelInfo, Remedy
+
+# ---------------------------------------------------------------------------------------------- clipping
+
+
+class ClipNorm(Remedy):
+    """Rescale all gradients together so that their total L2 norm is at most ``max_norm``.
+
+    Acts on the norm the engine measured and passes in (the total norm after backward, before any remedy acted)
+    instead of measuring it again, with torch's ``clip_grad_norm_`` formula: when ``grad_norm > max_norm``, every
+    gradient is multiplied by ``max_norm / (grad_norm + 1e-6)``.
+    """
+
+    def __init__(self, max_norm: float):
+        self.max_norm = float(max_norm)
+
+    def after_backward(self, model: Any, grad_norm: float) -> bool:
+        if not grad_norm > self.max_norm:
+            return False
+        scale = self.max_norm / (grad_norm + 1e-6)
+        with torch.no_grad():
+            for p in model.parameters():
+                if p.grad is not None:
+                    p.grad.mul_(scale)
+        return True
+
+
+class ClipValue(Remedy):
+    """Clamp every gradient entry to [-value, value]."""
+
+    def __init__(self, value: float):
+        self.value = float(value)
+
+    def after_backward(self, model: Any, grad_norm: float) -> bool:
+        grads = [p.grad for p in model.parameters() if p.grad is not None]
+        if not grads:
+            return False
+        largest = float(torch.stack([g.detach().abs().amax().to(torch.float64) for g in grads]).amax())
+        torch.nn.utils.clip_grad_value_(model.parameters(), self.value)
+        return largest > self.value
+
+
+# ---------------------------------------------------------------------------------------------- initialisations
+
+
+def _named(model: Any, prefix: str) -> list[tuple[str, Any]]:
+    """The parameters whose last name component starts with ``prefix``."""
+    return [(name, p) for name, p in model.named_parameters() if name.rpartition(".")[2].startswith(prefix)]
+
+
+def _recurrent_weights(model: Any, remedy: str) -> list[tuple[str, Any, int]]:
+    """(name, weight_hh, hidden size) for every recurrent weight, or a clear error when there is none."""
+    found = []
+    for name, weight in _named(model, "weight_hh"):
+        hidden = weight.shape[1] if weight.dim() == 2 else 0
+        if hidden == 0 or weight.shape[0] % hidden:
+            raise IncompatibleError(f"remedy {remedy}: recurrent weight {name} has shape {tuple(weight.shape)}, "
+                                    f"not [gates * hidden, hidden]")
+        found.append((name, weight, hidden))
+    if not found:
+        cell = getattr(model, "cell_name", "this cell")
+        raise IncompatibleError(f"remedy {remedy}: cell {cell} has no recurrent weight (a parameter named weight_hh*) "
+                                f"to initialise")
+    return found
+
+
+class OrthogonalInit(Remedy):
+    """Each gate block of every recurrent weight becomes ``gain`` times a random orthogonal matrix."""
+
+    def __init__(self, gain: float):
+        self.gain = float(gain)
+
+    def on_model(self, model: Any, info: ModelInfo) -> None:
+        with torch.no_grad():
+            for _, weight, hidden in _recurrent_weights(model, "orthogonal_init"):
+                for start in range(0, weight.shape[0], hidden):
+                    block = torch.empty(hidden, hidden, dtype=weight.dtype, device=weight.device)
+                    torch.nn.init.orthogonal_(block, gain=self.gain)
+                    weight[start:start + hidden].copy_(block)
+
+
+class IdentityInit(Remedy):
+    """IRNN: recurrent weights ``scale`` * I, recurrent and input biases zero."""
+
+    def __init__(self, scale: float):
+        self.scale = float(scale)
+
+    def on_model(self, model: Any, info: ModelInfo) -> None:
+        weights = _recurrent_weights(model, "identity_init")
+        with torch.no_grad():
+            for name, weight, hidden in weights:
+                if weight.shape[0] != hidden:
+                    raise IncompatibleError(f"remedy identity_init: recurrent weight {name} has shape "
+                                            f"{tuple(weight.shape)}; an identity needs a single-gate square matrix")
+                weight.copy_(self.scale * torch.eye(hidden, dtype=weight.dtype, device=weight.device))
+            for _, bias in _named(model, "bias_ih") + _named(model, "bias_hh"):
+                bias.zero_()
+
+
+class ChronoInit(Remedy):
+    """Chrono initialisation: gate biases that spread the memory time scales over [1, t_max - 1] steps.
+
+    LSTM (gates i, f, g, o): forget bias b_f = log(U(1, t_max - 1)), input bias b_i = -b_f. GRU (gates r, z, n;
+    torch computes h' = (1 - z) * n + z * h, so z keeps memory): update bias b_z = log(U(1, t_max - 1)). The value
+    goes into ``bias_ih``; the same slice of ``bias_hh`` is zeroed so that their sum is the chosen bias. Other
+    biases keep their initialisation. ``t_max`` 0 means the dataset's sequence length; below 3 it is raised to 3.
+    """
+
+    def __init__(self, t_max: int):
+        self.t_max = int(t_max)
+
+    def on_model(self, model: Any, info: ModelInfo) -> None:
+        if info.cell not in ("lstm", "gru"):
+            raise IncompatibleError(f"remedy chrono_init applies to cells gru, lstm, not {info.cell}")
+        gates = 4 if info.cell == "lstm" else 3
+        t_max = max(self.t_max or info.seq_len, 3)
+        params = dict(model.named_parameters())
+        pairs = []
+        for name, bias_ih in _named(model, "bias_ih"):
+            prefix, _, last = name.rpartition(".")
+            hh_name = (prefix + "." if prefix else "") + "bias_hh" + last[len("bias_ih"):]
+            if bias_ih.dim() != 1 or bias_ih.shape[0] % gates:
+                raise IncompatibleError(f"remedy chrono_init: bias {name} has shape {tuple(bias_ih.shape)}, not "
+                                        f"[{gates} * hidden] for cell {info.cell}")
+            pairs.append((bias_ih, params.get(hh_name), bias_ih.shape[0] // gates))
+        if not pairs:
+            raise IncompatibleError(f"remedy chrono_init: cell {info.cell} has no gate biases (bias_ih*) to set")
+        with torch.no_grad():
+            for bias_ih, bias_hh, hidden in pairs:
+                chrono = torch.empty(hidden, dtype=torch.float64).uniform_(1.0, t_max - 1.0).log_()
+                chrono = chrono.to(dtype=bias_ih.dtype, device=bias_ih.device)
+                keep = slice(hidden, 2 * hidden)  # lstm f, gru z: both the second gate block
+                bias_ih[keep] = chrono
+                if bias_hh is not None:
+                    bias_hh[keep] = 0.0
+                if info.cell == "lstm":
+                    bias_ih[:hidden] = -chrono
+                    if bias_hh is not None:
+                        bias_hh[:hidden] = 0.0
+
+
+# ---------------------------------------------------------------------------------------------- output transforms
+
+
+def _add_transform(model: Any, factory: Any) -> None:
+    """Add a transform to every layer's outputs, on the model's device and in its dtype."""
+    reference = next(iter(model.parameters()), None)
+
+    def build(size: int) -> Any:
+        module = factory(size)
+        return module if reference is None else module.to(device=reference.device, dtype=reference.dtype)
+
+    model.add_output_transform(build)
+
+
+class LayerNorm(Remedy):
+    """Layer normalisation of each layer's output at every step (not inside the recurrence)."""
+
+    def on_model(self, model: Any, info: ModelInfo) -> None:
+        _add_transform(model, OutputLayerNorm)
+
+
+class BatchNorm(Remedy):
+    """Batch normalisation of each layer's outputs over the valid (batch, step) positions."""
+
+    def on_model(self, model: Any, info: ModelInfo) -> None:
+        _add_transform(model, MaskedBatchNorm)
+
+
+class Dropout(Remedy):
+    """Dropout with probability ``p`` on each layer's outputs (between layers and before the head)."""
+
+    def __init__(self, p: float):
+        self.p = float(p)
+
+    def on_model(self, model: Any, info: ModelInfo) -> None:
+        _add_transform(model, lambda size: OutputDropout(self.p))
+
+
+# ---------------------------------------------------------------------------------------------- regularisers
+
+
+class WeightDecay(Remedy):
+    """L2 regularisation through the optimiser's ``weight_decay`` option (every parameter)."""
+
+    def __init__(self, weight_decay: float):
+        self.weight_decay = float(weight_decay)
+
+    def optimizer_options(self, options: dict[str, Any]) -> dict[str, Any]:
+        return {**options, "weight_decay": self.weight_decay}
+
+
+class L1(Remedy):
+    """Adds ``strength`` * sum of |w| over the weight matrices (parameters with two or more dimensions)."""
+
+    def __init__(self, strength: float):
+        self.strength = float(strength)
+
+    def penalty(self, model: Any) -> Any:
+        weights = [p for p in model.parameters() if p.requires_grad and p.dim() >= 2]
+        if not weights:
+            return None
+        return self.strength * sum(p.abs().sum() for p in weights)
+
+
+# ---------------------------------------------------------------------------------------------- transform modules
 
 
 class OutputLayerNorm(nn.LayerNorm):

@@ -1,4 +1,8 @@
-"""Shared helpers: run the real ``lossbench`` command in a subprocess."""
+"""Shared test helpers: the one way tests run the real ``lossbench`` command, and fixtures several files use.
+
+Test modules use the ``cli`` / ``cli_process`` fixtures; plain helpers for writing data files live beside this
+file (``idx_files.py``, ``postgres.py``), which pytest puts on ``sys.path``.
+"""
 
 from __future__ import annotations
 
@@ -7,21 +11,69 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
+from idx_files import write_idx
 
-def run_cli(*args: str, env: dict[str, str] | None = None, python: str | None = None, timeout: int = 300,
-            cwd: str | Path | None = None) -> subprocess.CompletedProcess:
-    """``python -m lossbench ARGS`` with a clean plugin environment, output captured as text."""
-    full_env = {k: v for k, v in os.environ.items() if not k.startswith("LOSSBENCH_")}
-    full_env.update(env or {})
-    return subprocess.run([python or sys.executable, "-m", "lossbench", *args], capture_output=True, text=True,
-                          env=full_env, timeout=timeout, cwd=cwd)
+
+def cli_command(*args: str, python: str | None = None) -> list[str]:
+    """``python -m lossbench ARGS``: this interpreter (so this checkout's code) unless ``python`` names another."""
+    return [python or sys.executable, "-m", "lossbench", *args]
+
+
+def cli_environment(env: dict[str, str | None] | None = None) -> dict[str, str]:
+    """This process's environment without LOSSBENCH_* (the user's plugin folders, cache, strictness), updated by
+    ``env``; a value of None removes that variable."""
+    full = {k: v for k, v in os.environ.items() if not k.startswith("LOSSBENCH_")}
+    for key, value in (env or {}).items():
+        if value is None:
+            full.pop(key, None)
+        else:
+            full[key] = value
+    return full
+
+
+def run_cli(*args: str, env: dict[str, str | None] | None = None, python: str | None = None, timeout: int = 300,
+            cwd: str | Path | None = None, check: bool = False) -> subprocess.CompletedProcess:
+    """Run the command to the end, output captured as text; ``check`` asserts exit code 0 (showing stderr)."""
+    done = subprocess.run(cli_command(*args, python=python), capture_output=True, text=True,
+                          env=cli_environment(env), timeout=timeout, cwd=cwd)
+    if check:
+        assert done.returncode == 0, done.stderr
+    return done
+
+
+def start_cli(*args: str, cwd: str | Path | None = None, **popen) -> subprocess.Popen:
+    """Start the command in the background (to kill it, or to run several at once); ``popen``: Popen's options."""
+    return subprocess.Popen(cli_command(*args), cwd=cwd, env=cli_environment(), text=True, **popen)
+
+
+@pytest.fixture(scope="session")
+def cli():
+    return run_cli
+
+
+@pytest.fixture(scope="session")
+def cli_process():
+    return start_cli
 
 
 @pytest.fixture
-def cli():
-    return run_cli
+def idx_folder(tmp_path):
+    """``idx_folder(n_train=12, n_test=5)`` writes tiny MNIST-like IDX files into tmp_path (the test files gzipped)
+    and returns (folder, (images, labels, test_images, test_labels))."""
+    def write(n_train: int = 12, n_test: int = 5):
+        rng = np.random.default_rng(0)
+        images, labels = rng.integers(0, 256, (n_train, 28, 28)), rng.integers(0, 10, n_train)
+        test_images, test_labels = rng.integers(0, 256, (n_test, 28, 28)), rng.integers(0, 10, n_test)
+        write_idx(tmp_path / "train-images-idx3-ubyte", images, 2051)
+        write_idx(tmp_path / "train-labels-idx1-ubyte", labels, 2049)
+        write_idx(tmp_path / "t10k-images-idx3-ubyte.gz", test_images, 2051, gz=True)
+        write_idx(tmp_path / "t10k-labels-idx1-ubyte.gz", test_labels, 2049, gz=True)
+        return tmp_path, (images, labels, test_images, test_labels)
+
+    return write
 
 
 @pytest.hookimpl(hookwrapper=True)

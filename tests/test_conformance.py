@@ -202,7 +202,8 @@ def test_hook_without_hookimpl_and_unimportable_plugin_fail(tmp_path):
         assert_conforms(broken)
 
 
-def test_the_readme_plugin_and_conformance_examples_work_as_written(tmp_path):
+@pytest.mark.slow
+def test_the_readme_plugin_and_conformance_examples_work_as_written(tmp_path, cli):
     """The README's `my_losses.py` and `tests/test_my_plugin.py`, copied verbatim, load and pass."""
     readme = (Path(__file__).parent.parent / "README.md").read_text()
     blocks = [b.split("```", 1)[0] for b in readme.split("```python\n")[1:]]
@@ -215,6 +216,61 @@ def test_the_readme_plugin_and_conformance_examples_work_as_written(tmp_path):
                           capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(tmp_path)})
     assert done.returncode == 0, done.stdout[-3000:]
     assert "2 passed" in done.stdout
-    listed = subprocess.run(["lossbench", "--plugins-dir", ".", "list", "losses", "--json"], cwd=tmp_path,
-                            capture_output=True, text=True)
+    listed = cli("--plugins-dir", ".", "list", "losses", "--json", cwd=tmp_path)
     assert listed.returncode == 0 and '"scaled_ce"' in listed.stdout, listed.stderr
+
+
+def test_the_kit_imports_no_built_in_plugin():
+    """Layering (DESIGN.md): lossbench.testing -> api, engine only. No module of lossbench imports the built-ins
+    (they are found through their entry points like any plugin), and check_remedy runs on the kit's own cells."""
+    package = Path(__file__).parent.parent / "lossbench"
+    importing = [str(f.relative_to(package)) for f in package.rglob("*.py")
+                 if "import lossbench_builtins" in f.read_text() or "from lossbench_builtins" in f.read_text()]
+    assert importing == []
+    code = textwrap.dedent("""
+        import sys
+        from lossbench import Remedy, RemedySpec
+        from lossbench.testing import check_remedy
+
+        class Halve(Remedy):
+            def after_backward(self, model, grad_norm):
+                for p in model.parameters():
+                    p.grad.mul_(0.5)
+                return True
+
+        def needs_relu(cell_name, cell_params):
+            '''rnn.activation is relu'''
+            return None if cell_params["activation"] == "relu" else "needs relu"
+
+        spec = RemedySpec(name="halve", summary="halves the gradients of a relu rnn", build=Halve,
+                          cells=("rnn",), check=needs_relu)
+        report = check_remedy(spec)
+        assert report.passed, report.summary()
+        print(sorted({r.check for r in report}))
+        print(sorted(m for m in sys.modules if m.startswith("lossbench_builtins")))
+    """)
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    checks, builtins = done.stdout.strip().splitlines()
+    assert "on_model (rnn)" in checks and "penalty and after_backward (rnn)" in checks
+    assert builtins == "[]"
+
+
+def test_check_remedy_says_when_no_cell_of_the_kit_fits():
+    from lossbench import Remedy, RemedySpec
+    from lossbench.testing import check_remedy
+
+    spec = RemedySpec(name="only_mine", summary="for a cell nobody has", build=Remedy, cells=("my_cell",))
+    report = check_remedy(spec)
+    assert [f.check for f in report.failures] == ["compatible cell"]
+    assert "accepts none of the kit's cells" in report.failures[0].message
+    assert "pass cell_spec=" in report.failures[0].message
+
+
+def test_the_kits_own_cells_pass_check_cell_without_notes():
+    from lossbench.testing import check_cell
+    from lossbench.testing.reference_cells import CANDIDATES
+
+    for cell, params in CANDIDATES:
+        report = check_cell(cell, params)
+        assert report.passed and not report.notes, report.summary()

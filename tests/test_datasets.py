@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import gzip
-import importlib
 import inspect
 import math
 import struct
@@ -17,6 +15,8 @@ from lossbench import Dataset, DatasetSpec
 from lossbench.errors import DataError, ParameterError
 from lossbench_builtins import datasets as plugin
 
+from idx_files import write_idx
+
 NAMES = {"mnist1d", "digits", "smnist", "ucr", "copy", "temporal_order", "text"}
 
 
@@ -25,6 +25,11 @@ def specs() -> dict[str, DatasetSpec]:
     found: list[DatasetSpec] = []
     plugin.register_datasets(found.append)
     return {spec.name: spec for spec in found}
+
+
+def load(spec: DatasetSpec, **overrides) -> Dataset:
+    """Load as the engine does: the spec checks and completes the parameters, the loader gets all of them."""
+    return spec.load(**spec.resolve(overrides))
 
 
 def check_well_formed(data: Dataset, per_step: bool) -> None:
@@ -68,10 +73,10 @@ def test_all_datasets_registered_with_consistent_specs(specs):
         assert isinstance(spec, DatasetSpec)
         assert spec.targets <= {"binary", "multiclass"} and spec.targets
         assert set(spec.space) <= set(spec.defaults)
-        # the loader behind the spec takes exactly the parameters the spec declares
-        module_name, function = plugin._LOADERS[spec.name]
-        loader = getattr(importlib.import_module(f"lossbench_builtins.datasets.{module_name}"), function)
-        assert set(inspect.signature(loader).parameters) == set(spec.defaults), spec.name
+        # the loader behind the spec takes exactly the parameters the spec declares, none with a default
+        parameters = inspect.signature(spec.load).parameters
+        assert set(parameters) == set(spec.defaults), spec.name
+        assert all(p.default is inspect.Parameter.empty for p in parameters.values()), spec.name
     assert {n for n, s in specs.items() if s.per_step} == {"copy", "text"}
     assert specs["ucr"].targets == {"binary", "multiclass"}
 
@@ -97,22 +102,22 @@ def test_plugin_modules_never_import_torch():
 
 def test_parameters_are_checked(specs):
     with pytest.raises(ParameterError, match="mode"):
-        specs["digits"].load(mode="columns")
+        load(specs["digits"], mode="columns")
     with pytest.raises(ParameterError):
-        specs["copy"].load(T=0)
+        load(specs["copy"], T=0)
     with pytest.raises(ParameterError):
-        specs["copy"].load(n_train=0)
+        load(specs["copy"], n_train=0)
     with pytest.raises(ParameterError, match="nonsense"):
-        specs["copy"].load(nonsense=1)
+        load(specs["copy"], nonsense=1)
     # numpy refuses a negative seed: it must be a ParameterError (exit code 2), not a ValueError traceback
     for name, key in [("mnist1d", "seed"), ("digits", "split_seed"), ("digits", "permutation_seed"),
                       ("smnist", "permutation_seed"), ("ucr", "split_seed"), ("copy", "seed"),
                       ("temporal_order", "seed")]:
         with pytest.raises(ParameterError, match=key):
-            specs[name].load(**{key: -1})
+            load(specs[name], **{key: -1})
     for name in ("smnist", "ucr", "text"):
         with pytest.raises(ParameterError, match="path"):
-            specs[name].load()
+            load(specs[name])
 
 
 def test_holdout_is_a_stratified_partition():
@@ -152,7 +157,7 @@ def test_mnist1d_generates_caches_and_reloads(specs, mnist1d_cache, monkeypatch)
     from lossbench_builtins.datasets import mnist1d_local
 
     state = np.random.get_state()[1].copy()
-    data = specs["mnist1d"].load()
+    data = load(specs["mnist1d"])
     assert np.array_equal(np.random.get_state()[1], state), "generating must not move the global numpy RNG"
     check_well_formed(data, per_step=False)
     assert (len(data.train), len(data.val), len(data.test)) == (3600, 400, 1000)
@@ -165,22 +170,22 @@ def test_mnist1d_generates_caches_and_reloads(specs, mnist1d_cache, monkeypatch)
     assert files == [f"{mnist1d_local.cache_key(42)}.npz"], files  # no temporary file left behind
 
     # the same process: from memory; a fresh process: from the file, without generating again
-    assert_same(data, specs["mnist1d"].load())
+    assert_same(data, load(specs["mnist1d"]))
     mnist1d_local._MEMORY.clear()
     monkeypatch.setattr(mnist1d_local, "_generate", lambda seed: pytest.fail("regenerated despite the cache"))
-    again = specs["mnist1d"].load()
+    again = load(specs["mnist1d"])
     assert_same(data, again)
-    assert len(specs["mnist1d"].load(val_fraction=0.25).val) == 1000
+    assert len(load(specs["mnist1d"], val_fraction=0.25).val) == 1000
 
 
 def test_mnist1d_replaces_a_damaged_cache_file(specs, mnist1d_cache):
     from lossbench_builtins.datasets import mnist1d_local
 
-    reference = specs["mnist1d"].load()
+    reference = load(specs["mnist1d"])
     mnist1d_local._MEMORY.clear()
     path = mnist1d_cache / f"{mnist1d_local.cache_key(42)}.npz"
     path.write_bytes(b"not an npz file")
-    assert_same(reference, specs["mnist1d"].load())
+    assert_same(reference, load(specs["mnist1d"]))
     with np.load(path) as npz:
         assert npz["x"].shape == (4000, 40)
 
@@ -191,7 +196,7 @@ def test_mnist1d_replaces_a_damaged_cache_file(specs, mnist1d_cache):
 def test_digits_rows_partition_the_bundled_images(specs):
     from sklearn.datasets import load_digits
 
-    data = specs["digits"].load()
+    data = load(specs["digits"])
     check_well_formed(data, per_step=False)
     assert data.train.x.shape[1:] == (8, 8)
     assert (len(data.train), len(data.val), len(data.test)) == (1078, 360, 359)
@@ -205,17 +210,17 @@ def test_digits_rows_partition_the_bundled_images(specs):
     np.testing.assert_array_equal(np.unique(ours, axis=0), np.unique(theirs, axis=0))
     assert len(ours) == len(theirs)
     assert np.abs(np.bincount(data.test.y) - 36).max() <= 2  # stratified
-    assert_same(data, specs["digits"].load())
-    other = specs["digits"].load(split_seed=1)
+    assert_same(data, load(specs["digits"]))
+    other = load(specs["digits"], split_seed=1)
     assert not np.array_equal(other.test.y, data.test.y)
 
 
 def test_digits_pixels_and_permutation(specs):
-    plain = specs["digits"].load(mode="pixels")
+    plain = load(specs["digits"], mode="pixels")
     check_well_formed(plain, per_step=False)
     assert plain.train.x.shape[1:] == (64, 1)
-    np.testing.assert_array_equal(plain.train.x.reshape(-1, 8, 8), specs["digits"].load().train.x)
-    permuted = specs["digits"].load(mode="pixels", permute=True)
+    np.testing.assert_array_equal(plain.train.x.reshape(-1, 8, 8), load(specs["digits"]).train.x)
+    permuted = load(specs["digits"], mode="pixels", permute=True)
     assert not np.array_equal(plain.train.x, permuted.train.x)
     np.testing.assert_array_equal(plain.train.y, permuted.train.y)
     # one fixed permutation of the steps for every image: each permuted column is some original column
@@ -224,34 +229,17 @@ def test_digits_pixels_and_permutation(specs):
     order = [next(k for k in range(64) if np.array_equal(p[:, j], q[:, k])) for j in range(64)]
     assert order != list(range(64))
     np.testing.assert_array_equal(p, q[:, order])
-    assert_same(permuted, specs["digits"].load(mode="pixels", permute=True))
-    assert not np.array_equal(specs["digits"].load(mode="pixels", permute=True, permutation_seed=1).train.x,
+    assert_same(permuted, load(specs["digits"], mode="pixels", permute=True))
+    assert not np.array_equal(load(specs["digits"], mode="pixels", permute=True, permutation_seed=1).train.x,
                               permuted.train.x)
 
 
 # --- smnist ----------------------------------------------------------------------------------------
 
 
-def write_idx(path, array: np.ndarray, magic: int, gz: bool = False) -> None:
-    raw = struct.pack(">I", magic) + struct.pack(f">{array.ndim}I", *array.shape) + array.astype(np.uint8).tobytes()
-    path.write_bytes(gzip.compress(raw) if gz else raw)
-
-
-@pytest.fixture
-def idx_folder(tmp_path):
-    rng = np.random.default_rng(0)
-    images, labels = rng.integers(0, 256, (12, 28, 28)), rng.integers(0, 10, 12)
-    test_images, test_labels = rng.integers(0, 256, (5, 28, 28)), rng.integers(0, 10, 5)
-    write_idx(tmp_path / "train-images-idx3-ubyte", images, 2051)
-    write_idx(tmp_path / "train-labels-idx1-ubyte", labels, 2049)
-    write_idx(tmp_path / "t10k-images-idx3-ubyte.gz", test_images, 2051, gz=True)
-    write_idx(tmp_path / "t10k-labels-idx1-ubyte.gz", test_labels, 2049, gz=True)
-    return tmp_path, (images, labels, test_images, test_labels)
-
-
 def test_smnist_reads_idx_files(specs, idx_folder):
-    folder, (images, labels, test_images, test_labels) = idx_folder
-    data = specs["smnist"].load(path=str(folder))
+    folder, (images, labels, test_images, test_labels) = idx_folder()
+    data = load(specs["smnist"], path=str(folder))
     check_well_formed(data, per_step=False)
     assert (len(data.train), len(data.val), len(data.test)) == (11, 1, 5)  # last 10 % of train: validation
     np.testing.assert_allclose(data.train.x, images[:11] / 255.0, rtol=1e-6)
@@ -260,12 +248,12 @@ def test_smnist_reads_idx_files(specs, idx_folder):
     np.testing.assert_array_equal(data.train.y, labels[:11])
     np.testing.assert_array_equal(data.test.y, test_labels)
     assert data.num_classes == 10
-    assert_same(data, specs["smnist"].load(path=str(folder)))
-    assert len(specs["smnist"].load(path=str(folder), limit=3).train) == 3
+    assert_same(data, load(specs["smnist"], path=str(folder)))
+    assert len(load(specs["smnist"], path=str(folder), limit=3).train) == 3
 
-    pixels = specs["smnist"].load(path=str(folder), mode="pixels")
+    pixels = load(specs["smnist"], path=str(folder), mode="pixels")
     assert pixels.train.x.shape == (11, 784, 1)
-    permuted = specs["smnist"].load(path=str(folder), mode="pixels", permute=True)
+    permuted = load(specs["smnist"], path=str(folder), mode="pixels", permute=True)
     check_well_formed(permuted, per_step=False)
     p, q = permuted.train.x[:, :, 0], pixels.train.x[:, :, 0]
     lookup = {q[:, k].tobytes(): k for k in range(784)}
@@ -281,41 +269,53 @@ def test_smnist_missing_files_named(specs, tmp_path, idx_folder):
         if folder.name == "empty":
             folder.mkdir()
         with pytest.raises(DataError) as err:
-            specs["smnist"].load(path=str(folder))
+            load(specs["smnist"], path=str(folder))
         assert str(folder) in str(err.value) and all(name in str(err.value) for name in expected)
-    folder, _ = idx_folder
+    folder, _ = idx_folder()
     (folder / "t10k-labels-idx1-ubyte.gz").unlink()
     with pytest.raises(DataError, match="missing: t10k-labels-idx1-ubyte$") as err:
-        specs["smnist"].load(path=str(folder))
+        load(specs["smnist"], path=str(folder))
     assert all(name in str(err.value) for name in expected)
 
 
 def test_smnist_corrupt_files_named(specs, idx_folder):
-    folder, (images, labels, _, _) = idx_folder
+    folder, (images, labels, _, _) = idx_folder()
     train_labels = folder / "train-labels-idx1-ubyte"
     write_idx(train_labels, labels, 2051)  # an image magic number on a label file
     with pytest.raises(DataError, match="magic") as err:
-        specs["smnist"].load(path=str(folder))
+        load(specs["smnist"], path=str(folder))
     assert str(train_labels) in str(err.value)
 
     write_idx(train_labels, labels[:10], 2049)  # 10 labels for 12 images
     with pytest.raises(DataError, match="12 images.*10 labels") as err:
-        specs["smnist"].load(path=str(folder))
+        load(specs["smnist"], path=str(folder))
     assert str(train_labels) in str(err.value)
 
     write_idx(train_labels, labels, 2049)
     train_images = folder / "train-images-idx3-ubyte"
     train_images.write_bytes(train_images.read_bytes()[:-100])
     with pytest.raises(DataError, match="truncated") as err:
-        specs["smnist"].load(path=str(folder))
+        load(specs["smnist"], path=str(folder))
     assert str(train_images) in str(err.value)
 
     gz = folder / "t10k-images-idx3-ubyte.gz"
     gz.write_bytes(gz.read_bytes()[:30])
     write_idx(train_images, images, 2051)
     with pytest.raises(DataError) as err:
-        specs["smnist"].load(path=str(folder))
+        load(specs["smnist"], path=str(folder))
     assert str(gz) in str(err.value)
+
+
+def test_smnist_header_whose_dimensions_overflow_int64(specs, idx_folder):
+    """Issue 12 case 16: (4294967295, 65535, 65535) multiplies past 2**63; the size in the message is exact."""
+    folder, _ = idx_folder()
+    train_images = folder / "train-images-idx3-ubyte"
+    train_images.write_bytes(struct.pack(">I3I", 2051, 4294967295, 65535, 65535) + bytes(100))
+    with pytest.raises(DataError) as err:
+        load(specs["smnist"], path=str(folder))
+    message = str(err.value)
+    assert message.startswith(f"{train_images}: truncated: 100 bytes of data"), message
+    assert message.endswith(f"need {4294967295 * 65535 * 65535}"), message
 
 
 def test_smnist_full_size_keeps_the_last_5000_for_validation(specs, tmp_path):
@@ -325,7 +325,7 @@ def test_smnist_full_size_keeps_the_last_5000_for_validation(specs, tmp_path):
     write_idx(tmp_path / "train-labels-idx1-ubyte", labels, 2049)
     write_idx(tmp_path / "t10k-images-idx3-ubyte", images[:3], 2051)
     write_idx(tmp_path / "t10k-labels-idx1-ubyte", labels[:3], 2049)
-    data = specs["smnist"].load(path=str(tmp_path), limit=1000)
+    data = load(specs["smnist"], path=str(tmp_path), limit=1000)
     assert (len(data.train), len(data.val), len(data.test)) == (1000, 5000, 3)
     np.testing.assert_array_equal(data.val.y, labels[-5000:])
     np.testing.assert_array_equal(data.train.y, labels[:1000])
@@ -381,7 +381,7 @@ def ucr_folder(tmp_path):
 
 
 def test_ucr_univariate(specs, ucr_folder):
-    data = specs["ucr"].load(path=str(ucr_folder), name="Toy")
+    data = load(specs["ucr"], path=str(ucr_folder), name="Toy")
     check_well_formed(data, per_step=False)
     assert data.class_names == ("dog", "cat") and data.num_classes == 2  # in @classLabel order
     assert data.target_kind == "binary"
@@ -394,11 +394,11 @@ def test_ucr_univariate(specs, ucr_folder):
     # labels: the file's lines alternate cat (even) and dog (odd)
     raw = (ucr_folder / "Toy_TEST.ts").read_text().split("@data\n")[1].split()
     assert data.test.y.tolist() == [1 if r.endswith("cat") else 0 for r in raw]
-    assert_same(data, specs["ucr"].load(path=str(ucr_folder), name="Toy"))
+    assert_same(data, load(specs["ucr"], path=str(ucr_folder), name="Toy"))
 
 
 def test_ucr_multivariate_unequal_length(specs, ucr_folder):
-    data = specs["ucr"].load(path=str(ucr_folder), name="Ragged", val_fraction=0.34)
+    data = load(specs["ucr"], path=str(ucr_folder), name="Ragged", val_fraction=0.34)
     check_well_formed(data, per_step=False)
     assert data.class_names == ("low", "mid", "high")
     assert data.train.x.shape[1:] == (5, 2)
@@ -422,12 +422,12 @@ def test_ucr_multivariate_unequal_length(specs, ucr_folder):
 
 def test_ucr_errors_name_file_and_line(specs, ucr_folder):
     with pytest.raises(DataError, match="Nope_TRAIN.ts"):
-        specs["ucr"].load(path=str(ucr_folder), name="Nope")
+        load(specs["ucr"], path=str(ucr_folder), name="Nope")
     with pytest.raises(ParameterError, match="Ragged, Toy"):
-        specs["ucr"].load(path=str(ucr_folder))
+        load(specs["ucr"], path=str(ucr_folder))
     (ucr_folder / "Toy_TEST.ts").unlink()
     with pytest.raises(DataError, match="Toy_TEST.ts"):
-        specs["ucr"].load(path=str(ucr_folder), name="Toy")
+        load(specs["ucr"], path=str(ucr_folder), name="Toy")
 
     bad = ucr_folder / "Bad_TRAIN.ts"
     (ucr_folder / "Bad_TEST.ts").write_text(UNIVARIATE + "1,2,3,4,5,6:dog\n")
@@ -437,14 +437,14 @@ def test_ucr_errors_name_file_and_line(specs, ucr_folder):
                           ("1,2,3:4,5,6:dog", "2 dimensions in a file declared @univariate true")]:
         bad.write_text(UNIVARIATE + "1,2,3,4,5,6:cat\n" + line + "\n")
         with pytest.raises(DataError, match=message) as err:
-            specs["ucr"].load(path=str(ucr_folder), name="Bad")
+            load(specs["ucr"], path=str(ucr_folder), name="Bad")
         assert f"{bad}:{header_lines + 2}" in str(err.value)
     bad.write_text(UNIVARIATE.replace("@classLabel true dog cat", "@classLabel false") + "1,2:3\n")
     with pytest.raises(DataError, match="classLabel false"):
-        specs["ucr"].load(path=str(ucr_folder), name="Bad")
+        load(specs["ucr"], path=str(ucr_folder), name="Bad")
     bad.write_text("@\n" + UNIVARIATE)
     with pytest.raises(DataError, match="'@' with no keyword") as err:
-        specs["ucr"].load(path=str(ucr_folder), name="Bad")
+        load(specs["ucr"], path=str(ucr_folder), name="Bad")
     assert f"{bad}:1" in str(err.value)
 
 
@@ -463,7 +463,7 @@ def test_ucr_parser_reads_multiple_dimensions(ucr_folder):
 
 def test_copy_targets_are_the_input_symbols(specs):
     T = 7
-    data = specs["copy"].load(T=T, n_train=64, n_val=16, n_test=16, seed=3)
+    data = load(specs["copy"], T=T, n_train=64, n_val=16, n_test=16, seed=3)
     check_well_formed(data, per_step=True)
     assert data.train.x.shape == (64, T + 20, 10) and data.train.y.shape == (64, T + 20)
     assert data.num_classes == 9
@@ -482,16 +482,16 @@ def test_copy_targets_are_the_input_symbols(specs):
     nll = -np.log(probs[np.arange(T + 20)[None, :], y]).mean()
     assert math.isclose(data.info["memoryless_baseline_nll"], nll, rel_tol=1e-9)
     assert math.isclose(data.info["memoryless_baseline_nll"], 10 * math.log(8) / (T + 20))
-    assert_same(data, specs["copy"].load(T=T, n_train=64, n_val=16, n_test=16, seed=3))
-    assert not np.array_equal(specs["copy"].load(T=T, n_train=64, seed=4).train.y, data.train.y)
-    bigger = specs["copy"].load(T=T, n_train=128, n_val=16, n_test=16, seed=3)
+    assert_same(data, load(specs["copy"], T=T, n_train=64, n_val=16, n_test=16, seed=3))
+    assert not np.array_equal(load(specs["copy"], T=T, n_train=64, seed=4).train.y, data.train.y)
+    bigger = load(specs["copy"], T=T, n_train=128, n_val=16, n_test=16, seed=3)
     np.testing.assert_array_equal(bigger.test.y, data.test.y)  # the test set does not move with n_train
     assert shared_rows(data.test.y, data.train.y) <= 1  # 8^10 possibilities: independent draws
 
 
 def test_temporal_order_labels_match_positions(specs):
     for T, markers in ((20, True), (100, True), (30, False)):
-        data = specs["temporal_order"].load(T=T, markers=markers, n_train=200, n_val=20, n_test=20, seed=1)
+        data = load(specs["temporal_order"], T=T, markers=markers, n_train=200, n_val=20, n_test=20, seed=1)
         check_well_formed(data, per_step=False)
         assert data.class_names == ("XX", "XY", "YX", "YY")
         assert data.train.x.shape == (200, T, 8 if markers else 6)
@@ -506,7 +506,7 @@ def test_temporal_order_labels_match_positions(specs):
             assert int(0.1 * T) <= t1 < int(0.2 * T) and int(0.5 * T) <= t2 < int(0.6 * T)
             assert label == 2 * (row[t1] == 5) + (row[t2] == 5)
         assert set(data.train.y.tolist()) == {0, 1, 2, 3}
-        assert_same(data, specs["temporal_order"].load(T=T, markers=markers, n_train=200, n_val=20, n_test=20, seed=1))
+        assert_same(data, load(specs["temporal_order"], T=T, markers=markers, n_train=200, n_val=20, n_test=20, seed=1))
 
 
 # --- text ------------------------------------------------------------------------------------------
@@ -517,7 +517,7 @@ def test_text_targets_are_the_next_character(specs, tmp_path):
     file = tmp_path / "corpus.txt"
     file.write_text(text, encoding="utf-8")
     L = 16
-    data = specs["text"].load(path=str(file), seq_len=L)
+    data = load(specs["text"], path=str(file), seq_len=L)
     check_well_formed(data, per_step=True)
     assert data.class_names == tuple(sorted(set(text)))
     assert data.num_features == data.num_classes == len(set(text))
@@ -534,7 +534,7 @@ def test_text_targets_are_the_next_character(specs, tmp_path):
         assert decoded == text[begin : begin + len(decoded)]
         assert targets == text[begin + 1 : begin + 1 + len(targets)]  # shifted by one
         assert begin + 1 + len(targets) <= ends[name]  # never reads into the next part
-    assert_same(data, specs["text"].load(path=str(file), seq_len=L))
+    assert_same(data, load(specs["text"], path=str(file), seq_len=L))
 
 
 def test_text_errors(specs, tmp_path):
@@ -542,20 +542,20 @@ def test_text_errors(specs, tmp_path):
 
     missing = tmp_path / "absent.txt"
     with pytest.raises(DataError, match="absent.txt"):
-        specs["text"].load(path=str(missing))
+        load(specs["text"], path=str(missing))
     empty = tmp_path / "empty.txt"
     empty.write_text("")
     with pytest.raises(DataError, match="empty.txt is empty"):
-        specs["text"].load(path=str(empty))
+        load(specs["text"], path=str(empty))
     binary = tmp_path / "binary.txt"
     binary.write_bytes(b"abc\xff\xfe")
     with pytest.raises(DataError, match="binary.txt: not UTF-8"):
-        specs["text"].load(path=str(binary))
+        load(specs["text"], path=str(binary))
     need = min_chars(8)
     short = tmp_path / "short.txt"
     short.write_text(("ab" * need)[: need - 1])
     with pytest.raises(DataError, match=f"at least {need}"):
-        specs["text"].load(path=str(short), seq_len=8)
+        load(specs["text"], path=str(short), seq_len=8)
     short.write_text(("ab" * need)[:need])
-    data = specs["text"].load(path=str(short), seq_len=8)
+    data = load(specs["text"], path=str(short), seq_len=8)
     assert min(len(data.train), len(data.val), len(data.test)) == 1

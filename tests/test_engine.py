@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import gzip
 import json
 import math
-import struct
 
 import numpy as np
 import pytest
@@ -177,22 +175,6 @@ def test_remedy_on_an_incompatible_cell_is_refused_before_training():
 # ------------------------------------------------------------------------------------------- datasets
 
 
-def write_idx(path, array: np.ndarray, magic: int, gz: bool = False) -> None:
-    raw = struct.pack(">I", magic) + struct.pack(f">{array.ndim}I", *array.shape) + array.astype(np.uint8).tobytes()
-    path.write_bytes(gzip.compress(raw) if gz else raw)
-
-
-@pytest.fixture
-def idx_folder(tmp_path):
-    """Tiny MNIST-like IDX files: 30 training images (27 train, 3 validation) and 10 test images."""
-    rng = np.random.default_rng(0)
-    write_idx(tmp_path / "train-images-idx3-ubyte", rng.integers(0, 256, (30, 28, 28)), 2051)
-    write_idx(tmp_path / "train-labels-idx1-ubyte", rng.integers(0, 10, 30), 2049)
-    write_idx(tmp_path / "t10k-images-idx3-ubyte.gz", rng.integers(0, 256, (10, 28, 28)), 2051, gz=True)
-    write_idx(tmp_path / "t10k-labels-idx1-ubyte", rng.integers(0, 10, 10), 2049)
-    return tmp_path
-
-
 RAGGED_HEADER = ("@problemName Ragged\n@timeStamps false\n@missing false\n@univariate false\n@dimensions 2\n"
                  "@equalLength false\n@classLabel true a b c\n@data\n")
 
@@ -233,9 +215,10 @@ def test_dataset_mnist1d(tmp_path, monkeypatch):
 
 
 def test_dataset_smnist(idx_folder):
+    folder, _ = idx_folder(30, 10)  # 27 train, 3 validation, 10 test
     for mode, seq_len in (("rows", 28), ("pixels", 784)):
         result = train(RunConfig(dataset="smnist", cell="gru", epochs=1, hidden=(4,), batch_size=16,
-                                 params={"smnist": {"path": str(idx_folder), "mode": mode}},
+                                 params={"smnist": {"path": str(folder), "mode": mode}},
                                  flow_batch=4))
         check_completed(result, epochs=1, steps_per_epoch=2, seq_len=seq_len)
 
@@ -247,7 +230,8 @@ def test_dataset_ucr_with_unequal_lengths(ragged_ucr):
     check_completed(result, epochs=2, steps_per_epoch=3, seq_len=7, full_length=False)
     assert result.dataset_info["equal_length"] is False
     # steps that are padding for every probed sequence never reach the loss: exactly zero gradient there
-    longest = int(REGISTRY.get("datasets", "ucr").load(**params).val.lengths.max())
+    ucr = REGISTRY.get("datasets", "ucr")
+    longest = int(ucr.load(**ucr.resolve(params)).val.lengths.max())
     for profile in result.flow["profiles"].values():
         assert profile[longest - 1] > 0 and all(v == 0.0 for v in profile[longest:])
 

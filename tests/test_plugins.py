@@ -60,6 +60,7 @@ def test_builtins_load_through_the_entry_point_group(cli):
         assert plugins[name]["location"].startswith("lossbench_builtins.")
 
 
+@pytest.mark.slow
 def test_third_party_package_installed_in_a_temporary_environment(tmp_path, cli):
     project = tmp_path / "lossbench-scaled"
     write_plugin(project / "lossbench_scaled", "__init__", GOOD_LOSS.format(name="scaled_ce"))

@@ -136,6 +136,38 @@ def test_clip_norm_bounds_the_norm_and_reports_clipping():
     assert all(torch.equal(a, b) for a, b in zip(before, grads(model)))
 
 
+@pytest.mark.parametrize("max_norm", [0.1, 0.2])
+def test_clip_norm_with_the_engines_norm_equals_torch_clip_grad_norm(max_norm):
+    """The remedy scales by the norm the engine measured (torch.nn.utils.get_total_norm, as in the loop) and
+    passes in; the gradients come out as torch.nn.utils.clip_grad_norm_ leaves them."""
+    model, info = make_model("lstm")
+    reference, _ = make_model("lstm")
+    remedy = apply("clip_norm", model, info, max_norm=max_norm)
+    backward(model)
+    backward(reference)
+    assert all(torch.equal(a, b) for a, b in zip(grads(model), grads(reference)))
+    norm = torch.nn.utils.get_total_norm([p.grad for p in model.parameters()]).item()
+    assert norm > max_norm
+    assert remedy.after_backward(model, norm) is True
+    torch_norm = torch.nn.utils.clip_grad_norm_(reference.parameters(), max_norm)
+    assert torch_norm.item() == norm  # the same measured norm on both sides
+    for ours, torchs in zip(grads(model), grads(reference)):
+        torch.testing.assert_close(ours, torchs, rtol=1e-6, atol=1e-9)
+    clipped = torch.nn.utils.get_total_norm([p.grad for p in model.parameters()]).item()
+    assert clipped == pytest.approx(max_norm, rel=1e-4)
+
+
+def test_clip_norm_scales_by_the_norm_it_is_given():
+    """grad_norm is taken as given, not measured again: a norm twice the true one halves the clipped result."""
+    model, info = make_model()
+    remedy = apply("clip_norm", model, info, max_norm=0.1)
+    true_norm = backward(model)
+    before = grads(model)
+    assert remedy.after_backward(model, 2 * true_norm) is True
+    for old, new in zip(before, grads(model)):
+        torch.testing.assert_close(new, old * (0.1 / (2 * true_norm + 1e-6)))
+
+
 def test_clip_value_bounds_entries_and_reports_clipping():
     model, info = make_model()
     norm = backward(model)
@@ -369,7 +401,8 @@ def test_weight_decay_lands_in_the_optimizer_options():
 
 
 def test_weight_decay_default():
-    assert REMEDIES["weight_decay"].build().optimizer_options({"lr": 1.0})["weight_decay"] == 1e-4
+    spec = REMEDIES["weight_decay"]
+    assert spec.build(**spec.resolve()).optimizer_options({"lr": 1.0})["weight_decay"] == 1e-4
 
 
 def test_l1_penalty_equals_the_hand_computed_sum():

@@ -6,7 +6,6 @@ from __future__ import annotations
 import csv
 import json
 import math
-import os
 import re
 import shutil
 import subprocess
@@ -36,40 +35,27 @@ def register_losses(register):
     register(LossSpec(name="evil", summary={EVIL!r}, space={{}}, defaults={{}}, build=build_evil,
                       targets=frozenset({{"multiclass"}})))
 '''
-# ``lossbench report`` through the real CLI; registers the command first if app.py does not have it yet.
-SHIM = ("from lossbench.cli.app import app, run\nfrom lossbench.cli import report_cmd\n"
-        "if not any(c.name == 'report' for c in app.registered_commands):\n"
-        "    app.command('report')(report_cmd.report_command)\nrun()\n")
-
-
-def lossbench(cwd: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("LOSSBENCH_")}
-    done = subprocess.run([sys.executable, "-c", SHIM, *args], cwd=cwd, capture_output=True, text=True, timeout=600,
-                          env=env)
-    if check:
-        assert done.returncode == 0, done.stderr
-    return done
-
-
 @pytest.fixture(scope="session")
-def sweeps(tmp_path_factory):
+def sweeps(tmp_path_factory, cli):
     """Three real sweeps: main (2 losses, one from a local plugin, x 2 remedy sets, 3 seeds); a single arm with a
     single seed; a single arm whose every run diverges (relu RNN, SGD at an absurd fixed learning rate)."""
     root = tmp_path_factory.mktemp("sweeps")
     (root / "plugins").mkdir()
     (root / "plugins" / "evil_plugin.py").write_text(PLUGIN)
-    lossbench(root, "--plugins-dir", "plugins", "run", "--name", "main", *TINY, "--loss", "ce", "--loss", "evil",
-              "--cell", "rnn", "--remedies", "none", "--remedies", "clip_norm", "--trials", "2", "--seeds", "3")
-    lossbench(root, "run", "--name", "single", *TINY, "--loss", "ce", "--cell", "gru", "--remedies", "none",
-              "--trials", "1", "--seeds", "1")
-    lossbench(root, "run", "--name", "diverged", *TINY, "--loss", "ce", "--cell", "rnn", "--remedies", "none",
-              "--trials", "2", "--seeds", "2", "--set", "optimizer=sgd", "--set", "lr=1e6", "--set", "rnn.activation=relu")
+    cli("--plugins-dir", "plugins", "run", "--name", "main", *TINY, "--loss", "ce", "--loss", "evil",
+        "--cell", "rnn", "--remedies", "none", "--remedies", "clip_norm", "--trials", "2", "--seeds", "3",
+        cwd=root, timeout=600, check=True)
+    cli("run", "--name", "single", *TINY, "--loss", "ce", "--cell", "gru", "--remedies", "none",
+        "--trials", "1", "--seeds", "1", cwd=root, timeout=600, check=True)
+    cli("run", "--name", "diverged", *TINY, "--loss", "ce", "--cell", "rnn", "--remedies", "none",
+        "--trials", "2", "--seeds", "2", "--set", "optimizer=sgd", "--set", "lr=1e6", "--set", "rnn.activation=relu",
+        cwd=root, timeout=600, check=True)
     return root
 
 
 @pytest.fixture(scope="session")
-def main_report(sweeps):
-    done = lossbench(sweeps, "--plugins-dir", "plugins", "report", "main")
+def main_report(sweeps, cli):
+    done = cli("--plugins-dir", "plugins", "report", "main", cwd=sweeps, timeout=600, check=True)
     return sweeps / "results" / "main", done
 
 
@@ -158,6 +144,7 @@ def test_findings_name_the_factor_that_matters_most_only_beyond_seed_noise():
     assert "matters most" not in noisy and "neither clearly matters more" in noisy and "0.1400" in noisy
 
 
+@pytest.mark.slow
 def test_every_output_exists_and_the_terminal_report_prints(main_report):
     folder, done = main_report
     for name in ["report.md", "report.html", "results.json", "trials.csv"]:
@@ -169,6 +156,7 @@ def test_every_output_exists_and_the_terminal_report_prints(main_report):
     assert "Leaderboard" in done.stdout and "Findings" in done.stdout and "evil:rnn:none" in done.stdout
 
 
+@pytest.mark.slow
 def test_leaderboard_agrees_with_storage(main_report):
     folder, _ = main_report
     document = json.loads((folder / "results.json").read_text())
@@ -192,6 +180,7 @@ def test_leaderboard_agrees_with_storage(main_report):
     assert f"{rows[0]['test_accuracy']['mean']:.4f} ± {rows[0]['test_accuracy']['std']:.4f}" in markdown
 
 
+@pytest.mark.slow
 def test_comparisons_are_paired_on_shared_seeds_and_holm_corrected(main_report):
     folder, _ = main_report
     document = json.loads((folder / "results.json").read_text())
@@ -212,6 +201,7 @@ def test_comparisons_are_paired_on_shared_seeds_and_holm_corrected(main_report):
     assert all(c["p"] is None or c["p"] >= 2 / 2 ** n - 1e-12 for c in comparisons)
 
 
+@pytest.mark.slow
 def test_factorial_and_findings_come_from_the_numbers(main_report):
     folder, _ = main_report
     document = json.loads((folder / "results.json").read_text())
@@ -228,6 +218,7 @@ def test_factorial_and_findings_come_from_the_numbers(main_report):
     assert any(f"{change:+.4f} with ce" in s or f"{change:+.4f}" in s for s in document["findings"] if "clip_norm" in s)
 
 
+@pytest.mark.slow
 def test_gradients_and_curves_are_summarised(main_report):
     folder, _ = main_report
     row = json.loads((folder / "results.json").read_text())["leaderboard"][0]
@@ -239,6 +230,7 @@ def test_gradients_and_curves_are_summarised(main_report):
     assert len(row["sensitivity"]) == 2  # every tuning trial
 
 
+@pytest.mark.slow
 def test_trials_csv_has_one_row_per_stored_trial(main_report):
     folder, _ = main_report
     rows = list(csv.DictReader((folder / "trials.csv").open()))
@@ -249,6 +241,7 @@ def test_trials_csv_has_one_row_per_stored_trial(main_report):
     assert {int(r["seed"]): float(r["test_accuracy"]) for r in final} == pytest.approx(stored)
 
 
+@pytest.mark.slow
 def test_plugin_strings_are_escaped_everywhere(main_report):
     folder, done = main_report
     html = (folder / "report.html").read_text()
@@ -261,6 +254,7 @@ def test_plugin_strings_are_escaped_everywhere(main_report):
     assert "http://" not in html and "https://" not in html  # nothing external
 
 
+@pytest.mark.slow
 def test_storage_stays_readable_by_optuna(main_report):
     import optuna
 
@@ -273,8 +267,9 @@ def test_storage_stays_readable_by_optuna(main_report):
 # -- odd and hostile input ----------------------------------------------------------------------------------------
 
 
-def test_single_arm_single_seed_says_no_interval_or_test(sweeps):
-    lossbench(sweeps, "report", "single")
+@pytest.mark.slow
+def test_single_arm_single_seed_says_no_interval_or_test(sweeps, cli):
+    cli("report", "single", cwd=sweeps, timeout=600, check=True)
     folder = sweeps / "results" / "single"
     document = json.loads((folder / "results.json").read_text())
     (row,) = document["leaderboard"]
@@ -286,8 +281,9 @@ def test_single_arm_single_seed_says_no_interval_or_test(sweeps):
     assert not re.search(r"\b(nan|-?inf)\b", markdown, re.IGNORECASE)
 
 
-def test_an_arm_whose_every_run_diverged(sweeps):
-    done = lossbench(sweeps, "report", "diverged")
+@pytest.mark.slow
+def test_an_arm_whose_every_run_diverged(sweeps, cli):
+    done = cli("report", "diverged", cwd=sweeps, timeout=600, check=True)
     folder = sweeps / "results" / "diverged"
     document = json.loads((folder / "results.json").read_text())
     (row,) = document["leaderboard"]
@@ -301,7 +297,8 @@ def test_an_arm_whose_every_run_diverged(sweeps):
     assert done.returncode == 0
 
 
-def test_partial_sweep_and_refused_combination(sweeps, tmp_path):
+@pytest.mark.slow
+def test_partial_sweep_and_refused_combination(sweeps, tmp_path, cli):
     """A copy of a finished sweep with one trial still in flight (what a running sweep looks like) and a
     combination recorded as refused: the report says partial, names the arm, lists the refusal with why."""
     import optuna
@@ -314,7 +311,8 @@ def test_partial_sweep_and_refused_combination(sweeps, tmp_path):
     spec_study = optuna.load_study(study_name="main:spec", storage=storage)
     spec_study.set_user_attr("provenance", {**spec_study.user_attrs["provenance"],
                                             "refused": [{"arm": "ce:gru:chrono_init", "reason": EVIL}]})
-    done = lossbench(tmp_path, "report", "main", "--format", "terminal", "--format", "md,json")
+    done = cli("report", "main", "--format", "terminal", "--format", "md,json", cwd=tmp_path, timeout=600,
+               check=True)
     document = json.loads((folder / "results.json").read_text())
     assert document["partial"] is True and document["unfinished"] == ["evil:rnn:clip_norm"]
     assert document["refused"] == [{"arm": "ce:gru:chrono_init", "reason": EVIL}]
@@ -325,14 +323,15 @@ def test_partial_sweep_and_refused_combination(sweeps, tmp_path):
     assert not (folder / "report.html").exists()  # only the formats asked for
 
 
-def test_password_never_appears_on_an_unreachable_database(tmp_path):
+def test_password_never_appears_on_an_unreachable_database(tmp_path, cli):
     url = "postgresql://lossbench:hunter2secret@127.0.0.1:1/nowhere"
-    done = lossbench(tmp_path, "report", "x", "--storage", url, check=False)
+    done = cli("report", "x", "--storage", url, cwd=tmp_path, timeout=600)
     assert done.returncode == 2 and "Traceback" not in done.stderr
     assert "hunter2secret" not in done.stdout + done.stderr and "lossbench:***@127.0.0.1" in done.stderr
 
 
-def test_password_is_masked_in_every_output_of_a_database_sweep(tmp_path):
+@pytest.mark.slow
+def test_password_is_masked_in_every_output_of_a_database_sweep(tmp_path, cli):
     sys.path.insert(0, str(Path(__file__).parent))
     from postgres import find_binaries, postgres_server
 
@@ -340,26 +339,29 @@ def test_password_is_masked_in_every_output_of_a_database_sweep(tmp_path):
         pytest.skip("PostgreSQL server binaries (initdb, pg_ctl) are not installed")
     with postgres_server() as address:
         url = address.replace("postgres@", "postgres:hunter2secret@")  # trust auth: any password is accepted
-        lossbench(tmp_path, "run", "--name", "pw", "--storage", url, *TINY, "--loss", "ce", "--cell", "rnn",
-                  "--remedies", "none", "--trials", "1", "--seeds", "1", "--epochs", "1")
-        done = lossbench(tmp_path, "report", "pw", "--storage", url)
+        cli("run", "--name", "pw", "--storage", url, *TINY, "--loss", "ce", "--cell", "rnn",
+            "--remedies", "none", "--trials", "1", "--seeds", "1", "--epochs", "1",
+            cwd=tmp_path, timeout=600, check=True)
+        done = cli("report", "pw", "--storage", url, cwd=tmp_path, timeout=600, check=True)
     folder = tmp_path / "results" / "pw"
     assert (folder / "report.html").exists()
     everything = all_text(folder) + done.stdout + done.stderr
     assert "hunter2secret" not in everything and "postgres:***@" in everything
 
 
-def test_unknown_sweep_and_bad_format_exit_2_with_one_message(sweeps, tmp_path):
-    done = lossbench(sweeps, "report", "nosuch", check=False)
+@pytest.mark.slow
+def test_unknown_sweep_and_bad_format_exit_2_with_one_message(sweeps, tmp_path, cli):
+    done = cli("report", "nosuch", cwd=sweeps, timeout=600)
     assert done.returncode == 2 and "Traceback" not in done.stderr and "nosuch" in done.stderr
-    done = lossbench(sweeps, "report", "main", "--out", str(tmp_path), check=False)  # no journal there
+    done = cli("report", "main", "--out", str(tmp_path), cwd=sweeps, timeout=600)  # no journal there
     assert done.returncode == 2 and "no sweep storage" in done.stderr
-    done = lossbench(sweeps, "report", "main", "--format", "pdf", check=False)
+    done = cli("report", "main", "--format", "pdf", cwd=sweeps, timeout=600)
     assert done.returncode == 2 and "unknown report format 'pdf'" in done.stderr
-    done = lossbench(sweeps, "report", "main", "--test", "anova", check=False)
+    done = cli("report", "main", "--test", "anova", cwd=sweeps, timeout=600)
     assert done.returncode == 2 and "wilcoxon or t" in done.stderr
 
 
+@pytest.mark.slow
 def test_baseline_and_paired_t_are_settable(sweeps, tmp_path):
     from lossbench.report import build_report
 
@@ -387,6 +389,7 @@ def test_a_baseline_matching_no_arm_is_an_error():
         compare(arms, spec, "ce:gru:none", "wilcoxon")
 
 
+@pytest.mark.slow
 def test_the_report_reads_storage_only(sweeps, tmp_path):
     """Layering: building a report never imports the engine, the sweep, the CLI or torch."""
     code = ("import sys\nfrom lossbench.report import build_report\n"

@@ -9,13 +9,14 @@ from pathlib import Path
 
 import pytest
 
-from test_report import EVIL, PLUGIN, TINY, lossbench
+from test_report import EVIL, PLUGIN, TINY
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 CHROMEDRIVER = shutil.which("chromedriver")
-pytestmark = pytest.mark.skipif(CHROMIUM is None or CHROMEDRIVER is None,
-                                reason="Debian's chromium and chromium-driver packages are not installed "
-                                       "(apt-get install chromium chromium-driver)")
+pytestmark = [pytest.mark.slow,
+              pytest.mark.skipif(CHROMIUM is None or CHROMEDRIVER is None,
+                                 reason="Debian's chromium and chromium-driver packages are not installed "
+                                        "(apt-get install chromium chromium-driver)")]
 
 
 @pytest.fixture(scope="module")
@@ -63,12 +64,13 @@ def test_the_checks_catch_a_broken_page(browser, tmp_path):
     assert images == [("broken", 0, True)]
 
 
-def test_html_report_renders_offline_with_every_image(browser, tmp_path):
+def test_html_report_renders_offline_with_every_image(browser, tmp_path, cli):
     (tmp_path / "plugins").mkdir()
     (tmp_path / "plugins" / "evil_plugin.py").write_text(PLUGIN)
-    lossbench(tmp_path, "--plugins-dir", "plugins", "run", "--name", "web", *TINY, "--loss", "ce", "--loss", "evil",
-              "--loss", "focal", "--cell", "rnn", "--remedies", "none", "--trials", "3", "--seeds", "2")
-    lossbench(tmp_path, "--plugins-dir", "plugins", "report", "web", "--format", "html")
+    cli("--plugins-dir", "plugins", "run", "--name", "web", *TINY, "--loss", "ce", "--loss", "evil",
+        "--loss", "focal", "--cell", "rnn", "--remedies", "none", "--trials", "3", "--seeds", "2",
+        cwd=tmp_path, timeout=600, check=True)
+    cli("--plugins-dir", "plugins", "report", "web", "--format", "html", cwd=tmp_path, timeout=600, check=True)
     page = tmp_path / "results" / "web" / "report.html"
     errors, images = inspect(browser, page)
     assert errors == []

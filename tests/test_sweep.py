@@ -20,14 +20,6 @@ from lossbench.results import load_sweep, open_storage, read_progress
 TINY = ["--dataset", "digits", "--remedies", "none", "--set", "hidden=8", "--epochs", "2", "--seeds", "2"]
 
 
-def run(tmp_path: Path, *args: str, check: bool = True, env: dict | None = None) -> subprocess.CompletedProcess:
-    done = subprocess.run(["lossbench", *args], cwd=tmp_path, capture_output=True, text=True, timeout=600,
-                          env={**os.environ, **(env or {})})
-    if check:
-        assert done.returncode == 0, done.stderr
-    return done
-
-
 def journal(tmp_path: Path, name: str) -> str:
     return str(tmp_path / "results" / name / "sweep.journal")
 
@@ -44,9 +36,10 @@ def assert_complete(data, trials: int, seeds: int) -> None:
     assert "RUNNING" not in states(data) and "WAITING" not in states(data)
 
 
-def test_validation_lists_every_problem_at_once(tmp_path):
-    done = run(tmp_path, "run", "--dataset", "digitz", "--loss", "cee", "--loss", "ce", "--cell", "rnn",
-               "--remedies", "chrono_init", "--trials", "0", "--sampler", "tpee", check=False)
+@pytest.mark.slow
+def test_validation_lists_every_problem_at_once(tmp_path, cli):
+    done = cli("run", "--dataset", "digitz", "--loss", "cee", "--loss", "ce", "--cell", "rnn",
+               "--remedies", "chrono_init", "--trials", "0", "--sampler", "tpee", cwd=tmp_path, timeout=600)
     assert done.returncode == 2
     for expected in ["did you mean digits", "did you mean ce", "did you mean tpe", "trials must be",
                      "chrono_init applies to cells"]:
@@ -55,10 +48,11 @@ def test_validation_lists_every_problem_at_once(tmp_path):
     assert not (tmp_path / "results").exists()  # nothing created before the spec is valid
 
 
-def test_a_toml_spec_lists_unknown_keys_and_wrong_shapes_with_every_other_problem(tmp_path):
+@pytest.mark.slow
+def test_a_toml_spec_lists_unknown_keys_and_wrong_shapes_with_every_other_problem(tmp_path, cli):
     (tmp_path / "bad.toml").write_text('dataset = "digitz"\ntrails = 3\nseeds = "three"\nlosses = ["ce", "foca"]\n'
                                        'cells = 5\n')
-    done = run(tmp_path, "run", "bad.toml", check=False)
+    done = cli("run", "bad.toml", cwd=tmp_path, timeout=600)
     assert done.returncode == 2 and "Traceback" not in done.stderr, done.stderr
     assert "(5 problems)" in done.stderr
     for expected in ["'trails'; did you mean trials?", "cells must be a name or a list of names, got 5",
@@ -66,43 +60,47 @@ def test_a_toml_spec_lists_unknown_keys_and_wrong_shapes_with_every_other_proble
         assert expected in done.stderr, done.stderr
 
 
-def test_bad_ranges_and_grid_on_continuous_space(tmp_path):
+@pytest.mark.slow
+def test_bad_ranges_and_grid_on_continuous_space(tmp_path, cli):
     (tmp_path / "bad.toml").write_text('dataset = "digits"\nlosses = ["focal"]\ncells = ["rnn"]\n'
                                        '[fixed]\n"focal.alpha" = "abc"\n'
                                        '[space]\nlr = {low = 0.0, high = 1.0}\n"focal.gamma" = {low = -1, high = 2}\n')
-    done = run(tmp_path, "run", "bad.toml", check=False)
+    done = cli("run", "bad.toml", cwd=tmp_path, timeout=600)
     assert done.returncode == 2 and "lr" in done.stderr and "focal.gamma=-1 is out of range" in done.stderr
     assert "focal.alpha must be a number in [0, 1], got 'abc'" in done.stderr
     (tmp_path / "grid.toml").write_text('dataset = "digits"\nlosses = ["ce"]\ncells = ["rnn"]\nsampler = "grid"\n')
-    done = run(tmp_path, "run", "grid.toml", check=False)
+    done = cli("run", "grid.toml", cwd=tmp_path, timeout=600)
     assert done.returncode == 2 and "finite space" in done.stderr
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("body", ['losses = 5', 'cells = [5]', 'losses = [["ce"]]', 'remedies = "clip_norm"',
                                   'remedies = [[5]]', 'dataset_params = 5', 'fixed = [1]', 'name = 5',
                                   'sampler_seed = -1'])
-def test_a_spec_field_of_the_wrong_type_is_one_message(tmp_path, body):
+def test_a_spec_field_of_the_wrong_type_is_one_message(tmp_path, body, cli):
     (tmp_path / "odd.toml").write_text(body + "\n")
-    done = run(tmp_path, "run", "odd.toml", check=False)
+    done = cli("run", "odd.toml", cwd=tmp_path, timeout=600)
     assert done.returncode == 2 and "Traceback" not in done.stderr, done.stderr
     assert body.split(" ")[0] in done.stderr
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("url, expected", [("notaurl", "is not a database URL"),
                                            ("http://u:secret@x/db", "is not a database URL"),
                                            ("postgresql://u:secret@127.0.0.1:abc/db", "ValueError"),
                                            ("mysql://u:secret@127.0.0.1:1/db", "ImportError")])
-def test_a_storage_that_cannot_be_a_database_is_one_message(tmp_path, url, expected):
-    done = run(tmp_path, "run", *TINY, "--loss", "ce", "--cell", "rnn", "--trials", "1", "--storage", url,
-               "--quiet", check=False)
+def test_a_storage_that_cannot_be_a_database_is_one_message(tmp_path, url, expected, cli):
+    done = cli("run", *TINY, "--loss", "ce", "--cell", "rnn", "--trials", "1", "--storage", url,
+               "--quiet", cwd=tmp_path, timeout=600)
     assert done.returncode == 2 and expected in done.stderr, done.stderr
     assert len(done.stderr.strip().splitlines()) == 1 and "secret" not in done.stderr
     assert not (tmp_path / "results").exists()
 
 
-def test_one_worker_sweep_exact_budget_resume_and_results(tmp_path):
+@pytest.mark.slow
+def test_one_worker_sweep_exact_budget_resume_and_results(tmp_path, cli):
     args = ["run", "--name", "s", *TINY, "--loss", "ce", "--loss", "focal", "--cell", "rnn", "--trials", "3", "--quiet"]
-    run(tmp_path, *args)
+    cli(*args, cwd=tmp_path, timeout=600, check=True)
     data = load_sweep("s", journal(tmp_path, "s"))
     assert len(data.arms) == 2
     assert_complete(data, 3, 2)
@@ -125,30 +123,32 @@ def test_one_worker_sweep_exact_budget_resume_and_results(tmp_path):
     stored = json.loads((tmp_path / "results" / "s" / "results.json").read_text())
     assert {row["arm"] for row in stored["leaderboard"]} == {"ce:rnn:none", "focal:rnn:none"}
     # the same command again: resumes a finished sweep, adds nothing
-    summary = json.loads(run(tmp_path, *args[:-1], "--json").stdout)
+    summary = json.loads(cli(*args[:-1], "--json", cwd=tmp_path, timeout=600, check=True).stdout)
     assert summary["name"] == "s"
     again = load_sweep("s", journal(tmp_path, "s"))
     assert sorted((a.key, t.number) for a in again.arms for t in [*a.tuning, *a.final]) == numbers
     # another spec under the same name is refused rather than mixed
-    done = run(tmp_path, *[a if a != "3" else "4" for a in args], check=False)
+    done = cli(*[a if a != "3" else "4" for a in args], cwd=tmp_path, timeout=600)
     assert done.returncode == 2 and "different spec (differs in: trials)" in done.stderr, done.stderr
 
 
-def test_one_worker_sweep_is_reproducible(tmp_path):
+@pytest.mark.slow
+def test_one_worker_sweep_is_reproducible(tmp_path, cli):
     params = []
     for out in ("a", "b"):
-        run(tmp_path, "run", "--name", "r", *TINY, "--loss", "focal", "--cell", "rnn", "--trials", "3",
-            "--seeds", "1", "--pruner", "none", "--out", out, "--quiet")
+        cli("run", "--name", "r", *TINY, "--loss", "focal", "--cell", "rnn", "--trials", "3",
+            "--seeds", "1", "--pruner", "none", "--out", out, "--quiet", cwd=tmp_path, timeout=600, check=True)
         data = load_sweep("r", str(tmp_path / out / "r" / "sweep.journal"))
         params.append([t.params for t in data.arms[0].tuning])
     assert params[0] == params[1] and len({json.dumps(p, sort_keys=True) for p in params[0]}) == 3
 
 
-def test_diverging_arm_is_counted_and_the_sweep_finishes(tmp_path):
+@pytest.mark.slow
+def test_diverging_arm_is_counted_and_the_sweep_finishes(tmp_path, cli):
     (tmp_path / "div.toml").write_text('name = "div"\ndataset = "digits"\nlosses = ["ce", "focal"]\ncells = ["rnn"]\n'
                                        'trials = 2\nepochs = 2\nseeds = 1\nhidden = [8]\noptimizer = "sgd"\n'
                                        '[fixed]\n"rnn.activation" = "relu"\n[space]\nlr = {choices = [1e6]}\n')
-    run(tmp_path, "run", "div.toml", "--quiet")
+    cli("run", "div.toml", "--quiet", cwd=tmp_path, timeout=600, check=True)
     data = load_sweep("div", journal(tmp_path, "div"))
     for arm in data.arms:
         assert arm.count("diverged") == 2, [(t.state, t.status) for t in arm.tuning]
@@ -156,7 +156,8 @@ def test_diverging_arm_is_counted_and_the_sweep_finishes(tmp_path):
         assert [t.result["status"] for t in arm.completed_final] == ["diverged"]
 
 
-def test_a_plugin_that_raises_fails_its_arm_only(tmp_path):
+@pytest.mark.slow
+def test_a_plugin_that_raises_fails_its_arm_only(tmp_path, cli):
     plugins = tmp_path / "plugins"
     plugins.mkdir()
     (plugins / "explode.py").write_text(
@@ -168,8 +169,9 @@ def test_a_plugin_that_raises_fails_its_arm_only(tmp_path):
         "@hookimpl\n"
         "def register_losses(register):\n"
         "    register(LossSpec(name='explode', summary='Raises.', build=build))\n")
-    done = run(tmp_path, "--plugins-dir", str(plugins), "run", "--name", "x", *TINY, "--loss", "explode",
-               "--loss", "ce", "--cell", "rnn", "--trials", "2", "--json")
+    done = cli("--plugins-dir", str(plugins), "run", "--name", "x", *TINY, "--loss", "explode",
+               "--loss", "ce", "--cell", "rnn", "--trials", "2", "--workers", "1", "--json", cwd=tmp_path, timeout=600,
+               check=True)
     board = {row["arm"]: row for row in json.loads(done.stdout)["leaderboard"]}
     assert board["explode:rnn:none"]["tuning"]["failed"] == 2 and board["explode:rnn:none"]["final_runs"] == 0
     assert board["ce:rnn:none"]["tuning"]["trials"] == 2 and board["ce:rnn:none"]["final_runs"] == 2
@@ -178,11 +180,12 @@ def test_a_plugin_that_raises_fails_its_arm_only(tmp_path):
     assert all("boom in the loss" in t.error for t in explode.tuning)
 
 
-def test_sigkill_of_a_whole_run_then_the_same_command_resumes(tmp_path):
-    args = ["lossbench", "run", "--name", "k", "--dataset", "digits", "--set", "hidden=16", "--epochs", "3",
+@pytest.mark.slow
+def test_sigkill_of_a_whole_run_then_the_same_command_resumes(tmp_path, cli, cli_process):
+    args = ["run", "--name", "k", "--dataset", "digits", "--set", "hidden=16", "--epochs", "3",
             "--seeds", "2", "--loss", "ce", "--loss", "focal", "--cell", "rnn", "--trials", "4", "--workers", "2",
             "--quiet"]
-    process = subprocess.Popen(args, cwd=tmp_path, start_new_session=True, stderr=subprocess.PIPE, text=True)
+    process = cli_process(*args, cwd=tmp_path, start_new_session=True, stderr=subprocess.PIPE)
     path = journal(tmp_path, "k")
     deadline = time.time() + 300
     completed: dict = {}
@@ -205,7 +208,7 @@ def test_sigkill_of_a_whole_run_then_the_same_command_resumes(tmp_path):
     time.sleep(1)
     killed = load_sweep("k", path)
     assert "RUNNING" in states(killed)  # a trial really was cut off
-    subprocess.run(args, cwd=tmp_path, check=True, timeout=600)
+    cli(*args, cwd=tmp_path, timeout=600, check=True)
     data = load_sweep("k", path)
     assert_complete(data, 4, 2)
     after = {(a.key, t.number): t for a in data.arms for t in a.tuning}
@@ -230,13 +233,20 @@ def test_results_layer_imports_nothing_of_ours():
 
 def test_the_presets_are_valid_sweeps():
     from lossbench.plugins import load_registry
+    from lossbench.results.claims import parse_claims
     from lossbench.sweep import PRESETS
     from lossbench.sweep.validate import check
 
     registry = load_registry()
     for name, preset in PRESETS.items():
-        checked = check(preset, registry)
-        assert checked.arms and not checked.refused, name
-    quickstart = PRESETS["quickstart"]
+        checked = check(preset.spec, registry)
+        assert checked.arms, name
+        assert set(checked.refused) <= {"ce:lstm:identity_init"}, name  # le2015's grid holds one impossible arm
+        claims, problems = parse_claims(list(checked.claims), {a.key for a in checked.arms})
+        assert not problems and (claims or name == "quickstart"), name
+        assert all(c.published and c.source for c in claims), name
+        assert preset.paper is not None or preset.no_paper, name  # --budget paper, or why not
+    quickstart = PRESETS["quickstart"].spec
     assert {"ce", "focal", "bce"} <= set(quickstart.losses) and {"rnn", "gru"} <= set(quickstart.cells)
-    assert PRESETS["seed"].hidden == (64, 32) and set(PRESETS["seed"].losses) == {"bce", "ce"}
+    seed = PRESETS["seed"].spec
+    assert seed.hidden == (64, 32) and set(seed.losses) == {"bce", "ce"}

@@ -11,8 +11,9 @@ import pytest
 
 from postgres import find_binaries, postgres_server
 
-pytestmark = pytest.mark.skipif(find_binaries() is None,
-                                reason="PostgreSQL server binaries (initdb, pg_ctl) are not installed")
+pytestmark = [pytest.mark.slow,
+              pytest.mark.skipif(find_binaries() is None,
+                                 reason="PostgreSQL server binaries (initdb, pg_ctl) are not installed")]
 
 
 @pytest.fixture(scope="module")
@@ -22,7 +23,7 @@ def url():
 
 
 def command(url: str, name: str, *extra: str) -> list[str]:
-    return ["lossbench", "run", "--name", name, "--storage", url, "--dataset", "digits", "--remedies", "none",
+    return ["run", "--name", name, "--storage", url, "--dataset", "digits", "--remedies", "none",
             "--loss", "ce", "--loss", "focal", "--cell", "rnn", "--quiet", *extra]
 
 
@@ -41,9 +42,9 @@ def assert_budget(data, trials: int, seeds: int) -> None:
         assert all(t.state in ("COMPLETE", "PRUNED", "FAIL") for t in [*arm.tuning, *arm.final])
 
 
-def test_three_workers_share_one_sweep_with_an_exact_budget(url, tmp_path):
+def test_three_workers_share_one_sweep_with_an_exact_budget(url, tmp_path, cli_process):
     args = command(url, "three", "--set", "hidden=8", "--epochs", "2", "--trials", "4", "--seeds", "3")
-    processes = [subprocess.Popen(args, cwd=tmp_path, stderr=subprocess.PIPE, text=True) for _ in range(3)]
+    processes = [cli_process(*args, cwd=tmp_path, stderr=subprocess.PIPE) for _ in range(3)]
     for process in processes:
         _, err = process.communicate(timeout=600)
         assert process.returncode == 0, err
@@ -54,10 +55,10 @@ def test_three_workers_share_one_sweep_with_an_exact_budget(url, tmp_path):
     assert "password" not in str(data.provenance)
 
 
-def test_a_worker_killed_mid_trial_does_not_stop_the_sweep(url, tmp_path):
+def test_a_worker_killed_mid_trial_does_not_stop_the_sweep(url, tmp_path, cli_process):
     args = command(url, "kill", "--set", "hidden=16", "--epochs", "3", "--trials", "4", "--seeds", "2",
                    "--heartbeat", "2")
-    processes = [subprocess.Popen(args, cwd=tmp_path, stderr=subprocess.PIPE, text=True) for _ in range(3)]
+    processes = [cli_process(*args, cwd=tmp_path, stderr=subprocess.PIPE) for _ in range(3)]
     victim, deadline = None, time.time() + 300
     while victim is None and time.time() < deadline:
         time.sleep(0.3)

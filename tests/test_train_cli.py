@@ -2,49 +2,35 @@
 
 from __future__ import annotations
 
-import gzip
 import json
 import math
-import os
-import shutil
-import struct
-import subprocess
-import sys
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 import numpy as np
 import pytest
 
-_BESIDE = Path(sys.executable).parent / "lossbench"
-LOSSBENCH = str(_BESIDE) if _BESIDE.exists() else (shutil.which("lossbench") or "lossbench")
+from idx_files import write_idx
 
 
 @pytest.fixture(scope="module")
 def env(tmp_path_factory):
-    environ = dict(os.environ)
-    environ.pop("LOSSBENCH_PLUGINS_DIR", None)
-    environ.pop("FORCE_COLOR", None)
-    environ.update({
+    """The CLI's environment on top of run_cli's clean one."""
+    return {
+        "FORCE_COLOR": None,  # plain text unless a test asks for colour
         "LOSSBENCH_CACHE_DIR": str(tmp_path_factory.mktemp("cache")),  # never the user's cache
         "OMP_NUM_THREADS": "1",  # tiny networks; and test processes share two cores
         "COLUMNS": "200",
-    })
-    return environ
-
-
-def lossbench(env, *args, extra_env=None, timeout=120):
-    return subprocess.run([LOSSBENCH, "train", *args], capture_output=True, text=True, timeout=timeout,
-                          env={**env, **(extra_env or {})})
+    }
 
 
 # ------------------------------------------------------------------------------------------- runs that work
 
 
-def test_json_goes_alone_to_stdout_and_progress_to_stderr(env):
+@pytest.mark.slow
+def test_json_goes_alone_to_stdout_and_progress_to_stderr(cli, env):
     # a terminal on stderr (FORCE_COLOR) so that the progress bar really draws; stdout stays pure JSON
-    done = lossbench(env, "--dataset", "digits", "--cell", "gru", "--loss", "ce", "--epochs", "1", "--hidden", "8",
-                     "--json", extra_env={"FORCE_COLOR": "1"})
+    done = cli("train", "--dataset", "digits", "--cell", "gru", "--loss", "ce", "--epochs", "1", "--hidden", "8",
+               "--json", env={**env, "FORCE_COLOR": "1"}, timeout=120)
     assert done.returncode == 0, done.stderr
     result = json.loads(done.stdout)  # fails on anything else printed to stdout
     assert result["schema"] == "lossbench.run/1" and result["status"] == "completed"
@@ -61,8 +47,9 @@ SEED_MODEL = ["--dataset", "digits", "--cell", "rnn", "--hidden", "64,32", "--op
               "--batch-size", "64", "--epochs", "1"]
 
 
-def test_seed_article_model_with_bce(env):
-    done = lossbench(env, *SEED_MODEL, "--loss", "bce", "--json")
+@pytest.mark.slow
+def test_seed_article_model_with_bce(cli, env):
+    done = cli("train", *SEED_MODEL, "--loss", "bce", "--json", env=env, timeout=120)
     assert done.returncode == 0, done.stderr
     result = json.loads(done.stdout)
     assert result["status"] == "completed"
@@ -74,17 +61,19 @@ def test_seed_article_model_with_bce(env):
     assert 0.0 <= result["test"]["accuracy"] <= 1.0 and math.isfinite(result["test"]["nll"])
 
 
-def test_irnn_with_relu_set_on_the_command_line(env):
+@pytest.mark.slow
+def test_irnn_with_relu_set_on_the_command_line(cli, env):
     # identity_init is refused with the default tanh, but --set rnn.activation=relu makes it an IRNN
-    done = lossbench(env, "--dataset", "digits", "--cell", "rnn", "--remedy", "identity_init", "--set",
-                     "rnn.activation=relu", "--epochs", "1", "--hidden", "8", "--json")
+    done = cli("train", "--dataset", "digits", "--cell", "rnn", "--remedy", "identity_init", "--set",
+               "rnn.activation=relu", "--epochs", "1", "--hidden", "8", "--json", env=env, timeout=120)
     assert done.returncode == 0, done.stderr
     result = json.loads(done.stdout)
     assert result["params"]["rnn"]["activation"] == "relu" and result["config"]["remedies"] == ["identity_init"]
 
 
-def test_seed_article_model_with_ce_prints_a_summary(env):
-    done = lossbench(env, *SEED_MODEL, "--loss", "ce")
+@pytest.mark.slow
+def test_seed_article_model_with_ce_prints_a_summary(cli, env):
+    done = cli("train", *SEED_MODEL, "--loss", "ce", env=env, timeout=120)
     assert done.returncode == 0, done.stderr
     assert "ce / rnn / digits" in done.stdout
     for row in ("completed", "test accuracy", "test NLL", "test ECE", "vanishing ratio", "clipped steps"):
@@ -94,11 +83,6 @@ def test_seed_article_model_with_ce_prints_a_summary(env):
 
 
 # ------------------------------------------------------------------------------------------- bad input
-
-
-def write_idx(path: Path, array: np.ndarray, magic: int, gz: bool = False) -> None:
-    raw = struct.pack(">I", magic) + struct.pack(f">{array.ndim}I", *array.shape) + array.astype(np.uint8).tobytes()
-    path.write_bytes(gzip.compress(raw) if gz else raw)
 
 
 SMNIST_FILES = ("train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")
@@ -162,28 +146,31 @@ def check_one_error_line(done, expected):
 
 
 @pytest.fixture(scope="module")
-def bad_input_runs(env):
+def bad_input_runs(cli, env):
     # independent processes, two at a time: most of each is start-up (importing torch)
     with ThreadPoolExecutor(max_workers=2) as pool:
-        futures = {case: pool.submit(lossbench, env, "--epochs", "1", "--hidden", "8", "--dataset", "digits",
-                                     *args, "--json")
+        futures = {case: pool.submit(cli, "train", "--epochs", "1", "--hidden", "8", "--dataset", "digits",
+                                     *args, "--json", env=env, timeout=120)
                    for case, (args, _) in BAD_INPUT.items()}
         return {case: future.result() for case, future in futures.items()}
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("case", list(BAD_INPUT))
 def test_bad_input_is_one_line_and_exit_code_2(bad_input_runs, case):
     check_one_error_line(bad_input_runs[case], BAD_INPUT[case][1])
 
 
-def test_smnist_folder_missing_files(env, smnist_folders):
+def test_smnist_folder_missing_files(cli, env, smnist_folders):
     partial, _ = smnist_folders
-    done = lossbench(env, "--dataset", "smnist", "--set", f"smnist.path={partial}", "--epochs", "1", "--hidden", "8")
+    done = cli("train", "--dataset", "smnist", "--set", f"smnist.path={partial}", "--epochs", "1", "--hidden", "8",
+               env=env, timeout=120)
     check_one_error_line(done, [str(partial), "missing: t10k-images-idx3-ubyte, t10k-labels-idx1-ubyte",
                                 *SMNIST_FILES])
 
 
-def test_smnist_corrupt_file(env, smnist_folders):
+def test_smnist_corrupt_file(cli, env, smnist_folders):
     _, corrupt = smnist_folders
-    done = lossbench(env, "--dataset", "smnist", "--set", f"smnist.path={corrupt}", "--epochs", "1", "--hidden", "8")
+    done = cli("train", "--dataset", "smnist", "--set", f"smnist.path={corrupt}", "--epochs", "1", "--hidden", "8",
+               env=env, timeout=120)
     check_one_error_line(done, [str(corrupt / "train-labels-idx1-ubyte"), "magic number 2051", "expected 2049"])

@@ -31,8 +31,15 @@ class Remedy:
     2. ``optimizer_options(options)`` with the optimiser's keyword arguments (``lr`` and others); returns them,
        changed or not (``weight_decay`` lives here).
     3. every step, ``penalty(model)``: a scalar tensor added to the loss, or ``None``.
-    4. every step, ``after_backward(model, grad_norm)`` with the total gradient norm before any clipping;
-       returns ``True`` when it changed the gradients (the engine counts clipped steps).
+    4. every step, ``after_backward(model, grad_norm)``; returns ``True`` when it changed the gradients (the
+       engine counts clipped steps). ``grad_norm`` is the total L2 norm of all the model's gradients after
+       ``backward`` and before any remedy acted (what ``torch.nn.utils.get_total_norm`` gives), the same number
+       for every remedy of the run; it is always finite (a non-finite norm ends the run as diverged before any
+       remedy is called). Use it rather than measuring again: a remedy called after another that changed the
+       gradients still gets the norm from before.
+
+    ``RemedySpec.build`` receives every parameter, already checked and completed by ``spec.resolve``, so the
+    defaults belong in the spec's ``defaults`` only, not in ``__init__``.
     """
 
     def on_model(self, model: Any, info: ModelInfo) -> None:

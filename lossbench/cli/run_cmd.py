@@ -15,8 +15,6 @@ from lossbench.cli.progress import live_progress
 from lossbench.cli.sets import parse_sets, sweep_overrides
 
 
-WORKERS_MAX = 256  # processes on one machine
-
 # The leaderboard fields `run --json` prints (results.json has them all: see lossbench/report/export.py).
 SUMMARY_KEYS = ("arm", "loss", "cell", "remedies", "finished", "test_accuracy", "test_nll_mean", "test_ece_mean",
                 "final_runs", "final_diverged", "tuning", "best_params")
@@ -24,14 +22,26 @@ SUMMARY_KEYS = ("arm", "loss", "cell", "remedies", "finished", "test_accuracy", 
 
 def run_command(
     spec_file: Annotated[str | None, typer.Argument(metavar="[SPEC.toml]", help="Sweep spec (TOML).")] = None,
-    preset: Annotated[str | None, typer.Option(help="A built-in sweep: quickstart (default with no spec) or seed.")] = None,
+    preset: Annotated[str | None, typer.Option(help="A built-in sweep: quickstart (the default with no spec), seed, or a "
+                                                    "paper preset (greydanus2020, muller2019, pascanu2013, le2015, "
+                                                    "tallec2018); see lossbench presets.")] = None,
+    budget: Annotated[str, typer.Option(help="A preset's budget: default (sized for a 2-core CPU) or paper (the "
+                                             "paper's own, where feasible).")] = "default",
     name: Annotated[str | None, typer.Option(help="Sweep name (default: the spec's name or stem, or the preset's).")] = None,
     storage: Annotated[str | None, typer.Option(help="Database URL (postgresql://...) shared by many machines; "
                                                      "default: a journal file under OUT/NAME/.")] = None,
-    workers: Annotated[int, typer.Option(help="Worker processes on this machine (torch threads are divided).")] = 1,
+    workers: Annotated[str, typer.Option(help="Worker processes on this machine: auto (as many as the cores allow at "
+                                              "--threads each, never more than trials in flight) or a number.")] = "auto",
+    threads: Annotated[int | None, typer.Option(help="torch threads per worker (default: OMP_NUM_THREADS if set, else "
+                                                     "1; a resumed sweep keeps the count it started with).")] = None,
+    device: Annotated[str, typer.Option(help="cpu or cuda (workers placed one per visible GPU, round-robin).")] = "cpu",
     trials: Annotated[int | None, typer.Option(help="Tuning trials per arm.")] = None,
     epochs: Annotated[int | None, typer.Option(help="Epochs per run.")] = None,
-    seeds: Annotated[int | None, typer.Option(help="Fresh seeds for each arm's best configuration (final phase).")] = None,
+    seeds: Annotated[str | None, typer.Option(help="Fresh seeds for each arm's best configuration (final phase), or "
+                                                   "auto: rounds of seeds until every comparison is decided.")] = None,
+    baseline: Annotated[str | None, typer.Option(
+        help="Compare against: a loss (ce), loss:remedies (ce:none; same cell) or an arm key (ce:gru:none). "
+             "Default: ce with no remedy, same cell. Stored with the sweep.")] = None,
     dataset: Annotated[str | None, typer.Option(help="Dataset plugin name.")] = None,
     loss: Annotated[list[str] | None, typer.Option("--loss", help="Loss (repeatable).")] = None,
     cell: Annotated[list[str] | None, typer.Option("--cell", help="Cell (repeatable).")] = None,
@@ -62,21 +72,23 @@ def run_command(
 
     if spec_file and preset:
         raise LossbenchError("give a spec file or --preset, not both")
-    base = load_toml(spec_file) if spec_file else preset_fields(preset or "quickstart")
+    if spec_file and budget != "default":
+        raise LossbenchError("--budget applies to a --preset, not to a spec file")
+    base = load_toml(spec_file) if spec_file else preset_fields(preset or "quickstart", budget)
     remedy_sets = None
     if remedies:
         remedy_sets = [[] if text.strip().lower() in ("", "none") else [r.strip() for r in text.split("+") if r.strip()]
                        for text in remedies]
     spec = build_spec(base, {"name": name, "dataset": dataset, "losses": loss, "cells": cell, "remedy_sets": remedy_sets,
                              "trials": trials, "epochs": epochs, "seeds": seeds, "sampler": sampler, "pruner": pruner,
-                             "objective": objective, "sampler_seed": sampler_seed, "trial_timeout": trial_timeout})
+                             "baseline": baseline, "objective": objective, "sampler_seed": sampler_seed,
+                             "trial_timeout": trial_timeout})
     spec = replace(spec, **sweep_overrides(parse_sets(set_), spec.dataset, spec.fixed, spec.dataset_params))
-    if not 1 <= workers <= WORKERS_MAX:
-        raise LossbenchError(f"--workers must be in [1, {WORKERS_MAX}], got {workers}")
     store = Storage(name=spec.name, out=out, url=storage, heartbeat=heartbeat)
     store.check()
     registry = session.registry()
 
+    from lossbench.sweep.execution import plan
     from lossbench.sweep.probe import probe_data
     from lossbench.sweep.validate import check
 
@@ -86,17 +98,20 @@ def run_command(
 
     from lossbench.cli.report_cmd import write_report
     from lossbench.sweep.provenance import provenance
-    from lossbench.sweep.runner import run_sweep
+    from lossbench.sweep.runner import run_sweep, started_threads
 
+    execution = plan(spec, workers, threads, device, started_with=started_threads(store))
     show = not quiet and not json
     if show:
-        note(f"sweep {spec.name}: {len(spec.arms)} arms x ({spec.trials} trials + {spec.seeds} seeds), "
-             f"{workers} worker(s), storage {store.describe()}")
+        seeds = f"up to {spec.seeds} seeds, racing" if spec.race else f"{spec.seeds} seeds"
+        note(f"sweep {spec.name}: {len(spec.arms)} arms x ({spec.trials} trials + {seeds}), "
+             f"{execution.workers} worker(s) x {execution.threads} thread(s) on {execution.device}, "
+             f"storage {store.describe()}")
         for key, reason in spec.refused.items():
             note(f"refused arm {key}: {reason}", style="yellow")
     with live_progress(spec.name, store) if show else nullcontext():
-        failures = run_sweep(spec, registry, store, workers=workers, plugins_dirs=session.plugins_dirs,
-                             provenance=provenance(spec, registry, store.describe(), workers), data=data)
+        failures = run_sweep(spec, registry, store, execution, plugins_dirs=session.plugins_dirs,
+                             provenance=provenance(spec, registry, store.describe(), execution), data=data)
     for failure in failures:
         warn(mask_secrets(failure, store.url))
     formats = ["md", "html", "json"] if quiet or json else ["all"]

@@ -29,7 +29,9 @@ def train_command(
     layers: Annotated[int | None, typer.Option(help="Stacked layers (each of --hidden units).")] = None,
     optimizer: Annotated[str, typer.Option(help="adam, rmsprop or sgd (momentum 0.9).")] = "adam",
     seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
-    device: Annotated[str, typer.Option(help="cpu or cuda.")] = "cpu",
+    device: Annotated[str, typer.Option(help="cpu, cuda or cuda:N.")] = "cpu",
+    threads: Annotated[int | None, typer.Option(help="torch threads (default: OMP_NUM_THREADS if set, else 1: more "
+                                                     "threads are no faster on small shared machines).")] = None,
     flow_profile: Annotated[bool, typer.Option(help="Measure the gradient-flow profile ||dL/dx_t||.")] = True,
     flow_every: Annotated[int, typer.Option(help="Profile every N epochs too (0: at start and end only).")] = 0,
     json: Annotated[bool, typer.Option("--json", help="Print the full result as JSON to stdout.")] = False,
@@ -39,6 +41,7 @@ def train_command(
 
     from lossbench.engine import RunConfig, prepare
     from lossbench.engine.config import LAYERS_MAX
+    from lossbench.engine.threads import default_threads
     from lossbench.errors import ParameterError
 
     registry = session.registry()
@@ -51,7 +54,8 @@ def train_command(
         sizes = sizes * layers if len(sizes) == 1 else sizes
     config = RunConfig(dataset=dataset, cell=cell, loss=loss, remedies=tuple(remedy or ()), epochs=epochs,
                        batch_size=batch_size, lr=lr, hidden=sizes, optimizer=optimizer, seed=seed, device=device,
-                       flow_profile=flow_profile, flow_every=flow_every)
+                       threads=default_threads() if threads is None else threads, flow_profile=flow_profile,
+                       flow_every=flow_every)
     config = replace(config, params=_params(config, registry, parse_sets(set_)))
     run = prepare(config, registry)  # every check (names, values, device, data, shapes) before the bar appears
     with Progress(TextColumn("epoch {task.fields[epoch]}/{task.fields[epochs]}"), BarColumn(), MofNCompleteColumn(),

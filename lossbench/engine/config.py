@@ -11,7 +11,8 @@ from lossbench.plugins import Registry
 from lossbench.text import shown
 
 OPTIMIZERS = ("adam", "rmsprop", "sgd")
-DEVICES = ("cpu", "cuda")
+DEVICES = ("cpu", "cuda")  # "cuda:N" names one GPU
+MAX_THREADS = 1024
 LR_MAX = 1e6  # far past any divergence a study wants to see; near float32's limit torch's optimisers raise
 
 
@@ -88,6 +89,7 @@ class RunConfig:
     optimizer: str = "adam"
     seed: int = 0
     device: str = "cpu"
+    threads: int | None = None  # torch threads for this run (None: leave torch's setting as it is)
     flow_every: int = 0  # gradient-flow profile every N epochs (0: at initialisation and at the end only)
     flow_profile: bool = True
     flow_batch: int = 128
@@ -193,6 +195,14 @@ def _check_training(config: RunConfig) -> list[str]:
     problems += hidden_problems(config.hidden)
     if config.optimizer not in OPTIMIZERS:
         problems.append(str(UnknownNameError("optimizer", config.optimizer, OPTIMIZERS)))
-    if config.device not in DEVICES:
+    if config.device not in DEVICES and not _is_gpu_index(config.device):
         problems.append(str(UnknownNameError("device", config.device, DEVICES)))
+    if config.threads is not None and (isinstance(config.threads, bool) or not isinstance(config.threads, int)
+                                       or not 1 <= config.threads <= MAX_THREADS):
+        problems.append(f"threads must be an integer in [1, {MAX_THREADS}], got {shown(config.threads)}")
     return problems
+
+
+def _is_gpu_index(device: str) -> bool:
+    kind, colon, index = str(device).partition(":")
+    return kind == "cuda" and bool(colon) and index.isdigit()

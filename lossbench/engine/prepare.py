@@ -42,6 +42,8 @@ def prepare(config: RunConfig, registry: Registry | None = None, data: Dataset |
     ``data`` may pass the dataset already loaded for this configuration (a sweep loads it once per worker)."""
     run = resolve(config, registry or load_registry())
     check_device(config.device)
+    if config.threads is not None:
+        torch.set_num_threads(config.threads)
     data = data if data is not None else load_dataset(run)
     check_loss_fits(run.loss, data.target_kind, run.dataset.name)
     return PreparedRun(run, data, Trainer(run, data))
@@ -57,8 +59,12 @@ def train(config: RunConfig | None = None, *, registry: Registry | None = None, 
 
 
 def check_device(device: str) -> None:
-    if device == "cuda" and not torch.cuda.is_available():
-        raise LossbenchError("device cuda was asked for, but torch sees no CUDA device here")
+    if device.startswith("cuda"):
+        if not torch.cuda.is_available():
+            raise LossbenchError(f"device {device} was asked for, but torch sees no CUDA device here")
+        index = int(device.partition(":")[2] or 0)
+        if index >= torch.cuda.device_count():
+            raise LossbenchError(f"device {device} was asked for, but torch sees {torch.cuda.device_count()} GPU(s)")
 
 
 def load_dataset(run: ResolvedRun) -> Dataset:

@@ -22,17 +22,20 @@ def main(argv: list[str] | None = None) -> None:
 
     from lossbench.plugins import load_registry
     from lossbench.results.storage import Storage
+    from lossbench.sweep.execution import Execution
     from lossbench.sweep.spec import SweepSpec
     from lossbench.sweep.worker import Worker
 
-    torch.set_num_threads(int(job["threads"]))
+    execution = Execution.from_json(job["execution"])
+    torch.set_num_threads(execution.threads)
     spec = SweepSpec.from_json(job["spec"])
     storage = Storage.from_json(job["storage"])
     from lossbench.sweep.interrupt import Stopped, stop_on_signals
 
     try:
         with stop_on_signals():
-            Worker(spec, storage.open(), load_registry(job["plugins_dirs"]), index, database=storage.is_database).run()
+            Worker(spec, storage.open(), load_registry(job["plugins_dirs"]), execution, index,
+                   database=storage.is_database).run()
     except Stopped as stop:  # its trial is marked interrupted; the parent says how to resume
         sys.exit(128 + stop.signum)
 

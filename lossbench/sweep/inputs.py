@@ -11,6 +11,7 @@ from lossbench.errors import LossbenchError, UnknownNameError
 from lossbench.sweep.spec import SweepSpec
 
 SPEC_KEYS = set(SweepSpec.__dataclass_fields__) - {"refused", "problems"}  # what a file or flags may set
+AUTO_MAX_SEEDS = 10  # seeds = "auto" races up to this many seeds
 TOML_KEYS = SPEC_KEYS | {"remedies"}  # "remedies" is read as "remedy_sets"
 
 
@@ -49,6 +50,15 @@ def build_spec(base: dict[str, Any], overrides: dict[str, Any]) -> SweepSpec:
         problems.append(problem)
         data.pop(key, None)
     data = {k: v for k, v in data.items() if k in SPEC_KEYS}
+    if isinstance(data.get("seeds"), str) and data["seeds"].strip().lower() == "auto":
+        data["seeds"], data["race"] = AUTO_MAX_SEEDS, True
+    elif isinstance(data.get("seeds"), str):
+        try:
+            data["seeds"] = int(data["seeds"])  # from the command line
+        except ValueError:
+            problems.append(f"seeds must be a number of seeds or auto, got {data.pop('seeds')!r}")
+    if "claims" in data:
+        data["claims"] = tuple(data["claims"])
     for key in ("losses", "cells"):
         if isinstance(data.get(key), str):
             data[key] = (data[key],)
@@ -66,9 +76,13 @@ def _shape_problems(data: dict[str, Any]) -> list[tuple[str, str]]:
     """(key, problem) for fields of the wrong shape (a TOML file can hold anything), found before anything
     iterates them."""
     problems = []
-    for key in ("name", "dataset", "sampler", "pruner", "objective", "optimizer"):
-        if key in data and not isinstance(data[key], str):
+    for key in ("name", "dataset", "sampler", "pruner", "objective", "optimizer", "baseline"):
+        if key in data and not isinstance(data[key], str) and not (key == "baseline" and data[key] is None):
             problems.append((key, f"{key} must be a string, got {data[key]!r}"))
+    if "race" in data and not isinstance(data["race"], bool):
+        problems.append(("race", f"race must be true or false, got {data['race']!r}"))
+    if "claims" in data and not isinstance(data["claims"], (list, tuple)):
+        problems.append(("claims", f"claims must be a list of tables ([[claims]]), got {data['claims']!r}"))
     for key in ("losses", "cells"):
         value = data.get(key, ())
         if not isinstance(value, str) and not (isinstance(value, (list, tuple))
@@ -84,10 +98,22 @@ def _shape_problems(data: dict[str, Any]) -> list[tuple[str, str]]:
     return problems
 
 
-def preset_fields(name: str) -> dict[str, Any]:
-    """A built-in sweep's fields, as a base that flags may override."""
+BUDGETS = ("default", "paper")
+
+
+def preset_fields(name: str, budget: str = "default") -> dict[str, Any]:
+    """A built-in sweep's fields (``budget="paper"``: at the paper's own budget), as a base flags may override."""
+    from lossbench.errors import LossbenchError
     from lossbench.sweep.presets import PRESETS
 
     if name not in PRESETS:
         raise UnknownNameError("preset", name, PRESETS)
-    return {k: v for k, v in PRESETS[name].to_json().items() if k != "refused"}
+    if budget not in BUDGETS:
+        raise UnknownNameError("budget", budget, BUDGETS)
+    preset = PRESETS[name]
+    fields = {k: v for k, v in preset.spec.to_json().items() if k != "refused"}
+    if budget == "paper":
+        if preset.paper is None:
+            raise LossbenchError(f"preset {name} has no --budget paper: {preset.no_paper}")
+        fields = {**fields, **preset.paper, "name": f"{name}-paper"}
+    return fields

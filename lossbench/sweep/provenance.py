@@ -7,12 +7,14 @@ import platform
 import subprocess
 from typing import Any
 
+from lossbench.sweep.execution import Execution
 from lossbench.sweep.spec import SweepSpec
 
 _KINDS = {"losses": "loss", "cells": "cell", "datasets": "dataset", "remedies": "remedy"}
 
 
-def provenance(spec: SweepSpec, registry: Any, storage: str, workers: int) -> dict[str, Any]:
+def provenance(spec: SweepSpec, registry: Any, storage: str, execution: Execution) -> dict[str, Any]:
+    """Recorded at the sweep's first start (each trial records its own worker, threads and device too)."""
     import optuna
     import torch
 
@@ -23,16 +25,14 @@ def provenance(spec: SweepSpec, registry: Any, storage: str, workers: int) -> di
         "python": platform.python_version(), "platform": platform.platform(),
         "cpu": _cpu_name(), "cpus": os.cpu_count(),
         "gpu": torch.cuda.get_device_name(0) if torch.cuda.is_available() else None,
-        "workers": workers, "threads": worker_threads(workers),
+        "workers": execution.workers, "threads": execution.threads, "device": execution.device,
+        "gpus": [torch.cuda.get_device_name(i) for i in range(execution.gpus)],
+        "reproducible": f"trial for trial with one worker, for the same seeds and {execution.threads} torch "
+                        f"thread(s) per worker; another thread count changes float results",
         "git_commit": _git_commit(), "lossbench_git_commit": _lossbench_commit(), "storage": storage,
         "sampler_seed": spec.sampler_seed, "seeds": spec.final_seeds,
         "components": _components(spec, registry), "refused": dict(spec.refused),
     }
-
-
-def worker_threads(workers: int) -> int:
-    """torch threads per worker: the machine's cores divided among the workers."""
-    return max(1, (os.cpu_count() or 1) // workers)
 
 
 def _components(spec: SweepSpec, registry: Any) -> dict[str, dict[str, Any]]:

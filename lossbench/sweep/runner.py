@@ -14,35 +14,38 @@ from typing import Any
 from lossbench.errors import InterruptedRunError, LossbenchError, StorageLostError
 from lossbench.plugins.discovery import one_line
 from lossbench.results import mask_secrets, writer
-from lossbench.results.schema import spec_study
+from lossbench.results.reader import stored_attrs
+from lossbench.results.schema import PROVENANCE_ATTR, spec_study
 from lossbench.results.storage import Storage
+from lossbench.sweep.execution import Execution
 from lossbench.sweep.interrupt import Stopped, stop_on_signals
-from lossbench.sweep.provenance import worker_threads
 from lossbench.sweep.spec import SweepSpec
 from lossbench.sweep.worker import Worker
 
 
-def run_sweep(spec: SweepSpec, registry: Any, storage: Storage, *, workers: int, plugins_dirs: list[str],
+def run_sweep(spec: SweepSpec, registry: Any, storage: Storage, execution: Execution, *, plugins_dirs: list[str],
               provenance: dict[str, Any], data: Any = None) -> list[str]:
     """Run the sweep until it is finished; the last error line of each worker process that failed. ``data``: the
     dataset, already loaded (``probe``)."""
     import optuna
+    import torch
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     store = storage.open()
     ensure_spec(store, spec, provenance)
+    torch.set_num_threads(execution.threads)
     # This process is worker 0; workers 1..N-1 are child processes (one process start-up fewer).
-    here = Worker(spec, store, registry, 0, database=storage.is_database, data=data)
+    here = Worker(spec, store, registry, execution, 0, database=storage.is_database, data=data)
     try:
         with stop_on_signals():
             if spec.trial_timeout is not None:  # every worker a child process this one can stop
                 from lossbench.sweep.supervise import supervise
 
-                return supervise(spec, storage, workers, plugins_dirs)
-            if workers <= 1:
+                return supervise(spec, storage, execution, plugins_dirs)
+            if execution.workers <= 1:
                 here.run()
                 return []
-            return _run_processes(spec, storage, workers, plugins_dirs, here)
+            return _run_processes(spec, storage, execution, plugins_dirs, here)
     except Stopped as stop:
         raise InterruptedRunError(f"interrupted by {stop}: the running trials were marked interrupted and will be "
                                   f"rerun; run the same command again to resume (finished trials are kept)",
@@ -55,6 +58,14 @@ def run_sweep(spec: SweepSpec, registry: Any, storage: Storage, *, workers: int,
         raise StorageLostError(f"lost the sweep's storage {storage.describe()}: "
                                f"{mask_secrets(one_line(error), storage.url)[:300]}; finished trials are kept: run "
                                f"the same command again to resume") from None
+
+
+def started_threads(storage: Storage) -> int | None:
+    """The torch threads per worker a stored sweep started with; None for a new sweep."""
+    if not storage.is_database and not storage.journal.is_file():
+        return None
+    found = stored_attrs(storage.name, storage.open())
+    return (found[0].get(PROVENANCE_ATTR) or {}).get("threads") if found else None
 
 
 def ensure_spec(store: Any, spec: SweepSpec, provenance: dict[str, Any]) -> None:
@@ -73,19 +84,15 @@ def ensure_spec(store: Any, spec: SweepSpec, provenance: dict[str, Any]) -> None
                              f"(differs in: {', '.join(diff)}); give another --name, or the same settings to resume it")
 
 
-def _run_processes(spec: SweepSpec, storage: Storage, workers: int, plugins_dirs: list[str], here: Worker) -> list[str]:
-    """Workers 1..N-1 in child processes while ``here`` (worker 0) runs in this one; torch threads divided.
+def _run_processes(spec: SweepSpec, storage: Storage, execution: Execution, plugins_dirs: list[str],
+                   here: Worker) -> list[str]:
+    """Workers 1..N-1 in child processes while ``here`` (worker 0) runs in this one.
 
     Worker 0 works until the sweep is finished, so a child that dies costs time, never results; the last
     error line of each child that failed is returned."""
-    import torch
-
-    threads = worker_threads(workers)
     with tempfile.TemporaryDirectory() as folder:
-        job = write_job(Path(folder), spec, storage, plugins_dirs, threads)
-        processes = [spawn(job, index) for index in range(1, workers)]
-        previous = torch.get_num_threads()
-        torch.set_num_threads(threads)
+        job = write_job(Path(folder), spec, storage, plugins_dirs, execution)
+        processes = [spawn(job, index) for index in range(1, execution.workers)]
         try:
             here.run()
             for process, _ in processes:
@@ -93,8 +100,6 @@ def _run_processes(spec: SweepSpec, storage: Storage, workers: int, plugins_dirs
         except BaseException:
             _stop([process for process, _ in processes])
             raise
-        finally:
-            torch.set_num_threads(previous)
         return [exit_line(process, log) for process, log in processes if process.returncode != 0]
 
 
@@ -103,11 +108,11 @@ def _storage_error(error: Exception) -> bool:
     return isinstance(error, OSError) or type(error).__module__.startswith("sqlalchemy")
 
 
-def write_job(folder: Path, spec: SweepSpec, storage: Storage, plugins_dirs: list[str], threads: int) -> Path:
+def write_job(folder: Path, spec: SweepSpec, storage: Storage, plugins_dirs: list[str], execution: Execution) -> Path:
     """What a child worker is handed, as a file in ``folder``."""
     path = folder / "job.json"
     path.write_text(json.dumps({"spec": spec.to_json(), "storage": storage.to_json(),
-                                "plugins_dirs": list(plugins_dirs), "threads": threads}))
+                                "plugins_dirs": list(plugins_dirs), "execution": execution.to_json()}))
     return path
 
 

@@ -19,8 +19,7 @@ def make_sampler(spec: SweepSpec, arm: Arm, space: dict[str, Any], worker_index:
     if spec.sampler == "qmc":
         return optuna.samplers.QMCSampler(seed=seed, warn_independent_sampling=False)
     if spec.sampler == "grid":
-        return optuna.samplers.GridSampler({k: list(p.choices) for k, p in space.items() if isinstance(p, Categorical)},
-                                           seed=seed)
+        return _grid_sampler({k: list(p.choices) for k, p in space.items() if isinstance(p, Categorical)}, seed)
     return optuna.samplers.TPESampler(seed=seed, n_startup_trials=min(10, max(2, spec.trials // 3)))
 
 
@@ -33,3 +32,16 @@ def make_pruner(spec: SweepSpec) -> Any:
         return optuna.pruners.HyperbandPruner(min_resource=1, max_resource=spec.epochs, reduction_factor=3)
     # Few epochs: never judge a trial on its first epoch, and only once a few trials have finished.
     return optuna.pruners.MedianPruner(n_startup_trials=min(4, max(2, spec.trials // 4)), n_warmup_steps=2 if spec.epochs > 2 else 1)
+
+
+def _grid_sampler(grid: dict[str, list[Any]], seed: int) -> Any:
+    """Optuna's GridSampler, without its ``study.stop()`` once the grid is covered: that only works inside
+    ``Study.optimize``, and with ask/tell it raised after each arm's last grid point. The sweep's own budget
+    decides when an arm is done (trials past the grid's size revisit points of it)."""
+    import optuna
+
+    class AskTellGridSampler(optuna.samplers.GridSampler):
+        def after_trial(self, study: Any, trial: Any, state: Any, values: Any) -> None:
+            return None
+
+    return AskTellGridSampler(grid, seed=seed)

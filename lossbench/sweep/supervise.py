@@ -17,7 +17,7 @@ from typing import Any
 from lossbench.results import writer
 from lossbench.results.schema import ATTR_WORKER
 from lossbench.results.storage import Storage
-from lossbench.sweep.provenance import worker_threads
+from lossbench.sweep.execution import Execution
 from lossbench.sweep.runner import _stop, exit_line, spawn, write_job
 from lossbench.sweep.spec import SweepSpec
 
@@ -25,15 +25,15 @@ CHECK_SECONDS = 0.5
 MAX_RESTARTS = 3
 
 
-def supervise(spec: SweepSpec, storage: Storage, workers: int, plugins_dirs: list[str]) -> list[str]:
-    """Run the sweep in ``workers`` child processes until it is finished; the last error line of each worker
+def supervise(spec: SweepSpec, storage: Storage, execution: Execution, plugins_dirs: list[str]) -> list[str]:
+    """Run the sweep in ``execution.workers`` child processes until it is finished; the last error line of each worker
     that crashed (not those this ended for a timeout)."""
     store = storage.open()
     failures: list[str] = []
     restarts = 0
     with tempfile.TemporaryDirectory() as folder:
-        job = write_job(Path(folder), spec, storage, plugins_dirs, worker_threads(workers))
-        running = {index: spawn(job, index) for index in range(workers)}
+        job = write_job(Path(folder), spec, storage, plugins_dirs, execution)
+        running = {index: spawn(job, index) for index in range(execution.workers)}
         try:
             while running:
                 for index, (process, log) in list(running.items()):

@@ -10,14 +10,15 @@ from collections.abc import Callable
 from typing import Any
 
 from lossbench.results import writer
-from lossbench.results.schema import FINAL, TUNE
+from lossbench.results.schema import TUNE
 from lossbench.sweep.recovery import Heartbeat
 from lossbench.sweep.spec import Arm, SweepSpec
 
 WORST_NLL = 1e6  # the objective a diverged trial gets when minimising val_nll
 
 
-def run_config(spec: SweepSpec, arm: Arm, params: dict[str, Any], seed: int, flow_profile: bool) -> Any:
+def run_config(spec: SweepSpec, arm: Arm, params: dict[str, Any], seed: int, flow_profile: bool, device: str = "cpu",
+               threads: int | None = None) -> Any:
     """The engine's RunConfig for an arm with sampled ``params`` (keyed like the space) and a seed."""
     from lossbench.engine import RunConfig
 
@@ -33,22 +34,23 @@ def run_config(spec: SweepSpec, arm: Arm, params: dict[str, Any], seed: int, flo
             component_params.setdefault(owner, {})[param] = value
     return RunConfig(dataset=spec.dataset, cell=arm.cell, loss=arm.loss, remedies=arm.remedies, params=component_params,
                      epochs=spec.epochs, batch_size=spec.batch_size, lr=float(values.get("lr", 1e-2)),
-                     hidden=tuple(spec.hidden), optimizer=spec.optimizer, seed=seed, flow_profile=flow_profile)
+                     hidden=tuple(spec.hidden), optimizer=spec.optimizer, seed=seed, flow_profile=flow_profile,
+                     device=device, threads=threads)
 
 
 def objective(record: Any, maximize: bool) -> float:
     return record.val_accuracy if maximize else record.val_nll
 
 
-def run_trial(spec: SweepSpec, registry: Any, storage: Any, study: Any, trial: Any, arm: Arm, phase: str,
-              params: dict[str, Any], seed: int, load_data: Callable[[Any], Any], database: bool) -> None:
-    """Train ``trial`` (claimed by ``study.ask()``) and record its outcome; never raises for a plugin's error."""
+def run_trial(spec: SweepSpec, storage: Any, study: Any, trial: Any, phase: str, config: Any, registry: Any,
+              load_data: Callable[[Any], Any], database: bool) -> None:
+    """Train ``config`` as ``trial`` (claimed by ``study.ask()``) and record its outcome; never raises for a
+    plugin's error."""
     from optuna.trial import TrialState
 
     from lossbench.engine import prepare
     from lossbench.plugins.guard import no_hard_exit
 
-    config = run_config(spec, arm, params, seed, flow_profile=phase == FINAL)
     maximize = spec.maximize
 
     def on_epoch(record: Any) -> bool:

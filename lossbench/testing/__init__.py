@@ -11,7 +11,7 @@ Run it from a plugin's own tests (pytest shows every failed check, one line each
 
     def test_one_loss():
         import my_losses
-        report = check_loss(my_losses.SPEC)   # a Report of (component, check, passed, message)
+        report = check_loss(my_losses.SCALED_CE)   # a Report of (component, check, passed, message)
         print(report)                          # PASS / NOTE / FAIL, one line per check
         report.raise_on_failure()
 
@@ -25,7 +25,7 @@ A failed check says what is wrong and what was expected, for instance
 - :func:`check_dataset` (spec, params=None): well formed, ``per_step`` / ``targets`` as declared, deterministic,
   float32 / int64.
 - :func:`check_remedy` (spec, cell_spec=None, params=None): every point of the Remedy on a small model built
-  from a compatible cell (a built-in one by default).
+  from a compatible cell (by default the first of the kit's own fused rnn, gru, lstm cells it accepts).
 - :func:`check_plugin` (module_or_path, params=None, only=None, skip=()): all of the above for what a module
   registers; :func:`assert_conforms` raises ``AssertionError`` listing every failure.
 

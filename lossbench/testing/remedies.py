@@ -10,24 +10,13 @@ from lossbench.api.remedy import ModelInfo, Remedy
 from lossbench.api.specs import CellSpec, RemedySpec
 from lossbench.testing.report import Checks, Report, fail
 
-# Built-in cells tried in order when no cell is given: the first one the remedy accepts is used.
-DEFAULT_CELLS: tuple[tuple[str, dict[str, Any]], ...] = (("gru", {}), ("rnn", {"activation": "relu"}),
-                                                         ("lstm", {}), ("rnn", {}))
 FEATURES, CLASSES, STEPS, HIDDEN = 3, 4, 6, (8, 6)
-
-
-def builtin_cell(name: str) -> CellSpec:
-    """A built-in cell's spec, collected from ``lossbench_builtins.cells`` like any plugin."""
-    from lossbench_builtins import cells
-
-    found: dict[str, CellSpec] = {}
-    cells.register_cells(register=lambda spec: found.__setitem__(spec.name, spec))
-    return found[name]
 
 
 def check_remedy(spec: RemedySpec, cell_spec: CellSpec | None = None, params: Mapping[str, Any] | None = None,
                  cell_params: Mapping[str, Any] | None = None) -> Report:
-    """Check one remedy on ``cell_spec`` (with ``cell_params``), or on the first compatible built-in cell."""
+    """Check one remedy on ``cell_spec`` (with ``cell_params``), or on the first of the kit's own cells
+    (:mod:`lossbench.testing.reference_cells`: fused rnn, gru, lstm) that it accepts."""
     from lossbench.testing.threads import one_thread
 
     with one_thread():
@@ -74,15 +63,16 @@ def _pick_cell(spec: RemedySpec, cell_spec: CellSpec | None, cell_params: Mappin
         if reason:
             fail(f"declares itself incompatible with the cell it was given: {reason}; pass a compatible cell_spec")
         return cell_spec, resolved
+    from lossbench.testing.reference_cells import CANDIDATES
+
     reasons = []
-    for name, overrides in DEFAULT_CELLS:
-        cell = builtin_cell(name)
+    for cell, overrides in CANDIDATES:
         resolved = cell.resolve(overrides)
-        reason = spec.incompatibility(name, resolved)
+        reason = spec.incompatibility(cell.name, resolved)
         if reason is None:
             return cell, resolved
         reasons.append(reason)
-    fail(f"accepts none of the built-in cells ({'; '.join(reasons)}); pass cell_spec= a cell it accepts")
+    fail(f"accepts none of the kit's cells ({'; '.join(reasons)}); pass cell_spec= a cell it accepts")
     raise AssertionError  # unreachable
 
 

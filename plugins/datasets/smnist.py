@@ -13,6 +13,7 @@ the remaining training images; validation and test stay whole.
 from __future__ import annotations
 
 import gzip
+import math
 import struct
 import zlib
 from pathlib import Path
@@ -62,7 +63,7 @@ def read_idx(path: Path, magic: int) -> np.ndarray:
     if len(raw) < header:
         raise DataError(f"{path}: truncated: {len(raw)} bytes, the header of {ndim} dimensions needs {header}")
     dims = struct.unpack(f">{ndim}I", raw[4:header])
-    need = int(np.prod(dims, dtype=np.int64))
+    need = math.prod(dims)  # a Python int: a header's dimensions may multiply past 2**63
     have = len(raw) - header
     if have != need:
         what = "truncated" if have < need else "too long"
