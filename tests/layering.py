@@ -18,7 +18,8 @@ from pathlib import Path
 
 HEAVY = ("torch", "optuna", "rich")
 
-# DESIGN.md's arrows ("may import"); a layer may also import itself, lossbench.errors (the shared leaf) and, where
+# DESIGN.md's arrows ("may import"); a layer may also import itself, the shared leaves lossbench.errors and
+# lossbench.text (making plugin and user strings safe to show) and, where
 # it may import the api, the package root ``lossbench`` (the public API: re-exports of api and errors).
 ARROWS = {
     "api": set(),
@@ -30,6 +31,7 @@ ARROWS = {
     "testing": {"api", "engine"},
     "cli": {"api", "plugins", "engine", "sweep", "results", "report", "testing"},
     "errors": set(),
+    "text": set(),
     # the root re-exports the api and errors, and hands out engine's ``train`` lazily (module __getattr__)
     "root": {"api", "engine"},
     "__main__": {"cli"},
@@ -107,7 +109,7 @@ def allowed_layers(name: str) -> set[str]:
             todo.extend(ARROWS[current])
     if "api" in reach:
         reach.add("root")
-    return reach | {name, "errors"}
+    return reach | {name, "errors", "text"}
 
 
 def _is_type_checking(test: ast.expr) -> bool:

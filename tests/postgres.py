@@ -45,31 +45,49 @@ def _as_postgres(*args: str) -> list[str]:
     return list(args)
 
 
-@contextmanager
-def postgres_server() -> Iterator[str]:
-    """Start a server in a temporary folder; yield ``postgresql://postgres@127.0.0.1:PORT/postgres``."""
-    binaries = find_binaries()
-    if binaries is None:
-        raise RuntimeError("PostgreSQL binaries not found")
-    initdb, pg_ctl = binaries
-    root = Path(tempfile.mkdtemp(prefix="lossbench-pg-"))
-    data = root / "data"
-    if os.geteuid() == 0:
-        shutil.chown(root, "postgres", "postgres")
-    port = free_port()
-    subprocess.run(_as_postgres(initdb, "-D", str(data), "-U", "postgres", "--auth=trust", "-E", "UTF8"),
-                   check=True, capture_output=True)
-    options = f"-c listen_addresses=127.0.0.1 -c port={port} -c unix_socket_directories={root} -c fsync=off"
-    subprocess.run(_as_postgres(pg_ctl, "-D", str(data), "-o", options, "-l", str(root / "log"), "-w", "-t", "60",
-                                "start"), check=True, capture_output=True)
-    try:
+class PostgresServer:
+    """A throwaway server in a temporary folder that can be stopped and started again (same port, same data)."""
+
+    def __init__(self) -> None:
+        binaries = find_binaries()
+        if binaries is None:
+            raise RuntimeError("PostgreSQL binaries not found")
+        initdb, self.pg_ctl = binaries
+        self.root = Path(tempfile.mkdtemp(prefix="lossbench-pg-"))
+        self.data = self.root / "data"
+        if os.geteuid() == 0:
+            shutil.chown(self.root, "postgres", "postgres")
+        self.port = free_port()
+        self.url = f"postgresql://postgres@127.0.0.1:{self.port}/postgres"
+        subprocess.run(_as_postgres(initdb, "-D", str(self.data), "-U", "postgres", "--auth=trust", "-E", "UTF8"),
+                       check=True, capture_output=True)
+
+    def start(self) -> None:
+        options = (f"-c listen_addresses=127.0.0.1 -c port={self.port} -c unix_socket_directories={self.root} "
+                   f"-c fsync=off")
+        subprocess.run(_as_postgres(self.pg_ctl, "-D", str(self.data), "-o", options, "-l", str(self.root / "log"),
+                                    "-w", "-t", "60", "start"), check=True, capture_output=True)
         deadline = time.time() + 30
         while time.time() < deadline:
             with socket.socket() as sock:
-                if sock.connect_ex(("127.0.0.1", port)) == 0:
-                    break
+                if sock.connect_ex(("127.0.0.1", self.port)) == 0:
+                    return
             time.sleep(0.2)
-        yield f"postgresql://postgres@127.0.0.1:{port}/postgres"
+
+    def stop(self, mode: str = "immediate") -> None:
+        subprocess.run(_as_postgres(self.pg_ctl, "-D", str(self.data), "-m", mode, "stop"), capture_output=True)
+
+    def remove(self) -> None:
+        self.stop()
+        shutil.rmtree(self.root, ignore_errors=True)
+
+
+@contextmanager
+def postgres_server() -> Iterator[str]:
+    """Start a server in a temporary folder; yield ``postgresql://postgres@127.0.0.1:PORT/postgres``."""
+    server = PostgresServer()
+    server.start()
+    try:
+        yield server.url
     finally:
-        subprocess.run(_as_postgres(pg_ctl, "-D", str(data), "-m", "immediate", "stop"), capture_output=True)
-        shutil.rmtree(root, ignore_errors=True)
+        server.remove()

@@ -9,6 +9,7 @@ from typing import Any
 
 from lossbench.errors import LossbenchError, UnknownNameError
 from lossbench.sweep.spec import SweepSpec
+from lossbench.text import shown
 
 SPEC_KEYS = set(SweepSpec.__dataclass_fields__) - {"refused", "problems"}  # what a file or flags may set
 AUTO_MAX_SEEDS = 10  # seeds = "auto" races up to this many seeds
@@ -81,8 +82,11 @@ def _shape_problems(data: dict[str, Any]) -> list[tuple[str, str]]:
             problems.append((key, f"{key} must be a string, got {data[key]!r}"))
     if "race" in data and not isinstance(data["race"], bool):
         problems.append(("race", f"race must be true or false, got {data['race']!r}"))
-    if "claims" in data and not isinstance(data["claims"], (list, tuple)):
+    if "claims" in data and not (isinstance(data["claims"], (list, tuple))
+                                 and all(isinstance(claim, dict) for claim in data["claims"])):
         problems.append(("claims", f"claims must be a list of tables ([[claims]]), got {data['claims']!r}"))
+    if "hidden" in data and not isinstance(data["hidden"], (int, list, tuple)):
+        problems.append(("hidden", f"hidden must be a size or a list of sizes, got {shown(data['hidden'])}"))
     for key in ("losses", "cells"):
         value = data.get(key, ())
         if not isinstance(value, str) and not (isinstance(value, (list, tuple))

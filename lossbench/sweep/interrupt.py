@@ -26,6 +26,23 @@ class Stopped(BaseException):
         self.signum = signum
 
 
+_held: list[int] = []  # the depth of ``held`` blocks, then signals that arrived inside one
+_pending: list[int] = []
+
+
+@contextmanager
+def held() -> Iterator[None]:
+    """A stop signal arriving inside the block takes effect at its end (claiming a trial and remembering it is
+    one step: a trial claimed but not yet known as held would be left RUNNING)."""
+    _held.append(1)
+    try:
+        yield
+    finally:
+        _held.pop()
+    if not _held and _pending:
+        raise Stopped(_pending.pop())
+
+
 @contextmanager
 def stop_on_signals() -> Iterator[None]:
     """While the block runs, the first SIGINT or SIGTERM raises Stopped (later ones are ignored: the trial is
@@ -35,6 +52,9 @@ def stop_on_signals() -> Iterator[None]:
     def handler(signum: int, frame: Any) -> None:
         if not stopping:
             stopping.append(signum)
+            if _held:
+                _pending.append(signum)
+                return
             raise Stopped(signum)
 
     previous = {s: signal.signal(s, handler) for s in SIGNALS}

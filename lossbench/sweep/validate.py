@@ -203,13 +203,14 @@ def _refused_arms(spec: SweepSpec, dataset: Any, components: dict[str, Any]) -> 
     found: dict[str, list[str]] = {}
     for arm in spec.grid:
         loss, cell = components.get(arm.loss), components.get(arm.cell)
-        if loss is None or cell is None or any(r not in components for r in arm.remedies):
+        chosen = [components.get(r) for r in arm.remedies]
+        kinds = [getattr(part, "kind", None) for part in (loss, cell, *chosen)]
+        if kinds != ["loss", "cell", *["remedy"] * len(chosen)]:  # unknown, or a name of another kind (a loss gru)
             continue
         try:
             cell_params = cell.resolve({k.split(".", 1)[1]: v for k, v in spec.fixed.items() if k.startswith(arm.cell + ".")})
         except ParameterError:
             continue  # listed with the other problems
-        chosen = [components[r] for r in arm.remedies]
         reasons = (compatibility_problems(dataset, cell, loss, chosen, cell_params) if dataset is not None else
                    [reason for reason in (r.incompatibility(cell.name, cell_params) for r in chosen) if reason])
         if reasons:

@@ -14,7 +14,7 @@ from lossbench.results import best_trial, record, writer
 from lossbench.results.baseline import baseline_pairs
 from lossbench.results.schema import FINAL, TUNE
 from lossbench.sweep import budget
-from lossbench.sweep.interrupt import release
+from lossbench.sweep.interrupt import held, release
 from lossbench.sweep.recovery import identity, recovered_trials
 from lossbench.sweep.samplers import make_pruner, make_sampler
 from lossbench.sweep.space import arm_space, suggest
@@ -160,8 +160,9 @@ class Worker:
         return recovered_trials(study, self.storage, self.database, self.me)
 
     def _claim(self, study: Any, size: int) -> tuple[Any, list[Any]] | None:
-        claimed = budget.claim(study, self.storage, size, self.me, heartbeat=self.database)
-        self.claimed = None if claimed is None else (study, self.storage, claimed[0])
+        with held():  # a signal in between would leave a claimed trial that no one marks
+            claimed = budget.claim(study, self.storage, size, self.me, heartbeat=self.database)
+            self.claimed = None if claimed is None else (study, self.storage, claimed[0])
         return claimed
 
     def _tune(self, arm: Arm, study: Any) -> None:

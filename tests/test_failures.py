@@ -1,0 +1,441 @@
+"""The fault-and-bad-input suite: every case of docs/failures.md tried for real (real signals, a real read-only
+mount, real plugins that raise, hang, exit or return NaN), each checked against the exit code the table gives."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from lossbench.results import load_sweep
+
+ROOT = Path(__file__).resolve().parent.parent
+TABLE = ROOT / "docs" / "failures.md"
+TINY = ["--dataset", "digits", "--cell", "rnn", "--remedies", "none", "--set", "hidden=8", "--epochs", "1",
+        "--seeds", "1", "--workers", "1"]
+ESC = "\x1b]0;pwned\x07\x1b[2J"  # sets the terminal's title, clears the screen
+
+
+def table() -> dict[str, dict[str, str]]:
+    """docs/failures.md's rows by id: case, outcome, exit, test."""
+    rows = {}
+    for line in TABLE.read_text().splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) == 5 and re.fullmatch(r"F\d+b?", cells[0]):
+            rows[cells[0]] = dict(zip(("case", "outcome", "exit", "test"), cells[1:]))
+    return rows
+
+
+def expected(case: str) -> list[int]:
+    """The exit codes the table documents for ``case``."""
+    return [int(code) for code in re.findall(r"\d+", table()[case]["exit"])]
+
+
+def exits_as_documented(done: subprocess.CompletedProcess | int, case: str) -> None:
+    code = done if isinstance(done, int) else done.returncode
+    assert code in expected(case), (case, code, getattr(done, "stderr", ""))
+    if not isinstance(done, int):
+        assert "Traceback" not in done.stderr, done.stderr
+
+
+def one_error_line(done: subprocess.CompletedProcess) -> str:
+    lines = [line for line in done.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith("error: "), done.stderr
+    return lines[0]
+
+
+def write_plugin(folder: Path, name: str, body: str) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / f"{name}.py").write_text("import os, time\nfrom lossbench import DatasetSpec, LossSpec, hookimpl\n" + body)
+    return folder
+
+
+def loss_plugin(folder: Path, name: str, build_body: str, module: str | None = None) -> Path:
+    """A loss plugin whose build runs ``build_body`` first, then returns cross-entropy."""
+    return write_plugin(folder, module or name, f'''
+def build():
+    {build_body}
+    import torch.nn.functional as F
+    return lambda logits, target: F.cross_entropy(logits, target)
+
+@hookimpl
+def register_losses(register):
+    register(LossSpec(name="{name}", summary="test loss", space={{}}, defaults={{}}, build=build,
+                      targets=frozenset({{"binary", "multiclass"}})))
+''')
+
+
+def test_the_table_is_kept_true():
+    rows = table()
+    assert {f"F{i:02d}" for i in range(1, 20)} <= set(rows), sorted(rows)
+    for case, row in rows.items():
+        path, _, name = row["test"].partition("::")
+        assert (ROOT / path).is_file() and re.search(rf"^def {name}\(", (ROOT / path).read_text(), re.M), (case, row)
+        assert expected(case) or row["exit"] == "-", (case, row["exit"])
+    for path in ROOT.glob("tests/test_*.py"):  # every F-test names cases of the table
+        for ids in re.findall(r"^def test_((?:F\d+b?_)+)", path.read_text(), re.M):
+            assert set(ids.strip("_").split("_")) <= set(rows), (path.name, ids)
+
+
+@pytest.mark.parametrize("args, message", [
+    (["train", "--seed", "99999999999999999999"], "seed must be an integer in [0, 4294967295]"),
+    (["train", "--hidden", "99999999999999"], "hidden size must be an integer in [1, 16384]"),
+    (["train", "--hidden", "100000000000000000000"], "hidden size must be an integer in [1, 16384]"),
+    (["train", "--layers", "100000000000000000000"], "--layers must be in [1, 32]"),
+    (["train", "--layers", "100000"], "--layers must be in [1, 32]"),
+    (["train", "--hidden", "16384", "--layers", "32"], "GiB for weights, gradients and optimiser state"),
+    (["train", "--epochs", "99999999999999999999"], "epochs must be an integer in [1, 100000]"),
+    (["run", "--seeds", "99999999999999999999"], "seeds must be an integer in [1, 1000]"),
+    (["run", "--trials", "99999999999999999999"], "trials must be an integer in [1, 10000]"),
+    (["run", "--epochs", "99999999999999999999"], "epochs must be an integer in [1, 100000]"),
+    (["run", "--set", "hidden=99999999999999999999"], "hidden size must be an integer in [1, 16384]"),
+    (["run", "--workers", "99999999999999999999"], "--workers must be auto or an integer in [1, 256]"),
+    (["run", "--trial-timeout", "-1"], "trial_timeout must be a number of seconds"),
+])
+def test_F01_F02_F03_numbers_past_their_bounds(cli, tmp_path, args, message):
+    done = cli(*args, "--dataset", "digits", cwd=tmp_path)
+    exits_as_documented(done, "F01")
+    assert message in one_error_line(done) or message in done.stderr, done.stderr
+    assert not (tmp_path / "results").exists()
+
+
+def test_F01_F02_F03_a_spec_file_past_the_bounds(cli, tmp_path):
+    (tmp_path / "big.toml").write_text('dataset = "digits"\nhidden = [99999999999999999999]\n'
+                                       'trials = 99999999999999999999\nseeds = 5000\n')
+    done = cli("run", "big.toml", cwd=tmp_path)
+    exits_as_documented(done, "F02")
+    assert "(3 problems)" in done.stderr and "a hidden size must be" in done.stderr, done.stderr
+
+
+@pytest.mark.parametrize("make, message", [
+    (lambda p: p.write_bytes(bytes(range(256)) * 3), "is not UTF-8 text"),
+    (lambda p: p.mkdir(), "is a folder"),
+    (lambda p: None, "not found"),
+])
+def test_F04_a_spec_that_is_not_a_toml_file(cli, tmp_path, make, message):
+    make(tmp_path / "spec.toml")
+    done = cli("run", "spec.toml", cwd=tmp_path)
+    exits_as_documented(done, "F04")
+    assert message in one_error_line(done)
+
+
+@pytest.mark.parametrize("command", ["run", "report"])
+@pytest.mark.parametrize("name, message", [("a" * 300, "300 bytes long; at most 100"),
+                                           ("x" + ESC, "must be printable")])
+def test_F05_a_name_too_long_or_unprintable(cli, tmp_path, command, name, message):
+    done = cli(command, *(["--name", name, "--dataset", "digits"] if command == "run" else [name]), cwd=tmp_path)
+    exits_as_documented(done, "F05")
+    assert message in one_error_line(done) and "\x1b" not in done.stderr
+    assert not (tmp_path / "results").exists()
+
+
+def test_F06_data_that_cannot_train_is_refused_before_training(cli, tmp_path):
+    corrupt = tmp_path / "idx"
+    corrupt.mkdir()
+    for name in ("train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte",
+                 "t10k-labels-idx1-ubyte"):
+        (corrupt / name).write_bytes(os.urandom(64))
+    done = cli("run", "--quiet", "--dataset", "smnist", "--set", f"smnist.path={corrupt}", "--loss", "ce",
+               "--cell", "rnn", "--remedies", "none", cwd=tmp_path)
+    exits_as_documented(done, "F06")
+    assert "dataset smnist cannot be used" in one_error_line(done)
+    done = cli("run", "--quiet", "--dataset", "smnist", "--loss", "ce", "--cell", "rnn", cwd=tmp_path)
+    exits_as_documented(done, "F06")
+    assert "smnist.path is not set" in one_error_line(done)
+    # a dataset that may hold either kind of target loads binary ones; a multiclass-only loss cannot fit them
+    plugins = write_plugin(tmp_path / "plugins", "twoclass", '''
+import numpy as np
+from lossbench import Dataset, Split
+
+def load():
+    rng = np.random.default_rng(0)
+    split = lambda n: Split(rng.normal(size=(n, 5, 2)).astype("float32"), rng.integers(0, 2, n))
+    return Dataset(train=split(40), val=split(20), test=split(20), num_classes=2)
+
+def build():
+    import torch.nn.functional as F
+    return lambda logits, target: F.cross_entropy(logits, target)
+
+@hookimpl
+def register_datasets(register):
+    register(DatasetSpec(name="twoclass", summary="binary data", load=load,
+                         targets=frozenset({"binary", "multiclass"})))
+
+@hookimpl
+def register_losses(register):
+    register(LossSpec(name="multionly", summary="multiclass only", build=build, targets=frozenset({"multiclass"})))
+''')
+    done = cli("--plugins-dir", str(plugins), "run", "--quiet", "--dataset", "twoclass", "--loss", "multionly",
+               "--cell", "rnn", "--remedies", "none", cwd=tmp_path)
+    exits_as_documented(done, "F06")
+    assert "loss multionly supports multiclass targets; dataset twoclass has binary targets" in done.stderr
+    assert not (tmp_path / "results").exists()  # refused before anything was stored
+
+
+@pytest.fixture(scope="module")
+def failing_sweep(tmp_path_factory):
+    """A finished sweep (--quiet) with a working arm, a loss whose build raises with an escape sequence in its
+    message, and one whose build calls os._exit."""
+    from conftest import run_cli
+
+    folder = tmp_path_factory.mktemp("failing")
+    plugins = loss_plugin(folder / "plugins", "raising", f"raise ValueError({'bad' + ESC + 'loss'!r})")
+    loss_plugin(plugins, "exiting", "os._exit(5)")
+    done = run_cli("--plugins-dir", str(plugins), "run", "--name", "failing", "--quiet", *TINY, "--trials", "1",
+                   "--loss", "ce", "--loss", "raising", "--loss", "exiting", cwd=folder, timeout=600)
+    return folder, done
+
+
+@pytest.mark.slow
+def test_F06b_F13_failed_trials_exit_non_zero_even_when_quiet(failing_sweep):
+    folder, done = failing_sweep
+    exits_as_documented(done, "F06b")
+    line = one_error_line(done)
+    assert "2 of 4 trials failed" in line and "report.md" in line, line
+    data = load_sweep("failing", str(folder / "results" / "failing" / "sweep.journal"))
+    arms = {arm.loss: arm for arm in data.arms}
+    assert len(arms["ce"].finished_tuning) == 1 and len(arms["ce"].completed_final) == 1  # nothing else lost
+    assert "PluginExit: called os._exit(5)" in arms["exiting"].tuning[0].error  # a failed trial, not a dead sweep
+    assert "loss raising (plugin raising) failed in build: ValueError" in arms["raising"].tuning[0].error
+
+
+@pytest.mark.slow
+def test_F12_escape_sequences_never_reach_the_terminal_or_a_report(cli, tmp_path, failing_sweep):
+    plugins = write_plugin(tmp_path / "plugins", "evil", f'''
+def build():
+    import torch.nn.functional as F
+    return lambda logits, target: F.cross_entropy(logits, target)
+
+@hookimpl
+def register_losses(register):
+    register(LossSpec(name="evil", summary={"Evil" + ESC + " [red]markup[/red]"!r}, build=build))
+''')
+    (plugins / "broken.py").write_text(f"raise RuntimeError({'broken' + ESC!r})\n")
+    for args in (["list", "losses"], ["list", "--wide", "losses"], ["plugins"], ["plugins", "--wide"]):
+        done = cli("--plugins-dir", str(plugins), *args, cwd=tmp_path)
+        exits_as_documented(done, "F12")
+        assert "\x1b" not in done.stdout + done.stderr and "\x07" not in done.stdout + done.stderr, args
+        assert "broken" in done.stderr  # the failing plugin's warning, cleaned
+    assert "Evil [red]markup[/red]" in cli("--plugins-dir", str(plugins), "list", "losses").stdout  # no markup
+    folder, _ = failing_sweep
+    report = folder / "results" / "failing"
+    for path in (report / "report.md", report / "report.html"):
+        text = path.read_text()
+        assert "\x1b" not in text and "\x07" not in text, path
+    assert "badloss" in (report / "report.md").read_text()  # the message is there, its escape sequences are not
+    done = cli("report", "failing", "--format", "terminal", cwd=folder)
+    assert done.returncode == 0 and "\x1b" not in done.stdout, done.stderr
+
+
+def test_F12_the_live_display_and_messages_drop_control_characters():
+    from rich.console import Console
+
+    from lossbench.cli.progress import render
+    from lossbench.report.html import escape as html_escape
+    from lossbench.report.markdown import escape as md_escape
+    from lossbench.results import Progress
+
+    console = Console(record=True, width=200, file=open(os.devnull, "w"))
+    console.print(render(Progress(name="s" + ESC, current=["arm" + ESC + "[bold]x[/bold] tune epoch 1/2"])))
+    text = console.export_text(styles=False)
+    assert "\x1b" not in text and "[bold]x[/bold]" in text
+    assert "\x1b" not in md_escape("a" + ESC) and "\x1b" not in html_escape("a" + ESC)
+
+
+def test_F07_a_read_only_results_folder(cli, tmp_path):
+    mount = tmp_path / "mnt"
+    mount.mkdir()
+    if subprocess.run(["mount", "-t", "tmpfs", "tmpfs", str(mount)], capture_output=True).returncode != 0:
+        pytest.skip("mounting a tmpfs needs root (or CAP_SYS_ADMIN)")
+    try:
+        args = ["run", "--name", "ro", "--quiet", *TINY, "--trials", "1", "--loss", "ce"]
+        cli(*args, cwd=mount, check=True)
+        subprocess.run(["mount", "-o", "remount,ro", str(mount)], check=True)
+        for command in (args, [*args[:2], "fresh", *args[3:]], ["report", "ro"]):  # a resume, a new sweep, a report
+            done = cli(*command, cwd=mount)
+            exits_as_documented(done, "F07")
+            assert "Read-only file system" in one_error_line(done)
+        assert cli("report", "ro", "--format", "terminal", cwd=mount).returncode == 0  # reading still works
+    finally:
+        subprocess.run(["umount", "-l", str(mount)], capture_output=True)
+
+
+def _wait_for(predicate, seconds: float = 120, every: float = 0.2):
+    deadline = time.time() + seconds
+    while time.time() < deadline:
+        found = predicate()
+        if found:
+            return found
+        time.sleep(every)
+    raise AssertionError("timed out waiting")
+
+
+def _running_trials(journal: Path) -> list:
+    try:
+        data = load_sweep("sig", str(journal))
+    except Exception:  # not created yet
+        return []
+    return [t for arm in data.arms for t in [*arm.tuning, *arm.final] if t.state == "RUNNING"]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("signum, workers", [(signal.SIGINT, "1"), (signal.SIGTERM, "2")])
+def test_F08_a_signal_marks_the_running_trial_and_resume_keeps_the_budget(cli, cli_process, tmp_path, signum,
+                                                                          workers):
+    args = ["run", "--name", "sig", "--quiet", "--dataset", "digits", "--cell", "rnn", "--remedies", "none",
+            "--loss", "ce", "--loss", "focal", "--set", "hidden=16", "--epochs", "8", "--trials", "2", "--seeds", "1",
+            "--workers", workers]
+    journal = tmp_path / "results" / "sig" / "sweep.journal"
+    process = cli_process(*args, cwd=tmp_path, stderr=subprocess.PIPE)
+    _wait_for(lambda: _running_trials(journal))
+    os.kill(process.pid, signum)  # the parent alone, as `kill` would
+    _, err = process.communicate(timeout=120)
+    assert process.returncode == 128 + signum and process.returncode in expected("F08"), err
+    assert "run the same command again to resume" in err and "Traceback" not in err, err
+    data = load_sweep("sig", str(journal))
+    trials = [t for arm in data.arms for t in [*arm.tuning, *arm.final]]
+    interrupted = [t for t in trials if t.status == "interrupted"]
+    assert interrupted and not [t for t in trials if t.state == "RUNNING"]  # marked at once, nothing left running
+    assert len([t for t in trials if t.state == "WAITING"]) == len(interrupted)  # each one's retry queued
+    cli(*args, cwd=tmp_path, check=True)  # the next start finishes the exact budget
+    data = load_sweep("sig", str(journal))
+    for arm in data.arms:
+        assert len(arm.finished_tuning) == 2 and len(arm.completed_final) == 1, arm.key
+        assert not [t for t in [*arm.tuning, *arm.final] if t.state in ("RUNNING", "WAITING")]
+    retried = {t.user_attrs.get("retry_of") for arm in data.arms for t in arm.tuning} - {None}
+    assert {t.number for t in interrupted if t.user_attrs.get("phase") == "tune"} <= retried
+
+
+def _children(pid: int) -> list[int]:
+    """The child worker processes of ``pid``."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            command = (stat.parent / "cmdline").read_bytes().decode(errors="replace")
+        except OSError:
+            continue
+        if int(fields[1]) == pid and "lossbench.sweep.child" in command:
+            found.append(int(stat.parent.name))
+    return found
+
+
+@pytest.mark.slow
+def test_F09_a_child_worker_never_outlives_its_parent(cli_process, tmp_path):
+    process = cli_process("run", "--name", "orphan", "--quiet", *TINY[:-2], "--workers", "2", "--trials", "4",
+                          "--loss", "ce", "--loss", "focal", cwd=tmp_path, stderr=subprocess.DEVNULL)
+    children = _wait_for(lambda: _children(process.pid), every=0.05)
+    os.kill(process.pid, signal.SIGKILL)  # during the children's start-up
+    process.wait()
+    _wait_for(lambda: not any(Path(f"/proc/{child}").exists() and "lossbench.sweep.child" in
+                              Path(f"/proc/{child}/cmdline").read_bytes().decode(errors="replace")
+                              for child in children), seconds=30)
+    # A child whose parent died before it could arm its death signal sees another parent and exits at once,
+    # before it even reads its job.
+    done = subprocess.run([sys.executable, "-m", "lossbench.sweep.child", str(tmp_path / "no-such-job.json"), "1",
+                           str(os.getpid() + 999_999)], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 1 and "Traceback" not in done.stderr, done.stderr
+
+
+@pytest.mark.slow
+def test_F10_a_retry_left_waiting_in_a_full_phase(cli, tmp_path):
+    import optuna
+
+    from lossbench.results import open_storage
+
+    args = ["run", "--name", "full", "--quiet", *TINY, "--trials", "1", "--loss", "ce"]
+    cli(*args, cwd=tmp_path, check=True)
+    journal = str(tmp_path / "results" / "full" / "sweep.journal")
+    storage = open_storage(journal)
+    tune = optuna.load_study(study_name="full:ce:rnn:none:tune", storage=storage)
+    lost = tune.get_trials()[0]  # what recovery queues for a worker that died holding a surplus claim
+    tune.enqueue_trial(dict(lost.params), user_attrs={"arm": "ce:rnn:none", "phase": "tune", "retry_of": 0})
+    assert cli("report", "full", "--format", "json", cwd=tmp_path).returncode == 0
+    assert json.loads((tmp_path / "results" / "full" / "results.json").read_text())["partial"] is False
+    done = cli(*args, cwd=tmp_path)
+    exits_as_documented(done, "F10")
+    states = [t.state.name for t in optuna.load_study(study_name="full:ce:rnn:none:tune",
+                                                      storage=open_storage(journal)).get_trials()]
+    assert "WAITING" not in states and states.count("COMPLETE") == 1, states
+
+
+@pytest.mark.parametrize("url", [
+    "postgresql://user:S3cretPw@host/db",
+    "postgresql://user@host/db?password=S3cretPw",
+    "postgresql://user:S3cretPw@host/db?password=S3cretPw&sslmode=require",
+    "postgresql://user:S3cret@Pw@host:5432/db",
+    "postgresql://user:S3cret/Pw@host/db",
+    "postgresql://user:S3cret?Pw@host/db",
+    "postgresql://user:S3cret#Pw@host/db",
+    "postgresql://user:S3cret%40Pw@host/db",
+    "postgresql://user:S3cretPw@host:notaport/db",
+    "postgresql://user@host/db?PASSWORD=S3cretPw",
+    "postgresql://user@host/db?sslpassword=S3cretPw",
+])
+def test_F11b_every_form_of_password_is_masked(url):
+    from lossbench.results import mask_secrets, mask_text, mask_url
+
+    assert "S3cret" not in mask_url(url) and "***" in mask_url(url), mask_url(url)
+    assert "S3cret" not in mask_text(f"could not connect to {url}: refused")
+    decoded = url.replace("%40", "@")
+    assert "S3cret" not in mask_secrets(f"FATAL: password {decoded.split('://')[1]} rejected", url)
+
+
+@pytest.mark.slow
+def test_F13_os_exit_in_a_plugin(cli, tmp_path):
+    plugins = write_plugin(tmp_path / "plugins", "at_import", "os._exit(7)\n")
+    write_plugin(plugins, "in_hook", "@hookimpl\ndef register_losses(register):\n    os._exit(9)\n")
+    done = cli("--plugins-dir", str(plugins), "plugins", "--json", cwd=tmp_path)
+    exits_as_documented(done, "F13")
+    status = {p["name"]: p for p in json.loads(done.stdout)["plugins"]}
+    assert status["at_import"]["error"] == "PluginExit: called os._exit(7)"
+    assert status["in_hook"]["error"] == "register_losses raised PluginExit: called os._exit(9)"
+    assert cli("--plugins-dir", str(plugins), "list", "losses", cwd=tmp_path).returncode == 0  # every command runs
+
+
+@pytest.mark.slow
+def test_F14_a_hung_trial_is_ended_and_the_sweep_goes_on(cli, tmp_path):
+    plugins = loss_plugin(tmp_path / "plugins", "hang", "time.sleep(100_000)")
+    started = time.time()
+    done = cli("--plugins-dir", str(plugins), "run", "--name", "hung", "--quiet", *TINY, "--trials", "1",
+               "--loss", "ce", "--loss", "hang", "--trial-timeout", "20", cwd=tmp_path, timeout=600)
+    exits_as_documented(done, "F14")
+    assert "1 of 3 trials failed" in one_error_line(done) and time.time() - started < 300
+    data = load_sweep("hung", str(tmp_path / "results" / "hung" / "sweep.journal"))
+    arms = {arm.loss: arm for arm in data.arms}
+    hung = arms["hang"].tuning[0]
+    assert (hung.state, hung.status) == ("FAIL", "timeout") and "trial_timeout (20 s)" in hung.error
+    assert len(arms["ce"].finished_tuning) == 1 and len(arms["ce"].completed_final) == 1  # the sweep went on
+
+
+def test_F15_train_names_the_plugin_whose_build_raises(cli, tmp_path):
+    plugins = loss_plugin(tmp_path / "plugins", "broken", "raise ValueError('no such thing')", module="mylosses")
+    done = cli("--plugins-dir", str(plugins), "train", "--dataset", "digits", "--loss", "broken", "--epochs", "1",
+               "--hidden", "8", cwd=tmp_path)
+    exits_as_documented(done, "F15")
+    assert one_error_line(done) == ("error: loss broken (plugin mylosses) failed in build: ValueError: "
+                                    "no such thing")
+
+
+@pytest.mark.slow
+def test_F18_a_loss_returning_nan_diverges(cli, tmp_path):
+    plugins = write_plugin(tmp_path / "plugins", "nanloss", '''
+def build():
+    return lambda logits, target: logits.sum() * float("nan")
+
+@hookimpl
+def register_losses(register):
+    register(LossSpec(name="nanloss", summary="NaN", build=build))
+''')
+    done = cli("--plugins-dir", str(plugins), "run", "--name", "nan", "--quiet", *TINY, "--trials", "1",
+               "--loss", "nanloss", cwd=tmp_path)
+    exits_as_documented(done, "F18")
+    data = load_sweep("nan", str(tmp_path / "results" / "nan" / "sweep.journal"))
+    assert [t.status for t in [*data.arms[0].tuning, *data.arms[0].final]] == ["diverged", "diverged"]
