@@ -94,13 +94,13 @@ def run_command(
 
     spec = check(spec, registry)  # every problem at once, before any storage exists or anything trains
     spec, data = probe_data(spec, registry)  # the dataset loads and fits every loss, or exit 2 here
-    store.check_writable()  # the journal and the report, before anything trains
 
     from lossbench.cli.report_cmd import write_report
     from lossbench.sweep.provenance import provenance
     from lossbench.sweep.runner import run_sweep, started_threads
 
     execution = plan(spec, workers, threads, device, started_with=started_threads(store))
+    store.check_writable()  # the journal and the report, before anything trains
     show = not quiet and not json
     if show:
         seeds = f"up to {spec.seeds} seeds, racing" if spec.race else f"{spec.seeds} seeds"
