@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Any
 
 from lossbench.errors import InterruptedRunError, LossbenchError, StorageLostError
-from lossbench.plugins.discovery import one_line
 from lossbench.results import mask_secrets, writer
 from lossbench.results.reader import stored_attrs
 from lossbench.results.schema import PROVENANCE_ATTR, spec_study
@@ -55,9 +54,11 @@ def run_sweep(spec: SweepSpec, registry: Any, storage: Storage, execution: Execu
     except Exception as error:
         if not _storage_error(error):
             raise
-        raise StorageLostError(f"lost the sweep's storage {storage.describe()}: "
-                               f"{mask_secrets(one_line(error), storage.url)[:300]}; finished trials are kept: run "
-                               f"the same command again to resume") from None
+        cause = error.__cause__ or error  # Optuna wraps the database's own error: show that one
+        first = (str(cause).strip().splitlines() or [""])[0]
+        raise StorageLostError(f"lost the sweep's storage {storage.describe()}: {type(cause).__name__}: "
+                               f"{mask_secrets(first, storage.url)[:300]}; finished trials are kept: run the same "
+                               f"command again to resume") from None
 
 
 def started_threads(storage: Storage) -> int | None:
@@ -104,8 +105,11 @@ def _run_processes(spec: SweepSpec, storage: Storage, execution: Execution, plug
 
 
 def _storage_error(error: Exception) -> bool:
-    """A database that went away (SQLAlchemy's errors) or a journal that cannot be written (OSError)."""
-    return isinstance(error, OSError) or type(error).__module__.startswith("sqlalchemy")
+    """A database that went away (SQLAlchemy's errors, or Optuna's wrapping of them) or a journal that cannot be
+    written (OSError)."""
+    from optuna.exceptions import StorageInternalError
+
+    return isinstance(error, (OSError, StorageInternalError)) or type(error).__module__.startswith("sqlalchemy")
 
 
 def write_job(folder: Path, spec: SweepSpec, storage: Storage, plugins_dirs: list[str], execution: Execution) -> Path:
