@@ -125,16 +125,21 @@ def run_command(
     elif not quiet:
         for kind, path in paths.items():
             note(f"{kind}: {path}")
-    _raise_on_failed_trials(store, paths)
+    _raise_on_failed_trials(store, paths, failures)
 
 
-def _raise_on_failed_trials(store, paths) -> None:  # noqa: ANN001
-    """A sweep that finished with failed trials exits non-zero (even with --quiet), naming the first error."""
+def _raise_on_failed_trials(store, paths, crashed: list[str]) -> None:  # noqa: ANN001
+    """A sweep that finished with failed trials, or stopped unfinished because its workers crashed, exits
+    non-zero (even with --quiet), naming the first error."""
     from lossbench.errors import TrialsFailedError
-    from lossbench.results import load_sweep
+    from lossbench.results import load_sweep, mask_secrets
 
     data = load_sweep(store.name, store.open())
     failed = data.failed_trials()
+    if crashed and jsonlib.loads(Path(paths["json"]).read_text()).get("partial"):
+        last = mask_secrets(crashed[-1], store.url)
+        raise TrialsFailedError(f"the sweep stopped unfinished: its workers crashed ({last}); run the same command "
+                                f"again to resume")
     if failed:
         total = sum(1 for arm in data.arms for t in [*arm.tuning, *arm.final] if not t.surplus)
         where = paths.get("md") or paths.get("json") or store.folder
