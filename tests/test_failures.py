@@ -54,7 +54,8 @@ def one_error_line(done: subprocess.CompletedProcess) -> str:
 
 def write_plugin(folder: Path, name: str, body: str) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
-    (folder / f"{name}.py").write_text("import os, time\nfrom lossbench import DatasetSpec, LossSpec, hookimpl\n" + body)
+    header = "import os, time\nfrom lossbench import DatasetSpec, LossSpec, hookimpl\n"
+    (folder / f"{name}.py").write_text(header + body)
     return folder
 
 

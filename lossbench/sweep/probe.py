@@ -27,7 +27,8 @@ def probe_data(spec: SweepSpec, registry: Any) -> tuple[SweepSpec, Any]:
     try:
         data = load_dataset(run)
     except LossbenchError as error:
-        raise LossbenchError(f"invalid sweep {shown(spec.name)}: dataset {spec.dataset} cannot be used: {error}") from None
+        raise LossbenchError(f"invalid sweep {shown(spec.name)}: dataset {spec.dataset} cannot be used: "
+                             f"{error}") from None
     refused = {key: [reason] for key, reason in spec.refused.items()}
     for arm in spec.arms:
         try:

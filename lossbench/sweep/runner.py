@@ -33,14 +33,16 @@ def run_sweep(spec: SweepSpec, registry: Any, storage: Storage, execution: Execu
     store = storage.open()
     ensure_spec(store, spec, provenance)
     torch.set_num_threads(execution.threads)
-    # This process is worker 0; workers 1..N-1 are child processes (one process start-up fewer).
+    # This process is worker 0; workers 1..N-1 are child processes (one process start-up fewer). Under a time limit
+    # every worker is a child (only a process can be stopped wherever it hangs); ``here`` then only creates the
+    # studies before the children race to.
     here = Worker(spec, store, registry, execution, 0, database=storage.is_database, data=data)
     try:
         with stop_on_signals():
             if spec.trial_timeout is not None:  # every worker a child process this one can stop
                 from lossbench.sweep.supervise import supervise
 
-                return supervise(spec, storage, execution, plugins_dirs)
+                return supervise(spec, store, storage, execution, plugins_dirs)
             if execution.workers <= 1:
                 here.run()
                 return []

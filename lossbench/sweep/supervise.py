@@ -25,10 +25,11 @@ CHECK_SECONDS = 0.5
 MAX_RESTARTS = 3
 
 
-def supervise(spec: SweepSpec, storage: Storage, execution: Execution, plugins_dirs: list[str]) -> list[str]:
-    """Run the sweep in ``execution.workers`` child processes until it is finished; the last error line of each worker
-    that crashed (not those this ended for a timeout)."""
-    store = storage.open()
+def supervise(spec: SweepSpec, store: Any, storage: Storage, execution: Execution,
+              plugins_dirs: list[str]) -> list[str]:
+    """Run the sweep in ``execution.workers`` child processes until it is finished, watching them through ``store``
+    (the open Optuna storage of ``storage``); the last error line of each worker that crashed (not those this ended
+    for a timeout)."""
     failures: list[str] = []
     restarts = 0
     with tempfile.TemporaryDirectory() as folder:

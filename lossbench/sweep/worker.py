@@ -50,7 +50,6 @@ class Worker:
                     direction=direction, load_if_exists=True)
         self._data = data  # the dataset, when the starting process loaded it already (``probe``)
         self.claimed: tuple[Any, Any, Any] | None = None  # (study, storage, trial) this worker holds
-        self.interrupted = 0
         self.trials_run = 0
         self._tune_best: dict[int, Any] = {}
         self._arms_done: set[int] = set()
@@ -68,7 +67,6 @@ class Worker:
             if self.claimed is not None:
                 try:
                     release(*self.claimed, "interrupted")
-                    self.interrupted += 1
                 except Exception:  # the storage itself failed: recovery (pid, heartbeat) retries the trial later
                     pass
             raise
