@@ -1,0 +1,22 @@
+"""Whether the report is complete, how many seeds it rests on, and how the final phase chose them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def sentences(model: Any) -> list[str]:
+    out = []
+    if model.partial:
+        out.append(f"This report is partial: {len(model.unfinished)} of {len(model.arms)} arms have not finished "
+                   f"({', '.join(model.unfinished)}); their numbers may change.")
+    measured = [a for a in model.arms if a.acc_mean is not None]
+    if model.seeds < 2 or (measured and all(len(a.accuracy) < 2 for a in measured)):
+        out.append("With fewer than 2 seeds per arm, no interval or significance test is possible; "
+                   "the numbers are single runs.")
+    if model.sequential:
+        method = (model.provenance.get("sequential") or {}).get("method")
+        out.append("The final phase chose its number of seeds sequentially (seeds = \"auto\"): "
+                   + (f"{method}." if method else "the stored sweep does not record the method, so its tests are "
+                      "read as if the number of seeds had been fixed in advance."))
+    return out
