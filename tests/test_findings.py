@@ -338,3 +338,33 @@ def test_a_sequential_final_phase_is_stated():
     assert "seeds = \"auto\"" in text(report) and "does not record the method" in text(report)
     data.provenance["sequential"] = {"method": "rounds of 2 seeds, stopped by a Holm-corrected bound"}
     assert "rounds of 2 seeds, stopped by a Holm-corrected bound." in text(model(data))
+
+
+# -- a preset's published claims slot in: "claim vs this run" --------------------------------------------------
+
+
+def test_a_presets_published_claims_are_checked_against_this_run():
+    gru = {s: run_result(converged_curve(a), a, seed=s) for s, a in zip(SEEDS, (0.95, 0.96, 0.955))}
+    rnn = {s: run_result(converged_curve(a), a, ratio_init=1e-22, seed=s) for s, a in zip(SEEDS, (0.60, 0.62, 0.58))}
+    lstm = {s: run_result([0.5, 0.7, 0.8, 0.85 + d, 0.9 + d, 0.95 + d], 0.95 + d, seed=s)
+            for s, d in zip(SEEDS, (0.0, 0.004, -0.004))}
+    data = sweep([arm("ce:gru:none", gru), arm("ce:rnn:none", rnn), arm("ce:lstm:none", lstm)])
+    data.spec["claims"] = [
+        {"claim": "a GRU reaches about 91% on MNIST-1D", "published": "91%", "arm": "ce:gru:none", "at_least": 0.91},
+        {"claim": "a tanh RNN reaches 91% too", "published": "91%", "arm": "ce:rnn:none", "at_least": 0.91},
+        {"claim": "gru beats rnn", "published": "+0.3", "arm": "ce:gru:none", "versus": "ce:rnn:none", "expect": "higher"},
+        {"claim": "lstm matches gru", "published": "equal", "arm": "ce:lstm:none", "versus": "ce:gru:none",
+         "expect": "same", "margin": 0.02},
+        {"claim": "tanh gradients vanish", "published": "1e-20", "arm": "ce:rnn:none", "metric": "ratio_init",
+         "at_most": 1e-10},
+        {"claim": "an arm that is not here", "published": "-", "arm": "ce:rnn:clip_norm", "at_least": 0.5}]
+    report = model(data)
+    assert [c.verdict for c in report.claims] == ["supported", "contradicted", "supported", "not decided at this budget",
+                                                  "supported", "not decided at this budget"]
+    assert "ce:lstm:none still improving" in report.claims[3].why  # an unconverged arm decides nothing
+    assert "95% bootstrap interval" in report.claims[0].measured
+    assert "3 supported, 1 contradicted, 2 not decided at this budget" in text(report)
+    assert "Published claims against this run" in render_markdown(report, []) and "a tanh RNN reaches 91% too" in terminal(report)
+    exported = json.loads(results_json(report))["claims"]
+    assert exported[1]["verdict"] == "contradicted" and exported[0]["published"] == "91%"
+    assert model(sweep([arm("ce:gru:none", gru)])).claims == []  # no claims, no table

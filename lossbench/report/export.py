@@ -37,6 +37,9 @@
   spread against the next, per seed ({test, n, mean_difference, p}) or null}: a level's mean is over matched
   arms only (those whose other two factors were measured at every level); ``excluded`` counts the arms left out
 - ``rules``: [{topic, rule}]: every threshold the findings use, in words
+- ``claims``: [{claim, published, measured, verdict, why}]: a preset's published claims (``spec["claims"]``,
+  documented in ``lossbench/report/claims.py``) against this run; verdict "supported", "contradicted" or
+  "not decided at this budget"; empty without claims
 - ``refused``: [{arm, reason}]; ``findings``: [sentence]
 
 ``trials.csv``: one row per stored trial (tuning and final phase), columns ``TRIAL_COLUMNS``.
@@ -106,6 +109,7 @@ def results_json(model: Any) -> str:
                                         "best": e.best, "worst": e.worst, "excluded": e.excluded}
                                        for e in factorial.effects], "contrast": contrast},
         "rules": [{"topic": topic, "rule": rule} for topic, rule in thresholds.rules(model.objective)],
+        "claims": [asdict(c) for c in model.claims],
         "refused": [{"arm": arm, "reason": why} for arm, why in model.refused],
         "findings": model.findings,
     }

@@ -20,7 +20,7 @@ td.text { text-align: left; max-width: 40em; word-break: break-word; }
 img { max-width: 100%; height: auto; } .note { color: #555; }
 """
 _TEXT_COLUMNS = {"arm", "best hyperparameters", "summary", "why", "value", "baseline", "component", "status", "plugin",
-                 "converged", "note", "rule"}
+                 "converged", "note", "rule", "claim", "published", "this run", "verdict", "test"}
 
 
 def render_html(model: Any, plots: list[Any]) -> str:
@@ -37,6 +37,8 @@ def render_html(model: Any, plots: list[Any]) -> str:
                 f"{escape(str(model.spec.get('objective', 'val_accuracy')))} with {escape(str(model.spec.get('trials')))} "
                 f"trials each, then each best configuration is rerun on {escape(fmt.plural(model.seeds, 'fresh seed'))}; "
                 "the leaderboard shows those final-phase runs on the test split.</p>")
+    if model.claims:
+        body += ["<h2>Published claims against this run</h2>", table(*tables.claims(model))]
     body += ["<h2>Findings</h2>", '<ul class="findings">',
              *[f"<li>{escape(s)}</li>" for s in model.findings], "</ul>"]
     body += ["<h2>Leaderboard</h2>", table(*tables.leaderboard(model)), _figures(plots, "leaderboard")]

@@ -38,6 +38,8 @@ def render_markdown(model: Any, plots: list[Any]) -> str:
                f"{escape(model.spec.get('objective', 'val_accuracy'))} with {escape(model.spec.get('trials'))} trials each, "
                f"then each best configuration is rerun on {escape(fmt.plural(model.seeds, 'fresh seed'))}; "
                "the leaderboard shows those final-phase runs on the test split.\n")
+    if model.claims:
+        out += ["## Published claims against this run\n", table(*tables.claims(model))]
     out += ["## Findings\n", "\n".join(f"- {escape(s)}" for s in model.findings) + "\n"]
     out += ["## Leaderboard\n", table(*tables.leaderboard(model)), _images(plots, "leaderboard")]
     out += ["## Significance\n",

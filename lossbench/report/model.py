@@ -30,6 +30,7 @@ class ReportModel:
     refused: list[tuple[str, str]]  # (arm, why)
     components: dict[str, dict[str, Any]]  # name -> {kind, summary, plugin, ...}, where stored or given
     factorial: Any = None  # factorial.Factorial, set by build_model
+    claims: list[Any] = field(default_factory=list)  # claims.Claim: a preset's published claims against this run
     findings: list[str] = field(default_factory=list)
 
     @property
@@ -58,6 +59,7 @@ def build_model(data: SweepData, storage: str, *, baseline: str | None = None, t
                 importances: dict[str, dict[str, float]] | None = None,
                 components: dict[str, dict[str, Any]] | None = None) -> ReportModel:
     """Everything the renderers show, from the stored sweep (``storage`` is shown masked)."""
+    from lossbench.report.claims import evaluate as evaluate_claims
     from lossbench.report.factorial import build_factorial
     from lossbench.report.findings import write_findings
 
@@ -86,6 +88,7 @@ def build_model(data: SweepData, storage: str, *, baseline: str | None = None, t
         baseline=described, comparisons=comparisons, unfinished=[a.key for a in arms if not a.finished],
         refused=_refused(spec, data.provenance), components=mask_all(stored_components))
     model.factorial = build_factorial(model)
+    model.claims = evaluate_claims(model)
     model.findings = write_findings(model)
     return model
 

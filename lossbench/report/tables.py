@@ -79,6 +79,11 @@ def robustness(model: Any) -> Table:
     return headers, rows
 
 
+def claims(model: Any) -> Table:
+    return (["claim", "published", "this run", "verdict", "test"],
+            [[c.claim, c.published, c.measured, c.verdict, c.why] for c in model.claims])
+
+
 def rules(model: Any) -> Table:
     return ["topic", "rule"], [[topic, rule] for topic, rule in thresholds.rules(model.objective)]
 

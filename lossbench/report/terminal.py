@@ -35,6 +35,9 @@ def render_terminal(model: Any, console: Any = None) -> None:
     console = console or Console()
     title = f"lossbench report: {model.name}" + (" (PARTIAL: some arms unfinished)" if model.partial else "")
     console.print(Text(title, style="bold yellow" if model.partial else "bold"))
+    if model.claims:
+        console.print(_table("Published claims against this run", ["claim", "this run", "verdict"],
+                             [[c.claim, c.measured, c.verdict] for c in model.claims]))
     console.print(_table("Leaderboard: final-phase test accuracy",
                          ["#", "arm", "test acc", "95% CI", "n", "conv.", "div."],
                          [[str(i), a.key, _mean_std(a.acc_mean, a.acc_std), _ci(a), str(len(a.accuracy)),
@@ -104,7 +107,7 @@ def _table(title: str, headers: list[str], rows: list[list[str]]) -> Any:
 
     table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
     for header in headers:
-        text = header in ("arm", "baseline", "factor", "levels")
+        text = header in ("arm", "baseline", "factor", "levels", "claim", "this run", "verdict")
         # Numbers never wrap or shorten (a cut number is a wrong number); names fold onto more lines instead.
         table.add_column(header, justify="left" if text else "right", no_wrap=not text, overflow="fold",
                          min_width=12 if text else None)

@@ -19,4 +19,9 @@ def sentences(model: Any) -> list[str]:
         out.append("The final phase chose its number of seeds sequentially (seeds = \"auto\"): "
                    + (f"{method}." if method else "the stored sweep does not record the method, so its tests are "
                       "read as if the number of seeds had been fixed in advance."))
+    if model.claims:
+        verdicts = [c.verdict for c in model.claims]
+        counts = {v: verdicts.count(v) for v in dict.fromkeys(verdicts)}
+        out.append(f"Published claims checked against this run: "
+                   + ", ".join(f"{n} {verdict}" for verdict, n in counts.items()) + " (see the claims table).")
     return out
