@@ -49,15 +49,16 @@ def render_terminal(model: Any, console: Any = None) -> None:
                          ["arm", "NLL", "ECE", "conf.", "conf. - acc."],
                          [[a.key, fmt.num(a.nll_mean, 3), fmt.num(a.ece_mean, 3), fmt.num(a.confidence_mean, 3),
                            fmt.signed(a.overconfidence, 3)] for a in model.arms]))
-    console.print(_table(f"Comparisons ({model.baseline}; factor levels over matched arms): {model.test}, "
-                         "Holm-corrected together; seeds: pairs needed for power 0.8 where not significant",
+    console.print(_table(f"Comparisons: {model.test}, Holm-corrected together",
                          ["arm", "baseline", "n", "diff", "95% interval", "p Holm", "seeds"],
                          [[c.arm if c.factor is None else f"{c.factor}: {c.arm}", c.baseline,
                            str(c.test.n if c.test else len(c.seeds)), *(
                              [fmt.signed(c.test.mean_difference, 3), _interval(c.interval), fmt.pvalue(c.p_holm),
                               "sig." if c.significant else str(c.seeds_needed or fmt.NONE)]
-                             if c.test else ["-", "-", "no test: < 2 seeds", "-"])]
+                             if c.test else ["-", "< 2 seeds", "no test", "-"])]
                           for c in model.comparisons]))
+    console.print(Text(f"Baseline: {model.baseline}; factor levels over matched arms x shared seeds; seeds: pairs a "
+                       "paired t-test needs for power 0.8, where not significant."))
     console.print(_table("Robustness: learning rates that train, seed range, tuning best - final mean",
                          ["arm", "lr that trains", "lr tried", "seed range", "tuning gap"],
                          [_robustness(a) for a in model.arms]))

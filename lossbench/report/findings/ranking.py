@@ -54,8 +54,8 @@ def _best(model: Any, best: Any, measured: list[Any]) -> str:
     text += f" (95% bootstrap interval {fmt.interval(best.acc_ci)})." if best.acc_ci else "."
     if len(measured) > 1:
         runner, worst = measured[1], measured[-1]
-        text += (f" Next is {runner.key} at {fmt.num(runner.acc_mean)} ({fmt.signed(runner.acc_mean - best.acc_mean)});"
-                 f" the weakest measured arm is {worst.key} at {fmt.num(worst.acc_mean)}.")
+        text += f" Next is {runner.key} at {fmt.num(runner.acc_mean)} ({fmt.signed(runner.acc_mean - best.acc_mean)})"
+        text += f"; the weakest measured arm is {worst.key} at {fmt.num(worst.acc_mean)}." if len(measured) > 2 else "."
     comparison = next((c for c in model.comparisons if c.factor is None and c.arm == best.key), None)
     if comparison and comparison.test is not None:
         text += (f" Against its baseline {comparison.baseline} it differs by {fmt.signed(comparison.test.mean_difference)} "
