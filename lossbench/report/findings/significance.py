@@ -73,7 +73,7 @@ def _not_significant(c: Any, tests: int, test: str) -> str:
                      f"larger than {fmt.num(max(-low, high))} in either direction.")
         else:
             name = "Wilcoxon" if test == "wilcoxon" else "paired t"
-            text += (f" The 95% t interval of the paired difference, {fmt.interval(c.interval)}, excludes 0, but the "
+            text += (f" The 95% interval of the paired difference, {fmt.interval(c.interval)}, excludes 0, but the "
                      f"{name} test does not reach significance (p = {fmt.pvalue(c.test.p)} before Holm's correction "
                      f"over {tests}).")
     if c.seeds_needed is None:
