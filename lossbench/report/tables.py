@@ -69,7 +69,8 @@ def robustness(model: Any) -> Table:
     rows = []
     for a in model.arms:
         r, g = a.lr_range, a.tuning_gap
-        trains = fmt.NONE if r is None else (f"{fmt.sci(r.good[0])}" + (f" to {fmt.sci(r.good[-1])}" if len(r.good) > 1 else "")
+        upper = f" to {fmt.sci(r.good[-1])}" if r is not None and len(r.good) > 1 else ""
+        trains = fmt.NONE if r is None else (fmt.sci(r.good[0]) + upper
                                              + (" (only one)" if r.only_one else " (narrow)" if r.narrow else ""))
         tried = fmt.NONE if r is None else f"{fmt.sci(r.tried[0])} to {fmt.sci(r.tried[-1])} ({len(r.tried)} distinct)"
         spread = fmt.num(a.seed_range) + (" (unstable)" if a.unstable else "") if a.seed_range is not None else fmt.NONE

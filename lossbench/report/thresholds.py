@@ -46,7 +46,8 @@ def rules(objective: str) -> list[tuple[str, str]]:
                         f"{NOISE_SE:g} standard errors across seeds) over the last {WINDOW_SHARE:.0%} of the epochs "
                         f"(at least one); rankings of arms still improving are not conclusions"),
         ("calibration", f"well calibrated when ECE < {CALIBRATED_ECE}; over-confident when the mean confidence "
-                        f"exceeds accuracy by {DIRECTION_MARGIN} or more, under-confident when it falls short by as much"),
+                        f"exceeds accuracy by {DIRECTION_MARGIN} or more, under-confident when it falls short by as "
+                        "much"),
         ("learning rate", f"a tuning trial trains when its {objective} is within {LR_TOLERANCE[objective]}{unit} of "
                           f"the arm's best; sensitive when those learning rates span less than {NARROW_SPAN:g}x"),
         ("seeds", f"unstable when the final seeds' test accuracies span more than {SEED_RANGE}"),

@@ -48,8 +48,8 @@ def _trade_off(model: Any, c: Any) -> str | None:
     if abs(change) < CALIBRATED_ECE:
         return None
     worse = change > 0
-    every = (min(arm.ece.values()) > max(base.ece.values()) if worse else max(arm.ece.values()) < min(base.ece.values())) \
-        if arm.ece and base.ece else False
+    every = bool(arm.ece and base.ece) and (min(arm.ece.values()) > max(base.ece.values()) if worse
+                                            else max(arm.ece.values()) < min(base.ece.values()))
     text = (f"{arm.key} is {'worse' if worse else 'better'} calibrated than {base.key}: ECE {fmt.num(arm.ece_mean, 3)} "
             f"against {fmt.num(base.ece_mean, 3)} {'on every seed' if every else '(the seeds overlap)'}"
             + (f", {direction(arm)}" if arm.overconfidence is not None else ""))

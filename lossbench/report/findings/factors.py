@@ -30,7 +30,8 @@ def sentences(model: Any) -> list[str]:
 
 def _effect(e: Any) -> str:
     if e.best is None:  # every level at the same mean: no best and no worst
-        return f"{fmt.num(e.spread)} for the {e.factor} ({join(list(e.levels))} all at {fmt.num(next(iter(e.levels.values())))})"
+        level = next(iter(e.levels.values()))
+        return f"{fmt.num(e.spread)} for the {e.factor} ({join(list(e.levels))} all at {fmt.num(level)})"
     return (f"{fmt.num(e.spread)} for the {e.factor} (best {e.best} at {fmt.num(e.levels[e.best])}, worst {e.worst} "
             f"at {fmt.num(e.levels[e.worst])})")
 
@@ -41,8 +42,8 @@ def _which_matters_more(model: Any, first: Any, second: Any) -> str:
         why = "its levels are tied" if first.best is None else "fewer than 2 seeds shared by all the arms involved"
         return f"; whether the {first.factor} matters more than the {second.factor} cannot be tested ({why})"
     test = "Wilcoxon" if contrast.test == "wilcoxon" else "paired t"
-    numbers = (f"the {first.factor}'s spread exceeds the {second.factor}'s by {fmt.signed(contrast.mean_difference)} per seed, "
-               f"{test} p = {fmt.pvalue(contrast.p)} over {fmt.plural(contrast.n, 'seed')}")
+    numbers = (f"the {first.factor}'s spread exceeds the {second.factor}'s by {fmt.signed(contrast.mean_difference)} "
+               f"per seed, {test} p = {fmt.pvalue(contrast.p)} over {fmt.plural(contrast.n, 'seed')}")
     if contrast.p < ALPHA and contrast.mean_difference > 0:
         return f": the {first.factor} matters most here ({numbers})"
     return (f"; the {first.factor} and the {second.factor} do not differ significantly ({numbers}), so neither "

@@ -58,8 +58,9 @@ def _best(model: Any, best: Any, measured: list[Any]) -> str:
         text += f"; the weakest measured arm is {worst.key} at {fmt.num(worst.acc_mean)}." if len(measured) > 2 else "."
     comparison = next((c for c in model.comparisons if c.factor is None and c.arm == best.key), None)
     if comparison and comparison.test is not None:
-        text += (f" Against its baseline {comparison.baseline} it differs by {fmt.signed(comparison.test.mean_difference)} "
-                 f"over {comparison.test.n} shared seeds (Holm-adjusted p = {fmt.pvalue(comparison.p_holm)}, ")
+        text += (f" Against its baseline {comparison.baseline} it differs by "
+                 f"{fmt.signed(comparison.test.mean_difference)} over {comparison.test.n} shared seeds "
+                 f"(Holm-adjusted p = {fmt.pvalue(comparison.p_holm)}, ")
         text += (f"significant at {ALPHA})." if comparison.significant else
                  f"not significant at {ALPHA}), so this sweep does not show it differs from its baseline.")
     return text

@@ -25,9 +25,9 @@ def sentences(model: Any) -> list[str]:
         gap = arm.tuning_gap
         if gap is not None and gap.flagged:
             lr_text = f" at lr {fmt.sci(arm.lr_range.best_lr)}" if arm.lr_range else ""
-            out.append(f"{arm.key} was picked from a single-seed tuning trial scoring {value(model, gap.tuning)}{lr_text} "
-                       f"({objective(model)}, last epoch), but its {fmt.plural(gap.seeds, 'final seed')} averaged "
-                       f"{value(model, gap.final_mean)} on the same metric"
+            out.append(f"{arm.key} was picked from a single-seed tuning trial scoring {value(model, gap.tuning)}"
+                       f"{lr_text} ({objective(model)}, last epoch), but its {fmt.plural(gap.seeds, 'final seed')} "
+                       f"averaged {value(model, gap.final_mean)} on the same metric"
                        + (f" (standard error {fmt.num(gap.final_se)})" if gap.final_se is not None else "")
                        + f": the tuning score overstated it by {fmt.num(gap.gap)}; picking the best of single-seed "
                        "trials favours a lucky seed.")

@@ -44,23 +44,27 @@ def _summary(model: Any, made: list[Any]) -> str:
             f"seeds; factor levels over matched arms x shared seeds): {join(kinds)}; {significant} of {len(made)} "
             f"significant after Holm's correction over all {len(made)} at {ALPHA}.")
     if significant < len(made):
-        text += (f" For {'those' if significant else 'each'} not significant, the seeds needed assume a paired t-test at {ALPHA} on that comparison alone, "
-                 f"power {POWER}, with the observed mean difference and its spread taken as true; Holm's correction "
-                 "over several tests needs more.")
+        text += (f" For {'those' if significant else 'each'} not significant, the seeds needed assume a paired t-test "
+                 f"at {ALPHA} on that comparison alone, power {POWER}, with the observed mean difference and its spread "
+                 "taken as true; Holm's correction over several tests needs more.")
+    untested = [c.label for c in model.comparisons if c.test is None]
+    if untested:
+        text += f" Not tested (fewer than 2 seeds with results on both sides): {join(untested)}."
     return text
 
 
 def _caveat(c: Any) -> str:
     if not c.improving:
         return ""
-    return f" This holds at this budget only: {join(c.improving)} {'was' if len(c.improving) == 1 else 'were'} still improving."
+    verb = "was" if len(c.improving) == 1 else "were"
+    return f" This holds at this budget only: {join(c.improving)} {verb} still improving."
 
 
 def _significant(c: Any) -> str:
     direction = "higher" if c.test.mean_difference > 0 else "lower"
-    return (f"{c.label}: test accuracy {direction} by {fmt.signed(c.test.mean_difference)} over {fmt.plural(c.test.n, 'pair')} "
-            f"of runs (95% interval {fmt.interval(c.interval)}, Holm-adjusted p = {fmt.pvalue(c.p_holm)}), "
-            f"significant." + _caveat(c))
+    return (f"{c.label}: test accuracy {direction} by {fmt.signed(c.test.mean_difference)} over "
+            f"{fmt.plural(c.test.n, 'pair')} of runs (95% interval {fmt.interval(c.interval)}, "
+            f"Holm-adjusted p = {fmt.pvalue(c.p_holm)}), significant." + _caveat(c))
 
 
 def _not_significant(c: Any, tests: int, test: str) -> str:
