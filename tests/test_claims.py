@@ -81,3 +81,11 @@ def test_a_claim_holds_when_every_check_does_and_falls_when_one_is_contradicted(
 def test_one_seed_decides_nothing():
     found, text = verdict(claim({"kind": "reaches", "arm": "ce:gru:none", "value": 0.5}), [arm("ce:gru:none", [0.9])])
     assert found == UNDECIDED and "too few seeds" in text
+
+
+def test_a_gap_between_arms_still_improving_decides_nothing():
+    ce, focal = arm("ce:gru:none", [0.40, 0.42, 0.41]), arm("focal:gru:none", [0.82, 0.83, 0.81])
+    spec = claim({"kind": "better", "arm": "focal:gru:none", "than": "ce:gru:none"})
+    assert verdict(spec, [ce, focal])[0] == SUPPORTED
+    found, text = verdict(spec, [ce, focal], {"focal:gru:none": False})
+    assert found == UNDECIDED and "+0.4100" in text and "still improving" in text

@@ -55,8 +55,8 @@ def test_a_toml_spec_lists_unknown_keys_and_wrong_shapes_with_every_other_proble
     done = cli("run", "bad.toml", cwd=tmp_path, timeout=600)
     assert done.returncode == 2 and "Traceback" not in done.stderr, done.stderr
     assert "(5 problems)" in done.stderr
-    for expected in ["'trails'; did you mean trials?", "cells must be a name or a list of names, got 5",
-                     "seeds must be an integer", "did you mean digits", "did you mean focal"]:
+    for expected in ["'trails'; did you mean trials", "cells must be a name or a list of names, got 5",
+                     "seeds must be a number of seeds or auto", "did you mean digits", "did you mean focal"]:
         assert expected in done.stderr, done.stderr
 
 

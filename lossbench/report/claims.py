@@ -4,13 +4,15 @@ A check is judged on the final-phase runs, paired over shared seeds where it com
 - ``reaches``: supported when the 95% interval of the arm's mean lies at or above the value; contradicted when it
   lies below and the arm converged;
 - ``better``: supported when the paired difference is significant in the claimed direction; contradicted when it
-  is significant the other way and both arms converged;
+  is significant the other way;
 - ``matches``: supported when the 90% interval of the paired difference lies within +-margin (two one-sided
-  tests); contradicted when the 95% interval lies outside it and both arms converged;
+  tests); contradicted when the 95% interval lies outside it;
 - ``differs``: supported when the paired difference is significant; contradicted when the 90% interval lies within
-  +-margin and both arms converged.
-Anything else is "not supported at this budget", with the reason. A claim is supported when every check is,
-contradicted when any check is.
+  +-margin.
+A comparison of two arms decides nothing while either arm's learning curves were still improving at the last epoch
+(a gap between unconverged arms is an artefact of the budget); a value already reached stands. Anything else is
+"not supported at this budget", with the reason. A claim is supported when every check is, contradicted when any
+check is.
 """
 
 from __future__ import annotations
@@ -79,19 +81,29 @@ def metric_by_seed(arm: Any, metric: str) -> dict[int, float]:
 
 
 def _judge(check: Check, arms: dict[str, Any], converged: dict[str, bool | None]) -> CheckVerdict:
-    words = METRIC_WORDS[check.metric]
     values = metric_by_seed(arms[check.arm], check.metric)
-    settled = converged.get(check.arm) is not False
     if check.kind == "reaches":
-        low, high = _interval([*values.values()], 0.95)
-        text = f"{check.arm} {words} {_mean_text([*values.values()], low, high)}, claimed at least {check.value:g}"
-        if low is not None and low >= check.value:
-            return CheckVerdict(check, SUPPORTED, text)
-        if high is not None and high < check.value and settled:
-            return CheckVerdict(check, CONTRADICTED, text)
-        return CheckVerdict(check, UNDECIDED, text + _why(values, settled, low))
-    other = metric_by_seed(arms[check.than], check.metric)
-    settled = settled and converged.get(check.than) is not False
+        return _reaches(check, values, settled=converged.get(check.arm) is not False)
+    settled = converged.get(check.arm) is not False and converged.get(check.than) is not False
+    found = _compare(check, values, metric_by_seed(arms[check.than], check.metric))
+    if not settled and found.verdict != UNDECIDED:
+        return CheckVerdict(check, UNDECIDED, found.evidence + _why(values, False, 0.0))
+    return found
+
+
+def _reaches(check: Check, values: dict[int, float], settled: bool) -> CheckVerdict:
+    low, high = _interval([*values.values()], 0.95)
+    text = (f"{check.arm} {METRIC_WORDS[check.metric]} {_mean_text([*values.values()], low, high)}, "
+            f"claimed at least {check.value:g}")
+    if low is not None and low >= check.value:
+        return CheckVerdict(check, SUPPORTED, text)  # a value already reached stands, converged or not
+    if high is not None and high < check.value and settled:
+        return CheckVerdict(check, CONTRADICTED, text)
+    return CheckVerdict(check, UNDECIDED, text + _why(values, settled, low))
+
+
+def _compare(check: Check, values: dict[int, float], other: dict[int, float]) -> CheckVerdict:
+    """A paired comparison of ``check.arm`` with ``check.than`` over shared seeds."""
     seeds = sorted(set(values) & set(other))
     sign = -1.0 if check.metric in LOWER_IS_BETTER else 1.0
     diff = [values[s] - other[s] for s in seeds]
@@ -99,30 +111,27 @@ def _judge(check: Check, arms: dict[str, Any], converged: dict[str, bool | None]
     p = _paired_p(diff)
     low95, high95 = _interval(diff, 0.95)
     low90, high90 = _interval(diff, 0.90)
-    text = (f"{check.arm} minus {check.than}, {words}: " + ("no shared seeds" if mean is None else
-            f"{mean:+.4f} over {len(diff)} seeds" + (f", 95% interval [{low95:+.4f}, {high95:+.4f}], p = {_p(p)}"
-                                                      if low95 is not None else "")))
+    text = (f"{check.arm} minus {check.than}, {METRIC_WORDS[check.metric]}: " + (
+        "no shared seeds" if mean is None else f"{mean:+.4f} over {len(diff)} seeds" + (
+            f", 95% interval [{low95:+.4f}, {high95:+.4f}], p = {_p(p)}" if low95 is not None else "")))
     margin = check.margin or 0.0
     within = low90 is not None and -margin < low90 and high90 < margin
     if check.kind == "better":
         if p is not None and p < ALPHA:
-            if sign * mean > 0:
-                return CheckVerdict(check, SUPPORTED, text)
-            if settled:
-                return CheckVerdict(check, CONTRADICTED, text)
+            return CheckVerdict(check, SUPPORTED if sign * mean > 0 else CONTRADICTED, text)
     elif check.kind == "matches":
         text += f"; equivalence margin +-{margin:g}"
         if within:
             return CheckVerdict(check, SUPPORTED, text)
-        if low95 is not None and (low95 > margin or high95 < -margin) and settled:
+        if low95 is not None and (low95 > margin or high95 < -margin):
             return CheckVerdict(check, CONTRADICTED, text)
     elif check.kind == "differs":
         text += f"; no-difference margin +-{margin:g}"
         if p is not None and p < ALPHA:
             return CheckVerdict(check, SUPPORTED, text)
-        if within and settled:
+        if within:
             return CheckVerdict(check, CONTRADICTED, text)
-    return CheckVerdict(check, UNDECIDED, text + _why(diff, settled, low95))
+    return CheckVerdict(check, UNDECIDED, text + _why(diff, True, low95))
 
 
 def _why(values: Any, settled: bool, low: float | None) -> str:
