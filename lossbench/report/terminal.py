@@ -57,8 +57,8 @@ def render_terminal(model: Any, console: Any = None) -> None:
                               "sig." if c.significant else str(c.seeds_needed or fmt.NONE)]
                              if c.test else ["-", "< 2 seeds", "no test", "-"])]
                           for c in model.comparisons]))
-    console.print(Text(f"Baseline: {model.baseline}; factor levels over matched arms x shared seeds; seeds: pairs a "
-                       "paired t-test needs for power 0.8, where not significant."))
+    console.print(_plain(f"Baseline: {model.baseline}; factor levels over matched arms x shared seeds; seeds: pairs "
+                         "a paired t-test needs for power 0.8, where not significant."))
     console.print(_table("Robustness: learning rates that train, seed range, tuning best - final mean",
                          ["arm", "lr that trains", "lr tried", "seed range", "tuning gap"],
                          [_robustness(a) for a in model.arms]))
