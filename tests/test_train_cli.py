@@ -123,7 +123,7 @@ BAD_INPUT = {
     "negative dataset seed": (["--set", "digits.split_seed=-1"], ["digits.split_seed=-1", "out of range"]),
     "hidden 0": (["--hidden", "0"], ["--hidden", "positive"]),
     "hidden not a number": (["--hidden", "64,abc"], ["--hidden", "64,abc"]),
-    "epochs 0": (["--epochs", "0"], ["epochs", "at least 1"]),
+    "epochs 0": (["--epochs", "0"], ["epochs must be an integer in [1, 100000]"]),
     "learning rate past float32": (["--lr", "1e38"], ["learning rate", "(0, 1e+06]", "1e+38"]),
     "learning rate inf": (["--lr", "inf"], ["learning rate", "inf"]),
     "ucr folder missing": (["--dataset", "ucr", "--set", "ucr.path=/nonexistent", "--set", "ucr.name=X"],

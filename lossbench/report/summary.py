@@ -106,9 +106,10 @@ def summarise(arm: ArmData, spec: dict[str, Any], maximize: bool, race: dict[str
     no_final_possible = tuning_done and best is None  # every tuning trial failed: no best to rerun
     needed = final_seeds(spec, race)
     enough = len(arm.completed_final) >= needed if needed else bool(arm.completed_final) and not spec.get("race")
-    # Budgets decide, not trials still queued or running: a retry left waiting in a phase whose budget is full
-    # (its worker died right after claiming a surplus slot) must not keep the arm unfinished for ever.
-    finished = tuning_done and (enough or no_final_possible)
+    # A trial in flight keeps the arm unfinished; a retry left waiting in a phase whose budget is full (its worker
+    # died right after claiming a surplus slot) does not: nothing will run it, so it must not keep it so for ever.
+    running = any(t.state == "RUNNING" for t in [*arm.tuning, *arm.final])
+    finished = not running and tuning_done and (enough or no_final_possible)
     summary = ArmSummary(
         key=arm.key, loss=arm.loss, cell=arm.cell, remedies="+".join(arm.remedies) or "none", accuracy=accuracy,
         acc_mean=mean, acc_std=std, acc_ci=stats.bootstrap_ci(values),
