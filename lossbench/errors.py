@@ -48,3 +48,8 @@ class DataError(LossbenchError):
 
 class IncompatibleError(LossbenchError):
     """A combination of components that cannot work together (refused before training)."""
+
+
+class PluginCodeError(LossbenchError):
+    """Code of a plugin raised something other than lossbench's own errors (while loading data, building a
+    component or training): one line naming the component, its plugin, the stage and the error."""

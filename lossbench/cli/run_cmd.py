@@ -82,8 +82,10 @@ def run_command(
     from lossbench.cli.report_cmd import write_report
     from lossbench.sweep.provenance import provenance
     from lossbench.sweep.runner import run_sweep, started_threads
+    from lossbench.sweep.worker import load_data
 
     execution = plan(spec, workers, threads, device, started_with=started_threads(store))
+    data = load_data(spec, registry)  # a dataset that cannot load stops the sweep here, before any trial
     show = not quiet and not json
     if show:
         stderr.print(f"sweep {spec.name}: {len(spec.arms)} arms x ({spec.trials} trials + {spec.seeds} seeds), "
@@ -93,7 +95,7 @@ def run_command(
             stderr.print(f"refused arm {key}: {reason}", markup=False, highlight=False, style="yellow")
     with live_progress(spec.name, store) if show else nullcontext():
         failures = run_sweep(spec, registry, store, execution, plugins_dirs=session.plugins_dirs,
-                             provenance=provenance(spec, registry, store.describe(), execution))
+                             provenance=provenance(spec, registry, store.describe(), execution, data.info), data=data)
     for failure in failures:
         warn(failure)
     formats = ["md", "html", "json"] if quiet or json else ["all"]

@@ -14,6 +14,7 @@ import pluggy
 
 from lossbench.api import hookspecs
 from lossbench.api.specs import CellSpec, DatasetSpec, LossSpec, RemedySpec, Spec
+from lossbench.api.version import DECLARATION, api_mismatch
 from lossbench.errors import DuplicateNameError, PluginError, UnknownNameError
 from lossbench.plugins.discovery import Candidate, entry_point_candidates, local_candidates, one_line, plugin_dirs
 
@@ -63,6 +64,10 @@ class Registry:
     def owner(self, kind: str, name: str) -> str:
         return self.components[kind][name][1]
 
+    def describe(self, kind: str, name: str) -> str:
+        """``loss focal (plugin losses)``: how messages name a component, so that its author can be found."""
+        return f"{KINDS[kind][2]} {name} (plugin {self.owner(kind, name)})"
+
     def failures(self) -> list[PluginInfo]:
         return [plugin for plugin in self.plugins if plugin.error]
 
@@ -89,6 +94,10 @@ def load_registry(dirs: tuple[str, ...] | list[str] = (), strict: bool | None = 
 
 
 def _collect(manager: pluggy.PluginManager, candidate: Candidate, info: PluginInfo, registry: Registry) -> None:
+    mismatch = api_mismatch(getattr(candidate.plugin, DECLARATION, None))
+    if mismatch:
+        info.error = mismatch
+        return
     try:
         manager.register(candidate.plugin, name=f"{candidate.source}:{candidate.location}")
     except Exception as error:  # a hook with the wrong signature, or the same object twice

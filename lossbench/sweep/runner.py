@@ -20,8 +20,9 @@ from lossbench.sweep.worker import Worker
 
 
 def run_sweep(spec: SweepSpec, registry: Any, storage: Storage, execution: Execution, *, plugins_dirs: list[str],
-              provenance: dict[str, Any]) -> list[str]:
-    """Run the sweep until it is finished; the last error line of each worker process that failed."""
+              provenance: dict[str, Any], data: Any = None) -> list[str]:
+    """Run the sweep until it is finished; the last error line of each worker process that failed. ``data``: the
+    dataset, when the caller has loaded it (worker 0, here, uses it)."""
     import optuna
     import torch
 
@@ -30,7 +31,7 @@ def run_sweep(spec: SweepSpec, registry: Any, storage: Storage, execution: Execu
     ensure_spec(store, spec, provenance)
     torch.set_num_threads(execution.threads)
     # This process is worker 0; workers 1..N-1 are child processes (one process start-up fewer).
-    here = Worker(spec, store, registry, execution, 0, database=storage.is_database)
+    here = Worker(spec, store, registry, execution, 0, database=storage.is_database, data=data)
     if execution.workers <= 1:
         here.run()
         return []

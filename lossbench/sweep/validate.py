@@ -33,7 +33,7 @@ def validate(spec: SweepSpec, registry: Any) -> tuple[list[str], dict[str, list[
     problems += _dataset_params(spec, dataset, components)
     problems += _fixed(spec, components)
     problems += _space(spec, components)
-    refused = _refused_arms(spec, dataset, components)
+    refused = _refused_arms(spec, dataset, components, registry)
     problems += _nothing_left(spec, refused, problems)
     if spec.sampler == "grid" and not problems:
         problems += _grid_is_finite(spec, registry, refused)
@@ -169,7 +169,7 @@ def _range_problems(key: str, param: Any, declared: Any) -> list[str]:
     return problems
 
 
-def _refused_arms(spec: SweepSpec, dataset: Any, components: dict[str, Any]) -> dict[str, list[str]]:
+def _refused_arms(spec: SweepSpec, dataset: Any, components: dict[str, Any], registry: Any) -> dict[str, list[str]]:
     """Why each arm of the grid cannot run, for the arms that cannot (arms with unknown parts are left out: their
     names are problems already)."""
     found: dict[str, list[str]] = {}
@@ -182,8 +182,7 @@ def _refused_arms(spec: SweepSpec, dataset: Any, components: dict[str, Any]) -> 
         except ParameterError:
             continue  # listed with the other problems
         chosen = [components[r] for r in arm.remedies]
-        reasons = (compatibility_problems(dataset, cell, loss, chosen, cell_params) if dataset is not None else
-                   [reason for reason in (r.incompatibility(cell.name, cell_params) for r in chosen) if reason])
+        reasons = compatibility_problems(dataset, cell, loss, chosen, cell_params, registry)
         if reasons:
             found[arm.key] = reasons
     return found

@@ -26,7 +26,7 @@ SEED_WAIT_SECONDS = 30  # how long a final-phase claim waits for a concurrent cl
 
 class Worker:
     def __init__(self, spec: SweepSpec, storage: Any, registry: Any, execution: Execution, worker_index: int = 0,
-                 database: bool = False):
+                 database: bool = False, data: Any = None):
         import optuna
 
         optuna.logging.set_verbosity(optuna.logging.WARNING)
@@ -44,7 +44,7 @@ class Worker:
                     sampler=make_sampler(spec, arm, self.spaces[arm.index], worker_index),
                     pruner=make_pruner(spec) if phase == TUNE else optuna.pruners.NopPruner(),
                     direction=direction, load_if_exists=True)
-        self._data = None
+        self._data = data  # the dataset, when the caller has it loaded already
         self.trials_run = 0
         self._tune_best: dict[int, Any] = {}
         self._arms_done: set[int] = set()
@@ -136,7 +136,15 @@ class Worker:
     def _dataset(self, config: Any) -> Any:
         """The dataset, loaded once per worker: every arm of a sweep uses the same one."""
         if self._data is None:
-            from lossbench.engine import load_dataset, resolve
-
-            self._data = load_dataset(resolve(config, self.registry))
+            self._data = load_data(self.spec, self.registry, config)
         return self._data
+
+
+def load_data(spec: SweepSpec, registry: Any, config: Any = None) -> Any:
+    """The sweep's dataset (every arm's is the same: ``dataset_params`` are set, never tuned), loaded and checked;
+    what its plugin raises names the dataset and the plugin. ``config``: a run of the sweep (default: its first
+    arm's)."""
+    from lossbench.engine import load_dataset, resolve
+
+    config = config or run_config(spec, spec.arms[0], {}, seed=0, flow_profile=False)
+    return load_dataset(resolve(config, registry))
