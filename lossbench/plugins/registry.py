@@ -37,6 +37,7 @@ class PluginInfo:
     version: str | None
     components: dict[str, list[str]] = field(default_factory=lambda: {kind: [] for kind in KINDS})
     error: str | None = None
+    plugin: Any = field(default=None, repr=False, compare=False)  # the loaded module (or object), when it loaded
 
     @property
     def status(self) -> str:
@@ -84,7 +85,8 @@ def load_registry(dirs: tuple[str, ...] | list[str] = (), strict: bool | None = 
     manager = pluggy.PluginManager(hookspecs.PROJECT)
     manager.add_hookspecs(hookspecs)
     for candidate in [*entry_point_candidates(), *local_candidates(plugin_dirs(dirs))]:
-        info = PluginInfo(candidate.name, candidate.source, candidate.location, candidate.version, error=candidate.error)
+        info = PluginInfo(candidate.name, candidate.source, candidate.location, candidate.version, error=candidate.error,
+                          plugin=candidate.plugin)
         registry.plugins.append(info)
         if info.error is None:
             _collect(manager, candidate, info, registry)
