@@ -112,3 +112,19 @@ def test_a_grid_sweep_of_three_arms_finishes_in_one_invocation_resumes_and_repor
     data_again = load_sweep("grid", str(tmp_path / "results" / "grid" / "sweep.journal"))
     assert sum(len(a.tuning) + len(a.final) for a in data_again.arms) == sum(len(a.tuning) + len(a.final)
                                                                                for a in data.arms)
+
+
+def test_an_arm_whose_every_trial_fails_stops_asking_with_several_workers():
+    """Failed trials do not use the budget, but once the budget's worth have failed no worker starts another
+    (two workers once ping-ponged new trials for ever while the other's was running)."""
+    from types import SimpleNamespace
+
+    from lossbench.sweep.budget import tally
+
+    def trial(state: str, status: str | None = None) -> SimpleNamespace:
+        return SimpleNamespace(state=SimpleNamespace(name=state), user_attrs={"status": status} if status else {})
+
+    failed = [trial("FAIL", "failed"), trial("FAIL", "failed")]
+    assert not tally([*failed, trial("RUNNING")], 2, ("COMPLETE",)).can_ask  # another's trial still running
+    assert tally(failed, 2, ("COMPLETE",)).done
+    assert tally([trial("FAIL", "failed"), trial("COMPLETE")], 2, ("COMPLETE",)).can_ask  # one error: room left

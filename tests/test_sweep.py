@@ -170,7 +170,8 @@ def test_a_plugin_that_raises_fails_its_arm_only(tmp_path, cli):
         "def register_losses(register):\n"
         "    register(LossSpec(name='explode', summary='Raises.', build=build))\n")
     done = cli("--plugins-dir", str(plugins), "run", "--name", "x", *TINY, "--loss", "explode",
-               "--loss", "ce", "--cell", "rnn", "--trials", "2", "--json", cwd=tmp_path, timeout=600, check=True)
+               "--loss", "ce", "--cell", "rnn", "--trials", "2", "--workers", "1", "--json", cwd=tmp_path, timeout=600,
+               check=True)
     board = {row["arm"]: row for row in json.loads(done.stdout)["leaderboard"]}
     assert board["explode:rnn:none"]["tuning"]["failed"] == 2 and board["explode:rnn:none"]["final_runs"] == 0
     assert board["ce:rnn:none"]["tuning"]["trials"] == 2 and board["ce:rnn:none"]["final_runs"] == 2

@@ -33,7 +33,11 @@ def run_command(
     device: Annotated[str, typer.Option(help="cpu or cuda (workers placed one per visible GPU, round-robin).")] = "cpu",
     trials: Annotated[int | None, typer.Option(help="Tuning trials per arm.")] = None,
     epochs: Annotated[int | None, typer.Option(help="Epochs per run.")] = None,
-    seeds: Annotated[int | None, typer.Option(help="Fresh seeds for each arm's best configuration (final phase).")] = None,
+    seeds: Annotated[str | None, typer.Option(help="Fresh seeds for each arm's best configuration (final phase), or "
+                                                   "auto: rounds of seeds until every comparison is decided.")] = None,
+    baseline: Annotated[str | None, typer.Option(
+        help="Compare against: a loss (ce), loss:remedies (ce:none; same cell) or an arm key (ce:gru:none). "
+             "Default: ce with no remedy, same cell. Stored with the sweep.")] = None,
     dataset: Annotated[str | None, typer.Option(help="Dataset plugin name.")] = None,
     loss: Annotated[list[str] | None, typer.Option("--loss", help="Loss (repeatable).")] = None,
     cell: Annotated[list[str] | None, typer.Option("--cell", help="Cell (repeatable).")] = None,
@@ -68,6 +72,7 @@ def run_command(
                        for text in remedies]
     spec = build_spec(base, {"name": name, "dataset": dataset, "losses": loss, "cells": cell, "remedy_sets": remedy_sets,
                              "trials": trials, "epochs": epochs, "seeds": seeds, "sampler": sampler, "pruner": pruner,
+                             "baseline": baseline,
                              "objective": objective, "sampler_seed": sampler_seed})
     spec = replace(spec, **sweep_overrides(parse_sets(set_), spec.dataset, spec.fixed, spec.dataset_params))
     store = Storage(name=spec.name, out=out, url=storage, heartbeat=heartbeat)
@@ -88,7 +93,8 @@ def run_command(
     data = load_data(spec, registry)  # a dataset that cannot load stops the sweep here, before any trial
     show = not quiet and not json
     if show:
-        stderr.print(f"sweep {spec.name}: {len(spec.arms)} arms x ({spec.trials} trials + {spec.seeds} seeds), "
+        seeds = f"up to {spec.seeds} seeds, racing" if spec.race else f"{spec.seeds} seeds"
+        stderr.print(f"sweep {spec.name}: {len(spec.arms)} arms x ({spec.trials} trials + {seeds}), "
                      f"{execution.workers} worker(s) x {execution.threads} thread(s) on {execution.device}, "
                      f"storage {store.describe()}", markup=False, highlight=False)
         for key, reason in spec.refused.items():

@@ -29,6 +29,7 @@ ATTR_STATUS, ATTR_DIVERGED_AT, ATTR_RESULT = "status", "diverged_at", "result"
 ATTR_ERROR, ATTR_SURPLUS, ATTR_WORKER, ATTR_RETRY_OF, ATTR_TIMING = "error", "surplus", "worker", "retry_of", "timing"
 ATTR_PARAMS, ATTR_BEST_TRIAL = "params", "best_trial"
 SPEC_ATTR, PROVENANCE_ATTR = "spec", "provenance"  # user attrs of the ``<sweep>:spec`` study
+RACE_ATTR = "race"  # with seeds = "auto": {seeds, looks, method} once the final phase's race is over
 
 STATUSES = ("completed", "pruned", "diverged", "failed", "lost")
 

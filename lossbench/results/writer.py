@@ -11,7 +11,8 @@ from typing import Any
 
 from lossbench.results.schema import (ATTR_ARM, ATTR_BEST_TRIAL, ATTR_DIVERGED_AT, ATTR_ERROR, ATTR_PARAMS,
                                       ATTR_PHASE, ATTR_RESULT, ATTR_RETRY_OF, ATTR_SEED, ATTR_STATUS, ATTR_SURPLUS,
-                                      ATTR_TIMING, ATTR_WORKER, PROVENANCE_ATTR, SPEC_ATTR, finite_json)
+                                      ATTR_TIMING, ATTR_WORKER, PROVENANCE_ATTR, RACE_ATTR, SPEC_ATTR, finite_json,
+                                      spec_study)
 
 
 def record_spec(study: Any, spec: dict[str, Any], provenance: dict[str, Any]) -> None:
@@ -21,6 +22,13 @@ def record_spec(study: Any, spec: dict[str, Any], provenance: dict[str, Any]) ->
 
 def stored_spec(study: Any) -> dict[str, Any] | None:
     return study.user_attrs.get(SPEC_ATTR)
+
+
+def record_race(storage: Any, name: str, race: dict[str, Any]) -> None:
+    """How the sequential final phase ended (every worker reaches the same outcome: writing it twice is harmless)."""
+    import optuna
+
+    optuna.load_study(study_name=spec_study(name), storage=storage).set_user_attr(RACE_ATTR, finite_json(race))
 
 
 def record_claim(storage: Any, trial_id: int, worker: dict[str, Any]) -> None:

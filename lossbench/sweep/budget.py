@@ -29,7 +29,10 @@ class Tally:
 
     @property
     def can_ask(self) -> bool:
-        return not self.done and (self.nonfail < self.budget or self.waiting > 0)
+        """Room for a new trial. Trials a plugin's error failed do not use the budget, but once as many have
+        failed as the budget holds, no new one starts (with several workers, each would otherwise keep starting
+        trials while another's is still running)."""
+        return not self.done and self.errored < self.budget and (self.nonfail < self.budget or self.waiting > 0)
 
 
 def tally(trials: list[Any], budget: int, finished_states: tuple[str, ...]) -> Tally:

@@ -11,6 +11,7 @@ from lossbench.errors import LossbenchError, UnknownNameError
 from lossbench.sweep.spec import SweepSpec
 
 SPEC_KEYS = set(SweepSpec.__dataclass_fields__) - {"refused", "problems"}  # what a file or flags may set
+AUTO_MAX_SEEDS = 10  # seeds = "auto" races up to this many seeds
 TOML_KEYS = SPEC_KEYS | {"remedies"}  # "remedies" is read as "remedy_sets"
 
 
@@ -41,6 +42,15 @@ def build_spec(base: dict[str, Any], overrides: dict[str, Any]) -> SweepSpec:
         problems.append(problem)
         data.pop(key, None)
     data = {k: v for k, v in data.items() if k in SPEC_KEYS}
+    if isinstance(data.get("seeds"), str) and data["seeds"].strip().lower() == "auto":
+        data["seeds"], data["race"] = AUTO_MAX_SEEDS, True
+    elif isinstance(data.get("seeds"), str):
+        try:
+            data["seeds"] = int(data["seeds"])  # from the command line
+        except ValueError:
+            problems.append(f"seeds must be a number of seeds or auto, got {data.pop('seeds')!r}")
+    if "claims" in data:
+        data["claims"] = tuple(data["claims"])
     for key in ("losses", "cells"):
         if isinstance(data.get(key), str):
             data[key] = (data[key],)
@@ -58,9 +68,13 @@ def _shape_problems(data: dict[str, Any]) -> list[tuple[str, str]]:
     """(key, problem) for fields of the wrong shape (a TOML file can hold anything), found before anything
     iterates them."""
     problems = []
-    for key in ("name", "dataset", "sampler", "pruner", "objective", "optimizer"):
+    for key in ("name", "dataset", "sampler", "pruner", "objective", "optimizer", "baseline"):
         if key in data and not isinstance(data[key], str):
             problems.append((key, f"{key} must be a string, got {data[key]!r}"))
+    if "race" in data and not isinstance(data["race"], bool):
+        problems.append(("race", f"race must be true or false, got {data['race']!r}"))
+    if "claims" in data and not isinstance(data["claims"], (list, tuple)):
+        problems.append(("claims", f"claims must be a list of tables ([[claims]]), got {data['claims']!r}"))
     for key in ("losses", "cells"):
         value = data.get(key, ())
         if not isinstance(value, str) and not (isinstance(value, (list, tuple))

@@ -27,7 +27,10 @@ class SweepSpec:
     space: dict[str, dict[str, Any]] = field(default_factory=dict)  # "lr" or "component.param" -> {low, high, log} | {choices}
     trials: int = 4
     epochs: int = 3
-    seeds: int = 3
+    seeds: int = 3  # final-phase seeds; with race, the most the race may use
+    race: bool = False  # seeds = "auto": the final phase in rounds until decided (see ``racing``)
+    baseline: str | None = None  # what arms are compared with (report and race); None: ce, no remedy, same cell
+    claims: tuple[dict[str, Any], ...] = ()  # published claims a preset checks (see lossbench.report.claims)
     hidden: tuple[int, ...] = (64,)
     batch_size: int = 100
     optimizer: str = "adam"
@@ -45,6 +48,7 @@ class SweepSpec:
         del data["problems"]
         data["losses"], data["cells"], data["hidden"] = list(self.losses), list(self.cells), list(self.hidden)
         data["remedy_sets"] = [list(s) for s in self.remedy_sets]
+        data["claims"] = [dict(c) for c in self.claims]
         return data
 
     @classmethod
@@ -55,6 +59,8 @@ class SweepSpec:
                 data[key] = tuple(data[key])
         if "remedy_sets" in data:
             data["remedy_sets"] = tuple(tuple(s) for s in data["remedy_sets"])
+        if "claims" in data:
+            data["claims"] = tuple(data["claims"])
         return cls(**data)
 
     def identity(self) -> dict[str, Any]:

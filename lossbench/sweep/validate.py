@@ -35,6 +35,7 @@ def validate(spec: SweepSpec, registry: Any) -> tuple[list[str], dict[str, list[
     problems += _space(spec, components)
     refused = _refused_arms(spec, dataset, components, registry)
     problems += _nothing_left(spec, refused, problems)
+    problems += _comparisons(spec, refused)
     if spec.sampler == "grid" and not problems:
         problems += _grid_is_finite(spec, registry, refused)
     return problems, refused
@@ -166,6 +167,23 @@ def _range_problems(key: str, param: Any, declared: Any) -> list[str]:
             declared.validate(key, bound)
         except ParameterError as error:
             problems.append(f"[space] {key}: bound outside the declared range: {error}")
+    return problems
+
+
+def _comparisons(spec: SweepSpec, refused: dict[str, list[str]]) -> list[str]:
+    """The baseline names an arm, and every claim's checks are well formed and name arms that run."""
+    from lossbench.results.baseline import baseline_pairs
+    from lossbench.results.claims import parse_claims
+
+    running = [(arm.key, arm.cell) for arm in spec.grid if arm.key not in refused]
+    problems = []
+    try:
+        baseline_pairs(spec.to_json(), running, spec.baseline)
+    except LossbenchError as error:
+        problems.append(str(error))
+    if spec.race and isinstance(spec.seeds, int) and spec.seeds < 3:
+        problems.append(f"seeds = auto races up to seeds; give at least 3, got {spec.seeds}")
+    problems += parse_claims(list(spec.claims), {key for key, _ in running})[1]
     return problems
 
 

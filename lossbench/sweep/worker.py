@@ -11,17 +11,20 @@ import time
 from typing import Any
 
 from lossbench.results import best_trial, record, writer
+from lossbench.results.baseline import baseline_pairs
 from lossbench.results.schema import FINAL, TUNE
 from lossbench.sweep import budget
 from lossbench.sweep.recovery import identity, recovered_trials
 from lossbench.sweep.samplers import make_pruner, make_sampler
 from lossbench.sweep.space import arm_space, suggest
 from lossbench.sweep.execution import Execution
+from lossbench.sweep.racing import METHOD, as_json, race_state, schedule
 from lossbench.sweep.spec import Arm, SweepSpec
 from lossbench.sweep.trial import run_config, run_trial
 
 POLL_SECONDS = 0.5
 SEED_WAIT_SECONDS = 30  # how long a final-phase claim waits for a concurrent claim's seed to appear
+WAIT = "wait"  # an arm with nothing to do until other arms finish a round of the race
 
 
 class Worker:
@@ -48,6 +51,8 @@ class Worker:
         self.trials_run = 0
         self._tune_best: dict[int, Any] = {}
         self._arms_done: set[int] = set()
+        self._race_seeds = schedule(spec.seeds)[0] if spec.race else spec.seeds  # the final phase's budget now
+        self._race_over = not spec.race
 
     def run(self, stop: threading.Event | None = None) -> int:
         """Work until every arm has its tuning budget finished and every final seed run; the trials this ran."""
@@ -58,6 +63,8 @@ class Worker:
                 if phase is None:
                     continue
                 all_done = False
+                if phase == WAIT:
+                    continue
                 name, study, size, states = phase
                 if budget.tally(study.get_trials(deepcopy=False), size, states).can_ask:
                     (self._tune if name == TUNE else self._final)(arm, study)
@@ -69,24 +76,57 @@ class Worker:
                 time.sleep(POLL_SECONDS)
         return self.trials_run
 
-    def _phase(self, arm: Arm) -> tuple[str, Any, int, tuple[str, ...]] | None:
-        # Finished trials never change state, so a phase once done stays done: remember it (fewer storage reads).
+    def _phase(self, arm: Arm) -> tuple[str, Any, int, tuple[str, ...]] | str | None:
+        """What the arm needs now: a phase with room, WAIT (its race round is done, others' are not), or None
+        (done). Finished trials never change state, so an arm once done stays done (fewer storage reads)."""
         if arm.index in self._arms_done:
             return None
-        if arm.index not in self._tune_best:
-            tune = self.studies[arm.index, TUNE]
-            trials = self._recovered(tune)
-            if not budget.tally(trials, self.spec.trials, ("COMPLETE", "PRUNED")).done:
-                return TUNE, tune, self.spec.trials, ("COMPLETE", "PRUNED")
-            self._tune_best[arm.index] = best_trial([record(t) for t in trials], self.spec.maximize)
+        if not self._tuned(arm):
+            return TUNE, self.studies[arm.index, TUNE], self.spec.trials, ("COMPLETE", "PRUNED")
         if self._tune_best[arm.index] is None:
             self._arms_done.add(arm.index)
             return None
         final = self.studies[arm.index, FINAL]
-        if not budget.tally(self._recovered(final), self.spec.seeds, ("COMPLETE",)).done:
-            return FINAL, final, self.spec.seeds, ("COMPLETE",)
-        self._arms_done.add(arm.index)
-        return None
+        if not budget.tally(self._recovered(final), self._race_seeds, ("COMPLETE",)).done:
+            return FINAL, final, self._race_seeds, ("COMPLETE",)
+        if not self._race_over:
+            self._update_race()
+        if self._race_over:
+            self._arms_done.add(arm.index)
+            return None
+        return WAIT
+
+    def _tuned(self, arm: Arm) -> bool:
+        """Whether the arm's tuning budget is finished (its best trial, or None, then remembered)."""
+        if arm.index not in self._tune_best:
+            trials = self._recovered(self.studies[arm.index, TUNE])
+            if not budget.tally(trials, self.spec.trials, ("COMPLETE", "PRUNED")).done:
+                return False
+            self._tune_best[arm.index] = best_trial([record(t) for t in trials], self.spec.maximize)
+        return True
+
+    def _update_race(self) -> None:
+        """Take the race's next look once every arm has finished the current round (see ``racing``)."""
+        accuracy: dict[str, dict[int, float]] = {}
+        ready: dict[str, int] = {}
+        racing = []
+        for arm in self.spec.arms:
+            if not self._tuned(arm):
+                return
+            if self._tune_best[arm.index] is None:
+                continue
+            trials = self.studies[arm.index, FINAL].get_trials(deepcopy=False)
+            count = budget.tally(trials, self._race_seeds, ("COMPLETE",))
+            ready[arm.key] = self._race_seeds if count.done else count.finished
+            accuracy[arm.key] = {t.seed: t.result["test"]["accuracy"] for t in map(record, trials)
+                                 if t.state == "COMPLETE" and ((t.result or {}).get("test") or {}).get("accuracy") is not None}
+            racing.append((arm.key, arm.cell))
+        pairs = baseline_pairs(self.spec.to_json(), racing, self.spec.baseline)
+        self._race_seeds, self._race_over, looks = race_state(self.spec.seeds, accuracy, ready, pairs,
+                                                              self.spec.final_seeds)
+        if self._race_over:
+            writer.record_race(self.storage, self.spec.name, {"seeds": self._race_seeds, "looks": as_json(looks),
+                                                              "method": METHOD})
 
     def _recovered(self, study: Any) -> list[Any]:
         return recovered_trials(study, self.storage, self.database, self.me)
@@ -105,7 +145,7 @@ class Worker:
 
     def _final(self, arm: Arm, study: Any) -> None:
         best = self._tune_best[arm.index]
-        claimed = self._claim(study, self.spec.seeds)
+        claimed = self._claim(study, self._race_seeds)
         if claimed is None:
             return
         trial, lower = claimed
@@ -114,7 +154,7 @@ class Worker:
             time.sleep(0.1)  # a concurrent claim writes its seed right after ask(): wait for it
             lower = budget.lower_trials(study, trial)
         taken = {writer.seed_of(t) for t in lower}
-        free = [s for s in self.spec.final_seeds if s not in taken]
+        free = [s for s in self.spec.final_seeds[:self._race_seeds] if s not in taken]
         own = writer.seed_of(trial)
         seed = own if own in free else (free[0] if free else None)
         if seed is None or any(writer.seed_of(t) is None for t in lower):

@@ -1,0 +1,77 @@
+"""seeds = "auto": the final phase in rounds until every comparison with the baseline is decided."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from lossbench.results import load_sweep
+from lossbench.sweep.racing import MARGIN, look, race_state, schedule
+
+SEEDS = list(range(1000, 1010))
+
+
+def arms(**means: tuple[float, float]) -> dict[str, dict[int, float]]:
+    """Accuracy per seed, normal around each arm's (mean, sd), the same draws for every seed index."""
+    rng = np.random.default_rng(0)
+    noise = rng.standard_normal(len(SEEDS))
+    return {key: {s: mean + sd * z for s, z in zip(SEEDS, noise[::-1] if i % 2 else noise)}
+            for i, (key, (mean, sd)) in enumerate(means.items())}
+
+
+def test_the_schedule_is_capped_at_the_maximum():
+    assert schedule(10) == [3, 5, 7, 10] and schedule(6) == [3, 5, 6] and schedule(3) == [3]
+
+
+def test_a_clear_difference_and_a_clear_tie_are_decided_a_noisy_gap_is_not():
+    accuracy = arms(base=(0.80, 0.01), better=(0.95, 0.01), same=(0.80, 0.0), noisy=(0.83, 0.08))
+    accuracy["same"] = dict(accuracy["base"])
+    taken = look(accuracy, [("better", "base"), ("same", "base"), ("noisy", "base")], SEEDS[:5], looks=4)
+    assert taken.decided == {"better vs base": "differs", "same vs base": "equivalent"}
+    assert taken.open == ["noisy vs base"]
+
+
+def test_a_round_still_running_holds_the_race_and_a_decided_one_ends_it():
+    accuracy = arms(base=(0.80, 0.01), better=(0.95, 0.01))
+    pairs = [("better", "base")]
+    assert race_state(10, accuracy, {"base": 3, "better": 2}, pairs, SEEDS)[:2] == (3, False)
+    seeds, over, looks = race_state(10, accuracy, {"base": 3, "better": 3}, pairs, SEEDS)
+    assert (seeds, over, [lk.seeds for lk in looks]) == (3, True, [3])
+
+
+def test_an_undecidable_comparison_runs_to_the_maximum_one_round_at_a_time():
+    accuracy = arms(base=(0.80, 0.05), noisy=(0.80 + MARGIN, 0.05))
+    pairs = [("noisy", "base")]
+    assert race_state(10, accuracy, {"base": 3, "noisy": 3}, pairs, SEEDS)[:2] == (5, False)
+    seeds, over, looks = race_state(10, accuracy, {"base": 10, "noisy": 10}, pairs, SEEDS)
+    assert (seeds, over, [lk.seeds for lk in looks]) == (10, True, [3, 5, 7, 10])
+    assert looks[-1].open == ["noisy vs base"]
+
+
+@pytest.mark.slow
+def test_a_racing_sweep_stores_how_its_race_ended_and_every_arm_ran_that_many_seeds(tmp_path, cli):
+    (tmp_path / "race.toml").write_text('name = "race"\ndataset = "digits"\nlosses = ["ce", "bce"]\ncells = ["gru"]\n'
+                                        'remedies = [[]]\ntrials = 2\nepochs = 2\nseeds = 5\nrace = true\nhidden = [8]\n')
+    done = cli("run", "race.toml", "--quiet", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    import optuna
+
+    path = str(tmp_path / "results" / "race" / "sweep.journal")
+    storage = optuna.storages.JournalStorage(optuna.storages.journal.JournalFileBackend(path))
+    race = optuna.load_study(study_name="race:spec", storage=storage).user_attrs["race"]
+    assert race["seeds"] in (3, 5) and [lk["seeds"] for lk in race["looks"]] == [3, 5][:len(race["looks"])]
+    assert "paired t-test" in race["method"]
+    data = load_sweep("race", path)
+    for arm in data.arms:
+        assert sorted(t.seed for t in arm.completed_final) == SEEDS[:race["seeds"]], arm.key
+    assert json.loads(done.stdout or "{}") == {}  # --quiet prints nothing
+
+
+def test_seeds_auto_from_the_command_line_becomes_a_race_up_to_ten():
+    from lossbench.sweep import build_spec
+
+    spec = build_spec({}, {"seeds": "auto"})
+    assert (spec.seeds, spec.race, spec.problems) == (10, True, ())
+    assert build_spec({}, {"seeds": "many"}).problems == ("seeds must be a number of seeds or auto, got 'many'",)
