@@ -96,4 +96,4 @@ def preset_fields(name: str) -> dict[str, Any]:
 
     if name not in PRESETS:
         raise UnknownNameError("preset", name, PRESETS)
-    return {k: v for k, v in PRESETS[name].to_json().items() if k != "refused"}
+    return {k: v for k, v in PRESETS[name].to_json().items() if k != "refused" and v is not None}  # None: unset
