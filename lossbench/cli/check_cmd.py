@@ -28,13 +28,16 @@ def check_command(
         "--set", metavar="NAME=VALUE", help="A component parameter for its checks: ucr.path=DIR (repeatable).")] = None,
     json: Annotated[bool, typer.Option("--json", help="Print every check as JSON to stdout.")] = False,
 ) -> None:
-    """Check plugins against what lossbench expects of them (the conformance kit); exit 1 when a check fails."""
+    """Check plugins against what lossbench expects of them (the conformance kit): exit 1 when a check fails, 2
+    for bad input."""
     from lossbench.testing.installed import check_installed, select, to_json
 
     registry = session.registry()
     selected = select(registry, names or [])[1]
     specs = {name: registry.get(kind, name) for kind, name in selected}
     params = component_params(parse_sets(set_), specs)
+    for name, values in params.items():
+        specs[name].resolve(values)  # a value out of range is bad input (exit 2), not a failed check
     outcomes = check_installed(registry, names or [], params)
     data = to_json(outcomes)
     if json:

@@ -102,7 +102,7 @@ def _deterministic(spec: DatasetSpec, params: dict[str, Any], first: Dataset) ->
         for field in ("x", "y", "lengths"):
             left, right = getattr(a, field), getattr(b, field)
             same = (left is None and right is None) or (
-                left is not None and right is not None and left.shape == right.shape and np.array_equal(left, right))
+                left is not None and right is not None and left.shape == right.shape and np.array_equal(left, right, equal_nan=True))
             if not same:
                 fail(f"two loads with the same parameters differ in {name}.{field}; expected the same data "
                      f"(seed every random choice)")
@@ -142,8 +142,9 @@ def _padding(data: Dataset) -> None:
         valid = _valid(split)
         longest = max(longest, int(valid.sum(axis=1).max()))
         padded = split.x[~valid]  # [padded steps, F]
-        if padded.size and (padded != padded[0]).any():
-            i, t = (int(v) for v in np.argwhere(~valid & (split.x != padded[0]).any(axis=2))[0])
+        differs = (split.x != padded[0]) & ~(np.isnan(split.x) & np.isnan(padded[0])) if padded.size else None
+        if padded.size and differs[~valid].any():  # NaN padding is the finite check's to report
+            i, t = (int(v) for v in np.argwhere(~valid & differs.any(axis=2))[0])
             fail(f"{name}.x changes after the lengths (sequence {i}, length {int(split.lengths[i])}, holds other "
                  f"values at step {t}); expected one padding value after every sequence's length (are some "
                  f"lengths too short?): each sequence starts at step 0, its label is read at step lengths - 1")
