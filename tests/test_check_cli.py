@@ -59,6 +59,7 @@ def test_every_builtin_passes_lossbench_check(cli, tmp_path, idx_folder):
     assert "unequal lengths: padding after each length" in {c["check"] for c in ucr["checks"]}
 
 
+@pytest.mark.slow
 def test_a_broken_plugin_fails_check_with_exit_1_and_a_table_that_reads_at_80_columns(cli, tmp_path):
     (tmp_path / "naive.py").write_text(NAIVE)
     done = cli("--plugins-dir", str(tmp_path), "check", "naive", env={"COLUMNS": "80"})
@@ -73,6 +74,10 @@ def test_a_broken_plugin_fails_check_with_exit_1_and_a_table_that_reads_at_80_co
     assert "value at logits +-1e4 is inf; compute from log_softmax" in text
     assert text.endswith("1 passed, 1 failed, 0 skipped (19 checks: 2 failed, 0 notes)")
 
+
+@pytest.mark.slow
+def test_checking_everything_fails_on_the_one_broken_component(cli, tmp_path):
+    (tmp_path / "naive.py").write_text(NAIVE)
     code, data = check_json(cli, plugins_dir=tmp_path)  # everything: the built-ins pass, naive fails
     assert code == 1 and data["passed"] is False
     failed = [r for r in data["results"] if r["status"] == "failed"]
@@ -81,6 +86,7 @@ def test_a_broken_plugin_fails_check_with_exit_1_and_a_table_that_reads_at_80_co
         "stable at +-1e4 (binary, C=2)", "stable at +-1e4 (multiclass, C=10)"}
 
 
+@pytest.mark.slow
 def test_a_dataset_that_needs_parameters_is_skipped_and_set_runs_it(cli, tmp_path):
     code, data = check_json(cli, "ucr")
     ucr = next(r for r in data["results"] if r["name"] == "ucr")
@@ -94,7 +100,7 @@ def test_a_dataset_that_needs_parameters_is_skipped_and_set_runs_it(cli, tmp_pat
 
 def test_a_plugin_that_failed_to_load_fails_check(cli, tmp_path):
     (tmp_path / "future.py").write_text('LOSSBENCH_API = "2.0"\n')
-    code, data = check_json(cli, plugins_dir=tmp_path)
+    code, data = check_json(cli, "future", plugins_dir=tmp_path)
     future = next(r for r in data["results"] if r["name"] == "future")
     assert code == 1 and future["status"] == "failed"
     assert "written for lossbench API 2.0; this lossbench provides API 1.0" in future["checks"][0]["message"]
