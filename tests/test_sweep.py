@@ -136,7 +136,7 @@ def test_one_worker_sweep_exact_budget_resume_and_results(tmp_path, cli):
 def test_one_worker_sweep_is_reproducible(tmp_path, cli):
     params = []
     for out in ("a", "b"):
-        cli("run", "--name", "r", *TINY, "--loss", "focal", "--cell", "rnn", "--trials", "3",
+        cli("run", "--name", "r", *TINY, "--loss", "focal", "--cell", "rnn", "--trials", "3", "--workers", "1",
             "--seeds", "1", "--pruner", "none", "--out", out, "--quiet", cwd=tmp_path, timeout=600, check=True)
         data = load_sweep("r", str(tmp_path / out / "r" / "sweep.journal"))
         params.append([t.params for t in data.arms[0].tuning])
