@@ -47,9 +47,10 @@ def check_completed(result: RunResult, *, epochs: int, steps_per_epoch: int, seq
     assert result.status == "completed", result.diverged_at
     assert result.diverged_at is None
     test = result.test
-    assert set(test) == {"accuracy", "nll", "ece"}
+    assert set(test) == {"accuracy", "nll", "ece", "confidence"}
     assert all(math.isfinite(v) for v in test.values()), test
     assert 0.0 <= test["accuracy"] <= 1.0 and test["nll"] >= 0.0 and 0.0 <= test["ece"] <= 1.0
+    assert 0.0 < test["confidence"] <= 1.0
     assert [e.epoch for e in result.epochs] == list(range(1, epochs + 1))
     for record in result.epochs:
         assert math.isfinite(record.train_loss) and math.isfinite(record.val_nll) and record.val_nll >= 0
@@ -59,11 +60,11 @@ def check_completed(result: RunResult, *, epochs: int, steps_per_epoch: int, seq
     assert any(n > 0 for n in result.grad_norms)
     profiles = result.flow["profiles"]
     assert set(profiles) == {"0", str(epochs)} == set(result.flow["vanishing_ratio"])
+    assert result.flow["alignment"] == "last_valid_step"
     for profile in profiles.values():
-        assert len(profile) == seq_len
+        assert len(profile) == seq_len if full_length else len(profile) <= seq_len
         assert all(math.isfinite(v) and v >= 0 for v in profile)
-        if full_length:  # some probed sequence fills every step: the last step reaches the loss
-            assert profile[-1] > 0
+        assert profile[-1] > 0  # every sequence's last valid step reaches the loss
     json.dumps(result.to_json(), allow_nan=False)  # strict JSON: no NaN or inf anywhere
     assert result.seconds_per_epoch > 0 and result.wall_seconds > 0 and result.environment["torch"]
 
@@ -229,11 +230,11 @@ def test_dataset_ucr_with_unequal_lengths(ragged_ucr):
     # 12 training cases, 3 validation (the probe batch); the longest case has 7 steps
     check_completed(result, epochs=2, steps_per_epoch=3, seq_len=7, full_length=False)
     assert result.dataset_info["equal_length"] is False
-    # steps that are padding for every probed sequence never reach the loss: exactly zero gradient there
+    # padding never enters a profile: aligned at each sequence's last valid step, as long as the longest probed
     ucr = REGISTRY.get("datasets", "ucr")
     longest = int(ucr.load(**ucr.resolve(params)).val.lengths.max())
     for profile in result.flow["profiles"].values():
-        assert profile[longest - 1] > 0 and all(v == 0.0 for v in profile[longest:])
+        assert len(profile) == longest and all(v > 0 for v in profile)
 
 
 def test_dataset_copy_carries_its_baseline():

@@ -22,7 +22,11 @@ SUMMARY_KEYS = ("arm", "loss", "cell", "remedies", "finished", "test_accuracy", 
 
 def run_command(
     spec_file: Annotated[str | None, typer.Argument(metavar="[SPEC.toml]", help="Sweep spec (TOML).")] = None,
-    preset: Annotated[str | None, typer.Option(help="A built-in sweep: quickstart (default with no spec) or seed.")] = None,
+    preset: Annotated[str | None, typer.Option(help="A built-in sweep: quickstart (the default with no spec), seed, or a "
+                                                    "paper preset (greydanus2020, muller2019, pascanu2013, le2015, "
+                                                    "tallec2018); see lossbench presets.")] = None,
+    budget: Annotated[str, typer.Option(help="A preset's budget: default (sized for a 2-core CPU) or paper (the "
+                                             "paper's own, where feasible).")] = "default",
     name: Annotated[str | None, typer.Option(help="Sweep name (default: the spec's name or stem, or the preset's).")] = None,
     storage: Annotated[str | None, typer.Option(help="Database URL (postgresql://...) shared by many machines; "
                                                      "default: a journal file under OUT/NAME/.")] = None,
@@ -65,7 +69,9 @@ def run_command(
 
     if spec_file and preset:
         raise LossbenchError("give a spec file or --preset, not both")
-    base = load_toml(spec_file) if spec_file else preset_fields(preset or "quickstart")
+    if spec_file and budget != "default":
+        raise LossbenchError("--budget applies to a --preset, not to a spec file")
+    base = load_toml(spec_file) if spec_file else preset_fields(preset or "quickstart", budget)
     remedy_sets = None
     if remedies:
         remedy_sets = [[] if text.strip().lower() in ("", "none") else [r.strip() for r in text.split("+") if r.strip()]

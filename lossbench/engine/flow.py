@@ -4,6 +4,10 @@ A hook on a fused RNN's output sequence would not do: when only the last step fe
 zero for every earlier t. The input gradient carries the whole path back through the recurrence. The probe
 runs in float64 on a copy of the model, because in float32 the first steps of a vanishing profile underflow
 to exactly zero.
+
+Sequences of unequal length are aligned at their own last valid step (``ALIGNMENT``): the profile's last
+position is every sequence's last valid step, its first the first step of the longest probed sequence, and
+padding (whose gradient is exactly 0) never enters a position or a ratio.
 """
 
 from __future__ import annotations
@@ -15,10 +19,12 @@ from typing import Any
 import torch
 from torch import nn
 
+ALIGNMENT = "last_valid_step"  # recorded with every profile (result["flow"]["alignment"]) for the report to state
+
 
 def flow_profile(model: nn.Module, loss_fn: Any, x: torch.Tensor, y: torch.Tensor,
                  lengths: torch.Tensor | None, per_step: bool) -> list[float]:
-    """Per-step norms of dL/dx_t over a probe batch, first step first."""
+    """Per-step norms of dL/dx_t over a probe batch, first step first (aligned at the last valid step)."""
     probe = copy.deepcopy(model).double()
     probe.train()  # fused cuDNN kernels only run backward in training mode
     for module in probe.modules():
@@ -34,14 +40,34 @@ def flow_profile(model: nn.Module, loss_fn: Any, x: torch.Tensor, y: torch.Tenso
     else:
         loss = loss_fn(logits, y)
     (grad,) = torch.autograd.grad(loss, x)
-    return grad.pow(2).sum(dim=(0, 2)).sqrt().tolist()
+    squared = grad.pow(2).sum(dim=2)  # [B, T]: ||dL/dx_t||^2 per sequence
+    if lengths is None:
+        return squared.sum(dim=0).sqrt().tolist()
+    return aligned_norms(squared, lengths)
+
+
+def aligned_norms(squared: torch.Tensor, lengths: torch.Tensor) -> list[float]:
+    """Norms per position with each sequence shifted so that its last valid step is the last position.
+
+    ``squared`` float[B, T] holds ||dL/dx_t||^2 per sequence. The profile is as long as the longest sequence;
+    position k sums the n_k sequences that reach it and is scaled by B / n_k, so a position reached by few
+    sequences is not made smaller by their count (with equal lengths this is the plain norm over the batch)."""
+    batch, steps = squared.shape
+    lengths = lengths.to(squared.device).clamp(1, steps)
+    longest = int(lengths.max())
+    step = torch.arange(steps, device=squared.device)[None, :].expand(batch, steps)
+    valid = step < lengths[:, None]
+    position = (step + (longest - lengths)[:, None])[valid]  # where each valid step lands
+    total = squared.new_zeros(longest).index_add(0, position, squared[valid])
+    count = squared.new_zeros(longest).index_add(0, position, torch.ones_like(squared[valid]))
+    return (total * batch / count).sqrt().tolist()
 
 
 def vanishing_ratio(profile: list[float]) -> float | None:
     """||dL/dx_1|| / ||dL/dx_T||: far below 1 when gradients vanish through time. None when undefined.
 
-    T is the last step any probed sequence reaches: padding after it carries no gradient at all."""
-    last = next((value for value in reversed(profile) if value != 0), 0.0)
-    if not profile or not math.isfinite(profile[0]) or not math.isfinite(last) or last <= 0:
+    With the profile aligned at the last valid step, T is every sequence's last step and 1 the first step of
+    the longest; a last value of 0 (nothing reaches the loss) leaves the ratio undefined."""
+    if not profile or not math.isfinite(profile[0]) or not math.isfinite(profile[-1]) or profile[-1] <= 0:
         return None
-    return profile[0] / last
+    return profile[0] / profile[-1]

@@ -16,7 +16,7 @@ import torch
 from lossbench.api.data import Dataset, Split
 from lossbench.api.remedy import ModelInfo
 from lossbench.engine.config import ResolvedRun
-from lossbench.engine.flow import flow_profile, vanishing_ratio
+from lossbench.engine.flow import ALIGNMENT, flow_profile, vanishing_ratio
 from lossbench.engine.metrics import evaluate_logits
 from lossbench.engine.model import SequenceModel, step_mask
 from lossbench.engine.result import EpochRecord, RunResult
@@ -179,6 +179,7 @@ class Trainer:
     def _record_flow(self, result: RunResult, epoch: int) -> None:
         x, y, lengths = self.val_set.batch(slice(0, self.config.flow_batch))
         profile = flow_profile(self.model, self.loss_fn, x, y, lengths, self.data.per_step)
+        result.flow["alignment"] = ALIGNMENT
         result.flow.setdefault("profiles", {})[str(epoch)] = profile
         result.flow.setdefault("vanishing_ratio", {})[str(epoch)] = vanishing_ratio(profile)
 

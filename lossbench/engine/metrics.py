@@ -1,4 +1,4 @@
-"""Evaluation metrics computed from logits: accuracy, NLL of the softmax, expected calibration error."""
+"""Evaluation metrics computed from logits: accuracy, NLL of the softmax, calibration (ECE and its direction)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,8 @@ def evaluate_logits(logits: torch.Tensor, target: torch.Tensor, with_ece: bool =
     """``logits`` float[N, C] and ``target`` long[N] over valid positions only.
 
     NLL is the cross-entropy of the softmax probabilities, whichever loss trained the model, so that it
-    compares across losses."""
+    compares across losses. ``with_ece`` adds calibration: ``ece`` and ``confidence``, the mean probability of
+    the predicted class; confidence above accuracy is over-confidence, below it under-confidence."""
     logits = logits.double()
     log_probs = F.log_softmax(logits, dim=1)
     nll = F.nll_loss(log_probs, target).item()
@@ -21,6 +22,7 @@ def evaluate_logits(logits: torch.Tensor, target: torch.Tensor, with_ece: bool =
     result = {"accuracy": correct.mean().item(), "nll": nll}
     if with_ece:
         result["ece"] = expected_calibration_error(confidence, correct)
+        result["confidence"] = confidence.mean().item()
     return result
 
 

@@ -6,20 +6,41 @@
 - ``spec``: the sweep spec as stored; ``provenance``: versions, seeds, threads, machine, git commit, as stored
 - ``components``: {name: {kind, summary, plugin, ...}} where known
 - ``test``: "wilcoxon" or "t"; ``baseline``: what each arm is compared against, in words
+- ``objective``: the tuning objective (val_accuracy or val_nll); ``sequential``: true when the spec's seeds was "auto"
 - ``leaderboard``: one object per arm, best mean test accuracy first:
   ``arm``, ``loss``, ``cell``, ``remedies`` ("none" or names joined by +), ``finished``,
   ``test_accuracy``: {``mean``, ``std``, ``ci95``: [low, high] or null (fewer than 3 seeds), ``n``,
-  ``by_seed``: {seed: accuracy}}, ``test_nll_mean``, ``test_ece_mean``, ``final_runs``, ``final_diverged``,
+  ``by_seed``: {seed: accuracy}}, ``test_nll_mean``, ``test_ece_mean``, ``test_ece_by_seed``: {seed: ECE},
+  ``test_confidence_mean`` (mean probability of the predicted class; above accuracy is over-confidence, null
+  where the runs stored none), ``overconfidence`` (confidence - accuracy), ``final_runs``, ``final_diverged``,
+  ``convergence``: {``metric``, ``epochs``, ``window`` (last epochs judged), ``gain`` (mean improvement of the
+  objective over the window, positive is better), ``se`` (its standard error over seeds, null with one seed),
+  ``threshold``, ``seeds``, ``converged`` (false: still improving; null: cannot be judged)} or null,
   ``tuning``: {``trials``, ``pruned``, ``diverged``, ``failed``, ``divergence_rate``}, ``seconds_per_epoch``,
   ``best_params``, ``errors``, ``curve``: {``val_accuracy_mean``, ``val_accuracy_std``} per epoch,
   ``gradients``: {``vanishing_ratio_init``, ``vanishing_ratio_final``, ``flow_init``, ``flow_final``,
+  ``profile_steps``, ``alignment`` ("last_valid_step" or null where the runs recorded none), ``unequal_lengths``,
   ``clip_rate``, ``grad_norm_steps``, ``grad_norms``}, ``sensitivity``: [{lr, value, status}],
-  ``importances``: {param: importance} or null
-- ``comparisons``: [{``arm``, ``baseline``, ``seeds``, ``test``, ``n``, ``mean_difference``, ``statistic``,
-  ``p``, ``p_holm``, ``effect``, ``effect_name``}]; the test fields are null with fewer than 2 shared seeds
+  ``robustness``: {``lr_range``: {tolerance, best_lr, best_value, good (learning rates within the tolerance of
+  the best), tried, failing: [{lr, value, status}], only_one, narrow} or null, ``seed_range``, ``unstable``,
+  ``tuning_gap``: {tuning (best tuning score), final_mean (final seeds, same metric), final_se, seeds, gap,
+  flagged} or null}, ``importances``: {param: importance} or null
+- ``comparisons``: [{``arm`` (an arm, or a factor's level), ``baseline`` (an arm, or the reference level),
+  ``factor`` (null: an arm against its baseline; loss, cell or remedy: levels over matched arms), ``pairs``:
+  [[arm, baseline arm]], ``seeds``, ``test``, ``n`` (pairs of runs), ``mean_difference``, ``interval95`` (t
+  interval of the mean paired difference), ``statistic``, ``p``, ``p_holm`` (over every comparison together),
+  ``significant``, ``effect``, ``effect_name``, ``seeds_needed`` (not significant: pairs a paired t-test needs
+  for power 0.8 at alpha 0.05; null when the difference is 0), ``improving`` (arms still improving)}]; the test
+  fields are null with fewer than 2 pairs
 - ``factorial``: {``grids``: [{cell, losses, remedies, values[loss][remedy]}], ``main_effects``:
-  [{factor, levels: {level: mean}, spread, excluded}]}: a level's mean is over matched arms only (those whose
-  other two factors were measured at every level); ``excluded`` counts the arms left out
+  [{factor, levels: {level: mean}, spread, best, worst (null on a tie), excluded}], ``contrast``: the largest
+  spread against the next, per seed ({test, n, mean_difference, p}) or null}: a level's mean is over matched
+  arms only (those whose other two factors were measured at every level); ``excluded`` counts the arms left out
+- ``rules``: [{topic, rule}]: every threshold the findings use, in words
+- ``claims``: [{id, claim, source, published, verdict, checks: [{check: {kind, arm, metric, than, value, margin},
+  verdict, evidence}]}]: a preset's published claims (``spec["claims"]``, lossbench/results/claims.py) judged on
+  this run (lossbench/report/claims.py); verdict "supported", "contradicted" or "not supported at this budget";
+  empty without claims
 - ``refused``: [{arm, reason}]; ``findings``: [sentence]
 
 ``trials.csv``: one row per stored trial (tuning and final phase), columns ``TRIAL_COLUMNS``.
@@ -31,8 +52,10 @@ import csv
 import io
 import json
 import math
+from dataclasses import asdict
 from typing import Any
 
+from lossbench.report import thresholds
 from lossbench.results import mask_all
 from lossbench.results.schema import finite_json
 
@@ -49,39 +72,64 @@ def results_json(model: Any) -> str:
             "arm": a.key, "loss": a.loss, "cell": a.cell, "remedies": a.remedies, "finished": a.finished,
             "test_accuracy": {"mean": a.acc_mean, "std": a.acc_std, "ci95": list(a.acc_ci) if a.acc_ci else None,
                               "n": len(a.accuracy), "by_seed": {str(s): v for s, v in a.accuracy.items()}},
-            "test_nll_mean": a.nll_mean, "test_ece_mean": a.ece_mean, "final_runs": a.final_runs,
-            "final_diverged": a.final_diverged,
+            "test_nll_mean": a.nll_mean, "test_ece_mean": a.ece_mean,
+            "test_ece_by_seed": {str(s): v for s, v in a.ece.items()}, "test_confidence_mean": a.confidence_mean,
+            "overconfidence": a.overconfidence, "final_runs": a.final_runs, "final_diverged": a.final_diverged,
+            "convergence": {**asdict(a.convergence), "threshold": a.convergence.threshold} if a.convergence else None,
             "tuning": {"trials": a.trials, "pruned": a.pruned, "diverged": a.diverged, "failed": a.failed,
                        "divergence_rate": a.divergence_rate},
             "seconds_per_epoch": a.seconds_per_epoch, "best_params": a.best_params, "errors": a.errors,
             "curve": {"val_accuracy_mean": a.curve_mean, "val_accuracy_std": a.curve_std},
             "gradients": {"vanishing_ratio_init": a.ratio_init, "vanishing_ratio_final": a.ratio_final,
-                          "flow_init": a.flow_init, "flow_final": a.flow_final, "clip_rate": a.clip_rate,
+                          "flow_init": a.flow_init, "flow_final": a.flow_final,
+                          "profile_steps": len(a.flow_init or a.flow_final) or None, "alignment": a.flow_alignment,
+                          "unequal_lengths": a.unequal_lengths, "clip_rate": a.clip_rate,
                           "grad_norm_steps": a.grad_steps, "grad_norms": a.grad_norms},
             "sensitivity": [{"lr": lr, "value": v, "status": s} for lr, v, s in a.sensitivity],
-            "importances": a.importances,
+            "robustness": _robustness(a), "importances": a.importances,
         })
-    comparisons = [{"arm": c.arm, "baseline": c.baseline, "seeds": c.seeds, "test": model.test,
-                    "n": c.test.n if c.test else len(c.seeds),
+    comparisons = [{"arm": c.arm, "baseline": c.baseline, "factor": c.factor, "pairs": [list(p) for p in c.pairs],
+                    "seeds": c.seeds, "test": model.test, "n": c.test.n if c.test else len(c.seeds),
                     "mean_difference": c.test.mean_difference if c.test else None,
+                    "interval95": list(c.interval) if c.interval else None,
                     "statistic": c.test.statistic if c.test else None, "p": c.test.p if c.test else None,
-                    "p_holm": c.p_holm, "effect": c.test.effect if c.test else None,
-                    "effect_name": c.test.effect_name if c.test else None} for c in model.comparisons]
+                    "p_holm": c.p_holm, "significant": c.significant, "effect": c.test.effect if c.test else None,
+                    "effect_name": c.test.effect_name if c.test else None, "seeds_needed": c.seeds_needed,
+                    "improving": c.improving} for c in model.comparisons]
+    contrast = factorial_contrast(model.factorial)
     factorial = model.factorial
     document = {
         "schema": RESULTS_SCHEMA, "name": model.name, "generated": model.generated, "storage": model.storage,
         "partial": model.partial, "unfinished": model.unfinished, "spec": model.spec, "provenance": model.provenance,
-        "components": model.components, "test": model.test, "baseline": model.baseline, "leaderboard": arms,
+        "components": model.components, "test": model.test, "baseline": model.baseline,
+        "objective": model.objective, "sequential": model.sequential, "leaderboard": arms,
         "comparisons": comparisons,
         "factorial": {"grids": [{"cell": g.cell, "losses": g.losses, "remedies": g.remedies, "values": g.values}
                                 for g in factorial.grids],
                       "main_effects": [{"factor": e.factor, "levels": e.levels, "spread": e.spread,
-                                        "excluded": e.excluded}
-                                       for e in factorial.effects]},
+                                        "best": e.best, "worst": e.worst, "excluded": e.excluded}
+                                       for e in factorial.effects], "contrast": contrast},
+        "rules": [{"topic": topic, "rule": rule} for topic, rule in thresholds.rules(model.objective)],
+        "claims": [asdict(c) for c in model.claims],
         "refused": [{"arm": arm, "reason": why} for arm, why in model.refused],
         "findings": model.findings,
     }
     return json.dumps(finite_json(document), indent=1, allow_nan=False, default=str)
+
+
+def _robustness(arm: Any) -> dict[str, Any]:
+    r = arm.lr_range
+    lr_range = None if r is None else {
+        "tolerance": r.tolerance, "best_lr": r.best_lr, "best_value": r.best_value, "good": r.good, "tried": r.tried,
+        "failing": [{"lr": lr, "value": v, "status": s} for lr, v, s in r.failing], "only_one": r.only_one,
+        "narrow": r.narrow}
+    return {"lr_range": lr_range, "seed_range": arm.seed_range, "unstable": arm.unstable,
+            "tuning_gap": asdict(arm.tuning_gap) if arm.tuning_gap else None}
+
+
+def factorial_contrast(factorial: Any) -> dict[str, Any] | None:
+    c = factorial.contrast
+    return None if c is None else {"test": c.test, "n": c.n, "mean_difference": c.mean_difference, "p": c.p}
 
 
 def trials_csv(data: Any) -> str:

@@ -1,4 +1,5 @@
-"""The factorial view: per cell, a loss x remedy-set grid of mean test accuracy; the main effect of each factor."""
+"""The factorial view: per cell, a loss x remedy-set grid of mean test accuracy; the main effect of each factor,
+and whether the largest is larger than the next by more than chance."""
 
 from __future__ import annotations
 
@@ -6,6 +7,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+
+from lossbench.report import stats
+
+FACTORS = ("loss", "cell", "remedy")
+TIE = 5e-5  # spreads below this print as 0.0000 (every accuracy shows 4 decimals): the levels are tied
 
 
 @dataclass
@@ -22,12 +28,27 @@ class MainEffect:
     levels: dict[str, float]  # level -> mean test accuracy over the matched arms at that level
     spread: float | None  # best level - worst level; None with fewer than 2 levels or no matched arms
     excluded: int = 0  # arms left out: their other factors lack a measured arm at some level
+    contexts: list[tuple[str, ...]] = field(default_factory=list)  # the other two factors of each matched group
+
+    @property
+    def best(self) -> str | None:
+        """The level with the highest mean; None when no level is above another (a tie, or one level)."""
+        return max(self.levels, key=self.levels.get) if self.spread is not None and self.spread >= TIE else None
+
+    @property
+    def worst(self) -> str | None:
+        return min(self.levels, key=self.levels.get) if self.spread is not None and self.spread >= TIE else None
+
+    def arm(self, level: str, context: tuple[str, ...]) -> tuple[str, str, str]:
+        index = FACTORS.index(self.factor)
+        return context[:index] + (level,) + context[index:]  # type: ignore[return-value]
 
 
 @dataclass
 class Factorial:
     grids: list[Grid] = field(default_factory=list)
     effects: list[MainEffect] = field(default_factory=list)  # largest spread first
+    contrast: stats.PairedTest | None = None  # the largest spread minus the next, per shared seed
 
 
 def build_factorial(model: Any) -> Factorial:
@@ -42,7 +63,11 @@ def build_factorial(model: Any) -> Factorial:
     effects = [_main_effect(factor, index, levels, mean)
                for factor, index, levels in [("loss", 0, losses), ("cell", 1, cells), ("remedy", 2, remedies)]]
     effects.sort(key=lambda e: -1.0 if e.spread is None else e.spread, reverse=True)
-    return Factorial(grids, effects)
+    factorial = Factorial(grids, effects)
+    accuracy = {(a.loss, a.cell, a.remedies): getattr(a, "accuracy", {}) for a in model.arms}
+    if len([e for e in effects if e.spread is not None]) >= 2:
+        factorial.contrast = spread_contrast(effects[0], effects[1], accuracy, getattr(model, "test", "wilcoxon"))
+    return factorial
 
 
 def _main_effect(factor: str, index: int, levels: list[str], mean: dict[tuple, float | None]) -> MainEffect:
@@ -56,10 +81,27 @@ def _main_effect(factor: str, index: int, levels: list[str], mean: dict[tuple, f
         if value is not None and key[index] in levels:
             by_rest.setdefault(key[:index] + key[index + 1:], {})[key[index]] = value
     measured = [level for level in levels if any(level in group for group in by_rest.values())]
-    matched = [group for group in by_rest.values() if len(group) == len(measured)]
+    matched = {rest: group for rest, group in by_rest.items() if len(group) == len(measured)}
     if not matched:
         return MainEffect(factor, {}, None, sum(len(group) for group in by_rest.values()))
-    means = {level: float(np.mean([group[level] for group in matched])) for level in measured}
+    means = {level: float(np.mean([group[level] for group in matched.values()])) for level in measured}
     spread = max(means.values()) - min(means.values()) if len(means) > 1 else None
     excluded = sum(len(group) for group in by_rest.values()) - len(matched) * len(measured)
-    return MainEffect(factor, means, spread, excluded)
+    return MainEffect(factor, means, spread, excluded, list(matched))
+
+
+def spread_contrast(first: MainEffect, second: MainEffect, accuracy: dict[tuple, dict[int, float]],
+                    test: str) -> stats.PairedTest | None:
+    """Is ``first``'s spread larger than ``second``'s by more than chance? Per seed that every arm involved has,
+    each spread is recomputed with its levels fixed (best and worst by mean; a tied factor's first and last) and
+    the two are paired. None with fewer than 2 such seeds, or when ``first`` is itself a tie."""
+    if first.best is None or len(second.levels) < 2:
+        return None
+    ends = [(e, e.best or next(iter(e.levels)), e.worst or list(e.levels)[-1]) for e in (first, second)]
+    arms = [[(e.arm(high, c), e.arm(low, c)) for c in e.contexts] for e, high, low in ends]
+    seeds = set.intersection(*[set(accuracy.get(key) or {}) for pairs in arms for pair in pairs for key in pair])
+    if len(seeds) < 2:
+        return None
+    spreads = [[float(np.mean([accuracy[hi][s] - accuracy[lo][s] for hi, lo in pairs])) for s in sorted(seeds)]
+               for pairs in arms]
+    return stats.paired_test(spreads[0], spreads[1], test)

@@ -5,15 +5,16 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from lossbench.report import fmt
+from lossbench.report import fmt, thresholds
 from lossbench.report.importance import MIN_TRIALS
 
 Table = tuple[list[str], list[list[str]]]
 
 
 def leaderboard(model: Any) -> Table:
-    headers = ["#", "arm", "test accuracy (mean ± std)", "95% CI", "seeds", "test NLL", "ECE", "diverged in tuning",
-               "trials / pruned / diverged / failed", "s / epoch (median)", "best hyperparameters", "status"]
+    headers = ["#", "arm", "test accuracy (mean ± std)", "95% CI", "seeds", "converged", "test NLL", "ECE",
+               "mean confidence", "diverged in tuning", "trials / pruned / diverged / failed", "s / epoch (median)",
+               "best hyperparameters", "status"]
     rows = []
     for rank, a in enumerate(model.arms, 1):
         ci = fmt.interval(a.acc_ci) if a.acc_ci else (fmt.NO_INTERVAL if a.accuracy else fmt.NONE)
@@ -21,24 +22,71 @@ def leaderboard(model: Any) -> Table:
         if a.all_diverged:
             status += ", all diverged"
         seeds = str(len(a.accuracy)) + (f" ({a.final_diverged} more diverged)" if a.final_diverged else "")
-        rows.append([str(rank), a.key, fmt.mean_std(a.acc_mean, a.acc_std), ci, seeds,
-                     fmt.num(a.nll_mean), fmt.num(a.ece_mean), fmt.pct(a.divergence_rate),
+        rows.append([str(rank), a.key, fmt.mean_std(a.acc_mean, a.acc_std), ci, seeds, converged(a),
+                     fmt.num(a.nll_mean), fmt.num(a.ece_mean), fmt.num(a.confidence_mean), fmt.pct(a.divergence_rate),
                      f"{a.trials} / {a.pruned} / {a.diverged} / {a.failed}", fmt.num(a.seconds_per_epoch, 3),
                      fmt.params(a.best_params), status])
     return headers, rows
 
 
+def converged(arm: Any, digits: int = 4) -> str:
+    """The convergence verdict in a cell: an arm still improving says by how much."""
+    c = arm.convergence
+    if c is None:
+        return fmt.NONE
+    if c.converged is None:
+        return f"cannot tell ({fmt.plural(c.epochs, 'epoch')})"
+    gain = fmt.signed(c.gain, digits) + ("" if c.se is None else f" ± {fmt.num(c.se, digits)}")
+    if c.converged:
+        return f"yes ({gain})"
+    return f"NO: still improving, {gain} over the last {fmt.plural(c.window, 'epoch')}"
+
+
 def comparisons(model: Any) -> Table:
     effect = "rank-biserial r" if model.test == "wilcoxon" else "Cohen's d_z"
-    headers = ["arm", "baseline", "shared seeds", "mean difference", "p", "p (Holm)", effect]
+    headers = ["arm", "baseline", "pairs of runs", "mean difference", "95% interval", "p", "p (Holm)", effect,
+               f"seeds for power {thresholds.POWER}", "note"]
     rows = []
     for c in model.comparisons:
+        arm = c.arm if c.factor is None else f"{c.factor}: {c.arm}"
+        note = f"still improving: {', '.join(c.improving)}" if c.improving else ""
+        if c.factor is not None:
+            note = f"over {fmt.plural(len(c.pairs), 'matched pair')} of arms" + (f"; {note}" if note else "")
         if c.test is None:
-            rows.append([c.arm, c.baseline, str(len(c.seeds)), fmt.NONE, fmt.NO_TEST, fmt.NONE, fmt.NONE])
+            rows.append([arm, c.baseline, str(len(c.seeds)), fmt.NONE, fmt.NONE, fmt.NO_TEST, fmt.NONE, fmt.NONE,
+                         fmt.NONE, note])
         else:
-            rows.append([c.arm, c.baseline, str(c.test.n), fmt.signed(c.test.mean_difference), fmt.pvalue(c.test.p),
-                         fmt.pvalue(c.p_holm), fmt.signed(c.test.effect, 2)])
+            needed = "significant" if c.significant else (fmt.NONE if c.seeds_needed is None else str(c.seeds_needed))
+            rows.append([arm, c.baseline, str(c.test.n), fmt.signed(c.test.mean_difference), fmt.interval(c.interval),
+                         fmt.pvalue(c.test.p), fmt.pvalue(c.p_holm), fmt.signed(c.test.effect, 2), needed, note])
     return headers, rows
+
+
+def robustness(model: Any) -> Table:
+    """Learning rates that train, seed-to-seed range, the best tuning score against the final mean."""
+    headers = ["arm", "lr that trains (within tolerance of the best)", "lr tried", "final seeds' range", "tuning best",
+               "final mean (same metric)", "tuning gap"]
+    rows = []
+    for a in model.arms:
+        r, g = a.lr_range, a.tuning_gap
+        upper = f" to {fmt.sci(r.good[-1])}" if r is not None and len(r.good) > 1 else ""
+        trains = fmt.NONE if r is None else (fmt.sci(r.good[0]) + upper
+                                             + (" (only one)" if r.only_one else " (narrow)" if r.narrow else ""))
+        tried = fmt.NONE if r is None else f"{fmt.sci(r.tried[0])} to {fmt.sci(r.tried[-1])} ({len(r.tried)} distinct)"
+        spread = fmt.num(a.seed_range) + (" (unstable)" if a.unstable else "") if a.seed_range is not None else fmt.NONE
+        rows.append([a.key, trains, tried, spread, fmt.num(g.tuning) if g else fmt.NONE,
+                     fmt.num(g.final_mean) if g else fmt.NONE,
+                     (fmt.signed(g.gap) + (" (flagged)" if g.flagged else "")) if g else fmt.NONE])
+    return headers, rows
+
+
+def claims(model: Any) -> Table:
+    return (["claim", "source", "published", "this run", "verdict"],
+            [[c.claim, c.source, c.published, c.evidence, c.verdict] for c in model.claims])
+
+
+def rules(model: Any) -> Table:
+    return ["topic", "rule"], [[topic, rule] for topic, rule in thresholds.rules(model.objective)]
 
 
 def grid(g: Any) -> Table:
@@ -53,12 +101,23 @@ def effects(model: Any) -> Table:
 
 
 def gradients(model: Any) -> Table:
-    headers = ["arm", "vanishing ratio at init (first / last step, median over seeds)", "after training", "clip rate",
-               "mean grad norm, first step", "last step"]
-    rows = [[a.key, fmt.sci(a.ratio_init), fmt.sci(a.ratio_final), fmt.pct(a.clip_rate),
-             fmt.sci(a.grad_norms[0] if a.grad_norms else None), fmt.sci(a.grad_norms[-1] if a.grad_norms else None)]
-            for a in model.arms]
+    headers = ["arm", "profile steps", "vanishing ratio at init (first / last step, median over seeds)",
+               "after training", "clip rate", "mean grad norm, first step", "last step"]
+    rows = [[a.key, str(len(a.flow_init or a.flow_final) or fmt.NONE), fmt.sci(a.ratio_init), fmt.sci(a.ratio_final),
+             fmt.pct(a.clip_rate), fmt.sci(a.grad_norms[0] if a.grad_norms else None),
+             fmt.sci(a.grad_norms[-1] if a.grad_norms else None)] for a in model.arms]
     return headers, rows
+
+
+def flow_note(model: Any) -> str:
+    """How the profiles treat sequences of unequal length, as the runs recorded it."""
+    aligned = {a.flow_alignment for a in model.arms if a.flow_alignment}
+    if "last_valid_step" in aligned:
+        return ("Profiles align each sequence at its own last valid step (with unequal lengths, the first step is "
+                "that of the longest probed sequences), so padding never enters a profile or a ratio.")
+    if any(a.unequal_lengths for a in model.arms):
+        return "These runs recorded no alignment: with unequal lengths their profiles may count padded steps."
+    return "Every probed sequence has the same length."
 
 
 IMPORTANCE_NOTE = (f"Per arm, from its tuning trials (Optuna's PED-ANOVA); an arm has one only with at least "

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from lossbench.results.schema import (ATTR_ERROR, ATTR_PARAMS, ATTR_RESULT, ATTR_SEED, ATTR_STATUS, ATTR_SURPLUS,
-                                      FINAL, PROVENANCE_ATTR, SCHEMA, SPEC_ATTR, TUNE, arm_key, spec_study,
+                                      FINAL, PROVENANCE_ATTR, RACE_ATTR, SCHEMA, SPEC_ATTR, TUNE, arm_key, spec_study,
                                       study_name)
 from lossbench.results.storage import NoSweepError, open_storage
 
@@ -61,6 +61,7 @@ class SweepData:
     spec: dict[str, Any]
     provenance: dict[str, Any]
     arms: list[ArmData]
+    race: dict[str, Any] | None = None  # with seeds = "auto", how the final phase's race ended: {seeds, looks, method}
 
     def to_json(self) -> dict[str, Any]:
         return {"schema": SCHEMA, "name": self.name, "spec": self.spec, "provenance": self.provenance,
@@ -108,7 +109,7 @@ def load_sweep(name: str, storage: Any) -> SweepData:
                 loaded = optuna.load_study(study_name=study, storage=storage)
                 target.extend(record(t) for t in loaded.get_trials(deepcopy=False))
         arms.append(arm)
-    return SweepData(name, spec, attrs.get(PROVENANCE_ATTR, {}), arms)
+    return SweepData(name, spec, attrs.get(PROVENANCE_ATTR, {}), arms, attrs.get(RACE_ATTR))
 
 
 def leaderboard(data: SweepData) -> list[dict[str, Any]]:

@@ -69,7 +69,7 @@ def _shape_problems(data: dict[str, Any]) -> list[tuple[str, str]]:
     iterates them."""
     problems = []
     for key in ("name", "dataset", "sampler", "pruner", "objective", "optimizer", "baseline"):
-        if key in data and not isinstance(data[key], str):
+        if key in data and not isinstance(data[key], str) and not (key == "baseline" and data[key] is None):
             problems.append((key, f"{key} must be a string, got {data[key]!r}"))
     if "race" in data and not isinstance(data["race"], bool):
         problems.append(("race", f"race must be true or false, got {data['race']!r}"))
@@ -90,10 +90,22 @@ def _shape_problems(data: dict[str, Any]) -> list[tuple[str, str]]:
     return problems
 
 
-def preset_fields(name: str) -> dict[str, Any]:
-    """A built-in sweep's fields, as a base that flags may override."""
+BUDGETS = ("default", "paper")
+
+
+def preset_fields(name: str, budget: str = "default") -> dict[str, Any]:
+    """A built-in sweep's fields (``budget="paper"``: at the paper's own budget), as a base flags may override."""
+    from lossbench.errors import LossbenchError
     from lossbench.sweep.presets import PRESETS
 
     if name not in PRESETS:
         raise UnknownNameError("preset", name, PRESETS)
-    return {k: v for k, v in PRESETS[name].to_json().items() if k != "refused" and v is not None}  # None: unset
+    if budget not in BUDGETS:
+        raise UnknownNameError("budget", budget, BUDGETS)
+    preset = PRESETS[name]
+    fields = {k: v for k, v in preset.spec.to_json().items() if k != "refused" and v is not None}  # None: unset
+    if budget == "paper":
+        if preset.paper is None:
+            raise LossbenchError(f"preset {name} has no --budget paper: {preset.no_paper}")
+        fields = {**fields, **preset.paper, "name": f"{name}-paper"}
+    return fields

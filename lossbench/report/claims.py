@@ -1,0 +1,175 @@
+"""Claim against this run: each published claim a sweep carries (a paper preset's), judged from its numbers.
+
+A check is judged on the final-phase runs, paired over shared seeds where it compares two arms, at a 5% level:
+- ``reaches``: supported when the 95% interval of the arm's mean lies at or above the value; contradicted when it
+  lies below and the arm converged;
+- ``better``: supported when the paired difference is significant in the claimed direction; contradicted when it
+  is significant the other way;
+- ``matches``: supported when the 90% interval of the paired difference lies within +-margin (two one-sided
+  tests); contradicted when the 95% interval lies outside it;
+- ``differs``: supported when the paired difference is significant; contradicted when the 90% interval lies within
+  +-margin.
+A comparison of two arms decides nothing while either arm's learning curves were still improving at the last epoch
+(a gap between unconverged arms is an artefact of the budget); a value already reached stands. Anything else is
+"not supported at this budget", with the reason. A claim is supported when every check is, contradicted when any
+check is.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+from lossbench.results.claims import LOWER_IS_BETTER, Check, parse_claims
+
+ALPHA = 0.05
+SUPPORTED, CONTRADICTED, UNDECIDED = "supported", "contradicted", "not supported at this budget"
+METRIC_WORDS = {"test_accuracy": "test accuracy", "test_ece": "test ECE",
+                "flow_ratio_init": "log10 gradient ratio first/last step at initialisation"}
+
+
+@dataclass
+class CheckVerdict:
+    check: Check
+    verdict: str
+    evidence: str
+
+
+@dataclass
+class ClaimVerdict:
+    id: str
+    claim: str
+    source: str
+    published: str
+    verdict: str
+    checks: list[CheckVerdict] = field(default_factory=list)
+
+    @property
+    def evidence(self) -> str:
+        return "; ".join(f"{c.verdict}: {c.evidence}" for c in self.checks)
+
+
+def judge_claims(spec: dict[str, Any], arms: list[Any], converged: dict[str, bool | None]) -> list[ClaimVerdict]:
+    """Every claim of the stored ``spec`` judged on ``arms`` (lossbench.results.ArmData)."""
+    by_key = {arm.key: arm for arm in arms}
+    claims, _ = parse_claims(spec.get("claims") or [], set(by_key))
+    verdicts = []
+    for claim in claims:
+        checks = [_judge(check, by_key, converged) for check in claim.checks]
+        found = {c.verdict for c in checks}
+        verdict = CONTRADICTED if CONTRADICTED in found else SUPPORTED if found == {SUPPORTED} else UNDECIDED
+        verdicts.append(ClaimVerdict(claim.id, claim.claim, claim.source, claim.published, verdict, checks))
+    return verdicts
+
+
+def metric_by_seed(arm: Any, metric: str) -> dict[int, float]:
+    """The metric of each completed final-phase run of ``arm``, by seed."""
+    found = {}
+    for trial in arm.final:
+        result = trial.result or {}
+        if trial.state != "COMPLETE" or trial.seed is None or result.get("status") == "diverged":
+            continue
+        if metric == "flow_ratio_init":
+            ratio = ((result.get("flow") or {}).get("vanishing_ratio") or {}).get("0")
+            value = math.log10(ratio) if isinstance(ratio, (int, float)) and ratio > 0 else None
+        else:
+            value = (result.get("test") or {}).get(metric.removeprefix("test_"))
+        if isinstance(value, (int, float)) and math.isfinite(value):
+            found[int(trial.seed)] = float(value)
+    return found
+
+
+def _judge(check: Check, arms: dict[str, Any], converged: dict[str, bool | None]) -> CheckVerdict:
+    values = metric_by_seed(arms[check.arm], check.metric)
+    if check.kind == "reaches":
+        return _reaches(check, values, settled=converged.get(check.arm) is not False)
+    settled = converged.get(check.arm) is not False and converged.get(check.than) is not False
+    found = _compare(check, values, metric_by_seed(arms[check.than], check.metric))
+    if not settled and found.verdict != UNDECIDED:
+        return CheckVerdict(check, UNDECIDED, found.evidence + _why(values, False, 0.0))
+    return found
+
+
+def _reaches(check: Check, values: dict[int, float], settled: bool) -> CheckVerdict:
+    low, high = _interval([*values.values()], 0.95)
+    text = (f"{check.arm} {METRIC_WORDS[check.metric]} {_mean_text([*values.values()], low, high)}, "
+            f"claimed at least {check.value:g}")
+    if low is not None and low >= check.value:
+        return CheckVerdict(check, SUPPORTED, text)  # a value already reached stands, converged or not
+    if high is not None and high < check.value and settled:
+        return CheckVerdict(check, CONTRADICTED, text)
+    return CheckVerdict(check, UNDECIDED, text + _why(values, settled, low))
+
+
+def _compare(check: Check, values: dict[int, float], other: dict[int, float]) -> CheckVerdict:
+    """A paired comparison of ``check.arm`` with ``check.than`` over shared seeds."""
+    seeds = sorted(set(values) & set(other))
+    sign = -1.0 if check.metric in LOWER_IS_BETTER else 1.0
+    diff = [values[s] - other[s] for s in seeds]
+    mean = sum(diff) / len(diff) if diff else None
+    p = _paired_p(diff)
+    low95, high95 = _interval(diff, 0.95)
+    low90, high90 = _interval(diff, 0.90)
+    text = (f"{check.arm} minus {check.than}, {METRIC_WORDS[check.metric]}: " + (
+        "no shared seeds" if mean is None else f"{mean:+.4f} over {len(diff)} seeds" + (
+            f", 95% interval [{low95:+.4f}, {high95:+.4f}], p = {_p(p)}" if low95 is not None else "")))
+    margin = check.margin or 0.0
+    within = low90 is not None and -margin < low90 and high90 < margin
+    if check.kind == "better":
+        if p is not None and p < ALPHA:
+            return CheckVerdict(check, SUPPORTED if sign * mean > 0 else CONTRADICTED, text)
+    elif check.kind == "matches":
+        text += f"; equivalence margin +-{margin:g}"
+        if within:
+            return CheckVerdict(check, SUPPORTED, text)
+        if low95 is not None and (low95 > margin or high95 < -margin):
+            return CheckVerdict(check, CONTRADICTED, text)
+    elif check.kind == "differs":
+        text += f"; no-difference margin +-{margin:g}"
+        if p is not None and p < ALPHA:
+            return CheckVerdict(check, SUPPORTED, text)
+        if within:
+            return CheckVerdict(check, CONTRADICTED, text)
+    return CheckVerdict(check, UNDECIDED, text + _why(diff, True, low95))
+
+
+def _why(values: Any, settled: bool, low: float | None) -> str:
+    if len(values) < 2 or low is None:
+        return " (too few seeds for an interval)"
+    if not settled:
+        return " (the learning curves were still improving: the budget was too small)"
+    return " (the interval does not decide it at this budget)"
+
+
+def _interval(values: list[float], level: float) -> tuple[float | None, float | None]:
+    """Student-t interval of the mean; (None, None) with fewer than 2 values."""
+    from scipy import stats
+
+    if len(values) < 2:
+        return None, None
+    mean = sum(values) / len(values)
+    sd = math.sqrt(sum((v - mean) ** 2 for v in values) / (len(values) - 1))
+    half = float(stats.t.ppf(0.5 + level / 2, len(values) - 1)) * sd / math.sqrt(len(values))
+    return mean - half, mean + half
+
+
+def _paired_p(diff: list[float]) -> float | None:
+    from scipy import stats
+
+    if len(diff) < 2:
+        return None
+    if all(d == diff[0] for d in diff):
+        return 1.0 if diff[0] == 0 else 0.0
+    return float(stats.ttest_1samp(diff, 0.0).pvalue)
+
+
+def _mean_text(values: list[float], low: float | None, high: float | None) -> str:
+    if not values:
+        return "has no completed run"
+    mean = sum(values) / len(values)
+    return f"{mean:.4f} over {len(values)} seeds" + (f" (95% interval [{low:.4f}, {high:.4f}])" if low is not None else "")
+
+
+def _p(p: float | None) -> str:
+    return "-" if p is None else "<0.001" if p < 0.001 else f"{p:.3f}"

@@ -1,0 +1,25 @@
+"""Findings: short sentences in plain words, every number taken from the report model (nothing hard-coded).
+
+One module per topic; each returns its sentences (none where the numbers support none). The statistics live in
+``report.convergence``, ``report.compare``, ``report.power``, ``report.robustness`` and ``report.factorial``; the
+thresholds, with their reasons, in ``report.thresholds``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from lossbench.report.findings import (calibration, divergence, factors, flow, ranking, robustness, significance,
+                                       status)
+
+
+def write_findings(model: Any) -> list[str]:
+    """Status, ranking (refused while arms were still improving), tests, factors, calibration, robustness,
+    divergence, gradient flow."""
+    out: list[str] = []
+    for topic in (status, ranking, significance, factors, calibration, robustness, divergence, flow):
+        out += topic.sentences(model)
+    return out
+
+
+__all__ = ["write_findings"]

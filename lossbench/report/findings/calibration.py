@@ -1,0 +1,83 @@
+"""Calibration and NLL beside accuracy: which arms are well calibrated, in which direction the others err, and
+where an arm trades calibration for accuracy against its baseline."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from lossbench.report import fmt
+from lossbench.report.findings.words import join
+from lossbench.report.thresholds import CALIBRATED_ECE, DIRECTION_MARGIN
+
+
+def sentences(model: Any) -> list[str]:
+    arms = [a for a in model.arms if a.ece_mean is not None]
+    if not arms:
+        return []
+    measured = any(a.overconfidence is not None for a in arms)
+    well = [f"{a.key} {fmt.num(a.ece_mean, 3)}" for a in arms if a.ece_mean < CALIBRATED_ECE]
+    poor = [f"{a.key} {fmt.num(a.ece_mean, 3)}" + (f", {direction(a)}" if measured else "")
+            for a in arms if a.ece_mean >= CALIBRATED_ECE]
+    parts = ([f"well calibrated (ECE below {CALIBRATED_ECE}): {join(well)}"] if well else [])
+    parts += [f"miscalibrated: {'; '.join(poor)}"] if poor else []
+    out = ["Calibration (test ECE, 15 bins, mean over seeds): " + "; ".join(parts)
+           + ("." if measured or not poor else "; the direction is not measured (these runs stored no confidence).")]
+    out += [s for c in model.comparisons if c.factor is None and (s := _trade_off(model, c))]
+    nll = _nll(model)
+    return out + ([nll] if nll else [])
+
+
+def direction(arm: Any) -> str:
+    """Over- or under-confident, from the mean confidence of the predicted class against accuracy."""
+    gap = arm.overconfidence
+    if gap is None:
+        return "direction not measured (these runs stored no confidence)"
+    numbers = f"mean confidence {fmt.num(arm.confidence_mean, 3)} against accuracy {fmt.num(arm.acc_mean, 3)}"
+    if gap >= DIRECTION_MARGIN:
+        return f"over-confident ({numbers})"
+    if gap <= -DIRECTION_MARGIN:
+        return f"under-confident ({numbers})"
+    return f"errors in both directions ({numbers})"
+
+
+def _trade_off(model: Any, c: Any) -> str | None:
+    arm, base = model.arm(c.arm), model.arm(c.baseline)
+    if arm is None or base is None or arm.ece_mean is None or base.ece_mean is None:
+        return None
+    change = arm.ece_mean - base.ece_mean
+    if abs(change) < CALIBRATED_ECE:
+        return None
+    worse = change > 0
+    every = bool(arm.ece and base.ece) and (min(arm.ece.values()) > max(base.ece.values()) if worse
+                                            else max(arm.ece.values()) < min(base.ece.values()))
+    text = (f"{arm.key} is {'worse' if worse else 'better'} calibrated than {base.key}: ECE {fmt.num(arm.ece_mean, 3)} "
+            f"against {fmt.num(base.ece_mean, 3)} {'on every seed' if every else '(the seeds overlap)'}"
+            + (f", {direction(arm)}" if arm.overconfidence is not None else ""))
+    if c.test is None:
+        text += ", and no accuracy test was possible"
+    elif c.significant:
+        gain = c.test.mean_difference > 0
+        text += (f", while its test accuracy is {'higher' if gain else 'lower'} by {fmt.signed(c.test.mean_difference)} "
+                 f"(significant)")
+        if worse and gain:
+            text += ": it trades calibration for accuracy"
+    else:
+        text += (f", while its test accuracy differs by {fmt.signed(c.test.mean_difference)}, not significantly"
+                 + (": a loss of calibration for no measurable gain in accuracy" if worse else ""))
+    if c.improving:
+        text += f" (at this budget: {join(c.improving)} still improving)"
+    return text + "."
+
+
+def _nll(model: Any) -> str | None:
+    """Say so when the lowest test NLL is not the highest accuracy: NLL also charges confident mistakes."""
+    arms = [a for a in model.arms if a.nll_mean is not None and a.acc_mean is not None]
+    if len(arms) < 2:
+        return None
+    by_nll = min(arms, key=lambda a: a.nll_mean)
+    by_accuracy = max(arms, key=lambda a: a.acc_mean)
+    if by_nll.key == by_accuracy.key:
+        return (f"The lowest test NLL, {fmt.num(by_nll.nll_mean, 3)} nats, is also the most accurate arm's "
+                f"({by_nll.key}).")
+    return (f"The lowest test NLL is {by_nll.key}'s ({fmt.num(by_nll.nll_mean, 3)} nats), not the most accurate arm's "
+            f"({by_accuracy.key}, {fmt.num(by_accuracy.nll_mean, 3)} nats): NLL also charges confident mistakes.")

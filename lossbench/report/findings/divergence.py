@@ -1,0 +1,26 @@
+"""Divergence, failed trials and refused combinations."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def sentences(model: Any) -> list[str]:
+    out = []
+    every = [a.key for a in model.arms if a.all_diverged]
+    if every:
+        out.append(f"Every tuning trial diverged for {', '.join(every)}.")
+    some = [f"{a.key} ({a.diverged} of {a.trials})" for a in model.arms if a.diverged and not a.all_diverged]
+    if some:
+        out.append(f"Some tuning trials diverged: {', '.join(some)}.")
+    finals = [f"{a.key} ({a.final_diverged} of {a.final_runs})" for a in model.arms if a.final_diverged]
+    if finals:
+        out.append(f"Final-phase runs diverged for {', '.join(finals)}; they are left out of the accuracy statistics.")
+    if not every and not some and not finals and any(a.trials for a in model.arms):
+        out.append("No run diverged.")
+    failed = [f"{a.key} ({a.failed})" for a in model.arms if a.failed]
+    if failed:
+        out.append(f"Trials failed with an error in {', '.join(failed)}.")
+    for arm, why in model.refused:
+        out.append(f"The combination {arm} was refused" + (f": {why}." if why else "."))
+    return out

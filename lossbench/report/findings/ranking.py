@@ -1,0 +1,66 @@
+"""The best arm, or why no ranking is concluded: arms still improving at the last epoch are not ranked."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from lossbench.report import fmt
+from lossbench.report.findings.words import join, objective
+from lossbench.report.thresholds import ALPHA
+
+
+def sentences(model: Any) -> list[str]:
+    measured = [a for a in model.arms if a.acc_mean is not None]
+    if not measured:
+        return ["No arm has a final-phase test result yet, so nothing can be ranked."]
+    improving = [a for a in measured if a.improving]
+    if not improving:
+        out = [_best(model, measured[0], measured)]
+        if all(a.convergence is not None and a.convergence.converged is None for a in measured):
+            out.append(f"With {fmt.plural(measured[0].convergence.epochs, 'epoch')}, whether the arms had stopped "
+                       "improving cannot be judged, so this ranking may reflect the budget rather than the arms.")
+        return out
+    out = [_refusal(model, measured, improving)]
+    settled = [a for a in measured if a.convergence is not None and a.convergence.converged]
+    if settled:
+        best = settled[0]
+        out.append(f"Among the {fmt.plural(len(settled), 'arm')} no longer improving, the highest mean test accuracy "
+                   f"is {best.key}'s {fmt.mean_std(best.acc_mean, best.acc_std)}; an arm still improving could "
+                   f"overtake it, so this is not a ranking of all arms.")
+    return out
+
+
+def _refusal(model: Any, measured: list[Any], improving: list[Any]) -> str:
+    """How much the curves were still moving, arm by arm, and what that means for the leaderboard."""
+    verdict = improving[0].convergence
+    moved = "rose" if model.objective == "val_accuracy" else "fell"
+    window = fmt.plural(verdict.window, "epoch")
+    parts = [f"{a.key} {fmt.signed(a.convergence.gain)}"
+             + (f" ± {fmt.num(a.convergence.se)}" if a.convergence.se is not None else " (one seed)")
+             for a in sorted(improving, key=lambda a: -(a.convergence.gain or 0.0))]
+    leader = measured[0]
+    return (f"No ranking is concluded: at {fmt.plural(verdict.epochs, 'epoch')}, {len(improving)} of {len(measured)} "
+            f"arms were still improving at the last epoch (their {objective(model)} {moved} over the last {window} by "
+            f"more than the noise between seeds; mean gain ± standard error over seeds: {join(parts)}). The budget "
+            f"is too small to rank them: the leaderboard's order ({leader.key} first at {fmt.num(leader.acc_mean)}) "
+            f"reflects where training stopped as much as the arms. Train for more epochs to compare them.")
+
+
+def _best(model: Any, best: Any, measured: list[Any]) -> str:
+    """The highest mean, in words that claim no more than its tests: "best" only where a test supports it."""
+    n = len(best.accuracy)
+    text = (f"The highest mean test accuracy is {best.key}'s, {fmt.mean_std(best.acc_mean, best.acc_std)} over "
+            f"{fmt.plural(n, 'seed')}")
+    text += f" (95% bootstrap interval {fmt.interval(best.acc_ci)})." if best.acc_ci else "."
+    if len(measured) > 1:
+        runner, worst = measured[1], measured[-1]
+        text += f" Next is {runner.key} at {fmt.num(runner.acc_mean)} ({fmt.signed(runner.acc_mean - best.acc_mean)})"
+        text += f"; the weakest measured arm is {worst.key} at {fmt.num(worst.acc_mean)}." if len(measured) > 2 else "."
+    comparison = next((c for c in model.comparisons if c.factor is None and c.arm == best.key), None)
+    if comparison and comparison.test is not None:
+        text += (f" Against its baseline {comparison.baseline} it differs by "
+                 f"{fmt.signed(comparison.test.mean_difference)} over {comparison.test.n} shared seeds "
+                 f"(Holm-adjusted p = {fmt.pvalue(comparison.p_holm)}, ")
+        text += (f"significant at {ALPHA})." if comparison.significant else
+                 f"not significant at {ALPHA}), so this sweep does not show it differs from its baseline.")
+    return text

@@ -1,0 +1,62 @@
+"""Robustness: learning-rate sensitivity (tuning trials), instability over seeds, and the winner's curse (the
+best single-seed tuning score against the final seeds' mean of the same validation objective)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from lossbench.report import fmt
+from lossbench.report.findings.words import join, objective, value
+from lossbench.report.thresholds import NARROW_SPAN, SEED_RANGE
+
+
+def sentences(model: Any) -> list[str]:
+    out = []
+    lr = _learning_rate(model)
+    if lr:
+        out.append(lr)
+    for arm in model.arms:
+        if arm.unstable:
+            accuracies = ", ".join(fmt.num(v, 2) for v in sorted(arm.accuracy.values()))
+            out.append(f"The final seeds of {arm.key} disagree: test accuracies {accuracies} (a range of "
+                       f"{fmt.num(arm.seed_range, 2)}, above {SEED_RANGE}); its mean of {fmt.num(arm.acc_mean, 2)} "
+                       "describes no single run.")
+    for arm in model.arms:
+        gap = arm.tuning_gap
+        if gap is not None and gap.flagged:
+            lr_text = f" at lr {fmt.sci(arm.lr_range.best_lr)}" if arm.lr_range else ""
+            out.append(f"{arm.key} was picked from a single-seed tuning trial scoring {value(model, gap.tuning)}"
+                       f"{lr_text} ({objective(model)}, last epoch), but its {fmt.plural(gap.seeds, 'final seed')} "
+                       f"averaged {value(model, gap.final_mean)} on the same metric"
+                       + (f" (standard error {fmt.num(gap.final_se)})" if gap.final_se is not None else "")
+                       + f": the tuning score overstated it by {fmt.num(gap.gap)}; picking the best of single-seed "
+                       "trials favours a lucky seed.")
+    return out
+
+
+def _learning_rate(model: Any) -> str | None:
+    ranges = [(a, a.lr_range) for a in model.arms if a.lr_range is not None and len(a.lr_range.tried) > 1]
+    if not ranges:
+        return None
+    parts = []
+    for arm, r in ranges:
+        failing = ", ".join(f"{fmt.sci(lr)} ({'diverged' if status == 'diverged' else value(model, v)})"
+                            for lr, v, status in r.failing[:4])
+        if r.only_one:
+            parts.append(f"{arm.key} trained only at lr {fmt.sci(r.good[0])} ({value(model, r.best_value)}), "
+                         f"not at {failing}" if failing else f"{arm.key} trained only at lr {fmt.sci(r.good[0])}")
+        elif r.narrow:
+            parts.append(f"{arm.key} only from lr {fmt.sci(r.good[0])} to {fmt.sci(r.good[-1])} "
+                         f"({r.span:.1f}x, of {fmt.sci(r.tried[0])} to {fmt.sci(r.tried[-1])} tried; not at {failing})")
+    tolerance = ranges[0][1].tolerance
+    robust = [a for a, r in ranges if not (r.only_one or r.narrow)]
+    if not parts:
+        return (f"No arm is sensitive to the learning rate within the range tuned: each trained within {tolerance} of "
+                f"its best ({objective(model)}, one seed per tuning trial) over at least a factor of {NARROW_SPAN:g}, or "
+                "failed nowhere.")
+    text = (f"Learning-rate sensitivity (tuning trials, one seed each; trains = {objective(model)} within {tolerance} "
+            f"of the arm's best): " + "; ".join(parts) + ".")
+    if robust:
+        text += (f" The other {fmt.plural(len(robust), 'arm')} trained over a wider range (the robustness table lists "
+                 "each one's).")
+    return text

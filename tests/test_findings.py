@@ -1,0 +1,376 @@
+"""Findings a reviewer can trust (issue 11): each observed problem, rebuilt from stored-sweep data with the numbers
+it was observed with, and what the findings must say and refuse to say. The report model is built exactly as
+``lossbench report`` builds it, from ``SweepData`` shaped like a real stored sweep (``tests/sweeps.py``)."""
+
+from __future__ import annotations
+
+import io
+import json
+import math
+
+import numpy as np
+import pytest
+from scipy import stats as scipy_stats
+from sweeps import SEEDS, arm, converged_curve, model, run_result, sweep, text
+
+from lossbench.report import tables
+from lossbench.report.export import results_json
+from lossbench.report.html import render_html
+from lossbench.report.markdown import render_markdown
+from lossbench.report.terminal import render_terminal
+
+
+def terminal(report_model) -> str:
+    from rich.console import Console
+
+    console = Console(file=io.StringIO(), width=250)
+    render_terminal(report_model, console)
+    return console.file.getvalue()
+
+
+# -- convergence: the quickstart named a winner from curves still climbing ------------------------------------------
+
+
+def climbing_quickstart():
+    """focal:gru:none at 4 epochs, validation accuracy 0.15, 0.36, 0.62, 0.83 (still climbing), against ce."""
+    focal = {s: run_result([0.15 + d, 0.36 + d, 0.62 + d, 0.83 + d], 0.83 + d, seed=s)
+             for s, d in zip(SEEDS, (0.0, 0.012, -0.01))}
+    ce = {s: run_result([0.10 + d, 0.21 + d, 0.33 + d, 0.43 + d], 0.43 + d, seed=s)
+          for s, d in zip(SEEDS, (0.0, 0.02, -0.015))}
+    return sweep([arm("ce:gru:none", ce), arm("focal:gru:none", focal)])
+
+
+def test_arms_still_improving_are_not_ranked_and_the_findings_say_by_how_much():
+    report = model(climbing_quickstart())
+    focal = report.arm("focal:gru:none")
+    assert focal.improving and focal.convergence.gain == pytest.approx(0.21)
+    assert focal.convergence.window == 1 and focal.convergence.epochs == 4
+    words = text(report)
+    assert "The best arm" not in words and "highest mean test accuracy is" not in words  # no winner named
+    refusal = next(s for s in report.findings if s.startswith("No ranking is concluded"))
+    assert "at 4 epochs, 2 of 2 arms were still improving" in refusal
+    assert "focal:gru:none +0.2100" in refusal and "ce:gru:none +0.1000" in refusal
+    assert "budget is too small" in refusal
+    assert "levels' order at this budget only" in words  # the main effect of the loss is not a conclusion either
+    comparison = next(c for c in report.comparisons if c.arm == "focal:gru:none")
+    assert comparison.improving == ["ce:gru:none", "focal:gru:none"]
+    assert "This holds at this budget only" in words
+
+
+def test_an_arm_still_improving_is_marked_in_every_output():
+    report = model(climbing_quickstart())
+    headers, rows = tables.leaderboard(report)
+    column = headers.index("converged")
+    assert all(row[column].startswith("NO: still improving, +0.") for row in rows)
+    assert "Still improving" in render_markdown(report, []) and "NO: still improving" in render_markdown(report, [])
+    assert "Still improving" in render_html(report, []) and "NO: still improving" in render_html(report, [])
+    printed = terminal(report)
+    assert "NO +0.210" in printed and "still improving at the last epoch" in printed
+    row = next(r for r in json.loads(results_json(report))["leaderboard"] if r["arm"] == "focal:gru:none")
+    assert row["convergence"]["converged"] is False and row["convergence"]["gain"] == pytest.approx(0.21)
+    assert row["convergence"]["threshold"] == pytest.approx(0.01)
+
+
+def test_converged_arms_are_ranked_and_a_mix_ranks_only_the_settled_ones():
+    settled = {s: run_result(converged_curve(0.96, seed_offset=d), 0.96 + d, seed=s)
+               for s, d in zip(SEEDS, (0.0, 0.004, -0.004))}
+    other = {s: run_result(converged_curve(0.95, seed_offset=d), 0.95 + d, seed=s)
+             for s, d in zip(SEEDS, (0.002, -0.003, 0.0))}
+    report = model(sweep([arm("ce:gru:none", other), arm("focal:gru:none", settled)]))
+    assert not any(a.improving for a in report.arms)
+    assert report.findings[0].startswith("The highest mean test accuracy is focal:gru:none's, 0.9600")
+    assert "No ranking is concluded" not in text(report)
+    climbing = {s: run_result([0.2, 0.4, 0.6, 0.7, 0.8, 0.85, 0.88, 0.9 + d, 0.93 + d, 0.97 + d], 0.97 + d, seed=s)
+                for s, d in zip(SEEDS, (0.0, 0.005, -0.005))}
+    mixed = model(sweep([arm("ce:gru:none", other), arm("focal:gru:none", settled), arm("bce:gru:none", climbing)]))
+    words = text(mixed)
+    assert "1 of 3 arms were still improving" in words and "bce:gru:none +0.0700" in words
+    assert "Among the 2 arms no longer improving, the highest mean test accuracy is focal:gru:none's" in words
+
+
+def test_the_convergence_rule_by_hand():
+    from lossbench.report.convergence import judge, window_for
+
+    assert [window_for(e) for e in (2, 4, 10, 30)] == [1, 1, 2, 6]
+    noisy = judge([[0.5, 0.6, 0.7, 0.71], [0.5, 0.6, 0.7, 0.75]], "val_accuracy")  # gains 0.01, 0.05
+    assert noisy.gain == pytest.approx(0.03) and noisy.se == pytest.approx(0.02)
+    assert noisy.threshold == pytest.approx(0.04) and noisy.converged  # within the noise between seeds
+    moving = judge([[0.5, 0.54], [0.5, 0.55], [0.5, 0.56]], "val_accuracy")  # gains 0.04, 0.05, 0.06
+    assert moving.se == pytest.approx(0.01 / math.sqrt(3)) and moving.improving
+    assert judge([[0.5, 0.505]], "val_accuracy").converged  # one seed: the floor of 0.01 alone decides
+    assert judge([[0.5, 0.52]], "val_accuracy").improving and judge([[0.5, 0.52]], "val_accuracy").se is None
+    assert judge([[2.0, 1.5], [2.0, 1.4]], "val_nll").improving  # NLL falling is an improvement
+    assert judge([[0.5]], "val_accuracy").converged is None and judge([], "val_accuracy") is None
+
+
+# -- calibration: label smoothing called "the best arm" with an ECE six times ce's -----------------------------------
+
+
+def calibration_sweep():
+    """ce, label smoothing (eps 0.1) and focal (gamma 2) on a GRU: ECE 0.014 / 0.093 / 0.120."""
+    numbers = {"ce": ((0.960, 0.962, 0.958), (0.013, 0.014, 0.015), 0.955),
+               "label_smoothing": ((0.975, 0.954, 0.966), (0.090, 0.093, 0.096), 0.872),
+               "focal": ((0.957, 0.953, 0.955), (0.118, 0.120, 0.122), 0.835)}
+    arms = []
+    for loss, (accuracies, eces, confidence) in numbers.items():
+        finals = {s: run_result(converged_curve(a), a, ece=e, confidence=confidence, seed=s)
+                  for s, a, e in zip(SEEDS, accuracies, eces)}
+        arms.append(arm(f"{loss}:gru:none", finals))
+    return sweep(arms)
+
+
+def test_calibration_is_stated_with_its_direction_and_the_trade_off_against_the_baseline():
+    report = model(calibration_sweep(), test="t")
+    words = text(report)
+    best = report.findings[0]
+    assert best.startswith("The highest mean test accuracy is label_smoothing:gru:none's")
+    assert "does not show it differs from its baseline" in best and "The best arm" not in words
+    calibration = next(s for s in report.findings if s.startswith("Calibration"))
+    assert "well calibrated (ECE below 0.02): ce:gru:none 0.014" in calibration
+    assert "label_smoothing:gru:none 0.093, under-confident (mean confidence 0.872 against accuracy 0.965)" in calibration
+    assert "focal:gru:none 0.120, under-confident (mean confidence 0.835 against accuracy 0.955)" in calibration
+    smoothing = next(s for s in report.findings if s.startswith("label_smoothing:gru:none is worse calibrated"))
+    assert "ECE 0.093 against 0.014 on every seed, under-confident" in smoothing
+    assert "its test accuracy differs by +0.0050, not significantly" in smoothing
+    assert "a loss of calibration for no measurable gain in accuracy" in smoothing
+    assert any(s.startswith("focal:gru:none is worse calibrated than ce:gru:none: ECE 0.120 against 0.014")
+               for s in report.findings)
+    row = next(r for r in json.loads(results_json(report))["leaderboard"] if r["arm"] == "label_smoothing:gru:none")
+    assert row["test_confidence_mean"] == pytest.approx(0.872) and row["overconfidence"] == pytest.approx(0.872 - 0.965)
+    assert row["test_ece_by_seed"] == {"1000": 0.090, "1001": 0.093, "1002": 0.096}
+
+
+def test_over_confidence_and_runs_that_stored_no_confidence():
+    finals = {s: run_result(converged_curve(0.9), 0.9, ece=0.08, confidence=0.98, seed=s) for s in SEEDS}
+    old = {s: run_result(converged_curve(0.9), 0.9, ece=0.08, seed=s) for s in SEEDS}  # stored before confidence
+    words = text(model(sweep([arm("ce:gru:none", finals), arm("ce:gru:clip_norm", old)])))
+    assert "ce:gru:none 0.080, over-confident (mean confidence 0.980 against accuracy 0.900)" in words
+    assert "ce:gru:clip_norm 0.080, direction not measured" in words
+
+
+# -- learning rate, seeds, the winner's curse; a sweep of cells gets tests ------------------------------------------
+
+
+def cells_sweep(seeds=SEEDS):
+    """One loss, three cells, lr choices 1e-3 / 3e-3 / 1e-2: the tanh RNN trains only at 1e-3; the LSTM picked
+    1e-2 from a lucky 0.94 and its final seeds scored 0.10, 0.32, 0.93."""
+    rnn = {s: run_result(converged_curve(0.60 + d), 0.60 + d, seed=s) for s, d in zip(seeds, (0.0, 0.01, -0.01))}
+    gru = {s: run_result(converged_curve(0.96 + d), 0.96 + d, seed=s) for s, d in zip(seeds, (0.0, 0.004, -0.002))}
+    lstm = {s: run_result(converged_curve(a), a, seed=s) for s, a in zip(seeds, (0.10, 0.32, 0.93))}
+    choices = (1e-3, 3e-3, 1e-2)
+    return sweep([arm("ce:rnn:none", rnn, list(zip(choices, (0.62, 0.11, 0.10)))),
+                  arm("ce:gru:none", gru, list(zip(choices, (0.93, 0.96, 0.96)))),
+                  arm("ce:lstm:none", lstm, list(zip(choices, (0.80, 0.85, 0.94))))])
+
+
+def test_learning_rate_sensitivity_instability_and_the_tuning_gap_are_stated():
+    report = model(cells_sweep())
+    words = text(report)
+    assert "ce:rnn:none trained only at lr 1.00e-03 (0.6200), not at 3.00e-03 (0.1100), 1.00e-02 (0.1000)" in words
+    assert "ce:gru:none trained only" not in words  # 3e-3 and 1e-2 both within 0.05 of its best
+    assert "The final seeds of ce:lstm:none disagree: test accuracies 0.10, 0.32, 0.93 (a range of 0.83" in words
+    assert "its mean of 0.45 describes no single run" in words
+    gap = next(s for s in report.findings if s.startswith("ce:lstm:none was picked"))
+    assert "scoring 0.9400 at lr 1.00e-02" in gap and "averaged 0.4500" in gap and "overstated it by 0.4900" in gap
+    assert not any(s.startswith("ce:gru:none was picked") for s in report.findings)  # 0.96 tuning, 0.961 final
+    row = next(r for r in json.loads(results_json(report))["leaderboard"] if r["arm"] == "ce:rnn:none")
+    assert row["robustness"]["lr_range"]["only_one"] is True and row["robustness"]["lr_range"]["good"] == [1e-3]
+    lstm = next(r for r in json.loads(results_json(report))["leaderboard"] if r["arm"] == "ce:lstm:none")
+    assert lstm["robustness"]["unstable"] is True and lstm["robustness"]["tuning_gap"]["flagged"] is True
+
+
+def test_a_sweep_of_cells_gets_paired_tests_between_cells():
+    report = model(cells_sweep(), test="t")
+    cells = [(c.arm, c.baseline) for c in report.comparisons if c.factor == "cell"]
+    assert cells == [("gru", "rnn"), ("lstm", "rnn"), ("lstm", "gru")]
+    assert all(c.factor == "cell" for c in report.comparisons)  # one loss, one remedy set: no baseline tests
+    tested = [c for c in report.comparisons if c.test]
+    assert [c.p_holm for c in tested] == pytest.approx(_holm([c.test.p for c in tested]))
+    gru = next(c for c in report.comparisons if c.arm == "gru")
+    assert gru.test.p == pytest.approx(scipy_stats.ttest_rel([0.96, 0.964, 0.958], [0.60, 0.61, 0.59]).pvalue)
+    words = text(report)
+    assert "No significance test was made" not in words
+    assert "cell levels (gru vs rnn, lstm vs rnn and lstm vs gru)" in words
+
+
+def test_when_no_test_can_be_made_the_findings_say_why():
+    one_seed = text(model(cells_sweep(seeds=(1000,))))
+    assert "No significance test was made: no comparison has 2 or more seeds with results on both sides." in one_seed
+    lone = {s: run_result(converged_curve(0.9), 0.9, seed=s) for s in SEEDS}
+    assert "No significance test was made: fewer than 2 arms" in text(model(sweep([arm("ce:gru:none", lone)])))
+
+
+def _holm(pvalues):
+    from lossbench.report.stats import holm
+
+    return holm(pvalues)
+
+
+# -- main effects: "matters most" within noise, "gru over gru" ------------------------------------------------------
+
+
+def factorial_sweep(effects: dict[str, float], noise=(0.02, -0.02, 0.0)):
+    """2 x 2 x 2 arms whose means differ by exactly ``effects`` (loss focal, cell lstm, remedy clip_norm) and whose
+    seeds scatter by ``noise`` in a different order per arm (so every arm's mean is exact)."""
+    arms, index = [], 0
+    for loss in ("ce", "focal"):
+        for cell in ("gru", "lstm"):
+            for remedies in ("none", "clip_norm"):
+                mean = 0.9 + effects["loss"] * (loss == "focal") + effects["cell"] * (cell == "lstm") \
+                    + effects["remedy"] * (remedies == "clip_norm")
+                order = np.roll(noise, index)
+                index += 1
+                finals = {s: run_result(converged_curve(mean + d), mean + d, seed=s) for s, d in zip(SEEDS, order)}
+                arms.append(arm(f"{loss}:{cell}:{remedies}", finals))
+    return sweep(arms)
+
+
+def test_no_factor_matters_most_within_the_noise_and_ties_name_no_winner():
+    report = model(factorial_sweep({"loss": 0.010, "cell": 0.001, "remedy": 0.0}), test="t")
+    sentence = next(s for s in report.findings if s.startswith("Averaged over the matched arms"))
+    assert "matters most" not in sentence and "do not differ significantly" in sentence
+    assert "0.0100 for the loss (best focal at 0.9105, worst ce at 0.9005)" in sentence
+    assert "0.0000 for the remedy (none and clip_norm all at 0.9055)" in sentence
+    remedy = next(e for e in report.factorial.effects if e.factor == "remedy")
+    assert remedy.best is None and remedy.worst is None
+    tied = model(factorial_sweep({"loss": 0.010, "cell": 0.0, "remedy": 0.0}), test="t")
+    for words in (text(tied), render_markdown(tied, [])):
+        assert "gru over gru" not in words and "best gru" not in words and "worst gru" not in words
+    assert "gru and lstm all at" in text(tied)
+
+
+def test_a_factor_is_called_most_important_only_when_its_spread_is_significantly_larger():
+    report = model(factorial_sweep({"loss": 0.01, "cell": 0.5, "remedy": 0.0}, noise=(0.001, -0.001, 0.0)), test="t")
+    sentence = next(s for s in report.findings if s.startswith("Averaged over the matched arms"))
+    assert ": the cell matters most here (the cell's spread exceeds the loss's by +0.4900 per seed" in sentence
+    assert report.factorial.contrast.p < 0.05
+    document = json.loads(results_json(report))
+    assert document["factorial"]["contrast"]["mean_difference"] == pytest.approx(0.49)
+    # the factor tests pair matched arms x shared seeds: 4 matched pairs of arms x 3 seeds for each factor
+    cell = next(c for c in report.comparisons if c.factor == "cell")
+    assert len(cell.pairs) == 4 and cell.test.n == 12 and cell.test.mean_difference == pytest.approx(0.5)
+
+
+# -- gradient flow: per remedy, never a median over arms that differ in it; padding never counted -------------------
+
+
+def flow_sweep(**run):
+    arms = []
+    for loss, scale in (("ce", 1.0), ("focal", 2.0)):
+        for remedies, ratio in (("none", 1e-22), ("orthogonal_init", 1e-3)):
+            finals = {s: run_result(converged_curve(0.5), 0.5, ratio_init=ratio * scale, seed=s, **run)
+                      for s in SEEDS}
+            arms.append(arm(f"{loss}:rnn:{remedies}", finals))
+    return sweep(arms)
+
+
+def test_gradient_flow_is_stated_per_remedy_set():
+    words = text(model(flow_sweep()))
+    assert ("On rnn at initialisation, the gradient reaching the first of 40 steps is 1.00e-22 to 2.00e-22 (over 2 "
+            "losses) of the last step's with no remedy; orthogonal_init raises it to 1.00e-03 to 2.00e-03") in words
+    assert "median over arms" not in words
+    assert "On rnn after training" in words and "orthogonal_init leaves it" in words
+
+
+def test_unequal_lengths_are_stated_and_unaligned_profiles_are_not_read():
+    aligned = text(model(flow_sweep(equal_length=False)))
+    assert "aligns each sequence at its own last valid step" in aligned and "raises it to" in aligned
+    unaligned = model(flow_sweep(equal_length=False, alignment=None))
+    words = text(unaligned)
+    assert "recorded no alignment" in words and "raises it to" not in words and "of the last step's" not in words
+    assert "may count padded steps" in tables.flow_note(unaligned)
+
+
+# -- power and equivalence: what a comparison that is not significant rules out --------------------------------------
+
+
+def pair_sweep(differences, base=(0.90, 0.91, 0.92, 0.89, 0.90, 0.91)):
+    seeds = tuple(range(1000, 1000 + len(base)))
+    ce = {s: run_result(converged_curve(b), b, seed=s) for s, b in zip(seeds, base)}
+    focal = {s: run_result(converged_curve(b + d), b + d, seed=s) for s, b, d in zip(seeds, base, differences)}
+    return sweep([arm("ce:gru:none", ce), arm("focal:gru:none", focal)])
+
+
+def test_a_comparison_that_is_not_significant_says_what_it_rules_out_and_the_seeds_it_needs():
+    from statsmodels.stats.power import TTestPower
+
+    d = np.array([0.004, -0.003, 0.006, 0.001, -0.002, 0.0])
+    report = model(pair_sweep(d))
+    (comparison,) = report.comparisons
+    assert not comparison.significant
+    low, high = scipy_stats.t.interval(0.95, len(d) - 1, loc=d.mean(), scale=scipy_stats.sem(d))
+    assert comparison.interval == pytest.approx((low, high))
+    needed = math.ceil(TTestPower().solve_power(effect_size=abs(d.mean()) / d.std(ddof=1), alpha=0.05, power=0.8))
+    assert comparison.seeds_needed == needed
+    sentence = next(s for s in report.findings if s.startswith("focal:gru:none against ce:gru:none"))
+    assert f"rules out a difference larger than {max(-low, high):.4f} in either direction" in sentence
+    assert f"about {needed} pairs to detect {d.mean():+.4f}" in sentence
+    assert "power 0.8" in text(report) and "paired t-test at 0.05" in text(report)
+    exported = json.loads(results_json(report))["comparisons"][0]
+    assert exported["interval95"] == pytest.approx([low, high]) and exported["seeds_needed"] == needed
+
+
+def test_power_helpers_by_hand():
+    from lossbench.report.power import difference_interval, seeds_needed, wilcoxon_floor_seeds
+
+    assert wilcoxon_floor_seeds() == 6  # 2 / 2^5 = 0.0625, 2 / 2^6 = 0.031
+    assert seeds_needed([0.01, -0.01, 0.0]) is None  # a mean difference of 0: no number of seeds detects it
+    assert seeds_needed([0.02, 0.02, 0.02], "t") == 2 and seeds_needed([0.02, 0.02, 0.02], "wilcoxon") == 6
+    assert difference_interval([0.1]) is None and difference_interval([0.1, 0.1]) == pytest.approx((0.1, 0.1))
+
+
+def test_a_significant_comparison_reads_as_such_with_its_interval():
+    report = model(pair_sweep([0.05, 0.06, 0.055, 0.052, 0.058, 0.061]))
+    (comparison,) = report.comparisons
+    assert comparison.significant and comparison.p_holm == pytest.approx(0.03125)
+    sentence = next(s for s in report.findings if s.startswith("focal:gru:none against ce:gru:none"))
+    assert "test accuracy higher by +0.0560" in sentence and "significant." in sentence and "rules out" not in sentence
+
+
+# -- the sequential final phase (seeds = "auto") slots in --------------------------------------------------------
+
+
+def test_a_sequential_final_phase_is_stated():
+    data = pair_sweep([0.01, 0.0, 0.02, 0.01, 0.0, 0.01])
+    data.spec["seeds"], data.spec["race"] = 10, True
+    report = model(data)  # the race has not ended: its arms are not finished
+    assert not any(a.finished for a in report.arms)
+    assert "seeds = \"auto\"" in text(report) and "does not record the method" in text(report)
+    assert "The race has not ended yet." in text(report)
+    data.race = {"seeds": 6, "looks": [{"seeds": 6, "decided": {"x vs y": "equivalent"}, "open": []}],
+                 "method": "rounds of 3 and 6 seeds, stopped by a Holm-corrected bound"}
+    report = model(data)
+    assert report.seeds == 6 and all(a.finished for a in report.arms)
+    assert "rounds of 3 and 6 seeds, stopped by a Holm-corrected bound." in text(report)
+    assert "It stopped at 6 seeds: every comparison was decided." in text(report)
+
+
+# -- a preset's published claims slot in: "claim vs this run" --------------------------------------------------
+
+
+def test_a_presets_published_claims_are_checked_against_this_run():
+    gru = {s: run_result(converged_curve(a), a, seed=s) for s, a in zip(SEEDS, (0.95, 0.96, 0.955))}
+    rnn = {s: run_result(converged_curve(a), a, ratio_init=1e-22, seed=s) for s, a in zip(SEEDS, (0.60, 0.62, 0.58))}
+    lstm = {s: run_result([0.5, 0.7, 0.8, 0.85 + d, 0.9 + d, 0.95 + d], 0.95 + d, seed=s)
+            for s, d in zip(SEEDS, (0.0, 0.004, -0.004))}
+    data = sweep([arm("ce:gru:none", gru), arm("ce:rnn:none", rnn), arm("ce:lstm:none", lstm)])
+
+    def claim(id: str, *checks: dict) -> dict:
+        return {"id": id, "claim": id, "source": "a paper", "published": "91%", "checks": list(checks)}
+
+    data.spec["claims"] = [
+        claim("a GRU reaches about 91% on MNIST-1D", {"kind": "reaches", "arm": "ce:gru:none", "value": 0.91}),
+        claim("a tanh RNN reaches 91% too", {"kind": "reaches", "arm": "ce:rnn:none", "value": 0.91}),
+        claim("gru beats rnn", {"kind": "better", "arm": "ce:gru:none", "than": "ce:rnn:none"}),
+        claim("lstm matches gru", {"kind": "matches", "arm": "ce:lstm:none", "than": "ce:gru:none", "margin": 0.02})]
+    report = model(data)
+    assert [c.verdict for c in report.claims] == ["supported", "contradicted", "supported",
+                                                  "not supported at this budget"]
+    assert "still improving" in report.claims[3].evidence  # an unconverged arm decides nothing
+    assert "95% interval" in report.claims[0].evidence
+    assert "2 supported, 1 contradicted, 1 not supported at this budget" in text(report)
+    assert "Published claims against this run" in render_markdown(report, [])
+    assert "a tanh RNN reaches 91% too" in terminal(report)
+    exported = json.loads(results_json(report))["claims"]
+    assert exported[1]["verdict"] == "contradicted" and exported[0]["published"] == "91%"
+    assert model(sweep([arm("ce:gru:none", gru)])).claims == []  # no claims, no table
