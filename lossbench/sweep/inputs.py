@@ -103,7 +103,7 @@ def preset_fields(name: str, budget: str = "default") -> dict[str, Any]:
     if budget not in BUDGETS:
         raise UnknownNameError("budget", budget, BUDGETS)
     preset = PRESETS[name]
-    fields = {k: v for k, v in preset.spec.to_json().items() if k != "refused" and v is not None}  # None: unset
+    fields = {k: v for k, v in preset.spec.to_json().items() if k != "refused"}
     if budget == "paper":
         if preset.paper is None:
             raise LossbenchError(f"preset {name} has no --budget paper: {preset.no_paper}")
