@@ -122,3 +122,37 @@ def test_check_help_documents_the_exit_codes(cli):
     assert done.returncode == 0 and "exit 1 when a check fails, 2 for bad input" in " ".join(done.stdout.split())
     text = textwrap.dedent(done.stdout)
     assert "--json" in text and "--set" in text
+
+
+def test_a_remedy_for_a_plugins_own_cell_is_checked_on_that_cell(tmp_path):
+    from lossbench.plugins import load_registry
+    from lossbench.testing.installed import check_installed
+
+    (tmp_path / "own.py").write_text(textwrap.dedent('''
+        from lossbench import CellSpec, Remedy, RemedySpec, hookimpl
+
+        def build_own_gru(input_size, hidden_size):
+            import torch
+
+            class Layer(torch.nn.GRU):
+                def forward(self, x):
+                    return super().forward(x)[0]
+
+            return Layer(input_size, hidden_size, batch_first=True)
+
+        OWN_GRU = CellSpec(name="own_gru", summary="a GRU of its own", build=build_own_gru, gates=("r", "z", "n"))
+        HALVE = RemedySpec(name="halve_own", summary="halves own_gru's gradients", cells=("own_gru",),
+                           build=lambda: Remedy())
+
+        @hookimpl
+        def register_cells(register):
+            register(OWN_GRU)
+
+        @hookimpl
+        def register_remedies(register):
+            register(HALVE)
+    '''))
+    [plugin, cell, remedy] = check_installed(load_registry([str(tmp_path)]), ["own"])
+    assert (plugin.kind, cell.label, remedy.label) == ("plugin", "cell own_gru", "remedy halve_own")
+    assert remedy.status == "passed", remedy.report.summary()
+    assert "on_model (own_gru)" in {r.check for r in remedy.report}
