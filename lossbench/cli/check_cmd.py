@@ -21,7 +21,7 @@ FAILED = 1  # the exit code when a check failed (2 is bad input, as everywhere)
 
 def check_command(
     names: Annotated[list[str] | None, typer.Argument(
-        metavar="[PLUGIN or COMPONENT]...", help="What to check: plugin names (as `lossbench plugins` shows them) or "
+        metavar="PLUGIN|COMPONENT", help="What to check: plugin names (as `lossbench plugins` shows them) or "
                                                  "component names; default: everything installed.",
         show_default=False)] = None,
     set_: Annotated[list[str] | None, typer.Option(

@@ -33,7 +33,7 @@ def new_plugin_command(
     name: Annotated[str, typer.Argument(help="The project's name, e.g. lossbench-mylosses (its package: "
                                              "lossbench_mylosses; its components: mylosses_ce, ...).")],
     kind: Annotated[list[str] | None, typer.Option(
-        "--kind", help="A kind of component to include: loss, cell, dataset or remedy (repeatable; default: all).",
+        "--kind", metavar="KIND", help="A kind of component to include: loss, cell, dataset or remedy (repeatable; default: all).",
         show_default=False)] = None,
     out: Annotated[str, typer.Option(help="The folder to create the project in.")] = ".",
 ) -> None:
