@@ -2,7 +2,7 @@
 
     python benchmarks/sweep_speed.py [--repeats 1] [--skip workers,pruning,overhead]
 
-1. Workers: the quickstart sweep (`lossbench run`: 12 arms on mnist1d, report included) with
+1. Workers: the quickstart sweep (`lossbench run`: 8 arms on mnist1d, report included) with
    ``--workers 1`` and ``--workers 2``, alternating sides; target: 2 workers <= 0.75x the wall time of 1.
 2. Pruning: one arm (ce/gru on mnist1d, hidden 32, 6 epochs), 20 trials, random sampler seeded alike,
    median pruner against none; compute = epochs trained in tuning; target >= 30% less, best val accuracy equal
@@ -21,7 +21,7 @@ import tempfile
 import time
 from pathlib import Path
 
-WORKERS_ARGS = ["--preset", "quickstart", "--quiet"]  # the main job: 12 arms on mnist1d
+WORKERS_ARGS = ["--preset", "quickstart", "--quiet"]  # the main job: 8 arms on mnist1d
 PRUNING_ARGS = ["--dataset", "mnist1d", "--loss", "ce", "--cell", "gru", "--remedies", "none", "--trials", "20",
                 "--epochs", "6", "--seeds", "1", "--set", "hidden=32", "--sampler", "random", "--quiet"]
 

@@ -1,10 +1,11 @@
 """lossbench: compare cross-entropy variants and gradient-stability remedies on recurrent networks.
 
-Plugin authors import everything they need from here; nothing here imports torch.
+Plugin authors import everything they need from here; nothing here imports torch (nor numpy: the data helpers
+load on first use).
 """
 
 from lossbench.api import (
-    Categorical, CellSpec, Dataset, DatasetSpec, Float, Int, LossSpec, ModelInfo, Param, Remedy,
+    API_VERSION, Categorical, CellSpec, Dataset, DatasetSpec, Float, Int, LossSpec, ModelInfo, Param, Remedy,
     RemedySpec, Spec, Split, hookimpl,
 )
 from lossbench.errors import DataError, IncompatibleError, LossbenchError, ParameterError
@@ -12,16 +13,24 @@ from lossbench.errors import DataError, IncompatibleError, LossbenchError, Param
 __version__ = "0.1.0"
 
 __all__ = [
-    "Categorical", "CellSpec", "DataError", "Dataset", "DatasetSpec", "Float", "IncompatibleError", "Int",
-    "LossSpec", "LossbenchError", "ParameterError",
-    "ModelInfo", "Param", "Remedy", "RemedySpec", "Spec", "Split", "__version__", "hookimpl", "train",
+    "API_VERSION", "Categorical", "CellSpec", "DataError", "Dataset", "DatasetSpec", "Float", "IncompatibleError",
+    "Int", "LossSpec", "LossbenchError", "ParameterError",
+    "ModelInfo", "Param", "Remedy", "RemedySpec", "Spec", "Split", "TsFile", "__version__", "hookimpl",
+    "pad_sequences", "read_ts", "standardize", "stratified_split", "train",
 ]
+
+# Public names whose modules import numpy (or torch): loaded when first asked for, so that importing lossbench
+# (every command's start-up, every plugin's import) stays light.
+_LAZY = {
+    "pad_sequences": "lossbench.api.series", "stratified_split": "lossbench.api.series",
+    "standardize": "lossbench.api.series", "read_ts": "lossbench.api.ts", "TsFile": "lossbench.api.ts",
+    "train": "lossbench.engine",
+}
 
 
 def __getattr__(name: str):
-    # ``train`` pulls in torch; load it only when asked for.
-    if name == "train":
-        from lossbench.engine import train
+    if name in _LAZY:
+        import importlib
 
-        return train
+        return getattr(importlib.import_module(_LAZY[name]), name)
     raise AttributeError(f"module 'lossbench' has no attribute {name!r}")

@@ -59,8 +59,9 @@ class IncompatibleError(LossbenchError):
     """A combination of components that cannot work together (refused before training)."""
 
 
-class ComponentError(LossbenchError):
-    """A plugin's component raised (or exited) while it was loaded or built; the message names the plugin."""
+class PluginCodeError(LossbenchError):
+    """Code of a plugin raised something other than lossbench's own errors (while loading data, building a
+    component or training): one line naming the component, its plugin, the stage and the error."""
 
 
 class TrialsFailedError(LossbenchError):

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from lossbench import Categorical, CellSpec, Float, hookimpl
 
+LOSSBENCH_API = "1.0"  # the version of lossbench's plugin API this module is written for
+
 
 def build_rnn(input_size, hidden_size, *, activation, negative_slope):
     from lossbench_builtins import cell_modules

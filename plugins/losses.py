@@ -11,6 +11,8 @@ from functools import partial
 
 from lossbench import Float, Int, LossSpec, hookimpl
 
+LOSSBENCH_API = "1.0"  # the version of lossbench's plugin API this module is written for
+
 BOTH = frozenset({"binary", "multiclass"})
 
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from lossbench import Float, Int, RemedySpec, hookimpl
 
+LOSSBENCH_API = "1.0"  # the version of lossbench's plugin API this module is written for
+
 
 def build_clip_norm(*, max_norm):
     from lossbench_builtins.remedy_modules import ClipNorm

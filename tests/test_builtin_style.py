@@ -1,4 +1,4 @@
-"""The built-in plugins in the one registration style the README's plugin guide shows (issue 10).
+"""The built-in plugins in the one registration style the plugin guide (docs/plugins.md) shows (issue 10).
 
 Each registration module names every component as a spec constant, gathers them in ``SPECS`` and registers
 them with one short hook; every builder / loader takes exactly the spec's parameters with no default of its own
@@ -13,6 +13,7 @@ import pkgutil
 
 import pytest
 
+import lossbench
 from lossbench import CellSpec, DatasetSpec, LossSpec, RemedySpec
 
 MODULES = {
@@ -44,6 +45,7 @@ ALL_SPECS = [pytest.param(name, spec, id=f"{spec.kind}-{spec.name}") for name in
 def test_module_names_its_specs_and_its_hook_registers_exactly_them(module_name):
     module = importlib.import_module(module_name)
     hook_name, spec_type = MODULES[module_name]
+    assert module.LOSSBENCH_API == lossbench.API_VERSION  # declared, as the guide asks of every plugin
     specs = module.SPECS
     assert isinstance(specs, tuple) and specs and all(isinstance(s, spec_type) for s in specs)
     # every spec is a module-level constant, and every such constant is in SPECS

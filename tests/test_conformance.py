@@ -274,3 +274,66 @@ def test_the_kits_own_cells_pass_check_cell_without_notes():
     for cell, params in CANDIDATES:
         report = check_cell(cell, params)
         assert report.passed and not report.notes, report.summary()
+
+
+RAGGED = """
+from lossbench import Categorical, Dataset, DatasetSpec, Int, Split, hookimpl, pad_sequences
+
+LOSSBENCH_API = "1.0"
+
+
+def load_ragged(*, n, flaw):
+    import numpy as np
+
+    rng = np.random.default_rng(n)
+    series = [rng.normal(size=(int(rng.integers(2, 9)), 2)) for _ in range(n)]
+    x, lengths = pad_sequences(series, value=float("nan") if flaw == "nan_padding" else 0.0)
+    if flaw == "short_lengths":
+        lengths = np.maximum(lengths - 1, 1)  # the last valid step counted as padding
+    y = rng.integers(0, 3, n)
+    split = lambda rows: Split(x[rows], y[rows], lengths[rows])
+    return Dataset(split(slice(0, n - 20)), split(slice(n - 20, n - 10)), split(slice(n - 10, n)), num_classes=3)
+
+
+RAGGED = DatasetSpec(name="ragged", summary="series of 2 to 8 steps",
+                     constraints={"n": Int(30, 1000), "flaw": Categorical(["none", "nan_padding", "short_lengths"])},
+                     defaults={"n": 60, "flaw": "none"}, load=load_ragged)
+
+
+@hookimpl
+def register_datasets(register):
+    register(RAGGED)
+"""
+
+
+def test_several_parameter_sets_check_a_component_once_each(tmp_path):
+    path = _plugin(tmp_path, "ragged", RAGGED)
+    report = assert_conforms(path, {"ragged": [{"n": 40}, {"n": 80}]})
+    components = {r.component for r in report}
+    assert {"dataset ragged [n=40]", "dataset ragged [n=80]"} <= components and "dataset ragged" not in components
+    checks = {r.check for r in report if r.component == "dataset ragged [n=40]"}
+    assert {"unequal lengths: padding after each length", "a training step through the model", "finite"} <= checks
+    assert not any(r.component.startswith("plugin") and not r.passed for r in report)
+
+
+def test_a_failure_in_one_parameter_set_names_that_set(tmp_path):
+    path = _plugin(tmp_path, "ragged", RAGGED)
+    report = check_plugin(path, {"ragged": [{"flaw": "none"}, {"flaw": "nan_padding"}, {"flaw": "short_lengths"}]})
+    failures = {(f.component, f.check): f.message for f in report.failures}
+    assert set(failures) == {("dataset ragged [flaw=nan_padding]", "finite"),
+                             ("dataset ragged [flaw=short_lengths]", "unequal lengths: padding after each length")}
+    nan = failures["dataset ragged [flaw=nan_padding]", "finite"]
+    assert nan.startswith("dataset ragged [flaw=nan_padding]: train.x has ") and "(padding)" in nan
+    short = failures["dataset ragged [flaw=short_lengths]", "unequal lengths: padding after each length"]
+    assert "changes after the lengths" in short and "are some lengths too short?" in short
+
+
+def test_the_api_version_a_plugin_declares_is_checked(tmp_path):
+    fine = check_plugin(_plugin(tmp_path, "fine", RAGGED))
+    assert [r.passed for r in fine if r.check == "API version"] == [True]
+    future = check_plugin(_plugin(tmp_path, "future", RAGGED.replace('LOSSBENCH_API = "1.0"', 'LOSSBENCH_API = "2.0"')))
+    [failure] = [r for r in future.failures if r.check == "API version"]
+    assert "written for lossbench API 2.0; this lossbench provides API 1.0" in failure.message
+    silent = check_plugin(_plugin(tmp_path, "silent", RAGGED.replace('LOSSBENCH_API = "1.0"', "")))
+    [note] = [r for r in silent.notes if r.check == "API version"]
+    assert "declares no LOSSBENCH_API; add LOSSBENCH_API = '1.0'" in note.message

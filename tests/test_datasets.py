@@ -120,25 +120,6 @@ def test_parameters_are_checked(specs):
             load(specs[name])
 
 
-def test_holdout_is_a_stratified_partition():
-    from lossbench_builtins.datasets._common import holdout
-
-    rng = np.random.default_rng(0)
-    for trial in range(300):
-        n = int(rng.integers(2, 60))
-        y = rng.integers(0, int(rng.integers(1, 6)), n)
-        fraction = float(rng.uniform(0.01, 0.5))
-        kept, held = holdout(y, fraction, trial)
-        assert len(np.intersect1d(kept, held)) == 0 and len(kept) + len(held) == n
-        assert len(held) == min(n - 1, max(1, int(fraction * n + 0.5)))
-        np.testing.assert_array_equal(kept, np.sort(kept))
-        for c, count in zip(*np.unique(y, return_counts=True)):
-            assert abs((y[held] == c).sum() - fraction * count) < 1 + 1e-9 or count < 2
-    y = np.repeat(np.arange(3), [50, 30, 20])
-    _, held = holdout(y, 0.1, 0)
-    assert np.bincount(y[held]).tolist() == [5, 3, 2]
-
-
 # --- mnist1d ---------------------------------------------------------------------------------------
 
 
@@ -446,16 +427,6 @@ def test_ucr_errors_name_file_and_line(specs, ucr_folder):
     with pytest.raises(DataError, match="'@' with no keyword") as err:
         load(specs["ucr"], path=str(ucr_folder), name="Bad")
     assert f"{bad}:1" in str(err.value)
-
-
-def test_ucr_parser_reads_multiple_dimensions(ucr_folder):
-    from lossbench_builtins.datasets.ucr import parse_ts
-
-    parsed = parse_ts(ucr_folder / "Ragged" / "Ragged_TRAIN.ts")
-    assert parsed.class_labels == ["low", "mid", "high"]
-    assert parsed.header["problemname"] == "Ragged"
-    assert len(parsed.cases) == 9 and parsed.cases[0].shape == (2, 3)
-    np.testing.assert_array_equal(parsed.cases[0], [[1.0, np.nan, 3.0], [4.0, 5.0, 6.0]])
 
 
 # --- copy and temporal order -------------------------------------------------------------------------

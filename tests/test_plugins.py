@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from lossbench.api import hookspecs
-from lossbench.errors import UnknownNameError
+from lossbench.errors import ParameterError, UnknownNameError
 from lossbench.plugins import load_registry
 
 GOOD_LOSS = """
@@ -261,3 +261,46 @@ def test_version(cli):
 
     done = cli("--version")
     assert done.returncode == 0 and done.stdout.strip() == f"lossbench {lossbench.__version__}"
+
+
+def test_a_plugin_written_for_another_api_version_is_skipped_with_one_message(tmp_path, cli):
+    import lossbench
+
+    assert lossbench.API_VERSION == "1.0"
+    write_plugin(tmp_path, "future", 'LOSSBENCH_API = "2.0"\n' + GOOD_LOSS.format(name="future_ce"))
+    write_plugin(tmp_path, "older_minor", 'LOSSBENCH_API = "1.0"\n' + GOOD_LOSS.format(name="current_ce"))
+    write_plugin(tmp_path, "garbled", 'LOSSBENCH_API = 1.5\n' + GOOD_LOSS.format(name="garbled_ce"))
+    done = cli("--plugins-dir", str(tmp_path), "list", "losses", "--json")
+    assert done.returncode == 0, done.stderr
+    names = {c["name"] for c in json.loads(done.stdout)["components"]}
+    assert "current_ce" in names and not {"future_ce", "garbled_ce"} & names
+    warnings = [line for line in done.stderr.splitlines() if "future" in line]
+    assert warnings == [f"warning: plugin future (local file, {tmp_path / 'future.py'}) skipped: written for lossbench "
+                        f"API 2.0; this lossbench provides API 1.0 (upgrade lossbench, or install a release of the "
+                        f"plugin written for API 1.x)"]
+    garbled = by_name(plugins_json(cli, "--plugins-dir", str(tmp_path)))["garbled"]
+    assert garbled["error"] == "LOSSBENCH_API = 1.5 is not a version string like '1.0'"
+    strict = cli("--plugins-dir", str(tmp_path), "list", env={"LOSSBENCH_STRICT_PLUGINS": "1"})
+    assert strict.returncode == 2 and "written for lossbench API 2.0" in strict.stderr
+
+
+def test_choices_are_shown_as_declared_and_typed_in_any_case(tmp_path, cli):
+    write_plugin(tmp_path, "problems", """
+        from lossbench import Categorical, Dataset, DatasetSpec, hookimpl
+
+        PROBLEMS = DatasetSpec(name="problems", summary="named UCR problems",
+                               constraints={"name": Categorical(["GunPoint", "ArrowHead", None])},
+                               defaults={"name": "GunPoint"}, load=lambda name: None)
+
+        @hookimpl
+        def register_datasets(register):
+            register(PROBLEMS)
+    """)
+    listed = json.loads(cli("--plugins-dir", str(tmp_path), "list", "datasets", "--json").stdout)["components"]
+    problems = next(c for c in listed if c["name"] == "problems")
+    assert problems["constraints_text"] == {"name": "one of GunPoint, ArrowHead, none"}
+    spec = load_registry([str(tmp_path)]).get("datasets", "problems")
+    assert spec.resolve({"name": "arrowhead"}) == {"name": "ArrowHead"}
+    assert spec.resolve({"name": "None"}) == {"name": None}
+    with pytest.raises(ParameterError, match="problems.name must be one of GunPoint, ArrowHead, none; got 'Gun'"):
+        spec.resolve({"name": "Gun"})

@@ -12,8 +12,12 @@ if TYPE_CHECKING:
 @dataclass
 class Split:
     """``x``: float32 [N, T, F]; ``y``: int64 [N] (a label per sequence) or [N, T] (a label per step);
-    ``lengths``: int64 [N], the valid steps of each sequence (padding follows them), or ``None`` when all
-    sequences fill T."""
+    ``lengths``: int64 [N], the valid steps of each sequence, or ``None`` when all sequences fill T.
+
+    A shorter sequence starts at step 0 and is padded after its length (``pad_sequences`` does it; pad with a
+    finite value, 0 by convention). The model never reads padding: a per-sequence label is predicted from step
+    ``lengths - 1`` and per-step losses skip the padded steps, and cells are causal. Every split of a dataset
+    has the same T and F."""
 
     x: np.ndarray
     y: np.ndarray
@@ -26,7 +30,9 @@ class Split:
 @dataclass
 class Dataset:
     """Train, validation and test splits with ``num_classes`` classes numbered 0..num_classes-1.
-    ``info`` carries facts a report may show (for instance a task's memoryless baseline loss)."""
+    ``class_names`` names them in that order. ``info`` carries facts about the data (source, sizes, how it was
+    split and normalised, a task's memoryless baseline loss) that ``train --json`` and a sweep's report show.
+    The engine uses the data as given: normalising it (with training-split statistics) is the dataset's job."""
 
     train: Split
     val: Split
@@ -37,10 +43,12 @@ class Dataset:
 
     @property
     def per_step(self) -> bool:
+        """Whether every step has a label (``y`` [N, T]); must match the spec's ``per_step``."""
         return self.train.y.ndim == 2
 
     @property
     def target_kind(self) -> str:
+        """``binary`` with exactly 2 classes, else ``multiclass``: what a loss's ``targets`` must include."""
         return "binary" if self.num_classes == 2 else "multiclass"
 
     @property

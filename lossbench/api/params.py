@@ -94,10 +94,12 @@ class Categorical:
     def validate(self, name: str, value: Any) -> Any:
         if value in self.choices and not _bool_int_confusion(value, self.choices):
             return next(c for c in self.choices if c == value and type(c) is type(value))
-        if isinstance(value, str):  # from the command line: match the text of a choice
-            for choice in self.choices:
-                if _text(choice) == value.strip().lower():
-                    return choice
+        if isinstance(value, str):  # from the command line: the text of a choice, then its text in any case
+            text = value.strip()
+            for same in (lambda c: _text(c) == text, lambda c: _text(c).lower() == text.lower()):
+                matches = [c for c in self.choices if same(c)]
+                if len(matches) == 1:
+                    return matches[0]
         allowed = ", ".join(_text(c) for c in self.choices)
         raise ParameterError(f"{name} must be one of {allowed}; got {value!r}")
 
@@ -112,11 +114,12 @@ Param = Float | Int | Categorical
 
 
 def _text(choice: Any) -> str:
+    """A choice as shown and typed: as declared (``GunPoint`` stays ``GunPoint``); None and booleans as words."""
     if choice is None:
         return "none"
     if isinstance(choice, bool):
         return "true" if choice else "false"
-    return str(choice).lower()
+    return str(choice)
 
 
 def _bool_int_confusion(value: Any, choices: tuple[Any, ...]) -> bool:

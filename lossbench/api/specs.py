@@ -110,8 +110,10 @@ class CellSpec(_Spec):
 @dataclass(frozen=True, kw_only=True)
 class DatasetSpec(_Spec):
     """A dataset. ``load(**params)`` returns a :class:`lossbench.api.Dataset` with train, validation and test
-    splits. ``targets`` lists the target kinds it may produce, so that a loss that cannot fit is refused
-    before anything loads; ``per_step`` says whether every step has a target (else one per sequence)."""
+    splits. ``targets`` lists the target kinds it may produce (``binary``: exactly 2 classes, ``multiclass``:
+    more), so that a loss that cannot fit is refused before anything loads; ``per_step`` says whether every
+    step has a target (else one per sequence). Its parameters are set by the user, never tuned: ``space`` must
+    stay empty (give ranges in ``constraints``)."""
 
     load: Callable[..., Dataset]
     targets: frozenset[str] = frozenset({"multiclass"})
@@ -120,6 +122,12 @@ class DatasetSpec(_Spec):
     kind = "dataset"
 
     def __post_init__(self) -> None:
+        if self.space:
+            # Tuned against its own validation score, a dataset parameter would pick the easiest variant of the
+            # task, and the arms' scores would stop being comparable: a dataset factor is a sweep per value.
+            raise ValueError(f"dataset {self.name}: a dataset's parameters are set, never tuned; declare "
+                             f"{', '.join(sorted(self.space))} in constraints instead of space (compare values "
+                             f"of a dataset parameter with one sweep per value)")
         super().__post_init__()
         object.__setattr__(self, "targets", frozenset(self.targets))
         if not self.targets or not self.targets <= TARGET_KINDS:

@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 import lossbench
-from lossbench.cli import inventory, report_cmd, run_cmd, train_cmd
+from lossbench.cli import check_cmd, inventory, report_cmd, run_cmd, scaffold, train_cmd
 from lossbench.cli.context import session
 from lossbench.cli.output import fail, warn
 from lossbench.errors import LossbenchError
@@ -45,6 +45,8 @@ app.command("list")(inventory.list_command)
 app.command("train")(train_cmd.train_command)
 app.command("run")(run_cmd.run_command)
 app.command("report")(report_cmd.report_command)
+app.command("check")(check_cmd.check_command)
+app.command("new-plugin")(scaffold.new_plugin_command)
 
 
 def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:  # noqa: ANN001

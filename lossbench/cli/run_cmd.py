@@ -111,7 +111,7 @@ def run_command(
             note(f"refused arm {key}: {reason}", style="yellow")
     with live_progress(spec.name, store) if show else nullcontext():
         failures = run_sweep(spec, registry, store, execution, plugins_dirs=session.plugins_dirs,
-                             provenance=provenance(spec, registry, store.describe(), execution), data=data)
+                             provenance=provenance(spec, registry, store.describe(), execution, data.info), data=data)
     for failure in failures:
         warn(mask_secrets(failure, store.url))
     formats = ["md", "html", "json"] if quiet or json else ["all"]

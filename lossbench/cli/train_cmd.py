@@ -43,6 +43,7 @@ def train_command(
     from lossbench.engine.config import LAYERS_MAX
     from lossbench.engine.threads import default_threads
     from lossbench.errors import ParameterError
+    from lossbench.plugins.guard import no_hard_exit
 
     registry = session.registry()
     sizes = parse_hidden(hidden)
@@ -57,7 +58,8 @@ def train_command(
                        threads=default_threads() if threads is None else threads, flow_profile=flow_profile,
                        flow_every=flow_every)
     config = replace(config, params=_params(config, registry, parse_sets(set_)))
-    run = prepare(config, registry)  # every check (names, values, device, data, shapes) before the bar appears
+    with no_hard_exit():  # a plugin calling os._exit in its build is a message naming it, not a silent exit
+        run = prepare(config, registry)  # every check (names, values, device, data, shapes) before the bar appears
     with Progress(TextColumn("epoch {task.fields[epoch]}/{task.fields[epochs]}"), BarColumn(), MofNCompleteColumn(),
                   TextColumn("{task.fields[status]}"), TimeElapsedColumn(), console=stderr, transient=json,
                   disable=json and not stderr.is_terminal) as progress:
@@ -69,7 +71,8 @@ def train_command(
         def on_epoch(record) -> None:
             progress.update(task, status=f"loss {record.train_loss:.4f}  val acc {record.val_accuracy:.4f}")
 
-        result = run.fit(on_epoch, on_step)
+        with no_hard_exit():
+            result = run.fit(on_epoch, on_step)
     if json:
         print_json(result.to_json())
     else:

@@ -7,7 +7,7 @@ from typing import Any
 
 from lossbench.api.specs import CellSpec, DatasetSpec, LossSpec, RemedySpec
 from lossbench.errors import IncompatibleError, LossbenchError, ParameterError, UnknownNameError
-from lossbench.plugins import Registry
+from lossbench.plugins import Blame, Registry
 from lossbench.text import shown
 
 OPTIMIZERS = ("adam", "rmsprop", "sgd")
@@ -118,11 +118,11 @@ class ResolvedRun:
     loss: LossSpec
     remedies: list[RemedySpec]
     params: dict[str, dict[str, Any]]
-    owners: dict[str, str] = field(default_factory=dict)  # component name -> the plugin that registered it
+    labels: dict[str, str] = field(default_factory=dict)  # component name -> "loss focal (plugin losses)"
 
-    def who(self, spec: Any) -> str:
-        """A component as a message names it: ``cell rnn (plugin lossbench_builtins.cells)``."""
-        return f"{spec.kind} {spec.name} (plugin {self.owners.get(spec.name, '?')})"
+    def blame(self, name: str, stage: str) -> Blame:
+        """Blame ``stage`` of component ``name`` for what it raises (see :class:`lossbench.plugins.Blame`)."""
+        return Blame(self.labels.get(name, name), stage)
 
 
 def resolve(config: RunConfig, registry: Registry) -> ResolvedRun:
@@ -156,23 +156,26 @@ def resolve(config: RunConfig, registry: Registry) -> ResolvedRun:
         except ParameterError as error:
             problems.append(str(error))
     if not problems:
-        problems += compatibility_problems(specs["dataset"], specs["cell"], specs["loss"], remedies, params[specs["cell"].name])
+        problems += compatibility_problems(specs["dataset"], specs["cell"], specs["loss"], remedies,
+                                           params[specs["cell"].name], registry)
     if problems:
         raise LossbenchError(problems[0] if len(problems) == 1 else "\n  - ".join(["invalid run:", *problems]))
-    owners = {spec.name: registry.owner(kind, spec.name) for kind, spec in
-              [("datasets", specs["dataset"]), ("cells", specs["cell"]), ("losses", specs["loss"]),
-               *(("remedies", r) for r in remedies)]}
-    return ResolvedRun(config, specs["dataset"], specs["cell"], specs["loss"], remedies, params, owners)
+    kinds = [("datasets", specs["dataset"]), ("cells", specs["cell"]), ("losses", specs["loss"]),
+             *(("remedies", r) for r in remedies)]
+    labels = {spec.name: registry.describe(kind, spec.name) for kind, spec in kinds}
+    return ResolvedRun(config, specs["dataset"], specs["cell"], specs["loss"], remedies, params, labels)
 
 
-def compatibility_problems(dataset: DatasetSpec, cell: CellSpec, loss: LossSpec, remedies: list[RemedySpec],
-                           cell_params: dict[str, Any]) -> list[str]:
+def compatibility_problems(dataset: DatasetSpec | None, cell: CellSpec, loss: LossSpec, remedies: list[RemedySpec],
+                           cell_params: dict[str, Any], registry: Registry) -> list[str]:
+    """Why these components cannot run together (a remedy's own ``check`` included); no dataset: remedies only."""
     problems = []
-    if not dataset.targets & loss.targets:
+    if dataset is not None and not dataset.targets & loss.targets:
         problems.append(f"loss {loss.name} supports {'/'.join(sorted(loss.targets))} targets; dataset "
                         f"{dataset.name} has {'/'.join(sorted(dataset.targets))} targets")
     for remedy in remedies:
-        reason = remedy.incompatibility(cell.name, cell_params)
+        with Blame(registry.describe("remedies", remedy.name), "its check"):
+            reason = remedy.incompatibility(cell.name, cell_params)
         if reason:
             problems.append(reason)
     return problems

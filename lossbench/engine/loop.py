@@ -18,9 +18,10 @@ from lossbench.api.remedy import ModelInfo
 from lossbench.engine.config import ResolvedRun
 from lossbench.engine.flow import ALIGNMENT, flow_profile, vanishing_ratio
 from lossbench.engine.metrics import evaluate_logits
-from lossbench.plugins.guard import plugin_code
 from lossbench.engine.model import SequenceModel, step_mask
 from lossbench.engine.result import EpochRecord, RunResult
+from lossbench.errors import PluginCodeError
+from lossbench.plugins import Blame
 
 EVAL_BATCH = 1000
 StepCallback = Callable[[int, int, int], None]  # (epoch, step, steps per epoch)
@@ -63,28 +64,33 @@ class Trainer:
         self.generator = torch.Generator().manual_seed(run.config.seed)
         self.train_set, self.val_set, self.test_set = (_Tensors(s, self.device) for s in (data.train, data.val, data.test))
         cell_params = run.params[run.cell.name]
-        with plugin_code(run.who(run.cell), "build"):  # a plugin raising here: one message naming it
-            self.model = SequenceModel(run.cell.name, run.cell.build, cell_params, data.num_features,
-                                       run.config.hidden, data.num_classes, data.per_step)
-            self.model.check_shapes(self.train_set.x[:2].cpu())  # the model is still on the CPU here
+        self.model = SequenceModel(run.cell.name, run.cell.build, cell_params, data.num_features, run.config.hidden,
+                                   data.num_classes, data.per_step, cell_label=run.labels.get(run.cell.name))
+        self.model.check_shapes(self.train_set.x[:2].cpu())  # the model is still on the CPU here
         info = ModelInfo(run.cell.name, dict(cell_params), tuple(run.config.hidden), data.num_features,
                          data.num_classes, data.seq_len)
         self.remedies = []
         for spec in run.remedies:
-            with plugin_code(run.who(spec), "build"):
+            with run.blame(spec.name, "build"):
                 self.remedies.append(spec.build(**run.params[spec.name]))
         for spec, remedy in zip(run.remedies, self.remedies):
-            with plugin_code(run.who(spec), "on_model"):
+            self.model.transform_owner = run.labels.get(spec.name, spec.name)
+            with run.blame(spec.name, "on_model"):
                 remedy.on_model(self.model, info)
         self.model.to(self.device)
         options: dict[str, Any] = {"lr": run.config.lr}
         for spec, remedy in zip(run.remedies, self.remedies):
-            with plugin_code(run.who(spec), "optimizer_options"):
+            with run.blame(spec.name, "optimizer_options"):
                 options = remedy.optimizer_options(options)
         self.optimizer = _optimizer(run.config.optimizer, self.model.parameters(), options)
-        with plugin_code(run.who(run.loss), "build"):
-            self.loss_fn = run.loss.build(**run.params[run.loss.name])
+        with run.blame(run.loss.name, "build"):
+            self.loss_fn = checked_loss(run.loss.build(**run.params[run.loss.name]), run.labels.get(run.loss.name))
         self.params = [p for p in self.model.parameters() if p.requires_grad]
+        # what each training step calls into plugin code, named for the messages of what it raises
+        self._penalty = [run.blame(spec.name, "penalty") for spec in run.remedies]
+        self._after_backward = [run.blame(spec.name, "after_backward") for spec in run.remedies]
+        self._backward = Blame("backward through " + ", ".join(run.labels.values()) if run.labels else "backward",
+                               "autograd")
 
     def fit(self, on_epoch: EpochCallback | None, on_step: StepCallback | None) -> RunResult:
         config = self.config
@@ -130,21 +136,26 @@ class Trainer:
             if per_step:
                 logits, y = _valid_steps(logits, y, lengths)
             loss = loss_fn(logits, y)
-            for remedy in remedies:
-                extra = remedy.penalty(model)
-                if extra is not None:
-                    loss = loss + extra
+            for remedy, blame in zip(remedies, self._penalty):
+                with blame:
+                    extra = remedy.penalty(model)
+                    if extra is not None:
+                        loss = loss + extra
             value = loss.item()
             if not math.isfinite(value):
                 raise _Diverged(epoch, step + 1, f"loss is {value}")
             optimizer.zero_grad(set_to_none=True)
-            loss.backward()
+            with self._backward:
+                loss.backward()
             norm = torch.nn.utils.get_total_norm([p.grad for p in self.params if p.grad is not None]).item()
             if not math.isfinite(norm):
                 raise _Diverged(epoch, step + 1, f"gradient norm is {norm}")
             result.grad_norms.append(norm)
-            clipped = [remedy.after_backward(model, norm) for remedy in remedies]
-            result.clipped_steps += any(clipped)
+            clipped = False
+            for remedy, blame in zip(remedies, self._after_backward):
+                with blame:
+                    clipped = bool(remedy.after_backward(model, norm)) or clipped
+            result.clipped_steps += clipped
             optimizer.step()
             total += value * y.shape[0]
             count += y.shape[0]
@@ -171,6 +182,24 @@ class Trainer:
         result.flow["alignment"] = ALIGNMENT
         result.flow.setdefault("profiles", {})[str(epoch)] = profile
         result.flow.setdefault("vanishing_ratio", {})[str(epoch)] = vanishing_ratio(profile)
+
+
+def checked_loss(fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor], label: str | None
+                 ) -> Callable[[torch.Tensor, torch.Tensor], torch.Tensor]:
+    """The loss function with what it raises named (``label``), and its result checked: a one-element tensor."""
+    label = label or "the loss"
+    blame = Blame(label, "the loss function")
+
+    def loss(logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        with blame:
+            value = fn(logits, target)
+        if not isinstance(value, torch.Tensor) or value.numel() != 1:
+            got = list(value.shape) if isinstance(value, torch.Tensor) else type(value).__name__
+            raise PluginCodeError(f"{label}: the loss function returned {got}; expected a scalar tensor (the mean "
+                                  f"over N)")
+        return value
+
+    return loss
 
 
 def _valid_steps(logits: torch.Tensor, y: torch.Tensor, lengths: torch.Tensor | None) -> tuple[torch.Tensor, torch.Tensor]:

@@ -9,37 +9,51 @@ import torch
 from torch import nn
 
 from lossbench.errors import IncompatibleError
+from lossbench.plugins import Blame
 
 
 class SequenceModel(nn.Module):
     """input -> layers (each a causal cell) -> head on the last valid step, or on every step.
 
-    Remedies reach in through ``layers``, ``head`` and ``add_output_transform``; that surface is public.
+    Remedies reach in through ``layers``, ``head`` and ``add_output_transform``; that surface is public. What
+    the cell's or a transform's code raises names them (``cell_label``; ``transform_owner``, which the engine
+    sets to the remedy whose ``on_model`` runs).
     """
 
     def __init__(self, cell_name: str, build_layer: Callable[..., nn.Module], cell_params: dict[str, Any],
-                 input_size: int, hidden_sizes: Sequence[int], num_classes: int, per_step: bool):
+                 input_size: int, hidden_sizes: Sequence[int], num_classes: int, per_step: bool,
+                 cell_label: str | None = None):
         super().__init__()
         self.cell_name = cell_name
         self.hidden_sizes = tuple(hidden_sizes)
         self.per_step = per_step
+        self.cell_label = cell_label or f"cell {cell_name}"
+        self.transform_owner = "a remedy"
+        self._cell_forward = Blame(self.cell_label, "forward")
+        self._transform_forward: list[Blame] = []  # one per add_output_transform, in every layer's chain
         sizes = [input_size, *self.hidden_sizes]
-        self.layers = nn.ModuleList(build_layer(sizes[i], sizes[i + 1], **cell_params) for i in range(len(self.hidden_sizes)))
+        with Blame(self.cell_label, "build"):
+            self.layers = nn.ModuleList(build_layer(sizes[i], sizes[i + 1], **cell_params)
+                                        for i in range(len(self.hidden_sizes)))
         self.transforms = nn.ModuleList(nn.ModuleList() for _ in self.hidden_sizes)
         self.head = nn.Linear(self.hidden_sizes[-1], num_classes)
 
     def add_output_transform(self, factory: Callable[[int], nn.Module]) -> None:
         """Append ``factory(hidden_size)`` to every layer's outputs; it is called as ``module(h, mask)``."""
-        for size, chain in zip(self.hidden_sizes, self.transforms):
-            chain.append(factory(size))
+        with Blame(self.transform_owner, "its output transform's factory"):
+            for size, chain in zip(self.hidden_sizes, self.transforms):
+                chain.append(factory(size))
+        self._transform_forward.append(Blame(self.transform_owner, "its output transform"))
 
     def features(self, x: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
         """The top layer's output sequence, float[B, T, H]."""
         h = x
         for layer, chain in zip(self.layers, self.transforms):
-            h = layer(h)
-            for transform in chain:
-                h = transform(h, mask)
+            with self._cell_forward:
+                h = layer(h)
+            for transform, blame in zip(chain, self._transform_forward):
+                with blame:
+                    h = transform(h, mask)
         return h
 
     def forward(self, x: torch.Tensor, lengths: torch.Tensor | None = None) -> torch.Tensor:
@@ -56,7 +70,8 @@ class SequenceModel(nn.Module):
         h = x
         with torch.no_grad():
             for index, (layer, size) in enumerate(zip(self.layers, self.hidden_sizes)):
-                out = layer(h)
+                with self._cell_forward:
+                    out = layer(h)
                 expected = (h.shape[0], h.shape[1], size)
                 if not isinstance(out, torch.Tensor) or tuple(out.shape) != expected:
                     got = tuple(out.shape) if isinstance(out, torch.Tensor) else type(out).__name__

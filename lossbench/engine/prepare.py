@@ -15,7 +15,6 @@ from lossbench.engine.loop import EpochCallback, StepCallback, Trainer
 from lossbench.engine.result import RunResult
 from lossbench.errors import DataError, LossbenchError
 from lossbench.plugins import Registry, load_registry
-from lossbench.plugins.guard import plugin_code
 
 
 @dataclass
@@ -68,12 +67,17 @@ def check_device(device: str) -> None:
 
 
 def load_dataset(run: ResolvedRun) -> Dataset:
-    with plugin_code(run.who(run.dataset), "load"):
-        data = run.dataset.load(**run.params[run.dataset.name])
+    """The run's dataset, loaded and checked; whatever its ``load`` raises names the dataset and its plugin."""
+    name = run.dataset.name
+    label = run.labels.get(name, f"dataset {name}")
+    with run.blame(name, "load"):
+        data = run.dataset.load(**run.params[name])
+    if not isinstance(data, Dataset):
+        raise DataError(f"{label}: load returned {type(data).__name__}; expected a lossbench.Dataset")
     problems = data.problems()
     if problems:
-        raise DataError(f"dataset {run.dataset.name} is malformed: " + "; ".join(problems))
+        raise DataError(f"{label} is malformed: " + "; ".join(problems))
     if data.per_step != run.dataset.per_step:
-        raise DataError(f"dataset {run.dataset.name} declares per_step={run.dataset.per_step} but returned "
+        raise DataError(f"{label} declares per_step={run.dataset.per_step} but returned "
                         f"{'per-step' if data.per_step else 'per-sequence'} targets")
     return data

@@ -13,8 +13,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from lossbench.plugins.guard import no_hard_exit
-
 GROUP = "lossbench"
 PLUGINS_DIR_ENV = "LOSSBENCH_PLUGINS_DIR"
 BUILTIN_DISTRIBUTION = "lossbench"
@@ -38,6 +36,8 @@ def one_line(error: BaseException) -> str:
 
 
 def entry_point_candidates() -> list[Candidate]:
+    from lossbench.plugins.guard import no_hard_exit  # guard imports this module
+
     found = []
     for ep in sorted(importlib.metadata.entry_points(group=GROUP), key=lambda e: (e.dist.name if e.dist else "", e.name)):
         dist = ep.dist.name if ep.dist else None
@@ -70,6 +70,8 @@ def plugin_dirs(cli_dirs: tuple[str, ...] | list[str] = ()) -> list[Path]:
 
 
 def local_candidates(dirs: list[Path]) -> list[Candidate]:
+    from lossbench.plugins.guard import no_hard_exit  # guard imports this module
+
     found = []
     for folder in dirs:
         if not folder.is_dir():

@@ -1,8 +1,11 @@
-"""Plugin code runs guarded: an exception, ``sys.exit`` or even ``os._exit`` in a plugin is that plugin's failure,
-reported with its name, never the end of a command or of a sweep.
+"""Blame: wherever lossbench calls into a plugin's code, an exception from it becomes one message naming the
+component, its plugin and the stage, instead of a traceback from deep inside the engine.
 
-``os._exit`` cannot be caught, so while plugin code runs it is replaced by a function that raises ``PluginExit``
-instead (process-wide, for the duration of the block; restored after).
+lossbench's own errors (``DataError``, ``ParameterError``, ...) pass through untouched: a plugin raises them on
+purpose, with a message of its own for the user.
+
+``os._exit`` cannot be caught, so while a plugin is imported, its hooks run or a trial runs, ``no_hard_exit``
+replaces it by a function that raises ``PluginExit`` instead (process-wide, for the duration of the block).
 """
 
 from __future__ import annotations
@@ -10,8 +13,28 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
+from types import TracebackType
 
-from lossbench.errors import ComponentError, LossbenchError
+from lossbench.errors import LossbenchError, PluginCodeError
+from lossbench.plugins.discovery import one_line
+
+
+class Blame:
+    """``with Blame("loss focal (plugin losses)", "the loss function"): ...``; reusable, and cheap enough for
+    every training step (a class, not a generator: entering costs two method calls)."""
+
+    __slots__ = ("component", "stage")
+
+    def __init__(self, component: str, stage: str):
+        self.component, self.stage = component, stage
+
+    def __enter__(self) -> Blame:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, tb: TracebackType | None) -> bool:
+        if error is None or isinstance(error, LossbenchError) or not isinstance(error, (Exception, SystemExit)):
+            return False
+        raise PluginCodeError(f"{self.component}: {self.stage} raised {one_line(error)}") from error
 
 
 class PluginExit(Exception):
@@ -35,18 +58,3 @@ def no_hard_exit() -> Iterator[None]:
         yield
     finally:
         os._exit = original
-
-
-@contextmanager
-def plugin_code(who: str, doing: str) -> Iterator[None]:
-    """Plugin code (``who``: "cell rnn (plugin x)", ``doing``: "build"): anything it raises but lossbench's own
-    errors, an exit included, becomes one ComponentError naming the plugin and the component."""
-    from lossbench.plugins.discovery import one_line
-
-    with no_hard_exit():
-        try:
-            yield
-        except LossbenchError:
-            raise
-        except (Exception, SystemExit) as error:
-            raise ComponentError(f"{who} failed in {doing}: {one_line(error)}") from None

@@ -14,6 +14,7 @@ import pluggy
 
 from lossbench.api import hookspecs
 from lossbench.api.specs import CellSpec, DatasetSpec, LossSpec, RemedySpec, Spec
+from lossbench.api.version import DECLARATION, api_mismatch
 from lossbench.errors import DuplicateNameError, PluginError, UnknownNameError
 from lossbench.plugins.discovery import Candidate, entry_point_candidates, local_candidates, one_line, plugin_dirs
 from lossbench.plugins.guard import no_hard_exit
@@ -37,6 +38,7 @@ class PluginInfo:
     version: str | None
     components: dict[str, list[str]] = field(default_factory=lambda: {kind: [] for kind in KINDS})
     error: str | None = None
+    plugin: Any = field(default=None, repr=False, compare=False)  # the loaded module (or object), when it loaded
 
     @property
     def status(self) -> str:
@@ -64,6 +66,10 @@ class Registry:
     def owner(self, kind: str, name: str) -> str:
         return self.components[kind][name][1]
 
+    def describe(self, kind: str, name: str) -> str:
+        """``loss focal (plugin losses)``: how messages name a component, so that its author can be found."""
+        return f"{KINDS[kind][2]} {name} (plugin {self.owner(kind, name)})"
+
     def failures(self) -> list[PluginInfo]:
         return [plugin for plugin in self.plugins if plugin.error]
 
@@ -80,7 +86,8 @@ def load_registry(dirs: tuple[str, ...] | list[str] = (), strict: bool | None = 
     manager = pluggy.PluginManager(hookspecs.PROJECT)
     manager.add_hookspecs(hookspecs)
     for candidate in [*entry_point_candidates(), *local_candidates(plugin_dirs(dirs))]:
-        info = PluginInfo(candidate.name, candidate.source, candidate.location, candidate.version, error=candidate.error)
+        info = PluginInfo(candidate.name, candidate.source, candidate.location, candidate.version, error=candidate.error,
+                          plugin=candidate.plugin)
         registry.plugins.append(info)
         if info.error is None:
             _collect(manager, candidate, info, registry)
@@ -90,6 +97,10 @@ def load_registry(dirs: tuple[str, ...] | list[str] = (), strict: bool | None = 
 
 
 def _collect(manager: pluggy.PluginManager, candidate: Candidate, info: PluginInfo, registry: Registry) -> None:
+    mismatch = api_mismatch(getattr(candidate.plugin, DECLARATION, None))
+    if mismatch:
+        info.error = mismatch
+        return
     try:
         manager.register(candidate.plugin, name=f"{candidate.source}:{candidate.location}")
     except Exception as error:  # a hook with the wrong signature, or the same object twice

@@ -161,9 +161,18 @@ def provenance(model: Any) -> Table:
              ["tuning", f"{spec.get('trials')} trials per arm, {spec.get('epochs')} epochs, objective "
                         f"{spec.get('objective')}, pruner {spec.get('pruner')}"],
              ["test", f"{model.test} (paired over shared seeds), Holm-corrected; baseline: {model.baseline}"]]
+    if model.components:
+        rows.append(["component versions", "; ".join(
+            f"{name}: {info.get('plugin', '?')} {info.get('version') or '(no version)'}"
+            for name, info in sorted(model.components.items()))])
+    rows += [[f"dataset: {key}", _text(value)] for key, value in (p.get("dataset_info") or {}).items()]
     for key, value in p.items():
         if (value is not None and key not in {r[0] for r in rows}
-                and key not in ("components", "environment", "refused", "spec", "sampler_seed")):
-            rows.append([key, value if isinstance(value, str) else json.dumps(value, default=str)])
+                and key not in ("components", "dataset_info", "environment", "refused", "spec", "sampler_seed")):
+            rows.append([key, _text(value)])
     rows.append(["spec", json.dumps(spec, sort_keys=True, default=str)])
     return ["what", "value"], rows
+
+
+def _text(value: Any) -> str:
+    return value if isinstance(value, str) else json.dumps(value, default=str)

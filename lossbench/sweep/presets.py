@@ -27,11 +27,11 @@ def _claim(id: str, claim: str, source: str, published: str, *checks: dict[str, 
     return {"id": id, "claim": claim, "source": source, "published": published, "checks": list(checks)}
 
 
-QUICKSTART = Preset(
-    SweepSpec(name="quickstart", dataset="mnist1d", losses=("ce", "focal", "bce"), cells=("rnn", "gru"),
-              remedy_sets=((), ("clip_norm", "orthogonal_init")), trials=6, epochs=4, seeds=3, hidden=(64,),
+QUICKSTART = Preset(  # 8 arms x (4 trials + 3 seeds) x 12 epochs: about 3 minutes with 2 workers on 2 cores
+    SweepSpec(name="quickstart", dataset="mnist1d", losses=("ce", "focal"), cells=("rnn", "gru"),
+              remedy_sets=((), ("clip_norm", "orthogonal_init")), trials=4, epochs=12, seeds=3, hidden=(64,),
               batch_size=100),
-    "three losses x tanh RNN and GRU x no remedy or clipping + orthogonal init, on MNIST-1D",
+    "ce and focal loss x tanh RNN and GRU x no remedy or clipping + orthogonal init, on MNIST-1D",
     no_paper="the quickstart reproduces no paper")
 
 SEED = Preset(

@@ -12,20 +12,17 @@ from typing import Any
 
 from lossbench.errors import LossbenchError
 from lossbench.sweep.spec import SweepSpec
-from lossbench.sweep.trial import run_config
 from lossbench.sweep.validate import nothing_left
+from lossbench.sweep.worker import load_data
 from lossbench.text import shown
 
 
 def probe_data(spec: SweepSpec, registry: Any) -> tuple[SweepSpec, Any]:
     """The spec with the arms refused whose loss does not fit the loaded targets, and the loaded dataset."""
-    from lossbench.engine import load_dataset, resolve
     from lossbench.engine.config import check_loss_fits
 
-    arm = spec.arms[0]
-    run = resolve(run_config(spec, arm, {}, 0, flow_profile=False), registry)
     try:
-        data = load_dataset(run)
+        data = load_data(spec, registry)
     except LossbenchError as error:
         raise LossbenchError(f"invalid sweep {shown(spec.name)}: dataset {spec.dataset} cannot be used: "
                              f"{error}") from None

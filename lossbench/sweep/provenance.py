@@ -13,8 +13,10 @@ from lossbench.sweep.spec import SweepSpec
 _KINDS = {"losses": "loss", "cells": "cell", "datasets": "dataset", "remedies": "remedy"}
 
 
-def provenance(spec: SweepSpec, registry: Any, storage: str, execution: Execution) -> dict[str, Any]:
-    """Recorded at the sweep's first start (each trial records its own worker, threads and device too)."""
+def provenance(spec: SweepSpec, registry: Any, storage: str, execution: Execution,
+               dataset_info: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Recorded at the sweep's first start (each trial records its own worker, threads and device too), with what
+    the dataset says of itself (``Dataset.info``)."""
     import optuna
     import torch
 
@@ -32,6 +34,7 @@ def provenance(spec: SweepSpec, registry: Any, storage: str, execution: Executio
         "git_commit": _git_commit(), "lossbench_git_commit": _lossbench_commit(), "storage": storage,
         "sampler_seed": spec.sampler_seed, "seeds": spec.final_seeds,
         "components": _components(spec, registry), "refused": dict(spec.refused),
+        "dataset_info": dict(dataset_info or {}),
     }
 
 

@@ -25,7 +25,7 @@ from lossbench.sweep.worker import Worker
 def run_sweep(spec: SweepSpec, registry: Any, storage: Storage, execution: Execution, *, plugins_dirs: list[str],
               provenance: dict[str, Any], data: Any = None) -> list[str]:
     """Run the sweep until it is finished; the last error line of each worker process that failed. ``data``: the
-    dataset, already loaded (``probe``)."""
+    dataset, when the caller has loaded it (worker 0, here, uses it)."""
     import optuna
     import torch
 

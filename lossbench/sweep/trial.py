@@ -9,6 +9,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from lossbench.errors import LossbenchError
 from lossbench.results import writer
 from lossbench.results.schema import TUNE
 from lossbench.sweep.recovery import Heartbeat
@@ -63,7 +64,9 @@ def run_trial(spec: SweepSpec, storage: Any, study: Any, trial: Any, phase: str,
         with no_hard_exit():  # a plugin calling os._exit fails this trial, not the worker
             result = prepare(config, registry, load_data(config)).fit(on_epoch)
     except (Exception, SystemExit) as error:  # a plugin raising or exiting: this trial fails, the sweep goes on
-        line = f"{type(error).__name__}: {error}".replace("\n", " ")[:500]
+        # lossbench's own errors are whole messages (a plugin's code raising names its component and plugin)
+        text = str(error) if isinstance(error, LossbenchError) else f"{type(error).__name__}: {error}"
+        line = text.replace("\n", " ")[:500]
         writer.record_outcome(trial, "failed", time.perf_counter() - started, error=line)
         study.tell(trial, state=TrialState.FAIL)
         return

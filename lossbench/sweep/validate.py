@@ -42,7 +42,7 @@ def validate(spec: SweepSpec, registry: Any) -> tuple[list[str], dict[str, list[
     problems += _dataset_params(spec, dataset, components)
     problems += _fixed(spec, components)
     problems += _space(spec, components)
-    refused = _refused_arms(spec, dataset, components)
+    refused = _refused_arms(spec, dataset, components, registry)
     problems += nothing_left(spec, refused, problems)
     problems += _comparisons(spec, refused)
     if spec.sampler == "grid" and not problems:
@@ -197,7 +197,7 @@ def _comparisons(spec: SweepSpec, refused: dict[str, list[str]]) -> list[str]:
     return problems
 
 
-def _refused_arms(spec: SweepSpec, dataset: Any, components: dict[str, Any]) -> dict[str, list[str]]:
+def _refused_arms(spec: SweepSpec, dataset: Any, components: dict[str, Any], registry: Any) -> dict[str, list[str]]:
     """Why each arm of the grid cannot run, for the arms that cannot (arms with unknown parts are left out: their
     names are problems already)."""
     found: dict[str, list[str]] = {}
@@ -211,8 +211,7 @@ def _refused_arms(spec: SweepSpec, dataset: Any, components: dict[str, Any]) -> 
             cell_params = cell.resolve({k.split(".", 1)[1]: v for k, v in spec.fixed.items() if k.startswith(arm.cell + ".")})
         except ParameterError:
             continue  # listed with the other problems
-        reasons = (compatibility_problems(dataset, cell, loss, chosen, cell_params) if dataset is not None else
-                   [reason for reason in (r.incompatibility(cell.name, cell_params) for r in chosen) if reason])
+        reasons = compatibility_problems(dataset, cell, loss, chosen, cell_params, registry)
         if reasons:
             found[arm.key] = reasons
     return found

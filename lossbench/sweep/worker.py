@@ -206,7 +206,15 @@ class Worker:
     def _dataset(self, config: Any) -> Any:
         """The dataset, loaded once per worker: every arm of a sweep uses the same one."""
         if self._data is None:
-            from lossbench.engine import load_dataset, resolve
-
-            self._data = load_dataset(resolve(config, self.registry))
+            self._data = load_data(self.spec, self.registry, config)
         return self._data
+
+
+def load_data(spec: SweepSpec, registry: Any, config: Any = None) -> Any:
+    """The sweep's dataset (every arm's is the same: ``dataset_params`` are set, never tuned), loaded and checked;
+    what its plugin raises names the dataset and the plugin. ``config``: a run of the sweep (default: its first
+    arm's)."""
+    from lossbench.engine import load_dataset, resolve
+
+    config = config or run_config(spec, spec.arms[0], {}, seed=0, flow_profile=False)
+    return load_dataset(resolve(config, registry))

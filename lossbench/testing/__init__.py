@@ -6,8 +6,9 @@ Run it from a plugin's own tests (pytest shows every failed check, one line each
     from lossbench.testing import assert_conforms, check_loss, check_plugin
 
     def test_my_plugin_conforms():
-        # a module object, a dotted name or a path to a .py file; params: overrides per component name
-        assert_conforms("my_losses", params={"my_dataset": {"n_train": 64}})
+        # a module object, a dotted name or a path to a .py file; params: overrides per component name, or a
+        # list of them (the component is checked once per set)
+        assert_conforms("my_plugin", params={"my_dataset": [{"n_train": 64}, {"n_train": 64, "ragged": True}]})
 
     def test_one_loss():
         import my_losses
@@ -22,12 +23,16 @@ A failed check says what is wrong and what was expected, for instance
   falls as the true-class logit rises, float64, a mean over N, torch not imported by the plugin module.
 - :func:`check_cell` (spec, params=None): a torch Module, output [B, T, hidden], causal, gradients reach every
   parameter, ``weight_hh*`` parameters (a note when missing), trains inside ``SequenceModel``.
-- :func:`check_dataset` (spec, params=None): well formed, ``per_step`` / ``targets`` as declared, deterministic,
-  float32 / int64.
+- :func:`check_dataset` (spec, params=None): well formed, ``per_step`` / ``targets`` as declared, float32 /
+  int64, finite (padding included), padded after its lengths when they are unequal, a training step of a small
+  GRU reading each sequence at its length, deterministic.
 - :func:`check_remedy` (spec, cell_spec=None, params=None): every point of the Remedy on a small model built
   from a compatible cell (by default the first of the kit's own fused rnn, gru, lstm cells it accepts).
 - :func:`check_plugin` (module_or_path, params=None, only=None, skip=()): all of the above for what a module
-  registers; :func:`assert_conforms` raises ``AssertionError`` listing every failure.
+  registers, and the module itself (no torch at import, its ``LOSSBENCH_API``); :func:`assert_conforms` raises
+  ``AssertionError`` listing every failure. ``lossbench check`` runs the same on what is installed.
+
+The guide, with an example of each kind: ``docs/plugins.md``.
 
 Importing this package does not import torch; the checks import it when they run.
 """

@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 from functools import lru_cache
+from types import ModuleType
 
 HEAVY = ("torch", "optuna", "rich")
 
@@ -36,6 +37,8 @@ def module_target(module: object) -> tuple[str, str]:
         return module, getattr(found, "__file__", "") or ""
     if isinstance(module, (str, os.PathLike)):
         return "", os.fspath(module)
+    if not isinstance(module, ModuleType) and getattr(module, "__module__", None) in sys.modules:
+        module = sys.modules[module.__module__]  # a plugin object that is not a module: the module defining it
     name = getattr(module, "__name__", "")
     importable = name if name and not name.startswith("lossbench_conformance") else ""
     return importable, getattr(module, "__file__", "") or ""

@@ -7,13 +7,14 @@ import importlib
 import importlib.util
 import os
 import sys
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
 from lossbench.api.specs import CellSpec, DatasetSpec, LossSpec, RemedySpec
-from lossbench.testing.report import Checks, Report, fail
+from lossbench.api.version import API_VERSION, DECLARATION, api_mismatch
+from lossbench.testing.report import Checks, Note, Report, fail
 
 HOOKS: dict[str, tuple[str, type]] = {
     "register_losses": ("loss", LossSpec),
@@ -83,14 +84,20 @@ def _call_hook(module: ModuleType, hook: str, specs: list[Any]) -> None:
     specs.extend(got)
 
 
-def check_plugin(module_or_path: ModuleType | str | os.PathLike, params: Mapping[str, Mapping[str, Any]] | None = None,
+Params = Mapping[str, Any]
+ParamSets = Mapping[str, "Params | Sequence[Params]"]
+
+
+def check_plugin(module_or_path: ModuleType | str | os.PathLike, params: ParamSets | None = None,
                  *, only: Iterable[str] | None = None, skip: Iterable[str] = (),
                  cells: Mapping[str, CellSpec] | None = None) -> Report:
     """Check every component a plugin module registers.
 
     ``module_or_path``: a module, a dotted module name, or a path to a ``.py`` file. ``params`` maps a component
-    name to parameter overrides (a dataset's small sizes or its folder); ``only`` / ``skip`` select components by
-    name (skipped ones are reported as notes); ``cells`` maps a remedy name to the cell spec to check it on.
+    name to parameter overrides (a dataset's small sizes or its folder), or to a list of them: the component is
+    checked once per set (``{"ucr": [{"name": "GunPoint"}, {"name": "JapaneseVowels"}]}``), each labelled with
+    its set. ``only`` / ``skip`` select components by name (skipped ones are reported as notes); ``cells`` maps
+    a remedy name to the cell spec to check it on.
     """
     label = module_or_path.__name__ if isinstance(module_or_path, ModuleType) else os.fspath(module_or_path)
     checks = Checks(f"plugin {label}")
@@ -100,6 +107,7 @@ def check_plugin(module_or_path: ModuleType | str | os.PathLike, params: Mapping
     from lossbench.testing.imports import check_no_heavy_import
 
     checks.run("no torch at import", check_no_heavy_import, module)
+    checks.run("API version", check_api_version, module)
     specs = collect(module, checks)
     report = checks.report
     params = params or {}
@@ -109,12 +117,36 @@ def check_plugin(module_or_path: ModuleType | str | os.PathLike, params: Mapping
         if (only_set is not None and spec.name not in only_set) or spec.name in skip_set:
             checks.note("selection", f"{spec.kind} {spec.name} not checked (left out by only/skip)")
             continue
-        overrides = params.get(spec.name)
-        report.extend(_check_one(spec, overrides, module, (cells or {}).get(spec.name)))
+        report.extend(check_component(spec, params.get(spec.name), module, (cells or {}).get(spec.name)))
     return report
 
 
-def _check_one(spec: Any, overrides: Mapping[str, Any] | None, module: ModuleType, cell: CellSpec | None) -> Report:
+def check_api_version(plugin: Any) -> None:
+    """Fail when the plugin's ``LOSSBENCH_API`` does not fit this lossbench; a note when it declares none."""
+    declared = getattr(plugin, DECLARATION, None)
+    if declared is None:
+        raise Note(f"declares no {DECLARATION}; add {DECLARATION} = {API_VERSION!r} (the API it is written for), "
+                   f"so that a lossbench it does not fit says so instead of failing somewhere inside")
+    mismatch = api_mismatch(declared)
+    if mismatch:
+        fail(mismatch)
+
+
+def check_component(spec: Any, params: Params | Sequence[Params] | None = None, module: ModuleType | None = None,
+                    cell: CellSpec | None = None) -> Report:
+    """Check one component of any kind, once per parameter set when ``params`` is a list of them."""
+    if params is None or isinstance(params, Mapping):
+        return _check_one(spec, params, module, cell)
+    report = Report()
+    for overrides in params:
+        label = f"{spec.kind} {spec.name}"
+        named = f"{label} [{', '.join(f'{k}={v}' for k, v in overrides.items()) or 'defaults'}]"
+        report.extend(r._replace(component=named, message=r.message.replace(label, named, 1))
+                      for r in _check_one(spec, overrides, module, cell))
+    return report
+
+
+def _check_one(spec: Any, overrides: Params | None, module: ModuleType | None, cell: CellSpec | None) -> Report:
     from lossbench.testing.cells import check_cell
     from lossbench.testing.datasets import check_dataset
     from lossbench.testing.losses import check_loss
@@ -129,7 +161,7 @@ def _check_one(spec: Any, overrides: Mapping[str, Any] | None, module: ModuleTyp
     return check_remedy(spec, cell, overrides)
 
 
-def assert_conforms(module_or_path: ModuleType | str | os.PathLike, params: Mapping[str, Mapping[str, Any]] | None = None,
+def assert_conforms(module_or_path: ModuleType | str | os.PathLike, params: ParamSets | None = None,
                     **options: Any) -> Report:
     """For a test: check the plugin and raise ``AssertionError`` listing every failed check; returns the report."""
     report = check_plugin(module_or_path, params, **options)

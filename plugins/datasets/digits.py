@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from lossbench import Dataset
-from lossbench_builtins.datasets._common import holdout, take
+from lossbench import Dataset, stratified_split
+from lossbench_builtins.datasets._common import take
 
 TEST_FRACTION = 0.2
 VAL_FRACTION_OF_REST = 0.25  # 0.25 of the remaining 80 % = 20 % of all
@@ -26,8 +26,8 @@ def load(*, mode: str, permute: bool, permutation_seed: int, split_seed: int) ->
     order = np.random.default_rng(permutation_seed).permutation(x.shape[1]) if permute else None
     if order is not None:
         x = x[:, order]
-    rest, test_idx = holdout(y, TEST_FRACTION, [split_seed, 0])
-    train_rel, val_rel = holdout(y[rest], VAL_FRACTION_OF_REST, [split_seed, 1])
+    rest, test_idx = stratified_split(y, TEST_FRACTION, [split_seed, 0])
+    train_rel, val_rel = stratified_split(y[rest], VAL_FRACTION_OF_REST, [split_seed, 1])
     train_idx, val_idx = rest[train_rel], rest[val_rel]
     info = {
         "source": "sklearn.datasets.load_digits (UCI optical digits, 8x8, bundled with scikit-learn)",

@@ -18,8 +18,8 @@ from pathlib import Path
 
 import numpy as np
 
-from lossbench import DataError, Dataset
-from lossbench_builtins.datasets._common import holdout, take
+from lossbench import DataError, Dataset, stratified_split
+from lossbench_builtins.datasets._common import take
 
 CACHE_FORMAT = 1
 VAL_SPLIT_SEED = 0  # fixed: the validation split never moves with the generator seed or the run's seed
@@ -122,7 +122,7 @@ def load(*, seed: int, val_fraction: float) -> Dataset:
     data = arrays(seed)
     x, y = data["x"][..., None], data["y"]
     x_test, y_test = data["x_test"][..., None], data["y_test"]
-    train_idx, val_idx = holdout(y, val_fraction, VAL_SPLIT_SEED)
+    train_idx, val_idx = stratified_split(y, val_fraction, VAL_SPLIT_SEED)
     return Dataset(
         train=take(x, y, train_idx),
         val=take(x, y, val_idx),
