@@ -26,8 +26,8 @@ class Stopped(BaseException):
         self.signum = signum
 
 
-_held: list[int] = []  # the depth of ``held`` blocks, then signals that arrived inside one
-_pending: list[int] = []
+_held: list[int] = []  # one entry per open ``held`` block
+_pending: list[int] = []  # signals that arrived inside one
 
 
 @contextmanager
