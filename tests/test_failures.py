@@ -177,7 +177,7 @@ def test_F06_data_that_cannot_train_is_refused_before_training(cli, tmp_path):
     done = cli("run", "--quiet", "--dataset", "smnist", "--set", f"smnist.path={corrupt}", "--loss", "ce",
                "--cell", "rnn", "--remedies", "none", cwd=tmp_path)
     exits_as_documented(done, "F06")
-    assert "dataset smnist cannot be used" in one_error_line(done)
+    assert str(corrupt / "train-images-idx3-ubyte") in one_error_line(done)  # a DataError naming the file
     done = cli("run", "--quiet", "--dataset", "smnist", "--loss", "ce", "--cell", "rnn", cwd=tmp_path)
     exits_as_documented(done, "F06")
     assert "smnist.path is not set" in one_error_line(done)

@@ -21,11 +21,7 @@ def probe_data(spec: SweepSpec, registry: Any) -> tuple[SweepSpec, Any]:
     """The spec with the arms refused whose loss does not fit the loaded targets, and the loaded dataset."""
     from lossbench.engine.config import check_loss_fits
 
-    try:
-        data = load_data(spec, registry)
-    except LossbenchError as error:
-        raise LossbenchError(f"invalid sweep {shown(spec.name)}: dataset {spec.dataset} cannot be used: "
-                             f"{error}") from None
+    data = load_data(spec, registry)  # its errors name the dataset and its plugin
     refused = {key: [reason] for key, reason in spec.refused.items()}
     for arm in spec.arms:
         try:
@@ -34,5 +30,6 @@ def probe_data(spec: SweepSpec, registry: Any) -> tuple[SweepSpec, Any]:
             refused[arm.key] = [str(error)]
     problems = nothing_left(spec, refused, [])
     if problems:
-        raise LossbenchError("\n  - ".join([f"invalid sweep {shown(spec.name)}: no arm of a loss can run:", *problems]))
+        raise LossbenchError("\n  - ".join([f"invalid sweep {shown(spec.name)}: with the data loaded, a loss or "
+                                            f"remedy set has no arm that can run:", *problems]))
     return replace(spec, refused={key: "; ".join(reasons) for key, reasons in refused.items()}), data
