@@ -171,7 +171,7 @@ def test_a_plugin_that_raises_fails_its_arm_only(tmp_path, cli):
         "    register(LossSpec(name='explode', summary='Raises.', build=build))\n")
     done = cli("--plugins-dir", str(plugins), "run", "--name", "x", *TINY, "--loss", "explode",
                "--loss", "ce", "--cell", "rnn", "--trials", "2", "--workers", "1", "--json", cwd=tmp_path, timeout=600)
-    assert done.returncode == 3 and "2 of 6 trials failed (first: RuntimeError: boom in the loss)" in done.stderr
+    assert done.returncode == 3 and "2 of 6 trials failed" in done.stderr and "boom in the loss" in done.stderr
     board = {row["arm"]: row for row in json.loads(done.stdout)["leaderboard"]}
     assert board["explode:rnn:none"]["tuning"]["failed"] == 2 and board["explode:rnn:none"]["final_runs"] == 0
     assert board["ce:rnn:none"]["tuning"]["trials"] == 2 and board["ce:rnn:none"]["final_runs"] == 2

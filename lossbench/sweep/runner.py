@@ -29,7 +29,7 @@ def run_sweep(spec: SweepSpec, registry: Any, storage: Storage, execution: Execu
     import optuna
     import torch
 
-    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    optuna.logging.set_verbosity(optuna.logging.ERROR)  # its warnings would repeat ours
     store = storage.open()
     ensure_spec(store, spec, provenance)
     torch.set_num_threads(execution.threads)

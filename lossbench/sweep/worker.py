@@ -33,7 +33,7 @@ class Worker:
                  database: bool = False, data: Any = None):
         import optuna
 
-        optuna.logging.set_verbosity(optuna.logging.WARNING)
+        optuna.logging.set_verbosity(optuna.logging.ERROR)  # its warnings would repeat ours
         self.spec, self.storage, self.registry, self.database = spec, storage, registry, database
         self.threads, self.device = execution.threads, execution.device_of(worker_index)
         # recorded on every trial this worker claims: which process, with how many threads, among how many workers
