@@ -81,6 +81,7 @@ def bench_overhead(root: Path) -> list[tuple[str, str, str]]:
     from lossbench.plugins import load_registry
     from lossbench.results import Storage
     from lossbench.sweep import SweepSpec
+    from lossbench.sweep.execution import Execution
     from lossbench.sweep.runner import ensure_spec
     from lossbench.sweep.trial import run_config
     from lossbench.sweep.worker import Worker
@@ -94,7 +95,7 @@ def bench_overhead(root: Path) -> list[tuple[str, str, str]]:
     registry = load_registry()
     storage = Storage(name=spec.name, out=str(root)).open()
     ensure_spec(storage, spec, {})
-    worker = Worker(spec, storage, registry)
+    worker = Worker(spec, storage, registry, Execution(workers=1, threads=1))
     worker._dataset(run_config(spec, spec.arms[0], {}, 0, False))  # data loading is not orchestration
     started = time.perf_counter()
     worker.run()
