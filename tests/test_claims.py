@@ -89,3 +89,19 @@ def test_a_gap_between_arms_still_improving_decides_nothing():
     assert verdict(spec, [ce, focal])[0] == SUPPORTED
     found, text = verdict(spec, [ce, focal], {"focal:gru:none": False})
     assert found == UNDECIDED and "+0.4100" in text and "still improving" in text
+
+
+def test_a_level_not_reached_on_a_budget_below_the_papers_supports_nothing_and_contradicts_nothing():
+    spec = claim({"kind": "reaches", "arm": "ce:rnn:clip_norm", "value": 0.99})
+    spec["claims"][0]["reduced_budget"] = True
+    found, text = verdict(spec, [arm("ce:rnn:clip_norm", [0.25, 0.26, 0.25])])
+    assert found == UNDECIDED and "far below the paper's" in text  # a plateau at chance, 4000 updates against 5M
+    spec["claims"][0]["reduced_budget"] = False
+    assert verdict(spec, [arm("ce:rnn:clip_norm", [0.25, 0.26, 0.25])])[0] == CONTRADICTED
+
+
+def test_a_preset_at_its_default_budget_marks_its_claims_as_reduced_and_the_paper_budget_does_not():
+    from lossbench.sweep import preset_fields
+
+    assert all(c["reduced_budget"] for c in preset_fields("pascanu2013")["claims"])
+    assert not any(c.get("reduced_budget") for c in preset_fields("greydanus2020", "paper")["claims"])

@@ -2,7 +2,8 @@
 
 A check is judged on the final-phase runs, paired over shared seeds where it compares two arms, at a 5% level:
 - ``reaches``: supported when the 95% interval of the arm's mean lies at or above the value; contradicted when it
-  lies below and the arm converged;
+  lies below, the arm converged, and the run trained on the paper's budget (``reduced_budget`` false): below a
+  paper's budget a level not reached says nothing against the claim;
 - ``better``: supported when the paired difference is significant in the claimed direction; contradicted when it
   is significant the other way;
 - ``matches``: supported when the 90% interval of the paired difference lies within +-margin (two one-sided
@@ -56,7 +57,7 @@ def judge_claims(spec: dict[str, Any], arms: list[Any], converged: dict[str, boo
     claims, _ = parse_claims(spec.get("claims") or [], set(by_key))
     verdicts = []
     for claim in claims:
-        checks = [_judge(check, by_key, converged) for check in claim.checks]
+        checks = [_judge(check, by_key, converged, claim.reduced_budget) for check in claim.checks]
         found = {c.verdict for c in checks}
         verdict = CONTRADICTED if CONTRADICTED in found else SUPPORTED if found == {SUPPORTED} else UNDECIDED
         verdicts.append(ClaimVerdict(claim.id, claim.claim, claim.source, claim.published, verdict, checks))
@@ -80,10 +81,10 @@ def metric_by_seed(arm: Any, metric: str) -> dict[int, float]:
     return found
 
 
-def _judge(check: Check, arms: dict[str, Any], converged: dict[str, bool | None]) -> CheckVerdict:
+def _judge(check: Check, arms: dict[str, Any], converged: dict[str, bool | None], reduced_budget: bool) -> CheckVerdict:
     values = metric_by_seed(arms[check.arm], check.metric)
     if check.kind == "reaches":
-        return _reaches(check, values, settled=converged.get(check.arm) is not False)
+        return _reaches(check, values, converged.get(check.arm) is not False, reduced_budget)
     settled = converged.get(check.arm) is not False and converged.get(check.than) is not False
     found = _compare(check, values, metric_by_seed(arms[check.than], check.metric))
     if not settled and found.verdict != UNDECIDED:
@@ -91,14 +92,17 @@ def _judge(check: Check, arms: dict[str, Any], converged: dict[str, bool | None]
     return found
 
 
-def _reaches(check: Check, values: dict[int, float], settled: bool) -> CheckVerdict:
+def _reaches(check: Check, values: dict[int, float], settled: bool, reduced_budget: bool) -> CheckVerdict:
     low, high = _interval([*values.values()], 0.95)
     text = (f"{check.arm} {METRIC_WORDS[check.metric]} {_mean_text([*values.values()], low, high)}, "
             f"claimed at least {check.value:g}")
     if low is not None and low >= check.value:
         return CheckVerdict(check, SUPPORTED, text)  # a value already reached stands, converged or not
     if high is not None and high < check.value and settled:
-        return CheckVerdict(check, CONTRADICTED, text)
+        if not reduced_budget:
+            return CheckVerdict(check, CONTRADICTED, text)
+        return CheckVerdict(check, UNDECIDED, text + " (not reached on a budget far below the paper's; a plateau "
+                                                      "can outlast it)")
     return CheckVerdict(check, UNDECIDED, text + _why(values, settled, low))
 
 

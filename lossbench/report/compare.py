@@ -17,6 +17,7 @@ from typing import Any
 
 from lossbench.report import power, stats
 from lossbench.report.thresholds import ALPHA
+from lossbench.results.baseline import baseline_pairs, baseline_rule
 
 FACTORS = ("loss", "cell", "remedy")
 
@@ -50,14 +51,11 @@ def compare(arms: list[Any], spec: dict[str, Any], baseline: str | None,
             test: str) -> tuple[list[Comparison], str]:
     """Every comparison the sweep supports, tested and Holm-corrected together; and the baseline in words."""
     by_key = {a.key: a for a in arms}
-    reference, loss, remedies, described = _reference(arms, spec, baseline, by_key)
-    comparisons = []
-    for arm in arms:
-        base = by_key.get(reference(arm.cell))
-        if base is not None and base.key != arm.key:
-            comparisons.append(_paired(arm.key, base.key, None, [(arm, base)], test))
+    rule = baseline_rule(spec, baseline)
+    comparisons = [_paired(arm, base, None, [(by_key[arm], by_key[base])], test)
+                   for arm, base in baseline_pairs(spec, [(a.key, a.cell) for a in arms], baseline)]
     done = {frozenset(c.pairs[0]) for c in comparisons}
-    for factor, level, other in _level_pairs(spec, loss, remedies):
+    for factor, level, other in _level_pairs(spec, rule.loss, rule.remedies):
         matched = _matched(arms, factor, level, other)
         if not matched or (len(matched) == 1 and frozenset(a.key for a in matched[0]) in done):
             continue
@@ -65,30 +63,7 @@ def compare(arms: list[Any], spec: dict[str, Any], baseline: str | None,
     tested = [c for c in comparisons if c.test is not None]
     for c, adjusted in zip(tested, stats.holm([c.test.p for c in tested])):
         c.p_holm = adjusted
-    return comparisons, described
-
-
-def _reference(arms: list[Any], spec: dict[str, Any], baseline: str | None,
-               by_key: dict[str, Any]) -> tuple[Any, str, str, str]:
-    """(cell -> baseline arm key, the baseline's loss, its remedy set, the baseline in words)."""
-    losses = list(spec.get("losses") or [])
-    remedy_sets = ["+".join(s) or "none" for s in spec.get("remedy_sets") or [[]]]
-    if baseline and baseline.count(":") == 2:  # one arm for all
-        loss, _, remedies = baseline.split(":")
-        pick = lambda cell: baseline  # noqa: E731
-        described = f"arm {baseline}"
-    else:
-        loss, _, remedies = (baseline or "").partition(":")
-        loss = loss or ("ce" if "ce" in losses else (losses[0] if losses else "ce"))
-        remedies = remedies or ("none" if "none" in remedy_sets else remedy_sets[0])
-        pick = lambda cell: f"{loss}:{cell}:{remedies}"  # noqa: E731
-        described = f"{loss} with {'no remedy' if remedies == 'none' else remedies}, same cell"
-    if baseline and arms and not any(pick(arm.cell) in by_key for arm in arms):
-        from lossbench.errors import LossbenchError
-
-        raise LossbenchError(f"baseline {baseline!r} matches no arm of this sweep; give a loss (ce), loss:remedies "
-                             f"(ce:none) or an arm ({', '.join(sorted(by_key))})")
-    return pick, loss, remedies, described
+    return comparisons, rule.described
 
 
 def _level_pairs(spec: dict[str, Any], loss: str, remedies: str) -> list[tuple[str, str, str]]:

@@ -8,8 +8,9 @@ from typing import Any
 
 from lossbench.report import stats
 from lossbench.report.compare import Comparison, add_power, compare
-from lossbench.report.summary import ArmSummary, final_seeds, summarise
+from lossbench.report.summary import ArmSummary, summarise
 from lossbench.results import SweepData, mask_all
+from lossbench.results.budget import final_budget
 
 __all__ = ["ArmSummary", "Comparison", "ReportModel", "build_model"]
 
@@ -44,7 +45,7 @@ class ReportModel:
     @property
     def seeds(self) -> int:
         """Final-phase seeds per arm: the spec's number, or (``seeds = "auto"``) where the race ended."""
-        return final_seeds(self.spec, self.race) or max((len(a.accuracy) for a in self.arms), default=0)
+        return final_budget(self.spec, self.race) or max((len(a.accuracy) for a in self.arms), default=0)
 
     @property
     def sequential(self) -> bool:

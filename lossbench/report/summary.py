@@ -10,7 +10,8 @@ from typing import Any
 import numpy as np
 
 from lossbench.report import convergence, robustness, stats
-from lossbench.results import ArmData, best_tuning_trial
+from lossbench.results import ArmData, best_trial
+from lossbench.results.budget import arm_done
 
 MAX_POINTS = 200  # gradient-norm series are thinned to this many points
 
@@ -85,15 +86,6 @@ class ArmSummary:
         return self.confidence_mean - self.acc_mean
 
 
-def final_seeds(spec: dict[str, Any], race: dict[str, Any] | None = None) -> int:
-    """The final-phase seeds each arm needs: the spec's number, or where the race ended (``seeds = "auto"``; 0
-    while it is still running)."""
-    if spec.get("race"):
-        return int((race or {}).get("seeds") or 0)
-    seeds = spec.get("seeds")
-    return int(seeds) if isinstance(seeds, (int, float)) else 0
-
-
 def summarise(arm: ArmData, spec: dict[str, Any], maximize: bool, race: dict[str, Any] | None = None) -> ArmSummary:
     objective = "val_accuracy" if maximize else "val_nll"
     finals = [t for t in arm.completed_final if t.result]
@@ -101,15 +93,11 @@ def summarise(arm: ArmData, spec: dict[str, Any], maximize: bool, race: dict[str
     accuracy = {int(t.seed): float(t.result["test"]["accuracy"]) for t in tested if t.seed is not None}
     values = list(accuracy.values())
     mean, std = stats.mean_std(values)
-    best = best_tuning_trial(arm, maximize)
-    tuning_done = len(arm.finished_tuning) >= int(spec.get("trials") or 0)
-    no_final_possible = tuning_done and best is None  # every tuning trial failed: no best to rerun
-    needed = final_seeds(spec, race)
-    enough = len(arm.completed_final) >= needed if needed else bool(arm.completed_final) and not spec.get("race")
+    best = best_trial(arm.tuning, maximize)
     # A trial in flight keeps the arm unfinished; a retry left waiting in a phase whose budget is full (its worker
     # died right after claiming a surplus slot) does not: nothing will run it, so it must not keep it so for ever.
     running = any(t.state == "RUNNING" for t in [*arm.tuning, *arm.final])
-    finished = not running and tuning_done and (enough or no_final_possible)
+    finished = not running and arm_done(arm.tuning, arm.final, spec, race, best is not None)
     summary = ArmSummary(
         key=arm.key, loss=arm.loss, cell=arm.cell, remedies="+".join(arm.remedies) or "none", accuracy=accuracy,
         acc_mean=mean, acc_std=std, acc_ci=stats.bootstrap_ci(values),
@@ -117,7 +105,7 @@ def summarise(arm: ArmData, spec: dict[str, Any], maximize: bool, race: dict[str
         ece_mean=_mean(t.result["test"].get("ece") for t in tested),
         final_runs=len(finals), final_diverged=sum(1 for t in finals if t.result.get("status") == "diverged"),
         trials=len(arm.finished_tuning), pruned=arm.count("pruned"), diverged=arm.count("diverged"),
-        failed=arm.count("failed"), seconds_per_epoch=_median(t.result.get("seconds_per_epoch") for t in finals),
+        failed=arm.failed, seconds_per_epoch=_median(t.result.get("seconds_per_epoch") for t in finals),
         best_params=dict(best.params) if best else None, finished=finished,
         errors=sorted({t.error for t in [*arm.tuning, *arm.final] if t.error}))
     summary.confidence_mean = _mean(t.result["test"].get("confidence") for t in tested)

@@ -8,6 +8,10 @@ test of this run's numbers (see lossbench.report.claims for how each verdict is 
 - ``differs``: ``arm`` and ``than`` differ on ``metric`` (either direction).
 Metrics: ``test_accuracy``, ``test_ece``, ``flow_ratio_init`` (log10 of the gradient reaching the first step
 over the last step's, at initialisation).
+
+``reduced_budget = true`` says the run trains far less than the paper did (a preset at its default budget): a
+level not reached then cannot contradict the claim (a plateau at chance can last for the millions of updates a
+paper used), only fail to support it.
 """
 
 from __future__ import annotations
@@ -37,6 +41,7 @@ class Claim:
     source: str
     published: str
     checks: tuple[Check, ...]
+    reduced_budget: bool = False
 
 
 def parse_claims(raw: Any, arms: set[str]) -> tuple[list[Claim], list[str]]:
@@ -51,7 +56,7 @@ def parse_claims(raw: Any, arms: set[str]) -> tuple[list[Claim], list[str]]:
             continue
         where = f"claim {item.get('id', index + 1)!r}"
         missing = [k for k in ("id", "claim", "checks") if not item.get(k)]
-        unknown = sorted(set(item) - {"id", "claim", "source", "published", "checks"})
+        unknown = sorted(set(item) - {"id", "claim", "source", "published", "checks", "reduced_budget"})
         problems += [f"{where} has no {k}" for k in missing] + [f"{where} has an unknown key {k!r}" for k in unknown]
         checks = []
         for number, check in enumerate(item.get("checks") or []):
@@ -61,7 +66,7 @@ def parse_claims(raw: Any, arms: set[str]) -> tuple[list[Claim], list[str]]:
                 checks.append(parsed)
         if not missing and not unknown and len(checks) == len(item["checks"]):
             claims.append(Claim(str(item["id"]), str(item["claim"]), str(item.get("source", "")),
-                                str(item.get("published", "")), tuple(checks)))
+                                str(item.get("published", "")), tuple(checks), bool(item.get("reduced_budget"))))
     return claims, problems
 
 

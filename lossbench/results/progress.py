@@ -6,8 +6,9 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from lossbench.results.reader import arms_of, stored_attrs
-from lossbench.results.schema import ATTR_STATUS, FINAL, SPEC_ATTR, TUNE, study_name
+from lossbench.results.budget import FINAL_FINISHED, TUNE_FINISHED, arm_done, final_budget, tally
+from lossbench.results.reader import arms_of, best_trial, record, stored_attrs
+from lossbench.results.schema import FAILED_STATUSES, FINAL, RACE_ATTR, SPEC_ATTR, TUNE, study_name
 
 
 @dataclass
@@ -40,40 +41,40 @@ class Progress:
 
 
 def read_progress(name: str, storage: Any, started: float) -> Progress:
-    """The progress of sweep ``name`` in the open Optuna ``storage``; ``started`` is a ``time.perf_counter()``."""
+    """The progress of sweep ``name`` in the open Optuna ``storage``; ``started`` is a ``time.perf_counter()``.
+
+    An arm is done by the rule the workers and the report use (``budget.arm_done``); with ``seeds = "auto"`` the
+    final budget shown is the race's maximum until the race ends."""
     import optuna
 
     found = stored_attrs(name, storage)
     attrs, studies = found if found is not None else ({}, set())
-    spec = attrs.get(SPEC_ATTR, {})
+    spec, race = attrs.get(SPEC_ATTR, {}), attrs.get(RACE_ATTR)
     arms = arms_of(spec)
-    trials, seeds, maximize = int(spec.get("trials", 0)), int(spec.get("seeds", 0)), spec.get("objective") != "val_nll"
+    trials, maximize = int(spec.get("trials", 0)), spec.get("objective") != "val_nll"
+    seeds = final_budget(spec, race) or int(spec.get("seeds", 0))
     progress = Progress(name, spec.get("objective", "val_accuracy"), int(spec.get("epochs", 0)), len(arms),
                         trials_budget=len(arms) * trials, finals_budget=len(arms) * seeds,
                         elapsed=time.perf_counter() - started)
     sign = 1 if maximize else -1
     for key, *_ in arms:
-        tune_done = final_done = 0
+        phases = {}
         for phase in (TUNE, FINAL):
-            study = study_name(name, key, phase)
-            if study not in studies:
-                continue
-            for t in optuna.load_study(study_name=study, storage=storage).get_trials(deepcopy=False):
-                status, state = t.user_attrs.get(ATTR_STATUS), t.state.name
-                if state == "RUNNING":
-                    progress.current.append(f"{key} {phase} epoch {len(t.intermediate_values)}/{progress.epochs}")
-                if phase == TUNE:
-                    if state in ("COMPLETE", "PRUNED"):
-                        tune_done += 1
-                        progress.pruned += status == "pruned"
-                        progress.diverged += status == "diverged"
-                        if state == "COMPLETE" and t.value is not None and status != "diverged" and (
-                                progress.best is None or sign * t.value > sign * progress.best):
-                            progress.best, progress.best_arm = t.value, key
-                    progress.failed += status == "failed"
-                elif state == "COMPLETE":
-                    final_done += 1
-        progress.trials_done += min(tune_done, trials)
-        progress.finals_done += min(final_done, seeds)
-        progress.arms_done += tune_done >= trials and final_done >= seeds
+            stored = (optuna.load_study(study_name=study_name(name, key, phase), storage=storage).get_trials(
+                deepcopy=False) if study_name(name, key, phase) in studies else [])
+            progress.current += [f"{key} {phase} epoch {len(t.intermediate_values)}/{progress.epochs}"
+                                 for t in stored if t.state.name == "RUNNING"]
+            phases[phase] = [record(t) for t in stored]
+        tuning = [t for t in phases[TUNE] if not t.surplus]
+        progress.pruned += sum(t.status == "pruned" for t in tuning)
+        progress.diverged += sum(t.status == "diverged" for t in tuning)
+        progress.failed += sum(t.status in FAILED_STATUSES for t in tuning)
+        for t in tuning:
+            if t.state == "COMPLETE" and t.value is not None and t.status != "diverged" and (
+                    progress.best is None or sign * t.value > sign * progress.best):
+                progress.best, progress.best_arm = t.value, key
+        progress.trials_done += min(tally(phases[TUNE], trials, TUNE_FINISHED).finished, trials)
+        progress.finals_done += min(tally(phases[FINAL], seeds, FINAL_FINISHED).finished, seeds)
+        progress.arms_done += arm_done(phases[TUNE], phases[FINAL], spec, race,
+                                       best_trial(phases[TUNE], maximize) is not None)
     return progress

@@ -1,14 +1,12 @@
-"""Read a stored sweep back: per-arm tuning trials and final-phase runs, and a leaderboard from them."""
+"""Read a stored sweep back: per-arm tuning trials and final-phase runs, and the one best-trial rule."""
 
 from __future__ import annotations
 
-import math
-import statistics
 from dataclasses import dataclass, field
 from typing import Any
 
 from lossbench.results.schema import (ATTR_ERROR, ATTR_PARAMS, ATTR_RESULT, ATTR_SEED, ATTR_STATUS, ATTR_SURPLUS,
-                                      FAILED_STATUSES, FINAL, PROVENANCE_ATTR, RACE_ATTR, SCHEMA, SPEC_ATTR, TUNE,
+                                      FAILED_STATUSES, FINAL, PROVENANCE_ATTR, RACE_ATTR, SPEC_ATTR, TUNE,
                                       arm_key, spec_study, study_name)
 from lossbench.results.storage import NoSweepError, open_storage
 
@@ -47,6 +45,11 @@ class ArmData:
         return sum(1 for t in trials if t.status == status and not t.surplus)
 
     @property
+    def failed(self) -> int:
+        """Tuning trials that failed for good (a plugin raised, a time limit ran out)."""
+        return sum(1 for t in self.tuning if t.status in FAILED_STATUSES and not t.surplus)
+
+    @property
     def finished_tuning(self) -> list[TrialRecord]:
         return [t for t in self.tuning if t.state in ("COMPLETE", "PRUNED") and not t.surplus]
 
@@ -68,13 +71,6 @@ class SweepData:
         trials (those are retried)."""
         return [t for arm in self.arms for t in [*arm.tuning, *arm.final]
                 if t.status in FAILED_STATUSES and not t.surplus]
-
-    def to_json(self) -> dict[str, Any]:
-        return {"schema": SCHEMA, "name": self.name, "spec": self.spec, "provenance": self.provenance,
-                "leaderboard": leaderboard(self),
-                "arms": [{"key": a.key, "loss": a.loss, "cell": a.cell, "remedies": a.remedies,
-                          "tuning": [_trial_json(t) for t in a.tuning], "final": [_trial_json(t) for t in a.final]}
-                         for a in self.arms]}
 
 
 def arms_of(spec: dict[str, Any]) -> list[tuple[str, str, str, list[str]]]:
@@ -118,32 +114,6 @@ def load_sweep(name: str, storage: Any) -> SweepData:
     return SweepData(name, spec, attrs.get(PROVENANCE_ATTR, {}), arms, attrs.get(RACE_ATTR))
 
 
-def leaderboard(data: SweepData) -> list[dict[str, Any]]:
-    """One row per arm, best mean final-phase test accuracy first."""
-    rows = []
-    for arm in data.arms:
-        finals = [t.result for t in arm.completed_final if t.result]
-        accs = [r["test"]["accuracy"] for r in finals if r.get("test")]
-        nlls = [r["test"]["nll"] for r in finals if r.get("test")]
-        best = best_tuning_trial(arm, data.spec.get("objective", "val_accuracy") == "val_accuracy")
-        rows.append({
-            "arm": arm.key, "loss": arm.loss, "cell": arm.cell, "remedies": arm.remedies,
-            "test_accuracy_mean": statistics.fmean(accs) if accs else None,
-            "test_accuracy_std": statistics.stdev(accs) if len(accs) > 1 else (0.0 if accs else None),
-            "test_nll_mean": statistics.fmean(nlls) if nlls else None,
-            "final_runs": len(finals), "final_diverged": sum(1 for r in finals if r.get("status") == "diverged"),
-            "trials": len(arm.finished_tuning), "pruned": arm.count("pruned"), "diverged": arm.count("diverged"),
-            "failed": arm.count("failed"), "best_lr": best.params.get("lr") if best else None,
-            "best_params": best.params if best else None, "best_value": best.value if best else None,
-        })
-    rows.sort(key=lambda r: -math.inf if r["test_accuracy_mean"] is None else r["test_accuracy_mean"], reverse=True)
-    return rows
-
-
-def best_tuning_trial(arm: ArmData, maximize: bool) -> TrialRecord | None:
-    return best_trial(arm.tuning, maximize)
-
-
 def best_trial(trials: list[TrialRecord], maximize: bool) -> TrialRecord | None:
     """The one rule for an arm's best tuning trial, used by the sweep (what the final phase reruns) and the report
     (what it shows): the best objective among completed trials, diverged ones only when nothing else completed;
@@ -162,8 +132,3 @@ def record(trial: Any) -> TrialRecord:
     return TrialRecord(trial.number, trial.state.name, attrs.get(ATTR_STATUS), trial.value,
                        dict(trial.params) or dict(attrs.get(ATTR_PARAMS, {})), attrs.get(ATTR_SEED),
                        attrs.get(ATTR_RESULT), attrs)
-
-
-def _trial_json(t: TrialRecord) -> dict[str, Any]:
-    return {"number": t.number, "state": t.state, "status": t.status, "value": t.value, "params": t.params,
-            "seed": t.seed, "user_attrs": t.user_attrs}

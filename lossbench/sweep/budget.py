@@ -7,49 +7,9 @@ held by a lower non-FAIL trial, the same way (see ``worker``).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from lossbench.results import writer
-from lossbench.results.schema import ATTR_STATUS, FAILED_STATUSES
-
-
-@dataclass
-class Tally:
-    budget: int
-    nonfail: int = 0
-    waiting: int = 0
-    running: int = 0
-    finished: int = 0
-    errored: int = 0
-
-    @property
-    def done(self) -> bool:
-        return self.finished >= self.budget or (self.errored >= self.budget and self.running + self.waiting == 0)
-
-    @property
-    def can_ask(self) -> bool:
-        """Room for a new trial. Trials a plugin's error failed do not use the budget, but once as many have
-        failed as the budget holds, no new one starts (with several workers, each would otherwise keep starting
-        trials while another's is still running)."""
-        return not self.done and self.errored < self.budget and (self.nonfail < self.budget or self.waiting > 0)
-
-
-def tally(trials: list[Any], budget: int, finished_states: tuple[str, ...]) -> Tally:
-    t = Tally(budget)
-    for trial in trials:
-        state = trial.state.name
-        if state != "FAIL":
-            t.nonfail += 1
-        if state == "WAITING":
-            t.waiting += 1
-        elif state == "RUNNING":
-            t.running += 1
-        elif state in finished_states:
-            t.finished += 1
-        elif state == "FAIL" and trial.user_attrs.get(ATTR_STATUS) in FAILED_STATUSES:
-            t.errored += 1
-    return t
 
 
 def claim(study: Any, storage: Any, budget: int, worker: dict[str, Any], heartbeat: bool) -> tuple[Any, list[Any]] | None:

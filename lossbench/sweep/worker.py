@@ -12,6 +12,7 @@ from typing import Any
 
 from lossbench.results import best_trial, record, writer
 from lossbench.results.baseline import baseline_pairs
+from lossbench.results.budget import Tally, tally
 from lossbench.results.schema import FINAL, TUNE
 from lossbench.sweep import budget
 from lossbench.sweep.interrupt import held, release
@@ -82,7 +83,7 @@ class Worker:
                 if phase == WAIT:
                     continue
                 name, study, size, states = phase
-                if budget.tally(study.get_trials(deepcopy=False), size, states).can_ask:
+                if tally(study.get_trials(deepcopy=False), size, states).can_ask:
                     (self._tune if name == TUNE else self._final)(arm, study)
                     worked = True
                     break
@@ -103,7 +104,7 @@ class Worker:
             self._arms_done.add(arm.index)
             return None
         final = self.studies[arm.index, FINAL]
-        if not self._done(final, budget.tally(self._recovered(final), self._race_seeds, ("COMPLETE",))):
+        if not self._done(final, tally(self._recovered(final), self._race_seeds, ("COMPLETE",))):
             return FINAL, final, self._race_seeds, ("COMPLETE",)
         if not self._race_over:
             self._update_race()
@@ -117,7 +118,7 @@ class Worker:
         if arm.index not in self._tune_best:
             tune = self.studies[arm.index, TUNE]
             trials = self._recovered(tune)
-            if not self._done(tune, budget.tally(trials, self.spec.trials, ("COMPLETE", "PRUNED"))):
+            if not self._done(tune, tally(trials, self.spec.trials, ("COMPLETE", "PRUNED"))):
                 return False
             self._tune_best[arm.index] = best_trial([record(t) for t in trials], self.spec.maximize)
         return True
@@ -133,7 +134,7 @@ class Worker:
             if self._tune_best[arm.index] is None:
                 continue
             trials = self.studies[arm.index, FINAL].get_trials(deepcopy=False)
-            count = budget.tally(trials, self._race_seeds, ("COMPLETE",))
+            count = tally(trials, self._race_seeds, ("COMPLETE",))
             ready[arm.key] = self._race_seeds if count.done else count.finished
             accuracy[arm.key] = {t.seed: t.result["test"]["accuracy"] for t in map(record, trials)
                                  if t.state == "COMPLETE" and ((t.result or {}).get("test") or {}).get("accuracy") is not None}
@@ -145,14 +146,13 @@ class Worker:
             writer.record_race(self.storage, self.spec.name, {"seeds": self._race_seeds, "looks": as_json(looks),
                                                               "method": METHOD})
 
-    def _done(self, study: Any, tally: budget.Tally) -> bool:
+    def _done(self, study: Any, counted: Tally) -> bool:
         """Whether the phase is done; a retry still queued in a done phase (its worker died right after claiming a
-        slot that was surplus) is claimed here and told surplus, so nothing is left waiting for ever."""
-        if tally.done and tally.waiting:
-            for _ in range(tally.waiting):
-                if (claimed := self._claim(study, tally.budget)) is not None:  # never: the budget is full
-                    budget.surplus(study, claimed[0])
-        return tally.done
+        slot that was surplus) is claimed here, and ``claim`` tells it surplus: nothing is left waiting for ever."""
+        if counted.done and counted.waiting:
+            for _ in range(counted.waiting):
+                self._claim(study, counted.budget)  # the budget is full: the claim comes back surplus
+        return counted.done
 
     def _recovered(self, study: Any) -> list[Any]:
         return recovered_trials(study, self.storage, self.database, self.me)
