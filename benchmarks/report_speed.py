@@ -85,7 +85,7 @@ def make_sweep(journal: str) -> int:
                         params={"lr": lr, "x.width": float(rng.uniform())}, distributions=distributions,
                         value=0.0 if diverged else result["epochs"][-1]["val_accuracy"],
                         user_attrs={"arm": key, "phase": TUNE, "seed": number, "status": status, "result": result,
-                                    "timing": {"train_seconds": 6.0, "trial_seconds": 6.1}}))
+                                    "timing": {"train_seconds": 6.0}}))
                 tune.add_trials(trials)
                 best = max(trials, key=lambda t: t.value)
                 final = optuna.create_study(study_name=study_name(NAME, key, FINAL), storage=storage,

@@ -64,6 +64,22 @@ def run_command(
     json: Annotated[bool, typer.Option("--json", help="Print a JSON summary to stdout, nothing else.")] = False,
 ) -> None:
     """Tune every arm on the same budget, rerun each best configuration on fresh seeds, rank the arms."""
+    options = dict(locals())
+    from lossbench.errors import InterruptedRunError
+    from lossbench.sweep.interrupt import Stopped, stop_on_signals
+
+    try:
+        with stop_on_signals():  # Ctrl-C while the data loads or the report is written: exit 130 too, not 1
+            _run(**options)
+    except Stopped as stop:
+        raise InterruptedRunError(f"interrupted by {stop}; finished trials are kept: run the same command again to "
+                                  f"resume", stop.signum) from None
+
+
+def _run(*, spec_file, preset, budget, name, storage, workers, threads, device, trials, epochs, seeds,  # noqa: ANN001
+         baseline, dataset, loss, cell, remedies, set_, sampler, pruner, objective, sampler_seed, trial_timeout, out,
+         heartbeat, quiet, json) -> None:
+    """The sweep: build and check the spec, load the data, train, report."""
     from dataclasses import replace
 
     from lossbench.errors import LossbenchError
@@ -88,12 +104,14 @@ def run_command(
     store.check()
     registry = session.registry()
 
+    from lossbench.plugins.guard import no_hard_exit
     from lossbench.sweep.execution import plan
     from lossbench.sweep.probe import probe_data
     from lossbench.sweep.validate import check
 
-    spec = check(spec, registry)  # every problem at once, before any storage exists or anything trains
-    spec, data = probe_data(spec, registry)  # the dataset loads and fits every loss, or exit 2 here
+    with no_hard_exit():  # plugin code runs here too (a remedy's check, a dataset's load)
+        spec = check(spec, registry)  # every problem at once, before any storage exists or anything trains
+        data = probe_data(spec, registry)  # the dataset loads and fits every loss, or exit 2 here
 
     from lossbench.cli.report_cmd import write_report
     from lossbench.sweep.provenance import provenance

@@ -8,7 +8,6 @@ from typing import Any
 
 from lossbench.errors import ParameterError
 
-SWEEP_TRAINING_KEYS = ("lr", "hidden", "batch_size", "optimizer")
 
 
 def parse_sets(texts: list[str] | None) -> list[tuple[str, str]]:

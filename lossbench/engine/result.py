@@ -42,10 +42,6 @@ class RunResult:
     def clip_rate(self) -> float:
         return self.clipped_steps / self.steps if self.steps else 0.0
 
-    @property
-    def best_val_accuracy(self) -> float | None:
-        return max((e.val_accuracy for e in self.epochs), default=None)
-
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
         data = {"schema": RESULT_SCHEMA, **data, "steps": self.steps, "clip_rate": self.clip_rate}

@@ -81,9 +81,14 @@ def _formats(formats: Iterable[str]) -> set[str]:
 def _load(name: str, storage: Any) -> tuple[Any, Any, str]:
     """The sweep, the open storage and how to show it; one clear LossbenchError for anything unreadable."""
     from lossbench.errors import LossbenchError
-    from lossbench.results import Storage, load_sweep, mask_text, mask_url, open_storage
+    from lossbench.results import Storage, load_sweep, mask_secrets, mask_url, open_storage
 
     storage = str(storage) if isinstance(storage, Path) else storage
+    url = storage.url if isinstance(storage, Storage) else storage if isinstance(storage, str) else None
+
+    def hide(text: str) -> str:  # the password wherever a driver's message quotes it, not only inside URLs
+        return mask_secrets(text, url if url and "://" in url else None)
+
     shown = (storage.describe() if isinstance(storage, Storage) else
              mask_url(storage) if isinstance(storage, str) else type(storage).__name__)
     try:
@@ -91,13 +96,13 @@ def _load(name: str, storage: Any) -> tuple[Any, Any, str]:
     except LossbenchError:
         raise
     except Exception as error:
-        raise LossbenchError(f"cannot open storage {shown}: {mask_text(_first_line(error))}") from None
+        raise LossbenchError(f"cannot open storage {shown}: {hide(_first_line(error))}") from None
     try:
         data = load_sweep(name, store)
     except KeyError:  # NoSweepError
         raise LossbenchError(f"no sweep named {name!r} in {shown}") from None
     except Exception as error:
-        raise LossbenchError(f"cannot read sweep {name!r} from {shown}: {mask_text(_first_line(error))}") from None
+        raise LossbenchError(f"cannot read sweep {name!r} from {shown}: {hide(_first_line(error))}") from None
     return data, store, shown
 
 

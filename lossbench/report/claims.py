@@ -22,9 +22,12 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
+from lossbench.report import stats
+from lossbench.report.power import difference_interval
+from lossbench.report.thresholds import ALPHA
+from lossbench.results import final_metric
 from lossbench.results.claims import LOWER_IS_BETTER, Check, parse_claims
 
-ALPHA = 0.05
 SUPPORTED, CONTRADICTED, UNDECIDED = "supported", "contradicted", "not supported at this budget"
 METRIC_WORDS = {"test_accuracy": "test accuracy", "test_ece": "test ECE",
                 "flow_ratio_init": "log10 gradient ratio first/last step at initialisation"}
@@ -66,18 +69,13 @@ def judge_claims(spec: dict[str, Any], arms: list[Any], converged: dict[str, boo
 
 def metric_by_seed(arm: Any, metric: str) -> dict[int, float]:
     """The metric of each completed final-phase run of ``arm``, by seed."""
+    if metric != "flow_ratio_init":
+        return final_metric(arm.final, metric.removeprefix("test_"))
     found = {}
     for trial in arm.final:
-        result = trial.result or {}
-        if trial.state != "COMPLETE" or trial.seed is None or result.get("status") == "diverged":
-            continue
-        if metric == "flow_ratio_init":
-            ratio = ((result.get("flow") or {}).get("vanishing_ratio") or {}).get("0")
-            value = math.log10(ratio) if isinstance(ratio, (int, float)) and ratio > 0 else None
-        else:
-            value = (result.get("test") or {}).get(metric.removeprefix("test_"))
-        if isinstance(value, (int, float)) and math.isfinite(value):
-            found[int(trial.seed)] = float(value)
+        ratio = (((trial.result or {}).get("flow") or {}).get("vanishing_ratio") or {}).get("0")
+        if trial.state == "COMPLETE" and trial.seed is not None and isinstance(ratio, (int, float)) and ratio > 0:
+            found[int(trial.seed)] = math.log10(ratio)
     return found
 
 
@@ -148,24 +146,13 @@ def _why(values: Any, settled: bool, low: float | None) -> str:
 
 def _interval(values: list[float], level: float) -> tuple[float | None, float | None]:
     """Student-t interval of the mean; (None, None) with fewer than 2 values."""
-    from scipy import stats
-
-    if len(values) < 2:
-        return None, None
-    mean = sum(values) / len(values)
-    sd = math.sqrt(sum((v - mean) ** 2 for v in values) / (len(values) - 1))
-    half = float(stats.t.ppf(0.5 + level / 2, len(values) - 1)) * sd / math.sqrt(len(values))
-    return mean - half, mean + half
+    found = difference_interval(values, level) if len(values) >= 2 else None
+    return found if found is not None else (None, None)
 
 
 def _paired_p(diff: list[float]) -> float | None:
-    from scipy import stats
-
-    if len(diff) < 2:
-        return None
-    if all(d == diff[0] for d in diff):
-        return 1.0 if diff[0] == 0 else 0.0
-    return float(stats.ttest_1samp(diff, 0.0).pvalue)
+    found = stats.paired_test(diff, [0.0] * len(diff), "t")  # a paired t-test of the differences against none
+    return None if found is None else found.p
 
 
 def _mean_text(values: list[float], low: float | None, high: float | None) -> str:

@@ -5,10 +5,10 @@ Imports nothing of lossbench but its shared leaves (errors, text); Optuna only l
 
 from lossbench.results.masking import mask_all, mask_secrets, mask_text, mask_url
 from lossbench.results.progress import Progress, read_progress
-from lossbench.results.reader import ArmData, SweepData, TrialRecord, best_trial, load_sweep, record
+from lossbench.results.reader import ArmData, SweepData, TrialRecord, best_trial, final_metric, load_sweep, record
 from lossbench.results.schema import FINAL, TUNE, arm_key, spec_study, study_name
 from lossbench.results.storage import Storage, open_storage
 
 __all__ = ["FINAL", "TUNE", "ArmData", "Progress", "Storage", "SweepData", "TrialRecord", "arm_key", "best_trial",
-           "load_sweep", "mask_all", "mask_secrets", "mask_text", "mask_url", "open_storage", "read_progress", "record",
-           "spec_study", "study_name"]
+           "final_metric", "load_sweep", "mask_all", "mask_secrets", "mask_text", "mask_url", "open_storage",
+           "read_progress", "record", "spec_study", "study_name"]

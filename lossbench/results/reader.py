@@ -126,6 +126,17 @@ def best_trial(trials: list[TrialRecord], maximize: bool) -> TrialRecord | None:
     return max(pool, key=lambda t: (sign * t.value, -t.number))
 
 
+def final_metric(trials: Any, metric: str) -> dict[int, float]:
+    """{seed: test ``metric``} (accuracy, nll, ece, confidence) of the completed final-phase runs among
+    ``trials`` (TrialRecords) that have it."""
+    found = {}
+    for t in trials:
+        value = ((t.result or {}).get("test") or {}).get(metric) if t.state == "COMPLETE" and not t.surplus else None
+        if t.seed is not None and isinstance(value, (int, float)) and value == value and abs(value) != float("inf"):
+            found[int(t.seed)] = float(value)
+    return found
+
+
 def record(trial: Any) -> TrialRecord:
     """A stored Optuna trial (FrozenTrial) as a TrialRecord."""
     attrs = dict(trial.user_attrs)

@@ -1,6 +1,7 @@
 """The stored schema of a sweep in Optuna storage. Every name a writer and a reader share lives here.
 
-Studies: ``<sweep>:spec`` (study user attrs: ``spec``, ``provenance``), and per arm and phase
+Studies: ``<sweep>:spec`` (study user attrs: ``spec``, ``provenance``, and with ``seeds = "auto"`` once the race
+ended ``race``: {seeds, looks, method}), and per arm and phase
 ``<sweep>:<loss>:<cell>:<remedies joined by + or none>:tune`` / ``...:final``.
 
 Trial user attrs (all JSON):
@@ -9,8 +10,9 @@ Trial user attrs (all JSON):
   worker died) or interrupted (SIGINT/SIGTERM); the last two are retried. ``diverged_at``: {epoch, step, reason}
 - ``result``: the full ``RunResult.to_json()`` (a pruned trial: config, params and the epochs it ran)
 - ``error``: one line, for a trial whose plugin raised or that timed out; ``surplus``: True for a claimed slot over the budget
-- ``worker``: {host, pid, start} of the process that ran it; ``retry_of``: the number of the trial it retries
-- ``timing``: {train_seconds, trial_seconds}
+- ``worker``: {host, pid, start, threads, workers, device} of the process that ran it; ``retry_of``: the number
+  of the trial it retries
+- ``timing``: {train_seconds}: the whole trial (loading its data when not loaded yet, building, training)
 - ``params``, ``best_trial`` (final phase): the tuned parameters it reruns and the tuning trial they came from
 
 ``lossbench.results.writer`` writes every one of these; ``lossbench.results.reader`` reads them back.
@@ -32,7 +34,6 @@ ATTR_PARAMS, ATTR_BEST_TRIAL = "params", "best_trial"
 SPEC_ATTR, PROVENANCE_ATTR = "spec", "provenance"  # user attrs of the ``<sweep>:spec`` study
 RACE_ATTR = "race"  # with seeds = "auto": {seeds, looks, method} once the final phase's race is over
 
-STATUSES = ("completed", "pruned", "diverged", "failed", "timeout", "lost", "interrupted")
 FAILED_STATUSES = ("failed", "timeout")  # failed for good; "lost" and "interrupted" trials are retried
 NAME_MAX_BYTES = 100  # a sweep's name is a folder name and part of every study name
 

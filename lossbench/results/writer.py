@@ -71,10 +71,6 @@ def seed_of(trial: Any) -> int | None:
     return trial.user_attrs.get(ATTR_SEED)
 
 
-def record_seed(trial: Any, seed: int) -> None:
-    trial.set_user_attr(ATTR_SEED, seed)
-
-
 def record_start(trial: Any, arm: str, phase: str, seed: int, params: dict[str, Any] | None = None,
                  best_trial: int | None = None) -> None:
     """What the trial runs: its arm, phase and seed; in the final phase, the tuned params and where they came from."""
@@ -90,7 +86,7 @@ def record_start(trial: Any, arm: str, phase: str, seed: int, params: dict[str, 
 def record_outcome(trial: Any, status: str, seconds: float, *, result: dict[str, Any] | None = None,
                    error: str | None = None, diverged_at: dict[str, Any] | None = None) -> None:
     """How the trial ended: status (completed, pruned, diverged, failed), its result or error, its timing."""
-    attrs: dict[str, Any] = {ATTR_STATUS: status, ATTR_TIMING: {"train_seconds": seconds, "trial_seconds": seconds}}
+    attrs: dict[str, Any] = {ATTR_STATUS: status, ATTR_TIMING: {"train_seconds": seconds}}
     if result is not None:
         attrs[ATTR_RESULT] = result
     if error is not None:

@@ -22,7 +22,10 @@ def main(argv: list[str] | None = None) -> None:
 
     from lossbench.plugins import load_registry
     from lossbench.results.storage import Storage
+    from lossbench.plugins.guard import no_hard_exit
     from lossbench.sweep.execution import Execution
+    from lossbench.sweep.interrupt import Stopped, stop_on_signals
+    from lossbench.sweep.probe import load_data
     from lossbench.sweep.spec import SweepSpec
     from lossbench.sweep.worker import Worker
 
@@ -30,12 +33,12 @@ def main(argv: list[str] | None = None) -> None:
     torch.set_num_threads(execution.threads)
     spec = SweepSpec.from_json(job["spec"])
     storage = Storage.from_json(job["storage"])
-    from lossbench.sweep.interrupt import Stopped, stop_on_signals
-
+    registry = load_registry(job["plugins_dirs"])
+    with no_hard_exit():  # loaded before any trial is claimed: a trial's time limit never counts the data's load
+        data = load_data(spec, registry)
     try:
         with stop_on_signals():
-            Worker(spec, storage.open(), load_registry(job["plugins_dirs"]), execution, index,
-                   database=storage.is_database).run()
+            Worker(spec, storage.open(), registry, execution, index, database=storage.is_database, data=data).run()
     except Stopped as stop:  # its trial is marked interrupted; the parent says how to resume
         sys.exit(128 + stop.signum)
 

@@ -8,11 +8,11 @@ from pathlib import Path
 from typing import Any
 
 from lossbench.errors import LossbenchError, UnknownNameError
+from lossbench.sweep.racing import ROUNDS
 from lossbench.sweep.spec import SweepSpec
 from lossbench.text import shown
 
 SPEC_KEYS = set(SweepSpec.__dataclass_fields__) - {"refused", "problems"}  # what a file or flags may set
-AUTO_MAX_SEEDS = 10  # seeds = "auto" races up to this many seeds
 TOML_KEYS = SPEC_KEYS | {"remedies"}  # "remedies" is read as "remedy_sets"
 
 
@@ -52,7 +52,7 @@ def build_spec(base: dict[str, Any], overrides: dict[str, Any]) -> SweepSpec:
         data.pop(key, None)
     data = {k: v for k, v in data.items() if k in SPEC_KEYS}
     if isinstance(data.get("seeds"), str) and data["seeds"].strip().lower() == "auto":
-        data["seeds"], data["race"] = AUTO_MAX_SEEDS, True
+        data["seeds"], data["race"] = ROUNDS[-1], True
     elif isinstance(data.get("seeds"), str):
         try:
             data["seeds"] = int(data["seeds"])  # from the command line

@@ -63,6 +63,7 @@ def stop_on_signals() -> Iterator[None]:
     finally:
         for s, old in previous.items():
             signal.signal(s, old)
+        _pending.clear()  # a signal that arrived in a block which then raised must not stop the next sweep
 
 
 def release(study: Any, storage: Any, trial: Any, why: str) -> bool:

@@ -54,7 +54,7 @@ def run_sweep(spec: SweepSpec, registry: Any, storage: Storage, execution: Execu
     except LossbenchError:
         raise
     except Exception as error:
-        if not _storage_error(error):
+        if not _storage_error(error, storage):
             raise
         cause = error.__cause__ or error  # Optuna wraps the database's own error: show that one
         first = (str(cause).strip().splitlines() or [""])[0]
@@ -106,12 +106,16 @@ def _run_processes(spec: SweepSpec, storage: Storage, execution: Execution, plug
         return [exit_line(process, log) for process, log in processes if process.returncode != 0]
 
 
-def _storage_error(error: Exception) -> bool:
+def _storage_error(error: Exception, storage: Storage) -> bool:
     """A database that went away (SQLAlchemy's errors, or Optuna's wrapping of them) or a journal that cannot be
-    written (OSError)."""
+    written (an OSError on a file in the sweep's folder; another OSError, a full /tmp say, is not the storage's)."""
     from optuna.exceptions import StorageInternalError
 
-    return isinstance(error, (OSError, StorageInternalError)) or type(error).__module__.startswith("sqlalchemy")
+    if isinstance(error, OSError):
+        where = str(getattr(error, "filename", "") or "")
+        return not storage.is_database and bool(where) and Path(where).resolve().is_relative_to(
+            storage.folder.resolve())
+    return isinstance(error, StorageInternalError) or type(error).__module__.startswith("sqlalchemy")
 
 
 def write_job(folder: Path, spec: SweepSpec, storage: Storage, plugins_dirs: list[str], execution: Execution) -> Path:

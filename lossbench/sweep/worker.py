@@ -10,7 +10,7 @@ import threading
 import time
 from typing import Any
 
-from lossbench.results import best_trial, record, writer
+from lossbench.results import best_trial, final_metric, record, writer
 from lossbench.results.baseline import baseline_pairs
 from lossbench.results.budget import Tally, tally
 from lossbench.results.schema import FINAL, TUNE
@@ -20,6 +20,7 @@ from lossbench.sweep.recovery import identity, recovered_trials
 from lossbench.sweep.samplers import make_pruner, make_sampler
 from lossbench.sweep.space import arm_space, suggest
 from lossbench.sweep.execution import Execution
+from lossbench.sweep.probe import load_data
 from lossbench.sweep.racing import METHOD, as_json, race_state, schedule
 from lossbench.sweep.spec import Arm, SweepSpec
 from lossbench.sweep.trial import run_config, run_trial
@@ -127,7 +128,7 @@ class Worker:
         """Take the race's next look once every arm has finished the current round (see ``racing``)."""
         accuracy: dict[str, dict[int, float]] = {}
         ready: dict[str, int] = {}
-        racing = []
+        racing, barren = [], set()
         for arm in self.spec.arms:
             if not self._tuned(arm):
                 return
@@ -136,10 +137,12 @@ class Worker:
             trials = self.studies[arm.index, FINAL].get_trials(deepcopy=False)
             count = tally(trials, self._race_seeds, ("COMPLETE",))
             ready[arm.key] = self._race_seeds if count.done else count.finished
-            accuracy[arm.key] = {t.seed: t.result["test"]["accuracy"] for t in map(record, trials)
-                                 if t.state == "COMPLETE" and ((t.result or {}).get("test") or {}).get("accuracy") is not None}
+            accuracy[arm.key] = final_metric(map(record, trials), "accuracy")
             racing.append((arm.key, arm.cell))
-        pairs = baseline_pairs(self.spec.to_json(), racing, self.spec.baseline)
+            if count.done and not accuracy[arm.key] and count.errored:
+                barren.add(arm.key)  # its final runs all failed for good: no comparison with it can be decided
+        pairs = [(a, b) for a, b in baseline_pairs(self.spec.to_json(), racing, self.spec.baseline)
+                 if a not in barren and b not in barren]
         self._race_seeds, self._race_over, looks = race_state(self.spec.seeds, accuracy, ready, pairs,
                                                               self.spec.final_seeds)
         if self._race_over:
@@ -208,13 +211,3 @@ class Worker:
         if self._data is None:
             self._data = load_data(self.spec, self.registry, config)
         return self._data
-
-
-def load_data(spec: SweepSpec, registry: Any, config: Any = None) -> Any:
-    """The sweep's dataset (every arm's is the same: ``dataset_params`` are set, never tuned), loaded and checked;
-    what its plugin raises names the dataset and the plugin. ``config``: a run of the sweep (default: its first
-    arm's)."""
-    from lossbench.engine import load_dataset, resolve
-
-    config = config or run_config(spec, spec.arms[0], {}, seed=0, flow_profile=False)
-    return load_dataset(resolve(config, registry))

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from lossbench.report import fmt
-from lossbench.report.findings.words import join, objective, value
+from lossbench.report.findings.words import objective, value
 from lossbench.report.thresholds import NARROW_SPAN, SEED_RANGE
 
 

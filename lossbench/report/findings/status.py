@@ -26,6 +26,6 @@ def sentences(model: Any) -> list[str]:
     if model.claims:
         verdicts = [c.verdict for c in model.claims]
         counts = {v: verdicts.count(v) for v in dict.fromkeys(verdicts)}
-        out.append(f"Published claims checked against this run: "
+        out.append("Published claims checked against this run: "
                    + ", ".join(f"{n} {verdict}" for verdict, n in counts.items()) + " (see the claims table).")
     return out
