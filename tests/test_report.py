@@ -352,8 +352,7 @@ def test_partial_sweep_and_refused_combination(sweeps, tmp_path, cli):
     storage = optuna.storages.JournalStorage(optuna.storages.journal.JournalFileBackend(str(folder / "sweep.journal")))
     optuna.load_study(study_name="main:evil:rnn:clip_norm:final", storage=storage).ask()  # RUNNING
     spec_study = optuna.load_study(study_name="main:spec", storage=storage)
-    spec_study.set_user_attr("provenance", {**spec_study.user_attrs["provenance"],
-                                            "refused": [{"arm": "ce:gru:chrono_init", "reason": EVIL}]})
+    spec_study.set_user_attr("spec", {**spec_study.user_attrs["spec"], "refused": {"ce:gru:chrono_init": EVIL}})
     done = cli("report", "main", "--format", "terminal", "--format", "md,json", cwd=tmp_path, timeout=600,
                check=True)
     document = json.loads((folder / "results.json").read_text())

@@ -85,17 +85,13 @@ def build_model(data: SweepData, storage: str, *, baseline: str | None = None, t
         name=data.name, spec=mask_all(spec), provenance=mask_all(provenance), storage=mask_all(storage),
         generated=_dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"), arms=arms, test=test,
         baseline=described, comparisons=comparisons, unfinished=[a.key for a in arms if not a.finished],
-        refused=_refused(spec, data.provenance), components=mask_all(stored_components), race=data.race)
+        refused=_refused(spec), components=mask_all(stored_components), race=data.race)
     model.factorial = build_factorial(model)
     model.claims = judge_claims(spec, data.arms, {a.key: not a.improving for a in arms if a.convergence is not None})
     model.findings = write_findings(model)
     return model
 
 
-def _refused(spec: dict[str, Any], provenance: dict[str, Any]) -> list[tuple[str, str]]:
-    """Combinations the sweep refused, with why, wherever the run recorded them (spec or provenance)."""
-    found = spec.get("refused") or provenance.get("refused") or []
-    if isinstance(found, dict):
-        return [(str(k), str(v)) for k, v in found.items()]
-    return [(str(item.get("arm", "?")), str(item.get("reason", item.get("why", "")))) if isinstance(item, dict)
-            else (str(item), "") for item in found]
+def _refused(spec: dict[str, Any]) -> list[tuple[str, str]]:
+    """Combinations the sweep refused, with why, as the spec stores them."""
+    return [(str(k), str(v)) for k, v in (spec.get("refused") or {}).items()]

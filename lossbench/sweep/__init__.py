@@ -1,7 +1,9 @@
 """Sweeps: arms (loss x cell x remedy set), one Optuna study per arm and phase, workers, recovery.
 
-spec (the data model), presets, inputs (TOML, presets, flags), validate, space, samplers, budget, recovery,
-trial (one trial), worker (the loop), runner (start), child (a worker process), provenance.
+spec (the data model), presets, inputs (TOML, presets, flags), validate, probe (the data, loaded once), space,
+samplers, budget (claims within exact budgets), recovery, trial (one trial), worker (the loop), racing (seeds =
+"auto"), execution (workers, threads, devices), runner (start), processes and child (worker processes), supervise
+(per-trial time limits), interrupt (SIGINT/SIGTERM), provenance.
 Imports engine and results; Optuna and torch only inside the functions that use them."""
 
 from lossbench.sweep.inputs import build_spec, load_toml, preset_fields

@@ -33,7 +33,7 @@ def provenance(spec: SweepSpec, registry: Any, storage: str, execution: Executio
                         f"thread(s) per worker; another thread count changes float results",
         "git_commit": _git_commit(), "lossbench_git_commit": _lossbench_commit(), "storage": storage,
         "sampler_seed": spec.sampler_seed, "seeds": spec.final_seeds,
-        "components": _components(spec, registry), "refused": dict(spec.refused),
+        "components": _components(spec, registry),
         "dataset_info": dict(dataset_info or {}),
     }
 

@@ -18,7 +18,7 @@ from lossbench.results import writer
 from lossbench.results.schema import ATTR_WORKER
 from lossbench.results.storage import Storage
 from lossbench.sweep.execution import Execution
-from lossbench.sweep.runner import _stop, exit_line, spawn, write_job
+from lossbench.sweep.processes import exit_line, spawn, stop_workers, write_job
 from lossbench.sweep.spec import SweepSpec
 
 CHECK_SECONDS = 0.5
@@ -55,7 +55,7 @@ def supervise(spec: SweepSpec, store: Any, storage: Storage, execution: Executio
                         running[pids[pid]] = spawn(job, pids[pid])
                 time.sleep(CHECK_SECONDS)
         except BaseException:
-            _stop([process for process, _ in running.values()])
+            stop_workers([process for process, _ in running.values()])
             raise
     return failures
 
