@@ -374,3 +374,29 @@ def test_a_presets_published_claims_are_checked_against_this_run():
     exported = json.loads(results_json(report))["claims"]
     assert exported[1]["verdict"] == "contradicted" and exported[0]["published"] == "91%"
     assert model(sweep([arm("ce:gru:none", gru)])).claims == []  # no claims, no table
+
+
+# -- review fixes: the stored baseline, failed arms, timeouts --------------------------------------------------
+
+
+def test_the_report_compares_with_the_baseline_stored_with_the_sweep():
+    data = pair_sweep([0.01, 0.0, 0.02, 0.01, 0.0, 0.01])
+    assert model(data).baseline == "ce with no remedy, same cell"
+    data.spec["baseline"] = "focal"  # run --baseline focal: the race and the report compare with the same arm
+    report = model(data)
+    assert report.baseline == "focal with no remedy, same cell"
+    assert [(c.arm, c.baseline) for c in report.comparisons if c.factor is None] == [("ce:gru:none", "focal:gru:none")]
+
+
+def test_an_arm_whose_trials_all_failed_is_finished_and_its_timeouts_count_as_failed():
+    from lossbench.results import TrialRecord
+
+    data = pair_sweep([0.01, 0.0, 0.02, 0.01, 0.0, 0.01])
+    broken = arm("evil:gru:none", {})
+    broken.tuning = [TrialRecord(n, "FAIL", status, None, {"lr": 0.01}, n, None, {"status": status, "error": "boom"})
+                     for n, status in enumerate(["failed", "timeout", "failed", "failed"])]
+    data.arms.append(broken)
+    data.spec["losses"] = [*data.spec["losses"], "evil"]
+    report = model(data)
+    evil = report.arm("evil:gru:none")
+    assert evil.finished and evil.failed == 4 and not report.partial  # nothing more will ever run for it

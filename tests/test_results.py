@@ -25,22 +25,38 @@ def test_diverged_trials_count_only_when_nothing_else_completed():
     assert best_trial([trial(0, None, "failed", "FAIL"), trial(1, 0.3, "pruned", "PRUNED")], maximize=True) is None
 
 
+NAN_LOSS = """
+from lossbench import LossSpec, hookimpl
+
+
+def build_nan():
+    return lambda logits, target: logits.sum() * float("nan")  # every run diverges at its first step
+
+
+@hookimpl
+def register_losses(register):
+    register(LossSpec(name="nan", summary="Always NaN.", build=build_nan))
+"""
+
+
+@pytest.mark.slow
 def test_an_arm_whose_every_trial_diverged_under_val_nll_reruns_and_reports_the_same_trial(tmp_path, cli):
-    """Every trial diverges, so every value is the same worst NLL: the final phase must rerun the trial the
-    report shows as best (the sweep and the report once broke this tie in opposite directions)."""
-    done = cli("run", "--name", "tie", "--dataset", "digits", "--loss", "ce", "--cell", "rnn", "--remedies", "dropout",
-               "--set", "hidden=8", "--set", "optimizer=sgd", "--set", "lr=1e6", "--set", "rnn.activation=relu",
-               "--epochs", "2", "--trials", "3", "--seeds", "2", "--objective", "val_nll", "--pruner", "none",
-               "--json", cwd=tmp_path)
+    """Every trial diverges, so every value is the same worst NLL: a tie of all three. The final phase must rerun
+    the first of them, and the report must show that one as best (the sweep and the report once broke this tie
+    in opposite directions)."""
+    (tmp_path / "plugins").mkdir()
+    (tmp_path / "plugins" / "nan_loss.py").write_text(NAN_LOSS)
+    done = cli("--plugins-dir", "plugins", "run", "--name", "tie", "--dataset", "digits", "--loss", "nan", "--cell",
+               "rnn", "--remedies", "none", "--set", "hidden=8", "--epochs", "1", "--trials", "3", "--seeds", "2",
+               "--objective", "val_nll", "--pruner", "none", "--workers", "1", "--json", cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     data = load_sweep("tie", str(tmp_path / "results" / "tie" / "sweep.journal"))
     (arm,) = data.arms
-    best = best_trial(arm.tuning, maximize=False)
-    if len({t.value for t in arm.tuning}) == 1:  # every trial diverged (the usual case here): a tie of all three
-        assert best.number == min(t.number for t in arm.tuning)
-    first = best
+    assert [t.status for t in arm.tuning] == ["diverged"] * 3 and len({t.value for t in arm.tuning}) == 1
+    assert len({t.params["lr"] for t in arm.tuning}) == 3  # three different configurations tie
+    first = next(t for t in arm.tuning if t.number == 0)
     assert {json.dumps(t.params, sort_keys=True) for t in arm.final} == {json.dumps(first.params, sort_keys=True)}
-    assert {t.user_attrs["best_trial"] for t in arm.final} == {first.number}
+    assert {t.user_attrs["best_trial"] for t in arm.final} == {0}
     report = json.loads((tmp_path / "results" / "tie" / "results.json").read_text())
     assert report["leaderboard"][0]["best_params"] == first.params
 
