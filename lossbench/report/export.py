@@ -6,7 +6,9 @@
 - ``spec``: the sweep spec as stored; ``provenance``: versions, seeds, threads, machine, git commit, as stored
 - ``components``: {name: {kind, summary, plugin, ...}} where known
 - ``test``: "wilcoxon" or "t"; ``baseline``: what each arm is compared against, in words
-- ``objective``: the tuning objective (val_accuracy or val_nll); ``sequential``: true when the spec's seeds was "auto"
+- ``objective``: the tuning objective (val_accuracy or val_nll); ``sequential``: true when the final phase raced
+  (``seeds = "auto"``); ``race``: how the race ended, as stored ({seeds, looks: [{seeds, decided, open}], method}),
+  or null
 - ``leaderboard``: one object per arm, best mean test accuracy first:
   ``arm``, ``loss``, ``cell``, ``remedies`` ("none" or names joined by +), ``finished``,
   ``test_accuracy``: {``mean``, ``std``, ``ci95``: [low, high] or null (fewer than 3 seeds), ``n``,
@@ -102,7 +104,7 @@ def results_json(model: Any) -> str:
         "schema": RESULTS_SCHEMA, "name": model.name, "generated": model.generated, "storage": model.storage,
         "partial": model.partial, "unfinished": model.unfinished, "spec": model.spec, "provenance": model.provenance,
         "components": model.components, "test": model.test, "baseline": model.baseline,
-        "objective": model.objective, "sequential": model.sequential, "leaderboard": arms,
+        "objective": model.objective, "sequential": model.sequential, "race": model.race, "leaderboard": arms,
         "comparisons": comparisons,
         "factorial": {"grids": [{"cell": g.cell, "losses": g.losses, "remedies": g.remedies, "values": g.values}
                                 for g in factorial.grids],
