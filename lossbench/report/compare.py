@@ -16,10 +16,9 @@ from itertools import combinations
 from typing import Any
 
 from lossbench.report import power, stats
+from lossbench.report.factorial import FACTORS
 from lossbench.report.thresholds import ALPHA
 from lossbench.results.baseline import baseline_pairs, baseline_rule
-
-FACTORS = ("loss", "cell", "remedy")
 
 
 @dataclass
