@@ -128,3 +128,17 @@ def test_an_arm_whose_every_trial_fails_stops_asking_with_several_workers():
     assert not tally([*failed, trial("RUNNING")], 2, ("COMPLETE",)).can_ask  # another's trial still running
     assert tally(failed, 2, ("COMPLETE",)).done
     assert tally([trial("FAIL", "failed"), trial("COMPLETE")], 2, ("COMPLETE",)).can_ask  # one error: room left
+
+
+def test_every_worker_of_a_grid_sweep_reads_a_grid_index_as_the_same_point():
+    """Optuna's GridSampler shuffles its grid with its seed and stores the index: a seed per worker made two
+    workers of one arm try the same learning rate twice and skip another (seen with --workers 2)."""
+    from lossbench import Categorical
+    from lossbench.sweep.samplers import make_sampler
+
+    spec = SweepSpec(cells=("rnn", "gru", "lstm"), sampler="grid")
+    space = {"lr": Categorical([0.001, 0.003, 0.01, 0.03]), "focal.gamma": Categorical([1.0, 2.0])}
+    for arm in spec.arms:
+        grids = [make_sampler(spec, arm, space, worker)._all_grids for worker in range(4)]
+        assert sorted(grids[0]) == sorted((g, lr) for g in (1.0, 2.0) for lr in (0.001, 0.003, 0.01, 0.03))
+        assert all(grid == grids[0] for grid in grids), grids

@@ -18,8 +18,9 @@ def make_sampler(spec: SweepSpec, arm: Arm, space: dict[str, Any], worker_index:
         return optuna.samplers.RandomSampler(seed=seed)
     if spec.sampler == "qmc":
         return optuna.samplers.QMCSampler(seed=seed, warn_independent_sampling=False)
-    if spec.sampler == "grid":
-        return _grid_sampler({k: list(p.choices) for k, p in space.items() if isinstance(p, Categorical)}, seed)
+    if spec.sampler == "grid":  # one seed for every worker: see _grid_sampler
+        grid = {k: list(p.choices) for k, p in space.items() if isinstance(p, Categorical)}
+        return _grid_sampler(grid, spec.sampler_seed + arm.index)
     return optuna.samplers.TPESampler(seed=seed, n_startup_trials=min(10, max(2, spec.trials // 3)))
 
 
@@ -37,7 +38,11 @@ def make_pruner(spec: SweepSpec) -> Any:
 def _grid_sampler(grid: dict[str, list[Any]], seed: int) -> Any:
     """Optuna's GridSampler, without its ``study.stop()`` once the grid is covered: that only works inside
     ``Study.optimize``, and with ask/tell it raised after each arm's last grid point. The sweep's own budget
-    decides when an arm is done (trials past the grid's size revisit points of it)."""
+    decides when an arm is done (trials past the grid's size revisit points of it).
+
+    The sampler shuffles its grid with ``seed`` and stores only a point's index in the trial, so every worker
+    of an arm must shuffle alike: with a seed per worker, two workers read the same index as different points
+    and a grid sweep with ``--workers 2`` tried one learning rate twice and another never."""
     import optuna
 
     class AskTellGridSampler(optuna.samplers.GridSampler):
