@@ -310,6 +310,16 @@ def test_a_comparison_that_is_not_significant_says_what_it_rules_out_and_the_see
     assert exported["interval95"] == pytest.approx([low, high]) and exported["seeds_needed"] == needed
 
 
+
+def test_an_interval_wider_than_accuracy_can_differ_rules_out_nothing():
+    """Three seeds that disagree (focal's 0.29, 0.30, 0.83 against ce's 0.95) give a t interval past -1: a
+    difference of accuracies that large cannot exist, so "rules out a difference larger than 1.25" said nothing."""
+    report = model(pair_sweep(np.array([-0.66, -0.65, -0.11]), base=(0.95, 0.95, 0.94)))
+    (comparison,) = report.comparisons
+    assert not comparison.significant and comparison.interval[0] < -1
+    sentence = next(s for s in report.findings if s.startswith("focal:gru:none against ce:gru:none"))
+    assert "rules out nothing at this many seeds" in sentence and "rules out a difference" not in sentence
+
 def test_power_helpers_by_hand():
     from lossbench.report.power import difference_interval, seeds_needed, wilcoxon_floor_seeds
 

@@ -72,7 +72,10 @@ def _not_significant(c: Any, tests: int, test: str) -> str:
             f"significant (Holm-adjusted p = {fmt.pvalue(c.p_holm)}).")
     if c.interval is not None:
         low, high = c.interval
-        if low <= 0 <= high:
+        if low <= 0 <= high and max(-low, high) >= 1:  # accuracies differ by at most 1: nothing is ruled out
+            text += (f" The 95% interval of the paired difference, {fmt.interval(c.interval)}, is wider than any "
+                     "difference of test accuracies can be: it rules out nothing at this many seeds.")
+        elif low <= 0 <= high:
             text += (f" The 95% interval of the paired difference, {fmt.interval(c.interval)}, rules out a difference "
                      f"larger than {fmt.num(max(-low, high))} in either direction.")
         else:
