@@ -310,7 +310,6 @@ def test_a_comparison_that_is_not_significant_says_what_it_rules_out_and_the_see
     assert exported["interval95"] == pytest.approx([low, high]) and exported["seeds_needed"] == needed
 
 
-
 def test_an_interval_wider_than_accuracy_can_differ_rules_out_nothing():
     """Three seeds that disagree (focal's 0.29, 0.30, 0.83 against ce's 0.95) give a t interval past -1: a
     difference of accuracies that large cannot exist, so "rules out a difference larger than 1.25" said nothing."""
