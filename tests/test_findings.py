@@ -319,6 +319,7 @@ def test_an_interval_wider_than_accuracy_can_differ_rules_out_nothing():
     sentence = next(s for s in report.findings if s.startswith("focal:gru:none against ce:gru:none"))
     assert "rules out nothing at this many seeds" in sentence and "rules out a difference" not in sentence
 
+
 def test_power_helpers_by_hand():
     from lossbench.report.power import difference_interval, seeds_needed, wilcoxon_floor_seeds
 
