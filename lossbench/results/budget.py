@@ -34,7 +34,8 @@ class Tally:
     def can_ask(self) -> bool:
         """Room for a new trial. Trials a plugin's error failed do not use the budget, but once as many have
         failed as the budget holds, no new one starts (with several workers, each would otherwise keep starting
-        trials while another's is still running)."""
+        trials while another's is still running). Workers that ask at the same moment may each start one more:
+        errors are bounded by the budget plus the workers less one, not exactly."""
         return not self.done and self.errored < self.budget and (self.nonfail < self.budget or self.waiting > 0)
 
 
