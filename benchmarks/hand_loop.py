@@ -15,7 +15,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from lossbench.plugins import load_registry
+from lossbench.registry import load_registry
 
 
 class Net(nn.Module):

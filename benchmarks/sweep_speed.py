@@ -78,7 +78,7 @@ def bench_pruning(repeats: int, root: Path) -> list[tuple[str, str, str]]:
 
 
 def bench_overhead(root: Path) -> list[tuple[str, str, str]]:
-    from lossbench.plugins import load_registry
+    from lossbench.registry import load_registry
     from lossbench.results import Storage
     from lossbench.sweep import SweepSpec
     from lossbench.sweep.execution import Execution

@@ -23,13 +23,13 @@ HEAVY = ("torch", "optuna", "rich")
 # it may import the api, the package root ``lossbench`` (the public API: re-exports of api and errors).
 ARROWS = {
     "api": set(),
-    "plugins": {"api"},
-    "engine": {"api", "plugins"},
+    "registry": {"api"},
+    "engine": {"api", "registry"},
     "sweep": {"engine", "results"},
     "results": set(),
     "report": {"results"},
     "testing": {"api", "engine"},
-    "cli": {"api", "plugins", "engine", "sweep", "results", "report", "testing"},
+    "cli": {"api", "registry", "engine", "sweep", "results", "report", "testing"},
     "errors": set(),
     "text": set(),
     # the root re-exports the api and errors, and hands out engine's ``train`` lazily (module __getattr__)

@@ -125,7 +125,7 @@ def test_check_help_documents_the_exit_codes(cli):
 
 
 def test_a_remedy_for_a_plugins_own_cell_is_checked_on_that_cell(tmp_path):
-    from lossbench.plugins import load_registry
+    from lossbench.registry import load_registry
     from lossbench.testing.installed import check_installed
 
     (tmp_path / "own.py").write_text(textwrap.dedent('''

@@ -14,7 +14,7 @@ from lossbench import Dataset, Split
 from lossbench.engine import RunConfig, RunResult, train
 from lossbench.engine.model import SequenceModel, step_mask
 from lossbench.errors import LossbenchError
-from lossbench.plugins import load_registry
+from lossbench.registry import load_registry
 
 REGISTRY = load_registry()
 CELL_VARIANTS = [("rnn", {"activation": "tanh"}), ("rnn", {"activation": "relu"}),

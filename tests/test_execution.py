@@ -119,7 +119,7 @@ def test_an_arm_whose_every_trial_fails_stops_asking_with_several_workers():
     (two workers once ping-ponged new trials for ever while the other's was running)."""
     from types import SimpleNamespace
 
-    from lossbench.results.budget import tally
+    from lossbench.results.phase import tally
 
     def trial(state: str, status: str | None = None) -> SimpleNamespace:
         return SimpleNamespace(state=SimpleNamespace(name=state), user_attrs={"status": status} if status else {})

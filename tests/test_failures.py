@@ -112,7 +112,7 @@ def test_F01_F02_F03_numbers_past_their_bounds(cli, tmp_path, args, message):
 ])
 def test_F01_F02_F03_a_run_s_bounds(fields, message):
     from lossbench.engine import RunConfig, resolve
-    from lossbench.plugins import load_registry
+    from lossbench.registry import load_registry
 
     with pytest.raises(LossbenchError) as error:
         resolve(RunConfig(dataset="digits", cell="rnn", **fields), load_registry())
@@ -128,7 +128,7 @@ def test_F01_F02_F03_a_run_s_bounds(fields, message):
     ({"trial_timeout": 1e9}, "trial_timeout must be a number of seconds in (0, 604800]"),
 ])
 def test_F01_F02_F03_a_sweep_s_bounds(fields, message):
-    from lossbench.plugins import load_registry
+    from lossbench.registry import load_registry
     from lossbench.sweep import build_spec
     from lossbench.sweep.validate import check
 

@@ -12,7 +12,7 @@ from torch.nn import functional as F
 from lossbench.engine.flow import aligned_norms, flow_profile, vanishing_ratio
 from lossbench.engine.metrics import evaluate_logits
 from lossbench.engine.model import SequenceModel
-from lossbench.plugins import load_registry
+from lossbench.registry import load_registry
 
 REGISTRY = load_registry()
 

@@ -81,7 +81,7 @@ def test_the_ts_folder_dataset_is_under_40_lines_and_reads_unequal_lengths(tmp_p
     report = assert_conforms(tmp_path / "ts_folder.py", {"ts_folder": {"path": str(folder), "name": "Wobble"}})
     assert "unequal lengths: padding after each length" in {r.check for r in report}
 
-    from lossbench.plugins import load_registry
+    from lossbench.registry import load_registry
 
     registry = load_registry([str(tmp_path)])
     data = registry.get("datasets", "ts_folder").load(**registry.get("datasets", "ts_folder").resolve(

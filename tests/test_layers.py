@@ -90,9 +90,9 @@ SYNTHETIC = {
         class Spec:
             pass
     """,
-    "lossbench/plugins/__init__.py": "from lossbench.api import Spec\n",
+    "lossbench/registry/__init__.py": "from lossbench.api import Spec\n",
     "lossbench/engine/__init__.py": """
-        from lossbench.plugins import Spec
+        from lossbench.registry import Spec
         def train():
             import optuna.trial  # breaks: optuna
             from lossbench import sweep  # breaks: arrows

@@ -143,7 +143,7 @@ CASES = [
 def test_an_error_from_plugin_code_names_the_component_and_plugin(boom, component, stage, expected):
     """Through the Python API (the engine, as train and every trial use it): one PluginCodeError, the plugin's
     own exception as its cause."""
-    from lossbench.plugins import load_registry
+    from lossbench.registry import load_registry
 
     with pytest.raises(PluginCodeError) as caught:
         lossbench.train(dataset="boom_data", cell="boom_cell", loss="boom_loss", remedies=("boom_remedy",), epochs=1,
@@ -179,7 +179,7 @@ def test_a_trial_whose_plugin_raises_fails_with_that_message(boom, cli, tmp_path
     done = cli("--plugins-dir", boom, "run", "--name", "b", "--dataset", "boom_data", "--loss", "boom_loss",
                "--cell", "gru", "--remedies", "none", "--set", "boom_loss.fail=call", "--set", "hidden=4",
                "--trials", "2", "--seeds", "1", "--epochs", "1", "--json", "--workers", "1", cwd=tmp_path,
-               timeout=600)  # one worker: two asking at once may each start one more failing trial (budget.py)
+               timeout=600)  # one worker: two asking at once may each start one more failing trial (results/phase.py)
     assert "Traceback" not in done.stderr
     data = load_sweep("b", str(tmp_path / "results" / "b" / "sweep.journal"))
     errors = [t.error for arm in data.arms for t in arm.tuning]

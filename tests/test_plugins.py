@@ -15,7 +15,7 @@ import pytest
 
 from lossbench.api import hookspecs
 from lossbench.errors import ParameterError, UnknownNameError
-from lossbench.plugins import load_registry
+from lossbench.registry import load_registry
 
 GOOD_LOSS = """
 from lossbench import hookimpl, LossSpec, Float
@@ -230,7 +230,7 @@ def test_every_hookspec_is_documented():
 
 
 def test_start_up_imports_no_torch_optuna():
-    code = ("import sys, lossbench, lossbench.cli.app; from lossbench.plugins import load_registry; load_registry();"
+    code = ("import sys, lossbench, lossbench.cli.app; from lossbench.registry import load_registry; load_registry();"
             "heavy = [m for m in ('torch', 'optuna', 'numpy', 'sklearn', 'matplotlib') if m in sys.modules];"
             "assert not heavy, heavy")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)

@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from lossbench.errors import LossbenchError
-from lossbench.plugins import load_registry
+from lossbench.registry import load_registry
 from lossbench.sweep import build_spec
 from lossbench.sweep.inputs import TOML_KEYS
 from lossbench.sweep.validate import check

@@ -232,7 +232,7 @@ def test_results_layer_imports_nothing_of_ours():
 
 
 def test_the_presets_are_valid_sweeps():
-    from lossbench.plugins import load_registry
+    from lossbench.registry import load_registry
     from lossbench.results.claims import parse_claims
     from lossbench.sweep import PRESETS
     from lossbench.sweep.validate import check

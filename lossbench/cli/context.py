@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from lossbench.cli.output import warn
-from lossbench.plugins import Registry, load_registry
+from lossbench.registry import Registry, load_registry
 
 
 @dataclass

@@ -14,7 +14,7 @@ from lossbench.api.specs import CellSpec, DatasetSpec, LossSpec, RemedySpec
 from lossbench.cli.blocks import Block, print_blocks
 from lossbench.cli.context import session
 from lossbench.cli.output import print_json, stdout
-from lossbench.plugins import KINDS, Registry
+from lossbench.registry import KINDS, Registry
 from lossbench.text import printable_all
 
 PLUGINS_SCHEMA = "lossbench.plugins/1"

@@ -105,7 +105,7 @@ def _run(*, spec_file, preset, budget, name, storage, workers, threads, device, 
     store.check()
     registry = session.registry()
 
-    from lossbench.plugins.guard import no_hard_exit
+    from lossbench.registry.guard import no_hard_exit
     from lossbench.sweep.execution import plan
     from lossbench.sweep.probe import probe_data
     from lossbench.sweep.validate import check

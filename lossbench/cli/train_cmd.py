@@ -43,7 +43,7 @@ def train_command(
     from lossbench.engine.config import LAYERS_MAX
     from lossbench.engine.threads import default_threads
     from lossbench.errors import ParameterError
-    from lossbench.plugins.guard import no_hard_exit
+    from lossbench.registry.guard import no_hard_exit
 
     registry = session.registry()
     sizes = parse_hidden(hidden)

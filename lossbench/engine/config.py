@@ -7,7 +7,7 @@ from typing import Any
 
 from lossbench.api.specs import CellSpec, DatasetSpec, LossSpec, RemedySpec
 from lossbench.errors import IncompatibleError, LossbenchError, ParameterError, UnknownNameError
-from lossbench.plugins import Blame, Registry
+from lossbench.registry import Blame, Registry
 from lossbench.text import shown
 
 OPTIMIZERS = ("adam", "rmsprop", "sgd")
@@ -121,7 +121,7 @@ class ResolvedRun:
     labels: dict[str, str] = field(default_factory=dict)  # component name -> "loss focal (plugin losses)"
 
     def blame(self, name: str, stage: str) -> Blame:
-        """Blame ``stage`` of component ``name`` for what it raises (see :class:`lossbench.plugins.Blame`)."""
+        """Blame ``stage`` of component ``name`` for what it raises (see :class:`lossbench.registry.Blame`)."""
         return Blame(self.labels.get(name, name), stage)
 
 

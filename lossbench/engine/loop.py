@@ -21,7 +21,7 @@ from lossbench.engine.metrics import evaluate_logits
 from lossbench.engine.model import SequenceModel, step_mask
 from lossbench.engine.result import EpochRecord, RunResult
 from lossbench.errors import PluginCodeError
-from lossbench.plugins import Blame
+from lossbench.registry import Blame
 
 EVAL_BATCH = 1000
 StepCallback = Callable[[int, int, int], None]  # (epoch, step, steps per epoch)

@@ -9,7 +9,7 @@ import torch
 from torch import nn
 
 from lossbench.errors import IncompatibleError
-from lossbench.plugins import Blame
+from lossbench.registry import Blame
 
 
 class SequenceModel(nn.Module):

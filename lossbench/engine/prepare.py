@@ -14,7 +14,7 @@ from lossbench.engine.config import ResolvedRun, RunConfig, check_loss_fits, res
 from lossbench.engine.loop import EpochCallback, StepCallback, Trainer
 from lossbench.engine.result import RunResult
 from lossbench.errors import DataError, LossbenchError
-from lossbench.plugins import Registry, load_registry
+from lossbench.registry import Registry, load_registry
 
 
 @dataclass

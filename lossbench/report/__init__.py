@@ -26,8 +26,8 @@ def build_report(name: str, storage: Any, out_dir: str | Path | None, formats: I
     from lossbench.report.model import build_model
 
     chosen = _formats(formats)
-    data, store, shown = _load(name, storage)
-    importances = _importances(name, store, [a.key for a in data.arms])
+    data, optuna_storage, shown = _load(name, storage)
+    importances = _importances(name, optuna_storage, [a.key for a in data.arms])
     model = build_model(data, shown, baseline=baseline, test=test, importances=importances)
     paths: dict[str, Path] = {}
     out = Path(out_dir) if out_dir is not None else None
@@ -92,25 +92,25 @@ def _load(name: str, storage: Any) -> tuple[Any, Any, str]:
     shown = (storage.describe() if isinstance(storage, Storage) else
              mask_url(storage) if isinstance(storage, str) else type(storage).__name__)
     try:
-        store = open_storage(storage)
+        optuna_storage = open_storage(storage)
     except LossbenchError:
         raise
     except Exception as error:
         raise LossbenchError(f"cannot open storage {shown}: {hide(_first_line(error))}") from None
     try:
-        data = load_sweep(name, store)
+        data = load_sweep(name, optuna_storage)
     except KeyError:  # NoSweepError
         raise LossbenchError(f"no sweep named {name!r} in {shown}") from None
     except Exception as error:
         raise LossbenchError(f"cannot read sweep {name!r} from {shown}: {hide(_first_line(error))}") from None
-    return data, store, shown
+    return data, optuna_storage, shown
 
 
-def _importances(name: str, store: Any, keys: list[str]) -> dict[str, dict[str, float]]:
+def _importances(name: str, optuna_storage: Any, keys: list[str]) -> dict[str, dict[str, float]]:
     from lossbench.report.importance import param_importances
 
     try:
-        return param_importances(name, store, keys)
+        return param_importances(name, optuna_storage, keys)
     except Exception:  # importances are an extra: a failing evaluator never costs the whole report
         return {}
 

@@ -10,7 +10,7 @@ from lossbench.report import stats
 from lossbench.report.compare import Comparison, add_power, compare
 from lossbench.report.summary import ArmSummary, summarise
 from lossbench.results import SweepData, mask_all
-from lossbench.results.budget import final_budget
+from lossbench.results.phase import final_budget
 
 __all__ = ["ArmSummary", "Comparison", "ReportModel", "build_model"]
 

@@ -9,9 +9,9 @@ from typing import Any
 
 import numpy as np
 
-from lossbench.report import convergence, robustness, stats
+from lossbench.report import convergence, sensitivity, stats
 from lossbench.results import ArmData, best_trial
-from lossbench.results.budget import arm_done
+from lossbench.results.phase import arm_done
 
 MAX_POINTS = 200  # gradient-norm series are thinned to this many points
 
@@ -53,8 +53,8 @@ class ArmSummary:
     grad_norms: list[float] = field(default_factory=list)  # mean total norm over seeds, thinned
     clip_rate: float | None = None
     sensitivity: list[tuple[float, float, str]] = field(default_factory=list)  # (lr, objective value, status)
-    lr_range: robustness.LrRange | None = None
-    tuning_gap: robustness.TuningGap | None = None
+    lr_range: sensitivity.LrRange | None = None
+    tuning_gap: sensitivity.TuningGap | None = None
     importances: dict[str, float] | None = None
 
     @property
@@ -72,11 +72,11 @@ class ArmSummary:
 
     @property
     def seed_range(self) -> float | None:
-        return robustness.seed_range(self.accuracy)
+        return sensitivity.seed_range(self.accuracy)
 
     @property
     def unstable(self) -> bool:
-        return robustness.unstable(self.accuracy)
+        return sensitivity.unstable(self.accuracy)
 
     @property
     def overconfidence(self) -> float | None:
@@ -115,8 +115,8 @@ def summarise(arm: ArmData, spec: dict[str, Any], maximize: bool, race: dict[str
     _curves(summary, [t.result for t in finals])
     summary.convergence = convergence.judge([_series(r, objective) for r in completed], objective)
     summary.sensitivity = [point for t in arm.tuning if not t.surplus and (point := _sensitivity(t, maximize))]
-    summary.lr_range = robustness.lr_range(summary.sensitivity, objective)
-    summary.tuning_gap = robustness.tuning_gap(best.value if best else None,
+    summary.lr_range = sensitivity.lr_range(summary.sensitivity, objective)
+    summary.tuning_gap = sensitivity.tuning_gap(best.value if best else None,
                                                [_last(r, objective) for r in completed], objective)
     return summary
 

@@ -6,8 +6,8 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from lossbench.results.budget import FINAL_FINISHED, TUNE_FINISHED, arm_done, final_budget, tally
-from lossbench.results.reader import arms_of, best_trial, record, stored_attrs
+from lossbench.results.phase import FINAL_FINISHED, TUNE_FINISHED, arm_done, final_budget, tally
+from lossbench.results.reader import arms_of, best_trial, to_record, stored_attrs
 from lossbench.results.schema import FAILED_STATUSES, FINAL, RACE_ATTR, SPEC_ATTR, TUNE, study_name
 
 
@@ -43,7 +43,7 @@ class Progress:
 def read_progress(name: str, storage: Any, started: float) -> Progress:
     """The progress of sweep ``name`` in the open Optuna ``storage``; ``started`` is a ``time.perf_counter()``.
 
-    An arm is done by the rule the workers and the report use (``budget.arm_done``); with ``seeds = "auto"`` the
+    An arm is done by the rule the workers and the report use (``phase.arm_done``); with ``seeds = "auto"`` the
     final budget shown is the race's maximum until the race ends."""
     import optuna
 
@@ -64,7 +64,7 @@ def read_progress(name: str, storage: Any, started: float) -> Progress:
                 deepcopy=False) if study_name(name, key, phase) in studies else [])
             progress.current += [f"{key} {phase} epoch {len(t.intermediate_values)}/{progress.epochs}"
                                  for t in stored if t.state.name == "RUNNING"]
-            phases[phase] = [record(t) for t in stored]
+            phases[phase] = [to_record(t) for t in stored]
         tuning = [t for t in phases[TUNE] if not t.surplus]
         progress.pruned += sum(t.status == "pruned" for t in tuning)
         progress.diverged += sum(t.status == "diverged" for t in tuning)

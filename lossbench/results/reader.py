@@ -109,7 +109,7 @@ def load_sweep(name: str, storage: Any) -> SweepData:
             study = study_name(name, key, phase)
             if study in studies:
                 loaded = optuna.load_study(study_name=study, storage=storage)
-                target.extend(record(t) for t in loaded.get_trials(deepcopy=False))
+                target.extend(to_record(t) for t in loaded.get_trials(deepcopy=False))
         arms.append(arm)
     return SweepData(name, spec, attrs.get(PROVENANCE_ATTR, {}), arms, attrs.get(RACE_ATTR))
 
@@ -137,7 +137,7 @@ def final_metric(trials: Any, metric: str) -> dict[int, float]:
     return found
 
 
-def record(trial: Any) -> TrialRecord:
+def to_record(trial: Any) -> TrialRecord:
     """A stored Optuna trial (FrozenTrial) as a TrialRecord."""
     attrs = dict(trial.user_attrs)
     return TrialRecord(trial.number, trial.state.name, attrs.get(ATTR_STATUS), trial.value,

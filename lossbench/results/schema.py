@@ -9,7 +9,7 @@ Trial user attrs (all JSON):
 - ``status``: completed, pruned, diverged, failed (a plugin raised), timeout (past ``trial_timeout``), lost (its
   worker died) or interrupted (SIGINT/SIGTERM); the last two are retried. ``diverged_at``: {epoch, step, reason}
 - ``result``: the full ``RunResult.to_json()`` (a pruned trial: config, params and the epochs it ran)
-- ``error``: one line, for a trial whose plugin raised or that timed out; ``surplus``: True for a claimed slot over the budget
+- ``error``: one line, for a trial whose plugin raised or that timed out; ``surplus``: True for a taken slot over the budget
 - ``worker``: {host, pid, start, threads, workers, device} of the process that ran it; ``retry_of``: the number
   of the trial it retries
 - ``timing``: {train_seconds}: the whole trial (loading its data when not loaded yet, building, training)

@@ -31,12 +31,12 @@ def record_race(storage: Any, name: str, race: dict[str, Any]) -> None:
     optuna.load_study(study_name=spec_study(name), storage=storage).set_user_attr(RACE_ATTR, finite_json(race))
 
 
-def record_claim(storage: Any, trial_id: int, worker: dict[str, Any]) -> None:
+def record_taken(storage: Any, trial_id: int, worker: dict[str, Any]) -> None:
     storage.set_trial_user_attr(trial_id, ATTR_WORKER, worker)
 
 
 def record_surplus(trial: Any) -> None:
-    """A claimed slot over the budget; the caller tells it FAIL."""
+    """A taken slot over the budget; the caller tells it FAIL."""
     trial.set_user_attr(ATTR_SURPLUS, True)
 
 
@@ -67,7 +67,7 @@ def retry_attrs(lost: Any) -> dict[str, Any]:
 
 
 def seed_of(trial: Any) -> int | None:
-    """The seed a trial was given (a retry or a final-phase claim carries it before it starts)."""
+    """The seed a trial was given (a retry or a final-phase slot carries it before it starts)."""
     return trial.user_attrs.get(ATTR_SEED)
 
 

@@ -1,7 +1,7 @@
 """Sweeps: arms (loss x cell x remedy set), one Optuna study per arm and phase, workers, recovery.
 
 spec (the data model), presets, inputs (TOML, presets, flags), validate, probe (the data, loaded once), space,
-samplers, budget (claims within exact budgets), recovery, trial (one trial), worker (the loop), racing (seeds =
+samplers, slots (taking a trial slot within an exact budget), recovery, trial (one trial), worker (the loop), racing (seeds =
 "auto"), execution (workers, threads, devices), runner (start), processes and child (worker processes), supervise
 (per-trial time limits), interrupt (SIGINT/SIGTERM), provenance.
 Imports engine and results; Optuna and torch only inside the functions that use them."""

@@ -20,9 +20,9 @@ def main(argv: list[str] | None = None) -> None:
 
     import torch
 
-    from lossbench.plugins import load_registry
+    from lossbench.registry import load_registry
     from lossbench.results.storage import Storage
-    from lossbench.plugins.guard import no_hard_exit
+    from lossbench.registry.guard import no_hard_exit
     from lossbench.sweep.execution import Execution
     from lossbench.sweep.interrupt import Stopped, stop_on_signals
     from lossbench.sweep.probe import load_data
@@ -34,7 +34,7 @@ def main(argv: list[str] | None = None) -> None:
     spec = SweepSpec.from_json(job["spec"])
     storage = Storage.from_json(job["storage"])
     registry = load_registry(job["plugins_dirs"])
-    with no_hard_exit():  # loaded before any trial is claimed: a trial's time limit never counts the data's load
+    with no_hard_exit():  # loaded before any trial is taken: a trial's time limit never counts the data's load
         data = load_data(spec, registry)
     try:
         with stop_on_signals():

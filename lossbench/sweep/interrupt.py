@@ -2,7 +2,7 @@
 slot (same parameters, same seed) is queued, so the next start finishes the exact budget.
 
 ``stop_on_signals`` turns both signals into ``Stopped`` in the main thread (a BaseException, so no trial's
-error handling swallows it); the worker marks its claimed trial, the command says how to resume and exits with
+error handling swallows it); the worker marks its taken trial, the command says how to resume and exits with
 128 + the signal's number (130, 143).
 """
 
@@ -32,8 +32,8 @@ _pending: list[int] = []  # signals that arrived inside one
 
 @contextmanager
 def held() -> Iterator[None]:
-    """A stop signal arriving inside the block takes effect at its end (claiming a trial and remembering it is
-    one step: a trial claimed but not yet known as held would be left RUNNING)."""
+    """A stop signal arriving inside the block takes effect at its end (taking a trial and remembering it is
+    one step: a trial taken but not yet known as held would be left RUNNING)."""
     _held.append(1)
     try:
         yield
@@ -67,7 +67,7 @@ def stop_on_signals() -> Iterator[None]:
 
 
 def release(study: Any, storage: Any, trial: Any, why: str) -> bool:
-    """Mark the claimed ``trial`` failed with status ``why`` and queue its retry; False if it had already
+    """Mark the taken ``trial`` failed with status ``why`` and queue its retry; False if it had already
     finished (nothing to redo)."""
     from optuna.exceptions import UpdateFinishedTrialError
 

@@ -26,19 +26,19 @@ def run_sweep(spec: SweepSpec, registry: Any, storage: Storage, execution: Execu
     import torch
 
     optuna.logging.set_verbosity(optuna.logging.ERROR)  # its warnings would repeat ours
-    store = storage.open()
-    ensure_spec(store, spec, provenance)
+    optuna_storage = storage.open()
+    ensure_spec(optuna_storage, spec, provenance)
     torch.set_num_threads(execution.threads)
     # This process is worker 0; workers 1..N-1 are child processes (one process start-up fewer). Under a time limit
     # every worker is a child (only a process can be stopped wherever it hangs); ``here`` then only creates the
     # studies before the children race to.
-    here = Worker(spec, store, registry, execution, 0, database=storage.is_database, data=data)
+    here = Worker(spec, optuna_storage, registry, execution, 0, database=storage.is_database, data=data)
     try:
         with stop_on_signals():
             if spec.trial_timeout is not None:  # every worker a child process this one can stop
                 from lossbench.sweep.supervise import supervise
 
-                return supervise(spec, store, storage, execution, plugins_dirs)
+                return supervise(spec, optuna_storage, storage, execution, plugins_dirs)
             if execution.workers <= 1:
                 here.run()
                 return []
@@ -67,11 +67,11 @@ def started_threads(storage: Storage) -> int | None:
     return (found[0].get(PROVENANCE_ATTR) or {}).get("threads") if found else None
 
 
-def ensure_spec(store: Any, spec: SweepSpec, provenance: dict[str, Any]) -> None:
+def ensure_spec(optuna_storage: Any, spec: SweepSpec, provenance: dict[str, Any]) -> None:
     """Record the spec on the first start; refuse a different spec under the same name."""
     import optuna
 
-    study = optuna.create_study(study_name=spec_study(spec.name), storage=store, load_if_exists=True)
+    study = optuna.create_study(study_name=spec_study(spec.name), storage=optuna_storage, load_if_exists=True)
     stored = writer.stored_spec(study)
     if stored is None:
         writer.record_spec(study, spec.identity(), provenance)

@@ -25,9 +25,9 @@ CHECK_SECONDS = 0.5
 MAX_RESTARTS = 3
 
 
-def supervise(spec: SweepSpec, store: Any, storage: Storage, execution: Execution,
+def supervise(spec: SweepSpec, optuna_storage: Any, storage: Storage, execution: Execution,
               plugins_dirs: list[str]) -> list[str]:
-    """Run the sweep in ``execution.workers`` child processes until it is finished, watching them through ``store``
+    """Run the sweep in ``execution.workers`` child processes until it is finished, watching them through ``optuna_storage``
     (the open Optuna storage of ``storage``); the last error line of each worker that crashed (not those this ended
     for a timeout)."""
     failures: list[str] = []
@@ -47,8 +47,8 @@ def supervise(spec: SweepSpec, store: Any, storage: Storage, execution: Executio
                             restarts += 1
                             running[index] = spawn(job, index)
                 pids = {process.pid: index for index, (process, _) in running.items()}
-                for trial_id, pid in overdue(store, spec, pids):
-                    if _time_out(store, trial_id, spec.trial_timeout):
+                for trial_id, pid in overdue(optuna_storage, spec, pids):
+                    if _time_out(optuna_storage, trial_id, spec.trial_timeout):
                         process, _ = running[pids[pid]]
                         process.kill()
                         process.wait()
@@ -60,16 +60,16 @@ def supervise(spec: SweepSpec, store: Any, storage: Storage, execution: Executio
     return failures
 
 
-def overdue(store: Any, spec: SweepSpec, pids: dict[int, int]) -> list[tuple[int, int]]:
+def overdue(optuna_storage: Any, spec: SweepSpec, pids: dict[int, int]) -> list[tuple[int, int]]:
     """(trial id, worker pid) of each trial of this sweep that one of ``pids`` has run past the time limit."""
     from optuna.trial import TrialState
 
     now = time.time()
     found = []
-    for study in store.get_all_studies():
+    for study in optuna_storage.get_all_studies():
         if not study.study_name.startswith(spec.name + ":"):
             continue
-        for trial in store.get_all_trials(study._study_id, deepcopy=False, states=(TrialState.RUNNING,)):
+        for trial in optuna_storage.get_all_trials(study._study_id, deepcopy=False, states=(TrialState.RUNNING,)):
             pid = (trial.user_attrs.get(ATTR_WORKER) or {}).get("pid")
             started = trial.datetime_start.timestamp() if trial.datetime_start else now
             if pid in pids and now - started > spec.trial_timeout:
@@ -77,12 +77,12 @@ def overdue(store: Any, spec: SweepSpec, pids: dict[int, int]) -> list[tuple[int
     return found
 
 
-def _time_out(store: Any, trial_id: int, limit: float) -> bool:
+def _time_out(optuna_storage: Any, trial_id: int, limit: float) -> bool:
     """Record the trial as failed for its time limit; False if it finished meanwhile."""
     from optuna.exceptions import UpdateFinishedTrialError
 
     try:
-        writer.record_timeout(store, trial_id, limit)
+        writer.record_timeout(optuna_storage, trial_id, limit)
     except UpdateFinishedTrialError:
         return False
     return True

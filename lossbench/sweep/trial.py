@@ -45,12 +45,12 @@ def objective(record: Any, maximize: bool) -> float:
 
 def run_trial(spec: SweepSpec, storage: Any, study: Any, trial: Any, phase: str, config: Any, registry: Any,
               load_data: Callable[[Any], Any], database: bool) -> None:
-    """Train ``config`` as ``trial`` (claimed by ``study.ask()``) and record its outcome; never raises for a
+    """Train ``config`` as ``trial`` (taken by ``study.ask()``) and record its outcome; never raises for a
     plugin's error."""
     from optuna.trial import TrialState
 
     from lossbench.engine import prepare
-    from lossbench.plugins.guard import no_hard_exit
+    from lossbench.registry.guard import no_hard_exit
 
     maximize = spec.maximize
 

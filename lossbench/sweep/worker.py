@@ -1,4 +1,4 @@
-"""The worker loop: find an arm with budget left, claim a slot in its study, run it; until every arm is done.
+"""The worker loop: find an arm with budget left, take a slot in its study, run it; until every arm is done.
 
 Each arm has two studies: tuning (``trials`` trials over its search space) and final (its best tuning
 configuration rerun on each of ``seeds`` fresh seeds). Budgets stay exact with any number of workers (``budget``).
@@ -10,11 +10,11 @@ import threading
 import time
 from typing import Any
 
-from lossbench.results import best_trial, final_metric, record, writer
+from lossbench.results import best_trial, final_metric, to_record, writer
 from lossbench.results.baseline import baseline_pairs
-from lossbench.results.budget import Tally, tally
+from lossbench.results.phase import Tally, tally
 from lossbench.results.schema import FINAL, TUNE
-from lossbench.sweep import budget
+from lossbench.sweep import slots
 from lossbench.sweep.interrupt import held, release
 from lossbench.sweep.recovery import identity, recovered_trials
 from lossbench.sweep.samplers import make_pruner, make_sampler
@@ -26,7 +26,7 @@ from lossbench.sweep.spec import Arm, SweepSpec
 from lossbench.sweep.trial import run_config, run_trial
 
 POLL_SECONDS = 0.5
-SEED_WAIT_SECONDS = 30  # how long a final-phase claim waits for a concurrent claim's seed to appear
+SEED_WAIT_SECONDS = 30  # how long a final-phase slot waits for a concurrent slot's seed to appear
 WAIT = "wait"  # an arm with nothing to do until other arms finish a round of the race
 
 
@@ -51,7 +51,7 @@ class Worker:
                     pruner=make_pruner(spec) if phase == TUNE else optuna.pruners.NopPruner(),
                     direction=direction, load_if_exists=True)
         self._data = data  # the dataset, when the starting process loaded it already (``probe``)
-        self.claimed: tuple[Any, Any, Any] | None = None  # (study, storage, trial) this worker holds
+        self.held: tuple[Any, Any, Any] | None = None  # (study, storage, trial) this worker holds
         self.trials_run = 0
         self._tune_best: dict[int, Any] = {}
         self._arms_done: set[int] = set()
@@ -66,9 +66,9 @@ class Worker:
         try:
             return self._loop(stop)
         except BaseException:
-            if self.claimed is not None:
+            if self.held is not None:
                 try:
-                    release(*self.claimed, "interrupted")
+                    release(*self.held, "interrupted")
                 except Exception:  # the storage itself failed: recovery (pid, heartbeat) retries the trial later
                     pass
             raise
@@ -121,7 +121,7 @@ class Worker:
             trials = self._recovered(tune)
             if not self._done(tune, tally(trials, self.spec.trials, ("COMPLETE", "PRUNED"))):
                 return False
-            self._tune_best[arm.index] = best_trial([record(t) for t in trials], self.spec.maximize)
+            self._tune_best[arm.index] = best_trial([to_record(t) for t in trials], self.spec.maximize)
         return True
 
     def _update_race(self) -> None:
@@ -137,7 +137,7 @@ class Worker:
             trials = self.studies[arm.index, FINAL].get_trials(deepcopy=False)
             count = tally(trials, self._race_seeds, ("COMPLETE",))
             ready[arm.key] = self._race_seeds if count.done else count.finished
-            accuracy[arm.key] = final_metric(map(record, trials), "accuracy")
+            accuracy[arm.key] = final_metric(map(to_record, trials), "accuracy")
             racing.append((arm.key, arm.cell))
             if count.done and not accuracy[arm.key] and count.errored:
                 barren.add(arm.key)  # its final runs all failed for good: no comparison with it can be decided
@@ -150,47 +150,47 @@ class Worker:
                                                               "method": METHOD})
 
     def _done(self, study: Any, counted: Tally) -> bool:
-        """Whether the phase is done; a retry still queued in a done phase (its worker died right after claiming a
-        slot that was surplus) is claimed here, and ``claim`` tells it surplus: nothing is left waiting for ever."""
+        """Whether the phase is done; a retry still queued in a done phase (its worker died right after taking a
+        slot that was surplus) is taken here, and ``take`` tells it surplus: nothing is left waiting for ever."""
         if counted.done and counted.waiting:
             for _ in range(counted.waiting):
-                self._claim(study, counted.budget)  # the budget is full: the claim comes back surplus
+                self._take(study, counted.budget)  # the budget is full: the slot comes back surplus
         return counted.done
 
     def _recovered(self, study: Any) -> list[Any]:
         return recovered_trials(study, self.storage, self.database, self.me)
 
-    def _claim(self, study: Any, size: int) -> tuple[Any, list[Any]] | None:
-        with held():  # a signal in between would leave a claimed trial that no one marks
-            claimed = budget.claim(study, self.storage, size, self.me, heartbeat=self.database)
-            self.claimed = None if claimed is None else (study, self.storage, claimed[0])
-        return claimed
+    def _take(self, study: Any, size: int) -> tuple[Any, list[Any]] | None:
+        with held():  # a signal in between would leave a taken trial that no one marks
+            taken = slots.take(study, self.storage, size, self.me, heartbeat=self.database)
+            self.held = None if taken is None else (study, self.storage, taken[0])
+        return taken
 
     def _tune(self, arm: Arm, study: Any) -> None:
-        claimed = self._claim(study, self.spec.trials)
-        if claimed is None:
+        taken = self._take(study, self.spec.trials)
+        if taken is None:
             return
-        trial, _ = claimed
+        trial, _ = taken
         params = {key: suggest(trial, key, param) for key, param in self.spaces[arm.index].items()}
         seed = writer.seed_of(trial)
         self._run(arm, study, trial, TUNE, params, int(trial.number if seed is None else seed))
 
     def _final(self, arm: Arm, study: Any) -> None:
         best = self._tune_best[arm.index]
-        claimed = self._claim(study, self._race_seeds)
-        if claimed is None:
+        taken = self._take(study, self._race_seeds)
+        if taken is None:
             return
-        trial, lower = claimed
+        trial, lower = taken
         deadline = time.time() + SEED_WAIT_SECONDS
         while any(writer.seed_of(t) is None for t in lower) and time.time() < deadline:
-            time.sleep(0.1)  # a concurrent claim writes its seed right after ask(): wait for it
-            lower = budget.lower_trials(study, trial)
+            time.sleep(0.1)  # a concurrent take writes its seed right after ask(): wait for it
+            lower = slots.lower_trials(study, trial)
         taken = {writer.seed_of(t) for t in lower}
         free = [s for s in self.spec.final_seeds[:self._race_seeds] if s not in taken]
         own = writer.seed_of(trial)
         seed = own if own in free else (free[0] if free else None)
         if seed is None or any(writer.seed_of(t) is None for t in lower):
-            budget.surplus(study, trial)
+            slots.surplus(study, trial)
             return
         self._run(arm, study, trial, FINAL, dict(best.params), seed, best=best.number)
 
@@ -203,7 +203,7 @@ class Worker:
         config = run_config(self.spec, arm, params, seed, flow_profile=phase == FINAL, device=self.device,
                             threads=self.threads)
         run_trial(self.spec, self.storage, study, trial, phase, config, self.registry, self._dataset, self.database)
-        self.claimed = None
+        self.held = None
         self.trials_run += 1
 
     def _dataset(self, config: Any) -> Any:

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from lossbench.errors import UnknownNameError
-from lossbench.plugins import KINDS, PluginInfo, Registry
+from lossbench.registry import KINDS, PluginInfo, Registry
 from lossbench.testing.report import Checks, CheckResult, Report
 
 SCHEMA = "lossbench.check/1"

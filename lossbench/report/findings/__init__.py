@@ -1,7 +1,7 @@
 """Findings: short sentences in plain words, every number taken from the report model (nothing hard-coded).
 
 One module per topic; each returns its sentences (none where the numbers support none). The statistics live in
-``report.convergence``, ``report.compare``, ``report.power``, ``report.robustness`` and ``report.factorial``; the
+``report.convergence``, ``report.compare``, ``report.power``, ``report.sensitivity`` and ``report.factorial``; the
 thresholds, with their reasons, in ``report.thresholds``.
 """
 

@@ -1,7 +1,7 @@
 """Exact budgets with any number of concurrent workers.
 
-A worker claims a slot with ``study.ask()``, then counts the trials numbered below it that are not FAIL; at or
-over the budget, the new trial is surplus (marked, told FAIL). Final-phase trials claim the lowest seed not
+A worker takes a slot with ``study.ask()``, then counts the trials numbered below it that are not FAIL; at or
+over the budget, the new trial is surplus (marked, told FAIL). Final-phase trials take the lowest seed not
 held by a lower non-FAIL trial, the same way (see ``worker``).
 """
 
@@ -12,11 +12,11 @@ from typing import Any
 from lossbench.results import writer
 
 
-def claim(study: Any, storage: Any, budget: int, worker: dict[str, Any], heartbeat: bool) -> tuple[Any, list[Any]] | None:
+def take(study: Any, storage: Any, budget: int, worker: dict[str, Any], heartbeat: bool) -> tuple[Any, list[Any]] | None:
     """A new trial within the budget and the non-FAIL trials numbered below it; None (the slot told FAIL as
     surplus) when the budget is already taken."""
     trial = study.ask()
-    writer.record_claim(storage, trial._trial_id, worker)
+    writer.record_taken(storage, trial._trial_id, worker)
     if heartbeat:
         storage.record_heartbeat(trial._trial_id)
     lower = lower_trials(study, trial)

@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from types import TracebackType
 
 from lossbench.errors import LossbenchError, PluginCodeError
-from lossbench.plugins.discovery import one_line
+from lossbench.registry.discovery import one_line
 
 
 class Blame:

@@ -16,8 +16,8 @@ from lossbench.api import hookspecs
 from lossbench.api.specs import CellSpec, DatasetSpec, LossSpec, RemedySpec, Spec
 from lossbench.api.version import DECLARATION, api_mismatch
 from lossbench.errors import DuplicateNameError, PluginError, UnknownNameError
-from lossbench.plugins.discovery import Candidate, entry_point_candidates, local_candidates, one_line, plugin_dirs
-from lossbench.plugins.guard import no_hard_exit
+from lossbench.registry.discovery import Candidate, entry_point_candidates, local_candidates, one_line, plugin_dirs
+from lossbench.registry.guard import no_hard_exit
 
 STRICT_ENV = "LOSSBENCH_STRICT_PLUGINS"
 

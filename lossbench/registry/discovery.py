@@ -36,7 +36,7 @@ def one_line(error: BaseException) -> str:
 
 
 def entry_point_candidates() -> list[Candidate]:
-    from lossbench.plugins.guard import no_hard_exit  # guard imports this module
+    from lossbench.registry.guard import no_hard_exit  # guard imports this module
 
     found = []
     for ep in sorted(importlib.metadata.entry_points(group=GROUP), key=lambda e: (e.dist.name if e.dist else "", e.name)):
@@ -70,7 +70,7 @@ def plugin_dirs(cli_dirs: tuple[str, ...] | list[str] = ()) -> list[Path]:
 
 
 def local_candidates(dirs: list[Path]) -> list[Candidate]:
-    from lossbench.plugins.guard import no_hard_exit  # guard imports this module
+    from lossbench.registry.guard import no_hard_exit  # guard imports this module
 
     found = []
     for folder in dirs:
