@@ -17,9 +17,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 HEAVY = ("torch", "optuna", "rich")
+LEAVES = ("errors", "text", "stats")  # shared leaves: every layer may import them; they import only each other
 
-# DESIGN.md's arrows ("may import"); a layer may also import itself, the shared leaves lossbench.errors and
-# lossbench.text (making plugin and user strings safe to show) and, where
+# DESIGN.md's arrows ("may import"); a layer may also import itself, the shared leaves lossbench.errors,
+# lossbench.text (making plugin and user strings safe to show) and lossbench.stats (paired tests, intervals,
+# Holm, TOST, the significance level: the sweep's racing and the report decide with the same rules) and, where
 # it may import the api, the package root ``lossbench`` (the public API: re-exports of api and errors).
 ARROWS = {
     "api": set(),
@@ -32,6 +34,7 @@ ARROWS = {
     "cli": {"api", "registry", "engine", "sweep", "results", "report", "testing"},
     "errors": set(),
     "text": set(),
+    "stats": set(),
     # the root re-exports the api and errors, and hands out engine's ``train`` lazily (module __getattr__)
     "root": {"api", "engine"},
     "__main__": {"cli"},
@@ -109,7 +112,7 @@ def allowed_layers(name: str) -> set[str]:
             todo.extend(ARROWS[current])
     if "api" in reach:
         reach.add("root")
-    return reach | {name, "errors", "text"}
+    return reach | {name, *LEAVES}
 
 
 def _is_type_checking(test: ast.expr) -> bool:

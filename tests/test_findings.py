@@ -201,7 +201,7 @@ def test_when_no_test_can_be_made_the_findings_say_why():
 
 
 def _holm(pvalues):
-    from lossbench.report.stats import holm
+    from lossbench.stats import holm
 
     return holm(pvalues)
 
@@ -318,15 +318,6 @@ def test_an_interval_wider_than_accuracy_can_differ_rules_out_nothing():
     assert not comparison.significant and comparison.interval[0] < -1
     sentence = next(s for s in report.findings if s.startswith("focal:gru:none against ce:gru:none"))
     assert "rules out nothing at this many seeds" in sentence and "rules out a difference" not in sentence
-
-
-def test_power_helpers_by_hand():
-    from lossbench.report.power import difference_interval, seeds_needed, wilcoxon_floor_seeds
-
-    assert wilcoxon_floor_seeds() == 6  # 2 / 2^5 = 0.0625, 2 / 2^6 = 0.031
-    assert seeds_needed([0.01, -0.01, 0.0]) is None  # a mean difference of 0: no number of seeds detects it
-    assert seeds_needed([0.02, 0.02, 0.02], "t") == 2 and seeds_needed([0.02, 0.02, 0.02], "wilcoxon") == 6
-    assert difference_interval([0.1]) is None and difference_interval([0.1, 0.1]) == pytest.approx((0.1, 0.1))
 
 
 def test_a_significant_comparison_reads_as_such_with_its_interval():

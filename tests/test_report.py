@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 from scipy import stats as scipy_stats
 
-from lossbench.report import stats
+from lossbench import stats
 from lossbench.results import load_sweep
 
 TINY = ["--dataset", "digits", "--set", "hidden=8", "--epochs", "2", "--quiet"]
@@ -63,44 +63,6 @@ def all_text(folder: Path) -> str:
     """Every text output, inline images left out (base64 can spell anything)."""
     text = "\n".join(p.read_text() for p in folder.glob("*") if p.suffix in (".md", ".html", ".json", ".csv"))
     return re.sub(r"data:image/png;base64,[A-Za-z0-9+/=]*", "data:image/png;base64,...", text)
-
-
-# -- statistics against known values ------------------------------------------------------------------------------
-
-
-def test_paired_tests_match_scipy_and_hand_computed_effects():
-    a = [0.81, 0.84, 0.79, 0.88, 0.86, 0.83]
-    b = [0.80, 0.80, 0.80, 0.81, 0.82, 0.80]
-    w = stats.paired_test(a, b, "wilcoxon")
-    assert w.p == pytest.approx(scipy_stats.wilcoxon(a, b).pvalue)
-    assert w.statistic == pytest.approx(scipy_stats.wilcoxon(a, b).statistic)
-    t = stats.paired_test(a, b, "t")
-    assert t.p == pytest.approx(scipy_stats.ttest_rel(a, b).pvalue)
-    d = np.subtract(a, b)
-    assert t.effect == pytest.approx(d.mean() / d.std(ddof=1))
-    assert t.mean_difference == pytest.approx(d.mean())
-    # rank-biserial by hand: |d| ranks 1, 2, 3, 4; W+ = 1 + 2 + 4 = 7, W- = 3: (7 - 3) / 10
-    assert stats.rank_biserial([1.0, 2.0, -3.0, 4.0]) == pytest.approx(0.4)
-    assert stats.paired_test([1.0, 2.0, 3.0], [0.0, 0.0, 0.0], "t").effect == pytest.approx(2.0)  # mean 2, sd 1
-    assert stats.paired_test([0.5], [0.4]) is None  # one pair: no test
-    same = stats.paired_test([0.5, 0.6], [0.5, 0.6])
-    assert same.p == 1.0 and same.effect == 0.0
-
-
-def test_holm_by_hand():
-    # sorted 0.005, 0.01, 0.03, 0.04 -> 4 x 0.005 = 0.02, 3 x 0.01 = 0.03, 2 x 0.03 = 0.06, max(0.06, 1 x 0.04) = 0.06
-    assert stats.holm([0.01, 0.04, 0.03, 0.005]) == pytest.approx([0.03, 0.06, 0.06, 0.02])
-    assert stats.holm([0.5, 0.9]) == pytest.approx([1.0, 1.0])
-    assert stats.holm([]) == []
-
-
-def test_bootstrap_interval():
-    values = [0.70, 0.72, 0.75, 0.71, 0.74]
-    low, high = stats.bootstrap_ci(values)
-    assert min(values) <= low < np.mean(values) < high <= max(values)
-    assert stats.bootstrap_ci(values) == stats.bootstrap_ci(values)  # seeded: the same report twice
-    assert stats.bootstrap_ci([0.7, 0.8]) is None  # a bootstrap of 2 values is their range: no 95% interval
-    assert stats.bootstrap_ci([0.7]) is None and stats.bootstrap_ci([]) is None
 
 
 # -- the main sweep -----------------------------------------------------------------------------------------------

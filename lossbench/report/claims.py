@@ -22,8 +22,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
-from lossbench.report import stats
-from lossbench.report.power import difference_interval
+from lossbench import stats
 from lossbench.report.thresholds import ALPHA
 from lossbench.results import final_metric
 from lossbench.results.claims import LOWER_IS_BETTER, Check, parse_claims
@@ -91,7 +90,7 @@ def _judge(check: Check, arms: dict[str, Any], converged: dict[str, bool | None]
 
 
 def _reaches(check: Check, values: dict[int, float], settled: bool, reduced_budget: bool) -> CheckVerdict:
-    low, high = _interval([*values.values()], 0.95)
+    low, high = _interval([*values.values()])
     text = (f"{check.arm} {METRIC_WORDS[check.metric]} {_mean_text([*values.values()], low, high)}, "
             f"claimed at least {check.value:g}")
     if low is not None and low >= check.value:
@@ -111,13 +110,13 @@ def _compare(check: Check, values: dict[int, float], other: dict[int, float]) ->
     diff = [values[s] - other[s] for s in seeds]
     mean = sum(diff) / len(diff) if diff else None
     p = _paired_p(diff)
-    low95, high95 = _interval(diff, 0.95)
-    low90, high90 = _interval(diff, 0.90)
+    low95, high95 = _interval(diff)
     text = (f"{check.arm} minus {check.than}, {METRIC_WORDS[check.metric]}: " + (
         "no shared seeds" if mean is None else f"{mean:+.4f} over {len(diff)} seeds" + (
             f", 95% interval [{low95:+.4f}, {high95:+.4f}], p = {_p(p)}" if low95 is not None else "")))
     margin = check.margin or 0.0
-    within = low90 is not None and -margin < low90 and high90 < margin
+    p_equivalent = stats.tost(diff, margin)  # below ALPHA: the 90% interval lies within +-margin
+    within = p_equivalent is not None and p_equivalent < ALPHA
     if check.kind == "better":
         if p is not None and p < ALPHA:
             return CheckVerdict(check, SUPPORTED if sign * mean > 0 else CONTRADICTED, text)
@@ -144,9 +143,9 @@ def _why(values: Any, settled: bool, low: float | None) -> str:
     return " (the interval does not decide it at this budget)"
 
 
-def _interval(values: list[float], level: float) -> tuple[float | None, float | None]:
-    """Student-t interval of the mean; (None, None) with fewer than 2 values."""
-    found = difference_interval(values, level) if len(values) >= 2 else None
+def _interval(values: list[float]) -> tuple[float | None, float | None]:
+    """The 95% Student-t interval of the mean; (None, None) with fewer than 2 values."""
+    found = stats.t_interval(values)
     return found if found is not None else (None, None)
 
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from itertools import combinations
 from typing import Any
 
-from lossbench.report import power, stats
+from lossbench import stats
 from lossbench.report.factorial import FACTORS
 from lossbench.report.thresholds import ALPHA
 from lossbench.results.baseline import baseline_pairs, baseline_rule
@@ -100,7 +100,7 @@ def _paired(name: str, against: str, factor: str | None, matched: list[tuple[Any
     differences = [a - b for a, b in zip(left, right)]
     comparison = Comparison(name, against, sorted(seeds), stats.paired_test(left, right, test), factor=factor,
                             pairs=[(a.key, b.key) for a, b in matched], differences=differences)
-    comparison.interval = power.difference_interval(differences)
+    comparison.interval = stats.t_interval(differences)
     comparison.improving = sorted({a.key for pair in matched for a in pair if a.improving})
     return comparison
 
@@ -109,4 +109,4 @@ def add_power(comparisons: list[Comparison], test: str) -> None:
     """Seeds needed, for the comparisons that are not significant (statsmodels is imported only then)."""
     for c in comparisons:
         if c.test is not None and not c.significant:
-            c.seeds_needed = power.seeds_needed(c.differences, test)
+            c.seeds_needed = stats.seeds_needed(c.differences, test)

@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from lossbench.report import stats
+from lossbench import stats
 
 FACTORS = ("loss", "cell", "remedy")
 TIE = 5e-5  # spreads below this print as 0.0000 (every accuracy shows 4 decimals): the levels are tied

@@ -6,7 +6,7 @@ import datetime as _dt
 from dataclasses import dataclass, field
 from typing import Any
 
-from lossbench.report import stats
+from lossbench import stats
 from lossbench.report.compare import Comparison, add_power, compare
 from lossbench.report.summary import ArmSummary, summarise
 from lossbench.results import SweepData, mask_all

@@ -9,7 +9,8 @@ from typing import Any
 
 import numpy as np
 
-from lossbench.report import convergence, sensitivity, stats
+from lossbench import stats
+from lossbench.report import convergence, sensitivity
 from lossbench.results import ArmData, best_trial
 from lossbench.results.phase import arm_done
 

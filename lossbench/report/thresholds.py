@@ -6,9 +6,7 @@ Values that depend on the tuning objective are dicts keyed by it (``val_accuracy
 
 from __future__ import annotations
 
-ALPHA = 0.05  # significance level, after Holm's correction over every test of the report: the usual convention
-POWER = 0.8  # the power a seed count is sized for (Cohen's convention)
-LEVEL = 0.95  # intervals: the counterpart of ALPHA
+from lossbench.stats import ALPHA, LEVEL, POWER  # the significance level, intervals, power: shared with the sweep
 
 # Convergence: the objective's mean gain over the last WINDOW_SHARE of the epochs (at least one epoch), per seed.
 WINDOW_SHARE = 0.2  # the last fifth: long enough to average one epoch's noise, short enough to be the curve's end

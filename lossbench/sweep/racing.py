@@ -14,12 +14,15 @@ decision, and a resumed sweep takes up the race where it stood.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
+
+from lossbench import stats
+from lossbench.stats import ALPHA
+
 ROUNDS = (3, 5, 7, 10)
-ALPHA = 0.05
 MARGIN = 0.02  # test accuracy: differences smaller than this count as a tie
 METHOD = (f"seeds = auto: rounds of {', '.join(map(str, ROUNDS))} seeds (capped at the spec's maximum); after each, "
           f"every arm against its baseline by a paired t-test at alpha / K per look (K looks planned, Bonferroni over "
@@ -40,29 +43,19 @@ class Look:
 
 def look(accuracy: dict[str, dict[int, float]], pairs: list[tuple[str, str]], seeds: list[int], looks: int) -> Look:
     """Decide every comparison (arm, baseline) on ``seeds`` (the first n of the schedule)."""
-    from scipy import stats
-
     level = ALPHA / looks
     result = Look(len(seeds))
     tests = []
     for arm, base in pairs:
         shared = [s for s in seeds if s in accuracy.get(arm, {}) and s in accuracy.get(base, {})]
-        diff = [accuracy[arm][s] - accuracy[base][s] for s in shared]
         name = f"{arm} vs {base}"
-        if len(diff) < 2:
+        ours, theirs = [accuracy[arm][s] for s in shared], [accuracy[base][s] for s in shared]
+        test, p_equivalent = stats.paired_test(ours, theirs, "t"), stats.tost(np.subtract(ours, theirs), MARGIN)
+        if test is None or p_equivalent is None:  # fewer than 2 shared seeds
             result.open.append(name)
             continue
-        mean, sd = sum(diff) / len(diff), _sd(diff)
-        if sd == 0:
-            p = 1.0 if mean == 0 else 0.0
-            equivalent = abs(mean) < MARGIN
-        else:
-            se = sd / math.sqrt(len(diff))
-            p = float(2 * stats.t.sf(abs(mean) / se, len(diff) - 1))
-            half = float(stats.t.ppf(1 - level, len(diff) - 1)) * se  # TOST at `level`: the 1 - 2 level interval
-            equivalent = -MARGIN < mean - half and mean + half < MARGIN
-        tests.append((name, p, equivalent))
-    for (name, _, equivalent), adjusted in zip(tests, _holm([p for _, p, _ in tests])):
+        tests.append((name, test.p, p_equivalent < level))  # TOST at `level`: the 1 - 2 level interval in +-MARGIN
+    for (name, _, equivalent), adjusted in zip(tests, stats.holm([p for _, p, _ in tests])):
         if adjusted <= level:
             result.decided[name] = "differs"
         elif equivalent:
@@ -70,20 +63,6 @@ def look(accuracy: dict[str, dict[int, float]], pairs: list[tuple[str, str]], se
         else:
             result.open.append(name)
     return result
-
-
-def _sd(values: list[float]) -> float:
-    mean = sum(values) / len(values)
-    return math.sqrt(sum((v - mean) ** 2 for v in values) / (len(values) - 1))
-
-
-def _holm(pvalues: list[float]) -> list[float]:
-    order = sorted(range(len(pvalues)), key=lambda i: pvalues[i])
-    adjusted, running = [0.0] * len(pvalues), 0.0
-    for rank, i in enumerate(order):
-        running = max(running, min(1.0, (len(pvalues) - rank) * pvalues[i]))
-        adjusted[i] = running
-    return adjusted
 
 
 def race_state(max_seeds: int, accuracy: dict[str, dict[int, float]], ready: dict[str, int],

@@ -1,8 +1,8 @@
 """Findings: short sentences in plain words, every number taken from the report model (nothing hard-coded).
 
 One module per topic; each returns its sentences (none where the numbers support none). The statistics live in
-``report.convergence``, ``report.compare``, ``report.power``, ``report.sensitivity`` and ``report.factorial``; the
-thresholds, with their reasons, in ``report.thresholds``.
+``report.convergence``, ``report.compare``, ``report.sensitivity``, ``report.factorial`` and the shared leaf
+``lossbench.stats``; the thresholds, with their reasons, in ``report.thresholds``.
 """
 
 from __future__ import annotations

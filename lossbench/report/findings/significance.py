@@ -3,11 +3,12 @@ and how many seeds would decide it."""
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
+from lossbench import stats
 from lossbench.report import fmt
 from lossbench.report.findings.words import join
-from lossbench.report.power import MAX_SEEDS
 from lossbench.report.thresholds import ALPHA, POWER
 
 
@@ -85,8 +86,8 @@ def _not_significant(c: Any, tests: int, test: str) -> str:
                      f"over {tests}).")
     if c.seeds_needed is None:
         text += " The observed mean difference is 0: no number of seeds would detect it."
-    elif c.seeds_needed >= MAX_SEEDS:
-        text += f" Detecting a difference this small would take more than {MAX_SEEDS} seeds."
+    elif c.seeds_needed >= stats.MAX_SEEDS:
+        text += f" Detecting a difference this small would take more than {stats.MAX_SEEDS} seeds."
     else:
         dz = _dz(c)
         text += (f" A paired test would need about {c.seeds_needed} pairs to detect {fmt.signed(c.test.mean_difference)}"
@@ -95,11 +96,8 @@ def _not_significant(c: Any, tests: int, test: str) -> str:
 
 
 def _dz(c: Any) -> float | None:
-    import numpy as np
-
-    d = np.asarray(c.differences, dtype=float)
-    sd = d.std(ddof=1) if len(d) > 1 else 0.0
-    return float(abs(d.mean()) / sd) if sd > 0 else None
+    dz = abs(stats.cohen_dz(c.differences)) if len(c.differences) > 1 else math.inf
+    return dz if math.isfinite(dz) else None
 
 
 def _wilcoxon_floor(model: Any, made: list[Any]) -> str | None:
@@ -107,12 +105,12 @@ def _wilcoxon_floor(model: Any, made: list[Any]) -> str | None:
     after Holm's correction (each test at its own floor, the smallest first)."""
     if model.test != "wilcoxon":
         return None
-    floors = sorted(2.0 / 2 ** c.test.n for c in made)
+    floors = sorted(stats.wilcoxon_min_p(c.test.n) for c in made)
     m = len(floors)
     if floors[0] * m < ALPHA:  # Holm's first step: the smallest p times the number of tests
         return None
     n = max(c.test.n for c in made)
-    needed = next(k for k in range(n, 64) if 2.0 / 2 ** k * m < ALPHA)
+    needed = next(k for k in range(n, 64) if stats.wilcoxon_min_p(k) * m < ALPHA)
     return (f"With at most {n} pairs of runs per comparison the smallest exact p-value of a Wilcoxon test is "
-            f"{fmt.pvalue(2.0 / 2 ** n)}, so no comparison could reach significance after Holm's correction over {m}; "
-            f"that needs at least {needed} pairs (seeds, for an arm against its baseline).")
+            f"{fmt.pvalue(stats.wilcoxon_min_p(n))}, so no comparison could reach significance after Holm's correction "
+            f"over {m}; that needs at least {needed} pairs (seeds, for an arm against its baseline).")

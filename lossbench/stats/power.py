@@ -1,0 +1,44 @@
+"""How many seeds a paired test needs: the paired t-test's power (statsmodels ``TTestPower``, two-sided) with the
+observed mean paired difference and its standard deviation taken as the truth (Cohen's d_z), at ``ALPHA`` for that
+comparison alone and ``POWER``. The exact Wilcoxon signed-rank test cannot go below p = 2 / 2^n, so with it at
+least ``wilcoxon_floor_seeds()`` seeds are needed whatever the effect."""
+
+from __future__ import annotations
+
+import math
+from typing import Sequence
+
+import numpy as np
+
+from lossbench.stats.levels import ALPHA, POWER
+from lossbench.stats.paired import MIN_PAIRS, cohen_dz, wilcoxon_min_p
+
+MAX_SEEDS = 100_000  # beyond this a number of seeds says nothing more than "far too many"
+
+
+def wilcoxon_floor_seeds(alpha: float = ALPHA) -> int:
+    """The fewest pairs whose smallest exact two-sided Wilcoxon p-value (2 / 2^n) is below ``alpha``."""
+    return next(n for n in range(1, 64) if wilcoxon_min_p(n) < alpha)
+
+
+def seeds_needed(differences: Sequence[float], test: str = "t", alpha: float = ALPHA,
+                 power: float = POWER) -> int | None:
+    """Pairs a paired test needs to detect the observed mean difference; None when it is 0 (no number would)."""
+    d = np.asarray(differences, dtype=float)
+    if len(d) < MIN_PAIRS or d.mean() == 0:
+        return None
+    floor = wilcoxon_floor_seeds(alpha) if test == "wilcoxon" else MIN_PAIRS
+    effect = abs(cohen_dz(d))
+    if math.isinf(effect):  # the same difference on every seed: any test with enough pairs to reach alpha finds it
+        return floor
+    import warnings
+
+    from statsmodels.stats.power import TTestPower
+    from statsmodels.tools.sm_exceptions import ConvergenceWarning  # its import sets "always": before ours
+
+    with warnings.catch_warnings():  # the solver warns, and returns nan, when the answer is below 2 pairs
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        solved = TTestPower().solve_power(effect_size=effect, alpha=alpha, power=power)
+    if not math.isfinite(solved):
+        return floor if effect >= 1 else MAX_SEEDS  # large effects need the fewest pairs a test can use
+    return max(min(math.ceil(solved), MAX_SEEDS), floor)
