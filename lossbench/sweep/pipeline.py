@@ -76,7 +76,11 @@ def run(spec: SweepSpec | Mapping[str, Any], *, storage: str | None = None, out:
     from lossbench.sweep.runner import run_sweep, started_threads
     from lossbench.sweep.validate import check
 
-    spec = spec if isinstance(spec, SweepSpec) else build_spec(dict(spec), {})
+    if not isinstance(spec, SweepSpec):
+        fields = dict(spec)
+        if "remedies" in fields:  # as in a TOML file
+            fields["remedy_sets"] = fields.pop("remedies")
+        spec = build_spec(fields, {})
     store = Storage(name=spec.name, out=str(out), url=storage, heartbeat=heartbeat)
     store.check()
     if registry is None:

@@ -1,0 +1,54 @@
+"""``lossbench.sweep.run`` from Python: the README's script, run as written, and a bad spec refused whole."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from lossbench import LossbenchError, sweep
+
+README = Path(__file__).parent.parent / "README.md"
+
+
+def readme_script() -> str:
+    """The Python API section's script, as the README shows it."""
+    section = README.read_text().split("## Python API", 1)[1].split("\n## ", 1)[0]
+    blocks = [b.split("```", 1)[0] for b in section.split("```python\n")[1:]]
+    return next(b for b in blocks if b.startswith("# api_demo.py"))
+
+
+@pytest.mark.slow
+def test_the_readme_script_runs_a_sweep_and_reads_its_arms_back(tmp_path):
+    (tmp_path / "api_demo.py").write_text(readme_script())
+    done = subprocess.run([sys.executable, "api_demo.py"], cwd=tmp_path, capture_output=True, text=True,
+                          timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    arms = dict(re.findall(r"^(\S+:\S+:\S+) (\S+)$", done.stdout, flags=re.MULTILINE))
+    assert sorted(arms) == ["ce:gru:none", "focal:gru:none"], done.stdout
+    assert all(0.0 <= float(accuracy) <= 1.0 for accuracy in arms.values()), done.stdout
+    assert "8 trials, 0 failed" in done.stdout, done.stdout  # 2 arms x (2 tuning trials + 2 seeds)
+    assert (tmp_path / "results" / "api-demo" / "sweep.journal").is_file()
+    assert done.stderr.strip() == "", done.stderr  # the call prints nothing of its own
+
+
+def test_an_invalid_spec_raises_one_error_listing_every_problem_and_creates_no_storage(tmp_path):
+    with pytest.raises(LossbenchError) as raised:
+        sweep.run({"name": "bad", "dataset": "digitz", "losses": ["cee", "ce"], "trials": 0, "sampler": "tpee",
+                   "trails": 3}, out=tmp_path / "results")
+    message = str(raised.value)
+    assert "(5 problems)" in message, message
+    for expected in ["did you mean digits", "did you mean ce", "did you mean tpe", "trials must be",
+                     "'trails'; did you mean trials"]:
+        assert expected in message, message
+    assert list(tmp_path.iterdir()) == []  # nothing created before the spec is valid
+
+
+def test_a_sweep_spec_is_taken_as_is_and_a_bad_storage_url_is_refused_first(tmp_path):
+    spec = sweep.SweepSpec(name="ok", dataset="digits", trials=1, epochs=1, seeds=1)
+    with pytest.raises(LossbenchError, match="is not a database URL"):
+        sweep.run(spec, storage="not-a-url", out=tmp_path / "results")
+    assert list(tmp_path.iterdir()) == []
