@@ -52,3 +52,17 @@ def test_a_sweep_spec_is_taken_as_is_and_a_bad_storage_url_is_refused_first(tmp_
     with pytest.raises(LossbenchError, match="is not a database URL"):
         sweep.run(spec, storage="not-a-url", out=tmp_path / "results")
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.slow
+def test_progress_reaches_the_caller_and_the_outcome_counts_what_storage_holds(tmp_path):
+    seen = []
+    outcome = sweep.run({"name": "p", "dataset": "digits", "losses": ["ce"], "hidden": 8, "trials": 2, "epochs": 2,
+                         "seeds": 2}, out=tmp_path / "results", workers=1, on_progress=seen.append)
+    assert seen and seen[-1].name == "p", seen
+    assert (seen[-1].trials_done, seen[-1].finals_done, seen[-1].arms_done) == (2, 2, 1), seen[-1]
+    assert (outcome.trials, outcome.failed, outcome.first_error, outcome.crashes) == (4, 0, None, ())
+    assert not outcome.partial and outcome.unfinished == () and outcome.refused == {}
+    assert outcome.execution.workers == 1 and outcome.folder == tmp_path / "results" / "p"
+    stored = outcome.load()
+    assert [arm.key for arm in stored.arms] == ["ce:gru:none"] and len(stored.arms[0].completed_final) == 2

@@ -8,12 +8,15 @@ next start); before training, Python's own ``KeyboardInterrupt``. The CLI turns 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+import threading
+import time
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from lossbench.results import SweepData, Storage, best_trial, load_sweep, mask_secrets
+from lossbench.results import Progress, SweepData, Storage, best_trial, load_sweep, mask_secrets, read_progress
 from lossbench.results.phase import arm_done
 from lossbench.sweep.spec import SweepSpec
 
@@ -57,7 +60,8 @@ class SweepOutcome:
 def run(spec: SweepSpec | Mapping[str, Any], *, storage: str | None = None, out: str | Path = "results",
         workers: str | int = "auto", threads: int | None = None, device: str = "cpu", registry: Any = None,
         plugins_dirs: tuple[str, ...] | list[str] = (), heartbeat: int | None = None,
-        on_start: Callable[[SweepSpec, Execution, Storage], Any] | None = None) -> SweepOutcome:
+        on_start: Callable[[SweepSpec, Execution, Storage], Any] | None = None,
+        on_progress: Callable[[Progress], Any] | None = None) -> SweepOutcome:
     """Run (or resume) the sweep ``spec`` until it is finished; raises ``LossbenchError`` (every problem of the
     spec at once, before any storage exists) on bad input.
 
@@ -65,8 +69,10 @@ def run(spec: SweepSpec | Mapping[str, Any], *, storage: str | None = None, out:
     "hidden": 16, ...}``). ``storage``: a database URL, or None for the journal OUT/NAME/sweep.journal.
     ``registry``: the components (default: every installed plugin, and those in ``plugins_dirs``; child worker
     processes load them from ``plugins_dirs`` too). ``on_start(spec, execution, storage)`` is called once the
-    spec, data and plan are checked, just before training (the CLI starts its live display there; any process can
-    follow a sweep with ``lossbench.results.read_progress``)."""
+    spec, data and plan are checked, just before training (the CLI starts its live display there).
+    ``on_progress(progress)``: a ``lossbench.results.Progress`` about once a second while training, from a thread
+    of its own, and the final one when training ends; if it raises, it is not called again and its error is
+    raised once training ends (the trials are kept in storage)."""
     from lossbench.registry import load_registry
     from lossbench.registry.guard import no_hard_exit
     from lossbench.sweep.execution import plan
@@ -93,9 +99,44 @@ def run(spec: SweepSpec | Mapping[str, Any], *, storage: str | None = None, out:
     store.check_writable()  # the journal and the report, before anything trains
     if on_start is not None:
         on_start(spec, execution, store)
-    crashes = run_sweep(spec, registry, store, execution, plugins_dirs=list(plugins_dirs),
-                        provenance=provenance(spec, registry, store.describe(), execution, data.info), data=data)
+    with _reporting(spec.name, store, on_progress):
+        crashes = run_sweep(spec, registry, store, execution, plugins_dirs=list(plugins_dirs),
+                            provenance=provenance(spec, registry, store.describe(), execution, data.info), data=data)
     return _outcome(spec, store, execution, [mask_secrets(line, store.url) for line in crashes])
+
+
+@contextmanager
+def _reporting(name: str, store: Storage, on_progress: Callable[[Progress], Any] | None,
+               every: float = 1.0) -> Iterator[None]:
+    """``on_progress`` with what storage says, from a thread while the block trains here, then once at its end."""
+    if on_progress is None:
+        yield
+        return
+    started, stop, broken = time.perf_counter(), threading.Event(), []
+    monitor = store.open()  # its own: the worker's is busy in this thread
+
+    def poll() -> None:
+        while not stop.wait(every):
+            try:
+                progress = read_progress(name, monitor, started)
+            except Exception:  # storage busy this second: the next one reads it
+                continue
+            try:
+                on_progress(progress)
+            except BaseException as error:  # the caller's code: raised where the caller can see it
+                broken.append(error)
+                return
+
+    poller = threading.Thread(target=poll, name="lossbench-progress", daemon=True)
+    poller.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        poller.join(timeout=10)
+    if broken:
+        raise broken[0]
+    on_progress(read_progress(name, monitor, started))
 
 
 def _outcome(spec: SweepSpec, store: Storage, execution: Execution, crashes: list[str]) -> SweepOutcome:
