@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -66,3 +67,23 @@ def test_progress_reaches_the_caller_and_the_outcome_counts_what_storage_holds(t
     assert outcome.execution.workers == 1 and outcome.folder == tmp_path / "results" / "p"
     stored = outcome.load()
     assert [arm.key for arm in stored.arms] == ["ce:gru:none"] and len(stored.arms[0].completed_final) == 2
+
+
+def test_the_command_s_exit_is_decided_from_the_outcome(tmp_path):
+    """``lossbench run`` exits 3 when trials failed, or when crashed workers left the sweep unfinished."""
+    from lossbench.cli.run_cmd import _raise_on_failed_trials
+    from lossbench.errors import TrialsFailedError
+    from lossbench.results import Storage
+    from lossbench.sweep.execution import Execution
+
+    store = Storage("s", out=str(tmp_path))
+    done = sweep.SweepOutcome("s", store.describe(), store, sweep.SweepSpec(name="s"), Execution(2, 1, "cpu", 0),
+                              crashes=(), trials=6, failed=0, first_error=None, unfinished=())
+    _raise_on_failed_trials(done, {})
+    crashed = replace(done, crashes=("worker 1 exited with 1: MemoryError",), unfinished=("ce:gru:none",))
+    with pytest.raises(TrialsFailedError, match=r"stopped unfinished: its workers crashed \(worker 1 exited"):
+        _raise_on_failed_trials(crashed, {})
+    _raise_on_failed_trials(replace(crashed, unfinished=()), {})  # the other workers finished the sweep
+    failed = replace(done, failed=2, first_error="boom")
+    with pytest.raises(TrialsFailedError, match=r"2 of 6 trials failed \(first: boom\); every error is listed in r"):
+        _raise_on_failed_trials(failed, {"md": "r.md"})
