@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import json as jsonlib
-from contextlib import nullcontext
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from lossbench.cli.context import session
-from lossbench.cli.output import note, print_json, warn
+from lossbench.cli.output import note, print_json, stdout, warn
 from lossbench.cli.progress import live_progress
 from lossbench.cli.sets import parse_sets, sweep_overrides
 
@@ -80,11 +79,51 @@ def run_command(
 def _run(*, spec_file, preset, budget, name, storage, workers, threads, device, trials, epochs, seeds,  # noqa: ANN001
          baseline, dataset, loss, cell, remedies, set_, sampler, pruner, objective, sampler_seed, trial_timeout, out,
          heartbeat, quiet, json) -> None:
-    """The sweep: build and check the spec, load the data, train, report."""
+    """Options into ``lossbench.sweep.run``, then its report, and what came back rendered."""
+    from contextlib import ExitStack
+
+    from lossbench import report, sweep
+
+    spec = _spec(spec_file, preset, budget, set_, {
+        "name": name, "dataset": dataset, "losses": loss, "cells": cell, "remedy_sets": remedies, "trials": trials,
+        "epochs": epochs, "seeds": seeds, "sampler": sampler, "pruner": pruner, "baseline": baseline,
+        "objective": objective, "sampler_seed": sampler_seed, "trial_timeout": trial_timeout})
+    show = not quiet and not json
+
+    with ExitStack() as display:
+        def started(spec, execution, store) -> None:  # noqa: ANN001
+            seeds = f"up to {spec.seeds} seeds, racing" if spec.race else f"{spec.seeds} seeds"
+            note(f"sweep {spec.name}: {len(spec.arms)} arms x ({spec.trials} trials + {seeds}), "
+                 f"{execution.workers} worker(s) x {execution.threads} thread(s) on {execution.device}, "
+                 f"storage {store.describe()}")
+            for key, reason in spec.refused.items():
+                note(f"refused arm {key}: {reason}", style="yellow")
+            display.enter_context(live_progress(spec.name, store))
+
+        outcome = sweep.run(spec, storage=storage, out=out, workers=workers, threads=threads, device=device,
+                            registry=session.registry(), plugins_dirs=session.plugins_dirs, heartbeat=heartbeat,
+                            on_start=started if show else None)
+    for failure in outcome.crashes:
+        warn(failure)
+    paths = report.write(outcome.storage, ["md", "html", "json"] if quiet or json else ["all"], console=stdout)
+    if json:
+        results = jsonlib.loads(Path(paths["json"]).read_text())
+        print_json({"schema": "lossbench.run-summary/1", "name": outcome.name, "storage": outcome.location,
+                    "outputs": {k: str(v) for k, v in paths.items()},
+                    "leaderboard": [{k: row[k] for k in SUMMARY_KEYS} for row in results["leaderboard"]],
+                    "refused": results["refused"]})
+    elif not quiet:
+        for kind, path in paths.items():
+            note(f"{kind}: {path}")
+    _raise_on_failed_trials(outcome, paths)
+
+
+def _spec(spec_file, preset, budget, set_, flags):  # noqa: ANN001, ANN202
+    """The sweep the options describe: a spec file or a preset, flags on top (shapes checked, values not yet);
+    ``flags["remedy_sets"]`` as --remedies gives them (``a+b``, ``none``)."""
     from dataclasses import replace
 
     from lossbench.errors import LossbenchError
-    from lossbench.results import Storage, mask_secrets
     from lossbench.sweep import build_spec, load_toml, preset_fields
 
     if spec_file and preset:
@@ -92,75 +131,23 @@ def _run(*, spec_file, preset, budget, name, storage, workers, threads, device, 
     if spec_file and budget != "default":
         raise LossbenchError("--budget applies to a --preset, not to a spec file")
     base = load_toml(spec_file) if spec_file else preset_fields(preset or "quickstart", budget)
-    remedy_sets = None
-    if remedies:
-        remedy_sets = [[] if text.strip().lower() in ("", "none") else [r.strip() for r in text.split("+") if r.strip()]
-                       for text in remedies]
-    spec = build_spec(base, {"name": name, "dataset": dataset, "losses": loss, "cells": cell, "remedy_sets": remedy_sets,
-                             "trials": trials, "epochs": epochs, "seeds": seeds, "sampler": sampler, "pruner": pruner,
-                             "baseline": baseline, "objective": objective, "sampler_seed": sampler_seed,
-                             "trial_timeout": trial_timeout})
-    spec = replace(spec, **sweep_overrides(parse_sets(set_), spec.dataset, spec.fixed, spec.dataset_params))
-    store = Storage(name=spec.name, out=out, url=storage, heartbeat=heartbeat)
-    store.check()
-    registry = session.registry()
-
-    from lossbench.registry.guard import no_hard_exit
-    from lossbench.sweep.execution import plan
-    from lossbench.sweep.probe import probe_data
-    from lossbench.sweep.validate import check
-
-    with no_hard_exit():  # plugin code runs here too (a remedy's check, a dataset's load)
-        spec = check(spec, registry)  # every problem at once, before any storage exists or anything trains
-        data = probe_data(spec, registry)  # the dataset loads and fits every loss, or exit 2 here
-
-    from lossbench.cli.report_cmd import write_report
-    from lossbench.sweep.provenance import provenance
-    from lossbench.sweep.runner import run_sweep, started_threads
-
-    execution = plan(spec, workers, threads, device, started_with=started_threads(store))
-    store.check_writable()  # the journal and the report, before anything trains
-    show = not quiet and not json
-    if show:
-        seeds = f"up to {spec.seeds} seeds, racing" if spec.race else f"{spec.seeds} seeds"
-        note(f"sweep {spec.name}: {len(spec.arms)} arms x ({spec.trials} trials + {seeds}), "
-             f"{execution.workers} worker(s) x {execution.threads} thread(s) on {execution.device}, "
-             f"storage {store.describe()}")
-        for key, reason in spec.refused.items():
-            note(f"refused arm {key}: {reason}", style="yellow")
-    with live_progress(spec.name, store) if show else nullcontext():
-        failures = run_sweep(spec, registry, store, execution, plugins_dirs=session.plugins_dirs,
-                             provenance=provenance(spec, registry, store.describe(), execution, data.info), data=data)
-    for failure in failures:
-        warn(mask_secrets(failure, store.url))
-    formats = ["md", "html", "json"] if quiet or json else ["all"]
-    paths = write_report(store, formats=formats)
-    if json:
-        results = jsonlib.loads(Path(paths["json"]).read_text())
-        print_json({"schema": "lossbench.run-summary/1", "name": spec.name, "storage": store.describe(),
-                    "outputs": {k: str(v) for k, v in paths.items()},
-                    "leaderboard": [{k: row[k] for k in SUMMARY_KEYS} for row in results["leaderboard"]],
-                    "refused": results["refused"]})
-    elif not quiet:
-        for kind, path in paths.items():
-            note(f"{kind}: {path}")
-    _raise_on_failed_trials(store, paths, failures)
+    remedies = flags["remedy_sets"]
+    flags = {**flags, "remedy_sets": [[] if text.strip().lower() in ("", "none") else
+                                      [r.strip() for r in text.split("+") if r.strip()] for text in remedies]
+             if remedies else None}
+    spec = build_spec(base, flags)
+    return replace(spec, **sweep_overrides(parse_sets(set_), spec.dataset, spec.fixed, spec.dataset_params))
 
 
-def _raise_on_failed_trials(store, paths, crashed: list[str]) -> None:  # noqa: ANN001
+def _raise_on_failed_trials(outcome, paths) -> None:  # noqa: ANN001
     """A sweep that finished with failed trials, or stopped unfinished because its workers crashed, exits
     non-zero (even with --quiet), naming the first error."""
     from lossbench.errors import TrialsFailedError
-    from lossbench.results import load_sweep, mask_secrets
 
-    data = load_sweep(store.name, store.open())
-    failed = data.failed_trials()
-    if crashed and jsonlib.loads(Path(paths["json"]).read_text()).get("partial"):
-        last = mask_secrets(crashed[-1], store.url)
-        raise TrialsFailedError(f"the sweep stopped unfinished: its workers crashed ({last}); run the same command "
-                                f"again to resume")
-    if failed:
-        total = sum(1 for arm in data.arms for t in [*arm.tuning, *arm.final] if not t.surplus)
-        where = paths.get("md") or paths.get("json") or store.folder
-        raise TrialsFailedError(f"{len(failed)} of {total} trials failed (first: {failed[0].error}); every error "
-                                f"is listed in {where}")
+    if outcome.crashes and outcome.partial:
+        raise TrialsFailedError(f"the sweep stopped unfinished: its workers crashed ({outcome.crashes[-1]}); run the "
+                                f"same command again to resume")
+    if outcome.failed:
+        where = paths.get("md") or paths.get("json") or outcome.folder
+        raise TrialsFailedError(f"{outcome.failed} of {outcome.trials} trials failed (first: {outcome.first_error}); "
+                                f"every error is listed in {where}")

@@ -1,7 +1,8 @@
 """Comparison reports from a stored sweep: terminal, Markdown, self-contained HTML, JSON and CSV.
 
 Reads stored results only (``lossbench.results``); never trains, never imports the engine or the sweep.
-``build_report`` is the one entry point; ``model.build_model`` computes everything once, renderers only format.
+``write`` writes a stored sweep's report into its folder; ``build_report`` is the one entry point behind it (any
+storage, any folder); ``model.build_model`` computes everything once, renderers only format.
 """
 
 from __future__ import annotations
@@ -60,6 +61,25 @@ def build_report(name: str, storage: Any, out_dir: str | Path | None, formats: I
 
         render_terminal(model, console)
     return paths
+
+
+def write(storage: Any, formats: Iterable[str] = ("all",), *, out: str | Path = "results", baseline: str | None = None,
+          test: str = "wilcoxon", console: Any = None) -> dict[str, Path]:
+    """Write the report of a stored sweep into its folder OUT/NAME/ (and print its terminal part, where
+    ``formats`` ask for it); {output kind: path}. ``storage``: a ``lossbench.results.Storage`` (a sweep's
+    ``SweepOutcome.storage``), or a sweep's name for its journal under ``out``. A folder that cannot be written
+    is one LossbenchError (the sweep itself is safe in its storage)."""
+    from lossbench.errors import LossbenchError
+    from lossbench.results import Storage
+
+    storage = storage if isinstance(storage, Storage) else Storage(name=str(storage), out=str(out))
+    try:
+        return build_report(storage.name, storage, storage.folder, formats, baseline=baseline, test=test,
+                            console=console)
+    except OSError as error:
+        raise LossbenchError(f"cannot write the report into {storage.folder}: {error.strerror or error} "
+                             f"({error.filename or 'a report file'}); `lossbench report {storage.name} --format "
+                             f"terminal` prints it without writing") from None
 
 
 def _formats(formats: Iterable[str]) -> set[str]:
@@ -125,4 +145,4 @@ def _first_line(error: Exception) -> str:
     return f"{type(error).__name__}: {text[0] if text else ''}"
 
 
-__all__ = ["FORMATS", "build_report"]
+__all__ = ["FORMATS", "build_report", "write"]

@@ -1,13 +1,15 @@
 """Sweeps: arms (loss x cell x remedy set), one Optuna study per arm and phase, workers, recovery.
 
-spec (the data model), presets, inputs (TOML, presets, flags), validate, probe (the data, loaded once), space,
-samplers, slots (taking a trial slot within an exact budget), recovery, trial (one trial), worker (the loop), racing (seeds =
-"auto"), execution (workers, threads, devices), runner (start), processes and child (worker processes), supervise
-(per-trial time limits), interrupt (SIGINT/SIGTERM), provenance.
+pipeline (``run``: one sweep from Python, its ``SweepOutcome``), spec (the data model), presets, inputs (TOML,
+presets, flags), validate, probe (the data, loaded once), space, samplers, slots (taking a trial slot within an
+exact budget), recovery, trial (one trial), worker (the loop), racing (seeds = "auto"), execution (workers,
+threads, devices), runner (start), processes and child (worker processes), supervise (per-trial time limits),
+interrupt (SIGINT/SIGTERM), provenance.
 Imports engine and results; Optuna and torch only inside the functions that use them."""
 
 from lossbench.sweep.inputs import build_spec, load_toml, preset_fields
+from lossbench.sweep.pipeline import SweepOutcome, run
 from lossbench.sweep.presets import PRESETS
 from lossbench.sweep.spec import Arm, SweepSpec
 
-__all__ = ["PRESETS", "Arm", "SweepSpec", "build_spec", "load_toml", "preset_fields"]
+__all__ = ["PRESETS", "Arm", "SweepOutcome", "SweepSpec", "build_spec", "load_toml", "preset_fields", "run"]

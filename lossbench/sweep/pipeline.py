@@ -1,0 +1,153 @@
+"""``run``: one sweep from Python, every step in order (check the spec, check the storage, load the data, plan
+the workers, record provenance, train), and ``SweepOutcome``, what it returns. Prints nothing: the CLI renders
+the outcome, and writing the report is ``lossbench.report.write`` (the sweep layer never imports the report).
+
+Ctrl-C or SIGTERM while it trains raises ``InterruptedRunError`` (the running trials are marked and rerun on the
+next start); before training, Python's own ``KeyboardInterrupt``. The CLI turns both into exit 130/143.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from lossbench.results import Progress, SweepData, Storage, best_trial, load_sweep, mask_secrets, read_progress
+from lossbench.results.phase import arm_done
+from lossbench.sweep.spec import SweepSpec
+
+if TYPE_CHECKING:  # importing it imports torch (lossbench.engine): ``import lossbench.sweep`` stays light
+    from lossbench.sweep.execution import Execution
+
+
+@dataclass(frozen=True)
+class SweepOutcome:
+    """What a finished (or stopped) ``run`` left in storage, counted once; ``load()`` reads it all, typed."""
+
+    name: str
+    location: str  # where the sweep lives, shown: a database URL with its password masked, or the journal's path
+    storage: Storage
+    spec: SweepSpec  # as run: with its refused arms (``spec.refused``: arm key -> why)
+    execution: Execution  # workers, threads per worker, device
+    crashes: tuple[str, ...]  # the last error line of each worker process that failed (passwords masked)
+    trials: int  # trials stored (surplus slots left out)
+    failed: int  # of them, failed for good: a plugin raised, a time limit ran out
+    first_error: str | None  # the first failed trial's error
+    unfinished: tuple[str, ...]  # keys of the arms with work left (the report calls the sweep partial)
+
+    @property
+    def partial(self) -> bool:
+        return bool(self.unfinished)
+
+    @property
+    def refused(self) -> dict[str, str]:
+        return dict(self.spec.refused)
+
+    @property
+    def folder(self) -> Path:
+        """Where the journal (without a database) and the report's files go: OUT/NAME."""
+        return self.storage.folder
+
+    def load(self) -> SweepData:
+        """Every arm and trial as stored (``lossbench.results.load_sweep``)."""
+        return load_sweep(self.name, self.storage.open())
+
+
+def run(spec: SweepSpec | Mapping[str, Any], *, storage: str | None = None, out: str | Path = "results",
+        workers: str | int = "auto", threads: int | None = None, device: str = "cpu", registry: Any = None,
+        plugins_dirs: tuple[str, ...] | list[str] = (), heartbeat: int | None = None,
+        on_start: Callable[[SweepSpec, Execution, Storage], Any] | None = None,
+        on_progress: Callable[[Progress], Any] | None = None) -> SweepOutcome:
+    """Run (or resume) the sweep ``spec`` until it is finished; raises ``LossbenchError`` (every problem of the
+    spec at once, before any storage exists) on bad input.
+
+    ``spec``: a ``SweepSpec`` or a dict of its fields as a TOML spec file has them (``{"losses": ["ce", "focal"],
+    "hidden": 16, ...}``). ``storage``: a database URL, or None for the journal OUT/NAME/sweep.journal.
+    ``registry``: the components (default: every installed plugin, and those in ``plugins_dirs``; child worker
+    processes load them from ``plugins_dirs`` too). ``on_start(spec, execution, storage)`` is called once the
+    spec, data and plan are checked, just before training (the CLI starts its live display there).
+    ``on_progress(progress)``: a ``lossbench.results.Progress`` about once a second while training, from a thread
+    of its own, and the final one when training ends; if it raises, it is not called again and its error is
+    raised once training ends (the trials are kept in storage)."""
+    from lossbench.registry import load_registry
+    from lossbench.registry.guard import no_hard_exit
+    from lossbench.sweep.execution import plan
+    from lossbench.sweep.inputs import build_spec
+    from lossbench.sweep.probe import probe_data
+    from lossbench.sweep.provenance import provenance
+    from lossbench.sweep.runner import run_sweep, started_threads
+    from lossbench.sweep.validate import check
+
+    if not isinstance(spec, SweepSpec):
+        fields = dict(spec)
+        if "remedies" in fields:  # as in a TOML file
+            fields["remedy_sets"] = fields.pop("remedies")
+        spec = build_spec(fields, {})
+    store = Storage(name=spec.name, out=str(out), url=storage, heartbeat=heartbeat)
+    store.check()
+    if registry is None:
+        registry = load_registry(list(plugins_dirs))
+        registry.raise_conflicts()
+    with no_hard_exit():  # plugin code runs here too (a remedy's check, a dataset's load)
+        spec = check(spec, registry)  # every problem at once, before any storage exists or anything trains
+        data = probe_data(spec, registry)  # the dataset loads and fits every loss, or one error here
+    execution = plan(spec, workers, threads, device, started_with=started_threads(store))
+    store.check_writable()  # the journal and the report, before anything trains
+    if on_start is not None:
+        on_start(spec, execution, store)
+    with _reporting(spec.name, store, on_progress):
+        crashes = run_sweep(spec, registry, store, execution, plugins_dirs=list(plugins_dirs),
+                            provenance=provenance(spec, registry, store.describe(), execution, data.info), data=data)
+    return _outcome(spec, store, execution, [mask_secrets(line, store.url) for line in crashes])
+
+
+@contextmanager
+def _reporting(name: str, store: Storage, on_progress: Callable[[Progress], Any] | None,
+               every: float = 1.0) -> Iterator[None]:
+    """``on_progress`` with what storage says, from a thread while the block trains here, then once at its end."""
+    if on_progress is None:
+        yield
+        return
+    started, stop, broken = time.perf_counter(), threading.Event(), []
+    monitor = store.open()  # its own: the worker's is busy in this thread
+
+    def poll() -> None:
+        while not stop.wait(every):
+            try:
+                progress = read_progress(name, monitor, started)
+            except Exception:  # storage busy this second: the next one reads it
+                continue
+            try:
+                on_progress(progress)
+            except BaseException as error:  # the caller's code: raised where the caller can see it
+                broken.append(error)
+                return
+
+    poller = threading.Thread(target=poll, name="lossbench-progress", daemon=True)
+    poller.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        poller.join(timeout=10)
+    if broken:
+        raise broken[0]
+    on_progress(read_progress(name, monitor, started))
+
+
+def _outcome(spec: SweepSpec, store: Storage, execution: Execution, crashes: list[str]) -> SweepOutcome:
+    """Count what storage holds now: failed trials, and the arms not finished by the rule the report uses."""
+    data = load_sweep(spec.name, store.open())
+    failed = data.failed_trials()
+    unfinished = tuple(arm.key for arm in data.arms
+                       if any(t.state == "RUNNING" for t in [*arm.tuning, *arm.final])
+                       or not arm_done(arm.tuning, arm.final, data.spec, data.race,
+                                       best_trial(arm.tuning, spec.maximize) is not None))
+    return SweepOutcome(
+        name=spec.name, location=store.describe(), storage=store, spec=spec, execution=execution,
+        crashes=tuple(crashes), trials=sum(1 for arm in data.arms for t in [*arm.tuning, *arm.final] if not t.surplus),
+        failed=len(failed), first_error=failed[0].error if failed else None, unfinished=unfinished)
