@@ -32,6 +32,7 @@ ARROWS = {
     "cli": {"api", "registry", "engine", "sweep", "results", "report", "testing"},
     "errors": set(),
     "text": set(),
+    "convergence": set(),
     # the root re-exports the api and errors, and hands out engine's ``train`` lazily (module __getattr__)
     "root": {"api", "engine"},
     "__main__": {"cli"},
@@ -109,7 +110,7 @@ def allowed_layers(name: str) -> set[str]:
             todo.extend(ARROWS[current])
     if "api" in reach:
         reach.add("root")
-    return reach | {name, "errors", "text"}
+    return reach | {name, "errors", "text", "convergence"}
 
 
 def _is_type_checking(test: ast.expr) -> bool:

@@ -45,11 +45,13 @@ class Worker:
         self.studies: dict[tuple[int, str], Any] = {}
         for arm in spec.arms:
             for phase in (TUNE, FINAL):
-                self.studies[arm.index, phase] = optuna.create_study(
+                study = optuna.create_study(
                     study_name=arm.study(spec.name, phase), storage=storage,
-                    sampler=make_sampler(spec, arm, self.spaces[arm.index], worker_index),
                     pruner=make_pruner(spec) if phase == TUNE else optuna.pruners.NopPruner(),
                     direction=direction, load_if_exists=True)
+                stored = len(study.get_trials(deepcopy=False)) if phase == TUNE else 0
+                study.sampler = make_sampler(spec, arm, self.spaces[arm.index], worker_index, stored)
+                self.studies[arm.index, phase] = study
         self._data = data  # the dataset, when the starting process loaded it already (``probe``)
         self.held: tuple[Any, Any, Any] | None = None  # (study, storage, trial) this worker holds
         self.trials_run = 0
