@@ -1,30 +1,30 @@
-"""``seeds = "auto"``: the final phase in rounds, until every comparison with the baseline is decided.
+"""``seeds = "auto"``: the final phase in rounds, until every comparison is decided.
 
 Every arm's best configuration runs on the first 3 seeds, then 5, 7 and 10 (up to the spec's ``seeds``, the
-maximum). After each round (a look), each arm is compared with its baseline by a paired t-test over the seeds
-run so far. With K looks planned, each look tests at alpha / K (Bonferroni over looks), with Holm's correction
-across the comparisons of that look; a comparison is decided when it is significant, or when a two one-sided
-test (TOST) at alpha / K puts the mean difference within +-MARGIN (equivalent). The family-wise error rate stays
-at most alpha however the race ends (a conservative group-sequential design; anchor: the racing procedures of
-irace). The race stops when every comparison is decided or the maximum is reached.
+maximum). After each round (a look), every pair of arms that differ in one factor is decided by the rule of
+``lossbench.results.decisions`` (a paired t-test, Holm-corrected over the comparisons, convergence-aware, TOST
+equivalence within its margin), at alpha / K for K looks planned (Bonferroni over looks), so the family-wise
+error rate stays at most alpha however the race ends (a conservative group-sequential design; anchor: the racing
+procedures of irace). The race stops when every comparison is decided or the maximum is reached.
 
-Each look uses exactly the first n seeds of every arm, so every worker reading the same storage reaches the same
-decision, and a resumed sweep takes up the race where it stood.
+Each look uses exactly the first n seeds of every arm, and only once every arm has finished them, so every
+worker reading the same storage reaches the same decision whichever trial finished first, and a resumed sweep
+takes up the race where it stood.
 """
 
 from __future__ import annotations
 
-import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
+from lossbench.results.decisions import ALPHA, MARGIN, TEST, Arm, decide
+
 ROUNDS = (3, 5, 7, 10)
-ALPHA = 0.05
-MARGIN = 0.02  # test accuracy: differences smaller than this count as a tie
 METHOD = (f"seeds = auto: rounds of {', '.join(map(str, ROUNDS))} seeds (capped at the spec's maximum); after each, "
-          f"every arm against its baseline by a paired t-test at alpha / K per look (K looks planned, Bonferroni over "
-          f"looks), Holm-corrected across comparisons; decided when significant or equivalent within "
-          f"+-{MARGIN} (TOST at the same level); stopped when all are decided or at the maximum")
+          f"every pair of arms differing in one factor by a {TEST}, at alpha {ALPHA} / K per look (K looks planned, "
+          f"Bonferroni over looks); decided when significant and not overturnable by training longer, or "
+          f"equivalent within +-{MARGIN} (TOST at the same level) with both arms plateaued; stopped when all are "
+          f"decided or at the maximum")
 
 
 def schedule(max_seeds: int) -> list[int]:
@@ -34,60 +34,27 @@ def schedule(max_seeds: int) -> list[int]:
 @dataclass
 class Look:
     seeds: int
-    decided: dict[str, str] = field(default_factory=dict)  # "arm vs baseline" -> "differs" | "equivalent"
+    decided: dict[str, str] = field(default_factory=dict)  # "arm vs other" -> better | worse | equivalent
     open: list[str] = field(default_factory=list)  # comparisons not decided at this look
 
 
-def look(accuracy: dict[str, dict[int, float]], pairs: list[tuple[str, str]], seeds: list[int], looks: int) -> Look:
-    """Decide every comparison (arm, baseline) on ``seeds`` (the first n of the schedule)."""
-    from scipy import stats
-
-    level = ALPHA / looks
+def look(arms: list[Arm], seeds: list[int], looks: int) -> Look:
+    """Decide every comparison on ``seeds`` (the first n of the schedule)."""
+    kept = set(seeds)
+    first = [replace(a, accuracy={s: v for s, v in a.accuracy.items() if s in kept},
+                     plateaued={s: v for s, v in a.plateaued.items() if s in kept}) for a in arms]
     result = Look(len(seeds))
-    tests = []
-    for arm, base in pairs:
-        shared = [s for s in seeds if s in accuracy.get(arm, {}) and s in accuracy.get(base, {})]
-        diff = [accuracy[arm][s] - accuracy[base][s] for s in shared]
-        name = f"{arm} vs {base}"
-        if len(diff) < 2:
-            result.open.append(name)
-            continue
-        mean, sd = sum(diff) / len(diff), _sd(diff)
-        if sd == 0:
-            p = 1.0 if mean == 0 else 0.0
-            equivalent = abs(mean) < MARGIN
-        else:
-            se = sd / math.sqrt(len(diff))
-            p = float(2 * stats.t.sf(abs(mean) / se, len(diff) - 1))
-            half = float(stats.t.ppf(1 - level, len(diff) - 1)) * se  # TOST at `level`: the 1 - 2 level interval
-            equivalent = -MARGIN < mean - half and mean + half < MARGIN
-        tests.append((name, p, equivalent))
-    for (name, _, equivalent), adjusted in zip(tests, _holm([p for _, p, _ in tests])):
-        if adjusted <= level:
-            result.decided[name] = "differs"
-        elif equivalent:
-            result.decided[name] = "equivalent"
+    for decision in decide(first, ALPHA / looks):
+        name = f"{decision.arm} vs {decision.other}"
+        if decision.decided:
+            result.decided[name] = decision.kind
         else:
             result.open.append(name)
     return result
 
 
-def _sd(values: list[float]) -> float:
-    mean = sum(values) / len(values)
-    return math.sqrt(sum((v - mean) ** 2 for v in values) / (len(values) - 1))
-
-
-def _holm(pvalues: list[float]) -> list[float]:
-    order = sorted(range(len(pvalues)), key=lambda i: pvalues[i])
-    adjusted, running = [0.0] * len(pvalues), 0.0
-    for rank, i in enumerate(order):
-        running = max(running, min(1.0, (len(pvalues) - rank) * pvalues[i]))
-        adjusted[i] = running
-    return adjusted
-
-
-def race_state(max_seeds: int, accuracy: dict[str, dict[int, float]], ready: dict[str, int],
-               pairs: list[tuple[str, str]], seeds: list[int]) -> tuple[int, bool, list[Look]]:
+def race_state(max_seeds: int, arms: list[Arm], ready: dict[str, int], seeds: list[int]
+               ) -> tuple[int, bool, list[Look]]:
     """(seeds the final phase needs now, whether the race is over, the looks taken) from what is stored.
 
     ``ready[arm]``: how many of the first seeds the arm has finished (completed or failed for good)."""
@@ -96,7 +63,7 @@ def race_state(max_seeds: int, accuracy: dict[str, dict[int, float]], ready: dic
     for n in rounds:
         if any(count < n for count in ready.values()):
             return n, False, looks  # this round is still running
-        taken = look(accuracy, pairs, seeds[:n], len(rounds))
+        taken = look(arms, seeds[:n], len(rounds))
         looks.append(taken)
         if not taken.open:
             return n, True, looks

@@ -10,8 +10,8 @@ import threading
 import time
 from typing import Any
 
-from lossbench.results import best_trial, final_metric, to_record, writer
-from lossbench.results.baseline import baseline_pairs
+from lossbench.results import best_trial, to_record, writer
+from lossbench.results.decisions import arm_from_runs, runs_of
 from lossbench.results.phase import Tally, tally
 from lossbench.results.schema import FINAL, TUNE
 from lossbench.sweep import slots
@@ -128,9 +128,8 @@ class Worker:
 
     def _update_race(self) -> None:
         """Take the race's next look once every arm has finished the current round (see ``racing``)."""
-        accuracy: dict[str, dict[int, float]] = {}
+        arms: list[Any] = []
         ready: dict[str, int] = {}
-        racing, barren = [], set()
         for arm in self.spec.arms:
             if not self._tuned(arm):
                 return
@@ -139,14 +138,12 @@ class Worker:
             trials = self.studies[arm.index, FINAL].get_trials(deepcopy=False)
             count = tally(trials, self._race_seeds, ("COMPLETE",))
             ready[arm.key] = self._race_seeds if count.done else count.finished
-            accuracy[arm.key] = final_metric(map(to_record, trials), "accuracy")
-            racing.append((arm.key, arm.cell))
-            if count.done and not accuracy[arm.key] and count.errored:
-                barren.add(arm.key)  # its final runs all failed for good: no comparison with it can be decided
-        pairs = [(a, b) for a, b in baseline_pairs(self.spec.to_json(), racing, self.spec.baseline)
-                 if a not in barren and b not in barren]
-        self._race_seeds, self._race_over, looks = race_state(self.spec.seeds, accuracy, ready, pairs,
-                                                              self.spec.final_seeds)
+            runs = runs_of(map(to_record, trials), self.spec.objective)
+            if not runs and count.done and count.errored:
+                continue  # its final runs all failed for good: no comparison with it can be decided
+            arms.append(arm_from_runs(arm.key, arm.loss, arm.cell, "+".join(arm.remedies) or "none", runs,
+                                      self.spec.maximize, self.spec.patience, self.spec.epochs, []))
+        self._race_seeds, self._race_over, looks = race_state(self.spec.seeds, arms, ready, self.spec.final_seeds)
         if self._race_over:
             writer.record_race(self.storage, self.spec.name, {"seeds": self._race_seeds, "looks": as_json(looks),
                                                               "method": METHOD})
