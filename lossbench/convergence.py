@@ -2,9 +2,10 @@
 run on it), the sweep and the report (which judge runs by it). A shared leaf: pure Python, imports nothing.
 
 The patience rule: a run has plateaued once ``patience`` epochs in a row brought no improvement of more than
-``min_delta`` on its best validation objective so far. Its plateau epoch is the epoch of that best value. A run
-that reached its epoch cap without plateauing was still improving (its best epoch lies within the last
-``patience`` epochs).
+``min_delta`` on its best validation objective so far, and it has trained at least ``WARMUP`` times ``patience``
+epochs (a tanh RNN can sit at chance for several epochs before it starts to learn: stopped then, one seed would
+read as a failure another does not). Its plateau epoch is the epoch of that best value. A run that reached its
+epoch cap without plateauing was still improving (its best epoch lies within the last ``patience`` epochs).
 
 Time to target (the AlgoPerf idea of time-to-result): the first epoch, and the seconds of training up to its end,
 at which the curve reached ``TARGET_SHARE`` of its best value (for a minimised objective: within 1/share of it).
@@ -18,6 +19,7 @@ from dataclasses import dataclass
 
 PATIENCE = 5  # epochs without improvement that end a run: long enough to cross a noisy epoch or two on MNIST-1D
 MIN_DELTA = 0.0  # an improvement is any gain on the best so far
+WARMUP = 2  # no run stops on patience before WARMUP * patience epochs
 TARGET_SHARE = 0.95  # time to target: the first epoch at 95% of the run's best score
 
 
@@ -36,8 +38,13 @@ class Plateau:
 
     @property
     def plateaued(self) -> bool:
-        """Whether ``patience`` epochs after the best brought nothing better."""
-        return self.epochs - self.best_epoch >= self.patience
+        """Whether ``patience`` epochs after the best brought nothing better (after the warm-up)."""
+        return stops(self.epochs, self.best_epoch, self.patience)
+
+
+def stops(epoch: int, best_epoch: int, patience: int) -> bool:
+    """Whether a run at ``epoch`` whose best so far was at ``best_epoch`` stops on the patience rule."""
+    return epoch >= WARMUP * patience and epoch - best_epoch >= patience
 
 
 def plateau(values: Sequence[float], maximize: bool, patience: int = PATIENCE,

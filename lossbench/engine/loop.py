@@ -15,7 +15,7 @@ import torch
 
 from lossbench.api.data import Dataset, Split
 from lossbench.api.remedy import ModelInfo
-from lossbench.convergence import TARGET_SHARE, improved, time_to_target
+from lossbench.convergence import TARGET_SHARE, improved, stops, time_to_target
 from lossbench.engine.config import ResolvedRun
 from lossbench.engine.flow import ALIGNMENT, flow_profile, vanishing_ratio
 from lossbench.engine.metrics import evaluate_logits
@@ -117,7 +117,7 @@ class Trainer:
                 if config.patience is not None and improved(watched, best, maximize):
                     best, result.best_epoch = watched, epoch
                     best_state = {k: v.detach().clone() for k, v in self.model.state_dict().items()}
-                if config.patience is not None and epoch - (result.best_epoch or 0) >= config.patience:
+                if config.patience is not None and stops(epoch, result.best_epoch or 0, config.patience):
                     result.plateaued = True
                     break
         except _Diverged as diverged:

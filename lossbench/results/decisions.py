@@ -7,10 +7,10 @@ seeds both arms share, by a paired t-test: unlike Wilcoxon's signed-rank test (w
 over the family, and each difference's interval is the t interval at the level Holm tested it at, so a
 difference is decided exactly when its interval excludes zero.
 
-A significant difference is decided only when training longer cannot overturn it: the leading arm is the one
-still improving, the trailing arm had plateaued on every seed (``lossbench.convergence``), or the trailing arm
-could not close the gap in as many epochs again even at the rate it was still gaining over its last epochs (a
-learning curve is concave, so its recent slope bounds what it gains later). A difference within
+A significant difference is decided only when training longer cannot overturn it: the trailing arm had plateaued
+on every seed (``lossbench.convergence``; a leader still improving only widens the gap), or it could not close
+the gap in as many epochs again even at the rate it was still gaining over its last epochs (a learning curve is
+concave, so its recent slope bounds what it gains later). A difference within
 ``MARGIN`` both ways (two one-sided t-tests at the same level) between two plateaued arms is decided as
 equivalent. Every other comparison is open, with why and what would decide it: more epochs, or the seeds a
 paired t-test would need at power 0.8 (the observed difference and spread taken as true), with the minutes
@@ -141,7 +141,7 @@ def _judge(a: Arm, b: Arm, factor: str, diffs: list[float], level: float, p_adj:
         leader, trailer = (a, b) if mean > 0 else (b, a)
         horizon = trailer.epochs_cap or 0
         closing = abs(interval[0] if mean > 0 else interval[1])  # the smallest gap the interval allows
-        if leader.still_improving or not trailer.still_improving or trailer.could_gain(horizon) < closing:
+        if not trailer.still_improving or trailer.could_gain(horizon) < closing:  # the leader improving only widens it
             return Decision(kind="better" if mean > 0 else "worse", why=_decided_why(leader, trailer, closing),
                             **common)
         rate = trailer.gain_per_epoch
@@ -174,8 +174,6 @@ def _judge(a: Arm, b: Arm, factor: str, diffs: list[float], level: float, p_adj:
 def _decided_why(leader: Arm, trailer: Arm, gap: float) -> str:
     if not trailer.still_improving:
         return f"the interval excludes 0 and {trailer.key} had plateaued on every seed"
-    if leader.still_improving:
-        return f"the interval excludes 0 and the leader {leader.key} is the one still improving"
     return (f"the interval excludes 0, and {trailer.key}, still improving at +{trailer.gain_per_epoch:.4f} a epoch, "
             f"would gain at most {trailer.could_gain(trailer.epochs_cap or 0):.3f} in {trailer.epochs_cap} more "
             f"epochs at that rate, less than the gap of at least {gap:.3f}")
