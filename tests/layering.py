@@ -35,6 +35,7 @@ ARROWS = {
     "errors": set(),
     "text": set(),
     "stats": set(),
+    "convergence": set(),
     # the root re-exports the api and errors, and hands out engine's ``train`` lazily (module __getattr__)
     "root": {"api", "engine"},
     "__main__": {"cli"},

@@ -70,9 +70,10 @@ def sweep(arms: list[ArmData], **spec: Any) -> SweepData:
 
 
 def converged_curve(final: float, epochs: int = 10, seed_offset: float = 0.0) -> list[float]:
-    """A curve that rises and then sits at ``final`` (plus a seed's small offset) for its last epochs."""
-    rise = [final * (1 - 0.5 ** (i + 1)) for i in range(epochs - 4)]
-    return [*rise, *[final + seed_offset] * 4]
+    """A curve that rises and then sits at ``final`` (plus a seed's small offset) for its last 6 epochs: plateaued
+    by the patience rule (5 epochs without gain, at 10 epochs or more)."""
+    rise = [final * (1 - 0.5 ** (i + 1)) for i in range(epochs - 6)]
+    return [*rise, *[final + seed_offset] * 6]
 
 
 def model(data: SweepData, **options: Any) -> Any:

@@ -1,4 +1,4 @@
-"""seeds = "auto": the final phase in rounds until every comparison with the baseline is decided."""
+"""seeds = "auto": the final phase in rounds until every one-factor comparison is decided."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from lossbench.results import load_sweep
+from lossbench.results.decisions import Arm
 from lossbench.sweep.racing import MARGIN, look, race_state, schedule
 
 SEEDS = list(range(1000, 1010))
@@ -21,33 +22,61 @@ def arms(**means: tuple[float, float]) -> dict[str, dict[int, float]]:
             for i, (key, (mean, sd)) in enumerate(means.items())}
 
 
+def racing(accuracy: dict[str, dict[int, float]], improving: tuple[str, ...] = (), gain: float = 0.05) -> list[Arm]:
+    """Arms that differ in their loss only (so every pair is one comparison), plateaued unless ``improving``
+    (then still gaining ``gain`` a epoch at a cap of 20 epochs)."""
+    return [Arm(key, key, "gru", "none", values, {s: key not in improving for s in values}, 10.0, 20,
+                gain if key in improving else 0.0) for key, values in accuracy.items()]
+
+
 def test_the_schedule_is_capped_at_the_maximum():
     assert schedule(10) == [3, 5, 7, 10] and schedule(6) == [3, 5, 6] and schedule(3) == [3]
 
 
 def test_a_clear_difference_and_a_clear_tie_are_decided_a_noisy_gap_is_not():
-    accuracy = arms(base=(0.80, 0.01), better=(0.95, 0.01), same=(0.80, 0.0), noisy=(0.83, 0.08))
-    accuracy["same"] = dict(accuracy["base"])
-    taken = look(accuracy, [("better", "base"), ("same", "base"), ("noisy", "base")], SEEDS[:5], looks=4)
-    assert taken.decided == {"better vs base": "differs", "same vs base": "equivalent"}
-    assert taken.open == ["noisy vs base"]
+    accuracy = arms(base=(0.80, 0.01), better=(0.95, 0.01), noisy=(0.83, 0.08))
+    jitter = np.random.default_rng(1).normal(0, 0.002, len(SEEDS))
+    accuracy["same"] = {s: v + j for (s, v), j in zip(accuracy["base"].items(), jitter)}
+    taken = look(racing(accuracy), SEEDS[:5], looks=4)
+    assert taken.decided["base vs better"] == "worse" and taken.decided["base vs same"] == "equivalent"
+    assert "base vs noisy" in taken.open
+
+
+def test_a_difference_a_trailing_arm_still_improving_could_close_stays_open_one_its_leader_could_not_is_decided():
+    accuracy = arms(base=(0.80, 0.01), better=(0.95, 0.01))
+    assert look(racing(accuracy, improving=("base",)), SEEDS[:5], looks=4).open == ["base vs better"]
+    assert look(racing(accuracy, improving=("better",)), SEEDS[:5], looks=4).decided == {"base vs better": "worse"}
+    # still improving, but at a rate that cannot close the gap in as many epochs again (20 x 0.001 < 0.15)
+    slow = racing(accuracy, improving=("base",), gain=0.001)
+    assert look(slow, SEEDS[:5], looks=4).decided == {"base vs better": "worse"}
+
+
+def test_three_seeds_can_decide_a_large_difference():
+    accuracy = arms(rnn=(0.20, 0.02), gru=(0.90, 0.02))
+    assert look(racing(accuracy), SEEDS[:3], looks=1).decided == {"rnn vs gru": "worse"}
 
 
 def test_a_round_still_running_holds_the_race_and_a_decided_one_ends_it():
     accuracy = arms(base=(0.80, 0.01), better=(0.95, 0.01))
-    pairs = [("better", "base")]
-    assert race_state(10, accuracy, {"base": 3, "better": 2}, pairs, SEEDS)[:2] == (3, False)
-    seeds, over, looks = race_state(10, accuracy, {"base": 3, "better": 3}, pairs, SEEDS)
-    assert (seeds, over, [lk.seeds for lk in looks]) == (3, True, [3])
+    assert race_state(10, racing(accuracy), {"base": 3, "better": 2}, SEEDS)[:2] == ({"base": 3, "better": 3}, False)
+    seeds, over, looks = race_state(10, racing(accuracy), {"base": 3, "better": 3}, SEEDS)
+    assert (seeds, over, [lk.seeds for lk in looks]) == ({"base": 3, "better": 3}, True, [3])
 
 
-def test_an_undecidable_comparison_runs_to_the_maximum_one_round_at_a_time():
-    accuracy = arms(base=(0.80, 0.05), noisy=(0.80 + MARGIN, 0.05))
-    pairs = [("noisy", "base")]
-    assert race_state(10, accuracy, {"base": 3, "noisy": 3}, pairs, SEEDS)[:2] == (5, False)
-    seeds, over, looks = race_state(10, accuracy, {"base": 10, "noisy": 10}, pairs, SEEDS)
-    assert (seeds, over, [lk.seeds for lk in looks]) == (10, True, [3, 5, 7, 10])
-    assert looks[-1].open == ["noisy vs base"]
+def test_a_comparison_more_seeds_could_decide_races_on_one_round_at_a_time_only_its_own_arms_go_on():
+    accuracy = arms(base=(0.80, 0.03), noisy=(0.85, 0.03), far=(0.30, 0.01))
+    far = racing(accuracy)
+    far = [far[0], far[1], Arm("far", "base", "rnn", "none", accuracy["far"], {s: True for s in SEEDS}, 10.0, 20)]
+    budget, over, looks = race_state(10, far, {"base": 3, "noisy": 3, "far": 3}, SEEDS)
+    assert not over and "base vs noisy" in looks[0].racing and looks[0].decided == {"base vs far": "better"}
+    assert budget == {"base": 5, "noisy": 5, "far": 3}  # far's only comparison is decided: no more seeds for it
+
+
+def test_a_comparison_far_more_seeds_would_be_needed_for_is_left_open_without_racing():
+    accuracy = arms(base=(0.80, 0.05))
+    accuracy["tie"] = {s: v + d for (s, v), d in zip(accuracy["base"].items(), np.random.default_rng(2).normal(0.005, 0.05, 10))}
+    budget, over, looks = race_state(10, racing(accuracy), {"base": 3, "tie": 3}, SEEDS)
+    assert over and looks[0].open == ["base vs tie"] and looks[0].racing == [] and budget == {"base": 3, "tie": 3}
 
 
 @pytest.mark.slow

@@ -181,7 +181,7 @@ def test_factorial_and_findings_come_from_the_numbers(main_report):
     improving = [r for r in document["leaderboard"] if r["convergence"]["converged"] is False]
     if improving:  # two epochs of a tiny RNN: whichever way the curves went, the findings follow the verdicts
         refusal = document["findings"][0]
-        assert refusal.startswith("No ranking is concluded") and f"{best['arm']} first at" in refusal
+        assert refusal.startswith("No full ranking is concluded") and f"{best['arm']} first at" in refusal
         for row in improving:
             assert f"{row['arm']} {row['convergence']['gain']:+.4f}" in refusal
     else:
@@ -202,11 +202,11 @@ def test_convergence_calibration_robustness_and_rules_reach_every_output(main_re
         assert row["test_confidence_mean"] == pytest.approx(np.mean([t["confidence"] for t in tests]))
         assert row["overconfidence"] == pytest.approx(row["test_confidence_mean"] - row["test_accuracy"]["mean"])
         convergence = row["convergence"]
-        assert convergence["metric"] == "val_accuracy" and convergence["epochs"] == 2 and convergence["window"] == 1
-        gains = [t.result["epochs"][1]["val_accuracy"] - t.result["epochs"][0]["val_accuracy"]
+        assert convergence["metric"] == "val_accuracy" and convergence["epochs"] == 2 and convergence["window"] == 5
+        gains = [max(e["val_accuracy"] for e in t.result["epochs"]) - t.result["epochs"][0]["val_accuracy"]
                  for t in stored.completed_final]
         assert convergence["gain"] == pytest.approx(np.mean(gains))
-        assert convergence["converged"] == (not np.mean(gains) > convergence["threshold"])
+        assert convergence["converged"] is False  # 2 epochs at a cap of 2: no run can have plateaued
         assert row["robustness"]["lr_range"]["tried"] and row["robustness"]["seed_range"] is not None
         assert row["gradients"]["alignment"] == "last_valid_step" and row["gradients"]["profile_steps"] == 8
     assert [r["topic"] for r in document["rules"]][:3] == ["tests", "not significant", "convergence"]

@@ -11,6 +11,7 @@ from lossbench.registry import Blame, Registry
 from lossbench.text import shown
 
 OPTIMIZERS = ("adam", "rmsprop", "sgd")
+MONITORS = ("val_accuracy", "val_nll")  # what patience watches
 DEVICES = ("cpu", "cuda")  # "cuda:N" names one GPU
 MAX_THREADS = 1024
 LR_MAX = 1e6  # far past any divergence a study wants to see; near float32's limit torch's optimisers raise
@@ -93,6 +94,11 @@ class RunConfig:
     flow_every: int = 0  # gradient-flow profile every N epochs (0: at initialisation and at the end only)
     flow_profile: bool = True
     flow_batch: int = 128
+    # Epochs as a cap: with ``patience`` set, the run stops once that many epochs brought no gain on the best
+    # validation ``monitor`` (val_accuracy or val_nll; see lossbench.convergence) and is tested with the weights
+    # of its best epoch. None: exactly ``epochs`` epochs, tested at the last.
+    patience: int | None = None
+    monitor: str = "val_accuracy"
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
@@ -193,6 +199,10 @@ def _check_training(config: RunConfig) -> list[str]:
                             int_problem("batch size", config.batch_size, 1, BATCH_SIZE_MAX),
                             int_problem("seed", config.seed, 0, SEED_MAX),
                             int_problem("flow_every", config.flow_every, 0, FLOW_EVERY_MAX)) if p]
+    if config.patience is not None and (problem := int_problem("patience", config.patience, 1, EPOCHS_MAX)):
+        problems.append(problem)
+    if config.monitor not in MONITORS:
+        problems.append(str(UnknownNameError("monitor", config.monitor, MONITORS)))
     if (problem := lr_problem(config.lr)) is not None:
         problems.append(problem)
     problems += hidden_problems(config.hidden)

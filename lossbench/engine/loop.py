@@ -15,6 +15,7 @@ import torch
 
 from lossbench.api.data import Dataset, Split
 from lossbench.api.remedy import ModelInfo
+from lossbench.convergence import TARGET_SHARE, improved, stops, time_to_target
 from lossbench.engine.config import ResolvedRun
 from lossbench.engine.flow import ALIGNMENT, flow_profile, vanishing_ratio
 from lossbench.engine.metrics import evaluate_logits
@@ -98,6 +99,8 @@ class Trainer:
         started = time.perf_counter()
         if config.flow_profile:
             self._record_flow(result, 0)
+        maximize = config.monitor == "val_accuracy"
+        best, best_state = None, None
         try:
             for epoch in range(1, config.epochs + 1):
                 epoch_start = time.perf_counter()
@@ -110,12 +113,25 @@ class Trainer:
                 if on_epoch is not None and on_epoch(record):
                     result.status = "stopped"
                     break
+                watched = record.val_accuracy if maximize else record.val_nll
+                if config.patience is not None and improved(watched, best, maximize):
+                    best, result.best_epoch = watched, epoch
+                    best_state = {k: v.detach().clone() for k, v in self.model.state_dict().items()}
+                if config.patience is not None and stops(epoch, result.best_epoch or 0, config.patience):
+                    result.plateaued = True
+                    break
         except _Diverged as diverged:
             result.status, result.diverged_at = "diverged", diverged.where
         if result.status == "completed":
+            if best_state is not None:
+                self.model.load_state_dict(best_state)  # tested (and profiled) with its best epoch's weights
             if config.flow_profile:
                 self._record_flow(result, len(result.epochs))
             result.test = self._evaluate(self.test_set, with_ece=True)
+            values = [e.val_accuracy if maximize else e.val_nll for e in result.epochs]
+            reached = time_to_target(values, [e.seconds for e in result.epochs], maximize)
+            if reached is not None:
+                result.time_to_target = {"share": TARGET_SHARE, "epoch": reached[0], "seconds": reached[1]}
         result.wall_seconds = time.perf_counter() - started
         seconds = [e.seconds for e in result.epochs]
         result.seconds_per_epoch = sum(seconds) / len(seconds) if seconds else 0.0

@@ -33,6 +33,11 @@ class RunResult:
     peak_memory_mb: float = 0.0
     environment: dict[str, Any] = field(default_factory=dict)
     dataset_info: dict[str, Any] = field(default_factory=dict)
+    # With patience: whether the run stopped on it before its cap, and the epoch whose weights were tested.
+    # Time to target: {"share", "epoch", "seconds"} (lossbench.convergence), for any completed run.
+    plateaued: bool = False
+    best_epoch: int | None = None
+    time_to_target: dict[str, Any] | None = None
 
     @property
     def steps(self) -> int:

@@ -1,10 +1,10 @@
-"""Was an arm still improving when training stopped? Judged from its final-phase learning curves.
+"""Was an arm still improving when training stopped? Judged from its final-phase learning curves by the one
+patience rule of ``lossbench.convergence`` (the rule that stopped the runs).
 
-The rule: take each seed's objective per epoch (validation accuracy or NLL, as tuned), and its gain over the
-last ``window`` epochs (the last fifth, at least one), signed so that a gain is an improvement. The arm was
-still improving when the mean gain over seeds exceeds both ``MIN_GAIN`` and ``NOISE_SE`` standard errors of
-that mean (the noise between seeds). One seed gives no standard error: ``MIN_GAIN`` alone decides, and the
-report says so. A single epoch cannot be judged.
+A seed's run had plateaued when it stopped before the epoch cap, or when its best validation objective lies
+at least ``patience`` epochs before its last epoch (after the warm-up). The arm was still improving when any
+seed's run had not plateaued. Its gain, for the reader, is the mean over seeds of how much the best value rose
+over the last ``patience`` epochs (signed so that a gain is an improvement). A single epoch cannot be judged.
 """
 
 from __future__ import annotations
@@ -13,49 +13,54 @@ import math
 from dataclasses import dataclass
 from typing import Sequence
 
-import numpy as np
-
-from lossbench.report.thresholds import MIN_GAIN, NOISE_SE, WINDOW_SHARE
+from lossbench.convergence import PATIENCE, plateau
 
 
 @dataclass
 class Convergence:
     metric: str  # the objective judged: val_accuracy or val_nll
-    epochs: int  # epochs in the curves judged
-    window: int  # the gain is over this many last epochs
-    gain: float | None  # mean over seeds of the improvement over the window (positive: better)
+    epochs: int  # the longest curve judged
+    window: int  # the patience: epochs without gain that make a plateau
+    gain: float | None  # mean over seeds of the rise of the best value over the last ``window`` epochs
     se: float | None  # its standard error across seeds; None with one seed
     seeds: int
     converged: bool | None  # None: cannot be judged (fewer than 2 epochs)
+    plateaued: int = 0  # seeds whose run had plateaued
 
     @property
     def threshold(self) -> float:
-        """The gain above which the arm counts as still improving."""
-        floor = MIN_GAIN[self.metric]
-        return floor if self.se is None else max(floor, NOISE_SE * self.se)
+        """A gain above 0 over the window is an improvement (the patience rule)."""
+        return 0.0
 
     @property
     def improving(self) -> bool:
         return self.converged is False
 
 
-def window_for(epochs: int) -> int:
-    return max(1, int(round(epochs * WINDOW_SHARE)))
-
-
-def judge(curves: Sequence[Sequence[float | None]], metric: str) -> Convergence | None:
-    """The verdict over the seeds' curves (one list of objective values per epoch, per seed); None without curves."""
+def judge(curves: Sequence[Sequence[float | None]], metric: str, patience: int | None = None,
+          cap: int | None = None) -> Convergence | None:
+    """The verdict over the seeds' curves (one list of objective values per epoch, per seed); None without curves.
+    ``cap``: the epochs a run could train (a shorter curve stopped on patience)."""
     kept = [[float(v) for v in curve] for curve in curves
             if curve and all(v is not None and math.isfinite(float(v)) for v in curve)]
     if not kept:
         return None
-    epochs = min(len(c) for c in kept)
+    window = patience or PATIENCE
+    epochs = max(len(c) for c in kept)
     if epochs < 2:
-        return Convergence(metric, epochs, 0, None, None, len(kept), None)
-    window = min(window_for(epochs), epochs - 1)
-    sign = 1.0 if metric == "val_accuracy" else -1.0
-    gains = np.array([sign * (c[epochs - 1] - c[epochs - 1 - window]) for c in kept])
-    se = float(gains.std(ddof=1) / math.sqrt(len(gains))) if len(gains) > 1 else None
-    verdict = Convergence(metric, epochs, window, float(gains.mean()), se, len(kept), None)
-    verdict.converged = not verdict.gain > verdict.threshold
-    return verdict
+        return Convergence(metric, epochs, window, None, None, len(kept), None)
+    maximize = metric != "val_nll"
+    sign = 1.0 if maximize else -1.0
+    gains, done = [], 0
+    for curve in kept:
+        verdict = plateau(curve, maximize, window)
+        stopped = cap is not None and len(curve) < cap
+        done += bool(verdict and (verdict.plateaued or stopped))
+        span = min(window, len(curve) - 1)
+        before = max(curve[:-span]) if maximize else min(curve[:-span])
+        after = max(curve) if maximize else min(curve)
+        gains.append(sign * (after - before))
+    mean = sum(gains) / len(gains)
+    se = (math.sqrt(sum((g - mean) ** 2 for g in gains) / (len(gains) - 1)) / math.sqrt(len(gains))
+          if len(gains) > 1 else None)
+    return Convergence(metric, epochs, window, mean, se, len(kept), done == len(kept), done)

@@ -9,6 +9,10 @@
 - ``objective``: the tuning objective (val_accuracy or val_nll); ``sequential``: true when the final phase raced
   (``seeds = "auto"``); ``race``: how the race ended, as stored ({seeds, looks: [{seeds, decided, open}], method}),
   or null
+- ``decisions``: every pair of arms that differ in one factor, tested on test accuracy over shared seeds
+  (``lossbench.results.decisions``): ``kind`` (better / worse / equivalent / open: how ``arm`` compares with
+  ``other``), ``factor`` and ``levels``, ``metric``, ``difference``, ``interval`` (at ``level``), ``p`` (Holm),
+  ``seeds``, ``test``, ``why``, and for open ones ``needs_seeds`` / ``needs_epochs`` / ``minutes`` (what would decide it)
 - ``leaderboard``: one object per arm, best mean test accuracy first:
   ``arm``, ``loss``, ``cell``, ``remedies`` ("none" or names joined by +), ``finished``,
   ``test_accuracy``: {``mean``, ``std``, ``ci95``: [low, high] or null (fewer than 3 seeds), ``n``,
@@ -105,7 +109,7 @@ def results_json(model: Any) -> str:
         "partial": model.partial, "unfinished": model.unfinished, "spec": model.spec, "provenance": model.provenance,
         "components": model.components, "test": model.test, "baseline": model.baseline,
         "objective": model.objective, "sequential": model.sequential, "race": model.race, "leaderboard": arms,
-        "comparisons": comparisons,
+        "comparisons": comparisons, "decisions": [d.to_json() for d in model.decisions],
         "factorial": {"grids": [{"cell": g.cell, "losses": g.losses, "remedies": g.remedies, "values": g.values}
                                 for g in factorial.grids],
                       "main_effects": [{"factor": e.factor, "levels": e.levels, "spread": e.spread,

@@ -10,6 +10,7 @@ from lossbench import stats
 from lossbench.report.compare import Comparison, add_power, compare
 from lossbench.report.summary import ArmSummary, summarise
 from lossbench.results import SweepData, mask_all
+from lossbench.results.decisions import Decision, sweep_decisions
 from lossbench.results.phase import final_budget
 
 __all__ = ["ArmSummary", "Comparison", "ReportModel", "build_model"]
@@ -33,6 +34,7 @@ class ReportModel:
     claims: list[Any] = field(default_factory=list)  # claims.ClaimVerdict: a preset's published claims, judged
     race: dict[str, Any] | None = None  # with seeds = "auto": how the final phase's race ended, as stored
     findings: list[str] = field(default_factory=list)
+    decisions: list[Decision] = field(default_factory=list)  # one-factor comparisons, decided or open (results.decisions)
 
     @property
     def partial(self) -> bool:
@@ -86,6 +88,7 @@ def build_model(data: SweepData, storage: str, *, baseline: str | None = None, t
         generated=_dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"), arms=arms, test=test,
         baseline=described, comparisons=comparisons, unfinished=[a.key for a in arms if not a.finished],
         refused=_refused(spec), components=mask_all(stored_components), race=data.race)
+    model.decisions = sweep_decisions(data)
     model.factorial = build_factorial(model)
     model.claims = judge_claims(spec, data.arms, {a.key: not a.improving for a in arms if a.convergence is not None})
     model.findings = write_findings(model)

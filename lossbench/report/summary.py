@@ -98,7 +98,7 @@ def summarise(arm: ArmData, spec: dict[str, Any], maximize: bool, race: dict[str
     # A trial in flight keeps the arm unfinished; a retry left waiting in a phase whose budget is full (its worker
     # died right after claiming a surplus slot) does not: nothing will run it, so it must not keep it so for ever.
     running = any(t.state == "RUNNING" for t in [*arm.tuning, *arm.final])
-    finished = not running and arm_done(arm.tuning, arm.final, spec, race, best is not None)
+    finished = not running and arm_done(arm.tuning, arm.final, spec, race, best is not None, arm.key)
     summary = ArmSummary(
         key=arm.key, loss=arm.loss, cell=arm.cell, remedies="+".join(arm.remedies) or "none", accuracy=accuracy,
         acc_mean=mean, acc_std=std, acc_ci=stats.bootstrap_ci(values),
@@ -114,7 +114,8 @@ def summarise(arm: ArmData, spec: dict[str, Any], maximize: bool, race: dict[str
                    if t.seed is not None and _finite(t.result["test"].get("ece"))}
     completed = [t.result for t in tested if t.result.get("status", "completed") == "completed"]
     _curves(summary, [t.result for t in finals])
-    summary.convergence = convergence.judge([_series(r, objective) for r in completed], objective)
+    summary.convergence = convergence.judge([_series(r, objective) for r in completed], objective,
+                                            spec.get("patience"), spec.get("epochs"))
     summary.sensitivity = [point for t in arm.tuning if not t.surplus and (point := _sensitivity(t, maximize))]
     summary.lr_range = sensitivity.lr_range(summary.sensitivity, objective)
     summary.tuning_gap = sensitivity.tuning_gap(best.value if best else None,

@@ -36,10 +36,11 @@ def converged(arm: Any, digits: int = 4) -> str:
         return fmt.NONE
     if c.converged is None:
         return f"cannot tell ({fmt.plural(c.epochs, 'epoch')})"
-    gain = fmt.signed(c.gain, digits) + ("" if c.se is None else f" ± {fmt.num(c.se, digits)}")
     if c.converged:
-        return f"yes ({gain})"
-    return f"NO: still improving, {gain} over the last {fmt.plural(c.window, 'epoch')}"
+        return f"plateaued ({c.plateaued}/{c.seeds} seeds)"
+    gain = fmt.signed(c.gain, digits) + ("" if c.se is None else f" ± {fmt.num(c.se, digits)}")
+    return f"NO: still improving on {c.seeds - c.plateaued}/{c.seeds} seeds, best {gain} over the last " \
+           f"{fmt.plural(c.window, 'epoch')}"
 
 
 def comparisons(model: Any) -> Table:

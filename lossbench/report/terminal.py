@@ -80,7 +80,7 @@ def _converged(arm: Any) -> str:
     c = arm.convergence
     if c is None or c.converged is None:
         return "?"
-    return "yes" if c.converged else f"NO {fmt.signed(c.gain, 3)}"
+    return "plateaued" if c.converged else f"NO {fmt.signed(c.gain, 3)}"
 
 
 def _robustness(arm: Any) -> list[str]:

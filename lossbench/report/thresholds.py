@@ -7,11 +7,7 @@ Values that depend on the tuning objective are dicts keyed by it (``val_accuracy
 from __future__ import annotations
 
 from lossbench.stats import ALPHA, LEVEL, POWER  # the significance level, intervals, power: shared with the sweep
-
-# Convergence: the objective's mean gain over the last WINDOW_SHARE of the epochs (at least one epoch), per seed.
-WINDOW_SHARE = 0.2  # the last fifth: long enough to average one epoch's noise, short enough to be the curve's end
-NOISE_SE = 2.0  # "more than the noise between seeds": above 2 standard errors of that gain (about a 97.5% bound)
-MIN_GAIN = {"val_accuracy": 0.01, "val_nll": 0.01}  # smaller gains cannot move a ranking worth a sentence
+from lossbench.convergence import PATIENCE, WARMUP
 
 # Calibration (15-bin ECE of the test split).
 CALIBRATED_ECE = 0.02  # a perfectly calibrated model's ECE on ~1000 test cases is 0.005-0.01 from sampling alone
@@ -40,9 +36,15 @@ def rules(objective: str) -> list[tuple[str, str]]:
         ("not significant", f"{LEVEL:.0%} t interval of the mean paired difference; seeds a paired t-test would need "
                             f"to detect the observed difference (alpha {ALPHA}, power {POWER}, the observed mean and "
                             f"standard deviation of the differences taken as true)"),
-        ("convergence", f"still improving when {objective} gained more than max({MIN_GAIN[objective]}{unit}, "
-                        f"{NOISE_SE:g} standard errors across seeds) over the last {WINDOW_SHARE:.0%} of the epochs "
-                        f"(at least one); rankings of arms still improving are not conclusions"),
+        ("convergence", f"a run stops once {PATIENCE} epochs (the spec's patience) brought no gain on its best "
+                        f"{objective}, not before {WARMUP * PATIENCE} epochs, and is tested with its best epoch's "
+                        f"weights; an arm is still improving when a seed's run reached the epoch cap with its best "
+                        f"within the last patience epochs (lossbench.convergence)"),
+        ("decisions", "each pair of arms differing in one factor: decided when the paired t interval (Holm's level) "
+                      "excludes 0 and training longer cannot overturn it (the leader is the one still improving, "
+                      "the trailer plateaued, or its recent rate cannot close the gap in as many epochs again); "
+                      "equivalent within the margin by TOST when both plateaued; otherwise open, with what would "
+                      "decide it"),
         ("calibration", f"well calibrated when ECE < {CALIBRATED_ECE}; over-confident when the mean confidence "
                         f"exceeds accuracy by {DIRECTION_MARGIN} or more, under-confident when it falls short by as "
                         "much"),

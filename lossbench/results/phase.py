@@ -57,18 +57,20 @@ def tally(trials: list[Any], budget: int, finished_states: tuple[str, ...]) -> T
     return t
 
 
-def final_budget(spec: dict[str, Any], race: dict[str, Any] | None = None) -> int:
-    """The final-phase seeds each arm needs: the spec's number, or where the race ended (0 while it runs)."""
+def final_budget(spec: dict[str, Any], race: dict[str, Any] | None = None, arm: str | None = None) -> int:
+    """The final-phase seeds an arm needs: the spec's number, or where the race left it (0 while it runs)."""
     if spec.get("race"):
-        return int((race or {}).get("seeds") or 0)
+        race = race or {}
+        per_arm = race.get("arms") or {}
+        return int(per_arm[arm] if arm in per_arm else (race.get("seeds") or 0))
     seeds = spec.get("seeds")
     return int(seeds) if isinstance(seeds, (int, float)) else 0
 
 
 def arm_done(tuning: list[Any], final: list[Any], spec: dict[str, Any], race: dict[str, Any] | None,
-             has_best: bool) -> bool:
+             has_best: bool, arm: str | None = None) -> bool:
     """Whether nothing more will run for an arm: tuning done, and the final phase done (or impossible: no
     tuning trial completed, so there is no best configuration to rerun)."""
     if not tally(tuning, int(spec.get("trials") or 0), TUNE_FINISHED).done:
         return False
-    return not has_best or tally(final, final_budget(spec, race), FINAL_FINISHED).done
+    return not has_best or tally(final, final_budget(spec, race, arm), FINAL_FINISHED).done

@@ -76,5 +76,5 @@ def read_progress(name: str, storage: Any, started: float) -> Progress:
         progress.trials_done += min(tally(phases[TUNE], trials, TUNE_FINISHED).finished, trials)
         progress.finals_done += min(tally(phases[FINAL], seeds, FINAL_FINISHED).finished, seeds)
         progress.arms_done += arm_done(phases[TUNE], phases[FINAL], spec, race,
-                                       best_trial(phases[TUNE], maximize) is not None)
+                                       best_trial(phases[TUNE], maximize) is not None, key)
     return progress

@@ -60,6 +60,8 @@ def build_spec(base: dict[str, Any], overrides: dict[str, Any]) -> SweepSpec:
             problems.append(f"seeds must be a number of seeds or auto, got {data.pop('seeds')!r}")
     if "claims" in data:
         data["claims"] = tuple(data["claims"])
+    if data.get("patience") == 0 and not isinstance(data.get("patience"), bool):
+        data["patience"] = None  # 0: train every epoch to the cap
     for key in ("losses", "cells"):
         if isinstance(data.get(key), str):
             data[key] = (data[key],)

@@ -27,16 +27,17 @@ def _claim(id: str, claim: str, source: str, published: str, *checks: dict[str, 
     return {"id": id, "claim": claim, "source": source, "published": published, "checks": list(checks)}
 
 
-QUICKSTART = Preset(  # 8 arms x (4 trials + 3 seeds) x 12 epochs: about 3 minutes with 2 workers on 2 cores
+QUICKSTART = Preset(  # 8 arms x (5 learning-rate points + 3 to 7 seeds) x up to 25 epochs, stopping on patience
     SweepSpec(name="quickstart", dataset="mnist1d", losses=("ce", "focal"), cells=("rnn", "gru"),
-              remedy_sets=((), ("clip_norm", "orthogonal_init")), trials=4, epochs=12, seeds=3, hidden=(64,),
-              batch_size=100),
+              remedy_sets=((), ("clip_norm", "orthogonal_init")), trials=5, epochs=25, seeds=7, race=True,
+              hidden=(32,), batch_size=100),
     "ce and focal loss x tanh RNN and GRU x no remedy or clipping + orthogonal init, on MNIST-1D",
     no_paper="the quickstart reproduces no paper")
 
 SEED = Preset(
     SweepSpec(name="seed", dataset="digits", losses=("bce", "ce"), cells=("rnn",), remedy_sets=((),),
-              fixed={"rnn.activation": "tanh"}, trials=12, epochs=10, seeds=5, hidden=(64, 32), batch_size=64,
+              fixed={"rnn.activation": "tanh"}, trials=6, epochs=40, seeds=10, race=True, hidden=(64, 32),
+              batch_size=64,
               optimizer="adam", claims=(_claim(
                   "seed", "Binary cross-entropy, which the seed article trains its stacked tanh RNN with and calls "
                   "the cross-entropy, trains it as well as categorical cross-entropy",
@@ -49,19 +50,20 @@ SEED = Preset(
 
 GREYDANUS2020 = Preset(
     SweepSpec(name="greydanus2020", dataset="mnist1d", losses=("ce",), cells=("gru",), remedy_sets=((),),
-              trials=6, epochs=20, seeds=3, hidden=(64,), batch_size=100, claims=(_claim(
+              trials=5, epochs=30, seeds=3, race=True, hidden=(64,), batch_size=100, claims=(_claim(
                   "greydanus2020", "A GRU reaches about 91% test accuracy on MNIST-1D",
                   "Greydanus 2020, Scaling down deep learning (arXiv 2011.14439), Table 1",
                   "GRU 91 +- 2% (3 runs); logistic regression 32%, MLP 68%, CNN 94%",
                   {"kind": "reaches", "arm": "ce:gru:none", "value": 0.89}),)),
     "a GRU on MNIST-1D, learning rate tuned, 20 epochs",
-    paper={"trials": 1, "epochs": 167, "seeds": 3, "hidden": (6,), "fixed": {"lr": 0.01}},
+    paper={"trials": 1, "epochs": 167, "patience": None, "seeds": 3, "hidden": (6,), "fixed": {"lr": 0.01}},
     notes=("--budget paper: the repository's settings (Adam, lr 1e-2, batch 100, about 6000 steps, 6 hidden "
            "units); its GRU is bidirectional with a read-out over all 40 steps, ours reads the last step",))
 
 MULLER2019 = Preset(
     SweepSpec(name="muller2019", dataset="mnist1d", losses=("ce", "label_smoothing"), cells=("gru",),
-              remedy_sets=((),), fixed={"label_smoothing.eps": 0.1}, trials=6, epochs=20, seeds=5, hidden=(64,),
+              remedy_sets=((),), fixed={"label_smoothing.eps": 0.1}, trials=5, epochs=30, seeds=10, race=True,
+              hidden=(64,),
               claims=(
                   _claim("muller2019-changes", "Label smoothing changes a network's calibration",
                          "Muller, Kornblith & Hinton 2019, When does label smoothing help?, Table 3",
@@ -80,7 +82,7 @@ MULLER2019 = Preset(
 PASCANU2013 = Preset(
     SweepSpec(name="pascanu2013", dataset="temporal_order", dataset_params={"T": 100}, losses=("ce",),
               cells=("rnn",), remedy_sets=((), ("clip_norm",)), fixed={"rnn.activation": "tanh", "clip_norm.max_norm": 1.0},
-              trials=4, epochs=8, seeds=3, hidden=(50,), batch_size=20, claims=(_claim(
+              trials=4, epochs=8, seeds=5, race=True, hidden=(50,), batch_size=20, claims=(_claim(
                   "pascanu2013", "Gradient norm clipping lets a tanh RNN learn the temporal order problem at 100 steps",
                   "Pascanu, Mikolov & Bengio 2013, On the difficulty of training recurrent neural networks, "
                   "section 4.1.1 and Figure 7",
@@ -94,7 +96,7 @@ PASCANU2013 = Preset(
 LE2015 = Preset(
     SweepSpec(name="le2015", dataset="digits", dataset_params={"mode": "pixels"}, losses=("ce",),
               cells=("rnn", "lstm"), remedy_sets=((), ("identity_init",)), fixed={"rnn.activation": "relu"},
-              trials=6, epochs=20, seeds=3, hidden=(100,), claims=(_claim(
+              trials=5, epochs=30, seeds=5, race=True, hidden=(100,), claims=(_claim(
                   "le2015", "An IRNN (ReLU RNN, identity-initialised recurrent weights) matches an LSTM on "
                   "pixel-by-pixel digits",
                   "Le, Jaitly & Hinton 2015, A simple way to initialize recurrent networks of rectified linear units",
@@ -109,7 +111,7 @@ LE2015 = Preset(
 TALLEC2018 = Preset(
     SweepSpec(name="tallec2018", dataset="copy", dataset_params={"T": 100, "n_train": 4000},
               losses=("ce",), cells=("lstm",), remedy_sets=((), ("chrono_init",)), fixed={"chrono_init.t_max": 150},
-              trials=4, epochs=10, seeds=3, hidden=(128,), optimizer="rmsprop", claims=(
+              trials=4, epochs=10, seeds=3, race=True, hidden=(128,), optimizer="rmsprop", claims=(
                   _claim("tallec2018-flow", "Chrono initialisation keeps gradients flowing over long delays",
                          "Tallec & Ollivier 2018, Can recurrent neural networks warp time?, section 5",
                          "chrono biases b_f ~ log(U(1, T_max - 1)) so that the forget gate keeps information for up "

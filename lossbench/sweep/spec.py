@@ -7,9 +7,10 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from lossbench.convergence import PATIENCE
 from lossbench.results.schema import arm_key, study_name
 
-SAMPLERS = ("tpe", "random", "qmc", "grid")
+SAMPLERS = ("screen", "tpe", "random", "qmc", "grid")
 PRUNERS = ("median", "hyperband", "none")
 OBJECTIVES = ("val_accuracy", "val_nll")
 FINAL_SEED_BASE = 1000
@@ -26,7 +27,8 @@ class SweepSpec:
     fixed: dict[str, Any] = field(default_factory=dict)  # "lr" or "component.param" -> value
     space: dict[str, dict[str, Any]] = field(default_factory=dict)  # "lr" or "component.param" -> {low, high, log} | {choices}
     trials: int = 4
-    epochs: int = 3
+    epochs: int = 3  # a cap when patience is set
+    patience: int | None = PATIENCE  # stop a run after this many epochs without gain (None: train every epoch)
     seeds: int = 3  # final-phase seeds; with race, the most the race may use
     race: bool = False  # seeds = "auto": the final phase in rounds until decided (see ``racing``)
     baseline: str | None = None  # what arms are compared with (report and race); None: ce, no remedy, same cell
@@ -34,8 +36,8 @@ class SweepSpec:
     hidden: tuple[int, ...] = (64,)
     batch_size: int = 100
     optimizer: str = "adam"
-    sampler: str = "tpe"
-    pruner: str = "median"
+    sampler: str = "screen"
+    pruner: str = "none"
     objective: str = "val_accuracy"
     sampler_seed: int = 0
     trial_timeout: float | None = None  # seconds a trial may run (None: no limit); not part of the identity

@@ -36,7 +36,7 @@ def run_config(spec: SweepSpec, arm: Arm, params: dict[str, Any], seed: int, flo
     return RunConfig(dataset=spec.dataset, cell=arm.cell, loss=arm.loss, remedies=arm.remedies, params=component_params,
                      epochs=spec.epochs, batch_size=spec.batch_size, lr=float(values.get("lr", 1e-2)),
                      hidden=tuple(spec.hidden), optimizer=spec.optimizer, seed=seed, flow_profile=flow_profile,
-                     device=device, threads=threads)
+                     device=device, threads=threads, patience=spec.patience, monitor=spec.objective)
 
 
 def objective(record: Any, maximize: bool) -> float:
@@ -78,7 +78,8 @@ def run_trial(spec: SweepSpec, storage: Any, study: Any, trial: Any, phase: str,
         writer.record_outcome(trial, "pruned", seconds, result=result.to_json())
         study.tell(trial, state=TrialState.PRUNED)
         return
-    value = objective(result.epochs[-1], maximize) if result.epochs else None
+    scored = result.epochs[result.best_epoch - 1] if result.best_epoch else (result.epochs or [None])[-1]
+    value = objective(scored, maximize) if scored is not None else None  # the epoch whose weights were tested
     if result.status == "diverged" or value is None or not math.isfinite(value):
         value = 0.0 if maximize else WORST_NLL
     writer.record_outcome(trial, result.status, seconds, result=result.to_json(), diverged_at=result.diverged_at)

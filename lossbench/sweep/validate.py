@@ -64,6 +64,8 @@ def _sizes(spec: SweepSpec) -> list[str]:
                             int_problem("seeds", spec.seeds, 1, SEEDS_MAX),
                             int_problem("batch_size", spec.batch_size, 1, BATCH_SIZE_MAX),
                             int_problem("sampler_seed", spec.sampler_seed, 0, SAMPLER_SEED_MAX)) if p]
+    if spec.patience is not None and (problem := int_problem("patience", spec.patience, 1, EPOCHS_MAX)):
+        problems.append(problem + " (0 in a spec: no early stop)")
     problems += hidden_problems(spec.hidden)
     timeout = spec.trial_timeout
     if timeout is not None and (isinstance(timeout, bool) or not isinstance(timeout, (int, float))

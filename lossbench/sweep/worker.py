@@ -10,8 +10,8 @@ import threading
 import time
 from typing import Any
 
-from lossbench.results import best_trial, final_metric, to_record, writer
-from lossbench.results.baseline import baseline_pairs
+from lossbench.results import best_trial, to_record, writer
+from lossbench.results.decisions import arm_from_runs, runs_of
 from lossbench.results.phase import Tally, tally
 from lossbench.results.schema import FINAL, TUNE
 from lossbench.sweep import slots
@@ -45,17 +45,20 @@ class Worker:
         self.studies: dict[tuple[int, str], Any] = {}
         for arm in spec.arms:
             for phase in (TUNE, FINAL):
-                self.studies[arm.index, phase] = optuna.create_study(
+                study = optuna.create_study(
                     study_name=arm.study(spec.name, phase), storage=storage,
-                    sampler=make_sampler(spec, arm, self.spaces[arm.index], worker_index),
                     pruner=make_pruner(spec) if phase == TUNE else optuna.pruners.NopPruner(),
                     direction=direction, load_if_exists=True)
+                stored = len(study.get_trials(deepcopy=False)) if phase == TUNE else 0
+                study.sampler = make_sampler(spec, arm, self.spaces[arm.index], worker_index, stored)
+                self.studies[arm.index, phase] = study
         self._data = data  # the dataset, when the starting process loaded it already (``probe``)
         self.held: tuple[Any, Any, Any] | None = None  # (study, storage, trial) this worker holds
         self.trials_run = 0
         self._tune_best: dict[int, Any] = {}
         self._arms_done: set[int] = set()
-        self._race_seeds = schedule(spec.seeds)[0] if spec.race else spec.seeds  # the final phase's budget now
+        first = schedule(spec.seeds)[0] if spec.race else spec.seeds
+        self._race_seeds = {arm.key: first for arm in spec.arms}  # each arm's final-phase budget now
         self._race_over = not spec.race
 
     def run(self, stop: threading.Event | None = None) -> int:
@@ -105,8 +108,9 @@ class Worker:
             self._arms_done.add(arm.index)
             return None
         final = self.studies[arm.index, FINAL]
-        if not self._done(final, tally(self._recovered(final), self._race_seeds, ("COMPLETE",))):
-            return FINAL, final, self._race_seeds, ("COMPLETE",)
+        seeds = self._race_seeds[arm.key]
+        if not self._done(final, tally(self._recovered(final), seeds, ("COMPLETE",))):
+            return FINAL, final, seeds, ("COMPLETE",)
         if not self._race_over:
             self._update_race()
         if self._race_over:
@@ -126,28 +130,26 @@ class Worker:
 
     def _update_race(self) -> None:
         """Take the race's next look once every arm has finished the current round (see ``racing``)."""
-        accuracy: dict[str, dict[int, float]] = {}
+        arms: list[Any] = []
         ready: dict[str, int] = {}
-        racing, barren = [], set()
         for arm in self.spec.arms:
             if not self._tuned(arm):
                 return
             if self._tune_best[arm.index] is None:
                 continue
             trials = self.studies[arm.index, FINAL].get_trials(deepcopy=False)
-            count = tally(trials, self._race_seeds, ("COMPLETE",))
-            ready[arm.key] = self._race_seeds if count.done else count.finished
-            accuracy[arm.key] = final_metric(map(to_record, trials), "accuracy")
-            racing.append((arm.key, arm.cell))
-            if count.done and not accuracy[arm.key] and count.errored:
-                barren.add(arm.key)  # its final runs all failed for good: no comparison with it can be decided
-        pairs = [(a, b) for a, b in baseline_pairs(self.spec.to_json(), racing, self.spec.baseline)
-                 if a not in barren and b not in barren]
-        self._race_seeds, self._race_over, looks = race_state(self.spec.seeds, accuracy, ready, pairs,
-                                                              self.spec.final_seeds)
+            count = tally(trials, self._race_seeds[arm.key], ("COMPLETE",))
+            ready[arm.key] = self._race_seeds[arm.key] if count.done else count.finished
+            runs = runs_of(map(to_record, trials), self.spec.objective)
+            if not runs and count.done and count.errored:
+                continue  # its final runs all failed for good: no comparison with it can be decided
+            arms.append(arm_from_runs(arm.key, arm.loss, arm.cell, "+".join(arm.remedies) or "none", runs,
+                                      self.spec.maximize, self.spec.patience, self.spec.epochs, []))
+        budget, self._race_over, looks = race_state(self.spec.seeds, arms, ready, self.spec.final_seeds)
+        self._race_seeds.update(budget)
         if self._race_over:
-            writer.record_race(self.storage, self.spec.name, {"seeds": self._race_seeds, "looks": as_json(looks),
-                                                              "method": METHOD})
+            writer.record_race(self.storage, self.spec.name, {"seeds": max(budget.values(), default=0), "arms": budget,
+                                                              "looks": as_json(looks), "method": METHOD})
 
     def _done(self, study: Any, counted: Tally) -> bool:
         """Whether the phase is done; a retry still queued in a done phase (its worker died right after taking a
@@ -177,7 +179,8 @@ class Worker:
 
     def _final(self, arm: Arm, study: Any) -> None:
         best = self._tune_best[arm.index]
-        taken = self._take(study, self._race_seeds)
+        seeds = self._race_seeds[arm.key]
+        taken = self._take(study, seeds)
         if taken is None:
             return
         trial, lower = taken
@@ -186,7 +189,7 @@ class Worker:
             time.sleep(0.1)  # a concurrent take writes its seed right after ask(): wait for it
             lower = slots.lower_trials(study, trial)
         taken = {writer.seed_of(t) for t in lower}
-        free = [s for s in self.spec.final_seeds[:self._race_seeds] if s not in taken]
+        free = [s for s in self.spec.final_seeds[:seeds] if s not in taken]
         own = writer.seed_of(trial)
         seed = own if own in free else (free[0] if free else None)
         if seed is None or any(writer.seed_of(t) is None for t in lower):

@@ -1,4 +1,6 @@
-"""The best arm, or why no ranking is concluded: arms still improving at the last epoch are not ranked."""
+"""The best arm, or, while arms were still improving at their cap, which comparisons are decided anyway
+(``model.decisions``: a still-improving arm already ahead cannot lose its lead by improving) and which it could
+still overturn."""
 
 from __future__ import annotations
 
@@ -31,7 +33,7 @@ def sentences(model: Any) -> list[str]:
 
 
 def _refusal(model: Any, measured: list[Any], improving: list[Any]) -> str:
-    """How much the curves were still moving, arm by arm, and what that means for the leaderboard."""
+    """How much the curves were still moving, arm by arm, and what that leaves decided."""
     verdict = improving[0].convergence
     moved = "rose" if model.objective == "val_accuracy" else "fell"
     window = fmt.plural(verdict.window, "epoch")
@@ -39,11 +41,15 @@ def _refusal(model: Any, measured: list[Any], improving: list[Any]) -> str:
              + (f" ± {fmt.num(a.convergence.se)}" if a.convergence.se is not None else " (one seed)")
              for a in sorted(improving, key=lambda a: -(a.convergence.gain or 0.0))]
     leader = measured[0]
-    return (f"No ranking is concluded: at {fmt.plural(verdict.epochs, 'epoch')}, {len(improving)} of {len(measured)} "
-            f"arms were still improving at the last epoch (their {objective(model)} {moved} over the last {window} by "
-            f"more than the noise between seeds; mean gain ± standard error over seeds: {join(parts)}). The budget "
-            f"is too small to rank them: the leaderboard's order ({leader.key} first at {fmt.num(leader.acc_mean)}) "
-            f"reflects where training stopped as much as the arms. Train for more epochs to compare them.")
+    decided = [d for d in getattr(model, "decisions", []) if d.decided and d.kind != "equivalent"]
+    held = (f"; decided all the same, since improving cannot overturn them: "
+            f"{join([f'{d.arm} {d.kind} than {d.other} ({fmt.signed(d.difference)})' for d in decided])}"
+            if decided else "")
+    return (f"No full ranking is concluded: at {fmt.plural(verdict.epochs, 'epoch')}, {len(improving)} of "
+            f"{len(measured)} arms were still improving at the last epoch (their best {objective(model)} {moved} "
+            f"within the last {window}: {join(parts)}), so the leaderboard's order ({leader.key} first at "
+            f"{fmt.num(leader.acc_mean)}) reflects where training stopped as much as the arms{held}. Train for more "
+            f"epochs to compare the rest.")
 
 
 def _best(model: Any, best: Any, measured: list[Any]) -> str:

@@ -1,0 +1,76 @@
+"""When a learning curve has stopped improving, and how fast it got there: one rule for the engine (which stops a
+run on it), the sweep and the report (which judge runs by it). A shared leaf: pure Python, imports nothing.
+
+The patience rule: a run has plateaued once ``patience`` epochs in a row brought no improvement of more than
+``min_delta`` on its best validation objective so far, and it has trained at least ``WARMUP`` times ``patience``
+epochs (a tanh RNN can sit at chance for several epochs before it starts to learn: stopped then, one seed would
+read as a failure another does not). Its plateau epoch is the epoch of that best value. A run that reached its
+epoch cap without plateauing was still improving (its best epoch lies within the last ``patience`` epochs).
+
+Time to target (the AlgoPerf idea of time-to-result): the first epoch, and the seconds of training up to its end,
+at which the curve reached ``TARGET_SHARE`` of its best value (for a minimised objective: within 1/share of it).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+PATIENCE = 5  # epochs without improvement that end a run: long enough to cross a noisy epoch or two on MNIST-1D
+MIN_DELTA = 0.0  # an improvement is any gain on the best so far
+WARMUP = 2  # no run stops on patience before WARMUP * patience epochs
+TARGET_SHARE = 0.95  # time to target: the first epoch at 95% of the run's best score
+
+
+def improved(value: float, best: float | None, maximize: bool, min_delta: float = MIN_DELTA) -> bool:
+    if best is None:
+        return math.isfinite(value)
+    return value > best + min_delta if maximize else value < best - min_delta
+
+
+@dataclass(frozen=True)
+class Plateau:
+    best_epoch: int  # 1-based epoch of the best value
+    best: float
+    epochs: int  # epochs in the curve
+    patience: int
+
+    @property
+    def plateaued(self) -> bool:
+        """Whether ``patience`` epochs after the best brought nothing better (after the warm-up)."""
+        return stops(self.epochs, self.best_epoch, self.patience)
+
+
+def stops(epoch: int, best_epoch: int, patience: int) -> bool:
+    """Whether a run at ``epoch`` whose best so far was at ``best_epoch`` stops on the patience rule."""
+    return epoch >= WARMUP * patience and epoch - best_epoch >= patience
+
+
+def plateau(values: Sequence[float], maximize: bool, patience: int = PATIENCE,
+            min_delta: float = MIN_DELTA) -> Plateau | None:
+    """The best epoch of a curve under the patience rule; None for a curve without a finite value."""
+    best, best_epoch = None, 0
+    for epoch, value in enumerate(values, start=1):
+        if value is not None and improved(float(value), best, maximize, min_delta):
+            best, best_epoch = float(value), epoch
+    if best is None:
+        return None
+    return Plateau(best_epoch, best, len(values), patience)
+
+
+def time_to_target(values: Sequence[float], seconds: Sequence[float], maximize: bool,
+                   share: float = TARGET_SHARE) -> tuple[int, float] | None:
+    """(epoch, seconds of training up to its end) at which the curve first reached ``share`` of its best value."""
+    finite = [float(v) for v in values if v is not None and math.isfinite(float(v))]
+    if not finite:
+        return None
+    best = max(finite) if maximize else min(finite)
+    elapsed = 0.0
+    for epoch, (value, spent) in enumerate(zip(values, seconds), start=1):
+        elapsed += float(spent)
+        if value is None or not math.isfinite(float(value)):
+            continue
+        if (value >= share * best) if maximize else (value <= best / share):
+            return epoch, elapsed
+    return None

@@ -1,0 +1,295 @@
+"""Which comparisons a sweep decided, and why the others are open: one rule for the sweep's race and the report.
+
+The comparisons are the pairs of arms that differ in one factor only (loss, cell or remedy set), so that each
+says what that factor does with the rest held fixed. Each is tested on the final-phase test accuracy over the
+seeds both arms share, by a paired t-test: unlike Wilcoxon's signed-rank test (whose smallest two-sided p is
+0.25 with 3 pairs) it can reach significance at the 3 to 10 seeds a sweep runs. The p-values are Holm-corrected
+over the family, and each difference's interval is the t interval at the level Holm tested it at, so a
+difference is decided exactly when its interval excludes zero.
+
+A significant difference is decided only when training longer cannot overturn it: the trailing arm had plateaued
+on every seed (``lossbench.convergence``; a leader still improving only widens the gap), or it could not close
+the gap in as many epochs again even at the rate it was still gaining over its last epochs (a learning curve is
+concave, so its recent slope bounds what it gains later). A difference within
+``MARGIN`` both ways (two one-sided t-tests at the same level) between two plateaued arms is decided as
+equivalent. Every other comparison is open, with why and what would decide it: more epochs, or the seeds a
+paired t-test would need at power 0.8 (the observed difference and spread taken as true), with the minutes
+that would take at the measured time per run.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from lossbench.convergence import PATIENCE, plateau
+
+ALPHA = 0.05
+MARGIN = 0.02  # test accuracy: differences within this count as a tie (equivalence margin)
+POWER = 0.8
+MAX_SEEDS_ESTIMATE = 1000
+TEST = "paired t-test over shared seeds, Holm-corrected over the comparisons"
+
+
+@dataclass(frozen=True)
+class Arm:
+    """What the rule needs of an arm: its factors, its final runs' test accuracy by seed and whether each run
+    had plateaued, and its mean seconds per final run."""
+
+    key: str
+    loss: str
+    cell: str
+    remedies: str
+    accuracy: dict[int, float]
+    plateaued: dict[int, bool]
+    seconds_per_run: float | None = None
+    epochs_cap: int | None = None
+    gain_per_epoch: float = 0.0  # the fastest recent gain in validation accuracy of its runs still improving
+
+    @property
+    def still_improving(self) -> bool:
+        return any(not done for done in self.plateaued.values())
+
+    def could_gain(self, epochs: int) -> float:
+        """The most its accuracy could rise in ``epochs`` more epochs, at its recent rate (an upper bound for a
+        concave learning curve); 0 for an arm that plateaued."""
+        return self.gain_per_epoch * epochs if self.still_improving else 0.0
+
+
+@dataclass(frozen=True)
+class Decision:
+    kind: str  # "better" | "worse" | "equivalent" | "open": how arm compares with other
+    arm: str
+    other: str
+    factor: str  # the factor the two arms differ in: loss, cell or remedies
+    levels: tuple[str, str]  # the factor's level in arm and in other
+    metric: str
+    difference: float | None  # mean over shared seeds of arm - other
+    interval: tuple[float, float] | None
+    level: float | None  # the confidence level of the interval (Holm's level for this comparison)
+    p: float | None  # Holm-adjusted
+    seeds: int
+    test: str
+    why: str
+    needs_seeds: int | None = None
+    needs_epochs: int | None = None
+    minutes: float | None = None
+
+    @property
+    def decided(self) -> bool:
+        return self.kind != "open"
+
+    def to_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["levels"] = list(self.levels)
+        data["interval"] = list(self.interval) if self.interval else None
+        return data
+
+
+def one_factor_pairs(arms: list[Arm]) -> list[tuple[Arm, Arm, str]]:
+    """Every pair of arms that differ in exactly one factor, with that factor."""
+    pairs = []
+    for i, a in enumerate(arms):
+        for b in arms[i + 1:]:
+            differ = [f for f in ("loss", "cell", "remedies") if getattr(a, f) != getattr(b, f)]
+            if len(differ) == 1:
+                pairs.append((a, b, differ[0]))
+    return pairs
+
+
+def decide(arms: list[Arm], alpha: float = ALPHA, workers: int = 1) -> list[Decision]:
+    """Every one-factor comparison, decided or open with why; ``alpha`` is the family's level (the race passes
+    alpha / looks)."""
+    from scipy import stats
+
+    tested: list[tuple[Arm, Arm, str, list[float], float]] = []
+    out: list[Decision | None] = []
+    for a, b, factor in one_factor_pairs(arms):
+        shared = sorted(set(a.accuracy) & set(b.accuracy))
+        diffs = [a.accuracy[s] - b.accuracy[s] for s in shared]
+        if len(diffs) < 2:
+            out.append(_open(a, b, factor, diffs, "fewer than 2 seeds run by both arms", needs_seeds=3))
+            continue
+        mean, sd = _mean_sd(diffs)
+        if sd == 0:
+            p = 1.0 if mean == 0 else 0.0
+        else:
+            p = float(2 * stats.t.sf(abs(mean) / (sd / math.sqrt(len(diffs))), len(diffs) - 1))
+        tested.append((a, b, factor, diffs, p))
+        out.append(None)
+    levels = _holm_levels([p for *_, p in tested], alpha)
+    adjusted = _holm_adjusted([p for *_, p in tested])
+    results = iter(_judge(a, b, factor, diffs, level, p_adj, alpha, workers)
+                   for (a, b, factor, diffs, _), level, p_adj in zip(tested, levels, adjusted))
+    return [d if d is not None else next(results) for d in out]
+
+
+def _judge(a: Arm, b: Arm, factor: str, diffs: list[float], level: float, p_adj: float, alpha: float,
+           workers: int) -> Decision:
+    from scipy import stats
+
+    n = len(diffs)
+    mean, sd = _mean_sd(diffs)
+    se = sd / math.sqrt(n)
+    half = float(stats.t.ppf(1 - level / 2, n - 1)) * se
+    interval = (mean - half, mean + half)
+    common = dict(arm=a.key, other=b.key, factor=factor, levels=(getattr(a, factor), getattr(b, factor)),
+                  metric="test_accuracy", difference=mean, interval=interval, level=1 - level, p=p_adj, seeds=n,
+                  test=TEST)
+    if p_adj <= alpha:  # then the interval at Holm's level for this comparison excludes 0 too
+        leader, trailer = (a, b) if mean > 0 else (b, a)
+        horizon = trailer.epochs_cap or 0
+        closing = abs(interval[0] if mean > 0 else interval[1])  # the smallest gap the interval allows
+        if not trailer.still_improving or trailer.could_gain(horizon) < closing:  # the leader improving only widens it
+            return Decision(kind="better" if mean > 0 else "worse", why=_decided_why(leader, trailer, closing),
+                            **common)
+        rate = trailer.gain_per_epoch
+        more = math.ceil(closing / rate) if rate > 0 else None
+        return Decision(kind="open", why=f"{trailer.key} trails by {abs(mean):.3f} but was still improving at its "
+                                         f"cap of {trailer.epochs_cap} epochs (+{rate:.4f} a epoch): training "
+                                         f"longer could close the gap",
+                        needs_epochs=None if more is None else horizon + more,
+                        minutes=_minutes(trailer, 0, workers, epochs=True), **common)
+    tost_half = float(stats.t.ppf(1 - level, n - 1)) * se  # two one-sided tests at `level`
+    if -MARGIN < mean - tost_half and mean + tost_half < MARGIN:
+        if not a.still_improving and not b.still_improving:
+            return Decision(kind="equivalent", why=f"within +-{MARGIN} both ways (two one-sided t-tests), both "
+                                                   f"plateaued", **common)
+        improving = a if a.still_improving else b
+        return Decision(kind="open", why=f"within +-{MARGIN} so far, but {improving.key} was still improving",
+                        needs_epochs=_more_epochs(improving), minutes=_minutes(improving, 0, workers, epochs=True),
+                        **common)
+    need = _seeds_needed(mean, sd, level)
+    extra = None if need is None else max(0, need - n)
+    why = (f"the interval [{interval[0]:.3f}, {interval[1]:.3f}] includes 0 and is wider than the +-{MARGIN} "
+           f"that would make it a tie")
+    if need is not None:
+        why += f": about {need} seeds would decide it"
+    return Decision(kind="open", why=why, needs_seeds=need,
+                    minutes=None if extra is None else _minutes(a, extra, workers) + _minutes(b, extra, workers),
+                    **common)
+
+
+def _decided_why(leader: Arm, trailer: Arm, gap: float) -> str:
+    if not trailer.still_improving:
+        return f"the interval excludes 0 and {trailer.key} had plateaued on every seed"
+    return (f"the interval excludes 0, and {trailer.key}, still improving at +{trailer.gain_per_epoch:.4f} a epoch, "
+            f"would gain at most {trailer.could_gain(trailer.epochs_cap or 0):.3f} in {trailer.epochs_cap} more "
+            f"epochs at that rate, less than the gap of at least {gap:.3f}")
+
+
+def _open(a: Arm, b: Arm, factor: str, diffs: list[float], why: str, needs_seeds: int | None = None) -> Decision:
+    mean = sum(diffs) / len(diffs) if diffs else None
+    return Decision(kind="open", arm=a.key, other=b.key, factor=factor, levels=(getattr(a, factor), getattr(b, factor)),
+                    metric="test_accuracy", difference=mean, interval=None, level=None, p=None, seeds=len(diffs),
+                    test=TEST, why=why, needs_seeds=needs_seeds)
+
+
+def _seeds_needed(mean: float, sd: float, level: float) -> int | None:
+    """Pairs a paired t-test needs at power 0.8 and ``level`` (statsmodels), the observed effect taken as true."""
+    if sd == 0 or mean == 0:
+        return None
+    from statsmodels.stats.power import TTestPower
+
+    try:
+        n = TTestPower().solve_power(effect_size=abs(mean) / sd, alpha=level, power=POWER, alternative="two-sided")
+    except (ValueError, RuntimeError):
+        return None
+    if n is None or not math.isfinite(float(n)):
+        return None
+    return min(MAX_SEEDS_ESTIMATE, max(3, math.ceil(float(n))))
+
+
+def _more_epochs(arm: Arm) -> int | None:
+    return None if arm.epochs_cap is None else 2 * arm.epochs_cap
+
+
+def _minutes(arm: Arm, seeds: int, workers: int, epochs: bool = False) -> float | None:
+    """Minutes on this machine: ``seeds`` more runs, or (``epochs``) every run again at twice the cap."""
+    if arm.seconds_per_run is None:
+        return None
+    runs = 2 * len(arm.accuracy) if epochs else seeds
+    return runs * arm.seconds_per_run / max(1, workers) / 60
+
+
+def _mean_sd(values: list[float]) -> tuple[float, float]:
+    mean = sum(values) / len(values)
+    return mean, math.sqrt(sum((v - mean) ** 2 for v in values) / (len(values) - 1))
+
+
+def _holm_levels(pvalues: list[float], alpha: float) -> list[float]:
+    """The level Holm's step-down tests each p-value at: alpha / (m - rank)."""
+    order = sorted(range(len(pvalues)), key=lambda i: pvalues[i])
+    levels = [alpha] * len(pvalues)
+    for rank, i in enumerate(order):
+        levels[i] = alpha / (len(pvalues) - rank)
+    return levels
+
+
+def _holm_adjusted(pvalues: list[float]) -> list[float]:
+    if not pvalues:
+        return []
+    from statsmodels.stats.multitest import multipletests
+
+    return [float(p) for p in multipletests(pvalues, method="holm")[1]]
+
+
+def arm_from_runs(key: str, loss: str, cell: str, remedies: str, runs: list[Run], maximize: bool,
+                  patience: int | None, epochs_cap: int | None, seconds: list[float]) -> Arm:
+    """An ``Arm`` from its final runs; a run counts as plateaued when it stopped before its cap, or when the
+    patience rule says so of its curve (for fixed-epoch runs: its best epoch at least ``patience`` epochs before
+    the end). Its recent gain: the rise in validation accuracy per epoch over the last ``patience`` epochs, the
+    fastest of its runs still improving."""
+    window = patience or PATIENCE
+    accuracy, plateaued, gains = {}, {}, [0.0]
+    for run in runs:
+        accuracy[run.seed] = run.test_accuracy
+        verdict = plateau(run.curve, maximize, window)
+        stopped_early = epochs_cap is not None and len(run.curve) < epochs_cap
+        plateaued[run.seed] = bool(verdict and (verdict.plateaued or stopped_early))
+        acc = [v for v in run.accuracy_curve if v is not None]
+        if not plateaued[run.seed] and len(acc) > 1:
+            span = min(window, len(acc) - 1)
+            gains.append(max(0.0, (max(acc[-span:]) - max(acc[:-span])) / span))
+    return Arm(key, loss, cell, remedies, accuracy, plateaued,
+               seconds_per_run=(sum(seconds) / len(seconds)) if seconds else None, epochs_cap=epochs_cap,
+               gain_per_epoch=max(gains))
+
+
+@dataclass(frozen=True)
+class Run:
+    """What the rule reads of one final run."""
+
+    seed: int
+    test_accuracy: float
+    curve: list[float | None]  # the validation objective per epoch
+    accuracy_curve: list[float | None]  # validation accuracy per epoch
+
+
+def runs_of(trials: Any, objective: str) -> list[Run]:
+    """The completed final runs among stored trials (``TrialRecord``s) that have a seed and a test accuracy."""
+    runs = []
+    for trial in trials:
+        result = trial.result or {}
+        test = result.get("test") or {}
+        if trial.state != "COMPLETE" or trial.seed is None or test.get("accuracy") is None:
+            continue
+        epochs = result.get("epochs", [])
+        runs.append(Run(trial.seed, float(test["accuracy"]), [e.get(objective) for e in epochs],
+                        [e.get("val_accuracy") for e in epochs]))
+    return runs
+
+
+def sweep_decisions(data: Any, alpha: float = ALPHA) -> list[Decision]:
+    """The decisions of a stored sweep (``SweepData``), from its completed final runs."""
+    spec = data.spec
+    objective = spec.get("objective", "val_accuracy")
+    workers = int((data.provenance or {}).get("workers") or 1)
+    arms = []
+    for arm in data.arms:
+        runs = runs_of(arm.final, objective)
+        seconds = [float((t.result or {}).get("wall_seconds") or 0.0) for t in arm.completed_final]
+        arms.append(arm_from_runs(arm.key, arm.loss, arm.cell, "+".join(arm.remedies) or "none", runs,
+                                  objective != "val_nll", spec.get("patience"), spec.get("epochs"), seconds))
+    return decide([a for a in arms if a.accuracy], alpha, workers)
