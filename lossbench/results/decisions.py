@@ -23,12 +23,11 @@ import math
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from lossbench import stats
 from lossbench.convergence import PATIENCE, plateau
+from lossbench.stats import ALPHA
 
-ALPHA = 0.05
 MARGIN = 0.02  # test accuracy: differences within this count as a tie (equivalence margin)
-POWER = 0.8
-MAX_SEEDS_ESTIMATE = 1000
 TEST = "paired t-test over shared seeds, Holm-corrected over the comparisons"
 
 
@@ -101,39 +100,29 @@ def one_factor_pairs(arms: list[Arm]) -> list[tuple[Arm, Arm, str]]:
 def decide(arms: list[Arm], alpha: float = ALPHA, workers: int = 1) -> list[Decision]:
     """Every one-factor comparison, decided or open with why; ``alpha`` is the family's level (the race passes
     alpha / looks)."""
-    from scipy import stats
-
     tested: list[tuple[Arm, Arm, str, list[float], float]] = []
     out: list[Decision | None] = []
     for a, b, factor in one_factor_pairs(arms):
         shared = sorted(set(a.accuracy) & set(b.accuracy))
+        test = stats.paired_test([a.accuracy[s] for s in shared], [b.accuracy[s] for s in shared], "t")
         diffs = [a.accuracy[s] - b.accuracy[s] for s in shared]
-        if len(diffs) < 2:
+        if test is None:
             out.append(_open(a, b, factor, diffs, "fewer than 2 seeds run by both arms", needs_seeds=3))
             continue
-        mean, sd = _mean_sd(diffs)
-        if sd == 0:
-            p = 1.0 if mean == 0 else 0.0
-        else:
-            p = float(2 * stats.t.sf(abs(mean) / (sd / math.sqrt(len(diffs))), len(diffs) - 1))
-        tested.append((a, b, factor, diffs, p))
+        tested.append((a, b, factor, diffs, test.p))
         out.append(None)
-    levels = _holm_levels([p for *_, p in tested], alpha)
-    adjusted = _holm_adjusted([p for *_, p in tested])
+    pvalues = [p for *_, p in tested]
     results = iter(_judge(a, b, factor, diffs, level, p_adj, alpha, workers)
-                   for (a, b, factor, diffs, _), level, p_adj in zip(tested, levels, adjusted))
+                   for (a, b, factor, diffs, _), level, p_adj in zip(tested, _holm_levels(pvalues, alpha),
+                                                                   stats.holm(pvalues)))
     return [d if d is not None else next(results) for d in out]
 
 
 def _judge(a: Arm, b: Arm, factor: str, diffs: list[float], level: float, p_adj: float, alpha: float,
            workers: int) -> Decision:
-    from scipy import stats
-
     n = len(diffs)
-    mean, sd = _mean_sd(diffs)
-    se = sd / math.sqrt(n)
-    half = float(stats.t.ppf(1 - level / 2, n - 1)) * se
-    interval = (mean - half, mean + half)
+    mean = sum(diffs) / n
+    interval = stats.t_interval(diffs, 1 - level)
     common = dict(arm=a.key, other=b.key, factor=factor, levels=(getattr(a, factor), getattr(b, factor)),
                   metric="test_accuracy", difference=mean, interval=interval, level=1 - level, p=p_adj, seeds=n,
                   test=TEST)
@@ -151,8 +140,8 @@ def _judge(a: Arm, b: Arm, factor: str, diffs: list[float], level: float, p_adj:
                                          f"longer could close the gap",
                         needs_epochs=None if more is None else horizon + more,
                         minutes=_minutes(trailer, 0, workers, epochs=True), **common)
-    tost_half = float(stats.t.ppf(1 - level, n - 1)) * se  # two one-sided tests at `level`
-    if -MARGIN < mean - tost_half and mean + tost_half < MARGIN:
+    p_equivalent = stats.tost(diffs, MARGIN)  # two one-sided tests: equivalent at `level` when below it
+    if p_equivalent is not None and p_equivalent < level:
         if not a.still_improving and not b.still_improving:
             return Decision(kind="equivalent", why=f"within +-{MARGIN} both ways (two one-sided t-tests), both "
                                                    f"plateaued", **common)
@@ -160,7 +149,7 @@ def _judge(a: Arm, b: Arm, factor: str, diffs: list[float], level: float, p_adj:
         return Decision(kind="open", why=f"within +-{MARGIN} so far, but {improving.key} was still improving",
                         needs_epochs=_more_epochs(improving), minutes=_minutes(improving, 0, workers, epochs=True),
                         **common)
-    need = _seeds_needed(mean, sd, level)
+    need = stats.seeds_needed(diffs, "t", level)
     extra = None if need is None else max(0, need - n)
     why = (f"the interval [{interval[0]:.3f}, {interval[1]:.3f}] includes 0 and is wider than the +-{MARGIN} "
            f"that would make it a tie")
@@ -186,21 +175,6 @@ def _open(a: Arm, b: Arm, factor: str, diffs: list[float], why: str, needs_seeds
                     test=TEST, why=why, needs_seeds=needs_seeds)
 
 
-def _seeds_needed(mean: float, sd: float, level: float) -> int | None:
-    """Pairs a paired t-test needs at power 0.8 and ``level`` (statsmodels), the observed effect taken as true."""
-    if sd == 0 or mean == 0:
-        return None
-    from statsmodels.stats.power import TTestPower
-
-    try:
-        n = TTestPower().solve_power(effect_size=abs(mean) / sd, alpha=level, power=POWER, alternative="two-sided")
-    except (ValueError, RuntimeError):
-        return None
-    if n is None or not math.isfinite(float(n)):
-        return None
-    return min(MAX_SEEDS_ESTIMATE, max(3, math.ceil(float(n))))
-
-
 def _more_epochs(arm: Arm) -> int | None:
     return None if arm.epochs_cap is None else 2 * arm.epochs_cap
 
@@ -213,11 +187,6 @@ def _minutes(arm: Arm, seeds: int, workers: int, epochs: bool = False) -> float 
     return runs * arm.seconds_per_run / max(1, workers) / 60
 
 
-def _mean_sd(values: list[float]) -> tuple[float, float]:
-    mean = sum(values) / len(values)
-    return mean, math.sqrt(sum((v - mean) ** 2 for v in values) / (len(values) - 1))
-
-
 def _holm_levels(pvalues: list[float], alpha: float) -> list[float]:
     """The level Holm's step-down tests each p-value at: alpha / (m - rank)."""
     order = sorted(range(len(pvalues)), key=lambda i: pvalues[i])
@@ -225,14 +194,6 @@ def _holm_levels(pvalues: list[float], alpha: float) -> list[float]:
     for rank, i in enumerate(order):
         levels[i] = alpha / (len(pvalues) - rank)
     return levels
-
-
-def _holm_adjusted(pvalues: list[float]) -> list[float]:
-    if not pvalues:
-        return []
-    from statsmodels.stats.multitest import multipletests
-
-    return [float(p) for p in multipletests(pvalues, method="holm")[1]]
 
 
 def arm_from_runs(key: str, loss: str, cell: str, remedies: str, runs: list[Run], maximize: bool,
