@@ -24,7 +24,7 @@ HEAVY = ("torch", "optuna", "rich")
 ARROWS = {
     "api": set(),
     "registry": {"api"},
-    "engine": {"api", "registry"},
+    "engine": {"api", "registry", "results"},
     "sweep": {"engine", "results"},
     "results": set(),
     "report": {"results"},

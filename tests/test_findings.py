@@ -90,17 +90,18 @@ def test_converged_arms_are_ranked_and_a_mix_ranks_only_the_settled_ones():
 
 def test_the_convergence_rule_by_hand():
     from lossbench.report.convergence import judge, window_for
+    from lossbench.results.objective import ACCURACY, NLL
 
     assert [window_for(e) for e in (2, 4, 10, 30)] == [1, 1, 2, 6]
-    noisy = judge([[0.5, 0.6, 0.7, 0.71], [0.5, 0.6, 0.7, 0.75]], "val_accuracy")  # gains 0.01, 0.05
+    noisy = judge([[0.5, 0.6, 0.7, 0.71], [0.5, 0.6, 0.7, 0.75]], ACCURACY)  # gains 0.01, 0.05
     assert noisy.gain == pytest.approx(0.03) and noisy.se == pytest.approx(0.02)
     assert noisy.threshold == pytest.approx(0.04) and noisy.converged  # within the noise between seeds
-    moving = judge([[0.5, 0.54], [0.5, 0.55], [0.5, 0.56]], "val_accuracy")  # gains 0.04, 0.05, 0.06
+    moving = judge([[0.5, 0.54], [0.5, 0.55], [0.5, 0.56]], ACCURACY)  # gains 0.04, 0.05, 0.06
     assert moving.se == pytest.approx(0.01 / math.sqrt(3)) and moving.improving
-    assert judge([[0.5, 0.505]], "val_accuracy").converged  # one seed: the floor of 0.01 alone decides
-    assert judge([[0.5, 0.52]], "val_accuracy").improving and judge([[0.5, 0.52]], "val_accuracy").se is None
-    assert judge([[2.0, 1.5], [2.0, 1.4]], "val_nll").improving  # NLL falling is an improvement
-    assert judge([[0.5]], "val_accuracy").converged is None and judge([], "val_accuracy") is None
+    assert judge([[0.5, 0.505]], ACCURACY).converged  # one seed: the floor of 0.01 alone decides
+    assert judge([[0.5, 0.52]], ACCURACY).improving and judge([[0.5, 0.52]], ACCURACY).se is None
+    assert judge([[2.0, 1.5], [2.0, 1.4]], NLL).improving  # NLL falling is an improvement
+    assert judge([[0.5]], ACCURACY).converged is None and judge([], ACCURACY) is None
 
 
 # -- calibration: label smoothing called "the best arm" with an ECE six times ce's -----------------------------------

@@ -20,12 +20,12 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Sequence
 
 from lossbench.report import stats
 from lossbench.report.power import difference_interval
 from lossbench.report.thresholds import ALPHA
-from lossbench.results import final_metric
+from lossbench.results import ArmData, SpecRecord, final_metric
 from lossbench.results.claims import LOWER_IS_BETTER, Check, parse_claims
 
 SUPPORTED, CONTRADICTED, UNDECIDED = "supported", "contradicted", "not supported at this budget"
@@ -54,10 +54,10 @@ class ClaimVerdict:
         return "; ".join(f"{c.verdict}: {c.evidence}" for c in self.checks)
 
 
-def judge_claims(spec: dict[str, Any], arms: list[Any], converged: dict[str, bool | None]) -> list[ClaimVerdict]:
-    """Every claim of the stored ``spec`` judged on ``arms`` (lossbench.results.ArmData)."""
+def judge_claims(spec: SpecRecord, arms: list[ArmData], converged: dict[str, bool | None]) -> list[ClaimVerdict]:
+    """Every claim of the stored ``spec`` judged on ``arms``."""
     by_key = {arm.key: arm for arm in arms}
-    claims, _ = parse_claims(spec.get("claims") or [], set(by_key))
+    claims, _ = parse_claims(spec.claims, set(by_key))
     verdicts = []
     for claim in claims:
         checks = [_judge(check, by_key, converged, claim.reduced_budget) for check in claim.checks]
@@ -67,19 +67,20 @@ def judge_claims(spec: dict[str, Any], arms: list[Any], converged: dict[str, boo
     return verdicts
 
 
-def metric_by_seed(arm: Any, metric: str) -> dict[int, float]:
+def metric_by_seed(arm: ArmData, metric: str) -> dict[int, float]:
     """The metric of each completed final-phase run of ``arm``, by seed."""
     if metric != "flow_ratio_init":
         return final_metric(arm.final, metric.removeprefix("test_"))
     found = {}
     for trial in arm.final:
-        ratio = (((trial.result or {}).get("flow") or {}).get("vanishing_ratio") or {}).get("0")
-        if trial.state == "COMPLETE" and trial.seed is not None and isinstance(ratio, (int, float)) and ratio > 0:
+        run = trial.run if trial.state == "COMPLETE" and trial.seed is not None else None
+        ratio = run.flow_ratio_at(0) if run is not None else None
+        if isinstance(ratio, (int, float)) and ratio > 0:
             found[int(trial.seed)] = math.log10(ratio)
     return found
 
 
-def _judge(check: Check, arms: dict[str, Any], converged: dict[str, bool | None], reduced_budget: bool) -> CheckVerdict:
+def _judge(check: Check, arms: dict[str, ArmData], converged: dict[str, bool | None], reduced_budget: bool) -> CheckVerdict:
     values = metric_by_seed(arms[check.arm], check.metric)
     if check.kind == "reaches":
         return _reaches(check, values, converged.get(check.arm) is not False, reduced_budget)
@@ -136,7 +137,7 @@ def _compare(check: Check, values: dict[int, float], other: dict[int, float]) ->
     return CheckVerdict(check, UNDECIDED, text + _why(diff, True, low95))
 
 
-def _why(values: Any, settled: bool, low: float | None) -> str:
+def _why(values: Sequence[float] | dict[int, float], settled: bool, low: float | None) -> str:
     if len(values) < 2 or low is None:
         return " (too few seeds for an interval)"
     if not settled:

@@ -16,6 +16,7 @@ from typing import Sequence
 import numpy as np
 
 from lossbench.report.thresholds import MIN_GAIN, NOISE_SE, WINDOW_SHARE
+from lossbench.results import Objective
 
 
 @dataclass
@@ -43,18 +44,18 @@ def window_for(epochs: int) -> int:
     return max(1, int(round(epochs * WINDOW_SHARE)))
 
 
-def judge(curves: Sequence[Sequence[float | None]], metric: str) -> Convergence | None:
+def judge(curves: Sequence[Sequence[float | None]], objective: Objective) -> Convergence | None:
     """The verdict over the seeds' curves (one list of objective values per epoch, per seed); None without curves."""
     kept = [[float(v) for v in curve] for curve in curves
             if curve and all(v is not None and math.isfinite(float(v)) for v in curve)]
     if not kept:
         return None
+    metric = objective.name
     epochs = min(len(c) for c in kept)
     if epochs < 2:
         return Convergence(metric, epochs, 0, None, None, len(kept), None)
     window = min(window_for(epochs), epochs - 1)
-    sign = 1.0 if metric == "val_accuracy" else -1.0
-    gains = np.array([sign * (c[epochs - 1] - c[epochs - 1 - window]) for c in kept])
+    gains = np.array([objective.sign * (c[epochs - 1] - c[epochs - 1 - window]) for c in kept])
     se = float(gains.std(ddof=1) / math.sqrt(len(gains))) if len(gains) > 1 else None
     verdict = Convergence(metric, epochs, window, float(gains.mean()), se, len(kept), None)
     verdict.converged = not verdict.gain > verdict.threshold

@@ -6,6 +6,11 @@ Values that depend on the tuning objective are dicts keyed by it (``val_accuracy
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from lossbench.results import Objective
+
 ALPHA = 0.05  # significance level, after Holm's correction over every test of the report: the usual convention
 POWER = 0.8  # the power a seed count is sized for (Cohen's convention)
 LEVEL = 0.95  # intervals: the counterpart of ALPHA
@@ -33,9 +38,9 @@ TUNING_GAP = {"val_accuracy": 0.05, "val_nll": 0.1}  # flagged above this: more 
 # spread (the same validation objective at the last epoch on both sides; the sentence gives the final seeds' spread)
 
 
-def rules(objective: str) -> list[tuple[str, str]]:
+def rules(goal: Objective) -> list[tuple[str, str]]:
     """(topic, rule in words) for the report's method section."""
-    unit = "" if objective == "val_accuracy" else " nats"
+    objective, unit = goal.name, goal.unit
     return [
         ("tests", f"paired over shared seeds; every test of the report Holm-corrected together; significant when the "
                   f"adjusted p < {ALPHA}; factor levels are paired over matched arms x shared seeds"),

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from lossbench.report.model import ReportModel
 
 
-def sentences(model: Any) -> list[str]:
+def sentences(model: ReportModel) -> list[str]:
     out = []
     if model.partial:
         out.append(f"This report is partial: {len(model.unfinished)} of {len(model.arms)} arms have not finished "
