@@ -425,10 +425,11 @@ def test_a_baseline_matching_no_arm_is_an_error():
 
     from lossbench.errors import LossbenchError
     from lossbench.report.compare import compare
+    from lossbench.results import SpecRecord
 
     arms = [SimpleNamespace(key=f"{loss}:rnn:none", loss=loss, cell="rnn", remedies="none", improving=False,
                             accuracy={1000: a, 1001: a + 0.1}) for loss, a in (("ce", 0.5), ("focal", 0.6))]
-    spec = {"losses": ["ce", "focal"], "remedy_sets": [[]]}
+    spec = SpecRecord.parse({"losses": ["ce", "focal"], "remedy_sets": [[]]})
     assert len(compare(arms, spec, "focal", "wilcoxon")[0]) == 1
     with pytest.raises(LossbenchError, match="nosuch"):
         compare(arms, spec, "nosuch", "wilcoxon")  # a typo must not silently drop every comparison

@@ -7,6 +7,7 @@ import json
 import pytest
 
 from lossbench.results import Storage, TrialRecord, best_trial, load_sweep, mask_text, mask_url
+from lossbench.results.objective import ACCURACY, NLL
 
 
 def trial(number: int, value: float | None, status: str = "completed", state: str = "COMPLETE") -> TrialRecord:
@@ -20,9 +21,9 @@ def test_a_tie_goes_to_the_lowest_trial_number_whichever_the_direction(maximize)
 
 
 def test_diverged_trials_count_only_when_nothing_else_completed():
-    assert best_trial([trial(0, 0.0, "diverged"), trial(1, 0.2)], maximize=True).number == 1
-    assert best_trial([trial(0, 1e6, "diverged"), trial(1, 1e6, "diverged")], maximize=False).number == 0
-    assert best_trial([trial(0, None, "failed", "FAIL"), trial(1, 0.3, "pruned", "PRUNED")], maximize=True) is None
+    assert best_trial([trial(0, 0.0, "diverged"), trial(1, 0.2)], ACCURACY).number == 1
+    assert best_trial([trial(0, 1e6, "diverged"), trial(1, 1e6, "diverged")], NLL).number == 0
+    assert best_trial([trial(0, None, "failed", "FAIL"), trial(1, 0.3, "pruned", "PRUNED")], ACCURACY) is None
 
 
 NAN_LOSS = """

@@ -1,5 +1,7 @@
 """The report's outline, once: its sections in order, each with what it holds (paragraphs, lists, tables,
-plots). Markdown and HTML lay out this one list; each renderer only decides how a block looks and escapes it.
+plots). Markdown, HTML and the terminal lay out this one list; each renderer only decides how a block looks and
+escapes it. The terminal shows each section's ``brief`` blocks (``compact``'s tables, no plots), the documents the
+full ``blocks``.
 
 A paragraph is a template and its values: a renderer escapes the values (names from users and plugins) and
 keeps the template's own words as written."""
@@ -9,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Union
 
-from lossbench.report import fmt, tables
+from lossbench.report import compact, fmt, tables
 
 if TYPE_CHECKING:
     from lossbench.report.model import ReportModel
@@ -19,7 +21,7 @@ if TYPE_CHECKING:
 class Paragraph:
     template: str  # "{}" where a value goes
     values: tuple[object, ...] = ()
-    kind: str = "text"  # text, note (secondary) or warning (a lead in bold: ``lead``)
+    kind: str = "text"  # text, note (secondary), warning (a lead in bold: ``lead``) or title (a bold line)
     lead: str = ""
 
 
@@ -32,6 +34,7 @@ class Bullets:
 class TableBlock:
     headers: list[str]
     rows: list[list[str]]
+    title: str = ""  # shown where the table stands alone (the terminal); documents head it with the section's
 
 
 @dataclass
@@ -47,6 +50,12 @@ class Section:
     title: str
     level: int  # 1: the report's title, 2: a section, 3: a subsection
     blocks: list[Block] = field(default_factory=list)
+    brief: list[Block] = field(default_factory=list)  # what the terminal shows of it
+
+
+def _titled(table: compact.Titled) -> TableBlock:
+    title, headers, rows = table
+    return TableBlock(headers, rows, title)
 
 
 def outline(model: ReportModel) -> list[Section]:
@@ -68,27 +77,37 @@ def outline(model: ReportModel) -> list[Section]:
         "note"))
     sections = [head]
     if model.claims:
-        sections.append(Section("Published claims against this run", 2, [TableBlock(*tables.claims(model))]))
-    sections.append(Section("Findings", 2, [Bullets(model.findings)]))
-    sections.append(Section("Leaderboard", 2, [TableBlock(*tables.leaderboard(model)), Figures("leaderboard")]))
+        sections.append(Section("Published claims against this run", 2, [TableBlock(*tables.claims(model))],
+                                [_titled(compact.claims(model))]))
+    sections.append(Section("Findings", 2, [Bullets(model.findings)],
+                            [Paragraph("Findings", kind="title"), Bullets(model.findings)]))
+    leaderboard = [_titled(compact.leaderboard(model))]
+    if improving:
+        leaderboard.append(Paragraph("{}", (compact.IMPROVING_NOTE,), "warning"))
+    sections.append(Section("Leaderboard", 2, [TableBlock(*tables.leaderboard(model)), Figures("leaderboard")],
+                            [*leaderboard, _titled(compact.calibration(model))]))
     test = "Wilcoxon signed-rank" if model.test == "wilcoxon" else "paired t-test"
     significance = Section("Significance", 2, [Paragraph(
         "Baseline: {}. Test: {}, two-sided, over the seeds both arms share; factor levels (loss against the "
         "baseline's, remedy set against the baseline's, cell against cell) over matched arms x shared seeds; "
-        "Holm-corrected over all comparisons.", (model.baseline, test))])
+        "Holm-corrected over all comparisons.", (model.baseline, test))],
+        [_titled(compact.comparisons(model)), Paragraph("{}", (compact.baseline_note(model),))])
     if model.seeds < 2:
         significance.blocks.append(Paragraph("{}: with fewer than 2 seeds no interval or test is possible.",
                                              (fmt.NO_TEST,)))
     significance.blocks.append(TableBlock(*tables.comparisons(model)))
     sections += [significance,
-                 Section("Robustness: learning rate, seeds, tuning", 2, [TableBlock(*tables.robustness(model))]),
+                 Section("Robustness: learning rate, seeds, tuning", 2, [TableBlock(*tables.robustness(model))],
+                         [_titled(compact.robustness(model))]),
                  Section("Factorial view", 2)]
     sections += [Section(f"Cell {g.cell}: mean test accuracy, loss x remedy set", 3, [TableBlock(*tables.grid(g))])
                  for g in model.factorial.grids]
     sections += [
-        Section("Main effects", 3, [TableBlock(*tables.effects(model)), Figures("factorial")]),
+        Section("Main effects", 3, [TableBlock(*tables.effects(model)), Figures("factorial")],
+                [_titled(compact.effects(model))]),
         Section("Gradients", 2, [Paragraph("{}", (tables.flow_note(model),), "note"),
-                                 TableBlock(*tables.gradients(model)), Figures("gradients")]),
+                                 TableBlock(*tables.gradients(model)), Figures("gradients")],
+                [_titled(compact.sparklines(model))]),
         Section("Learning curves, sensitivity and importances", 2, [Figures("curves")]),
         Section("Optuna parameter importances", 3, [Paragraph("{}", (tables.IMPORTANCE_NOTE,), "note"),
                                                      TableBlock(*tables.importances(model))]),
