@@ -73,7 +73,8 @@ def outline(model: ReportModel) -> list[Section]:
     head.blocks.append(Paragraph(
         "Generated {} from {}. Arms are tuned on {} with {} trials each, then each best configuration is rerun on {}; "
         "the leaderboard shows those final-phase runs on the test split.",
-        (model.generated, model.storage, model.objective.name, model.spec.trials, fmt.plural(model.seeds, "fresh seed")),
+        (model.generated, model.storage, model.objective.name, model.spec.trials,
+         fmt.plural(model.seeds, "fresh seed")),
         "note"))
     sections = [head]
     if model.claims:

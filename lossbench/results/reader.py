@@ -7,9 +7,9 @@ from typing import Any, Iterable
 
 from lossbench.results.objective import Objective
 from lossbench.results.run import RunResult
-from lossbench.results.schema import (ATTR_DIVERGED_AT, ATTR_ERROR, ATTR_PARAMS, ATTR_RESULT, ATTR_SEED, ATTR_STATUS, ATTR_SURPLUS,
-                                      FAILED_STATUSES, FINAL, PROVENANCE_ATTR, RACE_ATTR, SPEC_ATTR, TUNE,
-                                      spec_study, study_name)
+from lossbench.results.schema import (ATTR_DIVERGED_AT, ATTR_ERROR, ATTR_PARAMS, ATTR_RESULT, ATTR_SEED,
+                                      ATTR_STATUS, ATTR_SURPLUS, FAILED_STATUSES, FINAL, PROVENANCE_ATTR, RACE_ATTR,
+                                      SPEC_ATTR, TUNE, spec_study, study_name)
 from lossbench.results.spec_record import SpecRecord
 from lossbench.results.storage import NoSweepError, open_storage
 
