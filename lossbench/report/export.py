@@ -109,7 +109,7 @@ def results_json(model: ReportModel) -> str:
         "schema": RESULTS_SCHEMA, "name": model.name, "generated": model.generated, "storage": model.storage,
         "partial": model.partial, "unfinished": model.unfinished, "spec": model.spec.stored, "provenance": model.provenance,
         "components": model.components, "test": model.test, "baseline": model.baseline,
-        "objective": model.objective.name, "sequential": model.sequential, "race": model.race, "leaderboard": arms,
+        "objective": model.objective.name, "sequential": model.sequential, "race": model.race and model.race.stored, "leaderboard": arms,
         "comparisons": comparisons,
         "factorial": {"grids": [{"cell": g.cell, "losses": g.losses, "remedies": g.remedies, "values": g.values}
                                 for g in factorial.grids],

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 from lossbench.report import stats
 from lossbench.report.compare import Comparison, add_power, compare
 from lossbench.report.summary import ArmSummary, summarise
-from lossbench.results import Objective, SpecRecord, SweepData, mask_all
+from lossbench.results import Objective, RaceRecord, SpecRecord, SweepData, mask_all
 from lossbench.results.phase import final_budget
 
 if TYPE_CHECKING:
@@ -35,7 +35,7 @@ class ReportModel:
     components: dict[str, dict[str, object]]  # name -> {kind, summary, plugin, ...}, where stored or given
     factorial: Factorial = None  # type: ignore[assignment]  # set by build_model
     claims: list[ClaimVerdict] = field(default_factory=list)  # a preset's published claims, judged
-    race: dict[str, object] | None = None  # with seeds = "auto": how the final phase's race ended, as stored
+    race: RaceRecord | None = None  # with seeds = "auto": how the final phase's race ended
     findings: list[str] = field(default_factory=list)
 
     @property
@@ -49,7 +49,7 @@ class ReportModel:
     @property
     def seeds(self) -> int:
         """Final-phase seeds per arm: the spec's number, or (``seeds = "auto"``) where the race ended."""
-        return final_budget(self.spec.stored, self.race) or max((len(a.accuracy) for a in self.arms), default=0)
+        return final_budget(self.spec.stored, self.race and self.race.stored) or max((len(a.accuracy) for a in self.arms), default=0)
 
     @property
     def sequential(self) -> bool:
@@ -88,7 +88,8 @@ def build_model(data: SweepData, storage: str, *, baseline: str | None = None, t
         storage=mask_all(storage),
         generated=_dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"), arms=arms, test=test,
         baseline=described, comparisons=comparisons, unfinished=[a.key for a in arms if not a.finished],
-        refused=list(spec.refused.items()), components=mask_all(stored_components), race=data.race)
+        refused=list(spec.refused.items()), components=mask_all(stored_components),
+        race=RaceRecord.parse(data.race))
     model.factorial = build_factorial(model)
     model.claims = judge_claims(spec, data.arms, {a.key: not a.improving for a in arms if a.convergence is not None})
     model.findings = write_findings(model)

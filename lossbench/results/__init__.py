@@ -10,10 +10,10 @@ from lossbench.results.progress import Progress, read_progress
 from lossbench.results.reader import ArmData, SweepData, TrialRecord, best_trial, final_metric, load_sweep, to_record
 from lossbench.results.run import EpochRecord, RunResult
 from lossbench.results.schema import FINAL, TUNE, arm_key, spec_study, study_name
-from lossbench.results.spec_record import SpecRecord
+from lossbench.results.spec_record import RaceRecord, SpecRecord
 from lossbench.results.storage import Storage, open_storage
 
-__all__ = ["FINAL", "TUNE", "ArmData", "EpochRecord", "Objective", "Progress", "RunResult", "SpecRecord", "Storage",
-           "SweepData", "TrialRecord", "arm_key", "best_trial",
-           "final_metric", "load_sweep", "mask_all", "mask_secrets", "mask_text", "mask_url", "open_storage",
-           "read_progress", "to_record", "spec_study", "study_name"]
+__all__ = ["FINAL", "TUNE", "ArmData", "EpochRecord", "Objective", "Progress", "RaceRecord", "RunResult", "SpecRecord",
+           "Storage", "SweepData", "TrialRecord", "arm_key", "best_trial", "final_metric", "load_sweep", "mask_all",
+           "mask_secrets", "mask_text", "mask_url", "open_storage", "read_progress", "to_record", "spec_study",
+           "study_name"]

@@ -1,4 +1,5 @@
-"""A sweep's spec as stored (the ``spec`` attribute of its ``<sweep>:spec`` study), read once into typed fields.
+"""A sweep's spec as stored (the ``spec`` attribute of its ``<sweep>:spec`` study), read once into typed fields;
+and, with ``seeds = "auto"``, how the final phase's race ended (its ``race`` attribute).
 
 The sweep writes ``SweepSpec.to_json()``; the report and the live display read it through ``SpecRecord`` only.
 A field the stored dict lacks reads as None (or empty), so a spec written by an older version still reads."""
@@ -60,6 +61,27 @@ class SpecRecord:
         """Every component name the spec uses: losses, cells, remedies and the dataset."""
         return {*self.losses, *self.cells, *(r for s in self.remedy_sets for r in s),
                 *([self.dataset] if self.dataset else [])}
+
+
+@dataclass(frozen=True)
+class RaceRecord:
+    """How the final phase's race ended (``seeds = "auto"``), as the sweep stored it once it was over."""
+
+    stored: dict[str, Any]  # as stored: what results.json exports
+    seeds: int | None  # the seeds every arm ran when it stopped
+    looks: list[dict[str, Any]]  # one per round: {seeds, decided, open}
+    method: str | None  # the rule that stopped it, in words
+
+    @classmethod
+    def parse(cls, stored: dict[str, Any] | None) -> RaceRecord | None:
+        if not stored:
+            return None
+        return cls(dict(stored), _int(stored.get("seeds")), list(stored.get("looks") or []), stored.get("method"))
+
+    @property
+    def decided(self) -> bool:
+        """Every comparison was decided at the last look (rather than the maximum of seeds reached)."""
+        return bool(self.looks) and not self.looks[-1].get("open")
 
 
 def _int(value: object) -> int | None:
