@@ -22,7 +22,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Sequence
 
-from lossbench.report import stats
+from lossbench.report import fmt, stats
 from lossbench.report.power import difference_interval
 from lossbench.report.thresholds import ALPHA
 from lossbench.results import ArmData, SpecRecord, final_metric
@@ -116,7 +116,7 @@ def _compare(check: Check, values: dict[int, float], other: dict[int, float]) ->
     low90, high90 = _interval(diff, 0.90)
     text = (f"{check.arm} minus {check.than}, {METRIC_WORDS[check.metric]}: " + (
         "no shared seeds" if mean is None else f"{mean:+.4f} over {len(diff)} seeds" + (
-            f", 95% interval [{low95:+.4f}, {high95:+.4f}], p = {_p(p)}" if low95 is not None else "")))
+            f", 95% interval [{low95:+.4f}, {high95:+.4f}], p = {fmt.pvalue(p)}" if low95 is not None else "")))
     margin = check.margin or 0.0
     within = low90 is not None and -margin < low90 and high90 < margin
     if check.kind == "better":
@@ -162,6 +162,3 @@ def _mean_text(values: list[float], low: float | None, high: float | None) -> st
     mean = sum(values) / len(values)
     return f"{mean:.4f} over {len(values)} seeds" + (f" (95% interval [{low:.4f}, {high:.4f}])" if low is not None else "")
 
-
-def _p(p: float | None) -> str:
-    return "-" if p is None else "<0.001" if p < 0.001 else f"{p:.3f}"

@@ -7,6 +7,8 @@ import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Callable, Iterable
 
+from lossbench.report import fmt
+
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
@@ -119,7 +121,7 @@ def _heatmap(model: ReportModel) -> Plot | None:
         ax.set_yticks(range(len(grid.losses)), [label(loss) for loss in grid.losses])
         ax.set_title(label(f"cell {grid.cell}"))
         for (i, j), v in np.ndenumerate(values):
-            ax.text(j, i, "-" if math.isnan(v) else f"{v:.3f}", ha="center", va="center",
+            ax.text(j, i, fmt.num(v, 3), ha="center", va="center",
                     color="white" if not math.isnan(v) and v < 0.6 else "black", fontsize=8)
     fig.colorbar(image, ax=list(axes), label="mean test accuracy", fraction=0.05, pad=0.02)
     return Plot("factorial", "factorial", "Loss x remedy set, per cell (mean test accuracy)", _png(fig))
@@ -136,7 +138,7 @@ def _effects(model: ReportModel) -> Plot | None:
         levels = list(effect.levels)
         ax.bar(range(len(levels)), [effect.levels[k] for k in levels], color="tab:blue")
         ax.set_xticks(range(len(levels)), [label(k) for k in levels], rotation=30, ha="right")
-        spread = "-" if effect.spread is None else f"{effect.spread:.3f}"
+        spread = fmt.num(effect.spread, 3)
         ax.set_title(f"{effect.factor} (spread {spread})")
     axes[0].set_ylabel("mean test accuracy")
     return Plot("main_effects", "factorial", "Main effect of each factor", _png(fig))
@@ -180,9 +182,8 @@ def _flow(cell: str, arms: list[ArmSummary]) -> Plot | None:
 
 def _grad_norms(cell: str, arms: list[ArmSummary]) -> Plot | None:
     def draw(ax: Axes, arm: ArmSummary, color: Color) -> None:
-        rate = "-" if arm.clip_rate is None else f"{100 * arm.clip_rate:.0f}%"
         ax.plot(arm.grad_steps, [max(v, FLOOR) for v in arm.grad_norms], color=color, linewidth=1,
-                label=label(f"{arm.key} (clipped {rate})"))
+                label=label(f"{arm.key} (clipped {fmt.pct(arm.clip_rate)})"))
 
     return _arm_plot([a for a in arms if a.grad_norms], 3.2, draw, name=f"grad_norms_{_stem(cell)}",
                      section="gradients", caption=f"Gradient norm, {cell}",
