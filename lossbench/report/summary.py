@@ -156,8 +156,8 @@ def _band(series: list[list[float | None]]) -> tuple[list[float], list[float]]:
 
 def _sensitivity(trial: TrialRecord, objective: Objective) -> tuple[float, float, str] | None:
     """(learning rate, objective, status) of a finished tuning trial; a pruned one at its last epoch."""
-    run = trial.run
-    lr = trial.params.get("lr", run.lr if run is not None else None)
+    run = trial.run if "lr" not in trial.params or trial.state == "PRUNED" else None  # read only where needed
+    lr = trial.params["lr"] if "lr" in trial.params else run.lr if run is not None else None
     if trial.state == "COMPLETE":
         value = trial.value
     elif trial.state == "PRUNED" and run is not None:
