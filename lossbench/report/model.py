@@ -49,7 +49,8 @@ class ReportModel:
     @property
     def seeds(self) -> int:
         """Final-phase seeds per arm: the spec's number, or (``seeds = "auto"``) where the race ended."""
-        return final_budget(self.spec.stored, self.race and self.race.stored) or max((len(a.accuracy) for a in self.arms), default=0)
+        race = self.race.stored if self.race else None
+        return final_budget(self.spec.stored, race) or max((len(a.accuracy) for a in self.arms), default=0)
 
     @property
     def sequential(self) -> bool:
