@@ -80,7 +80,8 @@ def metric_by_seed(arm: ArmData, metric: str) -> dict[int, float]:
     return found
 
 
-def _judge(check: Check, arms: dict[str, ArmData], converged: dict[str, bool | None], reduced_budget: bool) -> CheckVerdict:
+def _judge(check: Check, arms: dict[str, ArmData], converged: dict[str, bool | None],
+           reduced_budget: bool) -> CheckVerdict:
     values = metric_by_seed(arms[check.arm], check.metric)
     if check.kind == "reaches":
         return _reaches(check, values, converged.get(check.arm) is not False, reduced_budget)

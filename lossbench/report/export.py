@@ -107,9 +107,10 @@ def results_json(model: ReportModel) -> str:
     factorial = model.factorial
     document = {
         "schema": RESULTS_SCHEMA, "name": model.name, "generated": model.generated, "storage": model.storage,
-        "partial": model.partial, "unfinished": model.unfinished, "spec": model.spec.stored, "provenance": model.provenance,
-        "components": model.components, "test": model.test, "baseline": model.baseline,
-        "objective": model.objective.name, "sequential": model.sequential, "race": model.race and model.race.stored, "leaderboard": arms,
+        "partial": model.partial, "unfinished": model.unfinished, "spec": model.spec.stored,
+        "provenance": model.provenance, "components": model.components, "test": model.test,
+        "baseline": model.baseline, "objective": model.objective.name, "sequential": model.sequential,
+        "race": model.race.stored if model.race else None, "leaderboard": arms,
         "comparisons": comparisons,
         "factorial": {"grids": [{"cell": g.cell, "losses": g.losses, "remedies": g.remedies, "values": g.values}
                                 for g in factorial.grids],
