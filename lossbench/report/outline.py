@@ -59,7 +59,8 @@ def _titled(table: compact.Titled) -> TableBlock:
 
 
 def outline(model: ReportModel) -> list[Section]:
-    """Every section of report.md and report.html, in order; sections without content are left out."""
+    """Every section of the report, in order (claims and components only where there are some): the blocks
+    report.md and report.html show, and the brief the terminal shows."""
     head = Section(f"lossbench report: {model.name}", 1)
     if model.partial:
         head.blocks.append(Paragraph("{} of {} arms have not finished; numbers may change as the sweep goes on.",
