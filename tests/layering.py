@@ -26,7 +26,7 @@ LEAVES = ("errors", "text", "stats", "convergence")  # shared leaves: every laye
 ARROWS = {
     "api": set(),
     "registry": {"api"},
-    "engine": {"api", "registry"},
+    "engine": {"api", "registry", "results"},
     "sweep": {"engine", "results"},
     "results": set(),
     "report": {"results"},

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from lossbench.report.claims import CONTRADICTED, SUPPORTED, UNDECIDED, judge_claims
-from lossbench.results import ArmData, TrialRecord
+from lossbench.results import ArmData, SpecRecord, TrialRecord
 
 
 def arm(key: str, accuracy: list[float], ece: list[float] | None = None, ratio: list[float] | None = None) -> ArmData:
@@ -24,7 +24,7 @@ def claim(*checks: dict) -> dict:
 
 
 def verdict(spec: dict, arms: list[ArmData], converged: dict | None = None) -> tuple[str, str]:
-    (found,) = judge_claims(spec, arms, converged or {})
+    (found,) = judge_claims(SpecRecord.parse(spec), arms, converged or {})
     return found.verdict, found.evidence
 
 

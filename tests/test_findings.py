@@ -105,17 +105,18 @@ def test_converged_arms_are_ranked_and_a_mix_ranks_only_the_settled_ones():
 
 def test_the_convergence_rule_by_hand():
     from lossbench.report.convergence import judge
+    from lossbench.results.objective import ACCURACY, NLL
 
     flat = [0.5, 0.6, 0.7, 0.8, 0.9, 0.9, 0.9, 0.9, 0.9, 0.9]  # best at epoch 5, then 5 epochs without gain
-    assert judge([flat, flat], "val_accuracy").converged
-    assert judge([flat[:9]], "val_accuracy").improving  # 4 epochs after the best: not yet a plateau
+    assert judge([flat, flat], ACCURACY).converged
+    assert judge([flat[:9]], ACCURACY).improving  # 4 epochs after the best: not yet a plateau
     late = [0.1] * 9 + [0.2]  # at chance, then a gain at the last epoch
-    verdict = judge([flat, late], "val_accuracy")
+    verdict = judge([flat, late], ACCURACY)
     assert verdict.improving and verdict.plateaued == 1 and verdict.gain == pytest.approx((0.0 + 0.1) / 2)
     short = [0.1, 0.1, 0.1, 0.1]  # stopped on patience... only after the warm-up of 10 epochs
-    assert judge([short], "val_accuracy").improving and judge([short], "val_accuracy", cap=20).converged
-    assert judge([[2.0, 1.5, 1.4]], "val_nll").improving  # NLL falling is an improvement
-    assert judge([[0.5]], "val_accuracy").converged is None and judge([], "val_accuracy") is None
+    assert judge([short], ACCURACY).improving and judge([short], ACCURACY, cap=20).converged
+    assert judge([[2.0, 1.5, 1.4]], NLL).improving  # NLL falling is an improvement
+    assert judge([[0.5]], ACCURACY).converged is None and judge([], ACCURACY) is None
 
 
 # -- calibration: label smoothing called "the best arm" with an ECE six times ce's -----------------------------------

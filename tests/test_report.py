@@ -73,12 +73,13 @@ def test_main_effects_compare_matched_arms_only():
     from types import SimpleNamespace
 
     from lossbench.report.factorial import build_factorial
+    from lossbench.results import SpecRecord
 
     accuracy = {("ce", "rnn", "none"): 0.2, ("ce", "gru", "none"): 0.9,
                 ("bce", "rnn", "none"): 0.1, ("bce", "gru", "none"): None}  # bce on gru: no result
-    arms = [SimpleNamespace(loss=l, cell=c, remedies=r, acc_mean=v) for (l, c, r), v in accuracy.items()]
-    spec = {"losses": ["ce", "bce"], "cells": ["rnn", "gru"], "remedy_sets": [[]]}
-    effects = {e.factor: e for e in build_factorial(SimpleNamespace(spec=spec, arms=arms)).effects}
+    arms = [SimpleNamespace(loss=l, cell=c, remedies=r, acc_mean=v, accuracy={}) for (l, c, r), v in accuracy.items()]
+    spec = SpecRecord.parse({"losses": ["ce", "bce"], "cells": ["rnn", "gru"], "remedy_sets": [[]]})
+    effects = {e.factor: e for e in build_factorial(SimpleNamespace(spec=spec, arms=arms, test="wilcoxon")).effects}
     loss = effects["loss"]  # only rnn has both losses: ce 0.2 vs bce 0.1, not ce's mean of 0.55 over rnn and gru
     assert loss.levels == pytest.approx({"ce": 0.2, "bce": 0.1}) and loss.spread == pytest.approx(0.1)
     assert loss.excluded == 1
@@ -386,10 +387,11 @@ def test_a_baseline_matching_no_arm_is_an_error():
 
     from lossbench.errors import LossbenchError
     from lossbench.report.compare import compare
+    from lossbench.results import SpecRecord
 
     arms = [SimpleNamespace(key=f"{loss}:rnn:none", loss=loss, cell="rnn", remedies="none", improving=False,
                             accuracy={1000: a, 1001: a + 0.1}) for loss, a in (("ce", 0.5), ("focal", 0.6))]
-    spec = {"losses": ["ce", "focal"], "remedy_sets": [[]]}
+    spec = SpecRecord.parse({"losses": ["ce", "focal"], "remedy_sets": [[]]})
     assert len(compare(arms, spec, "focal", "wilcoxon")[0]) == 1
     with pytest.raises(LossbenchError, match="nosuch"):
         compare(arms, spec, "nosuch", "wilcoxon")  # a typo must not silently drop every comparison

@@ -7,6 +7,7 @@ import json
 import pytest
 
 from lossbench.results import Storage, TrialRecord, best_trial, load_sweep, mask_text, mask_url
+from lossbench.results.objective import ACCURACY, NLL
 
 
 def trial(number: int, value: float | None, status: str = "completed", state: str = "COMPLETE") -> TrialRecord:
@@ -20,10 +21,44 @@ def test_a_tie_goes_to_the_lowest_trial_number_whichever_the_direction(maximize)
 
 
 def test_diverged_trials_count_only_when_nothing_else_completed():
-    assert best_trial([trial(0, 0.0, "diverged"), trial(1, 0.2)], maximize=True).number == 1
-    assert best_trial([trial(0, 1e6, "diverged"), trial(1, 1e6, "diverged")], maximize=False).number == 0
-    assert best_trial([trial(0, None, "failed", "FAIL"), trial(1, 0.3, "pruned", "PRUNED")], maximize=True) is None
+    assert best_trial([trial(0, 0.0, "diverged"), trial(1, 0.2)], ACCURACY).number == 1
+    assert best_trial([trial(0, 1e6, "diverged"), trial(1, 1e6, "diverged")], NLL).number == 0
+    assert best_trial([trial(0, None, "failed", "FAIL"), trial(1, 0.3, "pruned", "PRUNED")], ACCURACY) is None
 
+
+
+def test_a_stored_run_reads_back_typed_whatever_it_lacks():
+    """A pruned trial stores its config, params and epochs only; non-finite numbers are stored as null."""
+    from sweeps import run_result
+
+    from lossbench.results import RunResult
+    from lossbench.results.run import INIT, TRAINED
+
+    pruned = RunResult.from_json({"config": {"lr": 0.01}, "params": {}, "status": "stopped", "future_key": 1,
+                                  "epochs": [{"epoch": 1, "train_loss": 2.0, "val_accuracy": 0.3, "val_nll": None,
+                                              "seconds": 0.1}], "flow": None})
+    assert pruned.lr == 0.01 and pruned.curve("val_accuracy") == [0.3] and pruned.last("val_nll") is None
+    assert pruned.test_metric("accuracy") is None and pruned.flow_profile(INIT) is None and pruned.steps == 0
+    full = RunResult.from_json(run_result([0.5, 0.8], 0.81, ratio_init=1e-3, ratio_final=1e-2))
+    assert full.test_metric("accuracy") == 0.81 and full.last("val_accuracy") == 0.8
+    assert full.flow_ratio(INIT) == full.flow_ratio_at(0) == 1e-3 and full.flow_ratio(TRAINED) == 1e-2
+    assert full.last_ratio() == 1e-2 and len(full.flow_profile(TRAINED)) == 40 and full.flow_alignment
+    assert RunResult.from_json(full.to_json()) == full
+    record = TrialRecord(0, "COMPLETE", "completed", 0.8, {}, 1, full.to_json(), {})
+    assert record.run == full and trial(0, 0.5).run is None
+
+
+def test_a_stored_spec_and_its_objective_read_typed():
+    from lossbench.results import Objective, SpecRecord
+
+    spec = SpecRecord.parse({"losses": ["ce", "focal"], "cells": ["gru"], "remedy_sets": [[], ["clip_norm"]],
+                             "trials": 4, "seeds": 3, "objective": "val_nll", "refused": {"focal:gru:none": "no"}})
+    assert spec.objective is NLL and not spec.objective.maximize and spec.objective.unit == " nats"
+    assert [key for key, *_ in spec.arms] == ["ce:gru:none", "ce:gru:clip_norm", "focal:gru:clip_norm"]
+    assert spec.remedy_keys == ["none", "clip_norm"] and spec.epochs is None and spec.race is False
+    assert SpecRecord.parse(None).objective is ACCURACY  # an older or hand-made spec: the default objective
+    assert Objective.named("val_loss") is ACCURACY and ACCURACY.direction == "maximize" and NLL.sign == -1.0
+    assert best_trial([trial(0, 0.5), trial(1, 0.4)], NLL).number == 1
 
 NAN_LOSS = """
 from lossbench import LossSpec, hookimpl

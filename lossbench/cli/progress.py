@@ -5,12 +5,17 @@ from __future__ import annotations
 import threading
 import time
 from contextlib import contextmanager
-from typing import Any, Iterator
+from typing import TYPE_CHECKING, Any, Iterator
 
 from lossbench.cli.output import stderr
 
+if TYPE_CHECKING:
+    from rich.console import RenderableType
 
-def render(progress: Any) -> Any:
+    from lossbench.results import Progress, Storage
+
+
+def render(progress: Progress) -> RenderableType:
     from rich.table import Table
     from rich.text import Text
 
@@ -33,7 +38,7 @@ def render(progress: Any) -> Any:
 
 
 @contextmanager
-def live_progress(name: str, storage: Any) -> Iterator[None]:
+def live_progress(name: str, storage: Storage) -> Iterator[None]:
     """Show the progress of sweep ``name`` on stderr while the block runs; ``storage`` is a ``Storage`` (the
     display opens its own Optuna storage: the worker's may be busy in another thread)."""
     from rich.live import Live
@@ -42,7 +47,7 @@ def live_progress(name: str, storage: Any) -> Iterator[None]:
     from lossbench.results import read_progress
 
     started = time.perf_counter()
-    state: dict[str, Any] = {"view": Text("starting...")}
+    state: dict[str, RenderableType] = {"view": Text("starting...")}
     stop = threading.Event()
 
     def poll(monitor: Any) -> None:
@@ -56,7 +61,7 @@ def live_progress(name: str, storage: Any) -> Iterator[None]:
             stop.wait(1.0)
 
     class View:
-        def __rich__(self) -> Any:
+        def __rich__(self) -> RenderableType:
             return state["view"]
 
     monitor = storage.open()

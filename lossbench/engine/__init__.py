@@ -5,7 +5,7 @@
 
 from lossbench.engine.config import ResolvedRun, RunConfig, resolve
 from lossbench.engine.prepare import PreparedRun, load_dataset, prepare, train
-from lossbench.engine.result import EpochRecord, RunResult
+from lossbench.results.run import EpochRecord, RunResult
 
 __all__ = ["EpochRecord", "PreparedRun", "ResolvedRun", "RunConfig", "RunResult", "load_dataset", "prepare",
            "resolve", "train"]

@@ -20,7 +20,7 @@ from lossbench.engine.config import ResolvedRun
 from lossbench.engine.flow import ALIGNMENT, flow_profile, vanishing_ratio
 from lossbench.engine.metrics import evaluate_logits
 from lossbench.engine.model import SequenceModel, step_mask
-from lossbench.engine.result import EpochRecord, RunResult
+from lossbench.results.run import EpochRecord, RunResult
 from lossbench.errors import PluginCodeError
 from lossbench.registry import Blame
 

@@ -12,7 +12,7 @@ import torch
 from lossbench.api.data import Dataset
 from lossbench.engine.config import ResolvedRun, RunConfig, check_loss_fits, resolve
 from lossbench.engine.loop import EpochCallback, StepCallback, Trainer
-from lossbench.engine.result import RunResult
+from lossbench.results.run import RunResult
 from lossbench.errors import DataError, LossbenchError
 from lossbench.registry import Registry, load_registry
 

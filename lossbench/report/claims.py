@@ -20,11 +20,12 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Sequence
 
 from lossbench import stats
+from lossbench.report import fmt
 from lossbench.report.thresholds import ALPHA
-from lossbench.results import final_metric
+from lossbench.results import ArmData, SpecRecord, final_metric
 from lossbench.results.claims import LOWER_IS_BETTER, Check, parse_claims
 
 SUPPORTED, CONTRADICTED, UNDECIDED = "supported", "contradicted", "not supported at this budget"
@@ -53,10 +54,10 @@ class ClaimVerdict:
         return "; ".join(f"{c.verdict}: {c.evidence}" for c in self.checks)
 
 
-def judge_claims(spec: dict[str, Any], arms: list[Any], converged: dict[str, bool | None]) -> list[ClaimVerdict]:
-    """Every claim of the stored ``spec`` judged on ``arms`` (lossbench.results.ArmData)."""
+def judge_claims(spec: SpecRecord, arms: list[ArmData], converged: dict[str, bool | None]) -> list[ClaimVerdict]:
+    """Every claim of the stored ``spec`` judged on ``arms``."""
     by_key = {arm.key: arm for arm in arms}
-    claims, _ = parse_claims(spec.get("claims") or [], set(by_key))
+    claims, _ = parse_claims(spec.claims, set(by_key))
     verdicts = []
     for claim in claims:
         checks = [_judge(check, by_key, converged, claim.reduced_budget) for check in claim.checks]
@@ -66,19 +67,21 @@ def judge_claims(spec: dict[str, Any], arms: list[Any], converged: dict[str, boo
     return verdicts
 
 
-def metric_by_seed(arm: Any, metric: str) -> dict[int, float]:
+def metric_by_seed(arm: ArmData, metric: str) -> dict[int, float]:
     """The metric of each completed final-phase run of ``arm``, by seed."""
     if metric != "flow_ratio_init":
         return final_metric(arm.final, metric.removeprefix("test_"))
     found = {}
     for trial in arm.final:
-        ratio = (((trial.result or {}).get("flow") or {}).get("vanishing_ratio") or {}).get("0")
-        if trial.state == "COMPLETE" and trial.seed is not None and isinstance(ratio, (int, float)) and ratio > 0:
+        run = trial.run if trial.state == "COMPLETE" and trial.seed is not None else None
+        ratio = run.flow_ratio_at(0) if run is not None else None
+        if isinstance(ratio, (int, float)) and ratio > 0:
             found[int(trial.seed)] = math.log10(ratio)
     return found
 
 
-def _judge(check: Check, arms: dict[str, Any], converged: dict[str, bool | None], reduced_budget: bool) -> CheckVerdict:
+def _judge(check: Check, arms: dict[str, ArmData], converged: dict[str, bool | None],
+           reduced_budget: bool) -> CheckVerdict:
     values = metric_by_seed(arms[check.arm], check.metric)
     if check.kind == "reaches":
         return _reaches(check, values, converged.get(check.arm) is not False, reduced_budget)
@@ -113,7 +116,7 @@ def _compare(check: Check, values: dict[int, float], other: dict[int, float]) ->
     low95, high95 = _interval(diff)
     text = (f"{check.arm} minus {check.than}, {METRIC_WORDS[check.metric]}: " + (
         "no shared seeds" if mean is None else f"{mean:+.4f} over {len(diff)} seeds" + (
-            f", 95% interval [{low95:+.4f}, {high95:+.4f}], p = {_p(p)}" if low95 is not None else "")))
+            f", 95% interval [{low95:+.4f}, {high95:+.4f}], p = {fmt.pvalue(p)}" if low95 is not None else "")))
     margin = check.margin or 0.0
     p_equivalent = stats.tost(diff, margin)  # below ALPHA: the 90% interval lies within +-margin
     within = p_equivalent is not None and p_equivalent < ALPHA
@@ -135,7 +138,7 @@ def _compare(check: Check, values: dict[int, float], other: dict[int, float]) ->
     return CheckVerdict(check, UNDECIDED, text + _why(diff, True, low95))
 
 
-def _why(values: Any, settled: bool, low: float | None) -> str:
+def _why(values: Sequence[float] | dict[int, float], settled: bool, low: float | None) -> str:
     if len(values) < 2 or low is None:
         return " (too few seeds for an interval)"
     if not settled:
@@ -160,6 +163,3 @@ def _mean_text(values: list[float], low: float | None, high: float | None) -> st
     mean = sum(values) / len(values)
     return f"{mean:.4f} over {len(values)} seeds" + (f" (95% interval [{low:.4f}, {high:.4f}])" if low is not None else "")
 
-
-def _p(p: float | None) -> str:
-    return "-" if p is None else "<0.001" if p < 0.001 else f"{p:.3f}"

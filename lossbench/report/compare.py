@@ -13,12 +13,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from itertools import combinations
-from typing import Any
+from typing import TYPE_CHECKING
 
 from lossbench import stats
 from lossbench.report.factorial import FACTORS
 from lossbench.report.thresholds import ALPHA
 from lossbench.results.baseline import baseline_pairs, baseline_rule
+
+if TYPE_CHECKING:
+    from lossbench.report.summary import ArmSummary
+    from lossbench.results import SpecRecord
 
 
 @dataclass
@@ -46,13 +50,13 @@ class Comparison:
         return f"{self.factor} {self.arm} against {self.baseline} (over {len(self.pairs)} matched pairs of arms)"
 
 
-def compare(arms: list[Any], spec: dict[str, Any], baseline: str | None,
+def compare(arms: list[ArmSummary], spec: SpecRecord, baseline: str | None,
             test: str) -> tuple[list[Comparison], str]:
     """Every comparison the sweep supports, tested and Holm-corrected together; and the baseline in words."""
     by_key = {a.key: a for a in arms}
-    rule = baseline_rule(spec, baseline)
+    rule = baseline_rule(spec.stored, baseline)
     comparisons = [_paired(arm, base, None, [(by_key[arm], by_key[base])], test)
-                   for arm, base in baseline_pairs(spec, [(a.key, a.cell) for a in arms], baseline)]
+                   for arm, base in baseline_pairs(spec.stored, [(a.key, a.cell) for a in arms], baseline)]
     done = {frozenset(c.pairs[0]) for c in comparisons}
     for factor, level, other in _level_pairs(spec, rule.loss, rule.remedies):
         matched = _matched(arms, factor, level, other)
@@ -65,18 +69,18 @@ def compare(arms: list[Any], spec: dict[str, Any], baseline: str | None,
     return comparisons, rule.described
 
 
-def _level_pairs(spec: dict[str, Any], loss: str, remedies: str) -> list[tuple[str, str, str]]:
+def _level_pairs(spec: SpecRecord, loss: str, remedies: str) -> list[tuple[str, str, str]]:
     """(factor, level, reference level): losses against the baseline's, remedy sets against its, cells pairwise."""
-    losses = list(dict.fromkeys(spec.get("losses") or []))
-    cells = list(dict.fromkeys(spec.get("cells") or []))
-    remedy_sets = list(dict.fromkeys("+".join(s) or "none" for s in spec.get("remedy_sets") or []))
+    losses = list(dict.fromkeys(spec.losses))
+    cells = list(dict.fromkeys(spec.cells))
+    remedy_sets = list(dict.fromkeys(spec.remedy_keys))
     out = [("loss", level, loss) for level in losses if level != loss and loss in losses]
     out += [("cell", b, a) for a, b in combinations(cells, 2)]
     out += [("remedy", level, remedies) for level in remedy_sets if level != remedies and remedies in remedy_sets]
     return out
 
 
-def _matched(arms: list[Any], factor: str, level: str, other: str) -> list[tuple[Any, Any]]:
+def _matched(arms: list[ArmSummary], factor: str, level: str, other: str) -> list[tuple[ArmSummary, ArmSummary]]:
     """(arm at ``level``, arm at ``other``) for every setting of the other two factors where both have results."""
     index = FACTORS.index(factor)
     by_levels = {(a.loss, a.cell, a.remedies): a for a in arms if a.accuracy}
@@ -90,7 +94,8 @@ def _matched(arms: list[Any], factor: str, level: str, other: str) -> list[tuple
     return matched
 
 
-def _paired(name: str, against: str, factor: str | None, matched: list[tuple[Any, Any]], test: str) -> Comparison:
+def _paired(name: str, against: str, factor: str | None, matched: list[tuple[ArmSummary, ArmSummary]],
+            test: str) -> Comparison:
     left, right, seeds = [], [], set()
     for arm, base in matched:
         shared = sorted(set(arm.accuracy) & set(base.accuracy))

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Sequence
 
 from lossbench.convergence import PATIENCE, plateau
+from lossbench.results import Objective
 
 
 @dataclass
@@ -37,7 +38,7 @@ class Convergence:
         return self.converged is False
 
 
-def judge(curves: Sequence[Sequence[float | None]], metric: str, patience: int | None = None,
+def judge(curves: Sequence[Sequence[float | None]], objective: Objective, patience: int | None = None,
           cap: int | None = None) -> Convergence | None:
     """The verdict over the seeds' curves (one list of objective values per epoch, per seed); None without curves.
     ``cap``: the epochs a run could train (a shorter curve stopped on patience)."""
@@ -45,12 +46,11 @@ def judge(curves: Sequence[Sequence[float | None]], metric: str, patience: int |
             if curve and all(v is not None and math.isfinite(float(v)) for v in curve)]
     if not kept:
         return None
-    window = patience or PATIENCE
+    metric, window = objective.name, patience or PATIENCE
     epochs = max(len(c) for c in kept)
     if epochs < 2:
         return Convergence(metric, epochs, window, None, None, len(kept), None)
-    maximize = metric != "val_nll"
-    sign = 1.0 if maximize else -1.0
+    maximize, sign = objective.maximize, objective.sign
     gains, done = [], 0
     for curve in kept:
         verdict = plateau(curve, maximize, window)

@@ -59,11 +59,16 @@ import io
 import json
 import math
 from dataclasses import asdict
-from typing import Any
+from typing import TYPE_CHECKING
 
 from lossbench.report import thresholds
-from lossbench.results import mask_all
+from lossbench.results import SweepData, mask_all
 from lossbench.results.schema import finite_json
+
+if TYPE_CHECKING:
+    from lossbench.report.factorial import Factorial
+    from lossbench.report.model import ReportModel
+    from lossbench.report.summary import ArmSummary
 
 RESULTS_SCHEMA = "lossbench.results/1"
 TRIAL_COLUMNS = ["sweep", "arm", "loss", "cell", "remedies", "phase", "number", "state", "status", "seed", "value",
@@ -71,7 +76,7 @@ TRIAL_COLUMNS = ["sweep", "arm", "loss", "cell", "remedies", "phase", "number", 
                  "vanishing_ratio_final", "diverged_at", "error"]
 
 
-def results_json(model: Any) -> str:
+def results_json(model: ReportModel) -> str:
     arms = []
     for a in model.arms:
         arms.append({
@@ -106,9 +111,10 @@ def results_json(model: Any) -> str:
     factorial = model.factorial
     document = {
         "schema": RESULTS_SCHEMA, "name": model.name, "generated": model.generated, "storage": model.storage,
-        "partial": model.partial, "unfinished": model.unfinished, "spec": model.spec, "provenance": model.provenance,
-        "components": model.components, "test": model.test, "baseline": model.baseline,
-        "objective": model.objective, "sequential": model.sequential, "race": model.race, "leaderboard": arms,
+        "partial": model.partial, "unfinished": model.unfinished, "spec": model.spec.stored,
+        "provenance": model.provenance, "components": model.components, "test": model.test,
+        "baseline": model.baseline, "objective": model.objective.name, "sequential": model.sequential,
+        "race": model.race.stored if model.race else None, "leaderboard": arms,
         "comparisons": comparisons, "decisions": [d.to_json() for d in model.decisions],
         "factorial": {"grids": [{"cell": g.cell, "losses": g.losses, "remedies": g.remedies, "values": g.values}
                                 for g in factorial.grids],
@@ -123,7 +129,7 @@ def results_json(model: Any) -> str:
     return json.dumps(finite_json(document), indent=1, allow_nan=False, default=str)
 
 
-def _robustness(arm: Any) -> dict[str, Any]:
+def _robustness(arm: ArmSummary) -> dict[str, object]:
     r = arm.lr_range
     lr_range = None if r is None else {
         "tolerance": r.tolerance, "best_lr": r.best_lr, "best_value": r.best_value, "good": r.good, "tried": r.tried,
@@ -133,12 +139,12 @@ def _robustness(arm: Any) -> dict[str, Any]:
             "tuning_gap": asdict(arm.tuning_gap) if arm.tuning_gap else None}
 
 
-def factorial_contrast(factorial: Any) -> dict[str, Any] | None:
+def factorial_contrast(factorial: Factorial) -> dict[str, object] | None:
     c = factorial.contrast
     return None if c is None else {"test": c.test, "n": c.n, "mean_difference": c.mean_difference, "p": c.p}
 
 
-def trials_csv(data: Any) -> str:
+def trials_csv(data: SweepData) -> str:
     """One row per trial of every arm, from the stored sweep itself (not the model)."""
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=TRIAL_COLUMNS, lineterminator="\n")
@@ -146,25 +152,22 @@ def trials_csv(data: Any) -> str:
     for arm in data.arms:
         for phase, trials in [("tune", arm.tuning), ("final", arm.final)]:
             for t in trials:
-                result = t.result or {}
-                test = result.get("test") or {}
-                ratios = (result.get("flow") or {}).get("vanishing_ratio") or {}
-                last = max(ratios, key=int) if ratios else None
+                run = t.run
                 writer.writerow(mask_all({
                     "sweep": data.name, "arm": arm.key, "loss": arm.loss, "cell": arm.cell,
                     "remedies": "+".join(arm.remedies) or "none", "phase": phase, "number": t.number,
                     "state": t.state, "status": t.status or "", "seed": _cell(t.seed), "value": _cell(t.value),
                     "lr": _cell(t.params.get("lr")), "params": json.dumps(t.params, sort_keys=True, default=str),
-                    "test_accuracy": _cell(test.get("accuracy")), "test_nll": _cell(test.get("nll")),
-                    "test_ece": _cell(test.get("ece")), "seconds_per_epoch": _cell(result.get("seconds_per_epoch")),
-                    "clip_rate": _cell(result.get("clip_rate")),
-                    "vanishing_ratio_final": _cell(ratios.get(last) if last is not None and last != "0" else None),
-                    "diverged_at": json.dumps(t.user_attrs["diverged_at"]) if t.user_attrs.get("diverged_at") else "",
+                    **{f"test_{m}": _cell(run.test_metric(m) if run else None) for m in ("accuracy", "nll", "ece")},
+                    "seconds_per_epoch": _cell(run.seconds_per_epoch if run else None),
+                    "clip_rate": _cell(run.clip_rate if run else None),
+                    "vanishing_ratio_final": _cell(run.last_ratio() if run else None),
+                    "diverged_at": json.dumps(t.diverged_at) if t.diverged_at else "",
                     "error": t.error or ""}))
     return buffer.getvalue()
 
 
-def _cell(value: Any) -> Any:
+def _cell(value: object) -> object:
     if value is None or (isinstance(value, float) and not math.isfinite(value)):
         return ""
     return value

@@ -4,11 +4,14 @@ and whether the largest is larger than the next by more than chance."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from lossbench import stats
+
+if TYPE_CHECKING:
+    from lossbench.report.model import ReportModel
 
 FACTORS = ("loss", "cell", "remedy")
 TIE = 5e-5  # spreads below this print as 0.0000 (every accuracy shows 4 decimals): the levels are tied
@@ -51,12 +54,11 @@ class Factorial:
     contrast: stats.PairedTest | None = None  # the largest spread minus the next, per shared seed
 
 
-def build_factorial(model: Any) -> Factorial:
+def build_factorial(model: ReportModel) -> Factorial:
     spec = model.spec
-    losses = list(dict.fromkeys(spec.get("losses") or [a.loss for a in model.arms]))
-    cells = list(dict.fromkeys(spec.get("cells") or [a.cell for a in model.arms]))
-    remedies = list(dict.fromkeys(["+".join(s) or "none" for s in spec.get("remedy_sets") or []]
-                                  or [a.remedies for a in model.arms]))
+    losses = list(dict.fromkeys(spec.losses or [a.loss for a in model.arms]))
+    cells = list(dict.fromkeys(spec.cells or [a.cell for a in model.arms]))
+    remedies = list(dict.fromkeys(spec.remedy_keys or [a.remedies for a in model.arms]))
     mean = {(a.loss, a.cell, a.remedies): a.acc_mean for a in model.arms}
     grids = [Grid(cell, losses, remedies, [[mean.get((loss, cell, r)) for r in remedies] for loss in losses])
              for cell in cells]
@@ -64,9 +66,9 @@ def build_factorial(model: Any) -> Factorial:
                for factor, index, levels in [("loss", 0, losses), ("cell", 1, cells), ("remedy", 2, remedies)]]
     effects.sort(key=lambda e: -1.0 if e.spread is None else e.spread, reverse=True)
     factorial = Factorial(grids, effects)
-    accuracy = {(a.loss, a.cell, a.remedies): getattr(a, "accuracy", {}) for a in model.arms}
+    accuracy = {(a.loss, a.cell, a.remedies): a.accuracy for a in model.arms}
     if len([e for e in effects if e.spread is not None]) >= 2:
-        factorial.contrast = spread_contrast(effects[0], effects[1], accuracy, getattr(model, "test", "wilcoxon"))
+        factorial.contrast = spread_contrast(effects[0], effects[1], accuracy, model.test)
     return factorial
 
 

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Sequence
 
 NONE = "-"
+BLOCKS = "▁▂▃▄▅▆▇█"
 NO_INTERVAL = "no interval (fewer than 3 seeds)"
 NO_TEST = "no test possible (fewer than 2 shared seeds)"
 
 
-def plural(count: Any, noun: str) -> str:
+def plural(count: int, noun: str) -> str:
     return f"{count} {noun}" + ("" if count == 1 else "s")
 
 
@@ -43,21 +44,41 @@ def pvalue(value: float | None) -> str:
     return "<0.001" if value < 0.001 else f"{value:.3f}"
 
 
-def mean_std(mean: float | None, std: float | None) -> str:
+def mean_std(mean: float | None, std: float | None, digits: int = 4) -> str:
     if mean is None:
         return NONE
-    return num(mean) if std is None else f"{num(mean)} ± {num(std)}"
+    return num(mean, digits) if std is None else f"{num(mean, digits)} ± {num(std, digits)}"
 
 
-def interval(ci: tuple[float, float] | None) -> str:
-    return NONE if ci is None else f"[{num(ci[0])}, {num(ci[1])}]"
+def interval(ci: tuple[float, float] | None, digits: int = 4, sign: bool = False) -> str:
+    """``[low, high]``; ``sign``: with a + or - on each end (an interval of a difference)."""
+    shown = signed if sign else num
+    return NONE if ci is None else f"[{shown(ci[0], digits)}, {shown(ci[1], digits)}]"
 
 
-def params(values: dict[str, Any] | None) -> str:
+def sparkline(values: Sequence[float | None], log: bool = False, width: int = 9) -> str:
+    """Block characters scaled between the series' min and max; log scale for gradient norms (zeros at the floor)."""
+    kept = [v for v in values if v is not None and math.isfinite(v)]
+    if not kept:
+        return ""
+    if len(values) > width:  # thin evenly to the width
+        values = [values[round(i * (len(values) - 1) / (width - 1))] for i in range(width)]
+    if log:
+        positive = [v for v in kept if v > 0]
+        floor = min(positive) if positive else 1.0
+        values = [None if v is None else math.log10(max(v, floor)) for v in values]
+        kept = [v for v in values if v is not None]
+    low, high = min(kept), max(kept)
+    span = high - low or 1.0
+    return "".join(" " if v is None or not math.isfinite(v) else BLOCKS[round((v - low) / span * (len(BLOCKS) - 1))]
+                   for v in values)
+
+
+def params(values: dict[str, object] | None) -> str:
     if not values:
         return NONE
     return ", ".join(f"{k}={sci(v) if k == 'lr' and isinstance(v, float) else _short(v)}" for k, v in values.items())
 
 
-def _short(value: Any) -> str:
+def _short(value: object) -> str:
     return f"{value:.4g}" if isinstance(value, float) else str(value)

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import base64
 import html
-from typing import Any
+from typing import TYPE_CHECKING
 
-from lossbench.report import fmt, tables
+from lossbench.report.outline import Block, Bullets, Paragraph, TableBlock, outline
 from lossbench.text import printable
+
+if TYPE_CHECKING:
+    from lossbench.report.model import ReportModel
+    from lossbench.report.plots import Plot
 
 CSS = """
 body { font: 14px/1.45 system-ui, sans-serif; margin: 2em auto; max-width: 1200px; padding: 0 1em; color: #222; }
@@ -24,48 +28,12 @@ _TEXT_COLUMNS = {"arm", "best hyperparameters", "summary", "why", "value", "base
                  "converged", "note", "rule", "claim", "published", "this run", "verdict", "test"}
 
 
-def render_html(model: Any, plots: list[Any]) -> str:
-    body = [f"<h1>lossbench report: {escape(model.name)}</h1>"]
-    if model.partial:
-        body.append(f'<p class="partial"><strong>Partial report</strong>: {len(model.unfinished)} of '
-                    f"{len(model.arms)} arms have not finished; numbers may change as the sweep goes on.</p>")
-    improving = [a.key for a in model.arms if a.improving]
-    if improving:
-        body.append(f'<p class="partial"><strong>Still improving</strong>: {escape(", ".join(improving))} '
-                    f"{'was' if len(improving) == 1 else 'were'} still improving at the last epoch; the ranking is not "
-                    "a conclusion (see the leaderboard's converged column).</p>")
-    body.append(f'<p class="note">Generated {escape(model.generated)} from {escape(model.storage)}. Arms are tuned on '
-                f"{escape(str(model.spec.get('objective', 'val_accuracy')))} with {escape(str(model.spec.get('trials')))} "
-                f"trials each, then each best configuration is rerun on {escape(fmt.plural(model.seeds, 'fresh seed'))}; "
-                "the leaderboard shows those final-phase runs on the test split.</p>")
-    if model.claims:
-        body += ["<h2>Published claims against this run</h2>", table(*tables.claims(model))]
-    body += ["<h2>Findings</h2>", '<ul class="findings">',
-             *[f"<li>{escape(s)}</li>" for s in model.findings], "</ul>"]
-    body += ["<h2>Leaderboard</h2>", table(*tables.leaderboard(model)), _figures(plots, "leaderboard")]
-    body += ["<h2>Significance</h2>",
-             f"<p>Baseline: {escape(model.baseline)}. Test: "
-             f"{'Wilcoxon signed-rank' if model.test == 'wilcoxon' else 'paired t-test'}, two-sided, over the seeds "
-             "both arms share; factor levels (loss against the baseline's, remedy set against the baseline's, cell "
-             "against cell) over matched arms x shared seeds; Holm-corrected over all comparisons.</p>"]
-    if model.seeds < 2:
-        body.append(f"<p>{escape(fmt.NO_TEST)}: with fewer than 2 seeds no interval or test is possible.</p>")
-    body.append(table(*tables.comparisons(model)))
-    body += ["<h2>Robustness: learning rate, seeds, tuning</h2>", table(*tables.robustness(model))]
-    body.append("<h2>Factorial view</h2>")
-    for g in model.factorial.grids:
-        body += [f"<h3>Cell {escape(g.cell)}: mean test accuracy, loss x remedy set</h3>", table(*tables.grid(g))]
-    body += ["<h3>Main effects</h3>", table(*tables.effects(model)), _figures(plots, "factorial")]
-    body += ["<h2>Gradients</h2>", f'<p class="note">{escape(tables.flow_note(model))}</p>',
-             table(*tables.gradients(model)), _figures(plots, "gradients")]
-    body += ["<h2>Learning curves, sensitivity and importances</h2>", _figures(plots, "curves"),
-             "<h3>Optuna parameter importances</h3>", f'<p class="note">{escape(tables.IMPORTANCE_NOTE)}</p>',
-             table(*tables.importances(model))]
-    body += ["<h2>Refused combinations, errors, unfinished arms</h2>", table(*tables.problems(model))]
-    if model.components:
-        body += ["<h2>Components</h2>", table(*tables.components(model))]
-    body += ["<h2>Method and thresholds</h2>", table(*tables.rules(model))]
-    body += ["<h2>Provenance</h2>", table(*tables.provenance(model))]
+def render_html(model: ReportModel, plots: list[Plot]) -> str:
+    body = []
+    for section in outline(model):
+        body.append(f"<h{section.level}>{escape(section.title)}</h{section.level}>")
+        for block in section.blocks:
+            body += _block(block, plots)
     return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
             "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; img-src data:; "
             "style-src 'unsafe-inline'\">"
@@ -73,7 +41,20 @@ def render_html(model: Any, plots: list[Any]) -> str:
             + "\n".join(body) + "\n</body></html>\n")
 
 
-def escape(text: Any) -> str:
+def _block(block: Block, plots: list[Plot]) -> list[str]:
+    if isinstance(block, Paragraph):
+        text = block.template.format(*(escape(v) for v in block.values))
+        if block.kind == "warning":
+            return [f'<p class="partial"><strong>{block.lead}</strong>: {text}</p>']
+        return [f'<p class="note">{text}</p>' if block.kind == "note" else f"<p>{text}</p>"]
+    if isinstance(block, Bullets):
+        return ['<ul class="findings">', *[f"<li>{escape(s)}</li>" for s in block.items], "</ul>"]
+    if isinstance(block, TableBlock):
+        return [table(block.headers, block.rows)]
+    return [_figures(plots, block.section)]
+
+
+def escape(text: object) -> str:
     """Plain text in HTML: control characters dropped, markup made inert."""
     return html.escape(printable(text))
 
@@ -88,7 +69,7 @@ def table(headers: list[str], rows: list[list[str]]) -> str:
     return f"<table><thead><tr>{head}</tr></thead><tbody>\n{body}</tbody></table>"
 
 
-def _figures(plots: list[Any], section: str) -> str:
+def _figures(plots: list[Plot], section: str) -> str:
     return "".join(f'<figure><img alt="{escape(p.title)}" src="data:image/png;base64,'
                    f'{base64.b64encode(p.png).decode("ascii")}"><figcaption>{escape(p.title)}</figcaption></figure>\n'
                    for p in plots if p.section == section)

@@ -13,6 +13,7 @@ from typing import Sequence
 import numpy as np
 
 from lossbench.report.thresholds import DISTINCT_DIGITS, LR_TOLERANCE, NARROW_SPAN, SEED_RANGE, TUNING_GAP
+from lossbench.results import Objective
 
 
 @dataclass
@@ -46,17 +47,16 @@ class LrRange:
         return self.span < NARROW_SPAN and self.tried_span >= NARROW_SPAN and bool(self.failing)
 
 
-def lr_range(points: Sequence[tuple[float, float, str]], objective: str) -> LrRange | None:
+def lr_range(points: Sequence[tuple[float, float, str]], objective: Objective) -> LrRange | None:
     """From (lr, objective value, status) of every tuning trial; pruned trials (stopped early, a value from a
     shorter run) are left out. None without a completed trial."""
-    maximize = objective == "val_accuracy"
-    sign = 1.0 if maximize else -1.0
+    sign = objective.sign
     considered = [(lr, v, s) for lr, v, s in points if s in ("completed", "diverged") and lr > 0]
     completed = [(lr, v) for lr, v, s in considered if s == "completed"]
     if not completed:
         return None
     best_lr, best = max(completed, key=lambda p: sign * p[1])
-    tolerance = LR_TOLERANCE[objective]
+    tolerance = LR_TOLERANCE[objective.name]
     good = {_distinct(lr) for lr, v in completed if sign * (best - v) <= tolerance}
     tried = {_distinct(lr) for lr, _, _ in considered}
     failing = sorted((lr, v, s) for lr, v, s in considered if s == "diverged" or sign * (best - v) > tolerance)
@@ -83,15 +83,15 @@ class TuningGap:
     flagged: bool
 
 
-def tuning_gap(tuning: float | None, final: Sequence[float], objective: str) -> TuningGap | None:
+def tuning_gap(tuning: float | None, final: Sequence[float | None], objective: Objective) -> TuningGap | None:
     values = [float(v) for v in final if v is not None and math.isfinite(float(v))]
     if tuning is None or not math.isfinite(tuning) or not values:
         return None
-    sign = 1.0 if objective == "val_accuracy" else -1.0
+    sign = objective.sign
     mean = float(np.mean(values))
     se = float(np.std(values, ddof=1) / math.sqrt(len(values))) if len(values) > 1 else None
     gap = sign * (tuning - mean)
-    flagged = gap > TUNING_GAP[objective]
+    flagged = gap > TUNING_GAP[objective.name]
     return TuningGap(float(tuning), mean, se, len(values), gap, flagged)
 
 

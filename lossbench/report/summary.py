@@ -5,14 +5,16 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Iterable
 
 import numpy as np
 
 from lossbench import stats
 from lossbench.report import convergence, sensitivity
-from lossbench.results import ArmData, best_trial
+from lossbench.results import ArmData, Objective, RunResult, SpecRecord, TrialRecord, best_trial
+from lossbench.results.objective import ACCURACY
 from lossbench.results.phase import arm_done
+from lossbench.results.run import INIT, TRAINED
 
 MAX_POINTS = 200  # gradient-norm series are thinned to this many points
 
@@ -36,7 +38,7 @@ class ArmSummary:
     diverged: int
     failed: int
     seconds_per_epoch: float | None
-    best_params: dict[str, Any] | None
+    best_params: dict[str, object] | None
     finished: bool
     errors: list[str] = field(default_factory=list)
     confidence_mean: float | None = None  # mean probability of the predicted class, test split (None: not stored)
@@ -87,97 +89,66 @@ class ArmSummary:
         return self.confidence_mean - self.acc_mean
 
 
-def summarise(arm: ArmData, spec: dict[str, Any], maximize: bool, race: dict[str, Any] | None = None) -> ArmSummary:
-    objective = "val_accuracy" if maximize else "val_nll"
-    finals = [t for t in arm.completed_final if t.result]
-    tested = [t for t in finals if (t.result.get("test") or {}).get("accuracy") is not None]
-    accuracy = {int(t.seed): float(t.result["test"]["accuracy"]) for t in tested if t.seed is not None}
+def summarise(arm: ArmData, spec: SpecRecord, race: dict[str, object] | None = None) -> ArmSummary:
+    objective = spec.objective
+    finals = [(t, run) for t in arm.completed_final if (run := t.run) is not None]
+    tested = [(t, run) for t, run in finals if run.test_metric("accuracy") is not None]
+    accuracy = {int(t.seed): run.test_metric("accuracy") for t, run in tested if t.seed is not None}
     values = list(accuracy.values())
     mean, std = stats.mean_std(values)
-    best = best_trial(arm.tuning, maximize)
+    best = best_trial(arm.tuning, objective)
     # A trial in flight keeps the arm unfinished; a retry left waiting in a phase whose budget is full (its worker
     # died right after claiming a surplus slot) does not: nothing will run it, so it must not keep it so for ever.
     running = any(t.state == "RUNNING" for t in [*arm.tuning, *arm.final])
-    finished = not running and arm_done(arm.tuning, arm.final, spec, race, best is not None, arm.key)
+    finished = not running and arm_done(arm.tuning, arm.final, spec.stored, race, best is not None, arm.key)
+    runs = [run for _, run in finals]
     summary = ArmSummary(
         key=arm.key, loss=arm.loss, cell=arm.cell, remedies="+".join(arm.remedies) or "none", accuracy=accuracy,
         acc_mean=mean, acc_std=std, acc_ci=stats.bootstrap_ci(values),
-        nll_mean=_mean(t.result["test"].get("nll") for t in tested),
-        ece_mean=_mean(t.result["test"].get("ece") for t in tested),
-        final_runs=len(finals), final_diverged=sum(1 for t in finals if t.result.get("status") == "diverged"),
+        nll_mean=_mean(run.test_metric("nll") for _, run in tested),
+        ece_mean=_mean(run.test_metric("ece") for _, run in tested),
+        final_runs=len(finals), final_diverged=sum(1 for run in runs if run.status == "diverged"),
         trials=len(arm.finished_tuning), pruned=arm.count("pruned"), diverged=arm.count("diverged"),
-        failed=arm.failed, seconds_per_epoch=_median(t.result.get("seconds_per_epoch") for t in finals),
+        failed=arm.failed, seconds_per_epoch=_median(run.seconds_per_epoch for run in runs),
         best_params=dict(best.params) if best else None, finished=finished,
         errors=sorted({t.error for t in [*arm.tuning, *arm.final] if t.error}))
-    summary.confidence_mean = _mean(t.result["test"].get("confidence") for t in tested)
-    summary.ece = {int(t.seed): float(t.result["test"]["ece"]) for t in tested
-                   if t.seed is not None and _finite(t.result["test"].get("ece"))}
-    completed = [t.result for t in tested if t.result.get("status", "completed") == "completed"]
-    _curves(summary, [t.result for t in finals])
-    summary.convergence = convergence.judge([_series(r, objective) for r in completed], objective,
-                                            spec.get("patience"), spec.get("epochs"))
-    summary.sensitivity = [point for t in arm.tuning if not t.surplus and (point := _sensitivity(t, maximize))]
+    summary.confidence_mean = _mean(run.test_metric("confidence") for _, run in tested)
+    summary.ece = {int(t.seed): ece for t, run in tested
+                   if t.seed is not None and (ece := run.test_metric("ece")) is not None}
+    completed = [run for _, run in tested if run.status == "completed"]
+    _curves(summary, runs)
+    summary.convergence = convergence.judge([run.curve(objective.name) for run in completed], objective,
+                                            spec.patience, spec.epochs)
+    summary.sensitivity = [point for t in arm.tuning if not t.surplus and (point := _sensitivity(t, objective))]
     summary.lr_range = sensitivity.lr_range(summary.sensitivity, objective)
     summary.tuning_gap = sensitivity.tuning_gap(best.value if best else None,
-                                               [_last(r, objective) for r in completed], objective)
+                                               [run.last(objective.name) for run in completed], objective)
     return summary
 
 
-def _curves(summary: ArmSummary, results: list[dict[str, Any]]) -> None:
-    summary.curve_mean, summary.curve_std = _band([_series(r, "val_accuracy") for r in results])
-    for epoch_key, target in [("init", "flow_init"), ("final", "flow_final")]:
-        profiles = [p for p in (_profile(r, epoch_key) for r in results) if p]
+def _curves(summary: ArmSummary, runs: list[RunResult]) -> None:
+    summary.curve_mean, summary.curve_std = _band([run.curve(ACCURACY.name) for run in runs])
+    for which, target in [(INIT, "flow_init"), (TRAINED, "flow_final")]:
+        profiles = [p for p in (run.flow_profile(which) for run in runs) if p]
         if profiles and len({len(p) for p in profiles}) == 1:
             setattr(summary, target, [float(x) for x in np.mean(np.asarray(profiles, dtype=float), axis=0)])
-    summary.ratio_init = _median(_ratio(r, "init") for r in results)
-    summary.ratio_final = _median(_ratio(r, "final") for r in results)
-    summary.flow_alignment = next(((r.get("flow") or {}).get("alignment") for r in results
-                                   if (r.get("flow") or {}).get("alignment")), None)
-    summary.unequal_lengths = any((r.get("dataset_info") or {}).get("equal_length") is False for r in results)
-    norms = [[n for n in r.get("grad_norms") or []] for r in results]
-    mean, _ = _band(norms)
+    summary.ratio_init = _median(run.flow_ratio(INIT) for run in runs)
+    summary.ratio_final = _median(run.flow_ratio(TRAINED) for run in runs)
+    summary.flow_alignment = next((run.flow_alignment for run in runs if run.flow_alignment), None)
+    summary.unequal_lengths = any(run.equal_length is False for run in runs)
+    mean, _ = _band([list(run.grad_norms) for run in runs])
     stride = max(1, math.ceil(len(mean) / MAX_POINTS))
     summary.grad_steps = list(range(1, len(mean) + 1, stride))
     summary.grad_norms = mean[::stride]
-    rates = [r.get("clip_rate") for r in results if r.get("steps")]
-    summary.clip_rate = _mean(rates)
+    summary.clip_rate = _mean(run.clip_rate for run in runs if run.steps)
 
 
-def _series(result: dict[str, Any], metric: str) -> list[Any]:
-    return [e.get(metric) for e in result.get("epochs") or []]
-
-
-def _last(result: dict[str, Any], metric: str) -> float | None:
-    series = _series(result, metric)
-    return series[-1] if series and _finite(series[-1]) else None
-
-
-def _profile_key(result: dict[str, Any], which: str) -> str | None:
-    keys = sorted((result.get("flow") or {}).get("profiles", {}), key=lambda k: int(k))
-    if not keys:
-        return None
-    return keys[0] if which == "init" else (keys[-1] if len(keys) > 1 else None)
-
-
-def _profile(result: dict[str, Any], which: str) -> list[float] | None:
-    key = _profile_key(result, which)
-    profile = result["flow"]["profiles"][key] if key is not None else None
-    if not profile or any(v is None for v in profile):
-        return None
-    return profile
-
-
-def _ratio(result: dict[str, Any], which: str) -> float | None:
-    key = _profile_key(result, which)
-    return (result["flow"].get("vanishing_ratio") or {}).get(key) if key is not None else None
-
-
-def _band(series: list[list[Any]]) -> tuple[list[float], list[float]]:
+def _band(series: list[list[float | None]]) -> tuple[list[float], list[float]]:
     """Mean and standard deviation per position over series of unequal length (missing values skipped)."""
     longest = max((len(s) for s in series), default=0)
     mean, std = [], []
     for i in range(longest):
-        column = [float(s[i]) for s in series if i < len(s) and s[i] is not None and _finite(s[i])]
+        column = [float(v) for s in series if i < len(s) and (v := s[i]) is not None and _finite(v)]
         if not column:
             break
         mean.append(float(np.mean(column)))
@@ -185,13 +156,14 @@ def _band(series: list[list[Any]]) -> tuple[list[float], list[float]]:
     return mean, std
 
 
-def _sensitivity(trial: Any, maximize: bool) -> tuple[float, float, str] | None:
+def _sensitivity(trial: TrialRecord, objective: Objective) -> tuple[float, float, str] | None:
     """(learning rate, objective, status) of a finished tuning trial; a pruned one at its last epoch."""
-    lr = trial.params.get("lr", ((trial.result or {}).get("config") or {}).get("lr"))
+    run = trial.run if "lr" not in trial.params or trial.state == "PRUNED" else None  # read only where needed
+    lr = trial.params["lr"] if "lr" in trial.params else run.lr if run is not None else None
     if trial.state == "COMPLETE":
         value = trial.value
-    elif trial.state == "PRUNED" and trial.result:
-        value = _last(trial.result, "val_accuracy" if maximize else "val_nll")
+    elif trial.state == "PRUNED" and run is not None:
+        value = run.last(objective.name)
     else:
         return None
     if lr is None or value is None or not _finite(value):
@@ -199,18 +171,18 @@ def _sensitivity(trial: Any, maximize: bool) -> tuple[float, float, str] | None:
     return float(lr), float(value), trial.status or trial.state.lower()
 
 
-def _finite(value: Any) -> bool:
+def _finite(value: object) -> bool:
     try:
-        return math.isfinite(float(value))
+        return math.isfinite(float(value))  # type: ignore[arg-type]
     except (TypeError, ValueError):
         return False
 
 
-def _mean(values: Any) -> float | None:
+def _mean(values: Iterable[float | None]) -> float | None:
     kept = [float(v) for v in values if v is not None and _finite(v)]
     return float(np.mean(kept)) if kept else None
 
 
-def _median(values: Any) -> float | None:
+def _median(values: Iterable[float | None]) -> float | None:
     kept = [float(v) for v in values if v is not None and _finite(v)]
     return float(np.median(kept)) if kept else None

@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING
 
 from lossbench.report import fmt, thresholds
 from lossbench.report.importance import MIN_TRIALS
 
+if TYPE_CHECKING:
+    from lossbench.report.factorial import Grid
+    from lossbench.report.model import ReportModel
+    from lossbench.report.summary import ArmSummary
+
 Table = tuple[list[str], list[list[str]]]
 
 
-def leaderboard(model: Any) -> Table:
+def leaderboard(model: ReportModel) -> Table:
     headers = ["#", "arm", "test accuracy (mean ± std)", "95% CI", "seeds", "converged", "test NLL", "ECE",
                "mean confidence", "diverged in tuning", "trials / pruned / diverged / failed", "s / epoch (median)",
                "best hyperparameters", "status"]
@@ -29,7 +34,7 @@ def leaderboard(model: Any) -> Table:
     return headers, rows
 
 
-def converged(arm: Any, digits: int = 4) -> str:
+def converged(arm: ArmSummary, digits: int = 4) -> str:
     """The convergence verdict in a cell: an arm still improving says by how much."""
     c = arm.convergence
     if c is None:
@@ -43,7 +48,7 @@ def converged(arm: Any, digits: int = 4) -> str:
            f"{fmt.plural(c.window, 'epoch')}"
 
 
-def comparisons(model: Any) -> Table:
+def comparisons(model: ReportModel) -> Table:
     effect = "rank-biserial r" if model.test == "wilcoxon" else "Cohen's d_z"
     headers = ["arm", "baseline", "pairs of runs", "mean difference", "95% interval", "p", "p (Holm)", effect,
                f"seeds for power {thresholds.POWER}", "note"]
@@ -63,7 +68,7 @@ def comparisons(model: Any) -> Table:
     return headers, rows
 
 
-def robustness(model: Any) -> Table:
+def robustness(model: ReportModel) -> Table:
     """Learning rates that train, seed-to-seed range, the best tuning score against the final mean."""
     headers = ["arm", "lr that trains (within tolerance of the best)", "lr tried", "final seeds' range", "tuning best",
                "final mean (same metric)", "tuning gap"]
@@ -81,27 +86,27 @@ def robustness(model: Any) -> Table:
     return headers, rows
 
 
-def claims(model: Any) -> Table:
+def claims(model: ReportModel) -> Table:
     return (["claim", "source", "published", "this run", "verdict"],
             [[c.claim, c.source, c.published, c.evidence, c.verdict] for c in model.claims])
 
 
-def rules(model: Any) -> Table:
+def rules(model: ReportModel) -> Table:
     return ["topic", "rule"], [[topic, rule] for topic, rule in thresholds.rules(model.objective)]
 
 
-def grid(g: Any) -> Table:
+def grid(g: Grid) -> Table:
     return (["loss \\ remedies", *g.remedies],
             [[loss, *[fmt.num(v) for v in row]] for loss, row in zip(g.losses, g.values)])
 
 
-def effects(model: Any) -> Table:
+def effects(model: ReportModel) -> Table:
     return (["factor", "spread (best - worst)", "mean test accuracy per level", "arms left out (unmatched)"],
             [[e.factor, fmt.num(e.spread), ", ".join(f"{k} {fmt.num(v)}" for k, v in e.levels.items()) or fmt.NONE,
               str(e.excluded)] for e in model.factorial.effects])
 
 
-def gradients(model: Any) -> Table:
+def gradients(model: ReportModel) -> Table:
     headers = ["arm", "profile steps", "vanishing ratio at init (first / last step, median over seeds)",
                "after training", "clip rate", "mean grad norm, first step", "last step"]
     rows = [[a.key, str(len(a.flow_init or a.flow_final) or fmt.NONE), fmt.sci(a.ratio_init), fmt.sci(a.ratio_final),
@@ -110,7 +115,7 @@ def gradients(model: Any) -> Table:
     return headers, rows
 
 
-def flow_note(model: Any) -> str:
+def flow_note(model: ReportModel) -> str:
     """How the profiles treat sequences of unequal length, as the runs recorded it."""
     aligned = {a.flow_alignment for a in model.arms if a.flow_alignment}
     if "last_valid_step" in aligned:
@@ -125,29 +130,29 @@ IMPORTANCE_NOTE = (f"Per arm, from its tuning trials (Optuna's PED-ANOVA); an ar
                    f"{MIN_TRIALS} completed trials and 2 or more tuned parameters.")
 
 
-def importances(model: Any) -> Table:
+def importances(model: ReportModel) -> Table:
     arms = [a for a in model.arms if a.importances]
     params = list(dict.fromkeys(p for a in arms for p in a.importances))
     return ["arm", *params], [[a.key, *[fmt.num(a.importances.get(p), 2) for p in params]] for a in arms]
 
 
-def problems(model: Any) -> Table:
+def problems(model: ReportModel) -> Table:
     rows = [[arm, "refused", why or "no reason recorded"] for arm, why in model.refused]
     rows += [[a.key, "error", e] for a in model.arms for e in a.errors]
-    rows += [[a.key, "unfinished", f"{a.trials} of {model.spec.get('trials', '?')} trials, "
-                                   f"{a.final_runs} of {model.spec.get('seeds', '?')} final runs"]
+    trials, seeds = (_or(value, "?") for value in (model.spec.trials, model.spec.seeds))
+    rows += [[a.key, "unfinished", f"{a.trials} of {trials} trials, {a.final_runs} of {seeds} final runs"]
              for a in model.arms if not a.finished]
     return ["arm", "what", "why"], rows
 
 
-def components(model: Any) -> Table:
+def components(model: ReportModel) -> Table:
     rows = [[name, str(info.get("kind", "")), str(info.get("summary", "")),
              " ".join(str(info[k]) for k in ("plugin", "version") if info.get(k) is not None)]
             for name, info in sorted(model.components.items())]
     return ["component", "kind", "summary", "plugin"], rows
 
 
-def provenance(model: Any) -> Table:
+def provenance(model: ReportModel) -> Table:
     """Versions, machine, seeds and spec, from the stored provenance and the first final run's environment."""
     p, spec = model.provenance, model.spec
     environment = p.get("environment") or {}
@@ -157,10 +162,10 @@ def provenance(model: Any) -> Table:
         value = p.get(key, environment.get(key))
         if value not in (None, ""):
             rows.append([key, str(value)])
-    rows += [["seeds (final phase)", str(spec.get("seeds", fmt.NONE))],
-             ["sampler", f"{spec.get('sampler', fmt.NONE)}, seed {p.get('sampler_seed', spec.get('sampler_seed'))}"],
-             ["tuning", f"{spec.get('trials')} trials per arm, {spec.get('epochs')} epochs, objective "
-                        f"{spec.get('objective')}, pruner {spec.get('pruner')}"],
+    rows += [["seeds (final phase)", str(_or(spec.seeds, fmt.NONE))],
+             ["sampler", f"{_or(spec.sampler, fmt.NONE)}, seed {p.get('sampler_seed', spec.sampler_seed)}"],
+             ["tuning", f"{spec.trials} trials per arm, {spec.epochs} epochs, objective "
+                        f"{spec.objective.name}, pruner {spec.pruner}"],
              ["test", f"{model.test} (paired over shared seeds), Holm-corrected; baseline: {model.baseline}"]]
     if model.components:
         rows.append(["component versions", "; ".join(
@@ -171,9 +176,14 @@ def provenance(model: Any) -> Table:
         if (value is not None and key not in {r[0] for r in rows}
                 and key not in ("components", "dataset_info", "environment", "refused", "spec", "sampler_seed")):
             rows.append([key, _text(value)])
-    rows.append(["spec", json.dumps(spec, sort_keys=True, default=str)])
+    rows.append(["spec", json.dumps(spec.stored, sort_keys=True, default=str)])
     return ["what", "value"], rows
 
 
-def _text(value: Any) -> str:
+def _text(value: object) -> str:
     return value if isinstance(value, str) else json.dumps(value, default=str)
+
+
+def _or(value: object, missing: str) -> object:
+    """A stored spec's field, or what stands for it where the spec lacks it."""
+    return missing if value is None else value

@@ -6,8 +6,14 @@ Values that depend on the tuning objective are dicts keyed by it (``val_accuracy
 
 from __future__ import annotations
 
-from lossbench.stats import ALPHA, LEVEL, POWER  # the significance level, intervals, power: shared with the sweep
+from typing import TYPE_CHECKING
+
 from lossbench.convergence import PATIENCE, WARMUP
+from lossbench.stats import ALPHA, LEVEL, POWER  # the significance level, intervals, power: shared with the sweep
+
+if TYPE_CHECKING:
+    from lossbench.results import Objective
+
 
 # Calibration (15-bin ECE of the test split).
 CALIBRATED_ECE = 0.02  # a perfectly calibrated model's ECE on ~1000 test cases is 0.005-0.01 from sampling alone
@@ -27,9 +33,9 @@ TUNING_GAP = {"val_accuracy": 0.05, "val_nll": 0.1}  # flagged above this: more 
 # spread (the same validation objective at the last epoch on both sides; the sentence gives the final seeds' spread)
 
 
-def rules(objective: str) -> list[tuple[str, str]]:
+def rules(goal: Objective) -> list[tuple[str, str]]:
     """(topic, rule in words) for the report's method section."""
-    unit = "" if objective == "val_accuracy" else " nats"
+    objective, unit = goal.name, goal.unit
     return [
         ("tests", f"paired over shared seeds; every test of the report Holm-corrected together; significant when the "
                   f"adjusted p < {ALPHA}; factor levels are paired over matched arms x shared seeds"),
@@ -41,8 +47,8 @@ def rules(objective: str) -> list[tuple[str, str]]:
                         f"weights; an arm is still improving when a seed's run reached the epoch cap with its best "
                         f"within the last patience epochs (lossbench.convergence)"),
         ("decisions", "each pair of arms differing in one factor: decided when the paired t interval (Holm's level) "
-                      "excludes 0 and training longer cannot overturn it (the leader is the one still improving, "
-                      "the trailer plateaued, or its recent rate cannot close the gap in as many epochs again); "
+                      "excludes 0 and training longer cannot overturn it (the trailing arm plateaued on every seed, "
+                      "or its recent rate cannot close the gap in as many epochs again); "
                       "equivalent within the margin by TOST when both plateaued; otherwise open, with what would "
                       "decide it"),
         ("calibration", f"well calibrated when ECE < {CALIBRATED_ECE}; over-confident when the mean confidence "

@@ -6,15 +6,17 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from lossbench.results.objective import Objective
 from lossbench.results.phase import FINAL_FINISHED, TUNE_FINISHED, arm_done, final_budget, tally
-from lossbench.results.reader import arms_of, best_trial, to_record, stored_attrs
+from lossbench.results.reader import best_trial, stored_attrs, to_record
 from lossbench.results.schema import FAILED_STATUSES, FINAL, RACE_ATTR, SPEC_ATTR, TUNE, study_name
+from lossbench.results.spec_record import SpecRecord
 
 
 @dataclass
 class Progress:
     name: str
-    objective: str = "val_accuracy"
+    objective: Objective = field(default_factory=lambda: Objective.named(None))
     epochs: int = 0
     arms: int = 0
     arms_done: int = 0
@@ -49,14 +51,11 @@ def read_progress(name: str, storage: Any, started: float) -> Progress:
 
     found = stored_attrs(name, storage)
     attrs, studies = found if found is not None else ({}, set())
-    spec, race = attrs.get(SPEC_ATTR, {}), attrs.get(RACE_ATTR)
-    arms = arms_of(spec)
-    trials, maximize = int(spec.get("trials", 0)), spec.get("objective") != "val_nll"
-    seeds = final_budget(spec, race) or int(spec.get("seeds", 0))
-    progress = Progress(name, spec.get("objective", "val_accuracy"), int(spec.get("epochs", 0)), len(arms),
-                        trials_budget=len(arms) * trials, finals_budget=len(arms) * seeds,
-                        elapsed=time.perf_counter() - started)
-    sign = 1 if maximize else -1
+    spec, race = SpecRecord.parse(attrs.get(SPEC_ATTR)), attrs.get(RACE_ATTR)
+    arms, objective, trials = spec.arms, spec.objective, spec.trials or 0
+    seeds = final_budget(spec.stored, race) or spec.seeds or 0
+    progress = Progress(name, objective, spec.epochs or 0, len(arms), trials_budget=len(arms) * trials,
+                        finals_budget=len(arms) * seeds, elapsed=time.perf_counter() - started)
     for key, *_ in arms:
         phases = {}
         for phase in (TUNE, FINAL):
@@ -71,10 +70,10 @@ def read_progress(name: str, storage: Any, started: float) -> Progress:
         progress.failed += sum(t.status in FAILED_STATUSES for t in tuning)
         for t in tuning:
             if t.state == "COMPLETE" and t.value is not None and t.status != "diverged" and (
-                    progress.best is None or sign * t.value > sign * progress.best):
+                    progress.best is None or objective.sign * t.value > objective.sign * progress.best):
                 progress.best, progress.best_arm = t.value, key
         progress.trials_done += min(tally(phases[TUNE], trials, TUNE_FINISHED).finished, trials)
         progress.finals_done += min(tally(phases[FINAL], seeds, FINAL_FINISHED).finished, seeds)
-        progress.arms_done += arm_done(phases[TUNE], phases[FINAL], spec, race,
-                                       best_trial(phases[TUNE], maximize) is not None, key)
+        progress.arms_done += arm_done(phases[TUNE], phases[FINAL], spec.stored, race,
+                                       best_trial(phases[TUNE], objective) is not None, key)
     return progress

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Iterable
 
-from lossbench.results.schema import (ATTR_ERROR, ATTR_PARAMS, ATTR_RESULT, ATTR_SEED, ATTR_STATUS, ATTR_SURPLUS,
-                                      FAILED_STATUSES, FINAL, PROVENANCE_ATTR, RACE_ATTR, SPEC_ATTR, TUNE,
-                                      arm_key, spec_study, study_name)
+from lossbench.results.objective import Objective
+from lossbench.results.run import RunResult
+from lossbench.results.schema import (ATTR_DIVERGED_AT, ATTR_ERROR, ATTR_PARAMS, ATTR_RESULT, ATTR_SEED,
+                                      ATTR_STATUS, ATTR_SURPLUS, FAILED_STATUSES, FINAL, PROVENANCE_ATTR, RACE_ATTR,
+                                      SPEC_ATTR, TUNE, spec_study, study_name)
+from lossbench.results.spec_record import SpecRecord
 from lossbench.results.storage import NoSweepError, open_storage
 
 
@@ -19,8 +22,13 @@ class TrialRecord:
     value: float | None
     params: dict[str, Any]
     seed: int | None
-    result: dict[str, Any] | None
+    result: dict[str, Any] | None  # as stored; ``run`` reads it typed
     user_attrs: dict[str, Any]
+
+    @property
+    def run(self) -> RunResult | None:
+        """The stored result, typed (read anew on each call: keep it where it is read more than once)."""
+        return RunResult.from_json(self.result) if self.result else None
 
     @property
     def surplus(self) -> bool:
@@ -29,6 +37,11 @@ class TrialRecord:
     @property
     def error(self) -> str | None:
         return self.user_attrs.get(ATTR_ERROR)
+
+    @property
+    def diverged_at(self) -> dict[str, Any] | None:
+        """{epoch, step, reason} of a diverged trial."""
+        return self.user_attrs.get(ATTR_DIVERGED_AT)
 
 
 @dataclass
@@ -66,19 +79,16 @@ class SweepData:
     arms: list[ArmData]
     race: dict[str, Any] | None = None  # with seeds = "auto", how the final phase's race ended: {seeds, looks, method}
 
+    @property
+    def spec_record(self) -> SpecRecord:
+        """``spec`` (as stored) read into typed fields."""
+        return SpecRecord.parse(self.spec)
+
     def failed_trials(self) -> list[TrialRecord]:
         """Trials that failed for good (a plugin raised, a time limit ran out): not surplus claims, not lost
         trials (those are retried)."""
         return [t for arm in self.arms for t in [*arm.tuning, *arm.final]
                 if t.status in FAILED_STATUSES and not t.surplus]
-
-
-def arms_of(spec: dict[str, Any]) -> list[tuple[str, str, str, list[str]]]:
-    """(key, loss, cell, remedies) of every arm a stored spec runs, in grid order; refused arms left out."""
-    refused = spec.get("refused", {})
-    return [(key, loss, cell, list(remedies))
-            for loss in spec.get("losses", []) for cell in spec.get("cells", []) for remedies in spec.get("remedy_sets", [])
-            if (key := arm_key(loss, cell, remedies)) not in refused]
 
 
 def stored_attrs(name: str, storage: Any) -> tuple[dict[str, Any], set[str]] | None:
@@ -103,7 +113,7 @@ def load_sweep(name: str, storage: Any) -> SweepData:
     attrs, studies = found
     spec = attrs.get(SPEC_ATTR, {})
     arms = []
-    for key, loss, cell, remedies in arms_of(spec):
+    for key, loss, cell, remedies in SpecRecord.parse(spec).arms:
         arm = ArmData(key, loss, cell, remedies)
         for phase, target in [(TUNE, arm.tuning), (FINAL, arm.final)]:
             study = study_name(name, key, phase)
@@ -114,26 +124,28 @@ def load_sweep(name: str, storage: Any) -> SweepData:
     return SweepData(name, spec, attrs.get(PROVENANCE_ATTR, {}), arms, attrs.get(RACE_ATTR))
 
 
-def best_trial(trials: list[TrialRecord], maximize: bool) -> TrialRecord | None:
+def best_trial(trials: list[TrialRecord], objective: Objective | bool) -> TrialRecord | None:
     """The one rule for an arm's best tuning trial, used by the sweep (what the final phase reruns) and the report
     (what it shows): the best objective among completed trials, diverged ones only when nothing else completed;
-    on a tie, the lowest trial number (the first found)."""
+    on a tie, the lowest trial number (the first found). ``objective``: the ``Objective``, or True to maximise."""
     complete = [t for t in trials if t.state == "COMPLETE" and t.value is not None and not t.surplus]
     pool = [t for t in complete if t.status != "diverged"] or complete
     if not pool:
         return None
+    maximize = objective.maximize if isinstance(objective, Objective) else objective
     sign = 1 if maximize else -1
     return max(pool, key=lambda t: (sign * t.value, -t.number))
 
 
-def final_metric(trials: Any, metric: str) -> dict[int, float]:
+def final_metric(trials: Iterable[TrialRecord], metric: str) -> dict[int, float]:
     """{seed: test ``metric``} (accuracy, nll, ece, confidence) of the completed final-phase runs among
-    ``trials`` (TrialRecords) that have it."""
+    ``trials`` that have it."""
     found = {}
     for t in trials:
-        value = ((t.result or {}).get("test") or {}).get(metric) if t.state == "COMPLETE" and not t.surplus else None
-        if t.seed is not None and isinstance(value, (int, float)) and value == value and abs(value) != float("inf"):
-            found[int(t.seed)] = float(value)
+        run = t.run if t.state == "COMPLETE" and not t.surplus and t.seed is not None else None
+        value = run.test_metric(metric) if run is not None else None
+        if value is not None:
+            found[int(t.seed)] = value
     return found
 
 

@@ -8,7 +8,8 @@ Trial user attrs (all JSON):
 - ``arm``: the arm key; ``phase``: tune or final; ``seed``: the training seed (final phase: one of the spec's seeds)
 - ``status``: completed, pruned, diverged, failed (a plugin raised), timeout (past ``trial_timeout``), lost (its
   worker died) or interrupted (SIGINT/SIGTERM); the last two are retried. ``diverged_at``: {epoch, step, reason}
-- ``result``: the full ``RunResult.to_json()`` (a pruned trial: config, params and the epochs it ran)
+- ``result``: the full ``RunResult.to_json()`` (a pruned trial: config, params and the epochs it ran);
+  ``lossbench.results.run`` defines it, ``TrialRecord.run`` reads it back typed
 - ``error``: one line, for a trial whose plugin raised or that timed out; ``surplus``: True for a taken slot over the budget
 - ``worker``: {host, pid, start, threads, workers, device} of the process that ran it; ``retry_of``: the number
   of the trial it retries

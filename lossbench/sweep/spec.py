@@ -8,11 +8,13 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from lossbench.convergence import PATIENCE
+from lossbench.results.objective import OBJECTIVES as _OBJECTIVES
+from lossbench.results.objective import Objective
 from lossbench.results.schema import arm_key, study_name
 
 SAMPLERS = ("screen", "tpe", "random", "qmc", "grid")
 PRUNERS = ("median", "hyperband", "none")
-OBJECTIVES = ("val_accuracy", "val_nll")
+OBJECTIVES = tuple(_OBJECTIVES)
 FINAL_SEED_BASE = 1000
 
 
@@ -92,8 +94,13 @@ class SweepSpec:
         return [FINAL_SEED_BASE + i for i in range(self.seeds)]
 
     @property
+    def goal(self) -> Objective:
+        """The objective tuned, with its direction."""
+        return Objective.named(self.objective)
+
+    @property
     def maximize(self) -> bool:
-        return self.objective == "val_accuracy"
+        return self.goal.maximize
 
 
 @dataclass(frozen=True)

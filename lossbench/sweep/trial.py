@@ -10,7 +10,7 @@ from collections.abc import Callable
 from typing import Any
 
 from lossbench.errors import LossbenchError
-from lossbench.results import writer
+from lossbench.results import EpochRecord, Objective, writer
 from lossbench.results.schema import TUNE
 from lossbench.sweep.recovery import Heartbeat
 from lossbench.sweep.spec import Arm, SweepSpec
@@ -39,8 +39,8 @@ def run_config(spec: SweepSpec, arm: Arm, params: dict[str, Any], seed: int, flo
                      device=device, threads=threads, patience=spec.patience, monitor=spec.objective)
 
 
-def objective(record: Any, maximize: bool) -> float:
-    return record.val_accuracy if maximize else record.val_nll
+def objective(record: EpochRecord, goal: Objective) -> float:
+    return getattr(record, goal.name)
 
 
 def run_trial(spec: SweepSpec, storage: Any, study: Any, trial: Any, phase: str, config: Any, registry: Any,
@@ -55,7 +55,7 @@ def run_trial(spec: SweepSpec, storage: Any, study: Any, trial: Any, phase: str,
     maximize = spec.maximize
 
     def on_epoch(record: Any) -> bool:
-        trial.report(objective(record, maximize), record.epoch)  # the final phase too: progress shows the epoch
+        trial.report(objective(record, spec.goal), record.epoch)  # the final phase too: progress shows the epoch
         return phase == TUNE and trial.should_prune()
 
     heartbeat = Heartbeat(storage, trial._trial_id) if database else None
@@ -79,7 +79,7 @@ def run_trial(spec: SweepSpec, storage: Any, study: Any, trial: Any, phase: str,
         study.tell(trial, state=TrialState.PRUNED)
         return
     scored = result.epochs[result.best_epoch - 1] if result.best_epoch else (result.epochs or [None])[-1]
-    value = objective(scored, maximize) if scored is not None else None  # the epoch whose weights were tested
+    value = objective(scored, spec.goal) if scored is not None else None  # the epoch whose weights were tested
     if result.status == "diverged" or value is None or not math.isfinite(value):
         value = 0.0 if maximize else WORST_NLL
     writer.record_outcome(trial, result.status, seconds, result=result.to_json(), diverged_at=result.diverged_at)

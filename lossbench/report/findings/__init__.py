@@ -7,13 +7,16 @@ One module per topic; each returns its sentences (none where the numbers support
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from lossbench.report.findings import (calibration, divergence, factors, flow, ranking, robustness, significance,
                                        status)
 
+if TYPE_CHECKING:
+    from lossbench.report.model import ReportModel
 
-def write_findings(model: Any) -> list[str]:
+
+def write_findings(model: ReportModel) -> list[str]:
     """Status, ranking (refused while arms were still improving), tests, factors, calibration, robustness,
     divergence, gradient flow."""
     out: list[str] = []

@@ -3,14 +3,19 @@ where an arm trades calibration for accuracy against its baseline."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from lossbench.report import fmt
 from lossbench.report.findings.words import join
 from lossbench.report.thresholds import CALIBRATED_ECE, DIRECTION_MARGIN
 
+if TYPE_CHECKING:
+    from lossbench.report.compare import Comparison
+    from lossbench.report.model import ReportModel
+    from lossbench.report.summary import ArmSummary
 
-def sentences(model: Any) -> list[str]:
+
+def sentences(model: ReportModel) -> list[str]:
     arms = [a for a in model.arms if a.ece_mean is not None]
     if not arms:
         return []
@@ -27,7 +32,7 @@ def sentences(model: Any) -> list[str]:
     return out + ([nll] if nll else [])
 
 
-def direction(arm: Any) -> str:
+def direction(arm: ArmSummary) -> str:
     """Over- or under-confident, from the mean confidence of the predicted class against accuracy."""
     gap = arm.overconfidence
     if gap is None:
@@ -40,7 +45,7 @@ def direction(arm: Any) -> str:
     return f"errors in both directions ({numbers})"
 
 
-def _trade_off(model: Any, c: Any) -> str | None:
+def _trade_off(model: ReportModel, c: Comparison) -> str | None:
     arm, base = model.arm(c.arm), model.arm(c.baseline)
     if arm is None or base is None or arm.ece_mean is None or base.ece_mean is None:
         return None
@@ -69,7 +74,7 @@ def _trade_off(model: Any, c: Any) -> str | None:
     return text + "."
 
 
-def _nll(model: Any) -> str | None:
+def _nll(model: ReportModel) -> str | None:
     """Say so when the lowest test NLL is not the highest accuracy: NLL also charges confident mistakes."""
     arms = [a for a in model.arms if a.nll_mean is not None and a.acc_mean is not None]
     if len(arms) < 2:

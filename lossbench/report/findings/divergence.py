@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from lossbench.report.model import ReportModel
 
 
-def sentences(model: Any) -> list[str]:
+def sentences(model: ReportModel) -> list[str]:
     out = []
     every = [a.key for a in model.arms if a.all_diverged]
     if every:

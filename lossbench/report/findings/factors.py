@@ -3,14 +3,18 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from lossbench.report import fmt
 from lossbench.report.findings.words import join
 from lossbench.report.thresholds import ALPHA
 
+if TYPE_CHECKING:
+    from lossbench.report.factorial import MainEffect
+    from lossbench.report.model import ReportModel
 
-def sentences(model: Any) -> list[str]:
+
+def sentences(model: ReportModel) -> list[str]:
     effects = [e for e in model.factorial.effects if e.spread is not None]
     if not effects:
         return []
@@ -28,7 +32,7 @@ def sentences(model: Any) -> list[str]:
     return [text + "."]
 
 
-def _effect(e: Any) -> str:
+def _effect(e: MainEffect) -> str:
     if e.best is None:  # every level at the same mean: no best and no worst
         level = next(iter(e.levels.values()))
         return f"{fmt.num(e.spread)} for the {e.factor} ({join(list(e.levels))} all at {fmt.num(level)})"
@@ -36,7 +40,7 @@ def _effect(e: Any) -> str:
             f"at {fmt.num(e.levels[e.worst])})")
 
 
-def _which_matters_more(model: Any, first: Any, second: Any) -> str:
+def _which_matters_more(model: ReportModel, first: MainEffect, second: MainEffect) -> str:
     contrast = model.factorial.contrast
     if contrast is None:
         why = "its levels are tied" if first.best is None else "fewer than 2 seeds shared by all the arms involved"

@@ -4,15 +4,19 @@ the first step's gradient as a share of the last step's, at initialisation and a
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import TYPE_CHECKING
 
 from lossbench.report import fmt
 from lossbench.report.findings.words import join, remedies
 
+if TYPE_CHECKING:
+    from lossbench.report.model import ReportModel
+    from lossbench.report.summary import ArmSummary
+
 DECADE = 10.0  # a remedy "raises" or "lowers" the ratio when it moves it by at least this factor
 
 
-def sentences(model: Any) -> list[str]:
+def sentences(model: ReportModel) -> list[str]:
     arms = [a for a in model.arms if a.ratio_init is not None or a.ratio_final is not None]
     if not arms:
         return []
@@ -33,7 +37,7 @@ def sentences(model: Any) -> list[str]:
     return out
 
 
-def _cell(cell: str, arms: list[Any], when: str, attribute: str) -> str | None:
+def _cell(cell: str, arms: list[ArmSummary], when: str, attribute: str) -> str | None:
     groups: dict[str, list[float]] = {}
     for arm in arms:
         ratio = getattr(arm, attribute)

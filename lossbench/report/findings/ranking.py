@@ -4,14 +4,18 @@ still overturn."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from lossbench.report import fmt
 from lossbench.report.findings.words import join, objective
 from lossbench.report.thresholds import ALPHA
 
+if TYPE_CHECKING:
+    from lossbench.report.model import ReportModel
+    from lossbench.report.summary import ArmSummary
 
-def sentences(model: Any) -> list[str]:
+
+def sentences(model: ReportModel) -> list[str]:
     measured = [a for a in model.arms if a.acc_mean is not None]
     if not measured:
         return ["No arm has a final-phase test result yet, so nothing can be ranked."]
@@ -32,16 +36,16 @@ def sentences(model: Any) -> list[str]:
     return out
 
 
-def _refusal(model: Any, measured: list[Any], improving: list[Any]) -> str:
+def _refusal(model: ReportModel, measured: list[ArmSummary], improving: list[ArmSummary]) -> str:
     """How much the curves were still moving, arm by arm, and what that leaves decided."""
     verdict = improving[0].convergence
-    moved = "rose" if model.objective == "val_accuracy" else "fell"
+    moved = model.objective.moved
     window = fmt.plural(verdict.window, "epoch")
     parts = [f"{a.key} {fmt.signed(a.convergence.gain)}"
              + (f" ± {fmt.num(a.convergence.se)}" if a.convergence.se is not None else " (one seed)")
              for a in sorted(improving, key=lambda a: -(a.convergence.gain or 0.0))]
     leader = measured[0]
-    decided = [d for d in getattr(model, "decisions", []) if d.decided and d.kind != "equivalent"]
+    decided = [d for d in model.decisions if d.decided and d.kind != "equivalent"]
     held = (f"; decided all the same, since improving cannot overturn them: "
             f"{join([f'{d.arm} {d.kind} than {d.other} ({fmt.signed(d.difference)})' for d in decided])}"
             if decided else "")
@@ -52,7 +56,7 @@ def _refusal(model: Any, measured: list[Any], improving: list[Any]) -> str:
             f"epochs to compare the rest.")
 
 
-def _best(model: Any, best: Any, measured: list[Any]) -> str:
+def _best(model: ReportModel, best: ArmSummary, measured: list[ArmSummary]) -> str:
     """The highest mean, in words that claim no more than its tests: "best" only where a test supports it."""
     n = len(best.accuracy)
     text = (f"The highest mean test accuracy is {best.key}'s, {fmt.mean_std(best.acc_mean, best.acc_std)} over "

@@ -3,14 +3,17 @@ best single-seed tuning score against the final seeds' mean of the same validati
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from lossbench.report import fmt
 from lossbench.report.findings.words import objective, value
 from lossbench.report.thresholds import NARROW_SPAN, SEED_RANGE
 
+if TYPE_CHECKING:
+    from lossbench.report.model import ReportModel
 
-def sentences(model: Any) -> list[str]:
+
+def sentences(model: ReportModel) -> list[str]:
     out = []
     lr = _learning_rate(model)
     if lr:
@@ -34,7 +37,7 @@ def sentences(model: Any) -> list[str]:
     return out
 
 
-def _learning_rate(model: Any) -> str | None:
+def _learning_rate(model: ReportModel) -> str | None:
     ranges = [(a, a.lr_range) for a in model.arms if a.lr_range is not None and len(a.lr_range.tried) > 1]
     if not ranges:
         return None

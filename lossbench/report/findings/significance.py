@@ -4,15 +4,19 @@ and how many seeds would decide it."""
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import TYPE_CHECKING
 
 from lossbench import stats
 from lossbench.report import fmt
 from lossbench.report.findings.words import join
 from lossbench.report.thresholds import ALPHA, POWER
 
+if TYPE_CHECKING:
+    from lossbench.report.compare import Comparison
+    from lossbench.report.model import ReportModel
 
-def sentences(model: Any) -> list[str]:
+
+def sentences(model: ReportModel) -> list[str]:
     made = [c for c in model.comparisons if c.test is not None]
     if not made:
         return [_no_test(model)]
@@ -23,7 +27,7 @@ def sentences(model: Any) -> list[str]:
     return out + ([floor] if floor else [])
 
 
-def _no_test(model: Any) -> str:
+def _no_test(model: ReportModel) -> str:
     measured = [a for a in model.arms if a.accuracy]
     if len(measured) < 2:
         why = "fewer than 2 arms have final-phase results, so there is nothing to compare"
@@ -35,7 +39,7 @@ def _no_test(model: Any) -> str:
     return f"No significance test was made: {why}."
 
 
-def _summary(model: Any, made: list[Any]) -> str:
+def _summary(model: ReportModel, made: list[Comparison]) -> str:
     kinds = [f"{fmt.plural(n, 'arm')} against the baseline ({model.baseline})"
              for n in [sum(1 for c in made if c.factor is None)] if n]
     kinds += [f"{factor} levels ({join([f'{c.arm} vs {c.baseline}' for c in made if c.factor == factor])})"
@@ -54,21 +58,21 @@ def _summary(model: Any, made: list[Any]) -> str:
     return text
 
 
-def _caveat(c: Any) -> str:
+def _caveat(c: Comparison) -> str:
     if not c.improving:
         return ""
     verb = "was" if len(c.improving) == 1 else "were"
     return f" This holds at this budget only: {join(c.improving)} {verb} still improving."
 
 
-def _significant(c: Any) -> str:
+def _significant(c: Comparison) -> str:
     direction = "higher" if c.test.mean_difference > 0 else "lower"
     return (f"{c.label}: test accuracy {direction} by {fmt.signed(c.test.mean_difference)} over "
             f"{fmt.plural(c.test.n, 'pair')} of runs (95% interval {fmt.interval(c.interval)}, "
             f"Holm-adjusted p = {fmt.pvalue(c.p_holm)}), significant." + _caveat(c))
 
 
-def _not_significant(c: Any, tests: int, test: str) -> str:
+def _not_significant(c: Comparison, tests: int, test: str) -> str:
     text = (f"{c.label}: {fmt.signed(c.test.mean_difference)} over {fmt.plural(c.test.n, 'pair')} of runs, not "
             f"significant (Holm-adjusted p = {fmt.pvalue(c.p_holm)}).")
     if c.interval is not None:
@@ -95,12 +99,12 @@ def _not_significant(c: Any, tests: int, test: str) -> str:
     return text + _caveat(c)
 
 
-def _dz(c: Any) -> float | None:
+def _dz(c: Comparison) -> float | None:
     dz = abs(stats.cohen_dz(c.differences)) if len(c.differences) > 1 else math.inf
     return dz if math.isfinite(dz) else None
 
 
-def _wilcoxon_floor(model: Any, made: list[Any]) -> str | None:
+def _wilcoxon_floor(model: ReportModel, made: list[Comparison]) -> str | None:
     """Wilcoxon's exact two-sided p cannot go below 2 / 2^n over n pairs: say when no result could be significant
     after Holm's correction (each test at its own floor, the smallest first)."""
     if model.test != "wilcoxon":

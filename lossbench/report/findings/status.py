@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from lossbench.report.model import ReportModel
 
 
-def sentences(model: Any) -> list[str]:
+def sentences(model: ReportModel) -> list[str]:
     out = []
     if model.partial:
         out.append(f"This report is partial: {len(model.unfinished)} of {len(model.arms)} arms have not finished "
@@ -15,13 +18,12 @@ def sentences(model: Any) -> list[str]:
         out.append("With fewer than 2 seeds per arm, no interval or significance test is possible; "
                    "the numbers are single runs.")
     if model.sequential:
-        race = model.race or {}
-        looks = race.get("looks") or []
-        ended = (f" It stopped at {race['seeds']} seeds: " + ("every comparison was decided." if looks and not
-                 looks[-1].get("open") else "the maximum was reached with comparisons still open.")) if race else \
-            " The race has not ended yet."
+        race = model.race
+        ended = (f" It stopped at {race.seeds} seeds: " + ("every comparison was decided." if race.decided else
+                 "the maximum was reached with comparisons still open.")) if race else " The race has not ended yet."
+        method = race.method if race else None
         out.append("The final phase chose its number of seeds sequentially (seeds = \"auto\"): "
-                   + (race.get("method") or "the stored sweep does not record the method") + "." + ended
+                   + (method or "the stored sweep does not record the method") + "." + ended
                    + " The report's own tests below are read as if that number had been fixed in advance.")
     if model.claims:
         verdicts = [c.verdict for c in model.claims]

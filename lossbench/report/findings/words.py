@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from lossbench.report import fmt
+
+if TYPE_CHECKING:
+    from lossbench.report.model import ReportModel
 
 
 def join(parts: list[str]) -> str:
@@ -13,13 +16,13 @@ def join(parts: list[str]) -> str:
     return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
 
 
-def objective(model: Any) -> str:
-    return "validation accuracy" if model.objective == "val_accuracy" else "validation NLL"
+def objective(model: ReportModel) -> str:
+    return model.objective.label
 
 
-def value(model: Any, number: float | None) -> str:
+def value(model: ReportModel, number: float | None) -> str:
     """An objective value: accuracy as a fraction, NLL in nats."""
-    return fmt.num(number) + ("" if model.objective == "val_accuracy" else " nats")
+    return fmt.num(number) + model.objective.unit
 
 
 def remedies(name: str) -> str:

@@ -1,0 +1,97 @@
+"""The terminal's tables: the same sections as ``tables``, in fewer columns and 3 decimals, to fit a terminal.
+
+Each returns (title, headers, rows) as plain strings; the terminal only lays them out."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from lossbench.report import fmt
+
+if TYPE_CHECKING:
+    from lossbench.report.model import ReportModel
+    from lossbench.report.summary import ArmSummary
+
+Titled = tuple[str, list[str], list[list[str]]]
+IMPROVING_NOTE = ("conv. NO: still improving at the last epoch (mean gain of the objective over the last epochs); "
+                  "such arms are not ranked.")
+
+
+def claims(model: ReportModel) -> Titled:
+    return ("Published claims against this run", ["claim", "this run", "verdict"],
+            [[c.claim, c.evidence, c.verdict] for c in model.claims])
+
+
+def leaderboard(model: ReportModel) -> Titled:
+    return ("Leaderboard: final-phase test accuracy", ["#", "arm", "test acc", "95% CI", "n", "conv.", "div."],
+            [[str(i), a.key, fmt.mean_std(a.acc_mean, a.acc_std, 3), _ci(a), str(len(a.accuracy)), _converged(a),
+              fmt.pct(a.divergence_rate)] for i, a in enumerate(model.arms, 1)])
+
+
+def calibration(model: ReportModel) -> Titled:
+    return ("Calibration and NLL (test split; conf.: mean confidence of the predicted class)",
+            ["arm", "NLL", "ECE", "conf.", "conf. - acc."],
+            [[a.key, fmt.num(a.nll_mean, 3), fmt.num(a.ece_mean, 3), fmt.num(a.confidence_mean, 3),
+              fmt.signed(a.overconfidence, 3)] for a in model.arms])
+
+
+def comparisons(model: ReportModel) -> Titled:
+    rows = []
+    for c in model.comparisons:
+        tested = ([fmt.signed(c.test.mean_difference, 3), fmt.interval(c.interval, 3, sign=True),
+                   fmt.pvalue(c.p_holm), "sig." if c.significant else str(c.seeds_needed or fmt.NONE)]
+                  if c.test else ["-", "< 2 seeds", "no test", "-"])
+        rows.append([c.arm if c.factor is None else f"{c.factor}: {c.arm}", c.baseline,
+                     str(c.test.n if c.test else len(c.seeds)), *tested])
+    return (f"Comparisons: {model.test}, Holm-corrected together",
+            ["arm", "baseline", "n", "diff", "95% interval", "p Holm", "seeds"], rows)
+
+
+def baseline_note(model: ReportModel) -> str:
+    return (f"Baseline: {model.baseline}; factor levels over matched arms x shared seeds; seeds: pairs a paired "
+            "t-test needs for power 0.8, where not significant.")
+
+
+def robustness(model: ReportModel) -> Titled:
+    return ("Robustness: learning rates that train, seed range, tuning best - final mean",
+            ["arm", "lr that trains", "lr tried", "seed range", "tuning gap"], [_robustness(a) for a in model.arms])
+
+
+def effects(model: ReportModel) -> Titled:
+    return ("Main effects (spread of mean test accuracy between levels, matched arms)",
+            ["factor", "spread", "levels", "unmatched"],
+            [[e.factor, fmt.num(e.spread, 3), ", ".join(f"{k} {fmt.num(v, 3)}" for k, v in e.levels.items()),
+              str(e.excluded)] for e in model.factorial.effects])
+
+
+def sparklines(model: ReportModel) -> Titled:
+    return ("Per arm: learning curve; gradient flow through time and gradient norm (log scales)",
+            ["arm", "val acc", "flow init", "flow end", "grad norm", "clip"],
+            [[a.key, fmt.sparkline(a.curve_mean), fmt.sparkline(a.flow_init, log=True),
+              fmt.sparkline(a.flow_final, log=True), fmt.sparkline(a.grad_norms, log=True), fmt.pct(a.clip_rate)]
+             for a in model.arms])
+
+
+def _converged(arm: ArmSummary) -> str:
+    c = arm.convergence
+    if c is None or c.converged is None:
+        return "?"
+    return "plateaued" if c.converged else f"NO {fmt.signed(c.gain, 3)}"
+
+
+def _robustness(arm: ArmSummary) -> list[str]:
+    r, gap = arm.lr_range, arm.tuning_gap
+    trains = fmt.NONE if r is None else _span(r.good) + (" only" if r.only_one else " narrow" if r.narrow else "")
+    spread = fmt.NONE if arm.seed_range is None else fmt.num(arm.seed_range, 2) + (" !" if arm.unstable else "")
+    shown_gap = fmt.NONE if gap is None else fmt.signed(gap.gap, 2) + (" !" if gap.flagged else "")
+    return [arm.key, trains, fmt.NONE if r is None else _span(r.tried), spread, shown_gap]
+
+
+def _span(values: list[float]) -> str:
+    return f"{values[0]:.1e}" + (f"..{values[-1]:.1e}" if len(values) > 1 else "")
+
+
+def _ci(arm: ArmSummary) -> str:
+    if arm.acc_ci is None:
+        return "no interval (< 3 seeds)" if arm.accuracy else fmt.NONE
+    return fmt.interval(arm.acc_ci, 3)

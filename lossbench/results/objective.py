@@ -1,0 +1,44 @@
+"""The tuning objective: which per-epoch validation metric a sweep tunes, which way is better, and how it reads.
+
+Every place that needs a direction or a unit asks the ``Objective``, never the objective's name."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Objective:
+    name: str  # the field of an epoch record: val_accuracy or val_nll
+    maximize: bool
+    label: str  # in words: "validation accuracy"
+    unit: str  # appended to a value: "" (a fraction) or " nats"
+
+    @property
+    def direction(self) -> str:
+        """Optuna's word for it: maximize or minimize."""
+        return "maximize" if self.maximize else "minimize"
+
+    @property
+    def sign(self) -> float:
+        """+1 or -1: ``sign * value`` is larger for a better value."""
+        return 1.0 if self.maximize else -1.0
+
+    @property
+    def moved(self) -> str:
+        """How the value moves when it improves: rose or fell."""
+        return "rose" if self.maximize else "fell"
+
+    @classmethod
+    def named(cls, name: object) -> Objective:
+        """The objective of that name (a stored spec's). None or an unknown name reads as the default, validation
+        accuracy: the sweep refuses other names before it stores a spec, so only a hand-edited storage has one."""
+        return OBJECTIVES.get(name, ACCURACY) if isinstance(name, str) else ACCURACY
+
+    def __str__(self) -> str:
+        return self.name
+
+
+ACCURACY = Objective("val_accuracy", True, "validation accuracy", "")
+NLL = Objective("val_nll", False, "validation NLL", " nats")
+OBJECTIVES = {o.name: o for o in (ACCURACY, NLL)}
