@@ -88,12 +88,12 @@ def test_identity_check_has_a_docstring_for_lossbench_list():
     ("chrono_init", "rnn", {"activation": "relu"}),
 ])
 def test_incompatible_combinations_give_a_reason(remedy, cell, params):
-    reason = REMEDIES[remedy].incompatibility(cell, CELLS[cell].resolve(params))
+    reason = REMEDIES[remedy].incompatibility(CELLS[cell], CELLS[cell].resolve(params))
     assert isinstance(reason, str) and remedy in reason
 
 
 def test_identity_with_tanh_says_how_to_fix_it():
-    reason = REMEDIES["identity_init"].incompatibility("rnn", CELLS["rnn"].resolve({"activation": "tanh"}))
+    reason = REMEDIES["identity_init"].incompatibility(CELLS["rnn"], CELLS["rnn"].resolve({"activation": "tanh"}))
     assert "rnn.activation=relu" in reason
 
 
@@ -106,7 +106,7 @@ def test_identity_with_tanh_says_how_to_fix_it():
                                         "dropout", "weight_decay", "l1") for cell, params in CELL_VARIANTS],
 ])
 def test_compatible_combinations(remedy, cell, params):
-    assert REMEDIES[remedy].incompatibility(cell, CELLS[cell].resolve(params)) is None
+    assert REMEDIES[remedy].incompatibility(CELLS[cell], CELLS[cell].resolve(params)) is None
 
 
 def test_plugin_module_does_not_import_torch():

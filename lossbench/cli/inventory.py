@@ -170,8 +170,9 @@ def compatibility(spec: Any) -> dict[str, Any]:
     if isinstance(spec, DatasetSpec):
         return {"targets": sorted(spec.targets), "per_step": spec.per_step}
     if isinstance(spec, RemedySpec):
-        return {"cells": list(spec.cells) if spec.cells is not None else "any",
+        return {**spec.takes(),
                 **({"condition": spec.check.__doc__.strip()} if spec.check is not None and spec.check.__doc__ else {})}
     if isinstance(spec, CellSpec):
-        return {"gates": "".join(spec.gates)}
+        return {"gates": "".join(spec.gates), "recurrent weight": spec.recurrent_weight or "none",
+                **({"init styles": sorted(spec.init_styles)} if spec.init_styles else {})}
     return {}

@@ -110,11 +110,11 @@ def _cell_for(remedy: Any, registry: Registry) -> Any:
     cell that does (a remedy for a plugin's own cell is checked on that cell)."""
     from lossbench.testing.reference_cells import CANDIDATES
 
-    if any(remedy.incompatibility(cell.name, cell.resolve(overrides)) is None for cell, overrides in CANDIDATES):
+    if any(remedy.incompatibility(cell, cell.resolve(overrides)) is None for cell, overrides in CANDIDATES):
         return None
     for name in registry.names("cells"):
         cell = registry.get("cells", name)
-        if remedy.incompatibility(name, cell.resolve()) is None:
+        if remedy.incompatibility(cell, cell.resolve()) is None:
             return cell
     return None
 

@@ -59,7 +59,7 @@ def _pick_cell(spec: RemedySpec, cell_spec: CellSpec | None, cell_params: Mappin
                ) -> tuple[CellSpec, dict[str, Any]]:
     if cell_spec is not None:
         resolved = cell_spec.resolve(cell_params)
-        reason = spec.incompatibility(cell_spec.name, resolved)
+        reason = spec.incompatibility(cell_spec, resolved)
         if reason:
             fail(f"declares itself incompatible with the cell it was given: {reason}; pass a compatible cell_spec")
         return cell_spec, resolved
@@ -68,7 +68,7 @@ def _pick_cell(spec: RemedySpec, cell_spec: CellSpec | None, cell_params: Mappin
     reasons = []
     for cell, overrides in CANDIDATES:
         resolved = cell.resolve(overrides)
-        reason = spec.incompatibility(cell.name, resolved)
+        reason = spec.incompatibility(cell, resolved)
         if reason is None:
             return cell, resolved
         reasons.append(reason)
@@ -102,7 +102,7 @@ def _on_model(remedy: Remedy, cell: CellSpec, cell_params: dict[str, Any]) -> An
     torch.manual_seed(0)
     model = SequenceModel(cell.name, cell.build, dict(cell_params), FEATURES, HIDDEN, CLASSES, per_step=False)
     info = ModelInfo(cell=cell.name, cell_params=dict(cell_params), hidden_sizes=HIDDEN, num_features=FEATURES,
-                     num_classes=CLASSES, seq_len=STEPS)
+                     num_classes=CLASSES, seq_len=STEPS, gates=tuple(cell.gates))
     returned = remedy.on_model(model, info)
     if returned is not None:
         fail(f"on_model returned {type(returned).__name__}; expected None (change the model in place)")
