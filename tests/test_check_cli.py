@@ -107,7 +107,7 @@ def test_a_plugin_that_failed_to_load_fails_check(cli, tmp_path):
 
 
 @pytest.mark.parametrize("args, message", [
-    (["focall"], "unknown plugin or component 'focall'; did you mean focal"),
+    (["focall"], "unknown plugin, distribution or component 'focall'; did you mean focal"),
     (["focal", "--set", "focal.gamma=99"], "focal.gamma=99 is out of range"),
     (["focal", "--set", "gru.x=1"], "'gru' is not a component of this run"),
 ])
@@ -156,3 +156,18 @@ def test_a_remedy_for_a_plugins_own_cell_is_checked_on_that_cell(tmp_path):
     assert (plugin.kind, cell.label, remedy.label) == ("plugin", "cell own_gru", "remedy halve_own")
     assert remedy.status == "passed", remedy.report.summary()
     assert "on_model (own_gru)" in {r.check for r in remedy.report}
+
+
+def test_a_distribution_name_selects_every_plugin_it_installs():
+    from lossbench.registry import PluginInfo, Registry
+    from lossbench.testing.installed import select
+
+    registry = Registry(plugins=[PluginInfo("losses", "built-in", "lossbench_builtins.losses", "1"),
+                                 PluginInfo("lossbench-poly:poly", "entry point", "poly:plugin", "0.1"),
+                                 PluginInfo("lossbench-poly:extra", "entry point", "poly.extra", "0.1")])
+    registry.plugins[1].components["losses"].append("poly2")
+    registry.components["losses"]["poly2"] = (object(), "lossbench-poly:poly")
+    plugins, components = select(registry, ["lossbench-poly"])
+    assert [p.name for p in plugins] == ["lossbench-poly:poly", "lossbench-poly:extra"]
+    assert components == [("losses", "poly2")]
+    assert [p.name for p in select(registry, ["lossbench"])[0]] == ["losses"]

@@ -44,7 +44,8 @@ class Outcome:
 
 def select(registry: Registry, names: Sequence[str]) -> tuple[list[PluginInfo], list[tuple[str, str]]]:
     """The plugins and the (kind, component) pairs to check: everything when ``names`` is empty; a plugin's name
-    selects the plugin and its components, a component's name that component (of every kind that has it)."""
+    selects the plugin and its components, a distribution's name every plugin (entry point) it installs, a
+    component's name that component (of every kind that has it)."""
     plugins = {p.name: p for p in registry.plugins}
     components = [(kind, name) for kind in KINDS for name in registry.names(kind)]
     if not names:
@@ -53,16 +54,26 @@ def select(registry: Registry, names: Sequence[str]) -> tuple[list[PluginInfo], 
     chosen: list[tuple[str, str]] = []
     for name in names:
         matches = [c for c in components if c[1] == name]
-        if name in plugins:
-            chosen_plugins[name] = plugins[name]
-            matches += [(kind, n) for kind, found in plugins[name].components.items() for n in found]
-        if not matches and name not in plugins:
-            raise UnknownNameError("plugin or component", name, [*plugins, *(n for _, n in components)])
+        named = [p for p in plugins.values() if p.name == name or _distribution(p) == name.lower()]
+        for plugin in named:
+            chosen_plugins[plugin.name] = plugin
+            matches += [(kind, n) for kind, found in plugin.components.items() for n in found]
+        if not matches and not named:
+            distributions = sorted({d for p in plugins.values() if (d := _distribution(p))})
+            raise UnknownNameError("plugin, distribution or component", name,
+                                   [*plugins, *distributions, *(n for _, n in components)])
         for kind, component in matches:
             chosen_plugins.setdefault(registry.owner(kind, component), plugins[registry.owner(kind, component)])
             if (kind, component) not in chosen:
                 chosen.append((kind, component))
     return list(chosen_plugins.values()), chosen
+
+
+def _distribution(plugin: PluginInfo) -> str | None:
+    """The distribution an entry-point plugin comes from (its name is ``DISTRIBUTION:ENTRY``), lower-cased."""
+    if plugin.source == "built-in":
+        return "lossbench"
+    return plugin.name.partition(":")[0].lower() if plugin.source == "entry point" and ":" in plugin.name else None
 
 
 def check_installed(registry: Registry, names: Sequence[str] = (),
