@@ -34,6 +34,7 @@ def _check_dataset(spec: DatasetSpec, params: Mapping[str, Any] | None = None) -
     if not checks.run("well formed", _well_formed, data)[0]:
         return checks.report
     checks.run("matches spec", _matches_spec, spec, data)
+    checks.run("splits do not overlap", _disjoint, data)
     checks.run("dtypes", _dtypes, data)
     finite = checks.run("finite", _finite, data)[0]
     if any(_ragged(getattr(data, name)) for name in SPLITS):
@@ -73,6 +74,31 @@ def _matches_spec(spec: DatasetSpec, data: Dataset) -> None:
              f"targets {sorted(spec.targets)}; expected the returned kind among the declared ones")
     if data.class_names is not None and len(data.class_names) != data.num_classes:
         fail(f"class_names has {len(data.class_names)} names for {data.num_classes} classes; expected one per class")
+
+
+def _row_hashes(split: Any) -> list[bytes]:
+    """One digest per sequence: its valid steps' values (padding left out) and its length."""
+    import hashlib
+
+    import numpy as np
+
+    lengths = split.lengths if split.lengths is not None else np.full(len(split), split.x.shape[1])
+    return [hashlib.blake2b(np.ascontiguousarray(split.x[i, :int(n)]).tobytes() + int(n).to_bytes(8, "little"),
+                            digest_size=16).digest() for i, n in enumerate(lengths)]
+
+
+def _disjoint(data: Dataset) -> None:
+    """No sequence may be in two splits: a validation or test score on sequences trained on measures memory."""
+    hashes = {name: _row_hashes(getattr(data, name)) for name in SPLITS}
+    overlaps = []
+    for later, earlier in (("val", "train"), ("test", "train"), ("test", "val")):
+        seen = set(hashes[earlier])
+        shared = sum(h in seen for h in hashes[later])
+        if shared:
+            overlaps.append(f"{shared} of the {len(hashes[later])} {later} sequences are also in {earlier}")
+    if overlaps:
+        fail(f"splits overlap: {'; '.join(overlaps)} (exact copies of the inputs); expected train, val and test to "
+             f"share no sequence (split after removing duplicates, never reuse a file for two splits)")
 
 
 def _dtypes(data: Dataset) -> None:
