@@ -68,7 +68,7 @@ def undo_state_change(before: tuple[object, bool] | None) -> str | None:
     dtype, grad = before if before is not None else (torch.float32, True)
     changes = []
     if torch.get_default_dtype() != dtype:
-        changes.append(f"the default dtype from {_dtype(dtype)} to {_dtype(torch.get_default_dtype())} "
+        changes.append(f"default dtype from {_dtype(dtype)} to {_dtype(torch.get_default_dtype())} "
                        f"(torch.set_default_dtype)")
         torch.set_default_dtype(dtype)
     if torch.is_grad_enabled() != grad:
