@@ -12,71 +12,91 @@ from lossbench.errors import ParameterError
 
 
 @dataclass(frozen=True)
-class Float:
+class _Range:
+    """A number in [low, high], sampled on a log scale when ``log``: what Float and Int share."""
+
+    low: Any
+    high: Any
+    log: bool = False
+
+    type_name = "number"  # in to_json
+    words = "a number"  # in messages
+
+    def __post_init__(self) -> None:
+        kind = type(self).__name__
+        if not self.low <= self.high:
+            raise ValueError(f"{kind}: low {self.low} is above high {self.high}")
+        if self.log and self.low <= 0:
+            raise ValueError(f"{kind}: a log scale needs low > 0, got {self.low}")
+
+    def _convert(self, value: Any) -> Any:
+        """The value as this kind of number, or None when it is not one."""
+        raise NotImplementedError
+
+    def _show(self, value: Any) -> str:
+        return str(value)
+
+    def validate(self, name: str, value: Any) -> Any:
+        bounds = f"[{self._show(self.low)}, {self._show(self.high)}]"
+        converted = self._convert(value)
+        if converted is None:
+            raise ParameterError(f"{name} must be {self.words} in {bounds}, got {value!r}")
+        if not self.low <= converted <= self.high:
+            raise ParameterError(f"{name}={self._show(converted)} is out of range {bounds}")
+        return converted
+
+    def describe(self) -> str:
+        return f"{self.type_name} [{self._show(self.low)}, {self._show(self.high)}]" + (" log" if self.log else "")
+
+    def to_json(self) -> dict[str, Any]:
+        return {"type": self.type_name, "low": self.low, "high": self.high, "log": self.log}
+
+
+@dataclass(frozen=True)
+class Float(_Range):
     """A real number in [low, high], sampled on a log scale when ``log``."""
 
     low: float
     high: float
     log: bool = False
 
-    def __post_init__(self) -> None:
-        if not self.low <= self.high:
-            raise ValueError(f"Float: low {self.low} is above high {self.high}")
-        if self.log and self.low <= 0:
-            raise ValueError(f"Float: a log scale needs low > 0, got {self.low}")
+    type_name, words = "float", "a number"
 
-    def validate(self, name: str, value: Any) -> float:
+    def _convert(self, value: Any) -> float | None:
         if isinstance(value, str):
             try:
                 value = float(value)
             except ValueError:
-                raise ParameterError(f"{name} must be a number in [{self.low:g}, {self.high:g}], got {value!r}") from None
+                return None
         if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise ParameterError(f"{name} must be a number in [{self.low:g}, {self.high:g}], got {value!r}")
-        if not self.low <= value <= self.high:
-            raise ParameterError(f"{name}={value:g} is out of range [{self.low:g}, {self.high:g}]")
+            return None
         return float(value)
 
-    def describe(self) -> str:
-        return f"float [{self.low:g}, {self.high:g}]" + (" log" if self.log else "")
-
-    def to_json(self) -> dict[str, Any]:
-        return {"type": "float", "low": self.low, "high": self.high, "log": self.log}
+    def _show(self, value: Any) -> str:
+        return f"{value:g}"
 
 
 @dataclass(frozen=True)
-class Int:
+class Int(_Range):
     """An integer in [low, high], sampled on a log scale when ``log``."""
 
     low: int
     high: int
     log: bool = False
 
-    def __post_init__(self) -> None:
-        if not self.low <= self.high:
-            raise ValueError(f"Int: low {self.low} is above high {self.high}")
-        if self.log and self.low <= 0:
-            raise ValueError(f"Int: a log scale needs low > 0, got {self.low}")
+    type_name, words = "int", "an integer"
 
-    def validate(self, name: str, value: Any) -> int:
+    def _convert(self, value: Any) -> int | None:
         if isinstance(value, str):
             try:
                 value = int(value)
             except ValueError:
-                raise ParameterError(f"{name} must be an integer in [{self.low}, {self.high}], got {value!r}") from None
+                return None
         if isinstance(value, float) and value.is_integer():
             value = int(value)
         if isinstance(value, bool) or not isinstance(value, int):
-            raise ParameterError(f"{name} must be an integer in [{self.low}, {self.high}], got {value!r}")
-        if not self.low <= value <= self.high:
-            raise ParameterError(f"{name}={value} is out of range [{self.low}, {self.high}]")
+            return None
         return value
-
-    def describe(self) -> str:
-        return f"int [{self.low}, {self.high}]" + (" log" if self.log else "")
-
-    def to_json(self) -> dict[str, Any]:
-        return {"type": "int", "low": self.low, "high": self.high, "log": self.log}
 
 
 @dataclass(frozen=True)

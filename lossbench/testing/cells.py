@@ -7,26 +7,19 @@ from collections.abc import Mapping
 from typing import Any
 
 from lossbench.api.specs import CellSpec
-from lossbench.testing.report import Checks, Note, Report, fail
+from lossbench.testing.report import Note, Report, begin, fail
+from lossbench.testing.threads import in_one_thread
 
 INPUT, HIDDEN = 3, 5
 SHAPES = ((1, 1), (2, 7), (4, 3))
 
 
+@in_one_thread
 def check_cell(spec: CellSpec, params: Mapping[str, Any] | None = None) -> Report:
     """Check one cell; ``params`` override its defaults."""
-    from lossbench.testing.threads import one_thread
-
-    with one_thread():
-        return _check_cell(spec, params)
-
-
-def _check_cell(spec: CellSpec, params: Mapping[str, Any] | None = None) -> Report:
-    checks = Checks(f"cell {getattr(spec, 'name', spec)}")
-    if not checks.run("spec", _check_spec, spec)[0]:
-        return checks.report
-    ok, resolved = checks.run("defaults", spec.resolve, params)
-    if not ok:
+    checks, resolved = begin(spec, CellSpec, "build", "build(input_size, hidden_size, **params) returning a torch "
+                                                      "Module", params)
+    if resolved is None:
         return checks.report
     ok, module = checks.run("build", _build, spec, resolved)
     if not ok:
@@ -39,13 +32,6 @@ def _check_cell(spec: CellSpec, params: Mapping[str, Any] | None = None) -> Repo
         checks.run("recurrent weight as declared", _weight_hh, module, spec)
     checks.run("gradients reach every parameter", _gradients, module)
     return checks.report
-
-
-def _check_spec(spec: Any) -> None:
-    if not isinstance(spec, CellSpec):
-        fail(f"is a {type(spec).__name__}; expected a lossbench.CellSpec")
-    if not callable(spec.build):
-        fail("build is not callable; expected build(input_size, hidden_size, **params) returning a torch Module")
 
 
 def _build(spec: CellSpec, params: dict[str, Any]) -> Any:

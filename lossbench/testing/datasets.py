@@ -8,25 +8,17 @@ from typing import Any
 
 from lossbench.api.data import Dataset
 from lossbench.api.specs import DatasetSpec
-from lossbench.testing.report import Checks, Note, Report, fail
+from lossbench.testing.report import Note, Report, begin, fail
+from lossbench.testing.threads import in_one_thread
 
 SPLITS = ("train", "val", "test")
 
 
+@in_one_thread
 def check_dataset(spec: DatasetSpec, params: Mapping[str, Any] | None = None) -> Report:
     """Check one dataset, loaded twice with ``params`` over its defaults (pass small sizes for a quick check)."""
-    from lossbench.testing.threads import one_thread
-
-    with one_thread():
-        return _check_dataset(spec, params)
-
-
-def _check_dataset(spec: DatasetSpec, params: Mapping[str, Any] | None = None) -> Report:
-    checks = Checks(f"dataset {getattr(spec, 'name', spec)}")
-    if not checks.run("spec", _check_spec, spec)[0]:
-        return checks.report
-    ok, resolved = checks.run("defaults", spec.resolve, params)
-    if not ok:
+    checks, resolved = begin(spec, DatasetSpec, "load", "load(**params) returning a lossbench.Dataset", params)
+    if resolved is None:
         return checks.report
     ok, data = checks.run("load", _load, spec, resolved)
     if not ok:
@@ -43,13 +35,6 @@ def _check_dataset(spec: DatasetSpec, params: Mapping[str, Any] | None = None) -
         checks.run("a training step through the model", _training_step, data)
     checks.run("deterministic", _deterministic, spec, resolved, data)
     return checks.report
-
-
-def _check_spec(spec: Any) -> None:
-    if not isinstance(spec, DatasetSpec):
-        fail(f"is a {type(spec).__name__}; expected a lossbench.DatasetSpec")
-    if not callable(spec.load):
-        fail("load is not callable; expected load(**params) returning a lossbench.Dataset")
 
 
 def _load(spec: DatasetSpec, params: dict[str, Any]) -> Dataset:

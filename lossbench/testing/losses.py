@@ -3,32 +3,22 @@
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Mapping
 from typing import Any
 
 from lossbench.api.specs import LossSpec
-from lossbench.testing.report import Checks, Report, fail
+from lossbench.testing.report import Report, begin, fail
+from lossbench.testing.threads import in_one_thread
 
-_SLUG = re.compile(r"^[a-z][a-z0-9_]*$")
 _CLASSES = {"binary": 2, "multiclass": 10}
 
 
+@in_one_thread
 def check_loss(spec: LossSpec, params: Mapping[str, Any] | None = None, module: object = None) -> Report:
     """Check one loss. ``params`` override its defaults; ``module`` (a module, dotted name or ``.py`` path)
     is import-checked for torch, by default the module that defines ``spec.build``."""
-    from lossbench.testing.threads import one_thread
-
-    with one_thread():
-        return _check_loss(spec, params, module)
-
-
-def _check_loss(spec: LossSpec, params: Mapping[str, Any] | None = None, module: object = None) -> Report:
-    checks = Checks(f"loss {getattr(spec, 'name', spec)}")
-    if not checks.run("spec", _check_spec, spec)[0]:
-        return checks.report
-    ok, resolved = checks.run("defaults", spec.resolve, params)
-    if not ok:
+    checks, resolved = begin(spec, LossSpec, "build", "build(**params) returning fn(logits, target)", params)
+    if resolved is None:
         return checks.report
     ok, fn = checks.run("build", _build, spec, resolved)
     if ok:
@@ -47,15 +37,6 @@ def _check_loss(spec: LossSpec, params: Mapping[str, Any] | None = None, module:
     target = module if module is not None else getattr(spec.build, "__module__", None)
     checks.run("no torch at import", check_no_heavy_import, target, "loss plugin module")
     return checks.report
-
-
-def _check_spec(spec: Any) -> None:
-    if not isinstance(spec, LossSpec):
-        fail(f"is a {type(spec).__name__}; expected a lossbench.LossSpec")
-    if not _SLUG.match(spec.name):
-        fail(f"name {spec.name!r} is not a slug; expected lower-case letters, digits and _")
-    if not callable(spec.build):
-        fail("build is not callable; expected build(**params) returning fn(logits, target)")
 
 
 def _build(spec: LossSpec, params: dict[str, Any]) -> Any:

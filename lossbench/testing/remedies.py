@@ -8,28 +8,19 @@ from typing import Any
 
 from lossbench.api.remedy import ModelInfo, Remedy
 from lossbench.api.specs import CellSpec, RemedySpec
-from lossbench.testing.report import Checks, Report, fail
+from lossbench.testing.report import Report, begin, fail
+from lossbench.testing.threads import in_one_thread
 
 FEATURES, CLASSES, STEPS, HIDDEN = 3, 4, 6, (8, 6)
 
 
+@in_one_thread
 def check_remedy(spec: RemedySpec, cell_spec: CellSpec | None = None, params: Mapping[str, Any] | None = None,
                  cell_params: Mapping[str, Any] | None = None) -> Report:
     """Check one remedy on ``cell_spec`` (with ``cell_params``), or on the first of the kit's own cells
     (:mod:`lossbench.testing.reference_cells`: fused rnn, gru, lstm) that it accepts."""
-    from lossbench.testing.threads import one_thread
-
-    with one_thread():
-        return _check_remedy(spec, cell_spec, params, cell_params)
-
-
-def _check_remedy(spec: RemedySpec, cell_spec: CellSpec | None = None, params: Mapping[str, Any] | None = None,
-                 cell_params: Mapping[str, Any] | None = None) -> Report:
-    checks = Checks(f"remedy {getattr(spec, 'name', spec)}")
-    if not checks.run("spec", _check_spec, spec)[0]:
-        return checks.report
-    ok, resolved = checks.run("defaults", spec.resolve, params)
-    if not ok:
+    checks, resolved = begin(spec, RemedySpec, "build", "build(**params) returning a lossbench.Remedy", params)
+    if resolved is None:
         return checks.report
     ok, cell = checks.run("compatible cell", _pick_cell, spec, cell_spec, cell_params)
     if not ok:
@@ -46,13 +37,6 @@ def _check_remedy(spec: RemedySpec, cell_spec: CellSpec | None = None, params: M
         return checks.report
     checks.run(f"penalty and after_backward ({cell.name})", _steps, remedy, model, options)
     return checks.report
-
-
-def _check_spec(spec: Any) -> None:
-    if not isinstance(spec, RemedySpec):
-        fail(f"is a {type(spec).__name__}; expected a lossbench.RemedySpec")
-    if not callable(spec.build):
-        fail("build is not callable; expected build(**params) returning a lossbench.Remedy")
 
 
 def _pick_cell(spec: RemedySpec, cell_spec: CellSpec | None, cell_params: Mapping[str, Any] | None

@@ -145,3 +145,21 @@ class Checks:
 
     def _add(self, check: str, passed: bool, message: str) -> None:
         self.report.results.append(CheckResult(self.component, check, passed, message))
+
+
+def begin(spec: Any, spec_type: type, entry: str, expected: str, params: Any) -> tuple[Checks, Any]:
+    """The first two checks of every component: ``spec`` is a ``spec_type`` whose ``entry`` (``build``,
+    ``load``) is callable (``expected`` says how it is called), and ``params`` resolve against its defaults.
+    Returns the checks and the resolved parameters, ``None`` when either check failed."""
+    checks = Checks(f"{spec_type.kind} {getattr(spec, 'name', spec)}")
+
+    def is_spec() -> None:
+        if not isinstance(spec, spec_type):
+            fail(f"is a {type(spec).__name__}; expected a lossbench.{spec_type.__name__}")
+        if not callable(getattr(spec, entry, None)):
+            fail(f"{entry} is not callable; expected {expected}")
+
+    if not checks.run("spec", is_spec)[0]:
+        return checks, None
+    ok, resolved = checks.run("defaults", spec.resolve, params)
+    return checks, resolved if ok else None
