@@ -6,7 +6,7 @@ The sweep maps them to Optuna distributions; ``validate`` checks a value a user 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 from lossbench.errors import ParameterError
 
@@ -21,6 +21,7 @@ class _Range:
 
     type_name = "number"  # in to_json
     words = "a number"  # in messages
+    parse: ClassVar[Any] = float  # text to a number
 
     def __post_init__(self) -> None:
         kind = type(self).__name__
@@ -30,7 +31,15 @@ class _Range:
             raise ValueError(f"{kind}: a log scale needs low > 0, got {self.low}")
 
     def _convert(self, value: Any) -> Any:
-        """The value as this kind of number, or None when it is not one."""
+        """The value as this kind of number (text parsed first), or None when it is not one."""
+        if isinstance(value, str):
+            try:
+                value = type(self).parse(value)
+            except ValueError:
+                return None
+        return None if isinstance(value, bool) else self._exact(value)
+
+    def _exact(self, value: Any) -> Any:
         raise NotImplementedError
 
     def _show(self, value: Any) -> str:
@@ -56,21 +65,10 @@ class _Range:
 class Float(_Range):
     """A real number in [low, high], sampled on a log scale when ``log``."""
 
-    low: float
-    high: float
-    log: bool = False
+    type_name, words, parse = "float", "a number", float
 
-    type_name, words = "float", "a number"
-
-    def _convert(self, value: Any) -> float | None:
-        if isinstance(value, str):
-            try:
-                value = float(value)
-            except ValueError:
-                return None
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            return None
-        return float(value)
+    def _exact(self, value: Any) -> float | None:
+        return float(value) if isinstance(value, (int, float)) else None
 
     def _show(self, value: Any) -> str:
         return f"{value:g}"
@@ -80,23 +78,12 @@ class Float(_Range):
 class Int(_Range):
     """An integer in [low, high], sampled on a log scale when ``log``."""
 
-    low: int
-    high: int
-    log: bool = False
+    type_name, words, parse = "int", "an integer", int
 
-    type_name, words = "int", "an integer"
-
-    def _convert(self, value: Any) -> int | None:
-        if isinstance(value, str):
-            try:
-                value = int(value)
-            except ValueError:
-                return None
+    def _exact(self, value: Any) -> int | None:
         if isinstance(value, float) and value.is_integer():
-            value = int(value)
-        if isinstance(value, bool) or not isinstance(value, int):
-            return None
-        return value
+            return int(value)
+        return value if isinstance(value, int) else None
 
 
 @dataclass(frozen=True)
