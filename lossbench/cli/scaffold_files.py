@@ -93,6 +93,8 @@ ${P}_RNN = CellSpec(
     defaults={"activation": "tanh"},
     build=build_${p}_rnn,
     gates=("h",),
+    recurrent_weight="matrix",  # weight_hh_l0 is [hidden, hidden]: orthogonal_init may act on it
+    init_styles={"identity"},  # identity_init may set it to scale * I (with activation=relu)
 )
 
 SPECS = (${P}_RNN,)
