@@ -227,12 +227,14 @@ def test_strict_loading_refuses_a_conflict(tmp_path):
 
 
 def test_a_local_plugin_named_like_an_installed_one_is_refused(tmp_path, cli):
-    write_plugin(tmp_path, "losses", GOOD_LOSS.format(name="my_scaled"))
+    path = write_plugin(tmp_path, "losses", GOOD_LOSS.format(name="my_scaled"))
     data = plugins_json(cli, "--plugins-dir", str(tmp_path))
-    local = [p for p in data["plugins"] if p["name"] == "losses" and p["source"] == "local file"]
-    assert len(local) == 1 and local[0]["status"] == "failed"
-    assert "plugin names must be unique" in local[0]["error"] and "rename" in local[0]["error"]
-    assert by_name({"plugins": [p for p in data["plugins"] if p["source"] == "built-in"]})["losses"]["status"] == "ok"
+    plugins = by_name(data)
+    assert len(plugins) == len(data["plugins"])  # every name is one plugin
+    assert plugins["losses"]["source"] == "built-in" and plugins["losses"]["status"] == "ok"
+    local = plugins[str(path)]  # named by its path
+    assert local["status"] == "failed" and local["components"]["losses"] == []
+    assert "a plugin named losses is already loaded" in local["error"] and f"rename {path}" in local["error"]
 
 
 def test_a_plugin_setting_float64_at_import_is_blamed_and_undone(tmp_path, cli):

@@ -276,7 +276,7 @@ $table
 pip install -e '.[test]'        # into the environment that has lossbench
 python -m pytest -q             # the conformance kit on every module (tests/)
 lossbench plugins               # lists $dist:<module>
-lossbench check $checks
+lossbench check $dist               # every plugin the package installs
 $train
 ```
 """

@@ -92,10 +92,12 @@ def load_registry(dirs: tuple[str, ...] | list[str] = (), strict: bool | None = 
         info = PluginInfo(candidate.name, candidate.source, candidate.location, candidate.version, error=candidate.error,
                           plugin=candidate.plugin)
         taken = next((p for p in registry.plugins if p.name == info.name), None)
-        if taken is not None and info.error is None:
-            info.error = (f"a plugin named {info.name} is already loaded ({taken.source}, {taken.location}); "
-                          f"plugin names must be unique: rename {info.location}")
-            info.plugin = None
+        if taken is not None:  # named by its path instead, so that every name in the list is one plugin
+            info.name = info.location
+            if info.error is None:
+                info.error = (f"a plugin named {taken.name} is already loaded ({taken.source}, {taken.location}); "
+                              f"plugin names must be unique: rename {info.location}")
+                info.plugin = None
         registry.plugins.append(info)
         if info.error is None:
             _collect(manager, candidate, info, registry)

@@ -7,6 +7,7 @@ component the checks of its kind. A dataset whose ``load`` raises a ``ParameterE
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -54,7 +55,7 @@ def select(registry: Registry, names: Sequence[str]) -> tuple[list[PluginInfo], 
     chosen: list[tuple[str, str]] = []
     for name in names:
         matches = [c for c in components if c[1] == name]
-        named = [p for p in plugins.values() if p.name == name or _distribution(p) == name.lower()]
+        named = [p for p in plugins.values() if p.name == name or _distribution(p) == _normal(name)]
         for plugin in named:
             chosen_plugins[plugin.name] = plugin
             matches += [(kind, n) for kind, found in plugin.components.items() for n in found]
@@ -70,10 +71,15 @@ def select(registry: Registry, names: Sequence[str]) -> tuple[list[PluginInfo], 
 
 
 def _distribution(plugin: PluginInfo) -> str | None:
-    """The distribution an entry-point plugin comes from (its name is ``DISTRIBUTION:ENTRY``), lower-cased."""
+    """The distribution an entry-point plugin comes from (its name is ``DISTRIBUTION:ENTRY``), normalised."""
     if plugin.source == "built-in":
         return "lossbench"
-    return plugin.name.partition(":")[0].lower() if plugin.source == "entry point" and ":" in plugin.name else None
+    return _normal(plugin.name.partition(":")[0]) if plugin.source == "entry point" and ":" in plugin.name else None
+
+
+def _normal(name: str) -> str:
+    """A distribution's name as pip compares it (PEP 503): ``Lossbench_Poly`` is ``lossbench-poly``."""
+    return re.sub(r"[-_.]+", "-", name).lower()
 
 
 def check_installed(registry: Registry, names: Sequence[str] = (),
@@ -113,6 +119,8 @@ def _check_plugin(plugin: PluginInfo) -> Outcome:
         checks.run("loads", lambda: None)
         checks.run("no torch at import", check_no_heavy_import, plugin.plugin)
         checks.run("API version", check_api_version, plugin.plugin)
+        for conflict in plugin.conflicts:
+            checks.failed("unique names", f"{conflict}; expected names no other plugin registers")
     return Outcome(plugin.name, "plugin", plugin.name, checks.report)
 
 
