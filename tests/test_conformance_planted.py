@@ -105,7 +105,24 @@ def test_a_cell_builder_reseeding_torch_is_caught():
 
     spec = CellSpec(name="reseeds", summary="same weights every seed", build=build, gates=("r", "z", "n"))
     message = caught(check_cell(spec), "cell reseeds", "seeds")
-    assert "reseeds torch's global random generator" in message
+    assert message.startswith("cell reseeds: build reseeds torch's global random generator")
+
+
+def test_a_forward_pass_reseeding_torch_is_caught():
+    def build(input_size, hidden_size):
+        layer = _gru(input_size, hidden_size)
+        forward = layer.forward
+
+        def reseeding(x):
+            torch.manual_seed(0)
+            return forward(x)
+
+        layer.forward = reseeding
+        return layer
+
+    spec = CellSpec(name="reseeds", summary="same draws every seed", build=build, gates=("r", "z", "n"))
+    message = caught(check_cell(spec), "cell reseeds", "seeds")
+    assert message.startswith("cell reseeds: forward reseeds torch's global random generator")
 
 
 def test_a_cell_builder_setting_float64_is_caught_and_undone():

@@ -54,20 +54,29 @@ def _forward(module: Any, x: Any) -> Any:
 
 
 def _leaves_the_seed(spec: CellSpec, params: dict[str, Any]) -> None:
-    """Built from two different global seeds, the generator must end in two different states: a builder that
-    reseeds it gives every seed of a sweep the same initial weights."""
+    """Built and run from two different global seeds, the generator must end in two different states: a builder
+    or forward pass that reseeds it gives every seed of a sweep the same weights (or the same dropout masks)."""
     import torch
 
-    states = []
+    x = torch.randn(2, 3, INPUT, generator=torch.Generator().manual_seed(5))
+    built, ran = [], []
     for seed in (1, 2):
         torch.manual_seed(seed)
-        spec.build(INPUT, HIDDEN, **params)
-        states.append(torch.get_rng_state())
+        module = spec.build(INPUT, HIDDEN, **params)
+        built.append(torch.get_rng_state())
+        try:
+            with torch.no_grad():
+                module.train()(x)
+        except Exception:  # a forward that fails is the shape check's to report, once
+            ran = None
+        if ran is not None:
+            ran.append(torch.get_rng_state())
     torch.manual_seed(0)
-    if torch.equal(states[0], states[1]):
-        fail("build reseeds torch's global random generator (built from seeds 1 and 2, it ends in the same state): "
-             "every seed gets the same initial weights; expected build to draw from the generator as it finds it "
-             "(no torch.manual_seed inside build)")
+    for stage, states in (("build", built), ("forward", ran or [])):
+        if len(states) == 2 and torch.equal(states[0], states[1]):
+            fail(f"{stage} reseeds torch's global random generator (from seeds 1 and 2 it ends in the same state): "
+                 f"every seed gets the same {'initial weights' if stage == 'build' else 'random draws'}; expected "
+                 f"{stage} to draw from the generator as it finds it (no torch.manual_seed inside it)")
 
 
 def _shapes(module: Any) -> None:
