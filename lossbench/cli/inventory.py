@@ -36,8 +36,6 @@ def plugins_command(json: Annotated[bool, typer.Option("--json", help="Print JSO
         print_wide("lossbench plugins", plugins_table(data["plugins"]))
     else:
         print_blocks(stdout, None, [plugin_block(plugin) for plugin in data["plugins"]])
-    for conflict in data["conflicts"]:
-        stdout.print("conflict: " + conflict, style="red", markup=False)
 
 
 def list_command(
