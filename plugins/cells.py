@@ -38,18 +38,24 @@ RNN = CellSpec(
     defaults={"activation": "tanh", "negative_slope": 0.01},
     build=build_rnn,
     gates=("h",),
+    recurrent_weight="matrix",
+    init_styles={"identity"},
 )
 GRU = CellSpec(
     name="gru",
     summary="Gated recurrent unit (Cho et al. 2014), torch's fused nn.GRU",
     build=build_gru,
     gates=("r", "z", "n"),
+    recurrent_weight="matrix",
+    init_styles={"chrono"},
 )
 LSTM = CellSpec(
     name="lstm",
     summary="Long short-term memory (Hochreiter & Schmidhuber 1997), torch's fused nn.LSTM",
     build=build_lstm,
     gates=("i", "f", "g", "o"),
+    recurrent_weight="matrix",
+    init_styles={"chrono"},
 )
 
 SPECS = (RNN, GRU, LSTM)

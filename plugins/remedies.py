@@ -37,11 +37,11 @@ def build_identity_init(*, scale):
 
 
 def identity_needs_relu(cell_name, cell_params):
-    """rnn.activation is relu or leaky_relu (an identity recurrence through tanh saturates)"""
-    activation = cell_params["activation"]
+    """a cell with an activation parameter has it relu or leaky_relu (an identity recurrence through tanh saturates)"""
+    activation = cell_params.get("activation", "relu")
     if activation not in ("relu", "leaky_relu"):
         return (f"identity recurrent weights need a ReLU-type activation, got activation={activation}; "
-                f"set rnn.activation=relu")
+                f"set {cell_name}.activation=relu")
     return None
 
 
@@ -102,24 +102,27 @@ ORTHOGONAL_INIT = RemedySpec(
     space={"gain": Float(0.5, 2.0)},
     defaults={"gain": 1.0},
     build=build_orthogonal_init,
+    recurrent_weights=("matrix",),
 )
 IDENTITY_INIT = RemedySpec(
     name="identity_init",
-    summary="IRNN (Le et al. 2015): recurrent weights scale * identity, biases zero, with a ReLU-type rnn",
+    summary="IRNN (Le et al. 2015): recurrent weights scale * identity (a vector one: all scale), biases zero; "
+            "cells that opt in with init_styles {'identity'}, ReLU-type",
     space={"scale": Float(0.5, 1.0)},
     defaults={"scale": 1.0},
     build=build_identity_init,
-    cells=("rnn",),
+    recurrent_weights=("matrix", "vector"),
+    init_style="identity",
     check=identity_needs_relu,
 )
 CHRONO_INIT = RemedySpec(
     name="chrono_init",
     summary="Chrono initialisation (Tallec & Ollivier 2018): forget/update gate biases log(U(1, t_max - 1)); "
-            "t_max 0 means the sequence length",
+            "t_max 0 means the sequence length; cells that opt in with init_styles {'chrono'}",
     constraints={"t_max": Int(0, 100000)},
     defaults={"t_max": 0},
     build=build_chrono_init,
-    cells=("gru", "lstm"),
+    init_style="chrono",
 )
 LAYER_NORM = RemedySpec(
     name="layer_norm",
@@ -149,7 +152,8 @@ WEIGHT_DECAY = RemedySpec(
 )
 L1 = RemedySpec(
     name="l1",
-    summary="L1 penalty: strength * sum of |w| over weight matrices (not biases) added to the loss",
+    summary="L1 penalty: strength * sum of |w| over parameters of 2 or more dimensions (weight matrices), added "
+            "to the loss; 1-D parameters (biases, gains, a vector recurrent weight as IndRNN's) are left out",
     space={"strength": Float(1e-7, 1e-3, log=True)},
     defaults={"strength": 1e-5},
     build=build_l1,

@@ -69,10 +69,15 @@ def _named(model: Any, prefix: str) -> list[tuple[str, Any]]:
     return [(name, p) for name, p in model.named_parameters() if name.rpartition(".")[2].startswith(prefix)]
 
 
-def _recurrent_weights(model: Any, remedy: str) -> list[tuple[str, Any, int]]:
-    """(name, weight_hh, hidden size) for every recurrent weight, or a clear error when there is none."""
+def _recurrent_weights(model: Any, remedy: str, vector: bool = False) -> list[tuple[str, Any, int]]:
+    """(name, weight_hh, hidden size) for every recurrent weight, or a clear error when there is none. A matrix
+    is ``[gates * hidden, hidden]``; with ``vector``, a 1-D ``[gates * hidden]`` weight (IndRNN) is taken too,
+    its hidden size 0 (the caller treats it element-wise)."""
     found = []
     for name, weight in _named(model, "weight_hh"):
+        if vector and weight.dim() == 1:
+            found.append((name, weight, 0))
+            continue
         hidden = weight.shape[1] if weight.dim() == 2 else 0
         if hidden == 0 or weight.shape[0] % hidden:
             raise IncompatibleError(f"remedy {remedy}: recurrent weight {name} has shape {tuple(weight.shape)}, "
@@ -101,15 +106,19 @@ class OrthogonalInit(Remedy):
 
 
 class IdentityInit(Remedy):
-    """IRNN: recurrent weights ``scale`` * I, recurrent and input biases zero."""
+    """IRNN: recurrent weights ``scale`` * I (a vector recurrent weight: every entry ``scale``), recurrent and
+    input biases zero."""
 
     def __init__(self, scale: float):
         self.scale = float(scale)
 
     def on_model(self, model: Any, info: ModelInfo) -> None:
-        weights = _recurrent_weights(model, "identity_init")
+        weights = _recurrent_weights(model, "identity_init", vector=True)
         with torch.no_grad():
             for name, weight, hidden in weights:
+                if hidden == 0:
+                    weight.fill_(self.scale)
+                    continue
                 if weight.shape[0] != hidden:
                     raise IncompatibleError(f"remedy identity_init: recurrent weight {name} has shape "
                                             f"{tuple(weight.shape)}; an identity needs a single-gate square matrix")
@@ -118,46 +127,52 @@ class IdentityInit(Remedy):
                 bias.zero_()
 
 
+_LEGACY_GATES = {"lstm": ("i", "f", "g", "o"), "gru": ("r", "z", "n")}
+
+
 class ChronoInit(Remedy):
     """Chrono initialisation: gate biases that spread the memory time scales over [1, t_max - 1] steps.
 
-    LSTM (gates i, f, g, o): forget bias b_f = log(U(1, t_max - 1)), input bias b_i = -b_f. GRU (gates r, z, n;
-    torch computes h' = (1 - z) * n + z * h, so z keeps memory): update bias b_z = log(U(1, t_max - 1)). The value
-    goes into ``bias_ih``; the same slice of ``bias_hh`` is zeroed so that their sum is the chosen bias. Other
-    biases keep their initialisation. ``t_max`` 0 means the dataset's sequence length; below 3 it is raised to 3.
+    The gate is found in the cell's declared ``gates``: a forget gate ``f`` (LSTM: b_f = log(U(1, t_max - 1)),
+    and b_i = -b_f when there is an input gate ``i``) or else an update gate ``z`` (GRU: torch computes
+    h' = (1 - z) * n + z * h, so z keeps memory: b_z = log(U(1, t_max - 1))). The value goes into ``bias_ih``;
+    the same slice of ``bias_hh`` is zeroed so that their sum is the chosen bias. Other biases keep their
+    initialisation. ``t_max`` 0 means the dataset's sequence length; below 3 it is raised to 3.
     """
 
     def __init__(self, t_max: int):
         self.t_max = int(t_max)
 
     def on_model(self, model: Any, info: ModelInfo) -> None:
-        if info.cell not in ("lstm", "gru"):
-            raise IncompatibleError(f"remedy chrono_init applies to cells gru, lstm, not {info.cell}")
-        gates = 4 if info.cell == "lstm" else 3
+        gates = tuple(info.gates) or _LEGACY_GATES.get(info.cell, ())
+        keep = "f" if "f" in gates else "z" if "z" in gates else None
+        if keep is None:
+            raise IncompatibleError(f"remedy chrono_init: cell {info.cell} declares gates {gates}, without a forget "
+                                    f"gate f or an update gate z")
+        opposite = gates.index("i") if keep == "f" and "i" in gates else None
         t_max = max(self.t_max or info.seq_len, 3)
         params = dict(model.named_parameters())
         pairs = []
         for name, bias_ih in _named(model, "bias_ih"):
             prefix, _, last = name.rpartition(".")
             hh_name = (prefix + "." if prefix else "") + "bias_hh" + last[len("bias_ih"):]
-            if bias_ih.dim() != 1 or bias_ih.shape[0] % gates:
+            if bias_ih.dim() != 1 or bias_ih.shape[0] % len(gates):
                 raise IncompatibleError(f"remedy chrono_init: bias {name} has shape {tuple(bias_ih.shape)}, not "
-                                        f"[{gates} * hidden] for cell {info.cell}")
-            pairs.append((bias_ih, params.get(hh_name), bias_ih.shape[0] // gates))
+                                        f"[{len(gates)} * hidden] for cell {info.cell}")
+            pairs.append((bias_ih, params.get(hh_name), bias_ih.shape[0] // len(gates)))
         if not pairs:
             raise IncompatibleError(f"remedy chrono_init: cell {info.cell} has no gate biases (bias_ih*) to set")
         with torch.no_grad():
             for bias_ih, bias_hh, hidden in pairs:
                 chrono = torch.empty(hidden, dtype=torch.float64).uniform_(1.0, t_max - 1.0).log_()
                 chrono = chrono.to(dtype=bias_ih.dtype, device=bias_ih.device)
-                keep = slice(hidden, 2 * hidden)  # lstm f, gru z: both the second gate block
-                bias_ih[keep] = chrono
-                if bias_hh is not None:
-                    bias_hh[keep] = 0.0
-                if info.cell == "lstm":
-                    bias_ih[:hidden] = -chrono
+                for index, value in ((gates.index(keep), chrono), (opposite, -chrono)):
+                    if index is None:
+                        continue
+                    block = slice(index * hidden, (index + 1) * hidden)
+                    bias_ih[block] = value
                     if bias_hh is not None:
-                        bias_hh[:hidden] = 0.0
+                        bias_hh[block] = 0.0
 
 
 # ---------------------------------------------------------------------------------------------- output transforms

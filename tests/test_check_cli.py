@@ -4,6 +4,7 @@ plugins broken on purpose (exit 1, the failure in one line); a table that reads 
 from __future__ import annotations
 
 import json
+import random
 import textwrap
 
 import pytest
@@ -44,7 +45,8 @@ def check_json(cli, *names, plugins_dir=None):
 def test_every_builtin_passes_lossbench_check(cli, tmp_path, idx_folder):
     folder, _ = idx_folder(n_train=30, n_test=10)
     write_ts_problem(tmp_path / "ucr", "Ragged", lengths=(4, 15))
-    (tmp_path / "text.txt").write_text("the quick brown fox jumps over the lazy dog. " * 40)
+    words = random.Random(0).choices(["the", "quick", "brown", "fox", "jumps", "over", "lazy", "dog"], k=400)
+    (tmp_path / "text.txt").write_text(" ".join(words))  # not periodic: no sequence of test repeats one of train
     done = cli("check", "--json", "--set", f"smnist.path={folder}", "--set", f"ucr.path={tmp_path / 'ucr'}",
                "--set", "ucr.name=Ragged", "--set", f"text.path={tmp_path / 'text.txt'}", timeout=600)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr
@@ -68,11 +70,11 @@ def test_a_broken_plugin_fails_check_with_exit_1_and_a_table_that_reads_at_80_co
     assert max(len(line) for line in lines) <= 80, "\n".join(lines)
     rows = [line.split() for line in lines]
     assert ["(plugin)", "naive", "3/3", "ok"] in rows
-    assert ["loss", "naive_ce", "naive", "14/16", "2", "failed"] in rows
+    assert ["loss", "naive_ce", "naive", "16/18", "2", "failed"] in rows
     text = " ".join(done.stdout.split())
     assert "FAIL loss naive_ce stable at +-1e4 (binary, C=2)" in text
     assert "value at logits +-1e4 is inf; compute from log_softmax" in text
-    assert text.endswith("1 passed, 1 failed, 0 skipped (19 checks: 2 failed, 0 notes)")
+    assert text.endswith("1 passed, 1 failed, 0 skipped (21 checks: 2 failed, 0 notes)")
 
 
 @pytest.mark.slow
@@ -107,7 +109,7 @@ def test_a_plugin_that_failed_to_load_fails_check(cli, tmp_path):
 
 
 @pytest.mark.parametrize("args, message", [
-    (["focall"], "unknown plugin or component 'focall'; did you mean focal"),
+    (["focall"], "unknown plugin, distribution or component 'focall'; did you mean focal"),
     (["focal", "--set", "focal.gamma=99"], "focal.gamma=99 is out of range"),
     (["focal", "--set", "gru.x=1"], "'gru' is not a component of this run"),
 ])
@@ -156,3 +158,29 @@ def test_a_remedy_for_a_plugins_own_cell_is_checked_on_that_cell(tmp_path):
     assert (plugin.kind, cell.label, remedy.label) == ("plugin", "cell own_gru", "remedy halve_own")
     assert remedy.status == "passed", remedy.report.summary()
     assert "on_model (own_gru)" in {r.check for r in remedy.report}
+
+
+def test_a_distribution_name_selects_every_plugin_it_installs():
+    from lossbench.registry import PluginInfo, Registry
+    from lossbench.testing.installed import select
+
+    registry = Registry(plugins=[PluginInfo("losses", "built-in", "lossbench_builtins.losses", "1"),
+                                 PluginInfo("lossbench-poly:poly", "entry point", "poly:plugin", "0.1"),
+                                 PluginInfo("lossbench-poly:extra", "entry point", "poly.extra", "0.1")])
+    registry.plugins[1].components["losses"].append("poly2")
+    registry.components["losses"]["poly2"] = (object(), "lossbench-poly:poly")
+    plugins, components = select(registry, ["lossbench-poly"])
+    assert [p.name for p in plugins] == ["lossbench-poly:poly", "lossbench-poly:extra"]
+    assert components == [("losses", "poly2")]
+    assert [p.name for p in select(registry, ["lossbench"])[0]] == ["losses"]
+    assert len(select(registry, ["Lossbench_Poly"])[0]) == 2  # as pip compares names
+
+
+def test_a_plugin_whose_name_conflicts_fails_check_naming_both_sides(tmp_path):
+    from lossbench.registry import load_registry
+    from lossbench.testing.installed import check_installed
+
+    (tmp_path / "copycat.py").write_text(NAIVE.replace('name="naive_ce"', 'name="poly1"'))
+    [plugin] = check_installed(load_registry([str(tmp_path)]), ["copycat"])
+    [failure] = plugin.report.failures
+    assert failure.check == "unique names" and "losses (built-in" in failure.message and "skipped" in failure.message

@@ -79,7 +79,7 @@ def test_summing_loss_fails_mean_reduction(tmp_path):
     body = "return torch.nn.functional.cross_entropy(logits, target, reduction='sum')"
     report = check_plugin(_plugin(tmp_path, "summed", LOSS_TEMPLATE.format(name="summed_ce", body=body)))
     message = _only_failure(report, "loss summed_ce", "mean over N")
-    assert "repeated twice is 2x the loss of the batch" in message and "mean over N, not a sum" in message
+    assert "repeated twice is 2 times the loss of the batch" in message and "mean over N, not a sum" in message
 
 
 def test_loss_plugin_importing_torch_at_module_level_fails(tmp_path):
@@ -141,8 +141,7 @@ def test_cell_with_wrong_hidden_size_fails_shape(tmp_path):
     report = check_plugin(path)
     message = _only_failure(report, "cell wide", "output shape")
     assert message == ("cell wide: output shape for input [1, 1, 3] is [1, 1, 6]; expected [B, T, hidden] = [1, 1, 5]")
-    assert "trains in SequenceModel" in {f.check for f in report.failures}  # the model refuses it too
-    assert any("weight_hh" in n.message for n in report.notes)  # [2 * 6, 6] is not [1 * 5, 5]
+    assert [f.check for f in report.failures] == ["output shape"]  # one message, not one per later check
 
 
 def test_dataset_with_labels_out_of_range_fails(tmp_path):

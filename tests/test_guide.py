@@ -61,11 +61,11 @@ def test_the_guide_names_every_remedy_point_and_public_name():
 
 
 def test_the_examples_cover_every_kind_and_a_test():
-    assert {"nce.py", "leaky_rnn.py", "parity.py", "soft_orthogonality.py", "ts_folder.py",
+    assert {"nce.py", "leaky_rnn.py", "indrnn.py", "parity.py", "soft_orthogonality.py", "ts_folder.py",
             "tests/test_parity.py"} <= set(EXAMPLES)
 
 
-@pytest.mark.parametrize("file", ["nce.py", "leaky_rnn.py", "parity.py", "soft_orthogonality.py"])
+@pytest.mark.parametrize("file", ["nce.py", "leaky_rnn.py", "indrnn.py", "parity.py", "soft_orthogonality.py"])
 def test_each_example_plugin_conforms_as_written(tmp_path, file):
     path = tmp_path / file
     path.write_text(EXAMPLES[file])
@@ -102,3 +102,15 @@ def test_the_guides_test_file_passes_with_pytest(tmp_path):
     done = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests"], cwd=tmp_path,
                           capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(tmp_path)})
     assert done.returncode == 0 and "1 passed" in done.stdout, done.stdout[-3000:]
+
+
+def test_the_guides_indrnn_refuses_orthogonal_init_and_takes_identity_init(tmp_path):
+    from lossbench.registry import load_registry
+
+    (tmp_path / "indrnn.py").write_text(EXAMPLES["indrnn.py"])
+    registry = load_registry([str(tmp_path)])
+    cell = registry.get("cells", "indrnn")
+    assert "vector recurrent weight" in registry.get("remedies", "orthogonal_init").incompatibility(cell, {})
+    assert registry.get("remedies", "identity_init").incompatibility(cell, {}) is None
+    report = lossbench.testing.check_remedy(registry.get("remedies", "identity_init"), cell)
+    assert report.passed, report.summary()

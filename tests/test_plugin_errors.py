@@ -17,7 +17,8 @@ BOOM = '''
 from lossbench import Categorical, CellSpec, Dataset, DatasetSpec, LossSpec, Remedy, RemedySpec, Split, hookimpl
 
 LOSSBENCH_API = "1.0"
-STAGES = Categorical(["none", "load", "build", "forward", "call", "shape", "on_model", "after_backward", "transform"])
+STAGES = Categorical(["none", "load", "build", "forward", "call", "shape", "on_model", "after_backward", "transform",
+                      "float64", "no_grad"])
 
 
 def load_boom_data(*, fail):
@@ -35,6 +36,8 @@ def build_boom_cell(input_size, hidden_size, *, fail):
 
     if fail == "build":
         raise RuntimeError("boom in build")
+    if fail == "float64":
+        torch.set_default_dtype(torch.float64)
 
     class Layer(torch.nn.GRU):
         def forward(self, x):
@@ -51,6 +54,10 @@ def build_boom_loss(*, fail):
     def loss(logits, target):
         if fail == "call":
             raise ValueError("boom in the loss")
+        if fail == "no_grad":
+            import torch
+
+            torch.set_grad_enabled(False)
         return F.cross_entropy(logits, target, reduction="none" if fail == "shape" else "mean")
 
     return loss
@@ -136,6 +143,10 @@ CASES = [
      "remedy boom_remedy (plugin boom): after_backward raised ZeroDivisionError: boom in after_backward"),
     ("boom_remedy", "transform",
      "remedy boom_remedy (plugin boom): its output transform raised RuntimeError: boom in the transform"),
+    ("boom_cell", "float64", "cell boom_cell (plugin boom): build changed torch's default dtype from float32 to "
+                             "float64 (torch.set_default_dtype); expected torch's global state left as found"),
+    ("boom_loss", "no_grad", "loss boom_loss (plugin boom): the loss function changed torch's grad mode from on to "
+                             "off (torch.set_grad_enabled); expected torch's global state left as found"),
 ]
 
 
@@ -150,7 +161,23 @@ def test_an_error_from_plugin_code_names_the_component_and_plugin(boom, componen
                         hidden=(4,), batch_size=20, flow_profile=False, params={component: {"fail": stage}},
                         registry=load_registry([boom]))
     assert str(caught.value).startswith(expected) and "\n" not in str(caught.value)
-    assert stage == "shape" or caught.value.__cause__ is not None
+    assert stage in ("shape", "float64", "no_grad") or caught.value.__cause__ is not None
+
+
+def test_a_global_state_change_is_undone_so_the_next_run_is_unaffected(boom):
+    """A plugin's float64 is blamed on it and put back: the built-in trained next in the process is not blamed."""
+    import torch
+
+    from lossbench.registry import load_registry
+
+    registry = load_registry([boom])
+    with pytest.raises(PluginCodeError, match="cell boom_cell"):
+        lossbench.train(dataset="boom_data", cell="boom_cell", loss="boom_loss", epochs=1, hidden=(4,), batch_size=20,
+                        flow_profile=False, params={"boom_cell": {"fail": "float64"}}, registry=registry)
+    assert torch.get_default_dtype() == torch.float32 and torch.is_grad_enabled()
+    result = lossbench.train(dataset="boom_data", cell="gru", loss="ce", epochs=1, hidden=(4,), batch_size=20,
+                             flow_profile=False, registry=registry)
+    assert result.status == "completed"
 
 
 def test_train_prints_that_one_message_and_exits_2(boom, cli):

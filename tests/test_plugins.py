@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from lossbench.api import hookspecs
-from lossbench.errors import ParameterError, UnknownNameError
+from lossbench.errors import DuplicateNameError, ParameterError, UnknownNameError
 from lossbench.registry import load_registry
 
 GOOD_LOSS = """
@@ -195,15 +195,64 @@ def test_a_registered_object_of_the_wrong_kind_fails_that_plugin(tmp_path):
     assert wrong.status == "failed" and "expected LossSpec" in wrong.error
 
 
-def test_duplicate_names_are_an_error_naming_both_plugins(tmp_path, cli):
-    write_plugin(tmp_path, "copycat", GOOD_LOSS.format(name="focal"))
-    done = cli("--plugins-dir", str(tmp_path), "list", "losses")
-    assert done.returncode == 2
-    assert "focal" in done.stderr and "copycat" in done.stderr and "losses (built-in" in done.stderr
-    assert "Traceback" not in done.stderr
-    # `plugins` still works, to diagnose it
+def test_a_duplicate_name_is_a_conflict_the_first_registration_wins(tmp_path, cli):
+    write_plugin(tmp_path, "copycat", GOOD_LOSS.format(name="poly1"))
+    done = cli("--plugins-dir", str(tmp_path), "list", "losses", "--json")
+    assert done.returncode == 0, done.stderr
+    poly1 = next(c for c in json.loads(done.stdout)["components"] if c["name"] == "poly1")
+    assert poly1["plugin"] == "losses"  # the built-in registered it first
+    assert "conflict" in done.stderr and "copycat" in done.stderr and "Traceback" not in done.stderr
     data = plugins_json(cli, "--plugins-dir", str(tmp_path))
-    assert any("copycat" in conflict for conflict in data["conflicts"])
+    copycat = by_name(data)["copycat"]
+    assert copycat["status"] == "conflict" and copycat["components"]["losses"] == []
+    assert "losses (built-in" in copycat["conflicts"][0] and "copycat (local file" in copycat["conflicts"][0]
+    assert data["conflicts"] == copycat["conflicts"]
+    shown = cli("--plugins-dir", str(tmp_path), "plugins")
+    assert shown.returncode == 0 and "conflict" in shown.stdout and "copycat" in shown.stdout
+
+
+def test_a_conflicting_plugin_leaves_other_commands_working(tmp_path, cli):
+    write_plugin(tmp_path, "copycat", GOOD_LOSS.format(name="poly1"))
+    done = cli("--plugins-dir", str(tmp_path), "train", "--loss", "ce", "--dataset", "digits", "--cell", "gru",
+               "--epochs", "1", "--json", timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)
+
+
+def test_strict_loading_refuses_a_conflict(tmp_path):
+    write_plugin(tmp_path, "copycat", GOOD_LOSS.format(name="focal"))
+    registry = load_registry([str(tmp_path)], strict=True)
+    with pytest.raises(DuplicateNameError, match="copycat"):
+        registry.raise_conflicts()
+
+
+def test_a_local_plugin_named_like_an_installed_one_is_refused(tmp_path, cli):
+    path = write_plugin(tmp_path, "losses", GOOD_LOSS.format(name="my_scaled"))
+    data = plugins_json(cli, "--plugins-dir", str(tmp_path))
+    plugins = by_name(data)
+    assert len(plugins) == len(data["plugins"])  # every name is one plugin
+    assert plugins["losses"]["source"] == "built-in" and plugins["losses"]["status"] == "ok"
+    local = plugins[str(path)]  # named by its path
+    assert local["status"] == "failed" and local["components"]["losses"] == []
+    assert "a plugin named losses is already loaded" in local["error"] and f"rename {path}" in local["error"]
+
+
+def test_a_plugin_setting_float64_at_import_is_blamed_and_undone(tmp_path, cli):
+    write_plugin(tmp_path, "doubled", """
+        import torch
+        torch.set_default_dtype(torch.float64)
+        from lossbench import hookimpl
+        @hookimpl
+        def register_losses(register):
+            pass
+    """)
+    data = plugins_json(cli, "--plugins-dir", str(tmp_path))
+    doubled = by_name(data)["doubled"]
+    assert doubled["status"] == "failed" and "default dtype from float32 to float64" in doubled["error"]
+    registry = load_registry([str(tmp_path)])
+    import torch
+    assert torch.get_default_dtype() == torch.float32
+    assert any(p.name == "doubled" and "at import changed torch's" in p.error for p in registry.failures())
 
 
 def test_unknown_names_suggest_the_closest(tmp_path):
@@ -248,7 +297,12 @@ def test_list_json_is_stable_and_complete(cli):
     assert focal["constraints"]["alpha"] == {"type": "float", "low": 0.0, "high": 1.0, "log": False}
     assert "alpha" in focal["constraints_text"]
     identity = next(c for c in data["components"] if c["name"] == "identity_init")
-    assert identity["compatibility"]["cells"] == ["rnn"]
+    assert identity["compatibility"]["init style"] == "identity"
+    assert identity["compatibility"]["recurrent weight"] == ["matrix", "vector"]
+    orthogonal = next(c for c in data["components"] if c["name"] == "orthogonal_init")
+    assert orthogonal["compatibility"]["recurrent weight"] == ["matrix"]
+    rnn = next(c for c in data["components"] if c["name"] == "rnn")
+    assert rnn["compatibility"]["init styles"] == ["identity"] and rnn["compatibility"]["recurrent weight"] == "matrix"
 
 
 def test_an_unknown_kind_in_list_suggests_the_closest(cli):

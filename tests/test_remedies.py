@@ -88,12 +88,12 @@ def test_identity_check_has_a_docstring_for_lossbench_list():
     ("chrono_init", "rnn", {"activation": "relu"}),
 ])
 def test_incompatible_combinations_give_a_reason(remedy, cell, params):
-    reason = REMEDIES[remedy].incompatibility(cell, CELLS[cell].resolve(params))
+    reason = REMEDIES[remedy].incompatibility(CELLS[cell], CELLS[cell].resolve(params))
     assert isinstance(reason, str) and remedy in reason
 
 
 def test_identity_with_tanh_says_how_to_fix_it():
-    reason = REMEDIES["identity_init"].incompatibility("rnn", CELLS["rnn"].resolve({"activation": "tanh"}))
+    reason = REMEDIES["identity_init"].incompatibility(CELLS["rnn"], CELLS["rnn"].resolve({"activation": "tanh"}))
     assert "rnn.activation=relu" in reason
 
 
@@ -106,7 +106,7 @@ def test_identity_with_tanh_says_how_to_fix_it():
                                         "dropout", "weight_decay", "l1") for cell, params in CELL_VARIANTS],
 ])
 def test_compatible_combinations(remedy, cell, params):
-    assert REMEDIES[remedy].incompatibility(cell, CELLS[cell].resolve(params)) is None
+    assert REMEDIES[remedy].incompatibility(CELLS[cell], CELLS[cell].resolve(params)) is None
 
 
 def test_plugin_module_does_not_import_torch():
@@ -426,3 +426,111 @@ def test_remedies_without_a_penalty_return_none_and_do_not_clip():
         remedy = REMEDIES[name].build(**REMEDIES[name].resolve())
         assert remedy.penalty(model) is None
         assert remedy.after_backward(model, norm) is False
+
+
+INDRNN = '''
+from lossbench import CellSpec, hookimpl
+
+LOSSBENCH_API = "1.0"
+
+
+def build(input_size, hidden_size):
+    import torch
+
+    class IndRNN(torch.nn.Module):
+        """h_t = relu(W x_t + u * h_{t-1} + b): the recurrent weight u is a vector."""
+
+        def __init__(self):
+            super().__init__()
+            self.weight_ih_l0 = torch.nn.Parameter(torch.randn(hidden_size, input_size) / input_size ** 0.5)
+            self.weight_hh_l0 = torch.nn.Parameter(torch.rand(hidden_size))
+            self.bias_ih_l0 = torch.nn.Parameter(torch.zeros(hidden_size))
+
+        def forward(self, x):
+            h, out = x.new_zeros(x.shape[0], hidden_size), []
+            for t in range(x.shape[1]):
+                h = torch.relu(x[:, t] @ self.weight_ih_l0.T + self.weight_hh_l0 * h + self.bias_ih_l0)
+                out.append(h)
+            return torch.stack(out, dim=1)
+
+    return IndRNN()
+
+
+@hookimpl
+def register_cells(register):
+    register(CellSpec(name="indrnn", summary="IndRNN (Li et al. 2018)", build=build,
+                      recurrent_weight="vector", init_styles={"identity"}))
+'''
+
+
+def _indrnn_plugin(tmp_path, source=INDRNN):
+    tmp_path.mkdir(parents=True, exist_ok=True)
+    (tmp_path / "indrnn.py").write_text(source)
+    return tmp_path
+
+
+def test_a_vector_recurrent_weight_refuses_orthogonal_init_and_takes_identity_init(tmp_path):
+    from lossbench.registry import load_registry
+
+    cell = load_registry([str(_indrnn_plugin(tmp_path))]).get("cells", "indrnn")
+    reason = REMEDIES["orthogonal_init"].incompatibility(cell, cell.resolve())
+    assert "needs a recurrent weight matrix; cell indrnn declares a vector recurrent weight" in reason
+    assert REMEDIES["identity_init"].incompatibility(cell, cell.resolve()) is None
+    undeclared = dataclass_replace(cell, init_styles=frozenset())
+    assert "init_styles={'identity'}" in REMEDIES["identity_init"].incompatibility(undeclared, cell.resolve())
+    assert "init_styles={'chrono'}" in REMEDIES["chrono_init"].incompatibility(cell, cell.resolve())
+
+
+def dataclass_replace(spec, **changes):
+    import dataclasses
+
+    return dataclasses.replace(spec, **changes)
+
+
+@pytest.mark.slow
+def test_a_plugin_cell_swept_with_a_remedy_it_cannot_take_is_refused_before_training(tmp_path, cli):
+    plugins = _indrnn_plugin(tmp_path / "plugins")
+    done = cli("--plugins-dir", str(plugins), "run", "--dataset", "digits", "--cell", "indrnn", "--loss", "ce",
+               "--remedies", "orthogonal_init", "--trials", "1", "--epochs", "1", "--seeds", "1",
+               "--out", str(tmp_path / "results"))
+    assert done.returncode == 2, done.stderr
+    assert "orthogonal_init" in done.stderr and "vector recurrent weight" in done.stderr
+    assert "Traceback" not in done.stderr
+    assert not list((tmp_path / "results").glob("*/*.journal*"))  # nothing trained, nothing stored
+
+
+@pytest.mark.slow
+def test_the_same_cell_declaring_identity_init_trains_with_it(tmp_path, cli):
+    import json
+
+    plugins = _indrnn_plugin(tmp_path / "plugins")
+    done = cli("--plugins-dir", str(plugins), "train", "--dataset", "digits", "--cell", "indrnn", "--loss", "ce",
+               "--remedy", "identity_init", "--epochs", "1", "--json")
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout)
+    assert result["status"] == "completed" and result["config"]["remedies"] == ["identity_init"]
+
+
+def test_identity_init_sets_a_vector_recurrent_weight_to_its_scale(tmp_path):
+    from lossbench.registry import load_registry
+
+    cell = load_registry([str(_indrnn_plugin(tmp_path))]).get("cells", "indrnn")
+    model = SequenceModel(cell.name, cell.build, {}, 3, (6,), 2, per_step=False)
+    info = ModelInfo("indrnn", {}, (6,), 3, 2, 5, tuple(cell.gates))
+    REMEDIES["identity_init"].build(scale=0.9).on_model(model, info)
+    weight = dict(model.named_parameters())["layers.0.weight_hh_l0"]
+    assert torch.equal(weight.detach(), torch.full((6,), 0.9))
+
+
+def test_chrono_init_follows_the_gates_a_plugin_cell_declares():
+    class Forgetful(torch.nn.LSTM):  # gates in another order than torch's: the forget gate comes first
+        def forward(self, x):
+            return super().forward(x)[0]
+
+    model = SequenceModel("mine", lambda i, h: Forgetful(i, h, batch_first=True), {}, 3, (4,), 2, per_step=False)
+    info = ModelInfo("mine", {}, (4,), 3, 2, 20, ("f", "i", "g", "o"))
+    REMEDIES["chrono_init"].build(t_max=20).on_model(model, info)
+    bias = dict(model.named_parameters())["layers.0.bias_ih_l0"].detach()
+    forget, inputs = bias[:4], bias[4:8]
+    assert bool((forget >= 0).all()) and bool((forget <= math.log(19) + 1e-6).all())
+    assert torch.allclose(inputs, -forget)

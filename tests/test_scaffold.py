@@ -72,7 +72,7 @@ def test_scaffold_round_trip(cli, tmp_path):
         assert plugins[f"lossbench-tides:{module}"] | {"status": "ok", "version": "0.1.0", "source": "entry point"} \
             == plugins[f"lossbench-tides:{module}"]
 
-    checked = cli("check", *(f"lossbench-tides:{m}" for m in modules), "--json", env=env)
+    checked = cli("check", "lossbench-tides", "--json", env=env)  # the distribution: every module it installs
     data = json.loads(checked.stdout)
     assert checked.returncode == 0 and data["passed"], checked.stdout[-2000:]
     assert {(r["kind"], r["name"]) for r in data["results"]} >= {

@@ -6,77 +6,84 @@ The sweep maps them to Optuna distributions; ``validate`` checks a value a user 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 from lossbench.errors import ParameterError
 
 
 @dataclass(frozen=True)
-class Float:
-    """A real number in [low, high], sampled on a log scale when ``log``."""
+class _Range:
+    """A number in [low, high], sampled on a log scale when ``log``: what Float and Int share."""
 
-    low: float
-    high: float
+    low: Any
+    high: Any
     log: bool = False
 
-    def __post_init__(self) -> None:
-        if not self.low <= self.high:
-            raise ValueError(f"Float: low {self.low} is above high {self.high}")
-        if self.log and self.low <= 0:
-            raise ValueError(f"Float: a log scale needs low > 0, got {self.low}")
+    type_name = "number"  # in to_json
+    words = "a number"  # in messages
+    parse: ClassVar[Any] = float  # text to a number
 
-    def validate(self, name: str, value: Any) -> float:
+    def __post_init__(self) -> None:
+        kind = type(self).__name__
+        if not self.low <= self.high:
+            raise ValueError(f"{kind}: low {self.low} is above high {self.high}")
+        if self.log and self.low <= 0:
+            raise ValueError(f"{kind}: a log scale needs low > 0, got {self.low}")
+
+    def _convert(self, value: Any) -> Any:
+        """The value as this kind of number (text parsed first), or None when it is not one."""
         if isinstance(value, str):
             try:
-                value = float(value)
+                value = type(self).parse(value)
             except ValueError:
-                raise ParameterError(f"{name} must be a number in [{self.low:g}, {self.high:g}], got {value!r}") from None
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise ParameterError(f"{name} must be a number in [{self.low:g}, {self.high:g}], got {value!r}")
-        if not self.low <= value <= self.high:
-            raise ParameterError(f"{name}={value:g} is out of range [{self.low:g}, {self.high:g}]")
-        return float(value)
+                return None
+        return None if isinstance(value, bool) else self._exact(value)
+
+    def _exact(self, value: Any) -> Any:
+        raise NotImplementedError
+
+    def _show(self, value: Any) -> str:
+        return str(value)
+
+    def validate(self, name: str, value: Any) -> Any:
+        bounds = f"[{self._show(self.low)}, {self._show(self.high)}]"
+        converted = self._convert(value)
+        if converted is None:
+            raise ParameterError(f"{name} must be {self.words} in {bounds}, got {value!r}")
+        if not self.low <= converted <= self.high:
+            raise ParameterError(f"{name}={self._show(converted)} is out of range {bounds}")
+        return converted
 
     def describe(self) -> str:
-        return f"float [{self.low:g}, {self.high:g}]" + (" log" if self.log else "")
+        return f"{self.type_name} [{self._show(self.low)}, {self._show(self.high)}]" + (" log" if self.log else "")
 
     def to_json(self) -> dict[str, Any]:
-        return {"type": "float", "low": self.low, "high": self.high, "log": self.log}
+        return {"type": self.type_name, "low": self.low, "high": self.high, "log": self.log}
 
 
 @dataclass(frozen=True)
-class Int:
+class Float(_Range):
+    """A real number in [low, high], sampled on a log scale when ``log``."""
+
+    type_name, words, parse = "float", "a number", float
+
+    def _exact(self, value: Any) -> float | None:
+        return float(value) if isinstance(value, (int, float)) else None
+
+    def _show(self, value: Any) -> str:
+        return f"{value:g}"
+
+
+@dataclass(frozen=True)
+class Int(_Range):
     """An integer in [low, high], sampled on a log scale when ``log``."""
 
-    low: int
-    high: int
-    log: bool = False
+    type_name, words, parse = "int", "an integer", int
 
-    def __post_init__(self) -> None:
-        if not self.low <= self.high:
-            raise ValueError(f"Int: low {self.low} is above high {self.high}")
-        if self.log and self.low <= 0:
-            raise ValueError(f"Int: a log scale needs low > 0, got {self.low}")
-
-    def validate(self, name: str, value: Any) -> int:
-        if isinstance(value, str):
-            try:
-                value = int(value)
-            except ValueError:
-                raise ParameterError(f"{name} must be an integer in [{self.low}, {self.high}], got {value!r}") from None
+    def _exact(self, value: Any) -> int | None:
         if isinstance(value, float) and value.is_integer():
-            value = int(value)
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise ParameterError(f"{name} must be an integer in [{self.low}, {self.high}], got {value!r}")
-        if not self.low <= value <= self.high:
-            raise ParameterError(f"{name}={value} is out of range [{self.low}, {self.high}]")
-        return value
-
-    def describe(self) -> str:
-        return f"int [{self.low}, {self.high}]" + (" log" if self.log else "")
-
-    def to_json(self) -> dict[str, Any]:
-        return {"type": "int", "low": self.low, "high": self.high, "log": self.log}
+            return int(value)
+        return value if isinstance(value, int) else None
 
 
 @dataclass(frozen=True)

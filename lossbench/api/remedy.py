@@ -19,6 +19,7 @@ class ModelInfo:
     num_features: int
     num_classes: int
     seq_len: int
+    gates: tuple[str, ...] = ()  # the cell's CellSpec.gates: the order its gate blocks are stacked in
 
 
 class Remedy:

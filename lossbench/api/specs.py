@@ -91,20 +91,48 @@ class LossSpec(_Spec):
             raise ValueError(f"loss {self.name}: targets must be a non-empty subset of {sorted(TARGET_KINDS)}")
 
 
+RECURRENT_WEIGHTS = ("matrix", "vector")
+INIT_STYLES = frozenset({"identity", "chrono"})
+
+
 @dataclass(frozen=True, kw_only=True)
 class CellSpec(_Spec):
     """A recurrent layer. ``build(input_size, hidden_size, **params)`` returns a ``torch.nn.Module`` whose
     ``forward(x: float[B, T, F]) -> float[B, T, hidden_size]`` is causal (step t sees steps <= t only),
     which is what lets padded steps at the end of a sequence never change a valid output.
 
-    Recurrent weight matrices are parameters named ``weight_hh*``, input weights ``weight_ih*`` and biases
+    Recurrent weights are parameters named ``weight_hh*``, input weights ``weight_ih*`` and biases
     ``bias_ih*`` / ``bias_hh*``, stacked in the order of ``gates`` (torch's conventions), so that
-    initialisation remedies can find them."""
+    initialisation remedies can find them. What the remedies may assume is declared, never guessed from the name:
+
+    - ``recurrent_weight``: ``"matrix"`` (each ``weight_hh*`` is ``[len(gates) * hidden, hidden]``, torch's
+      layout), ``"vector"`` (each is ``[len(gates) * hidden]``, an element-wise recurrence as in IndRNN) or
+      ``None`` (no recurrent weight a remedy can act on).
+    - ``init_styles``: the initialisations the cell opts in to: ``"identity"`` (its recurrence stays stable
+      with recurrent weights ``scale * identity`` and zero biases, as an IRNN or IndRNN with ReLU),
+      ``"chrono"`` (its ``gates`` include a forget gate ``f`` or an update gate ``z`` whose bias sets the
+      memory's time scale, as LSTM and GRU)."""
 
     build: Callable[..., Any]
     gates: tuple[str, ...] = ("h",)
+    recurrent_weight: str | None = "matrix"
+    init_styles: frozenset[str] = frozenset()
 
     kind = "cell"
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        object.__setattr__(self, "init_styles", frozenset(self.init_styles))
+        if self.recurrent_weight not in (*RECURRENT_WEIGHTS, None):
+            raise ValueError(f"cell {self.name}: recurrent_weight must be one of {', '.join(RECURRENT_WEIGHTS)} or "
+                             f"None, got {self.recurrent_weight!r}")
+        unknown = self.init_styles - INIT_STYLES
+        if unknown:
+            raise ValueError(f"cell {self.name}: init_styles {sorted(unknown)} unknown; expected a subset of "
+                             f"{sorted(INIT_STYLES)}")
+        if "chrono" in self.init_styles and not {"f", "z"} & set(self.gates):
+            raise ValueError(f"cell {self.name}: init_styles 'chrono' needs a forget gate 'f' or an update gate "
+                             f"'z' in gates, got {self.gates}")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -139,24 +167,58 @@ class RemedySpec(_Spec):
     """A gradient-stability remedy. ``build(**params)`` returns a :class:`lossbench.api.Remedy`, whose methods
     act at the points of a run (model built, optimiser options, extra loss term, after backward).
 
-    ``cells`` names the cells it applies to (``None``: any); ``check(cell_name, cell_params)`` may refine that
-    and returns why a combination cannot work, or ``None`` when it can."""
+    Which cells it takes is decided from what the cell declares, never from its name:
+    ``recurrent_weights`` lists the layouts of ``CellSpec.recurrent_weight`` it can act on (``None``: any
+    cell, one without recurrent weights included); ``init_style`` names the opt-in a cell must list in its
+    ``init_styles`` (``"identity"``, ``"chrono"``). ``cells`` may further name the cells it applies to
+    (``None``: any); ``check(cell_name, cell_params)`` may refine all that and returns why a combination
+    cannot work, or ``None`` when it can."""
 
     build: Callable[..., Remedy]
     cells: tuple[str, ...] | None = None
     check: Callable[[str, Mapping[str, Any]], str | None] | None = None
+    recurrent_weights: tuple[str, ...] | None = None
+    init_style: str | None = None
 
     kind = "remedy"
 
-    def incompatibility(self, cell_name: str, cell_params: Mapping[str, Any]) -> str | None:
-        """Why this remedy cannot be used with that cell, or ``None``."""
-        if self.cells is not None and cell_name not in self.cells:
-            return f"remedy {self.name} applies to cells {', '.join(self.cells)}, not {cell_name}"
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if self.recurrent_weights is not None:
+            object.__setattr__(self, "recurrent_weights", tuple(self.recurrent_weights))
+            if not set(self.recurrent_weights) <= set(RECURRENT_WEIGHTS):
+                raise ValueError(f"remedy {self.name}: recurrent_weights must be among {', '.join(RECURRENT_WEIGHTS)}")
+        if self.init_style is not None and self.init_style not in INIT_STYLES:
+            raise ValueError(f"remedy {self.name}: init_style must be one of {sorted(INIT_STYLES)} or None")
+
+    def incompatibility(self, cell: CellSpec | str, cell_params: Mapping[str, Any]) -> str | None:
+        """Why this remedy cannot be used with that cell (a ``CellSpec``, whose declarations decide; a bare name
+        is checked against ``cells`` and ``check`` only), or ``None``."""
+        name = cell if isinstance(cell, str) else cell.name
+        if self.cells is not None and name not in self.cells:
+            return f"remedy {self.name} applies to cells {', '.join(self.cells)}, not {name}"
+        if isinstance(cell, CellSpec):
+            if self.recurrent_weights is not None and cell.recurrent_weight not in self.recurrent_weights:
+                has = f"a {cell.recurrent_weight} recurrent weight" if cell.recurrent_weight else "no recurrent weight"
+                return (f"remedy {self.name} needs a recurrent weight {' or '.join(self.recurrent_weights)}; cell "
+                        f"{name} declares {has} (CellSpec.recurrent_weight)")
+            if self.init_style is not None and self.init_style not in cell.init_styles:
+                return (f"remedy {self.name} applies to cells that opt in with init_styles={{{self.init_style!r}}}; "
+                        f"cell {name} declares {sorted(cell.init_styles) or 'none'}")
         if self.check is not None:
-            reason = self.check(cell_name, cell_params)
+            reason = self.check(name, cell_params)
             if reason:
-                return f"remedy {self.name} with cell {cell_name}: {reason}"
+                return f"remedy {self.name} with cell {name}: {reason}"
         return None
+
+    def takes(self) -> dict[str, Any]:
+        """What this remedy asks of a cell, for ``lossbench list``."""
+        out: dict[str, Any] = {"cells": list(self.cells) if self.cells is not None else "any"}
+        if self.recurrent_weights is not None:
+            out["recurrent weight"] = list(self.recurrent_weights)
+        if self.init_style is not None:
+            out["init style"] = self.init_style
+        return out
 
 
 Spec = LossSpec | CellSpec | DatasetSpec | RemedySpec

@@ -21,8 +21,9 @@ FAILED = 1  # the exit code when a check failed (2 is bad input, as everywhere)
 
 def check_command(
     names: Annotated[list[str] | None, typer.Argument(
-        metavar="PLUGIN|COMPONENT", help="What to check: plugin names (as `lossbench plugins` shows them) or "
-                                                 "component names; default: everything installed.",
+        metavar="PLUGIN|DISTRIBUTION|COMPONENT", help="What to check: plugin names (as `lossbench plugins` "
+                                                 "shows them), installed distributions (every plugin they register) "
+                                                 "or component names; default: everything installed.",
         show_default=False)] = None,
     set_: Annotated[list[str] | None, typer.Option(
         "--set", metavar="NAME=VALUE", help="A component parameter for its checks: ucr.path=DIR (repeatable).")] = None,

@@ -18,6 +18,8 @@ class Session:
             self._registry = load_registry(self.plugins_dirs)
             for plugin in self._registry.failures():
                 warn(f"plugin {plugin.name} ({plugin.source}, {plugin.location}) skipped: {plugin.error}")
+            for conflict in self._registry.conflicts:
+                warn(f"conflict: {conflict}")
         if check_conflicts:
             self._registry.raise_conflicts()
         return self._registry

@@ -36,8 +36,6 @@ def plugins_command(json: Annotated[bool, typer.Option("--json", help="Print JSO
         print_wide("lossbench plugins", plugins_table(data["plugins"]))
     else:
         print_blocks(stdout, None, [plugin_block(plugin) for plugin in data["plugins"]])
-    for conflict in data["conflicts"]:
-        stdout.print("conflict: " + conflict, style="red", markup=False)
 
 
 def list_command(
@@ -70,9 +68,10 @@ def plugin_block(plugin: dict[str, Any]) -> Block:
     ok = plugin["status"] == "ok"
     fields = [("source", [f"{plugin['source']}: {plugin['location']}"])]
     fields += [(kind, [", ".join(names)]) for kind, names in plugin["components"].items() if names]
-    if not ok:
+    if plugin["status"] == "failed":
         fields.append(("error", [plugin["error"] or "unknown"]))
-    return Block(plugin["name"], note=f"{plugin['version'] or '-'}  {'ok' if ok else 'failed'}", fields=fields,
+    fields += [("conflict", [conflict]) for conflict in plugin["conflicts"]]
+    return Block(plugin["name"], note=f"{plugin['version'] or '-'}  {plugin['status']}", fields=fields,
                  style=None if ok else "red")
 
 
@@ -106,7 +105,8 @@ def plugins_table(plugins: list[dict[str, Any]]) -> Table:
         table.add_column(column)
     for plugin in plugins:
         parts = [f"{kind}: {', '.join(names)}" for kind, names in plugin["components"].items() if names]
-        status = "ok" if plugin["status"] == "ok" else f"failed: {plugin['error']}"
+        status = {"ok": "ok", "failed": f"failed: {plugin['error']}"}.get(
+            plugin["status"], "conflict: " + "; ".join(plugin["conflicts"]))
         table.add_row(*map(Text, [plugin["name"], plugin["version"] or "-", f"{plugin['source']}\n{plugin['location']}",
                                   "\n".join(parts) or "-", status]), style=None if plugin["status"] == "ok" else "red")
     return table
@@ -137,7 +137,7 @@ def plugins_json(registry: Registry) -> dict[str, Any]:
         "schema": PLUGINS_SCHEMA,
         "plugins": [
             {"name": p.name, "version": p.version, "source": p.source, "location": p.location,
-             "status": p.status, "error": p.error, "components": p.components}
+             "status": p.status, "error": p.error, "components": p.components, "conflicts": p.conflicts}
             for p in registry.plugins
         ],
         "conflicts": list(registry.conflicts),
@@ -170,8 +170,9 @@ def compatibility(spec: Any) -> dict[str, Any]:
     if isinstance(spec, DatasetSpec):
         return {"targets": sorted(spec.targets), "per_step": spec.per_step}
     if isinstance(spec, RemedySpec):
-        return {"cells": list(spec.cells) if spec.cells is not None else "any",
+        return {**spec.takes(),
                 **({"condition": spec.check.__doc__.strip()} if spec.check is not None and spec.check.__doc__ else {})}
     if isinstance(spec, CellSpec):
-        return {"gates": "".join(spec.gates)}
+        return {"gates": "".join(spec.gates), "recurrent weight": spec.recurrent_weight or "none",
+                **({"init styles": sorted(spec.init_styles)} if spec.init_styles else {})}
     return {}

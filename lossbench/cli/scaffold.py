@@ -72,7 +72,6 @@ def write_project(dist: str, kinds: list[str], folder: Path) -> list[Path]:
         "kinds": ", ".join(kinds), "modules": "[" + "".join(f'\n    "{package}.{m}",' for m in modules) + "\n]",
         "entry_points": "\n".join(f'{m} = "{package}.{m}"' for m in modules),
         "table": "\n".join(f"| `{package}/{KINDS[k][0]}.py` | {k} `{prefix}_{KINDS[k][2]}` |" for k in kinds),
-        "checks": " ".join(f"{dist}:{m}" for m in modules),
         "train": _train_line(prefix, kinds),
     }
     texts = {Path("pyproject.toml"): files.PYPROJECT, Path("README.md"): files.README,

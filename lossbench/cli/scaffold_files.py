@@ -93,6 +93,8 @@ ${P}_RNN = CellSpec(
     defaults={"activation": "tanh"},
     build=build_${p}_rnn,
     gates=("h",),
+    recurrent_weight="matrix",  # weight_hh_l0 is [hidden, hidden]: orthogonal_init may act on it
+    init_styles={"identity"},  # identity_init may set it to scale * I (with activation=relu)
 )
 
 SPECS = (${P}_RNN,)
@@ -107,36 +109,27 @@ def register_cells(register):
 CELL_MODULES = '''\
 """The torch module behind the cell (imported only when a model is built)."""
 
-import math
-
 import torch
 from torch import nn
 
 
-class ElmanLayer(nn.Module):
+class ElmanLayer(nn.RNN):
     """h_t = activation(W_ih x_t + b_ih + W_hh h_{t-1} + b_hh): float[B, T, F] -> float[B, T, hidden].
 
-    Causal (step t sees steps <= t only), so padding after a sequence never changes its valid outputs. The
-    parameters carry torch's names (weight_hh_l0 ...), so that initialisation remedies find them."""
+    Causal (step t sees steps <= t only), so padding after a sequence never changes its valid outputs. torch's
+    nn.RNN gives the parameters (named weight_hh_l0 ..., so that initialisation remedies find them) and their
+    initialisation; the loop over steps is ours, to edit."""
 
     def __init__(self, input_size, hidden_size, activation):
-        super().__init__()
-        self.hidden_size = hidden_size
-        self.activation = torch.tanh if activation == "tanh" else torch.relu
-        self.weight_ih_l0 = nn.Parameter(torch.empty(hidden_size, input_size))
-        self.weight_hh_l0 = nn.Parameter(torch.empty(hidden_size, hidden_size))
-        self.bias_ih_l0 = nn.Parameter(torch.empty(hidden_size))
-        self.bias_hh_l0 = nn.Parameter(torch.empty(hidden_size))
-        bound = 1.0 / math.sqrt(hidden_size)
-        for weight in self.parameters():
-            nn.init.uniform_(weight, -bound, bound)
+        super().__init__(input_size, hidden_size, nonlinearity=activation, batch_first=True)
 
     def forward(self, x):
+        activation = torch.tanh if self.nonlinearity == "tanh" else torch.relu
         projected = x @ self.weight_ih_l0.T + self.bias_ih_l0 + self.bias_hh_l0  # every step at once
         h = x.new_zeros(x.shape[0], self.hidden_size)
         outputs = []
         for t in range(x.shape[1]):
-            h = self.activation(projected[:, t] + h @ self.weight_hh_l0.T)
+            h = activation(projected[:, t] + h @ self.weight_hh_l0.T)
             outputs.append(h)
         return torch.stack(outputs, dim=1)
 '''
@@ -274,7 +267,7 @@ $table
 pip install -e '.[test]'        # into the environment that has lossbench
 python -m pytest -q             # the conformance kit on every module (tests/)
 lossbench plugins               # lists $dist:<module>
-lossbench check $checks
+lossbench check $dist               # every plugin the package installs
 $train
 ```
 """

@@ -181,7 +181,7 @@ def compatibility_problems(dataset: DatasetSpec | None, cell: CellSpec, loss: Lo
                         f"{dataset.name} has {'/'.join(sorted(dataset.targets))} targets")
     for remedy in remedies:
         with Blame(registry.describe("remedies", remedy.name), "its check"):
-            reason = remedy.incompatibility(cell.name, cell_params)
+            reason = remedy.incompatibility(cell, cell_params)
         if reason:
             problems.append(reason)
     return problems

@@ -69,7 +69,7 @@ class Trainer:
                                    data.num_classes, data.per_step, cell_label=run.labels.get(run.cell.name))
         self.model.check_shapes(self.train_set.x[:2].cpu())  # the model is still on the CPU here
         info = ModelInfo(run.cell.name, dict(cell_params), tuple(run.config.hidden), data.num_features,
-                         data.num_classes, data.seq_len)
+                         data.num_classes, data.seq_len, tuple(run.cell.gates))
         self.remedies = []
         for spec in run.remedies:
             with run.blame(spec.name, "build"):

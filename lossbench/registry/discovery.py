@@ -35,9 +35,23 @@ def one_line(error: BaseException) -> str:
     return f"{type(error).__name__}: {text}"
 
 
-def entry_point_candidates() -> list[Candidate]:
-    from lossbench.registry.guard import no_hard_exit  # guard imports this module
+def guarded_import(candidate: Candidate, load: Any) -> None:
+    """``load()`` the candidate's plugin: what it raises (even ``sys.exit``, even ``os._exit``) and any change it
+    makes to torch's global state become its error, the state put back, the other plugins unaffected."""
+    from lossbench.registry.guard import no_hard_exit, torch_state, undo_state_change  # guard imports this module
 
+    before = torch_state()
+    try:
+        with no_hard_exit():
+            candidate.plugin = load()
+    except (Exception, SystemExit) as error:  # a broken plugin, even one calling sys.exit, must not stop the others
+        candidate.error = one_line(error)
+    changed = undo_state_change(before)
+    if changed and candidate.error is None:
+        candidate.plugin, candidate.error = None, f"at import {changed}"
+
+
+def entry_point_candidates() -> list[Candidate]:
     found = []
     for ep in sorted(importlib.metadata.entry_points(group=GROUP), key=lambda e: (e.dist.name if e.dist else "", e.name)):
         dist = ep.dist.name if ep.dist else None
@@ -48,11 +62,7 @@ def entry_point_candidates() -> list[Candidate]:
             location=ep.value,
             version=ep.dist.version if ep.dist else None,
         )
-        try:
-            with no_hard_exit():
-                candidate.plugin = ep.load()
-        except (Exception, SystemExit) as error:  # a broken plugin, even one calling sys.exit, must not stop the others
-            candidate.error = one_line(error)
+        guarded_import(candidate, ep.load)
         found.append(candidate)
     return found
 
@@ -70,8 +80,7 @@ def plugin_dirs(cli_dirs: tuple[str, ...] | list[str] = ()) -> list[Path]:
 
 
 def local_candidates(dirs: list[Path]) -> list[Candidate]:
-    from lossbench.registry.guard import no_hard_exit  # guard imports this module
-
+    """A plugin per ``*.py`` file, named by its stem (the registry refuses a name already taken)."""
     found = []
     for folder in dirs:
         if not folder.is_dir():
@@ -84,17 +93,18 @@ def local_candidates(dirs: list[Path]) -> list[Candidate]:
                 continue
             candidate = Candidate(name=path.stem, source="local file", location=str(path), version=None)
             module_name = f"lossbench_local_plugins.{path.stem}"
-            try:
+
+            def load(path: Path = path, module_name: str = module_name) -> Any:
                 spec = importlib.util.spec_from_file_location(module_name, path)
                 module = importlib.util.module_from_spec(spec)
                 sys.modules[module_name] = module
-                with no_hard_exit():
-                    spec.loader.exec_module(module)
-            except (Exception, SystemExit) as error:
+                spec.loader.exec_module(module)
+                return module
+
+            guarded_import(candidate, load)
+            if candidate.error is not None:
                 sys.modules.pop(module_name, None)
-                candidate.error = one_line(error)
             else:
-                candidate.plugin = module
-                candidate.version = getattr(module, "__version__", None)
+                candidate.version = getattr(candidate.plugin, "__version__", None)
             found.append(candidate)
     return found

@@ -1,7 +1,8 @@
 """The registry: every component that loaded, which plugin gave it, and every plugin that failed.
 
 Each plugin's hooks are called one plugin at a time, so a hook that raises is blamed on its plugin and
-skipped while the rest still load (unless strict loading is on).
+skipped while the rest still load (unless strict loading is on). A name registered twice is a conflict: the
+first registration wins, the later one is skipped and listed (on both plugins), and every command goes on.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from lossbench.api.specs import CellSpec, DatasetSpec, LossSpec, RemedySpec, Spe
 from lossbench.api.version import DECLARATION, api_mismatch
 from lossbench.errors import DuplicateNameError, PluginError, UnknownNameError
 from lossbench.registry.discovery import Candidate, entry_point_candidates, local_candidates, one_line, plugin_dirs
-from lossbench.registry.guard import no_hard_exit
+from lossbench.registry.guard import no_hard_exit, torch_state, undo_state_change
 
 STRICT_ENV = "LOSSBENCH_STRICT_PLUGINS"
 
@@ -39,10 +40,11 @@ class PluginInfo:
     components: dict[str, list[str]] = field(default_factory=lambda: {kind: [] for kind in KINDS})
     error: str | None = None
     plugin: Any = field(default=None, repr=False, compare=False)  # the loaded module (or object), when it loaded
+    conflicts: list[str] = field(default_factory=list)  # names it registered that another plugin had first
 
     @property
     def status(self) -> str:
-        return "ok" if self.error is None else "failed"
+        return "failed" if self.error is not None else "conflict" if self.conflicts else "ok"
 
 
 @dataclass
@@ -51,10 +53,10 @@ class Registry:
     # kind -> name -> (spec, plugin name)
     components: dict[str, dict[str, tuple[Spec, str]]] = field(default_factory=lambda: {kind: {} for kind in KINDS})
     conflicts: list[str] = field(default_factory=list)
+    strict: bool = False
 
     def get(self, kind: str, name: str) -> Any:
         """The spec registered as ``name``; an error with the closest names when there is none."""
-        self.raise_conflicts()
         entries = self.components[kind]
         if name not in entries:
             raise UnknownNameError(KINDS[kind][2], name, entries)
@@ -74,7 +76,8 @@ class Registry:
         return [plugin for plugin in self.plugins if plugin.error]
 
     def raise_conflicts(self) -> None:
-        if self.conflicts:
+        """Under strict loading a conflict is an error; otherwise the first registration is used, as listed."""
+        if self.conflicts and self.strict:
             raise DuplicateNameError("; ".join(self.conflicts))
 
 
@@ -82,12 +85,19 @@ def load_registry(dirs: tuple[str, ...] | list[str] = (), strict: bool | None = 
     """Discover every plugin (entry points, then local folders) and collect what each registers."""
     if strict is None:
         strict = os.environ.get(STRICT_ENV, "").strip().lower() in {"1", "true", "yes"}
-    registry = Registry()
+    registry = Registry(strict=strict)
     manager = pluggy.PluginManager(hookspecs.PROJECT)
     manager.add_hookspecs(hookspecs)
     for candidate in [*entry_point_candidates(), *local_candidates(plugin_dirs(dirs))]:
         info = PluginInfo(candidate.name, candidate.source, candidate.location, candidate.version, error=candidate.error,
                           plugin=candidate.plugin)
+        taken = next((p for p in registry.plugins if p.name == info.name), None)
+        if taken is not None:  # named by its path instead, so that every name in the list is one plugin
+            info.name = info.location
+            if info.error is None:
+                info.error = (f"a plugin named {taken.name} is already loaded ({taken.source}, {taken.location}); "
+                              f"plugin names must be unique: rename {info.location}")
+                info.plugin = None
         registry.plugins.append(info)
         if info.error is None:
             _collect(manager, candidate, info, registry)
@@ -125,9 +135,13 @@ def _collect(manager: pluggy.PluginManager, candidate: Candidate, info: PluginIn
             pending[kind].append(spec)
 
         pending: dict[str, list[Spec]] = {kind: []}
+        before = torch_state()
         try:
             with no_hard_exit():
                 impl.function(register=register)
+            changed = undo_state_change(before)
+            if changed:
+                raise RuntimeError(changed)
         except (Exception, SystemExit) as error:
             # Keep nothing from a plugin whose hook raised: half a plugin is worse than none.
             for done_kind, name in added:
@@ -141,10 +155,12 @@ def _collect(manager: pluggy.PluginManager, candidate: Candidate, info: PluginIn
             existing = registry.components[kind].get(spec.name)
             if existing is not None:
                 other = next(p for p in registry.plugins if p.name == existing[1])
-                registry.conflicts.append(
-                    f"{word} {spec.name!r} is registered by two plugins: {other.name} ({other.source}, "
-                    f"{other.location}) and {info.name} ({info.source}, {info.location}); uninstall or rename one"
-                )
+                conflict = (f"{word} {spec.name!r} is registered by two plugins: {other.name} ({other.source}, "
+                            f"{other.location}), used, and {info.name} ({info.source}, {info.location}), "
+                            f"skipped; uninstall or rename one")
+                registry.conflicts.append(conflict)
+                info.conflicts.append(conflict)
+                info.components[kind].remove(spec.name)
                 continue
             registry.components[kind][spec.name] = (spec, info.name)
 

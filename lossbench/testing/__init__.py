@@ -20,19 +20,22 @@ A failed check says what is wrong and what was expected, for instance
 ``loss scaled_ce: value at logits +-1e4 is inf; compute from log_softmax / logsigmoid for stability``.
 
 - :func:`check_loss` (spec, params=None, module=None): finite scalar, gradient, stable at logits +-1e4,
-  falls as the true-class logit rises, float64, a mean over N, torch not imported by the plugin module.
-- :func:`check_cell` (spec, params=None): a torch Module, output [B, T, hidden], causal, gradients reach every
-  parameter, ``weight_hh*`` parameters (a note when missing), trains inside ``SequenceModel``.
-- :func:`check_dataset` (spec, params=None): well formed, ``per_step`` / ``targets`` as declared, float32 /
-  int64, finite (padding included), padded after its lengths when they are unequal, a training step of a small
-  GRU reading each sequence at its length, deterministic.
+  falls as the true-class logit rises from -8 to 3, softmax applied once, float64, a mean over N, torch not
+  imported by the plugin module.
+- :func:`check_cell` (spec, params=None): a torch Module, built and run without reseeding torch, output [B, T, hidden],
+  causal, a recurrence (step t depends on earlier steps), gradients reach every parameter, ``weight_hh*`` of
+  the layout ``recurrent_weight`` declares (a note when missing), trains inside ``SequenceModel``.
+- :func:`check_dataset` (spec, params=None): well formed, ``per_step`` / ``targets`` as declared, no sequence
+  in two splits, float32 / int64, finite (padding included), padded after its lengths when they are unequal, a
+  training step of a small GRU reading each sequence at its length, deterministic.
 - :func:`check_remedy` (spec, cell_spec=None, params=None): every point of the Remedy on a small model built
   from a compatible cell (by default the first of the kit's own fused rnn, gru, lstm cells it accepts).
 - :func:`check_plugin` (module_or_path, params=None, only=None, skip=()): all of the above for what a module
   registers, and the module itself (no torch at import, its ``LOSSBENCH_API``); :func:`assert_conforms` raises
   ``AssertionError`` listing every failure. ``lossbench check`` runs the same on what is installed.
 
-The guide, with an example of each kind: ``docs/plugins.md``.
+Every check fails, naming the component, when plugin code changes torch's global state (default dtype, grad
+mode); the state is put back. The guide, with an example of each kind: ``docs/plugins.md``.
 
 Importing this package does not import torch; the checks import it when they run.
 """

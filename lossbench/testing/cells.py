@@ -1,4 +1,5 @@
-"""check_cell: what a CellSpec must do (shape, causality, gradients, weight_hh names, trains in SequenceModel)."""
+"""check_cell: what a CellSpec must do (shape, causality, a recurrence, gradients, its declared recurrent weight,
+the global random generator left alone, trains in SequenceModel)."""
 
 from __future__ import annotations
 
@@ -6,43 +7,31 @@ from collections.abc import Mapping
 from typing import Any
 
 from lossbench.api.specs import CellSpec
-from lossbench.testing.report import Checks, Note, Report, fail
+from lossbench.testing.report import Note, Report, begin, fail
+from lossbench.testing.threads import in_one_thread
 
 INPUT, HIDDEN = 3, 5
 SHAPES = ((1, 1), (2, 7), (4, 3))
 
 
+@in_one_thread
 def check_cell(spec: CellSpec, params: Mapping[str, Any] | None = None) -> Report:
     """Check one cell; ``params`` override its defaults."""
-    from lossbench.testing.threads import one_thread
-
-    with one_thread():
-        return _check_cell(spec, params)
-
-
-def _check_cell(spec: CellSpec, params: Mapping[str, Any] | None = None) -> Report:
-    checks = Checks(f"cell {getattr(spec, 'name', spec)}")
-    if not checks.run("spec", _check_spec, spec)[0]:
-        return checks.report
-    ok, resolved = checks.run("defaults", spec.resolve, params)
-    if not ok:
+    checks, resolved = begin(spec, CellSpec, "build", "build(input_size, hidden_size, **params) returning a torch "
+                                                      "Module", params)
+    if resolved is None:
         return checks.report
     ok, module = checks.run("build", _build, spec, resolved)
     if not ok:
         return checks.report
-    checks.run("output shape", _shapes, module)
-    checks.run("causal", _causal, module)
+    checks.run("seeds", _leaves_the_seed, spec, resolved)
+    if checks.run("output shape", _shapes, module)[0]:  # a wrong shape: one message, not one per check
+        checks.run("causal", _causal, module)
+        checks.run("depends on earlier steps", _recurrent, module)
+        checks.run("trains in SequenceModel", _trains, spec, resolved)
+        checks.run("recurrent weight as declared", _weight_hh, module, spec)
     checks.run("gradients reach every parameter", _gradients, module)
-    checks.run("weight_hh parameters", _weight_hh, module, spec)
-    checks.run("trains in SequenceModel", _trains, spec, resolved)
     return checks.report
-
-
-def _check_spec(spec: Any) -> None:
-    if not isinstance(spec, CellSpec):
-        fail(f"is a {type(spec).__name__}; expected a lossbench.CellSpec")
-    if not callable(spec.build):
-        fail("build is not callable; expected build(input_size, hidden_size, **params) returning a torch Module")
 
 
 def _build(spec: CellSpec, params: dict[str, Any]) -> Any:
@@ -64,6 +53,32 @@ def _forward(module: Any, x: Any) -> Any:
     return out
 
 
+def _leaves_the_seed(spec: CellSpec, params: dict[str, Any]) -> None:
+    """Built and run from two different global seeds, the generator must end in two different states: a builder
+    or forward pass that reseeds it gives every seed of a sweep the same weights (or the same dropout masks)."""
+    import torch
+
+    x = torch.randn(2, 3, INPUT, generator=torch.Generator().manual_seed(5))
+    built, ran = [], []
+    for seed in (1, 2):
+        torch.manual_seed(seed)
+        module = spec.build(INPUT, HIDDEN, **params)
+        built.append(torch.get_rng_state())
+        try:
+            with torch.no_grad():
+                module.train()(x)
+        except Exception:  # a forward that fails is the shape check's to report, once
+            ran = None
+        if ran is not None:
+            ran.append(torch.get_rng_state())
+    torch.manual_seed(0)
+    for stage, states in (("build", built), ("forward", ran or [])):
+        if len(states) == 2 and torch.equal(states[0], states[1]):
+            fail(f"{stage} reseeds torch's global random generator (from seeds 1 and 2 it ends in the same state): "
+                 f"every seed gets the same {'initial weights' if stage == 'build' else 'random draws'}; expected "
+                 f"{stage} to draw from the generator as it finds it (no torch.manual_seed inside it)")
+
+
 def _shapes(module: Any) -> None:
     import torch
 
@@ -71,8 +86,11 @@ def _shapes(module: Any) -> None:
         x = torch.randn(batch, steps, INPUT)
         out = _forward(module, x)
         if tuple(out.shape) != (batch, steps, HIDDEN):
+            hint = (" (the time dimension first? lossbench passes batch_first [B, T, F])"
+                    if tuple(out.shape) == (steps, batch, HIDDEN) else
+                    " (only the last step? return every step's output)" if tuple(out.shape) == (batch, HIDDEN) else "")
             fail(f"output shape for input {[batch, steps, INPUT]} is {list(out.shape)}; expected "
-                 f"[B, T, hidden] = {[batch, steps, HIDDEN]}")
+                 f"[B, T, hidden] = {[batch, steps, HIDDEN]}{hint}")
         if not bool(torch.isfinite(out).all()):
             fail(f"output for input {[batch, steps, INPUT]} is not finite; expected finite outputs")
 
@@ -96,6 +114,24 @@ def _causal(module: Any) -> None:
                      f"step t to see steps <= t only (no bidirectional layers, no look-ahead)")
 
 
+def _recurrent(module: Any) -> None:
+    """The output at step t must change when the inputs before t change: else the cell has no recurrence (or
+    computes one and drops the state)."""
+    import torch
+
+    generator = torch.Generator().manual_seed(4)
+    x = torch.randn(2, 6, INPUT, generator=generator)
+    with torch.no_grad():
+        base = _forward(module, x)
+        for t in range(1, x.shape[1]):
+            changed = x.clone()
+            changed[:, :t] += 1.0 + torch.randn(2, t, INPUT, generator=generator)
+            if torch.allclose(_forward(module, changed)[:, t], base[:, t], atol=1e-7, rtol=0):
+                fail(f"the output at step {t} does not change when the inputs at steps 0..{t - 1} change; expected a "
+                     f"recurrence: each step's output depends on earlier steps through a state carried from step "
+                     f"to step")
+
+
 def _gradients(module: Any) -> None:
     import torch
 
@@ -117,15 +153,25 @@ def _gradients(module: Any) -> None:
 
 
 def _weight_hh(module: Any, spec: CellSpec) -> None:
+    """The ``weight_hh*`` parameters have the layout ``spec.recurrent_weight`` declares (the remedies trust it)."""
     names = [name for name, _ in module.named_parameters()]
-    if not any(name.rpartition(".")[2].startswith("weight_hh") for name in names):
-        raise Note(f"no parameter named weight_hh* (has {', '.join(names) or 'none'}); initialisation remedies "
-                   f"(orthogonal_init, identity_init) will refuse this cell")
     hh = [(n, p) for n, p in module.named_parameters() if n.rpartition(".")[2].startswith("weight_hh")]
+    declared = spec.recurrent_weight
+    if declared is None:
+        if hh:
+            raise Note(f"declares recurrent_weight=None but has {', '.join(n for n, _ in hh)}; declare its layout "
+                       f"(\"matrix\" or \"vector\") to let initialisation remedies act on it")
+        return
+    if not hh:
+        raise Note(f"no parameter named weight_hh* (has {', '.join(names) or 'none'}); declare "
+                   f"recurrent_weight=None, so that initialisation remedies (orthogonal_init, identity_init) refuse "
+                   f"this cell before training instead of failing in it")
+    rows = len(spec.gates) * HIDDEN
+    expected = [rows, HIDDEN] if declared == "matrix" else [rows]
     for name, weight in hh:
-        if weight.dim() != 2 or weight.shape[1] != HIDDEN or weight.shape[0] != len(spec.gates) * HIDDEN:
-            raise Note(f"recurrent weight {name} has shape {list(weight.shape)}; initialisation remedies expect "
-                       f"[len(gates) * hidden, hidden] = {[len(spec.gates) * HIDDEN, HIDDEN]}")
+        if list(weight.shape) != expected:
+            fail(f"recurrent weight {name} has shape {list(weight.shape)}; recurrent_weight={declared!r} with "
+                 f"gates {spec.gates} means {expected}: declare the layout it has (\"matrix\", \"vector\" or None)")
 
 
 def _trains(spec: CellSpec, params: dict[str, Any]) -> None:

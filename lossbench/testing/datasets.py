@@ -8,25 +8,17 @@ from typing import Any
 
 from lossbench.api.data import Dataset
 from lossbench.api.specs import DatasetSpec
-from lossbench.testing.report import Checks, Note, Report, fail
+from lossbench.testing.report import Note, Report, begin, fail
+from lossbench.testing.threads import in_one_thread
 
 SPLITS = ("train", "val", "test")
 
 
+@in_one_thread
 def check_dataset(spec: DatasetSpec, params: Mapping[str, Any] | None = None) -> Report:
     """Check one dataset, loaded twice with ``params`` over its defaults (pass small sizes for a quick check)."""
-    from lossbench.testing.threads import one_thread
-
-    with one_thread():
-        return _check_dataset(spec, params)
-
-
-def _check_dataset(spec: DatasetSpec, params: Mapping[str, Any] | None = None) -> Report:
-    checks = Checks(f"dataset {getattr(spec, 'name', spec)}")
-    if not checks.run("spec", _check_spec, spec)[0]:
-        return checks.report
-    ok, resolved = checks.run("defaults", spec.resolve, params)
-    if not ok:
+    checks, resolved = begin(spec, DatasetSpec, "load", "load(**params) returning a lossbench.Dataset", params)
+    if resolved is None:
         return checks.report
     ok, data = checks.run("load", _load, spec, resolved)
     if not ok:
@@ -34,6 +26,7 @@ def _check_dataset(spec: DatasetSpec, params: Mapping[str, Any] | None = None) -
     if not checks.run("well formed", _well_formed, data)[0]:
         return checks.report
     checks.run("matches spec", _matches_spec, spec, data)
+    checks.run("splits do not overlap", _disjoint, data)
     checks.run("dtypes", _dtypes, data)
     finite = checks.run("finite", _finite, data)[0]
     if any(_ragged(getattr(data, name)) for name in SPLITS):
@@ -42,13 +35,6 @@ def _check_dataset(spec: DatasetSpec, params: Mapping[str, Any] | None = None) -
         checks.run("a training step through the model", _training_step, data)
     checks.run("deterministic", _deterministic, spec, resolved, data)
     return checks.report
-
-
-def _check_spec(spec: Any) -> None:
-    if not isinstance(spec, DatasetSpec):
-        fail(f"is a {type(spec).__name__}; expected a lossbench.DatasetSpec")
-    if not callable(spec.load):
-        fail("load is not callable; expected load(**params) returning a lossbench.Dataset")
 
 
 def _load(spec: DatasetSpec, params: dict[str, Any]) -> Dataset:
@@ -73,6 +59,40 @@ def _matches_spec(spec: DatasetSpec, data: Dataset) -> None:
              f"targets {sorted(spec.targets)}; expected the returned kind among the declared ones")
     if data.class_names is not None and len(data.class_names) != data.num_classes:
         fail(f"class_names has {len(data.class_names)} names for {data.num_classes} classes; expected one per class")
+
+
+def _row_hashes(split: Any) -> list[bytes]:
+    """One digest per sequence: its valid steps' values (padding left out) and its length."""
+    import hashlib
+
+    import numpy as np
+
+    lengths = split.lengths if split.lengths is not None else np.full(len(split), split.x.shape[1])
+    return [hashlib.blake2b(np.ascontiguousarray(split.x[i, :int(n)]).tobytes() + int(n).to_bytes(8, "little"),
+                            digest_size=16).digest() for i, n in enumerate(lengths)]
+
+
+def _disjoint(data: Dataset) -> None:
+    """No sequence may be in two splits: a validation or test score on sequences trained on measures memory.
+
+    A task over a small input space (short sequences of bits) repeats sequences by chance, within the training
+    split as across splits: an overlap up to three times the training split's own rate of repeats is chance (a
+    passes), above it a leak (a test split that is the training file, a validation set cut from it)."""
+    hashes = {name: _row_hashes(getattr(data, name)) for name in SPLITS}
+    train = hashes["train"]
+    repeats = 1 - len(set(train)) / len(train) if train else 0.0
+    overlaps, leaks = [], False
+    for later, earlier in (("val", "train"), ("test", "train"), ("test", "val")):
+        seen = set(hashes[earlier])
+        shared = sum(h in seen for h in hashes[later])
+        if shared:
+            overlaps.append(f"{shared} of the {len(hashes[later])} {later} sequences are also in {earlier}")
+            leaks = leaks or shared / len(hashes[later]) > 3 * repeats
+    if leaks:
+        fail(f"splits overlap: {'; '.join(overlaps)} (exact copies of the inputs"
+             + (f", more than chance: train repeats {repeats:.0%} of its own sequences" if repeats else "")
+             + "); expected train, val and test to share no sequence (split after removing duplicates, never reuse "
+               "a file for two splits)")
 
 
 def _dtypes(data: Dataset) -> None:

@@ -7,6 +7,7 @@ component the checks of its kind. A dataset whose ``load`` raises a ``ParameterE
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -44,7 +45,8 @@ class Outcome:
 
 def select(registry: Registry, names: Sequence[str]) -> tuple[list[PluginInfo], list[tuple[str, str]]]:
     """The plugins and the (kind, component) pairs to check: everything when ``names`` is empty; a plugin's name
-    selects the plugin and its components, a component's name that component (of every kind that has it)."""
+    selects the plugin and its components, a distribution's name every plugin (entry point) it installs, a
+    component's name that component (of every kind that has it)."""
     plugins = {p.name: p for p in registry.plugins}
     components = [(kind, name) for kind in KINDS for name in registry.names(kind)]
     if not names:
@@ -53,16 +55,31 @@ def select(registry: Registry, names: Sequence[str]) -> tuple[list[PluginInfo], 
     chosen: list[tuple[str, str]] = []
     for name in names:
         matches = [c for c in components if c[1] == name]
-        if name in plugins:
-            chosen_plugins[name] = plugins[name]
-            matches += [(kind, n) for kind, found in plugins[name].components.items() for n in found]
-        if not matches and name not in plugins:
-            raise UnknownNameError("plugin or component", name, [*plugins, *(n for _, n in components)])
+        named = [p for p in plugins.values() if p.name == name or _distribution(p) == _normal(name)]
+        for plugin in named:
+            chosen_plugins[plugin.name] = plugin
+            matches += [(kind, n) for kind, found in plugin.components.items() for n in found]
+        if not matches and not named:
+            distributions = sorted({d for p in plugins.values() if (d := _distribution(p))})
+            raise UnknownNameError("plugin, distribution or component", name,
+                                   [*plugins, *distributions, *(n for _, n in components)])
         for kind, component in matches:
             chosen_plugins.setdefault(registry.owner(kind, component), plugins[registry.owner(kind, component)])
             if (kind, component) not in chosen:
                 chosen.append((kind, component))
     return list(chosen_plugins.values()), chosen
+
+
+def _distribution(plugin: PluginInfo) -> str | None:
+    """The distribution an entry-point plugin comes from (its name is ``DISTRIBUTION:ENTRY``), normalised."""
+    if plugin.source == "built-in":
+        return "lossbench"
+    return _normal(plugin.name.partition(":")[0]) if plugin.source == "entry point" and ":" in plugin.name else None
+
+
+def _normal(name: str) -> str:
+    """A distribution's name as pip compares it (PEP 503): ``Lossbench_Poly`` is ``lossbench-poly``."""
+    return re.sub(r"[-_.]+", "-", name).lower()
 
 
 def check_installed(registry: Registry, names: Sequence[str] = (),
@@ -102,6 +119,8 @@ def _check_plugin(plugin: PluginInfo) -> Outcome:
         checks.run("loads", lambda: None)
         checks.run("no torch at import", check_no_heavy_import, plugin.plugin)
         checks.run("API version", check_api_version, plugin.plugin)
+        for conflict in plugin.conflicts:
+            checks.failed("unique names", f"{conflict}; expected names no other plugin registers")
     return Outcome(plugin.name, "plugin", plugin.name, checks.report)
 
 
@@ -110,11 +129,11 @@ def _cell_for(remedy: Any, registry: Registry) -> Any:
     cell that does (a remedy for a plugin's own cell is checked on that cell)."""
     from lossbench.testing.reference_cells import CANDIDATES
 
-    if any(remedy.incompatibility(cell.name, cell.resolve(overrides)) is None for cell, overrides in CANDIDATES):
+    if any(remedy.incompatibility(cell, cell.resolve(overrides)) is None for cell, overrides in CANDIDATES):
         return None
     for name in registry.names("cells"):
         cell = registry.get("cells", name)
-        if remedy.incompatibility(name, cell.resolve()) is None:
+        if remedy.incompatibility(cell, cell.resolve()) is None:
             return cell
     return None
 

@@ -2,32 +2,23 @@
 
 from __future__ import annotations
 
-import re
+import math
 from collections.abc import Mapping
 from typing import Any
 
 from lossbench.api.specs import LossSpec
-from lossbench.testing.report import Checks, Report, fail
+from lossbench.testing.report import Report, begin, fail
+from lossbench.testing.threads import in_one_thread
 
-_SLUG = re.compile(r"^[a-z][a-z0-9_]*$")
 _CLASSES = {"binary": 2, "multiclass": 10}
 
 
+@in_one_thread
 def check_loss(spec: LossSpec, params: Mapping[str, Any] | None = None, module: object = None) -> Report:
     """Check one loss. ``params`` override its defaults; ``module`` (a module, dotted name or ``.py`` path)
     is import-checked for torch, by default the module that defines ``spec.build``."""
-    from lossbench.testing.threads import one_thread
-
-    with one_thread():
-        return _check_loss(spec, params, module)
-
-
-def _check_loss(spec: LossSpec, params: Mapping[str, Any] | None = None, module: object = None) -> Report:
-    checks = Checks(f"loss {getattr(spec, 'name', spec)}")
-    if not checks.run("spec", _check_spec, spec)[0]:
-        return checks.report
-    ok, resolved = checks.run("defaults", spec.resolve, params)
-    if not ok:
+    checks, resolved = begin(spec, LossSpec, "build", "build(**params) returning fn(logits, target)", params)
+    if resolved is None:
         return checks.report
     ok, fn = checks.run("build", _build, spec, resolved)
     if ok:
@@ -38,6 +29,7 @@ def _check_loss(spec: LossSpec, params: Mapping[str, Any] | None = None, module:
             checks.run("gradient" + suffix, _gradient, fn, classes)
             checks.run("stable at +-1e4" + suffix, _extreme_logits, fn, classes)
             checks.run("decreasing in true logit" + suffix, _decreasing, fn, classes)
+            checks.run("softmax applied once" + suffix, _softmax_once, fn, classes)
             checks.run("float64" + suffix, _float64, fn, classes)
             checks.run("mean over N" + suffix, _mean_reduction, fn, classes)
     from lossbench.testing.imports import check_no_heavy_import
@@ -45,15 +37,6 @@ def _check_loss(spec: LossSpec, params: Mapping[str, Any] | None = None, module:
     target = module if module is not None else getattr(spec.build, "__module__", None)
     checks.run("no torch at import", check_no_heavy_import, target, "loss plugin module")
     return checks.report
-
-
-def _check_spec(spec: Any) -> None:
-    if not isinstance(spec, LossSpec):
-        fail(f"is a {type(spec).__name__}; expected a lossbench.LossSpec")
-    if not _SLUG.match(spec.name):
-        fail(f"name {spec.name!r} is not a slug; expected lower-case letters, digits and _")
-    if not callable(spec.build):
-        fail("build is not callable; expected build(**params) returning fn(logits, target)")
 
 
 def _build(spec: LossSpec, params: dict[str, Any]) -> Any:
@@ -129,7 +112,14 @@ def _extreme_logits(fn: Any, classes: int) -> None:
         fail("gradient at logits +-1e4 is not finite; compute from log_softmax / logsigmoid for stability")
 
 
+TRUE_LOGITS = (-8.0, -4.0, -2.0, -1.0, 0.0, 1.0, 2.0, 3.0)  # from well below the others (about 0) to well above
+
+
 def _decreasing(fn: Any, classes: int) -> None:
+    """The loss must fall as the true-class logit rises from well below the others to well above them: a loss
+    computed from probabilities or from raw logits as if they were probabilities (a Brier score on logits has its
+    minimum at logit 1) turns back up. The top, 3, stays below where label smoothing's minimum lies (about 4.5 at
+    eps 0.1, 3.2 at eps 0.3, with 10 classes): a smoothed loss rightly rises again beyond it."""
     import torch
 
     generator = torch.Generator().manual_seed(2)
@@ -137,14 +127,32 @@ def _decreasing(fn: Any, classes: int) -> None:
     noise = 0.1 * torch.randn(n, classes, generator=generator, dtype=torch.float64)
     target = torch.arange(n) % classes
     values = []
-    for true_logit in (-2.0, -1.0, 0.0, 1.0):
+    for true_logit in TRUE_LOGITS:
         logits = noise.clone()
         logits[torch.arange(n), target] = true_logit
         values.append(float(_value(fn, logits, target, "in float64")))
-    if not all(b < a for a, b in zip(values, values[1:])):
+    rises = next((i for i in range(1, len(values)) if not values[i] < values[i - 1]), None)
+    if rises is not None:
         shown = ", ".join(f"{v:.4g}" for v in values)
-        fail(f"loss does not fall as the true-class logit rises from -2 to 1 (values {shown}); "
-             f"expected a strictly decreasing loss")
+        fail(f"loss does not fall as the true-class logit rises from {TRUE_LOGITS[0]:g} to {TRUE_LOGITS[-1]:g} "
+             f"(the others near 0): from {TRUE_LOGITS[rises - 1]:g} to {TRUE_LOGITS[rises]:g} it goes from "
+             f"{values[rises - 1]:.4g} to {values[rises]:.4g} (values {shown}); expected a strictly decreasing loss "
+             f"of the logits (is it computed on raw logits as if they were probabilities?)")
+
+
+def _softmax_once(fn: Any, classes: int) -> None:
+    """A loss on logits that equals cross-entropy of ``softmax(logits)`` applies softmax twice: its gradient all
+    but vanishes where the true class is far behind."""
+    import torch
+
+    logits, target = _batch(classes, dtype=torch.float64, seed=4)
+    logits = 3.0 * logits
+    value = float(_value(fn, logits, target, "on random logits"))
+    twice = float(torch.nn.functional.cross_entropy(torch.softmax(logits, dim=-1), target))
+    plain = float(torch.nn.functional.cross_entropy(logits, target))
+    if abs(value - twice) <= 1e-9 * max(1.0, abs(twice)) and abs(plain - twice) > 1e-3:
+        fail("the loss equals cross-entropy of softmax(logits): softmax is applied twice (F.cross_entropy already "
+             "applies log_softmax); expected fn to pass the raw logits to cross_entropy")
 
 
 def _float64(fn: Any, classes: int) -> None:
@@ -169,7 +177,10 @@ def _mean_reduction(fn: Any, classes: int) -> None:
     logits, target = _batch(classes, dtype=torch.float64, seed=3)
     once = float(_value(fn, logits, target, "on random logits"))
     twice = float(_value(fn, torch.cat([logits, logits]), torch.cat([target, target]), "on a repeated batch"))
+    if not (math.isfinite(once) and math.isfinite(twice)):
+        fail(f"the loss of a batch is {once:.4g} and of that batch repeated twice {twice:.4g}; expected two equal "
+             f"finite values (reduce with a mean over N)")
     if not abs(twice - once) <= 1e-6 * max(1.0, abs(once)):
-        ratio = f"{twice / once:.3g}x" if once else f"{twice:.4g} vs {once:.4g}"
+        ratio = f"{twice / once:.3g} times" if once else f"{twice:.4g}, against {once:.4g} for"
         fail(f"the loss of a batch repeated twice is {ratio} the loss of the batch; expected equal "
              f"(reduce with a mean over N, not a sum)")

@@ -8,28 +8,19 @@ from typing import Any
 
 from lossbench.api.remedy import ModelInfo, Remedy
 from lossbench.api.specs import CellSpec, RemedySpec
-from lossbench.testing.report import Checks, Report, fail
+from lossbench.testing.report import Report, begin, fail
+from lossbench.testing.threads import in_one_thread
 
 FEATURES, CLASSES, STEPS, HIDDEN = 3, 4, 6, (8, 6)
 
 
+@in_one_thread
 def check_remedy(spec: RemedySpec, cell_spec: CellSpec | None = None, params: Mapping[str, Any] | None = None,
                  cell_params: Mapping[str, Any] | None = None) -> Report:
     """Check one remedy on ``cell_spec`` (with ``cell_params``), or on the first of the kit's own cells
     (:mod:`lossbench.testing.reference_cells`: fused rnn, gru, lstm) that it accepts."""
-    from lossbench.testing.threads import one_thread
-
-    with one_thread():
-        return _check_remedy(spec, cell_spec, params, cell_params)
-
-
-def _check_remedy(spec: RemedySpec, cell_spec: CellSpec | None = None, params: Mapping[str, Any] | None = None,
-                 cell_params: Mapping[str, Any] | None = None) -> Report:
-    checks = Checks(f"remedy {getattr(spec, 'name', spec)}")
-    if not checks.run("spec", _check_spec, spec)[0]:
-        return checks.report
-    ok, resolved = checks.run("defaults", spec.resolve, params)
-    if not ok:
+    checks, resolved = begin(spec, RemedySpec, "build", "build(**params) returning a lossbench.Remedy", params)
+    if resolved is None:
         return checks.report
     ok, cell = checks.run("compatible cell", _pick_cell, spec, cell_spec, cell_params)
     if not ok:
@@ -48,18 +39,11 @@ def _check_remedy(spec: RemedySpec, cell_spec: CellSpec | None = None, params: M
     return checks.report
 
 
-def _check_spec(spec: Any) -> None:
-    if not isinstance(spec, RemedySpec):
-        fail(f"is a {type(spec).__name__}; expected a lossbench.RemedySpec")
-    if not callable(spec.build):
-        fail("build is not callable; expected build(**params) returning a lossbench.Remedy")
-
-
 def _pick_cell(spec: RemedySpec, cell_spec: CellSpec | None, cell_params: Mapping[str, Any] | None
                ) -> tuple[CellSpec, dict[str, Any]]:
     if cell_spec is not None:
         resolved = cell_spec.resolve(cell_params)
-        reason = spec.incompatibility(cell_spec.name, resolved)
+        reason = spec.incompatibility(cell_spec, resolved)
         if reason:
             fail(f"declares itself incompatible with the cell it was given: {reason}; pass a compatible cell_spec")
         return cell_spec, resolved
@@ -68,7 +52,7 @@ def _pick_cell(spec: RemedySpec, cell_spec: CellSpec | None, cell_params: Mappin
     reasons = []
     for cell, overrides in CANDIDATES:
         resolved = cell.resolve(overrides)
-        reason = spec.incompatibility(cell.name, resolved)
+        reason = spec.incompatibility(cell, resolved)
         if reason is None:
             return cell, resolved
         reasons.append(reason)
@@ -102,7 +86,7 @@ def _on_model(remedy: Remedy, cell: CellSpec, cell_params: dict[str, Any]) -> An
     torch.manual_seed(0)
     model = SequenceModel(cell.name, cell.build, dict(cell_params), FEATURES, HIDDEN, CLASSES, per_step=False)
     info = ModelInfo(cell=cell.name, cell_params=dict(cell_params), hidden_sizes=HIDDEN, num_features=FEATURES,
-                     num_classes=CLASSES, seq_len=STEPS)
+                     num_classes=CLASSES, seq_len=STEPS, gates=tuple(cell.gates))
     returned = remedy.on_model(model, info)
     if returned is not None:
         fail(f"on_model returned {type(returned).__name__}; expected None (change the model in place)")

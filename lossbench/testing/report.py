@@ -109,20 +109,33 @@ class Checks:
         self.report = Report()
 
     def run(self, check: str, function: Callable[..., Any], *args: Any, **kwargs: Any) -> tuple[bool, Any]:
-        """(passed, value returned) of ``function(*args, **kwargs)``, recorded under ``check``."""
+        """(passed, value returned) of ``function(*args, **kwargs)``, recorded under ``check``. A change the
+        plugin's code made to torch's global state (default dtype, grad mode) fails the check, and is undone."""
+        from lossbench.registry.guard import torch_state
+
+        before = torch_state()
         try:
             value = function(*args, **kwargs)
         except Note as note:
-            self._add(check, True, f"{self.component}: note: {note}")
-            return True, None
+            return self._after(check, before, True, f"{self.component}: note: {note}"), None
         except CheckFailed as error:
-            self._add(check, False, f"{self.component}: {error}")
+            self._after(check, before, False, f"{self.component}: {error}")
             return False, None
         except Exception as error:  # the plugin's own code raised
-            self._add(check, False, f"{self.component}: {check} raised {one_line(error)}")
+            self._after(check, before, False, f"{self.component}: {check} raised {one_line(error)}")
             return False, None
-        self._add(check, True, "")
-        return True, value
+        passed = self._after(check, before, True, "")
+        return passed, value if passed else None
+
+    def _after(self, check: str, before: Any, passed: bool, message: str) -> bool:
+        """Record the check, failed instead when the state changed (the first cause, one line)."""
+        from lossbench.registry.guard import undo_state_change
+
+        changed = undo_state_change(before)
+        if changed and passed:
+            passed, message = False, f"{self.component}: {check} {changed}"
+        self._add(check, passed, message)
+        return passed
 
     def failed(self, check: str, message: str) -> None:
         self._add(check, False, f"{self.component}: {message}")
@@ -132,3 +145,21 @@ class Checks:
 
     def _add(self, check: str, passed: bool, message: str) -> None:
         self.report.results.append(CheckResult(self.component, check, passed, message))
+
+
+def begin(spec: Any, spec_type: type, entry: str, expected: str, params: Any) -> tuple[Checks, Any]:
+    """The first two checks of every component: ``spec`` is a ``spec_type`` whose ``entry`` (``build``,
+    ``load``) is callable (``expected`` says how it is called), and ``params`` resolve against its defaults.
+    Returns the checks and the resolved parameters, ``None`` when either check failed."""
+    checks = Checks(f"{spec_type.kind} {getattr(spec, 'name', spec)}")
+
+    def is_spec() -> None:
+        if not isinstance(spec, spec_type):
+            fail(f"is a {type(spec).__name__}; expected a lossbench.{spec_type.__name__}")
+        if not callable(getattr(spec, entry, None)):
+            fail(f"{entry} is not callable; expected {expected}")
+
+    if not checks.run("spec", is_spec)[0]:
+        return checks, None
+    ok, resolved = checks.run("defaults", spec.resolve, params)
+    return checks, resolved if ok else None

@@ -1,0 +1,217 @@
+"""Bugs a plugin author really makes, planted on purpose: the conformance kit catches each one with one line that
+names the component and says what was expected (issue 21's list)."""
+
+from __future__ import annotations
+
+import textwrap
+
+import numpy as np
+import pytest
+import torch
+
+from lossbench import CellSpec, Dataset, DatasetSpec, LossSpec, Split
+from lossbench.testing import check_cell, check_dataset, check_loss, check_plugin
+
+
+def caught(report, component, check):
+    """The first failure is ``check`` of ``component``, one line naming it and saying what was expected."""
+    failures = report.failures
+    assert failures, report.summary()
+    first = failures[0]
+    assert first.check.startswith(check), report.summary()
+    assert first.message.startswith(f"{component}: ") and "\n" not in first.message
+    assert "expected" in first.message, first.message
+    assert "Error:" not in first.message, first.message  # the kit's own words, never a raw exception
+    return first.message
+
+
+# ------------------------------------------------------------------------------------------------- datasets
+
+
+def _split(rng, n):
+    return Split(rng.normal(size=(n, 5, 2)).astype(np.float32), rng.integers(0, 3, size=n).astype(np.int64))
+
+
+def _dataset(leak):
+    def load():
+        rng = np.random.default_rng(0)
+        train, val, test = _split(rng, 40), _split(rng, 12), _split(rng, 12)
+        val, test = leak(train, val, test)
+        return Dataset(train, val, test, num_classes=3)
+
+    return DatasetSpec(name="leaky", summary="splits that share sequences", load=load)
+
+
+def _rows(split, rows):
+    return Split(split.x[rows].copy(), split.y[rows].copy())
+
+
+@pytest.mark.parametrize("leak, expected", [
+    (lambda train, val, test: (val, train), "40 of the 40 test sequences are also in train"),  # the same file
+    (lambda train, val, test: (_rows(train, slice(0, 12)), test), "12 of the 12 val sequences are also in train"),
+    (lambda train, val, test: (val, Split(np.concatenate([train.x[:6], test.x[6:]]),
+                                          np.concatenate([train.y[:6], test.y[6:]]))),
+     "6 of the 12 test sequences are also in train"),
+], ids=["test is the training file", "val a subset of train", "half of test from train"])
+def test_overlapping_splits_are_caught_with_counts(leak, expected):
+    message = caught(check_dataset(_dataset(leak)), "dataset leaky", "splits do not overlap")
+    assert expected in message
+
+
+# ------------------------------------------------------------------------------------------------- cells
+
+
+class _StepWise(torch.nn.Module):
+    """Each output from its own step only; with ``fake_state`` the recurrent weight is used every step on a
+    state that is reset each step (a state computed and dropped)."""
+
+    def __init__(self, input_size, hidden_size, fake_state):
+        super().__init__()
+        self.weight_ih_l0 = torch.nn.Parameter(torch.randn(hidden_size, input_size) * 0.5)
+        self.weight_hh_l0 = torch.nn.Parameter(torch.randn(hidden_size, hidden_size) * 0.5)
+        self.fake_state = fake_state
+
+    def forward(self, x):
+        outputs = []
+        for t in range(x.shape[1]):
+            h = torch.tanh(x[:, t] @ self.weight_ih_l0.T)
+            if self.fake_state:
+                h = torch.tanh(x[:, t] @ self.weight_ih_l0.T + h @ self.weight_hh_l0.T)
+            else:
+                h = h + 0.0 * self.weight_hh_l0.sum()
+            outputs.append(h)
+        return torch.stack(outputs, dim=1)
+
+
+@pytest.mark.parametrize("fake_state", [False, True], ids=["no recurrence", "recurrent weight, no state"])
+def test_a_cell_without_a_recurrence_is_caught(fake_state):
+    spec = CellSpec(name="flat", summary="no memory", build=lambda i, h: _StepWise(i, h, fake_state))
+    message = caught(check_cell(spec), "cell flat", "depends on earlier steps")
+    assert "does not change when the inputs at steps 0.." in message
+
+
+def _gru(input_size, hidden_size):
+    class Layer(torch.nn.GRU):
+        def forward(self, x):
+            return super().forward(x)[0]
+
+    return Layer(input_size, hidden_size, batch_first=True)
+
+
+def test_a_cell_builder_reseeding_torch_is_caught():
+    def build(input_size, hidden_size):
+        torch.manual_seed(1234)
+        return _gru(input_size, hidden_size)
+
+    spec = CellSpec(name="reseeds", summary="same weights every seed", build=build, gates=("r", "z", "n"))
+    message = caught(check_cell(spec), "cell reseeds", "seeds")
+    assert message.startswith("cell reseeds: build reseeds torch's global random generator")
+
+
+def test_a_forward_pass_reseeding_torch_is_caught():
+    def build(input_size, hidden_size):
+        layer = _gru(input_size, hidden_size)
+        forward = layer.forward
+
+        def reseeding(x):
+            torch.manual_seed(0)
+            return forward(x)
+
+        layer.forward = reseeding
+        return layer
+
+    spec = CellSpec(name="reseeds", summary="same draws every seed", build=build, gates=("r", "z", "n"))
+    message = caught(check_cell(spec), "cell reseeds", "seeds")
+    assert message.startswith("cell reseeds: forward reseeds torch's global random generator")
+
+
+def test_a_cell_builder_setting_float64_is_caught_and_undone():
+    def build(input_size, hidden_size):
+        torch.set_default_dtype(torch.float64)
+        return _gru(input_size, hidden_size)
+
+    spec = CellSpec(name="doubles", summary="float64 for everyone", build=build, gates=("r", "z", "n"))
+    message = caught(check_cell(spec), "cell doubles", "build")
+    assert "changed torch's the default dtype from float32 to float64" not in message
+    assert "changed torch's default dtype from float32 to float64" in message
+    assert torch.get_default_dtype() == torch.float32  # put back: the next component is checked as usual
+
+
+@pytest.mark.parametrize("shape, hint", [("bh", "only the last step?"), ("tbh", "the time dimension first?")])
+def test_a_wrong_output_layout_is_one_message(shape, hint):
+    def build(input_size, hidden_size):
+        layer = _gru(input_size, hidden_size)
+
+        class Wrong(torch.nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.layer = layer
+
+            def forward(self, x):
+                out = self.layer(x)
+                return out[:, -1] if shape == "bh" else out.transpose(0, 1)
+
+        return Wrong()
+
+    report = check_cell(CellSpec(name="wrong", summary="wrong layout", build=build, gates=("r", "z", "n")))
+    message = caught(report, "cell wrong", "output shape")
+    assert hint in message
+    assert [f.check for f in report.failures] == ["output shape"], report.summary()  # not causal? no IndexError
+
+
+# ------------------------------------------------------------------------------------------------- losses
+
+
+def test_a_brier_loss_on_raw_logits_is_caught():
+    def build():
+        def brier(logits, target):
+            onehot = torch.nn.functional.one_hot(target, logits.shape[1]).to(logits.dtype)
+            return ((logits - onehot) ** 2).sum(dim=1).mean()  # the logits taken for probabilities
+
+        return brier
+
+    message = caught(check_loss(LossSpec(name="raw_brier", summary="Brier on logits", build=build)),
+                     "loss raw_brier", "decreasing in true logit")
+    assert "from 1 to 2 it goes from" in message
+
+
+def test_a_double_softmax_is_caught():
+    def build():
+        return lambda logits, target: torch.nn.functional.cross_entropy(torch.softmax(logits, dim=1), target)
+
+    message = caught(check_loss(LossSpec(name="twice", summary="softmax twice", build=build)),
+                     "loss twice", "softmax applied once")
+    assert "softmax is applied twice" in message
+
+
+def test_a_loss_going_nan_on_bigger_batches_reads_well():
+    def build():
+        def loss(logits, target):
+            value = torch.nn.functional.cross_entropy(logits, target)
+            return value if len(target) <= 16 else value * float("nan")
+
+        return loss
+
+    report = check_loss(LossSpec(name="nanny", summary="nan past 16 rows", build=build))
+    failure = next(f for f in report.failures if f.check.startswith("mean over N"))
+    assert "nanx" not in failure.message and "finite" in failure.message and "expected" in failure.message
+
+
+# ------------------------------------------------------------------------------------------------- plugins
+
+
+def test_float64_at_import_is_blamed_on_the_plugin_not_on_what_runs_next(tmp_path):
+    path = tmp_path / "doubled.py"
+    path.write_text(textwrap.dedent("""
+        import torch
+        torch.set_default_dtype(torch.float64)
+        from lossbench import hookimpl
+        @hookimpl
+        def register_losses(register):
+            pass
+    """))
+    report = check_plugin(path)
+    first = report.failures[0]
+    assert first.check == "import" and first.message.startswith(f"plugin {path}: import changed torch's default dtype")
+    assert torch.get_default_dtype() == torch.float32
+    assert check_loss(__import__("lossbench_builtins.losses", fromlist=["CE"]).CE).passed
