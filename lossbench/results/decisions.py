@@ -155,9 +155,9 @@ def _judge(a: Arm, b: Arm, factor: str, diffs: list[float], level: float, p_adj:
            f"that would make it a tie")
     if need is not None:
         why += f": about {need} seeds would decide it"
+    minutes = None if extra is None else [_minutes(a, extra, workers), _minutes(b, extra, workers)]
     return Decision(kind="open", why=why, needs_seeds=need,
-                    minutes=None if extra is None else _minutes(a, extra, workers) + _minutes(b, extra, workers),
-                    **common)
+                    minutes=None if minutes is None or None in minutes else sum(minutes), **common)
 
 
 def _decided_why(leader: Arm, trailer: Arm, gap: float) -> str:
@@ -197,7 +197,7 @@ def _holm_levels(pvalues: list[float], alpha: float) -> list[float]:
 
 
 def arm_from_runs(key: str, loss: str, cell: str, remedies: str, runs: list[Run], maximize: bool,
-                  patience: int | None, epochs_cap: int | None, seconds: list[float]) -> Arm:
+                  patience: int | None, epochs_cap: int | None) -> Arm:
     """An ``Arm`` from its final runs; a run counts as plateaued when it stopped before its cap, or when the
     patience rule says so of its curve (for fixed-epoch runs: its best epoch at least ``patience`` epochs before
     the end). Its recent gain: the rise in validation accuracy per epoch over the last ``patience`` epochs, the
@@ -213,6 +213,7 @@ def arm_from_runs(key: str, loss: str, cell: str, remedies: str, runs: list[Run]
         if not plateaued[run.seed] and len(acc) > 1:
             span = min(window, len(acc) - 1)
             gains.append(max(0.0, (max(acc[-span:]) - max(acc[:-span])) / span))
+    seconds = [run.seconds for run in runs]
     return Arm(key, loss, cell, remedies, accuracy, plateaued,
                seconds_per_run=(sum(seconds) / len(seconds)) if seconds else None, epochs_cap=epochs_cap,
                gain_per_epoch=max(gains))
@@ -226,31 +227,26 @@ class Run:
     test_accuracy: float
     curve: list[float | None]  # the validation objective per epoch
     accuracy_curve: list[float | None]  # validation accuracy per epoch
+    seconds: float = 0.0  # the run's wall time
 
 
 def runs_of(trials: Any, objective: str) -> list[Run]:
     """The completed final runs among stored trials (``TrialRecord``s) that have a seed and a test accuracy."""
     runs = []
     for trial in trials:
-        result = trial.result or {}
-        test = result.get("test") or {}
-        if trial.state != "COMPLETE" or trial.seed is None or test.get("accuracy") is None:
+        run = trial.run
+        accuracy = run.test_metric("accuracy") if run is not None else None
+        if trial.state != "COMPLETE" or trial.seed is None or accuracy is None:
             continue
-        epochs = result.get("epochs", [])
-        runs.append(Run(trial.seed, float(test["accuracy"]), [e.get(objective) for e in epochs],
-                        [e.get("val_accuracy") for e in epochs]))
+        runs.append(Run(trial.seed, accuracy, run.curve(objective), run.curve("val_accuracy"), run.wall_seconds))
     return runs
 
 
 def sweep_decisions(data: Any, alpha: float = ALPHA) -> list[Decision]:
     """The decisions of a stored sweep (``SweepData``), from its completed final runs."""
-    spec = data.spec
-    objective = spec.get("objective", "val_accuracy")
+    spec = data.spec_record
     workers = int((data.provenance or {}).get("workers") or 1)
-    arms = []
-    for arm in data.arms:
-        runs = runs_of(arm.final, objective)
-        seconds = [float((t.result or {}).get("wall_seconds") or 0.0) for t in arm.completed_final]
-        arms.append(arm_from_runs(arm.key, arm.loss, arm.cell, "+".join(arm.remedies) or "none", runs,
-                                  objective != "val_nll", spec.get("patience"), spec.get("epochs"), seconds))
+    arms = [arm_from_runs(arm.key, arm.loss, arm.cell, "+".join(arm.remedies) or "none",
+                          runs_of(arm.final, spec.objective.name), spec.objective.maximize, spec.patience, spec.epochs)
+            for arm in data.arms]
     return decide([a for a in arms if a.accuracy], alpha, workers)

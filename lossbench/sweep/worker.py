@@ -144,7 +144,7 @@ class Worker:
             if not runs and count.done and count.errored:
                 continue  # its final runs all failed for good: no comparison with it can be decided
             arms.append(arm_from_runs(arm.key, arm.loss, arm.cell, "+".join(arm.remedies) or "none", runs,
-                                      self.spec.maximize, self.spec.patience, self.spec.epochs, []))
+                                      self.spec.maximize, self.spec.patience, self.spec.epochs))
         budget, self._race_over, looks = race_state(self.spec.seeds, arms, ready, self.spec.final_seeds)
         self._race_seeds.update(budget)
         if self._race_over:
