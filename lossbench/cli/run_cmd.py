@@ -36,7 +36,10 @@ def run_command(
                                                      "1; a resumed sweep keeps the count it started with).")] = None,
     device: Annotated[str, typer.Option(help="cpu or cuda (workers placed one per visible GPU, round-robin).")] = "cpu",
     trials: Annotated[int | None, typer.Option(help="Tuning trials per arm.")] = None,
-    epochs: Annotated[int | None, typer.Option(help="Epochs per run.")] = None,
+    epochs: Annotated[int | None, typer.Option(help="Epochs per run: a cap, with --patience.")] = None,
+    patience: Annotated[int | None, typer.Option(
+        help="Stop a run after this many epochs without gain on its validation objective (not before twice as many "
+             "epochs) and test its best epoch; 0: train every epoch. Default 5.")] = None,
     seeds: Annotated[str | None, typer.Option(help="Fresh seeds for each arm's best configuration (final phase), or "
                                                    "auto: rounds of seeds until every comparison is decided.")] = None,
     baseline: Annotated[str | None, typer.Option(
@@ -50,8 +53,9 @@ def run_command(
     set_: Annotated[list[str] | None, typer.Option("--set", metavar="NAME=VALUE",
                                                    help="Pin a value: lr, hidden, batch_size, optimizer, "
                                                         "component.param, <dataset>.param.")] = None,
-    sampler: Annotated[str | None, typer.Option(help="tpe (default), random, qmc or grid.")] = None,
-    pruner: Annotated[str | None, typer.Option(help="median (default), hyperband or none.")] = None,
+    sampler: Annotated[str | None, typer.Option(help="screen (default: the same points for every arm), tpe, random, "
+                                                     "qmc or grid.")] = None,
+    pruner: Annotated[str | None, typer.Option(help="none (default: patience stops runs), median or hyperband.")] = None,
     objective: Annotated[str | None, typer.Option(help="val_accuracy (default) or val_nll.")] = None,
     sampler_seed: Annotated[int | None, typer.Option(help="Seed of the samplers (recorded).")] = None,
     trial_timeout: Annotated[float | None, typer.Option(
@@ -76,7 +80,7 @@ def run_command(
                                   f"resume", stop.signum) from None
 
 
-def _run(*, spec_file, preset, budget, name, storage, workers, threads, device, trials, epochs, seeds,  # noqa: ANN001
+def _run(*, spec_file, preset, budget, name, storage, workers, threads, device, trials, epochs, patience, seeds,  # noqa: ANN001
          baseline, dataset, loss, cell, remedies, set_, sampler, pruner, objective, sampler_seed, trial_timeout, out,
          heartbeat, quiet, json) -> None:
     """Options into ``lossbench.sweep.run``, then its report, and what came back rendered."""
@@ -86,7 +90,7 @@ def _run(*, spec_file, preset, budget, name, storage, workers, threads, device, 
 
     spec = _spec(spec_file, preset, budget, set_, {
         "name": name, "dataset": dataset, "losses": loss, "cells": cell, "remedy_sets": remedies, "trials": trials,
-        "epochs": epochs, "seeds": seeds, "sampler": sampler, "pruner": pruner, "baseline": baseline,
+        "epochs": epochs, "patience": patience, "seeds": seeds, "sampler": sampler, "pruner": pruner, "baseline": baseline,
         "objective": objective, "sampler_seed": sampler_seed, "trial_timeout": trial_timeout})
     show = not quiet and not json
 

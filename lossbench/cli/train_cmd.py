@@ -22,7 +22,10 @@ def train_command(
     remedy: Annotated[list[str] | None, typer.Option("--remedy", help="Remedy plugin name (repeatable).")] = None,
     set_: Annotated[list[str] | None, typer.Option("--set", metavar="NAME=VALUE",
                                                    help="A component parameter: focal.gamma=2 (or gamma=2 when unambiguous).")] = None,
-    epochs: Annotated[int, typer.Option(help="Training epochs.")] = 10,
+    epochs: Annotated[int, typer.Option(help="Training epochs (a cap, with --patience).")] = 10,
+    patience: Annotated[int | None, typer.Option(
+        help="Stop after this many epochs without gain in validation accuracy (not before twice as many) and test "
+             "the best epoch's weights. Default: train every epoch.")] = None,
     batch_size: Annotated[int, typer.Option(help="Mini-batch size.")] = 100,
     lr: Annotated[float, typer.Option(help="Learning rate.")] = 1e-2,
     hidden: Annotated[str, typer.Option(help="Hidden size, or one per layer: 64,32.")] = "128",
@@ -56,7 +59,7 @@ def train_command(
     config = RunConfig(dataset=dataset, cell=cell, loss=loss, remedies=tuple(remedy or ()), epochs=epochs,
                        batch_size=batch_size, lr=lr, hidden=sizes, optimizer=optimizer, seed=seed, device=device,
                        threads=default_threads() if threads is None else threads, flow_profile=flow_profile,
-                       flow_every=flow_every)
+                       flow_every=flow_every, patience=patience)
     config = replace(config, params=_params(config, registry, parse_sets(set_)))
     with no_hard_exit():  # a plugin calling os._exit in its build is a message naming it, not a silent exit
         run = prepare(config, registry)  # every check (names, values, device, data, shapes) before the bar appears
@@ -109,6 +112,12 @@ def summary_table(result) -> Table:
         table.add_row("status", f"[red]diverged[/red] at epoch {where['epoch']} step {where['step']} ({where['reason']})")
     else:
         table.add_row("status", "completed")
+    if result.best_epoch is not None:
+        stop = "plateaued: stopped on patience" if result.plateaued else "still improving at the cap"
+        table.add_row("epochs", f"{len(result.epochs)} ({stop}; tested at its best epoch, {result.best_epoch})")
+    if result.time_to_target:
+        reached = result.time_to_target
+        table.add_row(f"time to {reached['share']:.0%} of its best", f"epoch {reached['epoch']}, {reached['seconds']:.1f} s")
     if result.test:
         table.add_row("test accuracy", f"{result.test['accuracy']:.4f}")
         table.add_row("test NLL", f"{result.test['nll']:.4f}")
