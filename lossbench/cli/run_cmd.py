@@ -61,6 +61,9 @@ def run_command(
     trial_timeout: Annotated[float | None, typer.Option(
         metavar="SECONDS", help="End a trial that runs longer (recorded as failed, the sweep goes on); workers "
                                 "then run as child processes.")] = None,
+    time_budget: Annotated[str | None, typer.Option(
+        metavar="DURATION", help="Stop this start cleanly after 10m, 90s, 1h...: the report says what is decided and "
+                                 "what is still open; the same command (with a larger budget) continues.")] = None,
     out: Annotated[str, typer.Option(help="Results folder.")] = "results",
     heartbeat: Annotated[int | None, typer.Option(help="Heartbeat interval in seconds on database storage.",
                                                   hidden=True)] = None,
@@ -81,7 +84,7 @@ def run_command(
 
 
 def _run(*, spec_file, preset, budget, name, storage, workers, threads, device, trials, epochs, patience, seeds,  # noqa: ANN001
-         baseline, dataset, loss, cell, remedies, set_, sampler, pruner, objective, sampler_seed, trial_timeout, out,
+         baseline, dataset, loss, cell, remedies, set_, sampler, pruner, objective, sampler_seed, trial_timeout, time_budget, out,
          heartbeat, quiet, json) -> None:
     """Options into ``lossbench.sweep.run``, then its report, and what came back rendered."""
     from contextlib import ExitStack
@@ -91,7 +94,8 @@ def _run(*, spec_file, preset, budget, name, storage, workers, threads, device, 
     spec = _spec(spec_file, preset, budget, set_, {
         "name": name, "dataset": dataset, "losses": loss, "cells": cell, "remedy_sets": remedies, "trials": trials,
         "epochs": epochs, "patience": patience, "seeds": seeds, "sampler": sampler, "pruner": pruner, "baseline": baseline,
-        "objective": objective, "sampler_seed": sampler_seed, "trial_timeout": trial_timeout})
+        "objective": objective, "sampler_seed": sampler_seed, "trial_timeout": trial_timeout,
+        "time_budget": time_budget})
     show = not quiet and not json
 
     with ExitStack() as display:
@@ -109,6 +113,10 @@ def _run(*, spec_file, preset, budget, name, storage, workers, threads, device, 
                             on_start=started if show else None)
     for failure in outcome.crashes:
         warn(failure)
+    if outcome.out_of_time:
+        note(f"time budget of {outcome.spec.time_budget:g} s reached with {len(outcome.unfinished)} arm(s) unfinished: "
+             f"the running trials were queued again; the report says what is decided and what is still open, and "
+             f"the same command (with a larger --time-budget) continues", style="yellow")
     paths = report.write(outcome.storage, ["md", "html", "json"] if quiet or json else ["all"], console=stdout)
     if json:
         results = jsonlib.loads(Path(paths["json"]).read_text())

@@ -25,6 +25,7 @@ class Execution:
     threads: int  # torch threads in each worker
     device: str = "cpu"  # cpu or cuda; worker k runs on GPU k mod (visible GPUs)
     gpus: int = 0
+    deadline: float | None = None  # time.time() at which this start stops taking trials (--time-budget)
 
     def device_of(self, worker: int) -> str:
         return f"cuda:{worker % self.gpus}" if self.device == "cuda" and self.gpus else self.device

@@ -60,6 +60,12 @@ def build_spec(base: dict[str, Any], overrides: dict[str, Any]) -> SweepSpec:
             problems.append(f"seeds must be a number of seeds or auto, got {data.pop('seeds')!r}")
     if "claims" in data:
         data["claims"] = tuple(data["claims"])
+    if isinstance(data.get("time_budget"), str):
+        seconds = duration(data["time_budget"])
+        if seconds is None:
+            problems.append(f"time_budget must be a duration such as 10m, 90s or 1h, got {data.pop('time_budget')!r}")
+        else:
+            data["time_budget"] = seconds
     if data.get("patience") == 0 and not isinstance(data.get("patience"), bool):
         data["patience"] = None  # 0: train every epoch to the cap
     for key in ("losses", "cells"):
@@ -124,3 +130,18 @@ def preset_fields(name: str, budget: str = "default") -> dict[str, Any]:
         return {**fields, **preset.paper, "name": f"{name}-paper"}
     # sized for a 2-core CPU, far below the papers' budgets: a level not reached does not contradict a claim
     return {**fields, "claims": [{**claim, "reduced_budget": True} for claim in fields.get("claims", [])]}
+
+
+UNITS = {"s": 1, "m": 60, "h": 3600}
+
+
+def duration(text: str) -> float | None:
+    """Seconds in ``10m``, ``90s``, ``1.5h`` or ``120`` (seconds); None when it is none of these."""
+    text = text.strip().lower()
+    unit = UNITS.get(text[-1:], None)
+    number = text[:-1] if unit else text
+    try:
+        value = float(number) * (unit or 1)
+    except ValueError:
+        return None
+    return value if value > 0 else None

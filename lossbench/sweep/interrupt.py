@@ -26,6 +26,15 @@ class Stopped(BaseException):
         self.signum = signum
 
 
+class OutOfTime(Stopped):
+    """This start's time budget ran out (``--time-budget``): the running trial is queued again, like a stop
+    signal's, and the worker returns; the sweep resumes where it stopped."""
+
+    def __init__(self) -> None:
+        BaseException.__init__(self, "time budget")
+        self.signum = 0
+
+
 _held: list[int] = []  # one entry per open ``held`` block
 _pending: list[int] = []  # signals that arrived inside one
 

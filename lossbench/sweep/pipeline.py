@@ -12,7 +12,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -38,6 +38,7 @@ class SweepOutcome:
     failed: int  # of them, failed for good: a plugin raised, a time limit ran out
     first_error: str | None  # the first failed trial's error
     unfinished: tuple[str, ...]  # keys of the arms with work left (the report calls the sweep partial)
+    out_of_time: bool = False  # the spec's time_budget ran out before the sweep was done
 
     @property
     def partial(self) -> bool:
@@ -82,6 +83,7 @@ def run(spec: SweepSpec | Mapping[str, Any], *, storage: str | None = None, out:
     from lossbench.sweep.runner import run_sweep, started_threads
     from lossbench.sweep.validate import check
 
+    started = time.time()  # a time budget counts from here: checks and the data's load included
     if not isinstance(spec, SweepSpec):
         fields = dict(spec)
         if "remedies" in fields:  # as in a TOML file
@@ -96,13 +98,17 @@ def run(spec: SweepSpec | Mapping[str, Any], *, storage: str | None = None, out:
         spec = check(spec, registry)  # every problem at once, before any storage exists or anything trains
         data = probe_data(spec, registry)  # the dataset loads and fits every loss, or one error here
     execution = plan(spec, workers, threads, device, started_with=started_threads(store))
+    if spec.time_budget is not None:
+        execution = replace(execution, deadline=started + spec.time_budget)
     store.check_writable()  # the journal and the report, before anything trains
     if on_start is not None:
         on_start(spec, execution, store)
     with _reporting(spec.name, store, on_progress):
         crashes = run_sweep(spec, registry, store, execution, plugins_dirs=list(plugins_dirs),
                             provenance=provenance(spec, registry, store.describe(), execution, data.info), data=data)
-    return _outcome(spec, store, execution, [mask_secrets(line, store.url) for line in crashes])
+    outcome = _outcome(spec, store, execution, [mask_secrets(line, store.url) for line in crashes])
+    return replace(outcome, out_of_time=bool(outcome.unfinished and execution.deadline is not None
+                                             and time.time() >= execution.deadline))
 
 
 @contextmanager
@@ -146,7 +152,7 @@ def _outcome(spec: SweepSpec, store: Storage, execution: Execution, crashes: lis
     unfinished = tuple(arm.key for arm in data.arms
                        if any(t.state == "RUNNING" for t in [*arm.tuning, *arm.final])
                        or not arm_done(arm.tuning, arm.final, data.spec, data.race,
-                                       best_trial(arm.tuning, spec.maximize) is not None))
+                                       best_trial(arm.tuning, spec.maximize) is not None, arm.key))
     return SweepOutcome(
         name=spec.name, location=store.describe(), storage=store, spec=spec, execution=execution,
         crashes=tuple(crashes), trials=sum(1 for arm in data.arms for t in [*arm.tuning, *arm.final] if not t.surplus),

@@ -43,6 +43,7 @@ class SweepSpec:
     objective: str = "val_accuracy"
     sampler_seed: int = 0
     trial_timeout: float | None = None  # seconds a trial may run (None: no limit); not part of the identity
+    time_budget: float | None = None  # seconds this start may train (None: until done); not part of the identity
     refused: dict[str, str] = field(default_factory=dict)  # arm key -> why that combination cannot run
     # What build_spec already found wrong (unknown keys, fields of the wrong shape, left at their defaults), so that
     # validate lists it with every other problem. Never stored.
@@ -72,7 +73,7 @@ class SweepSpec:
         """What decides the results: a second start under the same name must match it exactly. The time limit
         is how this start runs, like the number of workers: a resume may change it."""
         data = self.to_json()
-        del data["trial_timeout"]
+        del data["trial_timeout"], data["time_budget"]
         return data
 
     @property

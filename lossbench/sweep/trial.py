@@ -12,6 +12,7 @@ from typing import Any
 from lossbench.errors import LossbenchError
 from lossbench.results import EpochRecord, Objective, writer
 from lossbench.results.schema import TUNE
+from lossbench.sweep.interrupt import OutOfTime
 from lossbench.sweep.recovery import Heartbeat
 from lossbench.sweep.spec import Arm, SweepSpec
 
@@ -44,7 +45,7 @@ def objective(record: EpochRecord, goal: Objective) -> float:
 
 
 def run_trial(spec: SweepSpec, storage: Any, study: Any, trial: Any, phase: str, config: Any, registry: Any,
-              load_data: Callable[[Any], Any], database: bool) -> None:
+              load_data: Callable[[Any], Any], database: bool, deadline: float | None = None) -> None:
     """Train ``config`` as ``trial`` (taken by ``study.ask()``) and record its outcome; never raises for a
     plugin's error."""
     from optuna.trial import TrialState
@@ -55,6 +56,8 @@ def run_trial(spec: SweepSpec, storage: Any, study: Any, trial: Any, phase: str,
     maximize = spec.maximize
 
     def on_epoch(record: Any) -> bool:
+        if deadline is not None and time.time() >= deadline:
+            raise OutOfTime()  # at an epoch's end: the worker queues this trial again and stops
         trial.report(objective(record, spec.goal), record.epoch)  # the final phase too: progress shows the epoch
         return phase == TUNE and trial.should_prune()
 

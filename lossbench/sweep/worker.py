@@ -15,7 +15,7 @@ from lossbench.results.decisions import arm_from_runs, runs_of
 from lossbench.results.phase import Tally, tally
 from lossbench.results.schema import FINAL, TUNE
 from lossbench.sweep import slots
-from lossbench.sweep.interrupt import held, release
+from lossbench.sweep.interrupt import OutOfTime, held, release
 from lossbench.sweep.recovery import identity, recovered_trials
 from lossbench.sweep.samplers import make_pruner, make_sampler
 from lossbench.sweep.space import arm_space, suggest
@@ -38,6 +38,7 @@ class Worker:
         optuna.logging.set_verbosity(optuna.logging.ERROR)  # its warnings would repeat ours
         self.spec, self.storage, self.registry, self.database = spec, storage, registry, database
         self.threads, self.device = execution.threads, execution.device_of(worker_index)
+        self.deadline = execution.deadline
         # recorded on every trial this worker claims: which process, with how many threads, among how many workers
         self.me = {**identity(), "threads": execution.threads, "workers": execution.workers, "device": self.device}
         self.spaces = {arm.index: arm_space(spec, arm, registry) for arm in spec.arms}
@@ -61,6 +62,10 @@ class Worker:
         self._race_seeds = {arm.key: first for arm in spec.arms}  # each arm's final-phase budget now
         self._race_over = not spec.race
 
+    @property
+    def out_of_time(self) -> bool:
+        return self.deadline is not None and time.time() >= self.deadline
+
     def run(self, stop: threading.Event | None = None) -> int:
         """Work until every arm has its tuning budget finished and every final seed run; the trials this ran.
 
@@ -68,6 +73,11 @@ class Worker:
         and queued again, so the next start reruns that slot."""
         try:
             return self._loop(stop)
+        except OutOfTime:
+            if self.held is not None:
+                release(*self.held, "interrupted")  # rerun from its start by the next start of the sweep
+                self.held = None
+            return self.trials_run
         except BaseException:
             if self.held is not None:
                 try:
@@ -77,7 +87,7 @@ class Worker:
             raise
 
     def _loop(self, stop: threading.Event | None) -> int:
-        while stop is None or not stop.is_set():
+        while (stop is None or not stop.is_set()) and not self.out_of_time:
             all_done, worked = True, False
             for arm in self.spec.arms:
                 phase = self._phase(arm)
@@ -205,7 +215,8 @@ class Worker:
             writer.record_start(trial, arm.key, phase, seed)
         config = run_config(self.spec, arm, params, seed, flow_profile=phase == FINAL, device=self.device,
                             threads=self.threads)
-        run_trial(self.spec, self.storage, study, trial, phase, config, self.registry, self._dataset, self.database)
+        run_trial(self.spec, self.storage, study, trial, phase, config, self.registry, self._dataset, self.database,
+                  deadline=self.deadline)
         self.held = None
         self.trials_run += 1
 
