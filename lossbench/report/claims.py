@@ -11,8 +11,10 @@ A check is judged on the final-phase runs, paired over shared seeds where it com
 - ``differs``: supported when the paired difference is significant; contradicted when the 90% interval lies within
   +-margin.
 A comparison of two arms decides nothing while either arm's learning curves were still improving at the last epoch
-(a gap between unconverged arms is an artefact of the budget); a value already reached stands. Anything else is
-"not supported at this budget", with the reason. A claim is supported when every check is, contradicted when any
+(a gap between unconverged arms is an artefact of the budget), unless the sweep's decision for that pair of arms
+(``lossbench.results.decisions``) says training longer cannot overturn it; a value already reached stands.
+Anything else is "not supported at this budget", with the reason and, where the sweep's decisions estimate it,
+the seeds or epochs (and minutes on this machine) that would decide it. A claim is supported when every check is, contradicted when any
 check is.
 """
 
@@ -27,6 +29,7 @@ from lossbench.report import fmt
 from lossbench.report.thresholds import ALPHA
 from lossbench.results import ArmData, SpecRecord, final_metric
 from lossbench.results.claims import LOWER_IS_BETTER, Check, parse_claims
+from lossbench.results.decisions import Decision
 
 SUPPORTED, CONTRADICTED, UNDECIDED = "supported", "contradicted", "not supported at this budget"
 METRIC_WORDS = {"test_accuracy": "test accuracy", "test_ece": "test ECE",
@@ -54,13 +57,15 @@ class ClaimVerdict:
         return "; ".join(f"{c.verdict}: {c.evidence}" for c in self.checks)
 
 
-def judge_claims(spec: SpecRecord, arms: list[ArmData], converged: dict[str, bool | None]) -> list[ClaimVerdict]:
+def judge_claims(spec: SpecRecord, arms: list[ArmData], converged: dict[str, bool | None],
+                 decisions: Sequence[Decision] = ()) -> list[ClaimVerdict]:
     """Every claim of the stored ``spec`` judged on ``arms``."""
     by_key = {arm.key: arm for arm in arms}
     claims, _ = parse_claims(spec.claims, set(by_key))
+    pairs = {frozenset((d.arm, d.other)): d for d in decisions}
     verdicts = []
     for claim in claims:
-        checks = [_judge(check, by_key, converged, claim.reduced_budget) for check in claim.checks]
+        checks = [_judge(check, by_key, converged, claim.reduced_budget, pairs) for check in claim.checks]
         found = {c.verdict for c in checks}
         verdict = CONTRADICTED if CONTRADICTED in found else SUPPORTED if found == {SUPPORTED} else UNDECIDED
         verdicts.append(ClaimVerdict(claim.id, claim.claim, claim.source, claim.published, verdict, checks))
@@ -81,15 +86,29 @@ def metric_by_seed(arm: ArmData, metric: str) -> dict[int, float]:
 
 
 def _judge(check: Check, arms: dict[str, ArmData], converged: dict[str, bool | None],
-           reduced_budget: bool) -> CheckVerdict:
+           reduced_budget: bool, decisions: dict[frozenset[str], Decision]) -> CheckVerdict:
     values = metric_by_seed(arms[check.arm], check.metric)
     if check.kind == "reaches":
         return _reaches(check, values, converged.get(check.arm) is not False, reduced_budget)
-    settled = converged.get(check.arm) is not False and converged.get(check.than) is not False
+    decision = decisions.get(frozenset((check.arm, check.than))) if check.metric == "test_accuracy" else None
+    settled = (converged.get(check.arm) is not False and converged.get(check.than) is not False) or bool(
+        decision and decision.decided)
     found = _compare(check, values, metric_by_seed(arms[check.than], check.metric))
     if not settled and found.verdict != UNDECIDED:
-        return CheckVerdict(check, UNDECIDED, found.evidence + _why(values, False, 0.0))
+        found = CheckVerdict(check, UNDECIDED, found.evidence + _why(values, False, 0.0))
+    if found.verdict == UNDECIDED and decision is not None and not decision.decided:
+        found = CheckVerdict(check, UNDECIDED, found.evidence + _would_decide(decision))
     return found
+
+
+def _would_decide(decision: Decision) -> str:
+    """What the sweep's decisions estimate would decide the pair: seeds or epochs, and minutes here."""
+    minutes = f", about {decision.minutes:.0f} min on this machine" if decision.minutes else ""
+    if decision.needs_epochs:
+        return f"; it would take about {decision.needs_epochs} epochs{minutes}"
+    if decision.needs_seeds:
+        return f"; it would take about {decision.needs_seeds} seeds{minutes}"
+    return ""
 
 
 def _reaches(check: Check, values: dict[int, float], settled: bool, reduced_budget: bool) -> CheckVerdict:

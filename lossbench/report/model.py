@@ -95,7 +95,8 @@ def build_model(data: SweepData, storage: str, *, baseline: str | None = None, t
         race=RaceRecord.parse(data.race))
     model.decisions = sweep_decisions(data)
     model.factorial = build_factorial(model)
-    model.claims = judge_claims(spec, data.arms, {a.key: not a.improving for a in arms if a.convergence is not None})
+    model.claims = judge_claims(spec, data.arms, {a.key: not a.improving for a in arms if a.convergence is not None},
+                                model.decisions)
     model.findings = write_findings(model)
     return model
 
