@@ -68,7 +68,7 @@ def test_a_run_stops_on_patience_and_is_tested_with_its_best_epochs_weights():
 
 @pytest.mark.slow
 def test_a_resume_and_two_starts_on_one_journal_never_train_one_point_twice(tmp_path, cli, cli_process):
-    args = ["run", "--name", "twice", *SMALL, "--trials", "6", "--seeds", "2", "--workers", "1"]
+    args = ["run", "--name", "twice", *SMALL, "--trials", "6", "--seeds", "3", "--workers", "1"]
     stopped = cli(*args, "--time-budget", "8s", cwd=tmp_path)  # stops part-way: the resume takes over
     assert stopped.returncode == 0, stopped.stderr
     both = [cli_process(*args, cwd=tmp_path, stderr=subprocess.PIPE) for _ in range(2)]  # two terminals at once
@@ -88,7 +88,7 @@ def test_two_machines_on_postgresql_never_train_one_point_twice(tmp_path, cli_pr
     if find_binaries() is None:
         pytest.skip("PostgreSQL server binaries (initdb, pg_ctl) are not installed")
     with postgres_server() as url:
-        args = ["run", "--name", "machines", "--storage", url, *SMALL, "--trials", "6", "--seeds", "2", "--workers", "1"]
+        args = ["run", "--name", "machines", "--storage", url, *SMALL, "--trials", "6", "--seeds", "3", "--workers", "1"]
         machines = [cli_process(*args, cwd=tmp_path, stderr=subprocess.PIPE) for _ in range(2)]
         for process in machines:
             _, err = process.communicate(timeout=600)

@@ -51,6 +51,9 @@ def build_spec(base: dict[str, Any], overrides: dict[str, Any]) -> SweepSpec:
         problems.append(problem)
         data.pop(key, None)
     data = {k: v for k, v in data.items() if k in SPEC_KEYS}
+    given = overrides.get("seeds")
+    if given is not None and str(given).strip().lower() != "auto" and overrides.get("race") is None:
+        data["race"] = False  # --seeds N over a racing preset: that many seeds, as asked
     if isinstance(data.get("seeds"), str) and data["seeds"].strip().lower() == "auto":
         data["seeds"], data["race"] = ROUNDS[-1], True
     elif isinstance(data.get("seeds"), str):
