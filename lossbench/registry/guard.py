@@ -15,7 +15,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from types import TracebackType
 
-from lossbench.errors import LossbenchError, PluginCodeError
+from lossbench.errors import LossbenchError, PluginCodeError, Stopped
+
+PASS_THROUGH = (LossbenchError, Stopped, KeyboardInterrupt, GeneratorExit)  # ours, the user's and Python's own
 from lossbench.registry.discovery import one_line
 
 
@@ -32,8 +34,8 @@ class Blame:
         return self
 
     def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, tb: TracebackType | None) -> bool:
-        if error is None or isinstance(error, LossbenchError) or not isinstance(error, (Exception, SystemExit)):
-            return False
+        if error is None or isinstance(error, PASS_THROUGH):
+            return False  # any other BaseException (SystemExit, a plugin's own subclass) is the plugin's
         raise PluginCodeError(f"{self.component}: {self.stage} raised {one_line(error)}") from error
 
 

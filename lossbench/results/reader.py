@@ -8,6 +8,7 @@ from typing import Any
 from lossbench.results.schema import (ATTR_ERROR, ATTR_PARAMS, ATTR_RESULT, ATTR_SEED, ATTR_STATUS, ATTR_SURPLUS,
                                       FAILED_STATUSES, FINAL, PROVENANCE_ATTR, RACE_ATTR, SPEC_ATTR, TUNE,
                                       arm_key, spec_study, study_name)
+from lossbench.results.phase import COMPLETE, TUNE_FINISHED
 from lossbench.results.storage import NoSweepError, open_storage
 
 
@@ -51,11 +52,11 @@ class ArmData:
 
     @property
     def finished_tuning(self) -> list[TrialRecord]:
-        return [t for t in self.tuning if t.state in ("COMPLETE", "PRUNED") and not t.surplus]
+        return [t for t in self.tuning if t.state in TUNE_FINISHED and not t.surplus]
 
     @property
     def completed_final(self) -> list[TrialRecord]:
-        return [t for t in self.final if t.state == "COMPLETE" and not t.surplus]
+        return [t for t in self.final if t.state == COMPLETE and not t.surplus]
 
 
 @dataclass
@@ -118,7 +119,7 @@ def best_trial(trials: list[TrialRecord], maximize: bool) -> TrialRecord | None:
     """The one rule for an arm's best tuning trial, used by the sweep (what the final phase reruns) and the report
     (what it shows): the best objective among completed trials, diverged ones only when nothing else completed;
     on a tie, the lowest trial number (the first found)."""
-    complete = [t for t in trials if t.state == "COMPLETE" and t.value is not None and not t.surplus]
+    complete = [t for t in trials if t.state == COMPLETE and t.value is not None and not t.surplus]
     pool = [t for t in complete if t.status != "diverged"] or complete
     if not pool:
         return None
@@ -131,7 +132,7 @@ def final_metric(trials: Any, metric: str) -> dict[int, float]:
     ``trials`` (TrialRecords) that have it."""
     found = {}
     for t in trials:
-        value = ((t.result or {}).get("test") or {}).get(metric) if t.state == "COMPLETE" and not t.surplus else None
+        value = ((t.result or {}).get("test") or {}).get(metric) if t.state == COMPLETE and not t.surplus else None
         if t.seed is not None and isinstance(value, (int, float)) and value == value and abs(value) != float("inf"):
             found[int(t.seed)] = float(value)
     return found
