@@ -7,7 +7,7 @@ starts, keep every arm's budget exact.
    the lowest seed not held by a lower non-FAIL trial, the same way (see ``worker``).
 2. **Run.** It trains and ends completed, pruned, diverged or failed (a plugin raised; ``trial``). On a database a
    heartbeat proves its worker alive meanwhile; a worker that finds its slot finished by another (its heartbeat
-   went stale while it was paused, and the slot was failed and retried elsewhere) drops it (``trial``).
+   went stale while it was paused, and the slot was failed and retried elsewhere) drops it (``taken_over``).
 3. **Released** (``release``). Stopped by a signal, the worker marks its slot ``interrupted`` and queues a retry
    (same parameters, same seed), so the next start reruns it. Not counted against the slot: the user stopped it.
 4. **Lost** (``lose``). A slot whose worker process died (SIGKILL from the out-of-memory killer, a crash in C) is
@@ -21,6 +21,7 @@ starts, keep every arm's budget exact.
 from __future__ import annotations
 
 import signal
+import sys
 import time
 from typing import Any
 
@@ -60,6 +61,14 @@ def surplus(study: Any, trial: Any) -> None:
 
     writer.record_surplus(trial)
     study.tell(trial, state=TrialState.FAIL)
+
+
+def taken_over(trial: Any, study: Any) -> None:
+    """Say that this worker drops ``trial``: another finished it (its heartbeat went stale: this process was
+    paused, SIGSTOP or a suspended machine, past the grace period, so it was failed and retried elsewhere)."""
+    which = "a trial" if trial is None else f"trial {trial.number}"
+    sys.stderr.write(f"warning: {which} of {study.study_name} was taken over by another worker (its "
+                     f"heartbeat went stale while this process was paused); dropped here\n")
 
 
 def release(study: Any, storage: Any, trial: Any) -> bool:

@@ -1,13 +1,11 @@
 """One trial: translate an arm and a point of its space into a run, train it, store what it measured, tell Optuna.
 
 A plugin raising fails this trial only (recorded with its error in one line), whatever it raises short of a stop
-signal (a BaseException subclass of its own included); the sweep goes on. A trial another worker took over meanwhile
-(see ``slots``: its heartbeat went stale while this process was paused) is dropped with one line."""
+signal (a BaseException subclass of its own included); the sweep goes on."""
 
 from __future__ import annotations
 
 import math
-import sys
 import time
 from collections.abc import Callable
 from typing import Any
@@ -49,18 +47,7 @@ def objective(record: Any, maximize: bool) -> float:
 def run_trial(spec: SweepSpec, storage: Any, study: Any, trial: Any, phase: str, config: Any, registry: Any,
               load_data: Callable[[Any], Any], database: bool) -> None:
     """Train ``config`` as ``trial`` (taken by ``study.ask()``) and record its outcome; never raises for a
-    plugin's error, nor for a trial taken over by another worker."""
-    from optuna.exceptions import UpdateFinishedTrialError
-
-    try:
-        _run(spec, storage, study, trial, phase, config, registry, load_data, database)
-    except UpdateFinishedTrialError:
-        sys.stderr.write(f"warning: trial {trial.number} of {study.study_name} was taken over by another worker "
-                         f"(its heartbeat went stale while this process was paused); dropped here\n")
-
-
-def _run(spec: SweepSpec, storage: Any, study: Any, trial: Any, phase: str, config: Any, registry: Any,
-         load_data: Callable[[Any], Any], database: bool) -> None:
+    plugin's error (UpdateFinishedTrialError, a slot taken over by another worker, is the worker's business)."""
     from optuna.exceptions import UpdateFinishedTrialError
     from optuna.trial import TrialState
 
@@ -79,7 +66,7 @@ def _run(spec: SweepSpec, storage: Any, study: Any, trial: Any, phase: str, conf
         with no_hard_exit():  # a plugin calling os._exit fails this trial, not the worker
             result = prepare(config, registry, load_data(config)).fit(on_epoch)
     except (Stopped, KeyboardInterrupt, GeneratorExit, UpdateFinishedTrialError):
-        raise  # the user's stop (the worker releases the slot); a slot taken over (dropped by ``run_trial``)
+        raise  # the user's stop (the worker releases the slot); a slot taken over (the worker drops it)
     except BaseException as error:  # a plugin raising or exiting: this trial fails, the sweep goes on
         # lossbench's own errors are whole messages (a plugin's code raising names its component and plugin)
         text = str(error) if isinstance(error, LossbenchError) else f"{type(error).__name__}: {error}"

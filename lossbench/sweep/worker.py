@@ -93,7 +93,7 @@ class Worker:
                     continue
                 name, study, size, states = phase
                 if tally(study.get_trials(deepcopy=False), size, states).can_ask:
-                    (self._tune if name == TUNE else self._final)(arm, study)
+                    self._slot(self._tune if name == TUNE else self._final, arm, study)
                     worked = True
                     break
             if all_done:
@@ -101,6 +101,17 @@ class Worker:
             if not worked:
                 time.sleep(POLL_SECONDS)
         return self.trials_run
+
+    def _slot(self, use: Any, arm: Arm, study: Any) -> None:
+        """Take a slot of ``study`` and use it; one taken over meanwhile (finished by another worker: this process
+        was paused past its heartbeat's grace) is dropped with one line, never written to again."""
+        from optuna.exceptions import UpdateFinishedTrialError
+
+        try:
+            use(arm, study)
+        except UpdateFinishedTrialError:
+            slots.taken_over(None if self.held is None else self.held[2], study)
+            self.held = None
 
     def _phase(self, arm: Arm) -> tuple[str, Any, int, tuple[str, ...]] | str | None:
         """What the arm needs now: a phase with room, WAIT (its race round is done, others' are not), or None
