@@ -12,8 +12,8 @@ starts, keep every arm's budget exact.
    (same parameters, same seed), so the next start reruns it. Not counted against the slot: the user stopped it.
 4. **Lost** (``lose``). A slot whose worker process died (SIGKILL from the out-of-memory killer, a crash in C) is
    marked ``lost`` with why, by whoever sees it first: the supervising parent, which knows the exit status
-   (``lost_with_worker``), or any worker on the same host, which knows only that the pid is gone (``recover``);
-   on a database Optuna's heartbeat does it. A retry is queued, at most ``MAX_LOST_RETRIES`` times in a row: the
+   (``lost_with_worker``), or any worker on the same host, which knows only that the pid is gone (``recover``),
+   or on a database any worker, which sees its heartbeat stale. A retry is queued, at most ``MAX_LOST_RETRIES`` times in a row: the
    next loss fails the slot for good (status ``failed``, with why), so a trial that kills its process every time
    costs its arm that slot, never the sweep.
 """
@@ -36,6 +36,7 @@ from lossbench.sweep.recovery import alive, owner_dead
 MAX_LOST_RETRIES = 2
 ORPHAN_SECONDS = 60  # a RUNNING journal trial with no worker recorded for this long is taken as dead
 VANISHED = "its worker process vanished while running it (killed by a signal: SIGKILL, out of memory?)"
+STALE = "its worker's heartbeat stopped past the grace period (the process killed, out of memory?, or paused)"
 
 
 def take(study: Any, storage: Any, budget: int, worker: dict[str, Any], heartbeat: bool) -> tuple[Any, list[Any]] | None:
@@ -107,13 +108,16 @@ def lose(study: Any, storage: Any, frozen: Any, cause: str) -> bool:
 def recover(study: Any, storage: Any, database: bool, me: dict[str, Any]) -> list[Any]:
     """The study's trials, after losing those whose worker is dead (heartbeat on a database; pid here). A dead
     child of a live supervising parent is left to the parent: it knows the exit status."""
-    import optuna
     from optuna.trial import TrialState
 
-    if database:
-        optuna.storages.fail_stale_trials(study)
-        return study.get_trials(deepcopy=False)
     trials = study.get_trials(deepcopy=False)
+    if database:
+        stale = set(_stale_trial_ids(study))
+        changed = False
+        for trial in trials:
+            if trial._trial_id in stale and trial.state == TrialState.RUNNING:
+                changed |= lose(study, storage, trial, STALE)
+        return study.get_trials(deepcopy=False) if changed else trials
     changed = False
     for trial in trials:
         if trial.state != TrialState.RUNNING:
@@ -161,6 +165,17 @@ def died_how(returncode: int) -> str:
         why = " (out of memory?)" if -returncode == signal.SIGKILL else ""
         return f"its worker process was killed by {name}{why}"
     return f"its worker process exited with {returncode} while running it"
+
+
+def _stale_trial_ids(study: Any) -> list[int]:
+    """The RUNNING trials whose heartbeat is older than the grace period (what Optuna's ``fail_stale_trials``
+    fails; here they go through ``lose``, so a database's dead workers count against the same retry limit)."""
+    from optuna.storages._heartbeat import BaseHeartbeat, is_heartbeat_enabled
+
+    storage = study._storage
+    if not isinstance(storage, BaseHeartbeat) or not is_heartbeat_enabled(storage):
+        return []
+    return storage._get_stale_trial_ids(study._study_id)
 
 
 def _lost_before(study: Any, frozen: Any) -> int:
