@@ -10,7 +10,7 @@ from collections.abc import Iterable
 EXIT_BAD_INPUT = 2
 EXIT_TRIALS_FAILED = 3  # a sweep that finished, report written, with trials that failed (their errors in the report)
 EXIT_STORAGE_LOST = 4  # the sweep's storage failed mid-sweep (a database gone, a disk full): rerun to resume
-EXIT_INTERRUPTED = 128  # + the signal's number: 130 for SIGINT (Ctrl-C), 143 for SIGTERM
+EXIT_INTERRUPTED = 128  # + the signal's number: 129 for SIGHUP, 130 for SIGINT (Ctrl-C), 143 for SIGTERM
 
 
 class LossbenchError(Exception):
@@ -70,8 +70,20 @@ class TrialsFailedError(LossbenchError):
     exit_code = EXIT_TRIALS_FAILED
 
 
+class Stopped(BaseException):
+    """A stop signal (SIGHUP, SIGINT, SIGTERM) arrived: ``signum`` says which. A BaseException, so that no trial's
+    error handling swallows it; here, a shared leaf, so that ``Blame`` can let it pass (a plugin's own
+    BaseException is blamed on the plugin; this one is the user's)."""
+
+    def __init__(self, signum: int):
+        import signal
+
+        super().__init__(signal.Signals(signum).name)
+        self.signum = signum
+
+
 class InterruptedRunError(LossbenchError):
-    """A sweep stopped by SIGINT or SIGTERM; its running trials were marked and will be retried on resume."""
+    """A sweep stopped by SIGHUP, SIGINT or SIGTERM; its running trials were marked and will be retried on resume."""
 
     def __init__(self, message: str, signum: int):
         super().__init__(message)

@@ -57,7 +57,7 @@ def test_three_workers_share_one_sweep_with_an_exact_budget(url, tmp_path, cli_p
 
 def test_a_worker_killed_mid_trial_does_not_stop_the_sweep(url, tmp_path, cli_process):
     args = command(url, "kill", "--set", "hidden=16", "--epochs", "3", "--trials", "4", "--seeds", "2",
-                   "--heartbeat", "2")
+                   "--heartbeat", "2", "--workers", "1")  # each process its own one worker (else it supervises)
     processes = [cli_process(*args, cwd=tmp_path, stderr=subprocess.PIPE) for _ in range(3)]
     victim, deadline = None, time.time() + 300
     while victim is None and time.time() < deadline:

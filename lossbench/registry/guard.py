@@ -22,8 +22,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from types import TracebackType
 
-from lossbench.errors import LossbenchError, PluginCodeError
+from lossbench.errors import LossbenchError, PluginCodeError, Stopped
 from lossbench.registry.discovery import one_line
+
+PASS_THROUGH = (LossbenchError, Stopped, KeyboardInterrupt, GeneratorExit)  # ours, the user's and Python's own
 
 
 class Blame:
@@ -46,8 +48,8 @@ class Blame:
             if changed:
                 raise PluginCodeError(f"{self.component}: {self.stage} {changed}")
             return False
-        if isinstance(error, LossbenchError) or not isinstance(error, (Exception, SystemExit)):
-            return False
+        if isinstance(error, PASS_THROUGH):
+            return False  # any other BaseException (SystemExit, a plugin's own subclass) is the plugin's
         raise PluginCodeError(f"{self.component}: {self.stage} raised {one_line(error)}") from error
 
 

@@ -12,7 +12,9 @@ from typing import Any
 
 from lossbench.results.schema import ATTR_STATUS, FAILED_STATUSES
 
-TUNE_FINISHED, FINAL_FINISHED = ("COMPLETE", "PRUNED"), ("COMPLETE",)
+# Optuna's trial states by name (stored records carry the name; FrozenTrial's ``state.name`` is the same)
+COMPLETE, PRUNED, FAIL, RUNNING, WAITING = "COMPLETE", "PRUNED", "FAIL", "RUNNING", "WAITING"
+TUNE_FINISHED, FINAL_FINISHED = (COMPLETE, PRUNED), (COMPLETE,)  # the states that use a phase's budget
 
 
 @dataclass
@@ -44,15 +46,15 @@ def tally(trials: list[Any], budget: int, finished_states: tuple[str, ...]) -> T
     t = Tally(budget)
     for trial in trials:
         state = trial.state if isinstance(trial.state, str) else trial.state.name
-        if state != "FAIL":
+        if state != FAIL:
             t.nonfail += 1
-        if state == "WAITING":
+        if state == WAITING:
             t.waiting += 1
-        elif state == "RUNNING":
+        elif state == RUNNING:
             t.running += 1
         elif state in finished_states:
             t.finished += 1
-        elif state == "FAIL" and trial.user_attrs.get(ATTR_STATUS) in FAILED_STATUSES:
+        elif state == FAIL and trial.user_attrs.get(ATTR_STATUS) in FAILED_STATUSES:
             t.errored += 1
     return t
 

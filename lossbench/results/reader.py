@@ -11,6 +11,7 @@ from lossbench.results.schema import (ATTR_DIVERGED_AT, ATTR_ERROR, ATTR_PARAMS,
                                       ATTR_STATUS, ATTR_SURPLUS, FAILED_STATUSES, FINAL, PROVENANCE_ATTR, RACE_ATTR,
                                       SPEC_ATTR, TUNE, spec_study, study_name)
 from lossbench.results.spec_record import SpecRecord
+from lossbench.results.phase import COMPLETE, TUNE_FINISHED
 from lossbench.results.storage import NoSweepError, open_storage
 
 
@@ -64,11 +65,11 @@ class ArmData:
 
     @property
     def finished_tuning(self) -> list[TrialRecord]:
-        return [t for t in self.tuning if t.state in ("COMPLETE", "PRUNED") and not t.surplus]
+        return [t for t in self.tuning if t.state in TUNE_FINISHED and not t.surplus]
 
     @property
     def completed_final(self) -> list[TrialRecord]:
-        return [t for t in self.final if t.state == "COMPLETE" and not t.surplus]
+        return [t for t in self.final if t.state == COMPLETE and not t.surplus]
 
 
 @dataclass
@@ -128,7 +129,7 @@ def best_trial(trials: list[TrialRecord], objective: Objective | bool) -> TrialR
     """The one rule for an arm's best tuning trial, used by the sweep (what the final phase reruns) and the report
     (what it shows): the best objective among completed trials, diverged ones only when nothing else completed;
     on a tie, the lowest trial number (the first found). ``objective``: the ``Objective``, or True to maximise."""
-    complete = [t for t in trials if t.state == "COMPLETE" and t.value is not None and not t.surplus]
+    complete = [t for t in trials if t.state == COMPLETE and t.value is not None and not t.surplus]
     pool = [t for t in complete if t.status != "diverged"] or complete
     if not pool:
         return None
@@ -142,7 +143,7 @@ def final_metric(trials: Iterable[TrialRecord], metric: str) -> dict[int, float]
     ``trials`` that have it."""
     found = {}
     for t in trials:
-        run = t.run if t.state == "COMPLETE" and not t.surplus and t.seed is not None else None
+        run = t.run if t.state == COMPLETE and not t.surplus and t.seed is not None else None
         value = run.test_metric(metric) if run is not None else None
         if value is not None:
             found[int(t.seed)] = value

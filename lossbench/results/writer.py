@@ -40,12 +40,15 @@ def record_surplus(trial: Any) -> None:
     trial.set_user_attr(ATTR_SURPLUS, True)
 
 
-def record_lost(storage: Any, trial_id: int, status: str = "lost") -> None:
-    """A RUNNING trial whose worker is gone (``lost``) or was stopped by a signal (``interrupted``): failed, to be
-    retried (raises UpdateFinishedTrialError if it has finished)."""
+def record_lost(storage: Any, trial_id: int, status: str = "lost", error: str | None = None) -> None:
+    """A RUNNING trial failed with ``status`` and why: its worker is gone (``lost``, retried), was stopped by a
+    signal (``interrupted``, retried), or died once too often (``failed``). Which one is ``sweep.slots``' call;
+    raises UpdateFinishedTrialError if the trial has finished."""
     from optuna.trial import TrialState
 
     storage.set_trial_user_attr(trial_id, ATTR_STATUS, status)
+    if error is not None:
+        storage.set_trial_user_attr(trial_id, ATTR_ERROR, error)
     storage.set_trial_state_values(trial_id, TrialState.FAIL)
 
 

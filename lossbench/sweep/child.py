@@ -38,7 +38,8 @@ def main(argv: list[str] | None = None) -> None:
         data = load_data(spec, registry)
     try:
         with stop_on_signals():
-            Worker(spec, storage.open(), registry, execution, index, database=storage.is_database, data=data).run()
+            Worker(spec, storage.open(), registry, execution, index, database=storage.is_database, data=data,
+                   supervised=True).run()
     except Stopped as stop:  # its trial is marked interrupted; the parent says how to resume
         sys.exit(128 + stop.signum)
 

@@ -1,9 +1,9 @@
-"""SIGINT and SIGTERM during a sweep: the running trial is marked ``interrupted`` at once and a retry of the same
-slot (same parameters, same seed) is queued, so the next start finishes the exact budget.
+"""Signal plumbing: SIGHUP, SIGINT and SIGTERM during a sweep become ``Stopped`` in the main thread.
 
-``stop_on_signals`` turns both signals into ``Stopped`` in the main thread (a BaseException, so no trial's
-error handling swallows it); the worker marks its taken trial, the command says how to resume and exits with
-128 + the signal's number (130, 143).
+``Stopped`` is a BaseException (defined in ``lossbench.errors``), so no trial's error handling swallows it; the
+worker then releases its taken slot (``slots.release``: marked ``interrupted``, a retry queued), the command says
+how to resume and exits with 128 + the signal's number (129, 130, 143). A closed terminal (SIGHUP) is a stop
+like Ctrl-C: the next start finishes the exact budget.
 """
 
 from __future__ import annotations
@@ -13,18 +13,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from lossbench.results import writer
+from lossbench.errors import Stopped
 
-SIGNALS = (signal.SIGINT, signal.SIGTERM)
+SIGNALS = (signal.SIGHUP, signal.SIGINT, signal.SIGTERM)
 
-
-class Stopped(BaseException):
-    """A stop signal arrived: ``signum`` says which."""
-
-    def __init__(self, signum: int):
-        super().__init__(signal.Signals(signum).name)
-        self.signum = signum
-
+__all__ = ["SIGNALS", "OutOfTime", "Stopped", "held", "stop_on_signals"]
 
 class OutOfTime(Stopped):
     """This start's time budget ran out (``--time-budget``): the running trial is queued again, like a stop
@@ -54,8 +47,8 @@ def held() -> Iterator[None]:
 
 @contextmanager
 def stop_on_signals() -> Iterator[None]:
-    """While the block runs, the first SIGINT or SIGTERM raises Stopped (later ones are ignored: the trial is
-    being marked)."""
+    """While the block runs, the first stop signal raises Stopped (later ones are ignored: the trial is being
+    marked)."""
     stopping = []
 
     def handler(signum: int, frame: Any) -> None:
@@ -73,17 +66,3 @@ def stop_on_signals() -> Iterator[None]:
         for s, old in previous.items():
             signal.signal(s, old)
         _pending.clear()  # a signal that arrived in a block which then raised must not stop the next sweep
-
-
-def release(study: Any, storage: Any, trial: Any, why: str) -> bool:
-    """Mark the taken ``trial`` failed with status ``why`` and queue its retry; False if it had already
-    finished (nothing to redo)."""
-    from optuna.exceptions import UpdateFinishedTrialError
-
-    try:
-        writer.record_lost(storage, trial._trial_id, status=why)
-    except UpdateFinishedTrialError:
-        return False
-    frozen = storage.get_trial(trial._trial_id)
-    study.enqueue_trial(dict(frozen.params), user_attrs=writer.retry_attrs(frozen))
-    return True

@@ -1,8 +1,10 @@
-"""Crash recovery: a trial whose worker died is failed and retried, and a running trial proves its worker alive.
+"""Whether a trial's worker process is alive: who this process is, whether a recorded process is gone, and
+the heartbeat that proves a database trial's worker alive. What is done with a dead worker's trial is
+``slots``' business.
 
-On a database, Optuna's heartbeats do it (``Heartbeat`` beats while a trial trains). The journal file has no
-heartbeat in Optuna 5, so each trial records its worker (host, pid, pid start time); a worker on the same host
-that finds a RUNNING trial whose owner process is gone fails it as ``lost`` and enqueues a retry.
+On a database, Optuna's heartbeats tell (``Heartbeat`` beats while a trial trains). The journal file has no
+heartbeat in Optuna 5, so each trial records its worker (host, pid, pid start time) and, for a child worker, its
+supervising parent: a pid whose start time changed is another process.
 """
 
 from __future__ import annotations
@@ -10,21 +12,19 @@ from __future__ import annotations
 import os
 import socket
 import threading
-import time
 from pathlib import Path
 from typing import Any
 
-from lossbench.results import writer
-from lossbench.results.schema import ATTR_WORKER
 from lossbench.results.storage import DEFAULT_HEARTBEAT
 
-ORPHAN_SECONDS = 60  # a RUNNING journal trial with no worker recorded for this long is taken as dead
 
-
-def identity() -> dict[str, Any]:
-    """This process, as recorded on the trials it runs."""
+def identity(supervised: bool = False) -> dict[str, Any]:
+    """This process, as recorded on the trials it runs; ``supervised``: with its parent, which watches it."""
     pid = os.getpid()
-    return {"host": socket.gethostname(), "pid": pid, "start": _start_time(pid)}
+    me: dict[str, Any] = {"host": socket.gethostname(), "pid": pid, "start": _start_time(pid)}
+    if supervised:
+        me["supervisor"] = {"pid": os.getppid(), "start": _start_time(os.getppid())}
+    return me
 
 
 def owner_dead(worker: dict[str, Any] | None) -> bool:
@@ -35,33 +35,9 @@ def owner_dead(worker: dict[str, Any] | None) -> bool:
     return start is None or start != worker.get("start")
 
 
-def recovered_trials(study: Any, storage: Any, database: bool, me: dict[str, Any]) -> list[Any]:
-    """The study's trials, after failing those whose worker is dead (heartbeat on a database; pid here)."""
-    import optuna
-    from optuna.exceptions import UpdateFinishedTrialError
-    from optuna.trial import TrialState
-
-    if database:
-        optuna.storages.fail_stale_trials(study)
-        return study.get_trials(deepcopy=False)
-    trials = study.get_trials(deepcopy=False)
-    changed = False
-    for trial in trials:
-        if trial.state != TrialState.RUNNING:
-            continue
-        worker = trial.user_attrs.get(ATTR_WORKER)
-        if worker and worker.get("pid") == me["pid"] and worker.get("host") == me["host"]:
-            continue
-        age = time.time() - trial.datetime_start.timestamp() if trial.datetime_start else 0
-        if not (owner_dead(worker) if worker else age > ORPHAN_SECONDS):
-            continue
-        try:
-            writer.record_lost(storage, trial._trial_id)
-        except UpdateFinishedTrialError:
-            continue  # another worker got there first and enqueued the retry
-        study.enqueue_trial(dict(trial.params), user_attrs=writer.retry_attrs(trial))
-        changed = True
-    return study.get_trials(deepcopy=False) if changed else trials
+def alive(worker: dict[str, Any]) -> bool:
+    """Whether the process recorded as ``worker`` is known to be running (on this host, same start time)."""
+    return worker.get("host") == socket.gethostname() and not owner_dead(worker)
 
 
 class Heartbeat:

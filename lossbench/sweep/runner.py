@@ -35,7 +35,7 @@ def run_sweep(spec: SweepSpec, registry: Any, storage: Storage, execution: Execu
     here = Worker(spec, optuna_storage, registry, execution, 0, database=storage.is_database, data=data)
     try:
         with stop_on_signals():
-            if spec.trial_timeout is not None:  # every worker a child process this one can stop
+            if spec.trial_timeout is not None or execution.workers > 1:  # every worker a child this one watches
                 from lossbench.sweep.supervise import supervise
 
                 return supervise(spec, optuna_storage, storage, execution, plugins_dirs)

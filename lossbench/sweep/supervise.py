@@ -1,10 +1,13 @@
-"""Workers under a time limit per trial (``trial_timeout``): every worker is a child process and this process
-watches the trials they run.
+"""Several workers, or a time limit per trial (``trial_timeout``): every worker is a child process and this
+process watches them, training nothing itself, so a trial that kills its process (the out-of-memory killer's
+SIGKILL) never takes the sweep's own process with it.
 
+A child that dies while running a trial: that slot is lost with the exit status this process saw (``slots.
+lost_with_worker``: retried a stated number of times, then failed with why) and a fresh child takes its place.
 A trial past its limit is recorded as failed (status ``timeout``, with why) and its worker is killed: SIGKILL
 stops a plugin stuck anywhere (``time.sleep``, a C call holding the GIL), which no timer inside the worker can.
-A fresh worker takes its place and the sweep goes on. A worker that crashes on its own is replaced too, at most
-``MAX_RESTARTS`` times (a plugin that kills its process every time must not loop for ever).
+A child that dies holding no trial is replaced at most ``MAX_RESTARTS`` times (one that cannot even start, say
+its data cannot load, must not loop for ever).
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from lossbench.results import writer
 from lossbench.results.schema import ATTR_WORKER
 from lossbench.results.storage import Storage
 from lossbench.sweep.execution import Execution
+from lossbench.sweep import slots
 from lossbench.sweep.processes import exit_line, spawn, stop_workers, write_job
 from lossbench.sweep.spec import SweepSpec
 
@@ -27,9 +31,9 @@ MAX_RESTARTS = 3
 
 def supervise(spec: SweepSpec, optuna_storage: Any, storage: Storage, execution: Execution,
               plugins_dirs: list[str]) -> list[str]:
-    """Run the sweep in ``execution.workers`` child processes until it is finished, watching them through ``optuna_storage``
-    (the open Optuna storage of ``storage``); the last error line of each worker that crashed (not those this ended
-    for a timeout)."""
+    """Run the sweep in ``execution.workers`` child processes until it is finished, watching them through
+    ``optuna_storage`` (the open Optuna storage of ``storage``); the last error line of each worker that crashed
+    (not those this ended for a timeout)."""
     failures: list[str] = []
     restarts = 0
     with tempfile.TemporaryDirectory() as folder:
@@ -43,11 +47,12 @@ def supervise(spec: SweepSpec, optuna_storage: Any, storage: Storage, execution:
                     del running[index]
                     if process.returncode != 0:
                         failures.append(exit_line(process, log))
-                        if restarts < MAX_RESTARTS:
-                            restarts += 1
+                        lost = slots.lost_with_worker(optuna_storage, spec.name, process.pid, process.returncode)
+                        if lost or restarts < MAX_RESTARTS:  # a lost slot's retries are bounded by ``slots``
+                            restarts += 0 if lost else 1
                             running[index] = spawn(job, index)
                 pids = {process.pid: index for index, (process, _) in running.items()}
-                for trial_id, pid in overdue(optuna_storage, spec, pids):
+                for trial_id, pid in overdue(optuna_storage, spec, pids) if spec.trial_timeout is not None else []:
                     if _time_out(optuna_storage, trial_id, spec.trial_timeout):
                         process, _ = running[pids[pid]]
                         process.kill()

@@ -1,6 +1,7 @@
 """One trial: translate an arm and a point of its space into a run, train it, store what it measured, tell Optuna.
 
-A plugin raising fails this trial only (recorded with its error in one line); the sweep goes on."""
+A plugin raising fails this trial only (recorded with its error in one line), whatever it raises short of a stop
+signal (a BaseException subclass of its own included); the sweep goes on."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from lossbench.errors import LossbenchError
+from lossbench.errors import LossbenchError, Stopped
 from lossbench.results import EpochRecord, Objective, writer
 from lossbench.results.schema import TUNE
 from lossbench.sweep.interrupt import OutOfTime
@@ -47,7 +48,8 @@ def objective(record: EpochRecord, goal: Objective) -> float:
 def run_trial(spec: SweepSpec, storage: Any, study: Any, trial: Any, phase: str, config: Any, registry: Any,
               load_data: Callable[[Any], Any], database: bool, deadline: float | None = None) -> None:
     """Train ``config`` as ``trial`` (taken by ``study.ask()``) and record its outcome; never raises for a
-    plugin's error."""
+    plugin's error (UpdateFinishedTrialError, a slot taken over by another worker, is the worker's business)."""
+    from optuna.exceptions import UpdateFinishedTrialError
     from optuna.trial import TrialState
 
     from lossbench.engine import prepare
@@ -66,7 +68,9 @@ def run_trial(spec: SweepSpec, storage: Any, study: Any, trial: Any, phase: str,
     try:
         with no_hard_exit():  # a plugin calling os._exit fails this trial, not the worker
             result = prepare(config, registry, load_data(config)).fit(on_epoch)
-    except (Exception, SystemExit) as error:  # a plugin raising or exiting: this trial fails, the sweep goes on
+    except (Stopped, KeyboardInterrupt, GeneratorExit, UpdateFinishedTrialError):
+        raise  # the user's stop (the worker releases the slot); a slot taken over (the worker drops it)
+    except BaseException as error:  # a plugin raising or exiting: this trial fails, the sweep goes on
         # lossbench's own errors are whole messages (a plugin's code raising names its component and plugin)
         text = str(error) if isinstance(error, LossbenchError) else f"{type(error).__name__}: {error}"
         line = text.replace("\n", " ")[:500]

@@ -1,7 +1,8 @@
 """The worker loop: find an arm with budget left, take a slot in its study, run it; until every arm is done.
 
 Each arm has two studies: tuning (``trials`` trials over its search space) and final (its best tuning
-configuration rerun on each of ``seeds`` fresh seeds). Budgets stay exact with any number of workers (``budget``).
+configuration rerun on each of ``seeds`` fresh seeds). Budgets stay exact with any number of workers: a slot's
+protocol (taken, surplus, released, lost, retried) is ``slots``'.
 """
 
 from __future__ import annotations
@@ -10,13 +11,14 @@ import threading
 import time
 from typing import Any
 
+from lossbench.errors import Stopped
 from lossbench.results import best_trial, to_record, writer
 from lossbench.results.decisions import arm_from_runs, runs_of
-from lossbench.results.phase import Tally, tally
+from lossbench.results.phase import FINAL_FINISHED, TUNE_FINISHED, Tally, tally
 from lossbench.results.schema import FINAL, TUNE
 from lossbench.sweep import slots
-from lossbench.sweep.interrupt import OutOfTime, held, release
-from lossbench.sweep.recovery import identity, recovered_trials
+from lossbench.sweep.interrupt import OutOfTime, held
+from lossbench.sweep.recovery import identity
 from lossbench.sweep.samplers import make_pruner, make_sampler
 from lossbench.sweep.space import arm_space, suggest
 from lossbench.sweep.execution import Execution
@@ -32,15 +34,16 @@ WAIT = "wait"  # an arm with nothing to do until other arms finish a round of th
 
 class Worker:
     def __init__(self, spec: SweepSpec, storage: Any, registry: Any, execution: Execution, worker_index: int = 0,
-                 database: bool = False, data: Any = None):
+                 database: bool = False, data: Any = None, supervised: bool = False):
         import optuna
 
         optuna.logging.set_verbosity(optuna.logging.ERROR)  # its warnings would repeat ours
         self.spec, self.storage, self.registry, self.database = spec, storage, registry, database
         self.threads, self.device = execution.threads, execution.device_of(worker_index)
         self.deadline = execution.deadline
-        # recorded on every trial this worker claims: which process, with how many threads, among how many workers
-        self.me = {**identity(), "threads": execution.threads, "workers": execution.workers, "device": self.device}
+        # recorded on every trial this worker takes: which process (and its supervising parent, for a child),
+        # with how many threads, among how many workers
+        self.me = {**identity(supervised), "threads": execution.threads, "workers": execution.workers, "device": self.device}
         self.spaces = {arm.index: arm_space(spec, arm, registry) for arm in spec.arms}
         direction = "maximize" if spec.maximize else "minimize"
         self.studies: dict[tuple[int, str], Any] = {}
@@ -69,19 +72,24 @@ class Worker:
     def run(self, stop: threading.Event | None = None) -> int:
         """Work until every arm has its tuning budget finished and every final seed run; the trials this ran.
 
-        Stopped on the way (a signal, ``Stopped``), the trial this worker holds is marked ``interrupted`` at once
-        and queued again, so the next start reruns that slot."""
+        Stopped on the way (a signal, ``Stopped``), the trial this worker holds is released (``interrupted``, queued
+        again: the next start reruns that slot); anything else raised here loses it (retried, within the limit)."""
         try:
             return self._loop(stop)
         except OutOfTime:
             if self.held is not None:
-                release(*self.held, "interrupted")  # rerun from its start by the next start of the sweep
+                slots.release(*self.held)  # rerun from its start by the next start of the sweep
                 self.held = None
             return self.trials_run
-        except BaseException:
+        except BaseException as error:
             if self.held is not None:
+                study, storage, trial = self.held
                 try:
-                    release(*self.held, "interrupted")
+                    if isinstance(error, Stopped):
+                        slots.release(study, storage, trial)
+                    else:
+                        slots.lose(study, storage, storage.get_trial(trial._trial_id),
+                                   f"its worker stopped on {type(error).__name__}: {error}"[:300])
                 except Exception:  # the storage itself failed: recovery (pid, heartbeat) retries the trial later
                     pass
             raise
@@ -98,7 +106,7 @@ class Worker:
                     continue
                 name, study, size, states = phase
                 if tally(study.get_trials(deepcopy=False), size, states).can_ask:
-                    (self._tune if name == TUNE else self._final)(arm, study)
+                    self._slot(self._tune if name == TUNE else self._final, arm, study)
                     worked = True
                     break
             if all_done:
@@ -107,20 +115,31 @@ class Worker:
                 time.sleep(POLL_SECONDS)
         return self.trials_run
 
+    def _slot(self, use: Any, arm: Arm, study: Any) -> None:
+        """Take a slot of ``study`` and use it; one taken over meanwhile (finished by another worker: this process
+        was paused past its heartbeat's grace) is dropped with one line, never written to again."""
+        from optuna.exceptions import UpdateFinishedTrialError
+
+        try:
+            use(arm, study)
+        except UpdateFinishedTrialError:
+            slots.taken_over(None if self.held is None else self.held[2], study)
+            self.held = None
+
     def _phase(self, arm: Arm) -> tuple[str, Any, int, tuple[str, ...]] | str | None:
         """What the arm needs now: a phase with room, WAIT (its race round is done, others' are not), or None
         (done). Finished trials never change state, so an arm once done stays done (fewer storage reads)."""
         if arm.index in self._arms_done:
             return None
         if not self._tuned(arm):
-            return TUNE, self.studies[arm.index, TUNE], self.spec.trials, ("COMPLETE", "PRUNED")
+            return TUNE, self.studies[arm.index, TUNE], self.spec.trials, TUNE_FINISHED
         if self._tune_best[arm.index] is None:
             self._arms_done.add(arm.index)
             return None
         final = self.studies[arm.index, FINAL]
         seeds = self._race_seeds[arm.key]
-        if not self._done(final, tally(self._recovered(final), seeds, ("COMPLETE",))):
-            return FINAL, final, seeds, ("COMPLETE",)
+        if not self._done(final, tally(self._recovered(final), seeds, FINAL_FINISHED)):
+            return FINAL, final, seeds, FINAL_FINISHED
         if not self._race_over:
             self._update_race()
         if self._race_over:
@@ -133,7 +152,7 @@ class Worker:
         if arm.index not in self._tune_best:
             tune = self.studies[arm.index, TUNE]
             trials = self._recovered(tune)
-            if not self._done(tune, tally(trials, self.spec.trials, ("COMPLETE", "PRUNED"))):
+            if not self._done(tune, tally(trials, self.spec.trials, TUNE_FINISHED)):
                 return False
             self._tune_best[arm.index] = best_trial([to_record(t) for t in trials], self.spec.maximize)
         return True
@@ -148,7 +167,7 @@ class Worker:
             if self._tune_best[arm.index] is None:
                 continue
             trials = self.studies[arm.index, FINAL].get_trials(deepcopy=False)
-            count = tally(trials, self._race_seeds[arm.key], ("COMPLETE",))
+            count = tally(trials, self._race_seeds[arm.key], FINAL_FINISHED)
             ready[arm.key] = self._race_seeds[arm.key] if count.done else count.finished
             runs = runs_of(map(to_record, trials), self.spec.objective)
             if not runs and count.done and count.errored:
@@ -170,7 +189,7 @@ class Worker:
         return counted.done
 
     def _recovered(self, study: Any) -> list[Any]:
-        return recovered_trials(study, self.storage, self.database, self.me)
+        return slots.recover(study, self.storage, self.database, self.me)
 
     def _take(self, study: Any, size: int) -> tuple[Any, list[Any]] | None:
         with held():  # a signal in between would leave a taken trial that no one marks
