@@ -60,6 +60,7 @@ from typing import Any
 from lossbench.report import thresholds
 from lossbench.results import mask_all
 from lossbench.results.schema import finite_json
+from lossbench.text import csv_cell, walk
 
 RESULTS_SCHEMA = "lossbench.results/1"
 TRIAL_COLUMNS = ["sweep", "arm", "loss", "cell", "remedies", "phase", "number", "state", "status", "seed", "value",
@@ -146,7 +147,7 @@ def trials_csv(data: Any) -> str:
                 test = result.get("test") or {}
                 ratios = (result.get("flow") or {}).get("vanishing_ratio") or {}
                 last = max(ratios, key=int) if ratios else None
-                writer.writerow(mask_all({
+                writer.writerow(walk(mask_all({
                     "sweep": data.name, "arm": arm.key, "loss": arm.loss, "cell": arm.cell,
                     "remedies": "+".join(arm.remedies) or "none", "phase": phase, "number": t.number,
                     "state": t.state, "status": t.status or "", "seed": _cell(t.seed), "value": _cell(t.value),
@@ -156,7 +157,7 @@ def trials_csv(data: Any) -> str:
                     "clip_rate": _cell(result.get("clip_rate")),
                     "vanishing_ratio_final": _cell(ratios.get(last) if last is not None and last != "0" else None),
                     "diverged_at": json.dumps(t.user_attrs["diverged_at"]) if t.user_attrs.get("diverged_at") else "",
-                    "error": t.error or ""}))
+                    "error": t.error or ""}), csv_cell))  # no formulas, no control characters
     return buffer.getvalue()
 
 

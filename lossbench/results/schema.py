@@ -67,10 +67,6 @@ def spec_study(sweep: str) -> str:
 def finite_json(value: Any) -> Any:
     """``value`` with every non-finite float as None (and dict keys as strings), so that every storage and
     every strict JSON reader accepts it."""
-    if isinstance(value, float):
-        return value if math.isfinite(value) else None
-    if isinstance(value, dict):
-        return {str(k): finite_json(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [finite_json(v) for v in value]
-    return value
+    from lossbench.text import walk
+
+    return walk(value, lambda v: None if isinstance(v, float) and not math.isfinite(v) else v, keys=str)
