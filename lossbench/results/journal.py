@@ -119,7 +119,13 @@ def _alive(pid: int) -> bool:
     return True
 
 
-def make_lock(lock_file: str) -> Any:
+def lock_file(journal: str | Path) -> Path:
+    """The lock file every writer of ``journal`` creates: Optuna's open-lock adds ``.lock`` to the name it is given,
+    and lossbench has always given it ``sweep.journal.lock``."""
+    return Path(f"{journal}.lock.lock")
+
+
+def make_lock(journal: str | Path) -> Any:
     """Optuna's open-lock (the same lock file, so every Optuna process agrees) that records its holder (host and
     pid), breaks at once a lock whose holder on this host is dead, and says on stderr (a Python warning) when it
     waits for one instead of waiting 30 s in silence."""
@@ -165,4 +171,4 @@ def make_lock(lock_file: str) -> Any:
                 time.sleep(pause)
                 pause = min(pause * 2, 0.5)
 
-    return Lock(lock_file, grace_period=LOCK_GRACE_SECONDS)
+    return Lock(f"{journal}.lock", grace_period=LOCK_GRACE_SECONDS)

@@ -197,7 +197,7 @@ def _open_journal(journal: Path, repair: bool = True) -> Any:
     from optuna.storages.journal import JournalFileBackend
 
     journal.parent.mkdir(parents=True, exist_ok=True)
-    lock = make_lock(str(journal) + ".lock")
+    lock = make_lock(journal)
     if repair and (message := repair_journal(journal, lock)):
         warnings.warn(message, stacklevel=2)
     # lossbench reports each epoch once: this warning only comes from a journal changed under the sweep, which
