@@ -45,6 +45,8 @@ def name_problem(name: object) -> str | None:
     shown = quote(name)
     if not isinstance(name, str) or not name or name.startswith(".") or any(c in name for c in "/\\:"):
         return f"sweep name {shown} must be non-empty, not start with '.' and contain no '/', '\\' or ':'"
+    if not name.strip() or name != name.strip():
+        return f"sweep name {shown} must not be blank nor start or end with a space"
     if not name.isprintable():
         return f"sweep name {shown} must be printable (no control characters)"
     if len(name.encode()) > NAME_MAX_BYTES:
