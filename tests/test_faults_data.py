@@ -146,3 +146,35 @@ def register_losses(register):
         text = (tmp_path / "results" / "bidi" / report).read_text()
         assert "gnp.exe" in text and "\u202e" not in text, report
     assert "\u202e" not in done.stderr
+
+
+DRIFT = '''
+def build(scale):
+    import torch.nn.functional as F
+    return lambda logits, target: scale * F.cross_entropy(logits, target)
+
+@hookimpl
+def register_losses(register):
+    register(LossSpec(name="drift", summary="scaled", space={}, defaults={"scale": SCALE}, build=build,
+                      targets=frozenset({"binary", "multiclass"})))
+'''
+
+
+def test_F33_a_plugin_default_or_a_data_file_changed_before_a_resume(cli, tmp_path):
+    plugins = write_plugin(tmp_path / "plugins", "drift", DRIFT.replace("SCALE", "1.0"))
+    write_ucr(tmp_path, None)
+    args = ["--plugins-dir", str(plugins), *SPEC, "--name", "drift", "--loss", "drift", "--dataset", "ucr",
+            "--set", f"ucr.path={tmp_path}", "--set", "ucr.name=Toy"]
+    cli(*args, cwd=tmp_path, check=True)
+    assert cli(*args, cwd=tmp_path).returncode == 0  # nothing changed: resumes (here: already finished)
+    write_plugin(tmp_path / "plugins", "drift", DRIFT.replace("SCALE", "2.0"))
+    changed = cli(*args, cwd=tmp_path)
+    exits_as_documented(changed, "F33")
+    assert "changed: drift: default scale = 1.0 -> 2.0" in one_error_line(changed)
+    write_plugin(tmp_path / "plugins", "drift", DRIFT.replace("SCALE", "1.0"))
+    train = tmp_path / "Toy_TRAIN.ts"
+    train.write_text(train.read_text().replace("\n1", "\n2", 1))  # one value of the data file
+    changed = cli(*args, cwd=tmp_path)
+    exits_as_documented(changed, "F33")
+    assert "changed: the dataset's data (fingerprint" in one_error_line(changed)
+    assert "drift:" not in one_error_line(changed).split("changed:")[1]

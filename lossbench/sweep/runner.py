@@ -12,6 +12,8 @@ from lossbench.results.reader import stored_attrs
 from lossbench.results.schema import PROVENANCE_ATTR, spec_study
 from lossbench.results.storage import Storage, spec_lock, storage_failure
 from lossbench.sweep.execution import Execution
+from lossbench.sweep.probe import load_data
+from lossbench.sweep.provenance import INPUTS, identity_changes, inputs_identity
 from lossbench.sweep.interrupt import Stopped, stop_on_signals
 from lossbench.sweep.spec import SweepSpec
 from lossbench.sweep.processes import exit_line, spawn, stop_workers, write_job
@@ -44,6 +46,9 @@ def _run(spec: SweepSpec, registry: Any, storage: Storage, execution: Execution,
          provenance: dict[str, Any], data: Any) -> list[str]:
     import torch
 
+    if data is None:
+        data = load_data(spec, registry)
+    provenance = {**provenance, INPUTS: inputs_identity(spec, registry, data)}
     optuna_storage = storage.open()
     with spec_lock(storage, optuna_storage):  # two starts at once: one records its spec, the other compares
         ensure_spec(optuna_storage, spec, provenance)
@@ -78,6 +83,13 @@ def ensure_spec(optuna_storage: Any, spec: SweepSpec, provenance: dict[str, Any]
     stored = writer.stored_spec(study)
     if stored is None:
         writer.record_spec(study, spec.identity(), provenance)
+        return
+    if stored == spec.identity():
+        before = (study.user_attrs.get(PROVENANCE_ATTR) or {}).get(INPUTS)
+        if before is not None and (changes := identity_changes(before, provenance[INPUTS])):
+            raise LossbenchError(f"the sweep {spec.name!r} was started with other plugins or data, which would mix "
+                                 f"trials under both; changed: {'; '.join(changes)}: give another --name for a new "
+                                 f"sweep, or restore them to resume it")
         return
     if stored != spec.identity():
         diff = [k for k in spec.identity() if stored.get(k) != spec.identity()[k]]
