@@ -23,7 +23,9 @@ HEARTBEAT_ENV = "LOSSBENCH_HEARTBEAT_INTERVAL"
 DEFAULT_HEARTBEAT = 30
 JOURNAL = "sweep.journal"
 DATABASE_SCHEMES = ("postgresql", "postgres", "mysql", "sqlite")
-_OPENED: dict[str, tuple[int, int, int]] = {}  # journal path -> (device, inode, size) when this process opened it
+# journal path -> the journal as this process first opened it, held open: an inode is not reused while it is, so
+# its link count says whether the file was deleted (a new one made since has another inode)
+_OPENED: dict[str, Any] = {}
 
 
 class NoSweepError(LossbenchError, KeyError):
@@ -200,13 +202,16 @@ def _open_journal(journal: Path, repair: bool = True) -> Any:
     lock = make_lock(journal)
     if repair and (message := repair_journal(journal, lock)):
         warnings.warn(message, stacklevel=2)
+        if (held := _OPENED.pop(str(journal.resolve()), None)) is not None:  # it may be a new file now
+            held.close()
     # lossbench reports each epoch once: this warning only comes from a journal changed under the sweep, which
     # ``storage_failure`` then says in one line
     warnings.filterwarnings("ignore", message="The reported value is ignored because")
     try:
         backend = JournalFileBackend(str(journal), lock_obj=lock)
-        info = journal.stat()
-        _OPENED[str(journal.resolve())] = (info.st_dev, info.st_ino, info.st_size)
+        key = str(journal.resolve())
+        if key not in _OPENED:
+            _OPENED[key] = open(journal, "rb")  # noqa: SIM115 -- held: its link count tells a deletion later
         return optuna.storages.JournalStorage(backend)
     except ValueError as error:  # a damaged line a read-only reader could not set aside
         raise LossbenchError(f"cannot read the journal {journal}: {error}; run `lossbench run` with the same "
@@ -242,15 +247,10 @@ def storage_failure(error: BaseException, storage: Storage) -> StorageLostError 
         return StorageLostError(f"the sweep's folder {storage.folder} was deleted while the sweep ran: its trials are "
                                 f"lost; run the same command again to start the sweep over")
     opened = _OPENED.get(str(journal.resolve()))
-    info = journal.stat() if journal.is_file() else None
-    if info is None or (opened is not None and (info.st_dev, info.st_ino) != opened[:2]):
+    if not journal.is_file() or (opened is not None and os.fstat(opened.fileno()).st_nlink == 0):
         return StorageLostError(f"the sweep's journal {journal} was deleted while the sweep ran: its trials are lost; "
                                 f"run the same command again to start the sweep over (delete {journal} first if "
                                 f"one was made since)")
-    if opened is not None and info.st_size < opened[2]:
-        return StorageLostError(f"the sweep's journal {journal} was cut short while the sweep ran ({info.st_size} "
-                                f"bytes, {opened[2]} when it started): the trials stored in the part cut off are lost; "
-                                f"run the same command again to resume from what is left")
     if isinstance(error, OSError) and error.strerror:
         return StorageLostError(f"cannot write the sweep's journal {journal}: {error.strerror}; the trials stored "
                                 f"before are kept: {'free space and run' if full else 'run'} the same command again "
