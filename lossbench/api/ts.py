@@ -116,6 +116,9 @@ def _flag(where: str, key: str, args: list[str]) -> bool:
     return args[0].lower() == "true"
 
 
+FLOAT32_MAX = float(np.finfo(np.float32).max)
+
+
 def _case(where: str, fields: list[str]) -> np.ndarray:
     """One data line's dimensions as float64 [steps, dims], NaN where missing or shorter than the longest."""
     dims = []
@@ -126,6 +129,10 @@ def _case(where: str, fields: list[str]) -> np.ndarray:
         except ValueError:
             bad = next(v for v in values if v != "?" and not _is_number(v))
             raise DataError(f"{where}: dimension {d}: {bad!r} is not a number") from None
+        if (np.abs(dims[-1]) > FLOAT32_MAX).any():  # inf too; float32 would make it inf and the channel's std nan
+            bad = next(v for v in values if v != "?" and abs(float(v)) > FLOAT32_MAX)
+            raise DataError(f"{where}: dimension {d}: {bad!r} is not a finite float32 value (at most "
+                            f"{FLOAT32_MAX:.3g} in size; training is in float32); use ? for a missing value")
     case = np.full((max(len(v) for v in dims), len(dims)), np.nan)
     for d, values in enumerate(dims):
         case[: len(values), d] = values

@@ -11,7 +11,7 @@ import typer
 import lossbench
 from lossbench.cli import check_cmd, inventory, report_cmd, run_cmd, scaffold, train_cmd
 from lossbench.cli.context import session
-from lossbench.cli.output import fail, warn
+from lossbench.cli.output import fail, reserve_stdout_for_json, warn
 from lossbench.errors import LossbenchError
 
 app = typer.Typer(
@@ -56,6 +56,8 @@ def _show_warning(message, category, filename, lineno, file=None, line=None) -> 
 
 def run() -> None:
     warnings.showwarning = _show_warning
+    if "--json" in sys.argv[1:]:  # plugins, list, train, run, check: plugin code may print; only JSON goes to stdout
+        reserve_stdout_for_json()
     try:
         app()
     except LossbenchError as error:

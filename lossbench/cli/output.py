@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from typing import Any
 
@@ -14,10 +15,26 @@ stdout = Console(highlight=False)
 stderr = Console(stderr=True, highlight=False)
 
 
+_json_stream: Any = None  # the real stdout, once ``reserve_stdout_for_json`` moved fd 1 to stderr
+
+
+def reserve_stdout_for_json() -> None:
+    """Under ``--json`` stdout carries the JSON alone: from here on file descriptor 1 (so ``print``, ``sys.stdout``,
+    a C library writing to fd 1 and every child process) goes to stderr, and ``print_json`` writes to the real
+    stdout. Whatever plugin code prints then lands on stderr, never inside the JSON."""
+    global _json_stream
+    if _json_stream is not None:
+        return
+    sys.stdout.flush()
+    _json_stream = os.fdopen(os.dup(1), "w", encoding="utf-8")
+    os.dup2(2, 1)
+
+
 def print_json(data: Any) -> None:
     """Machine-readable output: JSON alone on stdout, nothing else there."""
-    sys.stdout.write(json.dumps(data, indent=2, default=_fallback) + "\n")
-    sys.stdout.flush()
+    stream = _json_stream or sys.stdout
+    stream.write(json.dumps(data, indent=2, default=_fallback) + "\n")
+    stream.flush()
 
 
 def note(message: str, style: str | None = None) -> None:

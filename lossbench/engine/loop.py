@@ -213,6 +213,9 @@ def checked_loss(fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor], label
             got = list(value.shape) if isinstance(value, torch.Tensor) else type(value).__name__
             raise PluginCodeError(f"{label}: the loss function returned {got}; expected a scalar tensor (the mean "
                                   f"over N)")
+        if torch.is_grad_enabled() and logits.requires_grad and not value.requires_grad:
+            raise PluginCodeError(f"{label}: the loss function returned a tensor that needs no gradient (detached "
+                                  f"from the logits, or made anew): nothing could train; compute it from the logits")
         return value
 
     return loss

@@ -136,8 +136,9 @@ def _importances(name: str, optuna_storage: Any, keys: list[str]) -> dict[str, d
 
 
 def _write(path: Path, text: str) -> Path:
-    path.write_text(text, encoding="utf-8")
-    return path
+    from lossbench.results.storage import write_atomically
+
+    return write_atomically(path, text)
 
 
 def _first_line(error: Exception) -> str:

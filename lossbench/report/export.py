@@ -64,6 +64,7 @@ from typing import TYPE_CHECKING
 from lossbench.report import thresholds
 from lossbench.results import SweepData, mask_all
 from lossbench.results.schema import finite_json
+from lossbench.text import csv_cell, walk
 
 if TYPE_CHECKING:
     from lossbench.report.factorial import Factorial
@@ -153,7 +154,7 @@ def trials_csv(data: SweepData) -> str:
         for phase, trials in [("tune", arm.tuning), ("final", arm.final)]:
             for t in trials:
                 run = t.run
-                writer.writerow(mask_all({
+                writer.writerow(walk(mask_all({
                     "sweep": data.name, "arm": arm.key, "loss": arm.loss, "cell": arm.cell,
                     "remedies": "+".join(arm.remedies) or "none", "phase": phase, "number": t.number,
                     "state": t.state, "status": t.status or "", "seed": _cell(t.seed), "value": _cell(t.value),
@@ -163,7 +164,7 @@ def trials_csv(data: SweepData) -> str:
                     "clip_rate": _cell(run.clip_rate if run else None),
                     "vanishing_ratio_final": _cell(run.last_ratio() if run else None),
                     "diverged_at": json.dumps(t.diverged_at) if t.diverged_at else "",
-                    "error": t.error or ""}))
+                    "error": t.error or ""}), csv_cell))  # no formulas, no control characters
     return buffer.getvalue()
 
 

@@ -69,10 +69,6 @@ def _secrets(url: str | None) -> set[str]:
 
 def mask_all(value: Any) -> Any:
     """A copy of ``value`` (dicts, lists, strings) with every URL password masked."""
-    if isinstance(value, str):
-        return mask_text(value)
-    if isinstance(value, dict):
-        return {mask_all(k): mask_all(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [mask_all(v) for v in value]
-    return value
+    from lossbench.text import walk
+
+    return walk(value, lambda v: mask_text(v) if isinstance(v, str) else v)

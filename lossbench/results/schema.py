@@ -46,6 +46,8 @@ def name_problem(name: object) -> str | None:
     shown = quote(name)
     if not isinstance(name, str) or not name or name.startswith(".") or any(c in name for c in "/\\:"):
         return f"sweep name {shown} must be non-empty, not start with '.' and contain no '/', '\\' or ':'"
+    if not name.strip() or name != name.strip():
+        return f"sweep name {shown} must not be blank nor start or end with a space"
     if not name.isprintable():
         return f"sweep name {shown} must be printable (no control characters)"
     if len(name.encode()) > NAME_MAX_BYTES:
@@ -68,10 +70,6 @@ def spec_study(sweep: str) -> str:
 def finite_json(value: Any) -> Any:
     """``value`` with every non-finite float as None (and dict keys as strings), so that every storage and
     every strict JSON reader accepts it."""
-    if isinstance(value, float):
-        return value if math.isfinite(value) else None
-    if isinstance(value, dict):
-        return {str(k): finite_json(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [finite_json(v) for v in value]
-    return value
+    from lossbench.text import walk
+
+    return walk(value, lambda v: None if isinstance(v, float) and not math.isfinite(v) else v, keys=str)

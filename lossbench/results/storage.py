@@ -1,4 +1,5 @@
-"""Where a sweep lives: a database URL shared by many machines, or a journal file at ``OUT/NAME/sweep.journal``.
+"""Where a sweep lives: a database URL shared by many machines, or a journal file at ``OUT/NAME/sweep.journal``
+(kept readable by ``journal``).
 
 ``Storage`` is the one value that carries those options from the command line to every worker; ``open()``
 gives the Optuna storage. Optuna is imported only when a storage is opened.
@@ -7,11 +8,14 @@ gives the Optuna storage. Optuna is imported only when a storage is opened.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from lossbench.errors import LossbenchError
+from lossbench.errors import LossbenchError, StorageLostError
+from lossbench.results.journal import make_lock, repair as repair_journal, write_atomically
 from lossbench.results.masking import mask_secrets, mask_url
 from lossbench.results.schema import name_problem
 
@@ -19,6 +23,9 @@ HEARTBEAT_ENV = "LOSSBENCH_HEARTBEAT_INTERVAL"
 DEFAULT_HEARTBEAT = 30
 JOURNAL = "sweep.journal"
 DATABASE_SCHEMES = ("postgresql", "postgres", "mysql", "sqlite")
+# journal path -> the journal as this process first opened it, held open: an inode is not reused while it is, so
+# its link count says whether the file was deleted (a new one made since has another inode)
+_OPENED: dict[str, Any] = {}
 
 
 class NoSweepError(LossbenchError, KeyError):
@@ -94,7 +101,7 @@ class Storage:
         if not create and not self.journal.is_file():
             raise NoSweepError(f"no sweep storage at {self.journal}: run `lossbench run --name {self.name}` first, "
                                  f"or give --storage / --out")
-        return _open_journal(self.journal)
+        return _open_journal(self.journal, repair=create or os.access(self.folder, os.W_OK))
 
     def to_json(self) -> dict[str, Any]:  # what a child worker process is handed
         return asdict(self)
@@ -116,7 +123,7 @@ def open_storage(where: Any, create: bool = False) -> Any:
         return _open_database(text, None)
     if not create and not Path(text).is_file():
         raise NoSweepError(f"no sweep journal at {text}")
-    return _open_journal(Path(text))
+    return _open_journal(Path(text), repair=create or os.access(Path(text).parent, os.W_OK))
 
 
 def driver_url(url: str) -> str:
@@ -155,7 +162,12 @@ def _open_database(url: str, heartbeat: int | None) -> Any:
                 driver_url(url), heartbeat_interval=interval, grace_period=2 * interval,
                 heartbeat_stale_trial_callback=RetryHeartbeatStaleTrialCallback(max_retry=3),
                 engine_kwargs={"pool_pre_ping": True})
-        except (sqlalchemy.exc.IntegrityError, sqlalchemy.exc.ProgrammingError):
+        except (sqlalchemy.exc.IntegrityError, sqlalchemy.exc.ProgrammingError) as error:
+            if _denied(error):  # a role without the right to create Optuna's tables: no retry will change that
+                raise LossbenchError(f"the database {mask_url(url)} refused to create the sweep's tables: "
+                                     f"{mask_secrets(_first_line(error.orig), url)}; grant the role CREATE on the "
+                                     f"schema (GRANT CREATE ON SCHEMA public TO ...), or create the tables once as "
+                                     f"a role that may") from None
             if attempt == 7:  # several machines creating the schema at once: the losers retry
                 raise
             time.sleep(0.3 + random.random())
@@ -169,10 +181,122 @@ def _open_database(url: str, heartbeat: int | None) -> Any:
     raise AssertionError("unreachable")
 
 
-def _open_journal(journal: Path) -> Any:
+def _denied(error: Any) -> bool:
+    """A permission error of the database (SQLSTATE 42501, insufficient privilege), not a race on the schema."""
+    return getattr(error.orig, "pgcode", None) == "42501" or "permission denied" in str(error.orig).lower()
+
+
+def _first_line(error: Any) -> str:
+    return (str(error).strip().splitlines() or [""])[0]
+
+
+def _open_journal(journal: Path, repair: bool = True) -> Any:
+    """The journal's Optuna storage, once damaged lines are set aside (said as a Python warning: the CLI shows it as
+    one ``warning:`` line). ``repair=False``: a reader of a folder that may be read-only."""
+    import warnings
+
     import optuna
-    from optuna.storages.journal import JournalFileBackend, JournalFileOpenLock
+    from optuna.storages.journal import JournalFileBackend
 
     journal.parent.mkdir(parents=True, exist_ok=True)
-    return optuna.storages.JournalStorage(
-        JournalFileBackend(str(journal), lock_obj=JournalFileOpenLock(str(journal) + ".lock")))
+    lock = make_lock(journal)
+    if repair and (message := repair_journal(journal, lock)):
+        warnings.warn(message, stacklevel=2)
+        if (held := _OPENED.pop(str(journal.resolve()), None)) is not None:  # it may be a new file now
+            held.close()
+    # lossbench reports each epoch once: this warning only comes from a journal changed under the sweep, which
+    # ``storage_failure`` then says in one line
+    warnings.filterwarnings("ignore", message="The reported value is ignored because")
+    try:
+        backend = JournalFileBackend(str(journal), lock_obj=lock)
+        key = str(journal.resolve())
+        if key not in _OPENED:
+            _OPENED[key] = open(journal, "rb")  # noqa: SIM115 -- held: its link count tells a deletion later
+        return optuna.storages.JournalStorage(backend)
+    except ValueError as error:  # a damaged line a read-only reader could not set aside
+        raise LossbenchError(f"cannot read the journal {journal}: {error}; run `lossbench run` with the same "
+                             f"settings where it can be written to set its damaged lines aside") from None
+
+
+def storage_failure(error: BaseException, storage: Storage) -> StorageLostError | None:
+    """``error`` (raised while a sweep ran) as the one-line failure of its storage, or None when it is not one: a
+    database gone (SQLAlchemy's errors, Optuna's wrapping of them), a journal that cannot be written (a full disk,
+    a file-size limit, its folder deleted) or that changed under the sweep (deleted, truncated, text added)."""
+    import errno
+    import json
+
+    from optuna.exceptions import StorageInternalError
+
+    if storage.is_database:
+        if not (isinstance(error, StorageInternalError) or type(error).__module__.startswith("sqlalchemy")):
+            return None
+        cause = error.__cause__ or error  # Optuna wraps the database's own error: show that one
+        first = (str(cause).strip().splitlines() or [""])[0]
+        return StorageLostError(f"lost the sweep's storage {storage.describe()}: {type(cause).__name__}: "
+                                f"{mask_secrets(first, storage.url)[:300]}; finished trials are kept: run the same "
+                                f"command again to resume")
+    journal = storage.journal
+    full = isinstance(error, OSError) and error.errno in (errno.ENOSPC, errno.EFBIG, errno.EDQUOT)
+    where = str(getattr(error, "filename", "") or "")
+    ours = isinstance(error, OSError) and bool(where) and Path(where).resolve().is_relative_to(
+        storage.folder.resolve())
+    if not (full or ours or isinstance(error, (json.JSONDecodeError, StorageInternalError)) or not journal.is_file()
+            or (isinstance(error, (ValueError, KeyError)) and "optuna" in _origin(error))):
+        return None
+    if not storage.folder.is_dir():
+        return StorageLostError(f"the sweep's folder {storage.folder} was deleted while the sweep ran: its trials are "
+                                f"lost; run the same command again to start the sweep over")
+    opened = _OPENED.get(str(journal.resolve()))
+    if not journal.is_file() or (opened is not None and os.fstat(opened.fileno()).st_nlink == 0):
+        return StorageLostError(f"the sweep's journal {journal} was deleted while the sweep ran: its trials are lost; "
+                                f"run the same command again to start the sweep over (delete {journal} first if "
+                                f"one was made since)")
+    if isinstance(error, OSError) and error.strerror:
+        return StorageLostError(f"cannot write the sweep's journal {journal}: {error.strerror}; the trials stored "
+                                f"before are kept: {'free space and run' if full else 'run'} the same command again "
+                                f"to resume (a line cut off is set aside then)")
+    first = (str(error).splitlines() or [""])[0][:200]
+    return StorageLostError(f"the sweep's journal {journal} changed under the sweep (cut short, or text added to it: "
+                            f"{type(error).__name__}: {first}); what is left of it is kept: run the same command again "
+                            f"to resume from it (its damaged lines are set aside then)")
+
+
+def _origin(error: BaseException) -> str:
+    """The module the innermost frame of ``error``'s traceback ran in."""
+    tb = error.__traceback__
+    while tb is not None and tb.tb_next is not None:
+        tb = tb.tb_next
+    return tb.tb_frame.f_globals.get("__name__", "") if tb is not None else ""
+
+
+@contextmanager
+def spec_lock(storage: Storage, optuna_storage: Any) -> Iterator[None]:
+    """Held while a start compares its spec with the stored one and records it when there is none, so that two
+    starts of one name at the same moment cannot both record theirs: an advisory lock on the journal file (released
+    by the system if the process dies), or PostgreSQL's advisory lock on the sweep's name. Other databases: none
+    (SQLite serialises its writers; MySQL is not tried)."""
+    if not storage.is_database:
+        import fcntl
+
+        with open(storage.journal, "rb") as journal:
+            fcntl.flock(journal, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(journal, fcntl.LOCK_UN)
+        return
+    engine = getattr(optuna_storage, "engine", None)
+    if engine is None or engine.dialect.name != "postgresql":
+        yield
+        return
+    import zlib
+
+    from sqlalchemy import text
+
+    key = zlib.crc32(f"lossbench:{storage.name}".encode())
+    with engine.connect() as connection:
+        connection.execute(text("SELECT pg_advisory_lock(:key)"), {"key": key})
+        try:
+            yield
+        finally:
+            connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": key})

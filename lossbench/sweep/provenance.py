@@ -10,6 +10,7 @@ from typing import Any
 from lossbench.sweep.execution import Execution
 from lossbench.sweep.spec import SweepSpec
 
+INPUTS = "inputs"  # the provenance's key of ``inputs_identity``
 _KINDS = {"losses": "loss", "cells": "cell", "datasets": "dataset", "remedies": "remedy"}
 
 
@@ -88,3 +89,59 @@ def _git_commit(folder: str | None = None) -> str | None:
         return commit.stdout.strip() + ("-dirty" if dirty else "")
     except (OSError, subprocess.SubprocessError):
         return None
+
+
+def inputs_identity(spec: SweepSpec, registry: Any, data: Any) -> dict[str, Any]:
+    """What decides a sweep's numbers beyond its spec: each component's plugin, version and defaults, and a
+    fingerprint (SHA-256) of the dataset's arrays. A resume that would mix trials under two of these is refused
+    (``identity_changes``)."""
+    import json
+
+    used = {"datasets": [spec.dataset], "losses": spec.losses, "cells": spec.cells,
+            "remedies": [r for remedies in spec.remedy_sets for r in remedies]}
+    versions = {plugin.name: plugin.version for plugin in registry.plugins}
+    components = {}
+    for kind, names in used.items():
+        for name in dict.fromkeys(names):
+            owner = registry.owner(kind, name)
+            components[name] = {"plugin": owner, "version": versions.get(owner),
+                                "defaults": dict(registry.get(kind, name).defaults)}
+    found = {"components": components, "dataset_sha256": data_fingerprint(data)}
+    return json.loads(json.dumps(found, sort_keys=True, default=str))  # as it reads back from storage
+
+
+def data_fingerprint(data: Any) -> str:
+    """SHA-256 over every split's arrays (shape, dtype and bytes), the class count and names."""
+    import hashlib
+
+    import numpy as np
+
+    digest = hashlib.sha256(f"{data.num_classes} {data.class_names!r}".encode())
+    for split in (data.train, data.val, data.test):
+        for array in (split.x, split.y, split.lengths):
+            if array is None:
+                digest.update(b"none")
+                continue
+            array = np.ascontiguousarray(array)
+            digest.update(f"{array.shape} {array.dtype.str}".encode())
+            digest.update(array.tobytes())
+    return digest.hexdigest()
+
+
+def identity_changes(stored: dict[str, Any], now: dict[str, Any]) -> list[str]:
+    """What differs between a stored ``inputs_identity`` and this start's, in words."""
+    changes = []
+    old, new = stored.get("components", {}), now.get("components", {})
+    for name in dict.fromkeys([*old, *new]):
+        before, after = old.get(name, {}), new.get(name, {})
+        for key in ("plugin", "version"):
+            if before.get(key) != after.get(key):
+                changes.append(f"{name}: {key} {before.get(key)} -> {after.get(key)}")
+        was, is_ = before.get("defaults", {}), after.get("defaults", {})
+        for param in dict.fromkeys([*was, *is_]):
+            if was.get(param) != is_.get(param):
+                changes.append(f"{name}: default {param} = {was.get(param)!r} -> {is_.get(param)!r}")
+    if stored.get("dataset_sha256") != now.get("dataset_sha256"):
+        changes.append(f"the dataset's data (fingerprint {str(stored.get('dataset_sha256'))[:12]} -> "
+                       f"{str(now.get('dataset_sha256'))[:12]})")
+    return changes

@@ -1,20 +1,19 @@
-"""Start (or resume) a sweep: record its spec, then run worker 0 here and workers 1..N-1 as child processes."""
+"""Start (or resume) a sweep: record its spec, then run its one worker here, or several as child processes."""
 
 from __future__ import annotations
 
-import tempfile
-from pathlib import Path
 from typing import Any
 
-from lossbench.errors import InterruptedRunError, LossbenchError, StorageLostError
-from lossbench.results import mask_secrets, writer
+from lossbench.errors import InterruptedRunError, LossbenchError
+from lossbench.results import writer
 from lossbench.results.reader import stored_attrs
 from lossbench.results.schema import PROVENANCE_ATTR, spec_study
-from lossbench.results.storage import Storage
+from lossbench.results.storage import Storage, spec_lock, storage_failure
 from lossbench.sweep.execution import Execution
+from lossbench.sweep.probe import load_data
+from lossbench.sweep.provenance import INPUTS, identity_changes, inputs_identity
 from lossbench.sweep.interrupt import Stopped, stop_on_signals
 from lossbench.sweep.spec import SweepSpec
-from lossbench.sweep.processes import exit_line, spawn, stop_workers, write_job
 from lossbench.sweep.worker import Worker
 
 
@@ -23,40 +22,44 @@ def run_sweep(spec: SweepSpec, registry: Any, storage: Storage, execution: Execu
     """Run the sweep until it is finished; the last error line of each worker process that failed. ``data``: the
     dataset, when the caller has loaded it (worker 0, here, uses it)."""
     import optuna
-    import torch
 
     optuna.logging.set_verbosity(optuna.logging.ERROR)  # its warnings would repeat ours
-    optuna_storage = storage.open()
-    ensure_spec(optuna_storage, spec, provenance)
-    torch.set_num_threads(execution.threads)
-    # This process is worker 0; workers 1..N-1 are child processes (one process start-up fewer). Under a time limit
-    # every worker is a child (only a process can be stopped wherever it hangs); ``here`` then only creates the
-    # studies before the children race to.
-    here = Worker(spec, optuna_storage, registry, execution, 0, database=storage.is_database, data=data)
     try:
         with stop_on_signals():
-            if spec.trial_timeout is not None or execution.workers > 1:  # every worker a child this one watches
-                from lossbench.sweep.supervise import supervise
-
-                return supervise(spec, optuna_storage, storage, execution, plugins_dirs)
-            if execution.workers <= 1:
-                here.run()
-                return []
-            return _run_processes(spec, storage, execution, plugins_dirs, here)
+            return _run(spec, registry, storage, execution, plugins_dirs, provenance, data)
     except Stopped as stop:
         raise InterruptedRunError(f"interrupted by {stop}: the running trials were marked interrupted and will be "
                                   f"rerun; run the same command again to resume (finished trials are kept)",
                                   stop.signum) from None
     except LossbenchError:
         raise
-    except Exception as error:
-        if not _storage_error(error, storage):
+    except Exception as error:  # a storage that failed mid-sweep is one line (exit 4), never a traceback
+        if (lost := storage_failure(error, storage)) is None:
             raise
-        cause = error.__cause__ or error  # Optuna wraps the database's own error: show that one
-        first = (str(cause).strip().splitlines() or [""])[0]
-        raise StorageLostError(f"lost the sweep's storage {storage.describe()}: {type(cause).__name__}: "
-                               f"{mask_secrets(first, storage.url)[:300]}; finished trials are kept: run the same "
-                               f"command again to resume") from None
+        raise lost from None
+
+
+def _run(spec: SweepSpec, registry: Any, storage: Storage, execution: Execution, plugins_dirs: list[str],
+         provenance: dict[str, Any], data: Any) -> list[str]:
+    import torch
+
+    if data is None:
+        data = load_data(spec, registry)
+    provenance = {**provenance, INPUTS: inputs_identity(spec, registry, data)}
+    optuna_storage = storage.open()
+    with spec_lock(storage, optuna_storage):  # two starts at once: one records its spec, the other compares
+        ensure_spec(optuna_storage, spec, provenance)
+    torch.set_num_threads(execution.threads)
+    # One worker runs here. Several, or a time limit per trial, run every worker as a child process this one
+    # watches (only a process can be stopped wherever it hangs, and a child killed by the out-of-memory killer
+    # leaves this one to mark its trial and start another); ``here`` then only creates the studies.
+    here = Worker(spec, optuna_storage, registry, execution, 0, database=storage.is_database, data=data)
+    if spec.trial_timeout is not None or execution.workers > 1:
+        from lossbench.sweep.supervise import supervise
+
+        return supervise(spec, optuna_storage, storage, execution, plugins_dirs)
+    here.run()
+    return []
 
 
 def started_threads(storage: Storage) -> int | None:
@@ -76,39 +79,15 @@ def ensure_spec(optuna_storage: Any, spec: SweepSpec, provenance: dict[str, Any]
     if stored is None:
         writer.record_spec(study, spec.identity(), provenance)
         return
+    if stored == spec.identity():
+        before = (study.user_attrs.get(PROVENANCE_ATTR) or {}).get(INPUTS)
+        if before is not None and (changes := identity_changes(before, provenance[INPUTS])):
+            raise LossbenchError(f"the sweep {spec.name!r} was started with other plugins or data, which would mix "
+                                 f"trials under both; changed: {'; '.join(changes)}: give another --name for a new "
+                                 f"sweep, or restore them to resume it")
+        return
     if stored != spec.identity():
         diff = [k for k in spec.identity() if stored.get(k) != spec.identity()[k]]
         diff = [k for k in diff if k != "refused"] or diff  # refused arms follow from the rest: name the cause
         raise LossbenchError(f"a sweep named {spec.name!r} already exists in this storage with a different spec "
                              f"(differs in: {', '.join(diff)}); give another --name, or the same settings to resume it")
-
-
-def _run_processes(spec: SweepSpec, storage: Storage, execution: Execution, plugins_dirs: list[str],
-                   here: Worker) -> list[str]:
-    """Workers 1..N-1 in child processes while ``here`` (worker 0) runs in this one.
-
-    Worker 0 works until the sweep is finished, so a child that dies costs time, never results; the last
-    error line of each child that failed is returned."""
-    with tempfile.TemporaryDirectory() as folder:
-        job = write_job(Path(folder), spec, storage, plugins_dirs, execution)
-        processes = [spawn(job, index) for index in range(1, execution.workers)]
-        try:
-            here.run()
-            for process, _ in processes:
-                process.wait()
-        except BaseException:
-            stop_workers([process for process, _ in processes])
-            raise
-        return [exit_line(process, log) for process, log in processes if process.returncode != 0]
-
-
-def _storage_error(error: Exception, storage: Storage) -> bool:
-    """A database that went away (SQLAlchemy's errors, or Optuna's wrapping of them) or a journal that cannot be
-    written (an OSError on a file in the sweep's folder; another OSError, a full /tmp say, is not the storage's)."""
-    from optuna.exceptions import StorageInternalError
-
-    if isinstance(error, OSError):
-        where = str(getattr(error, "filename", "") or "")
-        return not storage.is_database and bool(where) and Path(where).resolve().is_relative_to(
-            storage.folder.resolve())
-    return isinstance(error, StorageInternalError) or type(error).__module__.startswith("sqlalchemy")

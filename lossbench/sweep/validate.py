@@ -32,7 +32,17 @@ def check(spec: SweepSpec, registry: Any) -> SweepSpec:
     if problems:
         raise LossbenchError("\n  - ".join([f"invalid sweep {shown(spec.name)} ({len(problems)} problems):", *problems])
                              if len(problems) > 1 else f"invalid sweep {shown(spec.name)}: {problems[0]}")
-    return replace(spec, refused={key: "; ".join(reasons) for key, reasons in refused.items()})
+    return replace(spec, refused={key: "; ".join(reasons) for key, reasons in refused.items()},
+                   dataset_params=_without_defaults(spec, registry))
+
+
+def _without_defaults(spec: SweepSpec, registry: Any) -> dict[str, Any]:
+    """The dataset's parameters without those given at their default: ``--set digits.split_seed=0`` names the same
+    sweep as leaving it out (a dataset's parameters are set, never tuned, so a default given is no choice)."""
+    dataset = registry.get("datasets", spec.dataset)
+    defaults = dataset.resolve({})
+    return {key: value for key, value in spec.dataset_params.items()
+            if key not in defaults or dataset.resolve({key: value})[key] != defaults[key]}
 
 
 def validate(spec: SweepSpec, registry: Any) -> tuple[list[str], dict[str, list[str]]]:
@@ -84,8 +94,19 @@ def _sizes(spec: SweepSpec) -> list[str]:
 def _lists(spec: SweepSpec) -> list[str]:
     problems = [f"no {label} given" for label, items in [("losses", spec.losses), ("cells", spec.cells),
                                                           ("remedy sets", spec.remedy_sets)] if not items]
-    return problems + [f"a remedy is listed twice in the set {'+'.join(s)}" for s in spec.remedy_sets
-                       if len(set(s)) != len(s)]
+    for label, items in [("losses", spec.losses), ("cells", spec.cells)]:
+        twice = [name for name in dict.fromkeys(items) if list(items).count(name) > 1]
+        problems += [f"{label} lists {name!r} more than once: each arm runs once" for name in twice]
+    seen: dict[frozenset[str], tuple[str, ...]] = {}
+    for remedies in spec.remedy_sets:  # a remedy set is a set: [a, b] and [b, a] are one arm
+        if len(set(remedies)) != len(remedies):
+            problems.append(f"a remedy is listed twice in the set {'+'.join(remedies)}")
+        elif frozenset(remedies) in seen:
+            first = seen[frozenset(remedies)]
+            problems.append(f"the remedy set {'+'.join(remedies) or 'none'} is listed more than once"
+                            + (f" (as {'+'.join(first)})" if first != remedies else "") + ": each arm runs once")
+        seen.setdefault(frozenset(remedies), remedies)
+    return problems
 
 
 def _lookup(spec: SweepSpec, registry: Any, problems: list[str]) -> tuple[Any, dict[str, Any]]:

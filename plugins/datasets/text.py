@@ -1,6 +1,7 @@
 """Next-character prediction on a local UTF-8 text file.
 
-The vocabulary is the file's distinct characters in code-point order (``class_names``); the input is one-hot
+A leading byte-order mark is dropped and line ends (``\r\n``, ``\r``) read as ``\n``. The vocabulary is the
+file's distinct characters in code-point order (``class_names``); the input is one-hot
 over it, so keep to files with a modest alphabet. The characters are split contiguously 80/10/10 into
 train/val/test; each part is cut into non-overlapping windows of ``seq_len`` characters whose per-step target
 is the next character. Inputs and targets stay inside their part: the last few characters of a part that do
@@ -51,6 +52,8 @@ def load(*, path: str, seq_len: int) -> Dataset:
         text = file.read_bytes().decode("utf-8")
     except UnicodeDecodeError as err:
         raise DataError(f"{file}: not UTF-8 text (byte {err.start}: {err.reason})") from None
+    # a byte-order mark is no character of the text, and a line ends the same whichever system wrote it
+    text = text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
     if not text:
         raise DataError(f"{file} is empty")
     n = len(text)

@@ -74,6 +74,17 @@ def load(*, path: str, name: str, val_fraction: float, split_seed: int) -> Datas
         raise DataError(f"{test_path} has {test.series[0].shape[1]} dimensions, {train_path} has {dims}")
     if len(train.class_labels) < 2:
         raise DataError(f"{train_path}: @classLabel lists a single class; classification needs 2 or more")
+    present = [label for label in train.class_labels if label in set(train.labels)]
+    if len(present) < 2:
+        raise DataError(f"{train_path}: @classLabel lists {len(train.class_labels)} classes "
+                        f"({' '.join(train.class_labels)}) but its data holds {len(present)} "
+                        f"({' '.join(present)}); classification needs 2 or more in the training data")
+    if len(present) < len(train.class_labels):
+        import warnings
+
+        absent = [label for label in train.class_labels if label not in present]
+        warnings.warn(f"ucr: {train_path.name} has no case of class {', '.join(absent)} listed by its @classLabel: "
+                      f"the model can never learn to predict it", stacklevel=2)
     if len(train.series) < 2:
         raise DataError(f"{train_path} holds {len(train.series)} case; a validation split needs at least 2")
 

@@ -1,0 +1,221 @@
+"""Storage faults tried for real (docs/failures.md F20-F26): a disk that fills mid-sweep (a real tmpfs, or a
+file-size limit), a journal torn, added to, deleted or cut short, a stale lock, two starts at once, a report
+killed mid-write. Each loses nothing that was stored, and says what happened in one line."""
+
+from __future__ import annotations
+
+import os
+import resource
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import pytest
+
+from conftest import cli_command, cli_environment
+from test_failures import exits_as_documented, one_error_line
+
+from lossbench.results import load_sweep
+
+SWEEP = ["--dataset", "digits", "--cell", "rnn", "--remedies", "none", "--loss", "ce", "--set", "hidden=8",
+         "--seeds", "1", "--workers", "1", "--pruner", "none", "--quiet"]
+
+
+def sweep(name: str, trials: int = 3, epochs: int = 1, *extra: str) -> list[str]:
+    return ["run", "--name", name, *SWEEP, "--trials", str(trials), "--epochs", str(epochs), *extra]
+
+
+def run(args: list[str], cwd: Path, file_size: int | None = None, timeout: int = 300) -> subprocess.CompletedProcess:
+    """The command, under a file-size limit of ``file_size`` bytes if given (SIGXFSZ ignored, as a full disk: the
+    write raises EFBIG instead of killing the process)."""
+    def limit() -> None:
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (file_size, file_size))
+
+    return subprocess.run(cli_command(*args), cwd=cwd, env=cli_environment(), capture_output=True, text=True,
+                          timeout=timeout, preexec_fn=limit if file_size else None)
+
+
+def finished(journal: Path) -> set[tuple[str, str, int]]:
+    """(arm, phase, number) of every finished trial in the journal, read by Optuna alone (lossbench would repair it)."""
+    import optuna
+    from optuna.storages.journal import JournalFileBackend
+
+    storage = optuna.storages.JournalStorage(JournalFileBackend(str(journal)))
+    return {(*study.study_name.split(":", 1)[1].rsplit(":", 1), trial.number)
+            for study in optuna.get_all_study_summaries(storage) if not study.study_name.endswith(":spec")
+            for trial in optuna.load_study(study_name=study.study_name, storage=storage).trials
+            if trial.state.name == "COMPLETE"}
+
+
+def reported(folder: Path) -> set[tuple[str, str, int]]:
+    """(arm, phase, number) of every finished trial in the report's trials.csv."""
+    import csv
+
+    with open(folder / "trials.csv") as rows:
+        return {(row["arm"], row["phase"], int(row["number"])) for row in csv.DictReader(rows) if row["state"] == "COMPLETE"}
+
+
+def test_F20_a_disk_that_fills_mid_sweep_under_a_file_size_limit(tmp_path):
+    journal = tmp_path / "results" / "full" / "sweep.journal"
+    done = run(sweep("full", 4), tmp_path, file_size=9000)
+    exits_as_documented(done, "F20")
+    line = one_error_line(done)
+    assert "File too large" in line and "the trials stored before are kept" in line, line
+    before = finished(journal)
+    assert before and not journal.read_bytes().endswith(b"\n")  # the write cut off left a torn line
+    again = run(sweep("full", 4), tmp_path)  # space freed: the same command
+    assert again.returncode == 0, again.stderr
+    assert "set aside" in again.stderr and list(journal.parent.glob("sweep.journal.damaged-*"))
+    assert before <= finished(journal) and before <= reported(journal.parent)
+    assert len(finished(journal)) == 4 + 1  # the exact budget: 4 tuning trials and 1 final seed
+
+
+def test_F20_a_disk_that_fills_mid_sweep_on_a_real_tmpfs(tmp_path):
+    mount = Path(tempfile.mkdtemp(prefix="lossbench-full-"))
+    try:
+        done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=28k", "tmpfs", str(mount)], capture_output=True,
+                              text=True)
+    except OSError as error:
+        done = subprocess.CompletedProcess([], 1, "", str(error))
+    if done.returncode != 0:
+        mount.rmdir()
+        pytest.skip(f"cannot mount a tmpfs here (root needed): {done.stderr.strip()}")
+    try:
+        out = ["--out", str(mount)]
+        full = run(sweep("tmpfs", 6, 1, *out), tmp_path)
+        exits_as_documented(full, "F20")
+        assert "No space left on device" in one_error_line(full)
+        journal = mount / "tmpfs" / "sweep.journal"
+        before = finished(journal)
+        assert before
+        subprocess.run(["mount", "-o", "remount,size=2m", str(mount)], check=True)  # space freed
+        again = run(sweep("tmpfs", 6, 1, *out), tmp_path)
+        assert again.returncode == 0, again.stderr
+        assert before <= finished(journal) and before <= reported(journal.parent)
+    finally:
+        subprocess.run(["umount", str(mount)])
+        mount.rmdir()
+
+
+TORN = b'{"op_code":6,"worker_id":"x","trial_id":0,"st'
+TAILS = {
+    "torn": TORN,  # a write cut off
+    "garbage": b"garbage\n\x00\x01 not json\n",  # text added to it
+    "joined": TORN + b'{"op_code":0,"worker_id":"y","study_name":"joined:extra","directions":[1]}\n',  # what an
+    # older start did: it appended right after the torn line, joining the two into one line
+}
+
+
+@pytest.mark.parametrize("tail", list(TAILS))
+def test_F21_a_damaged_journal_is_repaired_before_a_start_appends(cli, cli_process, tmp_path, tail):
+    journal = tmp_path / "results" / "damaged" / "sweep.journal"
+    first = cli_process(*sweep("damaged", 3, 3), cwd=tmp_path, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 120
+    while time.time() < deadline and not (journal.is_file() and finished(journal)):
+        time.sleep(0.2)
+    first.send_signal(signal.SIGINT)  # stopped after its first trial: the next start appends
+    assert first.wait(timeout=120) == 130
+    before = finished(journal)
+    with open(journal, "ab") as file:
+        file.write(TAILS[tail])
+    again = cli(*sweep("damaged", 3, 3), cwd=tmp_path)
+    exits_as_documented(again, "F21")
+    assert "set aside in sweep.journal.damaged-" in again.stderr, again.stderr
+    (aside,) = journal.parent.glob("sweep.journal.damaged-*")
+    assert TORN in aside.read_bytes() or b"garbage" in aside.read_bytes()
+    after = finished(journal)
+    assert before < after and len(after) == 3 + 1, (before, after)
+    report = cli("report", "damaged", "--format", "json", cwd=tmp_path)
+    assert report.returncode == 0, report.stderr
+
+
+@pytest.mark.parametrize("fault", ["journal deleted", "journal cut short", "text added", "folder deleted"])
+def test_F22_the_journal_changed_under_a_running_sweep(cli_process, tmp_path, fault):
+    journal = tmp_path / "results" / "moved" / "sweep.journal"
+    process = cli_process(*sweep("moved", 12, 3), cwd=tmp_path, stderr=subprocess.PIPE)
+    deadline = time.time() + 120
+    while not (journal.is_file() and journal.stat().st_size > 6000) and time.time() < deadline:
+        time.sleep(0.05)
+    if fault == "journal deleted":
+        journal.unlink()
+    elif fault == "journal cut short":
+        os.truncate(journal, 3000)
+    elif fault == "text added":
+        with open(journal, "ab") as file:
+            file.write(b"garbage\n")
+    else:
+        shutil.rmtree(journal.parent)
+    _, err = process.communicate(timeout=300)
+    done = subprocess.CompletedProcess([], process.returncode, "", err)
+    exits_as_documented(done, "F22")
+    line = one_error_line(done)
+    if fault in ("journal deleted", "folder deleted"):
+        assert "deleted while the sweep ran" in line and "lost" in line and "kept" not in line, line
+    else:
+        assert "changed under the sweep" in line and "what is left of it is kept" in line, line
+
+
+def test_F23_a_report_killed_mid_write_leaves_the_old_file_whole(cli, tmp_path):
+    cli(*sweep("atomic", 1), cwd=tmp_path, check=True)
+    html = tmp_path / "results" / "atomic" / "report.html"
+    whole = html.read_bytes()
+    done = run(["report", "atomic", "--format", "html"], tmp_path, file_size=len(whole) // 2)
+    assert done.returncode == 2 and "cannot write the report" in done.stderr, done.stderr
+    assert html.read_bytes() == whole  # not a truncated half
+    assert not list(html.parent.glob(".report.html.*"))  # no temporary file left
+
+
+def test_F24_a_stale_journal_lock_is_said_and_broken(cli, tmp_path):
+    cli(*sweep("locked", 1), cwd=tmp_path, check=True)
+    from lossbench.results.journal import lock_file
+
+    lock = lock_file(tmp_path / "results" / "locked" / "sweep.journal")
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    import socket
+
+    lock.write_text(f"{socket.gethostname()} {dead.pid}")  # left by a process that died holding it
+    again = cli(*sweep("locked", 1), cwd=tmp_path)
+    exits_as_documented(again, "F24")
+    assert f"{lock.name} was left by process {dead.pid}, which is dead: broken" in again.stderr, again.stderr
+    lock.write_text("")  # Optuna's own lock file (no holder written), left an hour ago
+    os.utime(lock, (time.time() - 3600, time.time() - 3600))
+    again = cli(*sweep("locked", 1), cwd=tmp_path)
+    exits_as_documented(again, "F24")
+    assert "held it for more than 30 s: broken" in again.stderr, again.stderr
+    assert not lock.exists()
+
+
+def test_F24_a_held_journal_lock_is_waited_for_out_loud(tmp_path):
+    from lossbench.results.journal import make_lock
+
+    path = str(tmp_path / "sweep.journal")
+    holder = make_lock(path)
+    holder.acquire()  # held by this live process
+    waiter = subprocess.Popen([sys.executable, "-c", f"from lossbench.results.journal import make_lock\n"
+                               f"make_lock({path!r}).acquire(); print('acquired', flush=True)"],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 60
+    said = b""
+    os.set_blocking(waiter.stderr.fileno(), False)
+    while b"waiting for the journal's lock" not in said and time.time() < deadline:
+        time.sleep(0.2)
+        said += (waiter.stderr.buffer.read() or b"")
+    assert f"held by process {os.getpid()}".encode() in said, said
+    holder.release()
+    out, _ = waiter.communicate(timeout=60)
+    assert out.strip() == "acquired"
+
+
+def test_F25_two_specs_started_under_one_name_at_once(tmp_path):
+    starts = [subprocess.Popen(cli_command(*sweep("twice", trials)), cwd=tmp_path, env=cli_environment(),
+                               stderr=subprocess.PIPE, text=True) for trials in (1, 2)]
+    outcomes = sorted((p.wait(timeout=300), p.stderr.read()) for p in starts)
+    assert [code for code, _ in outcomes] == [0, 2], outcomes
+    assert "already exists in this storage with a different spec (differs in: trials)" in outcomes[1][1]
+    exits_as_documented(outcomes[1][0], "F25")
