@@ -114,7 +114,8 @@ TAILS = {
 @pytest.mark.parametrize("tail", list(TAILS))
 def test_F21_a_damaged_journal_is_repaired_before_a_start_appends(cli, cli_process, tmp_path, tail):
     journal = tmp_path / "results" / "damaged" / "sweep.journal"
-    first = cli_process(*sweep("damaged", 3, 3), cwd=tmp_path, stderr=subprocess.DEVNULL)
+    # 12 epochs a trial: the first start is still busy when the poll below sees its first trial finished
+    first = cli_process(*sweep("damaged", 3, 12), cwd=tmp_path, stderr=subprocess.DEVNULL)
     deadline = time.time() + 120
     while time.time() < deadline and not (journal.is_file() and finished(journal)):
         time.sleep(0.2)
@@ -123,7 +124,7 @@ def test_F21_a_damaged_journal_is_repaired_before_a_start_appends(cli, cli_proce
     before = finished(journal)
     with open(journal, "ab") as file:
         file.write(TAILS[tail])
-    again = cli(*sweep("damaged", 3, 3), cwd=tmp_path)
+    again = cli(*sweep("damaged", 3, 12), cwd=tmp_path)
     exits_as_documented(again, "F21")
     assert "set aside in sweep.journal.damaged-" in again.stderr, again.stderr
     (aside,) = journal.parent.glob("sweep.journal.damaged-*")
