@@ -13,13 +13,13 @@
 
 from __future__ import annotations
 
-import argparse
-import json
 import statistics
 import subprocess
 import tempfile
 import time
 from pathlib import Path
+
+from table import options, print_table
 
 WORKERS_ARGS = ["--preset", "quickstart", "--quiet"]  # the main job: 8 arms on mnist1d
 PRUNING_ARGS = ["--dataset", "mnist1d", "--loss", "ce", "--cell", "gru", "--remedies", "none", "--trials", "20",
@@ -112,24 +112,17 @@ def bench_overhead(root: Path) -> list[tuple[str, str, str]]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeats", type=int, default=1)
-    parser.add_argument("--skip", default="")
-    args = parser.parse_args()
-    skip = set(filter(None, args.skip.split(",")))
+    repeats, skip = options(__doc__, repeats=1)
     rows: list[tuple[str, str, str]] = []
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         if "overhead" not in skip:
             rows += bench_overhead(root / "o")
         if "workers" not in skip:
-            rows += bench_workers(args.repeats, root)
+            rows += bench_workers(repeats, root)
         if "pruning" not in skip:
-            rows += bench_pruning(args.repeats, root)
-    print("| measurement | value | target |\n|---|---|---|")
-    for row in rows:
-        print("| " + " | ".join(row) + " |")
-    print(json.dumps({"rows": rows}))
+            rows += bench_pruning(repeats, root)
+    print_table(rows)
 
 
 if __name__ == "__main__":

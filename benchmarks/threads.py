@@ -13,8 +13,6 @@ Each figure is a ratio of sides measured alternately in one run; the machine's s
 
 from __future__ import annotations
 
-import argparse
-import json
 import os
 import statistics
 import subprocess
@@ -22,6 +20,8 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+
+from table import options, print_table
 
 HERE = Path(__file__).parent
 TRAIN = ["lossbench", "train", "--dataset", "mnist1d", "--cell", "gru", "--hidden", "128", "--lr", "0.01",
@@ -78,22 +78,15 @@ def bench_train(repeats: int) -> list[tuple[str, str, str]]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeats", type=int, default=2)
-    parser.add_argument("--skip", default="")
-    args = parser.parse_args()
-    skip = set(filter(None, args.skip.split(",")))
+    repeats, skip = options(__doc__, repeats=2)
     rows: list[tuple[str, str, str]] = []
     wall(TRAIN[:2] + ["--dataset", "mnist1d", "--epochs", "1", "--hidden", "8"])  # warm the dataset cache
     with tempfile.TemporaryDirectory() as tmp:
         if "quickstart" not in skip:
-            rows += bench_quickstart(args.repeats, Path(tmp))
+            rows += bench_quickstart(repeats, Path(tmp))
         if "train" not in skip:
-            rows += bench_train(args.repeats)
-    print(f"machine: {os.cpu_count()} cores\n\n| measurement | value | target |\n|---|---|---|")
-    for row in rows:
-        print("| " + " | ".join(row) + " |")
-    print(json.dumps({"rows": rows}))
+            rows += bench_train(repeats)
+    print_table(rows, f"machine: {os.cpu_count()} cores\n\n")
 
 
 if __name__ == "__main__":

@@ -91,3 +91,25 @@ def postgres_server() -> Iterator[str]:
         yield server.url
     finally:
         server.remove()
+
+
+def needs_postgres():
+    """The marks of a test module that runs a real server: slow, and skipped (with why) without the binaries."""
+    import pytest
+
+    return [pytest.mark.slow, pytest.mark.skipif(find_binaries() is None,
+                                                reason="PostgreSQL server binaries (initdb, pg_ctl) are not installed")]
+
+
+def _server():
+    server = PostgresServer()
+    server.start()
+    yield server
+    server.remove()
+
+
+def server_fixture():
+    """A fresh server per test: ``server = server_fixture()`` in a test module."""
+    import pytest
+
+    return pytest.fixture(name="server")(_server)

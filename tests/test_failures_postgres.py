@@ -6,24 +6,15 @@ from __future__ import annotations
 import subprocess
 import time
 
-import pytest
-
-from postgres import PostgresServer, find_binaries
+from postgres import needs_postgres, server_fixture
 from test_failures import exits_as_documented, one_error_line
 
-pytestmark = [pytest.mark.slow,
-              pytest.mark.skipif(find_binaries() is None,
-                                 reason="PostgreSQL server binaries (initdb, pg_ctl) are not installed")]
+pytestmark = needs_postgres()
 
 SECRET = "S3cr%40t%2Fpw"  # '@' and '/', percent-encoded as a URL needs them; the server trusts any password
 
 
-@pytest.fixture
-def server():
-    server = PostgresServer()
-    server.start()
-    yield server
-    server.remove()
+server = server_fixture()
 
 
 def sweep(url: str, name: str, *extra: str) -> list[str]:

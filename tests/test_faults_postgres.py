@@ -2,22 +2,13 @@
 
 from __future__ import annotations
 
-import pytest
-
-from postgres import PostgresServer, find_binaries
+from postgres import needs_postgres, server_fixture
 from test_failures import exits_as_documented, one_error_line
 
-pytestmark = [pytest.mark.slow,
-              pytest.mark.skipif(find_binaries() is None,
-                                 reason="PostgreSQL server binaries (initdb, pg_ctl) are not installed")]
+pytestmark = needs_postgres()
 
 
-@pytest.fixture
-def server():
-    server = PostgresServer()
-    server.start()
-    yield server
-    server.remove()
+server = server_fixture()
 
 
 def test_F34_a_role_without_create_on_schema_public(cli, server, tmp_path):

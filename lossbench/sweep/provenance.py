@@ -40,16 +40,17 @@ def provenance(spec: SweepSpec, registry: Any, storage: str, execution: Executio
 
 
 def _components(spec: SweepSpec, registry: Any) -> dict[str, dict[str, Any]]:
+    return {name: {"kind": _KINDS[kind], "summary": registry.get(kind, name).summary, "plugin": owner,
+                   "version": version} for kind, name, owner, version in _used(spec, registry)}
+
+
+def _used(spec: SweepSpec, registry: Any) -> list[tuple[str, str, str, str | None]]:
+    """(kind, name, plugin, its version) of every component the sweep uses, each once."""
     used = {"datasets": [spec.dataset], "losses": spec.losses, "cells": spec.cells,
             "remedies": [r for remedies in spec.remedy_sets for r in remedies]}
     versions = {plugin.name: plugin.version for plugin in registry.plugins}
-    found = {}
-    for kind, names in used.items():
-        for name in dict.fromkeys(names):
-            owner = registry.owner(kind, name)
-            found[name] = {"kind": _KINDS[kind], "summary": registry.get(kind, name).summary, "plugin": owner,
-                           "version": versions.get(owner)}
-    return found
+    return [(kind, name, owner := registry.owner(kind, name), versions.get(owner))
+            for kind, names in used.items() for name in dict.fromkeys(names)]
 
 
 def _cpu_name() -> str:
@@ -97,15 +98,8 @@ def inputs_identity(spec: SweepSpec, registry: Any, data: Any) -> dict[str, Any]
     (``identity_changes``)."""
     import json
 
-    used = {"datasets": [spec.dataset], "losses": spec.losses, "cells": spec.cells,
-            "remedies": [r for remedies in spec.remedy_sets for r in remedies]}
-    versions = {plugin.name: plugin.version for plugin in registry.plugins}
-    components = {}
-    for kind, names in used.items():
-        for name in dict.fromkeys(names):
-            owner = registry.owner(kind, name)
-            components[name] = {"plugin": owner, "version": versions.get(owner),
-                                "defaults": dict(registry.get(kind, name).defaults)}
+    components = {name: {"plugin": owner, "version": version, "defaults": dict(registry.get(kind, name).defaults)}
+                  for kind, name, owner, version in _used(spec, registry)}
     found = {"components": components, "dataset_sha256": data_fingerprint(data)}
     return json.loads(json.dumps(found, sort_keys=True, default=str))  # as it reads back from storage
 
