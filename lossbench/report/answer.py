@@ -118,16 +118,16 @@ def _open(open_: list[Decision]) -> str:
     if seeds:
         nearest = min(seeds, key=lambda d: d.needs_seeds)
         minutes = _minutes([d.minutes for d in seeds])
-        parts.append(f"{len(seeds)} would be decided by more seeds (the nearest, {nearest.arm} against "
+        parts.append(f"more seeds would decide {len(seeds)} (the nearest, {nearest.arm} against "
                      f"{nearest.other}, at about {nearest.needs_seeds}{_each_minutes(nearest)})"
                      + (f", {minutes} for all" if minutes and len(seeds) > 1 else ""))
     if epochs:
         minutes = _minutes([d.minutes for d in epochs])
-        parts.append(f"{len(epochs)} by training longer (up to {max(d.needs_epochs for d in epochs)} epochs"
+        parts.append(f"training longer would decide {len(epochs)} (up to {max(d.needs_epochs for d in epochs)} epochs"
                      + (f", {minutes}" if minutes else "") + ")")
     rest = len(open_) - len(seeds) - len(epochs)
     if rest:
-        parts.append(f"{rest} cannot be sized from these runs")
+        parts.append(f"{rest} cannot be sized from these runs (see the decision table)")
     return f"Open: {fmt.plural(len(open_), 'comparison')}; " + "; ".join(parts) + "."
 
 

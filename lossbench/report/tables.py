@@ -9,6 +9,7 @@ from lossbench.report import fmt, thresholds
 from lossbench.report.importance import MIN_TRIALS
 
 if TYPE_CHECKING:
+    from lossbench.report.compare import Comparison
     from lossbench.report.factorial import Grid
     from lossbench.report.model import ReportModel
     from lossbench.report.summary import ArmSummary
@@ -74,9 +75,8 @@ def comparisons(model: ReportModel) -> Table:
                          fmt.NONE, note])
         else:
             needed = "significant" if c.significant else (fmt.NONE if c.seeds_needed is None else str(c.seeds_needed))
-            if not c.significant and c.interval is not None and not c.interval[0] <= 0 <= c.interval[1]:
-                note = "; ".join(filter(None, [note, "the 95% interval (this comparison alone) excludes 0; the test, "
-                                               "Holm-adjusted over all comparisons, is not significant"]))
+            if not c.significant:
+                note = "; ".join(filter(None, [note, rules_out(c)]))
             rows.append([arm, c.baseline, str(c.test.n), fmt.signed(c.test.mean_difference), fmt.interval(c.interval),
                          fmt.pvalue(c.test.p), fmt.pvalue(c.p_holm), fmt.signed(c.test.effect, 2), needed, note])
     return headers, rows
@@ -106,6 +106,19 @@ def _would(d: Decision) -> str:
     if d.kind == "open" and d.needs_seeds is not None:
         return f" (needs about {d.needs_seeds} seeds{minutes})"
     return ""
+
+
+def rules_out(c: Comparison) -> str:
+    """What a comparison that is not significant still says, from its 95% interval, in words."""
+    if c.interval is None:
+        return ""
+    low, high = c.interval
+    if not low <= 0 <= high:
+        return ("the 95% interval (a t interval for this comparison alone) excludes 0, but the test, Holm-adjusted "
+                "over all comparisons, is not significant")
+    if max(-low, high) >= 1:  # accuracies differ by at most 1
+        return "the interval is wider than any difference of accuracies can be: it rules out nothing at this many seeds"
+    return f"rules out a difference larger than {fmt.num(max(-low, high))} in either direction"
 
 
 def robustness(model: ReportModel) -> Table:

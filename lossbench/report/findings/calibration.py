@@ -19,11 +19,10 @@ def sentences(model: ReportModel) -> list[str]:
     measured = [a for a in model.arms if a.ece_mean is not None]
     arms = [a for a in measured if not model.at_chance(a)]
     chance = [a.key for a in measured if model.at_chance(a)]
-    skipped = (f"{join(chance)} {'is' if len(chance) == 1 else 'are'} within {CHANCE_MARGIN} of chance accuracy "
-               f"({fmt.num(model.chance, 3)}), where predicting near-uniformly is trivially calibrated: no "
-               "calibration is read for " + ("it" if len(chance) == 1 else "them")) if chance else ""
+    skipped = (f"No calibration is read for {join(chance)}: within {CHANCE_MARGIN} of chance accuracy "
+               f"({fmt.num(model.chance, 3)}), where predicting near-uniformly is trivially calibrated.") if chance else ""
     if not arms:
-        return [skipped[0].upper() + skipped[1:] + "."] if skipped else []
+        return [skipped] if skipped else []
     measured = any(a.overconfidence is not None for a in arms)  # the direction, that is
     well = [f"{a.key} {fmt.num(a.ece_mean, 3)}" for a in arms if a.ece_mean < CALIBRATED_ECE]
     poor = [f"{a.key} {fmt.num(a.ece_mean, 3)}" + (f" ({direction(a, numbers=False)})" if measured else "")
@@ -33,7 +32,7 @@ def sentences(model: ReportModel) -> list[str]:
     nll = _nll(arms)
     out = ["Calibration (test ECE, 15 bins, mean over seeds): " + "; ".join(parts)
            + ("" if measured or not poor else "; the direction is not measured (these runs stored no confidence)")
-           + (f". {nll}" if nll else ".") + (f" {skipped[0].upper() + skipped[1:]}." if skipped else "")]
+           + (f". {nll}" if nll else ".") + (f" {skipped}" if skipped else "")]
     shown = {a.key for a in arms}
     trades = [s for c in model.comparisons
               if c.factor is None and c.arm in shown and c.baseline in shown and (s := _trade_off(model, c))]

@@ -64,6 +64,10 @@ def _results(made: list[Comparison], test: str) -> str:
         text += (f" Not significant: {len(others)}, the largest difference {largest.label} "
                  f"{fmt.signed(largest.test.mean_difference, 3)}{_needs(largest)}; the comparisons table gives "
                  "each one's interval, p and the seeds it would need.")
+        moving = [c for c in others if c.improving]
+        if moving:
+            text += (f" {len(moving)} of them {'holds' if len(moving) == 1 else 'hold'} at this budget only: an arm "
+                     "involved was still improving.")
     if any(_interval_excludes_zero(c) for c in made if not c.significant):
         test = "Wilcoxon" if test == "wilcoxon" else "paired t"
         text += (f" Where a 95% interval excludes 0 yet the test is not significant, there is no contradiction: the "
