@@ -374,7 +374,7 @@ def test_a_sequential_final_phase_is_stated():
     report = model(data)
     assert report.seeds == 6 and all(a.finished for a in report.arms)
     head = render_markdown(report, [])
-    assert "rounds of 3 and 6 seeds, stopped by a Holm\\-corrected bound." in head
+    assert "rounds of 3 and 6 seeds, stopped by a Holm-corrected bound." in head
     assert "It stopped at 6 seeds: every comparison was decided." in head
 
 

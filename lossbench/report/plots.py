@@ -257,9 +257,9 @@ def _curves(cell: str, arms: list[ArmSummary]) -> Plot | None:
             ax.plot([at], [arm.curve_mean[at - 1]], marker="v", markersize=9, color=color, markeredgecolor="black")
 
     return _arm_plot([a for a in arms if a.curve_mean], 3.4, draw, name=f"curves_{_stem(cell)}", section="curves",
-                     caption=f"Learning curves, {cell}: dotted line, the best epoch (median over seeds); triangle, "
-                             f"the time to target (first epoch at {TARGET_SHARE:.0%} of the run's best, median)",
-                     title=f"{cell}: learning curves, final phase (dotted: best epoch; v: time to target)",
+                     caption=f"Learning curves, {cell}",
+                     title=f"{cell}: learning curves, final phase (dotted: best epoch; v: time to "
+                           f"{TARGET_SHARE:.0%} of the best; medians over seeds)",
                      xlabel="epoch", ylabel="validation accuracy (mean ± std over seeds)")
 
 
