@@ -13,7 +13,7 @@ import pytest
 from scipy import stats as scipy_stats
 from sweeps import SEEDS, arm, converged_curve, model, run_result, sweep, text
 
-from lossbench.report import tables
+from lossbench.report import compact, tables, thresholds
 from lossbench.report.export import results_json
 from lossbench.report.html import render_html
 from lossbench.report.markdown import render_markdown
@@ -54,7 +54,7 @@ def test_arms_still_improving_are_not_ranked_and_the_findings_say_by_how_much():
     assert "levels' order at this budget only" in words  # the main effect of the loss is not a conclusion either
     comparison = next(c for c in report.comparisons if c.arm == "focal:gru:none")
     assert comparison.improving == ["ce:gru:none", "focal:gru:none"]
-    assert "This holds at this budget only" in words
+    assert "at this budget only: an arm involved was still improving" in words
 
 
 def test_a_leader_still_improving_against_a_plateaued_arm_is_decided_and_the_findings_say_so():
@@ -75,8 +75,8 @@ def test_a_leader_still_improving_against_a_plateaued_arm_is_decided_and_the_fin
 def test_an_arm_still_improving_is_marked_in_every_output():
     report = model(climbing_quickstart())
     headers, rows = tables.leaderboard(report)
-    column = headers.index("converged")
-    assert all(row[column].startswith("NO: still improving on 3/3 seeds, best +0.") for row in rows)
+    column = headers.index("converged (gain: best validation accuracy over the last epochs)")  # labelled, with unit
+    assert all(row[column].startswith("NO: still improving on 3/3 seeds, gain +0.") for row in rows)
     assert "Still improving" in render_markdown(report, []) and "NO: still improving" in render_markdown(report, [])
     assert "Still improving" in render_html(report, []) and "NO: still improving" in render_html(report, [])
     printed = terminal(report)
@@ -143,14 +143,17 @@ def test_calibration_is_stated_with_its_direction_and_the_trade_off_against_the_
     assert "does not show it differs from its baseline" in best and "The best arm" not in words
     calibration = next(s for s in report.findings if s.startswith("Calibration"))
     assert "well calibrated (ECE below 0.02): ce:gru:none 0.014" in calibration
-    assert "label_smoothing:gru:none 0.093, under-confident (mean confidence 0.872 against accuracy 0.965)" in calibration
-    assert "focal:gru:none 0.120, under-confident (mean confidence 0.835 against accuracy 0.955)" in calibration
-    smoothing = next(s for s in report.findings if s.startswith("label_smoothing:gru:none is worse calibrated"))
-    assert "ECE 0.093 against 0.014 on every seed, under-confident" in smoothing
-    assert "its test accuracy differs by +0.0050, not significantly" in smoothing
-    assert "a loss of calibration for no measurable gain in accuracy" in smoothing
-    assert any(s.startswith("focal:gru:none is worse calibrated than ce:gru:none: ECE 0.120 against 0.014")
-               for s in report.findings)
+    assert "label_smoothing:gru:none 0.093 (under-confident)" in calibration
+    assert "focal:gru:none 0.120 (under-confident)" in calibration
+    # the numbers behind the direction are in the calibration table
+    _, _, rows = compact.calibration(report)
+    assert any(r[0] == "label_smoothing:gru:none" and r[3] == "0.872" and r[4] == "-0.093" for r in rows)
+    # the trade-offs against the baseline: one sentence with a list, not a paragraph per arm
+    [trades] = [s for s in report.findings if s.startswith("Against their baselines, calibration moves")]
+    assert "label_smoothing:gru:none worse than ce:gru:none, ECE 0.093 against 0.014 on every seed, under-confident" in trades
+    assert "its test accuracy differs by +0.0050, not significantly" in trades
+    assert "a loss of calibration for no measurable gain in accuracy" in trades
+    assert "focal:gru:none worse than ce:gru:none, ECE 0.120 against 0.014" in trades
     row = next(r for r in json.loads(results_json(report))["leaderboard"] if r["arm"] == "label_smoothing:gru:none")
     assert row["test_confidence_mean"] == pytest.approx(0.872) and row["overconfidence"] == pytest.approx(0.872 - 0.965)
     assert row["test_ece_by_seed"] == {"1000": 0.090, "1001": 0.093, "1002": 0.096}
@@ -160,8 +163,8 @@ def test_over_confidence_and_runs_that_stored_no_confidence():
     finals = {s: run_result(converged_curve(0.9), 0.9, ece=0.08, confidence=0.98, seed=s) for s in SEEDS}
     old = {s: run_result(converged_curve(0.9), 0.9, ece=0.08, seed=s) for s in SEEDS}  # stored before confidence
     words = text(model(sweep([arm("ce:gru:none", finals), arm("ce:gru:clip_norm", old)])))
-    assert "ce:gru:none 0.080, over-confident (mean confidence 0.980 against accuracy 0.900)" in words
-    assert "ce:gru:clip_norm 0.080, direction not measured" in words
+    assert "ce:gru:none 0.080 (over-confident)" in words
+    assert "ce:gru:clip_norm 0.080 (direction not measured" in words
 
 
 # -- learning rate, seeds, the winner's curse; a sweep of cells gets tests ------------------------------------------
@@ -184,11 +187,12 @@ def test_learning_rate_sensitivity_instability_and_the_tuning_gap_are_stated():
     words = text(report)
     assert "ce:rnn:none trained only at lr 1.00e-03 (0.6200), not at 3.00e-03 (0.1100), 1.00e-02 (0.1000)" in words
     assert "ce:gru:none trained only" not in words  # 3e-3 and 1e-2 both within 0.05 of its best
-    assert "The final seeds of ce:lstm:none disagree: test accuracies 0.10, 0.32, 0.93 (a range of 0.83" in words
-    assert "its mean of 0.45 describes no single run" in words
-    gap = next(s for s in report.findings if s.startswith("ce:lstm:none was picked"))
-    assert "scoring 0.9400 at lr 1.00e-02" in gap and "averaged 0.4500" in gap and "overstated it by 0.4900" in gap
-    assert not any(s.startswith("ce:gru:none was picked") for s in report.findings)  # 0.96 tuning, 0.961 final
+    assert "The final seeds disagree (test accuracies spanning more than 0.1) for ce:lstm:none (0.10, 0.32, 0.93: a " \
+           "range of 0.83, mean 0.45)" in words
+    assert "such a mean describes no single run" in words
+    gap = next(s for s in report.findings if s.startswith("Tuning scores overstated the final seeds"))
+    assert "ce:lstm:none by 0.4900 (tuning 0.9400 at lr 1.00e-02, 3 final seeds 0.4500" in gap
+    assert "ce:gru:none by" not in gap  # 0.96 tuning, 0.961 final
     row = next(r for r in json.loads(results_json(report))["leaderboard"] if r["arm"] == "ce:rnn:none")
     assert row["robustness"]["lr_range"]["only_one"] is True and row["robustness"]["lr_range"]["good"] == [1e-3]
     lstm = next(r for r in json.loads(results_json(report))["leaderboard"] if r["arm"] == "ce:lstm:none")
@@ -280,12 +284,17 @@ def flow_sweep(**run):
     return sweep(arms)
 
 
+def report_findings(words: str) -> list[str]:
+    return words.split("\n")
+
+
 def test_gradient_flow_is_stated_per_remedy_set():
     words = text(model(flow_sweep()))
-    assert ("On rnn at initialisation, the gradient reaching the first of 40 steps is 1.00e-22 to 2.00e-22 (over 2 "
-            "losses) of the last step's with no remedy; orthogonal_init raises it to 1.00e-03 to 2.00e-03") in words
+    [flow] = [s for s in report_findings(words) if s.startswith("The gradient reaching the first of 40 time steps")]
+    assert ("on rnn, at initialisation 1.00e-22 to 2.00e-22 with no remedy, orthogonal_init raises it to 1.00e-03 to "
+            "2.00e-03") in flow and "(a range: over the losses)" in flow  # one sentence for every cell and moment
     assert "median over arms" not in words
-    assert "On rnn after training" in words and "orthogonal_init leaves it" in words
+    assert "and after training" in flow and "orthogonal_init leaves it" in flow
 
 
 def test_unequal_lengths_are_stated_and_unaligned_profiles_are_not_read():
@@ -318,10 +327,13 @@ def test_a_comparison_that_is_not_significant_says_what_it_rules_out_and_the_see
     assert comparison.interval == pytest.approx((low, high))
     needed = math.ceil(TTestPower().solve_power(effect_size=abs(d.mean()) / d.std(ddof=1), alpha=0.05, power=0.8))
     assert comparison.seeds_needed == needed
-    sentence = next(s for s in report.findings if s.startswith("focal:gru:none against ce:gru:none"))
-    assert f"rules out a difference larger than {max(-low, high):.4f} in either direction" in sentence
-    assert f"about {needed} pairs to detect {d.mean():+.4f}" in sentence
-    assert "power 0.8" in text(report) and "paired t-test at 0.05" in text(report)
+    sentence = next(s for s in report.findings if s.startswith("Tests made"))
+    assert f"Not significant: 1, the largest difference focal:gru:none against ce:gru:none {d.mean():+.3f} (about " \
+           f"{needed} seeds to detect)" in sentence
+    row = next(r for r in tables.comparisons(report)[1] if r[0] == "focal:gru:none")  # the detail is in the table
+    assert f"rules out a difference larger than {max(-low, high):.4f} in either direction" in row[-1]
+    assert row[-2] == str(needed)
+    assert any("power 0.8" in rule for _, rule in thresholds.rules(report.objective))
     exported = json.loads(results_json(report))["comparisons"][0]
     assert exported["interval95"] == pytest.approx([low, high]) and exported["seeds_needed"] == needed
 
@@ -332,16 +344,18 @@ def test_an_interval_wider_than_accuracy_can_differ_rules_out_nothing():
     report = model(pair_sweep(np.array([-0.66, -0.65, -0.11]), base=(0.95, 0.95, 0.94)))
     (comparison,) = report.comparisons
     assert not comparison.significant and comparison.interval[0] < -1
-    sentence = next(s for s in report.findings if s.startswith("focal:gru:none against ce:gru:none"))
-    assert "rules out nothing at this many seeds" in sentence and "rules out a difference" not in sentence
+    row = next(r for r in tables.comparisons(report)[1] if r[0] == "focal:gru:none")
+    assert "rules out nothing at this many seeds" in row[-1] and "rules out a difference" not in row[-1]
 
 
 def test_a_significant_comparison_reads_as_such_with_its_interval():
     report = model(pair_sweep([0.05, 0.06, 0.055, 0.052, 0.058, 0.061]))
     (comparison,) = report.comparisons
     assert comparison.significant and comparison.p_holm == pytest.approx(0.03125)
-    sentence = next(s for s in report.findings if s.startswith("focal:gru:none against ce:gru:none"))
-    assert "test accuracy higher by +0.0560" in sentence and "significant." in sentence and "rules out" not in sentence
+    sentence = next(s for s in report.findings if s.startswith("Tests made"))
+    assert "Significant: focal:gru:none against ce:gru:none +0.056 ([+" in sentence and "Not significant" not in sentence
+    row = next(r for r in tables.comparisons(report)[1] if r[0] == "focal:gru:none")
+    assert row[-2] == "significant" and "rules out" not in row[-1]
 
 
 # -- the sequential final phase (seeds = "auto") slots in --------------------------------------------------------
@@ -352,14 +366,16 @@ def test_a_sequential_final_phase_is_stated():
     data.spec["seeds"], data.spec["race"] = 10, True
     report = model(data)  # the race has not ended: its arms are not finished
     assert not any(a.finished for a in report.arms)
-    assert "seeds = \"auto\"" in text(report) and "does not record the method" in text(report)
-    assert "The race has not ended yet." in text(report)
+    head = render_markdown(report, [])  # how the seeds were chosen: the report's head note, not a finding
+    assert "seeds = \"auto\"" in head and "does not record the method" in head
+    assert "The race has not ended yet." in head
     data.race = {"seeds": 6, "looks": [{"seeds": 6, "decided": {"x vs y": "equivalent"}, "open": []}],
                  "method": "rounds of 3 and 6 seeds, stopped by a Holm-corrected bound"}
     report = model(data)
     assert report.seeds == 6 and all(a.finished for a in report.arms)
-    assert "rounds of 3 and 6 seeds, stopped by a Holm-corrected bound." in text(report)
-    assert "It stopped at 6 seeds: every comparison was decided." in text(report)
+    head = render_markdown(report, [])
+    assert "rounds of 3 and 6 seeds, stopped by a Holm-corrected bound." in head
+    assert "It stopped at 6 seeds: every comparison was decided." in head
 
 
 # -- a preset's published claims slot in: "claim vs this run" --------------------------------------------------
@@ -385,7 +401,8 @@ def test_a_presets_published_claims_are_checked_against_this_run():
                                                   "not supported at this budget"]
     assert "still improving" in report.claims[3].evidence  # an unconverged arm decides nothing
     assert "95% interval" in report.claims[0].evidence
-    assert "2 supported, 1 contradicted, 1 not supported at this budget" in text(report)
+    assert report.answer[0] == ("The preset's 4 claims, checked on this run: 2 supported, 1 contradicted, 1 not "
+                                "supported at this budget.")
     assert "Published claims against this run" in render_markdown(report, [])
     assert "a tanh RNN reaches 91% too" in terminal(report)
     exported = json.loads(results_json(report))["claims"]

@@ -158,14 +158,16 @@ def test_comparisons_are_paired_on_shared_seeds_and_holm_corrected(main_report):
     note = next(s for s in document["findings"] if "smallest exact p-value" in s)
     assert f"With at most {n} pairs of runs per comparison the smallest exact p-value of a Wilcoxon test is {2 / 2 ** n:.3f}" in note
     assert all(c["p"] is None or c["p"] >= 2 / 2 ** c["n"] - 1e-12 for c in comparisons)
-    # every comparison that is not significant states its interval and the seeds it would need
+    # every comparison that is not significant states its interval, what it rules out and the seeds it would need:
+    # in the comparisons table (one row each); the findings count them in one sentence
+    report = (folder / "report.md").read_text()
+    tests = next(s for s in document["findings"] if s.startswith("Tests made"))
+    assert f"Not significant: {len(comparisons)}, the largest difference" in tests
     for c in comparisons:
         assert c["significant"] is False and c["interval95"] is not None
-        sentence = next(s for s in document["findings"] if s.startswith(c["arm"] if c["factor"] is None else
-                                                                           f"{c['factor']} {c['arm']} against"))
-        assert f"{c['mean_difference']:+.4f}" in sentence and "95% interval of the paired difference" in sentence
-        assert (f"about {c['seeds_needed']} pairs" in sentence if c["seeds_needed"] is not None
-                else "no number of seeds" in sentence)
+        row = comparison_row(report, c)
+        assert f"{c['mean_difference']:+.4f}" in row and ("rules out" in row or "excludes 0" in row)
+        assert f"| {c['seeds_needed'] if c['seeds_needed'] is not None else '-'} |" in row
 
 
 @pytest.mark.slow
@@ -189,7 +191,18 @@ def test_factorial_and_findings_come_from_the_numbers(main_report):
         assert document["findings"][0].startswith(f"The highest mean test accuracy is {best['arm']}'s")
         assert f"{best['test_accuracy']['mean']:.4f}" in document["findings"][0]
     change = means["ce:rnn:clip_norm"] - means["ce:rnn:none"]
-    assert any(f"{change:+.4f}" in s for s in document["findings"] if "ce:rnn:clip_norm" in s)
+    comparison = next(c for c in document["comparisons"] if c["arm"] == "ce:rnn:clip_norm")
+    assert f"{change:+.4f}" in comparison_row((folder / "report.md").read_text(), comparison)
+
+
+def comparison_row(report: str, c: dict) -> str:
+    """A comparison's row in report.md's comparisons table."""
+    from lossbench.report.markdown import escape
+
+    label = escape(c["arm"] if c["factor"] is None else f"{c['factor']}: {c['arm']}")
+    return next(line for line in report.splitlines()
+                if line.startswith(f"| {label} | {escape(c['baseline'])} |") and "matched pair" in line
+                or line.startswith(f"| {label} | {escape(c['baseline'])} |") and c["factor"] is None)
 
 
 def test_convergence_calibration_robustness_and_rules_reach_every_output(main_report):

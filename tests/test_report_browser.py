@@ -82,3 +82,35 @@ def test_html_report_renders_offline_with_every_image(browser, tmp_path, cli):
     assert EVIL in text  # shown as text, never run: an alert would have stopped the commands above
     assert browser.execute_script("return document.scripts.length") == 0
     assert "Partial report" not in text and "Leaderboard" in text
+
+
+WORDS_ON_ONE_LINE = """
+const broken = [];
+for (const cell of document.querySelectorAll("td")) {
+  const walker = document.createTreeWalker(cell, NodeFilter.SHOW_TEXT);
+  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+    const re = /\\S+/g; let m;
+    while ((m = re.exec(node.data)) !== null) {
+      const range = document.createRange();
+      range.setStart(node, m.index); range.setEnd(node, m.index + m[0].length);
+      const tops = new Set(Array.from(range.getClientRects()).map(r => Math.round(r.top)));
+      if (tops.size > 1) broken.push(m[0]);
+    }
+  }
+}
+return broken;
+"""
+
+
+def test_no_name_breaks_inside_a_word_at_1280_px(browser, tmp_path, cli):
+    """Long arm names (a loss and remedy set with long names) in a page 1280 px wide: every word of every table
+    cell on one line; names break only at ":" and "+" (<wbr>)."""
+    cli("run", "--name", "wide", *TINY, "--loss", "ce", "--loss", "focal", "--cell", "gru",
+        "--remedies", "none", "--remedies", "clip_norm+orthogonal_init", "--trials", "1", "--seeds", "2",
+        cwd=tmp_path, timeout=600, check=True)
+    page = tmp_path / "results" / "wide" / "report.html"
+    browser.set_window_size(1280, 900)
+    errors, _ = inspect(browser, page)
+    assert errors == []
+    assert browser.execute_script(WORDS_ON_ONE_LINE) == []
+    assert "decisions" in page.read_text() and 'alt="Decisions: each comparison' in page.read_text()

@@ -100,4 +100,4 @@ def test_scaffold_round_trip(cli, tmp_path):
     assert "| dataset: source | generated sine waves (seed 0) |" in report
     assert "tides\\_sines: lossbench-tides:datasets 0.1.0" in report
     results = json.loads((tmp_path / "results" / "tides" / "results.json").read_text())
-    assert results["provenance"]["dataset_info"] == result["dataset_info"]
+    assert results["provenance"]["dataset_info"] == {"num_classes": 2, **result["dataset_info"]}

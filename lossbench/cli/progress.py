@@ -66,10 +66,14 @@ def live_progress(name: str, storage: Storage) -> Iterator[None]:
 
     monitor = storage.open()
     poller = threading.Thread(target=poll, args=(monitor,), daemon=True)
-    with Live(View(), console=stderr, refresh_per_second=2, transient=False):
-        poller.start()
-        try:
-            yield
-        finally:
-            stop.set()
-            poller.join(timeout=10)
+    try:
+        with Live(View(), console=stderr, refresh_per_second=2, transient=False):
+            poller.start()
+            try:
+                yield
+            finally:
+                stop.set()
+                poller.join(timeout=10)
+    finally:
+        if not stderr.is_terminal:  # Rich ends its last frame with a newline only on a terminal
+            stderr.line()

@@ -59,7 +59,7 @@ def build_report(name: str, storage: Any, out_dir: str | Path | None, formats: I
     if "terminal" in chosen:
         from lossbench.report.terminal import render_terminal
 
-        render_terminal(model, console)
+        render_terminal(model, console, paths.get("plots"))
     return paths
 
 

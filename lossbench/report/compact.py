@@ -7,14 +7,16 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from lossbench.report import fmt
+from lossbench.report.tables import ranked, tier
 
 if TYPE_CHECKING:
     from lossbench.report.model import ReportModel
     from lossbench.report.summary import ArmSummary
+    from lossbench.results.decisions import Decision
 
 Titled = tuple[str, list[str], list[list[str]]]
-IMPROVING_NOTE = ("conv. NO: still improving at the last epoch (mean gain of the objective over the last epochs); "
-                  "such arms are not ranked.")
+IMPROVING_NOTE = ("conv. NO: still improving at the last epoch, with the mean gain of the best objective over the "
+                  "last patience epochs (a fraction for accuracy, nats for NLL); such arms are not ranked.")
 
 
 def claims(model: ReportModel) -> Titled:
@@ -23,9 +25,32 @@ def claims(model: ReportModel) -> Titled:
 
 
 def leaderboard(model: ReportModel) -> Titled:
-    return ("Leaderboard: final-phase test accuracy", ["#", "arm", "test acc", "95% CI", "n", "conv.", "div."],
-            [[str(i), a.key, fmt.mean_std(a.acc_mean, a.acc_std, 3), _ci(a), str(len(a.accuracy)), _converged(a),
-              fmt.pct(a.divergence_rate)] for i, a in enumerate(model.arms, 1)])
+    return ("Leaderboard: final-phase test accuracy; tier: arms no decided comparison separates share one",
+            ["tier", "arm", "test acc", "95% CI", "n", "conv.", "div."],
+            [[tier(model, a), a.key, fmt.mean_std(a.acc_mean, a.acc_std, 3), _ci(a), str(len(a.accuracy)),
+              _converged(a), fmt.pct(a.divergence_rate)] for a in ranked(model)])
+
+
+def components(model: ReportModel) -> Titled:
+    return ("Components: the plugin and version each came from",
+            ["component", "kind", "plugin", "version"],
+            [[name, str(info.get("kind", "")), str(info.get("plugin") or fmt.NONE),
+              str(info.get("version") or "(no version)")] for name, info in sorted(model.components.items())])
+
+
+def decisions(model: ReportModel) -> Titled:
+    rows = [[f"{d.arm}\nvs {d.other}", d.kind, fmt.signed(d.difference, 3), fmt.interval(d.interval, 3, sign=True),
+             _needs(d)] for d in model.decisions]
+    return ("Decisions: arms differing in one factor (paired t over shared seeds, Holm)",
+            ["comparison", "verdict", "diff", "interval", "to decide"], rows)
+
+
+def _needs(d: Decision) -> str:
+    if d.kind != "open":
+        return "decided"
+    if d.needs_epochs is not None:
+        return f"{d.needs_epochs} epochs"
+    return f"{d.needs_seeds} seeds" if d.needs_seeds is not None else fmt.NONE
 
 
 def calibration(model: ReportModel) -> Titled:

@@ -47,7 +47,9 @@
   verdict, evidence}]}]: a preset's published claims (``spec["claims"]``, lossbench/results/claims.py) judged on
   this run (lossbench/report/claims.py); verdict "supported", "contradicted" or "not supported at this budget";
   empty without claims
-- ``refused``: [{arm, reason}]; ``findings``: [sentence]
+- ``refused``: [{arm, reason}]; ``findings``: [sentence]; ``findings_by_topic``: [{topic, findings}]
+- ``answer``: [sentence]: the answer first (at most 5 sentences, 120 words; ``lossbench.report.answer``);
+  each leaderboard entry's ``tier``: 1 for the arms no decided comparison shows worse (``lossbench.report.tiers``)
 
 ``trials.csv``: one row per stored trial (tuning and final phase), columns ``TRIAL_COLUMNS``.
 """
@@ -81,7 +83,7 @@ def results_json(model: ReportModel) -> str:
     arms = []
     for a in model.arms:
         arms.append({
-            "arm": a.key, "loss": a.loss, "cell": a.cell, "remedies": a.remedies, "finished": a.finished,
+            "arm": a.key, "tier": model.tiers.get(a.key), "loss": a.loss, "cell": a.cell, "remedies": a.remedies, "finished": a.finished,
             "test_accuracy": {"mean": a.acc_mean, "std": a.acc_std, "ci95": list(a.acc_ci) if a.acc_ci else None,
                               "n": len(a.accuracy), "by_seed": {str(s): v for s, v in a.accuracy.items()}},
             "test_nll_mean": a.nll_mean, "test_ece_mean": a.ece_mean,
@@ -126,6 +128,8 @@ def results_json(model: ReportModel) -> str:
         "claims": [asdict(c) for c in model.claims],
         "refused": [{"arm": arm, "reason": why} for arm, why in model.refused],
         "findings": model.findings,
+        "findings_by_topic": [{"topic": topic, "findings": items} for topic, items in model.finding_groups],
+        "answer": model.answer,
     }
     return json.dumps(finite_json(document), indent=1, allow_nan=False, default=str)
 

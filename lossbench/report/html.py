@@ -6,7 +6,7 @@ import base64
 import html
 from typing import TYPE_CHECKING
 
-from lossbench.report.outline import Block, Bullets, Paragraph, TableBlock, outline
+from lossbench.report.outline import Block, Bullets, Group, Paragraph, TableBlock, outline
 from lossbench.text import printable
 
 if TYPE_CHECKING:
@@ -19,12 +19,17 @@ h1 { font-size: 1.6em; } h2 { border-bottom: 1px solid #ddd; padding-bottom: .2e
 table { border-collapse: collapse; margin: .6em 0 1.2em; font-size: 13px; }
 th, td { border: 1px solid #ddd; padding: 3px 7px; text-align: right; vertical-align: top; }
 th { background: #f4f4f4; } td:first-child, th:first-child { text-align: left; }
-td.text { text-align: left; max-width: 40em; word-break: break-word; }
+td.text { text-align: left; max-width: 40em; overflow-wrap: break-word; word-break: normal; }
+td.name { text-align: left; overflow-wrap: normal; word-break: keep-all; }
+.wide { overflow-x: auto; } .answer { font-size: 15px; background: #eef5ff; border-left: 4px solid #4a7bd0;
+  padding: .6em 1em; }
+details { margin: .4em 0; } summary { cursor: pointer; } summary strong { margin-right: .4em; }
 .partial { background: #fff3cd; border: 1px solid #e0c36c; padding: .6em 1em; }
 .findings li { margin: .25em 0; } figure { margin: 1em 0; } figcaption { color: #555; font-size: 13px; }
 img { max-width: 100%; height: auto; } .note { color: #555; }
 """
-_TEXT_COLUMNS = {"arm", "best hyperparameters", "summary", "why", "value", "baseline", "component", "status", "plugin",
+_NAME_COLUMNS = {"arm", "other", "baseline", "component"}  # names: broken only at ":" and "+" (<wbr>), never mid-word
+_TEXT_COLUMNS = { "best hyperparameters", "summary", "why", "value", "baseline", "component", "status", "plugin",
                  "converged", "note", "rule", "claim", "published", "this run", "verdict", "test"}
 
 
@@ -46,9 +51,16 @@ def _block(block: Block, plots: list[Plot]) -> list[str]:
         text = block.template.format(*(escape(v) for v in block.values))
         if block.kind == "warning":
             return [f'<p class="partial"><strong>{block.lead}</strong>: {text}</p>']
+        if block.kind == "answer":
+            return [f'<p class="answer">{text}</p>']
         return [f'<p class="note">{text}</p>' if block.kind == "note" else f"<p>{text}</p>"]
     if isinstance(block, Bullets):
         return ['<ul class="findings">', *[f"<li>{escape(s)}</li>" for s in block.items], "</ul>"]
+    if isinstance(block, Group):
+        first, *rest = block.items
+        items = "".join(f"<li>{escape(s)}</li>" for s in rest)
+        return [f'<details><summary><strong>{escape(block.title)}</strong>{escape(first)}</summary>'
+                + (f'<ul class="findings">{items}</ul>' if items else "") + "</details>"]
     if isinstance(block, TableBlock):
         return [table(block.headers, block.rows)]
     return [_figures(plots, block.section)]
@@ -62,11 +74,22 @@ def escape(text: object) -> str:
 def table(headers: list[str], rows: list[list[str]]) -> str:
     if not rows:
         return '<p class="note">none</p>'
-    text = [i for i, h in enumerate(headers) if h in _TEXT_COLUMNS or i == 0]
+    names = {i for i, h in enumerate(headers) if h in _NAME_COLUMNS}
+    text = {i for i, h in enumerate(headers) if h in _TEXT_COLUMNS or i == 0} - names
     head = "".join(f"<th>{escape(h)}</th>" for h in headers)
-    body = "".join("<tr>" + "".join(f'<td class="text">{escape(c)}</td>' if i in text else f"<td>{escape(c)}</td>"
-                                    for i, c in enumerate(row)) + "</tr>\n" for row in rows)
-    return f"<table><thead><tr>{head}</tr></thead><tbody>\n{body}</tbody></table>"
+
+    def cell(i: int, value: str) -> str:
+        if i in names:
+            return f'<td class="name">{name(value)}</td>'
+        return f'<td class="text">{escape(value)}</td>' if i in text else f"<td>{escape(value)}</td>"
+
+    body = "".join("<tr>" + "".join(cell(i, c) for i, c in enumerate(row)) + "</tr>\n" for row in rows)
+    return f'<div class="wide"><table><thead><tr>{head}</tr></thead><tbody>\n{body}</tbody></table></div>'
+
+
+def name(text: object) -> str:
+    """An arm or component name, escaped, that may break after ":" or "+" and nowhere inside a word."""
+    return escape(text).replace(":", ":<wbr>").replace("+", "+<wbr>")
 
 
 def _figures(plots: list[Plot], section: str) -> str:

@@ -6,7 +6,7 @@ import html
 import re
 from typing import TYPE_CHECKING
 
-from lossbench.report.outline import Block, Bullets, Paragraph, TableBlock, outline
+from lossbench.report.outline import Block, Bullets, Group, Paragraph, TableBlock, outline
 from lossbench.text import printable
 
 if TYPE_CHECKING:
@@ -44,6 +44,8 @@ def _block(block: Block, plots: list[Plot]) -> str:
         return (f"> **{block.lead}**: {text}" if block.kind == "warning" else text) + "\n"
     if isinstance(block, Bullets):
         return "\n".join(f"- {escape(s)}" for s in block.items) + "\n"
+    if isinstance(block, Group):
+        return f"### {escape(block.title)}\n\n" + "\n".join(f"- {escape(s)}" for s in block.items) + "\n"
     if isinstance(block, TableBlock):
         return table(block.headers, block.rows)
     return "".join(f"![{escape(p.title)}](plots/{p.name}.png)\n\n" for p in plots if p.section == block.section)

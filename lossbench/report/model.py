@@ -39,6 +39,9 @@ class ReportModel:
     race: RaceRecord | None = None  # with seeds = "auto": how the final phase's race ended
     findings: list[str] = field(default_factory=list)
     decisions: list[Decision] = field(default_factory=list)  # one-factor comparisons, decided or open (results.decisions)
+    tiers: dict[str, int] = field(default_factory=dict)  # arm -> tier (report.tiers), arms with results only
+    answer: list[str] = field(default_factory=list)  # the answer first (report.answer)
+    finding_groups: list[tuple[str, list[str]]] = field(default_factory=list)  # (topic, sentences); findings flat
 
     @property
     def partial(self) -> bool:
@@ -59,6 +62,25 @@ class ReportModel:
         """The final phase ran seeds in rounds until decided (``seeds = "auto"``)."""
         return self.spec.race
 
+    @property
+    def num_classes(self) -> int | None:
+        """The dataset's class count, where the sweep's provenance stored it (sweeps since the report's chance
+        margin; None for older ones, which then say nothing about chance)."""
+        classes = (self.provenance.get("dataset_info") or {}).get("num_classes")
+        return classes if isinstance(classes, int) and classes > 1 else None
+
+    @property
+    def chance(self) -> float | None:
+        """Chance accuracy, 1 / classes (None where the class count is not stored)."""
+        return 1 / self.num_classes if self.num_classes else None
+
+    def at_chance(self, arm: ArmSummary) -> bool:
+        """Test accuracy within ``CHANCE_MARGIN`` of chance: nothing its calibration says means anything."""
+        from lossbench.report.thresholds import CHANCE_MARGIN
+
+        chance = self.chance
+        return chance is not None and arm.acc_mean is not None and arm.acc_mean <= chance + CHANCE_MARGIN
+
     def arm(self, key: str) -> ArmSummary | None:
         return next((a for a in self.arms if a.key == key), None)
 
@@ -68,7 +90,9 @@ def build_model(data: SweepData, storage: str, *, baseline: str | None = None, t
     """Everything the renderers show, from the stored sweep (``storage`` is shown masked)."""
     from lossbench.report.claims import judge_claims
     from lossbench.report.factorial import build_factorial
+    from lossbench.report.answer import answer
     from lossbench.report.findings import write_findings
+    from lossbench.report.tiers import tiers
 
     if test not in stats.TESTS:
         from lossbench.errors import LossbenchError
@@ -97,6 +121,9 @@ def build_model(data: SweepData, storage: str, *, baseline: str | None = None, t
     model.factorial = build_factorial(model)
     model.claims = judge_claims(spec, data.arms, {a.key: not a.improving for a in arms if a.convergence is not None},
                                 model.decisions)
-    model.findings = write_findings(model)
+    model.tiers = tiers([a.key for a in arms if a.acc_mean is not None], model.decisions)
+    model.finding_groups = write_findings(model)
+    model.findings = [s for _, group in model.finding_groups for s in group]
+    model.answer = answer(model)
     return model
 

@@ -31,6 +31,14 @@ class Bullets:
 
 
 @dataclass
+class Group:
+    """A topic's findings under its title: its most important sentence first; folds open on click in HTML."""
+
+    title: str
+    items: list[str]
+
+
+@dataclass
 class TableBlock:
     headers: list[str]
     rows: list[list[str]]
@@ -42,7 +50,7 @@ class Figures:
     section: str  # the plots of this section (Plot.section)
 
 
-Block = Union[Paragraph, Bullets, TableBlock, Figures]
+Block = Union[Paragraph, Bullets, Group, TableBlock, Figures]
 
 
 @dataclass
@@ -51,6 +59,15 @@ class Section:
     level: int  # 1: the report's title, 2: a section, 3: a subsection
     blocks: list[Block] = field(default_factory=list)
     brief: list[Block] = field(default_factory=list)  # what the terminal shows of it
+
+
+TIER_NOTE = ("Tier: arms that no decided comparison separates share a tier. Tier 1 holds the arms no decided "
+             "comparison shows worse than another; tier 2 those it shows worse only than tier 1 arms; and so on "
+             "(lossbench.report.tiers). Within a tier, arms are listed by mean test accuracy, which decides nothing.")
+DECISION_NOTE = ("Every pair of arms that differ in one factor (loss, cell or remedy set), tested on test accuracy "
+                 "over the seeds both ran: a paired t-test, Holm-corrected over all of them, each interval at the "
+                 "level Holm tested it at, so a difference is decided exactly when its interval excludes 0 and "
+                 "training longer could not overturn it (lossbench.results.decisions).")
 
 
 def _titled(table: compact.Titled) -> TableBlock:
@@ -77,17 +94,33 @@ def outline(model: ReportModel) -> list[Section]:
         (model.generated, model.storage, model.objective.name, model.spec.trials,
          fmt.plural(model.seeds, "fresh seed")),
         "note"))
-    sections = [head]
+    if model.sequential:
+        race = model.race
+        head.blocks.append(Paragraph(
+            "The final phase chose its number of seeds sequentially (seeds = \"auto\"): {}. {} The report's own tests "
+            "are read as if that number had been fixed in advance.",
+            ((race.method if race and race.method else "the stored sweep does not record the method").rstrip("."),
+             (f"It stopped at {race.seeds} seeds: " + ("every comparison was decided." if race.decided else
+              "the maximum was reached with comparisons still open.")) if race else "The race has not ended yet."),
+            "note"))
+    answer = Paragraph(" ".join("{}" for _ in model.answer), tuple(model.answer), "answer")
+    sections = [head, Section("Answer", 2, [answer, Figures("answer")], [Paragraph("Answer", kind="title"), answer])]
     if model.claims:
         sections.append(Section("Published claims against this run", 2, [TableBlock(*tables.claims(model))],
                                 [_titled(compact.claims(model))]))
-    sections.append(Section("Findings", 2, [Bullets(model.findings)],
-                            [Paragraph("Findings", kind="title"), Bullets(model.findings)]))
+    groups = [Group(title, items) for title, items in model.finding_groups]
+    sections.append(Section("Findings", 2, groups,
+                            [Paragraph("Findings", kind="title"),
+                             *[b for g in groups for b in (Paragraph(g.title, kind="title"), Bullets(g.items))]]))
     leaderboard = [_titled(compact.leaderboard(model))]
     if improving:
         leaderboard.append(Paragraph("{}", (compact.IMPROVING_NOTE,), "warning"))
-    sections.append(Section("Leaderboard", 2, [TableBlock(*tables.leaderboard(model)), Figures("leaderboard")],
+    sections.append(Section("Leaderboard", 2, [Paragraph("{}", (TIER_NOTE,), "note"), TableBlock(*tables.leaderboard(model)),
+                                               Figures("leaderboard")],
                             [*leaderboard, _titled(compact.calibration(model))]))
+    sections.append(Section("Decisions", 2, [Paragraph("{}", (DECISION_NOTE,), "note"),
+                                             TableBlock(*tables.decisions(model))],
+                            [_titled(compact.decisions(model))]))
     test = "Wilcoxon signed-rank" if model.test == "wilcoxon" else "paired t-test"
     significance = Section("Significance", 2, [Paragraph(
         "Baseline: {}. Test: {}, two-sided, over the seeds both arms share; factor levels (loss against the "
@@ -115,7 +148,8 @@ def outline(model: ReportModel) -> list[Section]:
                                                      TableBlock(*tables.importances(model))]),
         Section("Refused combinations, errors, unfinished arms", 2, [TableBlock(*tables.problems(model))])]
     if model.components:
-        sections.append(Section("Components", 2, [TableBlock(*tables.components(model))]))
+        sections.append(Section("Components", 2, [TableBlock(*tables.components(model))],
+                                [_titled(compact.components(model))]))
     sections += [Section("Method and thresholds", 2, [TableBlock(*tables.rules(model))]),
                  Section("Provenance", 2, [TableBlock(*tables.provenance(model))])]
     return sections

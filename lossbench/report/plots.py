@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import io
 import math
+import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Callable, Iterable
 
+from lossbench.convergence import TARGET_SHARE
 from lossbench.report import fmt
 
 if TYPE_CHECKING:
@@ -34,7 +36,7 @@ def make_plots(model: ReportModel) -> list[Plot]:
     import matplotlib
 
     matplotlib.use("Agg", force=False)
-    plots = [_accuracy(model), _heatmap(model), _effects(model)]
+    plots = [_decisions(model), _accuracy(model), _heatmap(model), _effects(model)]
     for cell in dict.fromkeys(a.cell for a in model.arms):
         arms = [a for a in model.arms if a.cell == cell]
         plots += [_flow(cell, arms), _grad_norms(cell, arms), _curves(cell, arms), _sensitivity(cell, arms)]
@@ -103,28 +105,78 @@ def _accuracy(model: ReportModel) -> Plot | None:
     return Plot("accuracy", "leaderboard", "Test accuracy per arm", _png(fig))
 
 
+def _decisions(model: ReportModel) -> Plot | None:
+    """Each one-factor comparison's difference with its interval (at Holm's level); decided ones filled."""
+    shown = [d for d in model.decisions if d.difference is not None]
+    if not shown:
+        return None
+    names = [wrap(f"{d.arm} vs {d.other}", 40) for d in shown]
+    left = _text_inches([line for n in names for line in n.split("\n")], 8)
+    fig = _figure(left + 5.0, 1.3 + 0.32 * sum(n.count("\n") + 1 for n in names), left=left, right=0.3, bottom=0.9,
+                  top=0.2)
+    ax = fig.add_subplot()
+    ax.axvline(0, color="black", linewidth=0.8)
+    colors = {"better": "tab:green", "worse": "tab:red", "equivalent": "tab:blue", "open": "tab:gray"}
+    for y, d in enumerate(reversed(shown)):
+        color = colors.get(d.kind, "tab:gray")
+        if d.interval:
+            ax.plot(list(d.interval), [y, y], color=color, linewidth=3 if d.decided else 1.5,
+                    alpha=0.9 if d.decided else 0.6)
+        ax.plot([d.difference], [y], "o", color=color, markersize=7 if d.decided else 5,
+                markerfacecolor=color if d.decided else "white")
+    ax.set_yticks(range(len(shown)), [label(n) for n in reversed(names)], fontsize=8)
+    ax.set_xlabel("difference in test accuracy (arm - other), interval at Holm's level\n"
+                  "filled: decided (green: better, red: worse, blue: tie); hollow grey: open", fontsize=8)
+    return Plot("decisions", "answer", "Decisions: each comparison's difference and interval", _png(fig))
+
+
+def wrap(text: object, width: int = 16) -> str:
+    """A long name on more lines, broken after ":", "+" or a space (a plot's tick labels must not overlap)."""
+    lines = [""]
+    for part in re.split(r"(?<=[:+ ])", str(text)):
+        if lines[-1] and len(lines[-1]) + len(part) > width:
+            lines.append("")
+        lines[-1] += part
+    return "\n".join(line.rstrip() for line in lines if line)
+
+
 def _heatmap(model: ReportModel) -> Plot | None:
+    fig = heatmap_figure(model)
+    return None if fig is None else Plot("factorial", "factorial", "Loss x remedy set, per cell (mean test accuracy)",
+                                          _png(fig))
+
+
+def heatmap_figure(model: ReportModel) -> Figure | None:
+    """The factorial grids side by side: loss names only left of the first (the rows are the same losses),
+    remedy names wrapped and turned, each column as wide as its label needs."""
     import numpy as np
 
     grids = model.factorial.grids
     if not grids or not any(v is not None for g in grids for row in g.values for v in row):
         return None
-    left = _text_inches(grids[0].losses)
-    bottom = 0.2 + 0.5 * _text_inches(grids[0].remedies)  # labels turned by 30 degrees
-    width = left + 1.2 + len(grids) * (0.9 * len(grids[0].remedies) + 0.5)
-    fig = _figure(width, bottom + 0.5 + 0.4 * len(grids[0].losses), left=left, right=1.2, bottom=bottom)
-    axes = fig.subplots(1, len(grids), squeeze=False)[0]
+    losses = [wrap(loss) for loss in grids[0].losses]
+    remedies = [wrap(r) for g in grids for r in g.remedies]
+    lines = [line for r in remedies for line in r.split("\n")]
+    left = _text_inches([line for loss in losses for line in loss.split("\n")])
+    bottom = 0.3 + 0.5 * _text_inches(lines) + 0.17 * max(r.count("\n") for r in remedies)  # turned by 30 degrees
+    column = max(0.9, 0.75 * _text_inches(lines))
+    width = left + 1.2 + len(grids) * (column * len(grids[0].remedies) + 0.5)
+    height = bottom + 0.5 + 0.4 * sum(loss.count("\n") + 1 for loss in losses)
+    fig = _figure(width, height, left=left, right=1.2, bottom=bottom)
+    axes = fig.subplots(1, len(grids), squeeze=False, sharey=True)[0]
     for ax, grid in zip(axes, grids):
         values = np.array([[np.nan if v is None else v for v in row] for row in grid.values], dtype=float)
         image = ax.imshow(values, cmap="viridis", vmin=0, vmax=1, aspect="auto")
-        ax.set_xticks(range(len(grid.remedies)), [label(r) for r in grid.remedies], rotation=30, ha="right")
-        ax.set_yticks(range(len(grid.losses)), [label(loss) for loss in grid.losses])
-        ax.set_title(label(f"cell {grid.cell}"))
+        ax.set_xticks(range(len(grid.remedies)), [label(wrap(r)) for r in grid.remedies], rotation=30, ha="right",
+                      rotation_mode="anchor")
+        ax.set_yticks(range(len(grid.losses)), [label(wrap(loss)) for loss in grid.losses])
+        ax.tick_params(axis="y", labelleft=ax is axes[0])
+        ax.set_title(label(wrap(f"cell {grid.cell}", 24)))
         for (i, j), v in np.ndenumerate(values):
             ax.text(j, i, fmt.num(v, 3), ha="center", va="center",
                     color="white" if not math.isnan(v) and v < 0.6 else "black", fontsize=8)
     fig.colorbar(image, ax=list(axes), label="mean test accuracy", fraction=0.05, pad=0.02)
-    return Plot("factorial", "factorial", "Loss x remedy set, per cell (mean test accuracy)", _png(fig))
+    return fig
 
 
 def _effects(model: ReportModel) -> Plot | None:
@@ -198,9 +250,16 @@ def _curves(cell: str, arms: list[ArmSummary]) -> Plot | None:
         low = [m - s for m, s in zip(arm.curve_mean, arm.curve_std)]
         high = [m + s for m, s in zip(arm.curve_mean, arm.curve_std)]
         ax.fill_between(epochs, low, high, color=color, alpha=0.15)
+        if arm.best_epoch is not None:  # the plateau: the epoch whose weights were tested
+            ax.axvline(arm.best_epoch, color=color, linestyle=":", linewidth=1.2)
+        if arm.target_epoch is not None and arm.curve_mean:
+            at = min(len(arm.curve_mean), max(1, round(arm.target_epoch)))
+            ax.plot([at], [arm.curve_mean[at - 1]], marker="v", markersize=9, color=color, markeredgecolor="black")
 
-    return _arm_plot([a for a in arms if a.curve_mean], 3.2, draw, name=f"curves_{_stem(cell)}", section="curves",
-                     caption=f"Learning curves, {cell}", title=f"{cell}: learning curves, final phase",
+    return _arm_plot([a for a in arms if a.curve_mean], 3.4, draw, name=f"curves_{_stem(cell)}", section="curves",
+                     caption=f"Learning curves, {cell}",
+                     title=f"{cell}: learning curves, final phase (dotted: best epoch; v: time to "
+                           f"{TARGET_SHARE:.0%} of the best; medians over seeds)",
                      xlabel="epoch", ylabel="validation accuracy (mean ± std over seeds)")
 
 

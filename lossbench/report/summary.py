@@ -59,6 +59,10 @@ class ArmSummary:
     lr_range: sensitivity.LrRange | None = None
     tuning_gap: sensitivity.TuningGap | None = None
     importances: dict[str, float] | None = None
+    best_epoch: float | None = None  # median over final runs of the epoch whose weights were tested (the plateau)
+    target_epoch: float | None = None  # median epoch at which a final run first reached its target share of its best
+    target_seconds: float | None = None  # median training seconds up to that epoch
+    target_share: float | None = None  # the share of its best value a run's target is (lossbench.convergence)
 
     @property
     def divergence_rate(self) -> float | None:
@@ -116,6 +120,7 @@ def summarise(arm: ArmData, spec: SpecRecord, race: dict[str, object] | None = N
     summary.ece = {int(t.seed): ece for t, run in tested
                    if t.seed is not None and (ece := run.test_metric("ece")) is not None}
     completed = [run for _, run in tested if run.status == "completed"]
+    _speed(summary, completed)
     _curves(summary, runs)
     summary.convergence = convergence.judge([run.curve(objective.name) for run in completed], objective,
                                             spec.patience, spec.epochs)
@@ -141,6 +146,15 @@ def _curves(summary: ArmSummary, runs: list[RunResult]) -> None:
     summary.grad_steps = list(range(1, len(mean) + 1, stride))
     summary.grad_norms = mean[::stride]
     summary.clip_rate = _mean(run.clip_rate for run in runs if run.steps)
+
+
+def _speed(summary: ArmSummary, runs: list[RunResult]) -> None:
+    """The plateau (best epoch) and the time to target of the final runs, as medians over seeds."""
+    summary.best_epoch = _median(run.best_epoch for run in runs)
+    reached = [run.time_to_target for run in runs if run.time_to_target]
+    summary.target_epoch = _median(r.get("epoch") for r in reached)
+    summary.target_seconds = _median(r.get("seconds") for r in reached)
+    summary.target_share = next((r.get("share") for r in reached if r.get("share") is not None), None)
 
 
 def _band(series: list[list[float | None]]) -> tuple[list[float], list[float]]:

@@ -9,33 +9,45 @@ from lossbench.report import fmt, thresholds
 from lossbench.report.importance import MIN_TRIALS
 
 if TYPE_CHECKING:
+    from lossbench.report.compare import Comparison
     from lossbench.report.factorial import Grid
     from lossbench.report.model import ReportModel
     from lossbench.report.summary import ArmSummary
+    from lossbench.results.decisions import Decision
 
 Table = tuple[list[str], list[list[str]]]
 
 
+def ranked(model: ReportModel) -> list[ArmSummary]:
+    """The leaderboard's order: by tier (``report.tiers``), then by mean test accuracy; arms without results last."""
+    return sorted(model.arms, key=lambda a: model.tiers.get(a.key, len(model.arms) + 1))
+
+
+def tier(model: ReportModel, arm: ArmSummary) -> str:
+    return str(model.tiers[arm.key]) if arm.key in model.tiers else fmt.NONE
+
+
 def leaderboard(model: ReportModel) -> Table:
-    headers = ["#", "arm", "test accuracy (mean ± std)", "95% CI", "seeds", "converged", "test NLL", "ECE",
+    headers = ["tier", "arm", "test accuracy (mean ± std)", "95% CI", "seeds",
+               f"converged (gain: best {model.objective.label} over the last epochs)", "test NLL", "ECE",
                "mean confidence", "diverged in tuning", "trials / pruned / diverged / failed", "s / epoch (median)",
                "best hyperparameters", "status"]
     rows = []
-    for rank, a in enumerate(model.arms, 1):
+    for a in ranked(model):
         ci = fmt.interval(a.acc_ci) if a.acc_ci else (fmt.NO_INTERVAL if a.accuracy else fmt.NONE)
         status = "finished" if a.finished else "unfinished"
         if a.all_diverged:
             status += ", all diverged"
         seeds = str(len(a.accuracy)) + (f" ({a.final_diverged} more diverged)" if a.final_diverged else "")
-        rows.append([str(rank), a.key, fmt.mean_std(a.acc_mean, a.acc_std), ci, seeds, converged(a),
+        rows.append([tier(model, a), a.key, fmt.mean_std(a.acc_mean, a.acc_std), ci, seeds, converged(a, unit=model.objective.unit),
                      fmt.num(a.nll_mean), fmt.num(a.ece_mean), fmt.num(a.confidence_mean), fmt.pct(a.divergence_rate),
                      f"{a.trials} / {a.pruned} / {a.diverged} / {a.failed}", fmt.num(a.seconds_per_epoch, 3),
                      fmt.params(a.best_params), status])
     return headers, rows
 
 
-def converged(arm: ArmSummary, digits: int = 4) -> str:
-    """The convergence verdict in a cell: an arm still improving says by how much."""
+def converged(arm: ArmSummary, digits: int = 4, unit: str = "") -> str:
+    """The convergence verdict in a cell: an arm still improving says by how much (in the objective's unit)."""
     c = arm.convergence
     if c is None:
         return fmt.NONE
@@ -43,8 +55,8 @@ def converged(arm: ArmSummary, digits: int = 4) -> str:
         return f"cannot tell ({fmt.plural(c.epochs, 'epoch')})"
     if c.converged:
         return f"plateaued ({c.plateaued}/{c.seeds} seeds)"
-    gain = fmt.signed(c.gain, digits) + ("" if c.se is None else f" ± {fmt.num(c.se, digits)}")
-    return f"NO: still improving on {c.seeds - c.plateaued}/{c.seeds} seeds, best {gain} over the last " \
+    gain = fmt.signed(c.gain, digits) + ("" if c.se is None else f" ± {fmt.num(c.se, digits)}") + unit
+    return f"NO: still improving on {c.seeds - c.plateaued}/{c.seeds} seeds, gain {gain} over the last " \
            f"{fmt.plural(c.window, 'epoch')}"
 
 
@@ -63,9 +75,50 @@ def comparisons(model: ReportModel) -> Table:
                          fmt.NONE, note])
         else:
             needed = "significant" if c.significant else (fmt.NONE if c.seeds_needed is None else str(c.seeds_needed))
+            if not c.significant:
+                note = "; ".join(filter(None, [note, rules_out(c)]))
             rows.append([arm, c.baseline, str(c.test.n), fmt.signed(c.test.mean_difference), fmt.interval(c.interval),
                          fmt.pvalue(c.test.p), fmt.pvalue(c.p_holm), fmt.signed(c.test.effect, 2), needed, note])
     return headers, rows
+
+
+def decisions(model: ReportModel) -> Table:
+    """Every one-factor comparison (``model.decisions``): decided or open, and why."""
+    headers = ["arm", "other", "factor", "verdict", "difference", "interval", "p (Holm)", "seeds",
+               "why, or what would decide it"]
+    rows = []
+    for d in model.decisions:
+        level = f" at {d.level:.1%}".replace(".0%", "%") if d.level is not None and d.interval else ""
+        rows.append([d.arm, d.other, f"{d.factor}: {d.levels[0]} vs {d.levels[1]}", _verdict(d),
+                     fmt.signed(d.difference), fmt.interval(d.interval, sign=True) + level, fmt.pvalue(d.p),
+                     str(d.seeds), d.why + _would(d)])
+    return headers, rows
+
+
+def _verdict(d: Decision) -> str:
+    return {"better": "better (decided)", "worse": "worse (decided)", "equivalent": "tie (decided)"}.get(d.kind, "open")
+
+
+def _would(d: Decision) -> str:
+    minutes = f", about {d.minutes:.1f} min on this machine" if d.minutes is not None else ""
+    if d.needs_epochs is not None:
+        return f" (needs about {d.needs_epochs} epochs{minutes})"
+    if d.kind == "open" and d.needs_seeds is not None:
+        return f" (needs about {d.needs_seeds} seeds{minutes})"
+    return ""
+
+
+def rules_out(c: Comparison) -> str:
+    """What a comparison that is not significant still says, from its 95% interval, in words."""
+    if c.interval is None:
+        return ""
+    low, high = c.interval
+    if not low <= 0 <= high:
+        return ("the 95% interval (a t interval for this comparison alone) excludes 0, but the test, Holm-adjusted "
+                "over all comparisons, is not significant")
+    if max(-low, high) >= 1:  # accuracies differ by at most 1
+        return "the interval is wider than any difference of accuracies can be: it rules out nothing at this many seeds"
+    return f"rules out a difference larger than {fmt.num(max(-low, high))} in either direction"
 
 
 def robustness(model: ReportModel) -> Table:
@@ -107,8 +160,8 @@ def effects(model: ReportModel) -> Table:
 
 
 def gradients(model: ReportModel) -> Table:
-    headers = ["arm", "profile steps", "vanishing ratio at init (first / last step, median over seeds)",
-               "after training", "clip rate", "mean grad norm, first step", "last step"]
+    headers = ["arm", "time steps profiled", "vanishing ratio at init (first / last time step, median over seeds)",
+               "after training", "clip rate", "mean grad norm, first training step", "last training step"]
     rows = [[a.key, str(len(a.flow_init or a.flow_final) or fmt.NONE), fmt.sci(a.ratio_init), fmt.sci(a.ratio_final),
              fmt.pct(a.clip_rate), fmt.sci(a.grad_norms[0] if a.grad_norms else None),
              fmt.sci(a.grad_norms[-1] if a.grad_norms else None)] for a in model.arms]

@@ -58,7 +58,7 @@ def build_spec(base: dict[str, Any], overrides: dict[str, Any]) -> SweepSpec:
         data["seeds"], data["race"] = ROUNDS[-1], True
     elif isinstance(data.get("seeds"), str):
         try:
-            data["seeds"] = int(data["seeds"])  # from the command line
+            data["seeds"], data["race"] = int(data["seeds"]), False  # from the command line: a fixed number
         except ValueError:
             problems.append(f"seeds must be a number of seeds or auto, got {data.pop('seeds')!r}")
     if "claims" in data:

@@ -16,13 +16,23 @@ if TYPE_CHECKING:
     from lossbench.report.model import ReportModel
 
 
-def write_findings(model: ReportModel) -> list[str]:
-    """Status, ranking (refused while arms were still improving), tests, factors, calibration, robustness,
-    divergence, gradient flow."""
-    out: list[str] = []
-    for topic in (status, ranking, significance, factors, calibration, robustness, divergence, flow):
-        out += topic.sentences(model)
-    return out
+GROUPS = (("Accuracy and ranking", (status, ranking, significance, factors)),
+          ("Calibration", (calibration,)),
+          ("Robustness: learning rate, seeds, tuning gap", (robustness,)),
+          ("Gradients", (flow,)),
+          ("Divergence and failures", (divergence,)))
+
+
+def write_findings(model: ReportModel) -> list[tuple[str, list[str]]]:
+    """(topic, sentences) per group that has any, each group's most important sentence first: status and the
+    ranking (refused while arms were still improving), tests, factors; calibration; robustness; gradient flow;
+    divergence. Sentences of one shape are merged into one sentence with a list; the tables carry the detail."""
+    groups = []
+    for title, topics in GROUPS:
+        sentences = [s for topic in topics for s in topic.sentences(model)]
+        if sentences:
+            groups.append((title, sentences))
+    return groups
 
 
 __all__ = ["write_findings"]

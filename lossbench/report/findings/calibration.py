@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from lossbench.report import fmt
 from lossbench.report.findings.words import join
-from lossbench.report.thresholds import CALIBRATED_ECE, DIRECTION_MARGIN
+from lossbench.report.thresholds import CALIBRATED_ECE, CHANCE_MARGIN, DIRECTION_MARGIN
 
 if TYPE_CHECKING:
     from lossbench.report.compare import Comparison
@@ -16,27 +16,41 @@ if TYPE_CHECKING:
 
 
 def sentences(model: ReportModel) -> list[str]:
-    arms = [a for a in model.arms if a.ece_mean is not None]
+    measured = [a for a in model.arms if a.ece_mean is not None]
+    arms = [a for a in measured if not model.at_chance(a)]
+    chance = [a.key for a in measured if model.at_chance(a)]
+    skipped = (f"No calibration is read for {join(chance)}: within {CHANCE_MARGIN} of chance accuracy "
+               f"({fmt.num(model.chance, 3)}), where predicting near-uniformly is trivially calibrated.") if chance else ""
     if not arms:
-        return []
-    measured = any(a.overconfidence is not None for a in arms)
+        return [skipped] if skipped else []
+    measured = any(a.overconfidence is not None for a in arms)  # the direction, that is
     well = [f"{a.key} {fmt.num(a.ece_mean, 3)}" for a in arms if a.ece_mean < CALIBRATED_ECE]
-    poor = [f"{a.key} {fmt.num(a.ece_mean, 3)}" + (f", {direction(a)}" if measured else "")
+    poor = [f"{a.key} {fmt.num(a.ece_mean, 3)}" + (f" ({direction(a, numbers=False)})" if measured else "")
             for a in arms if a.ece_mean >= CALIBRATED_ECE]
     parts = ([f"well calibrated (ECE below {CALIBRATED_ECE}): {join(well)}"] if well else [])
-    parts += [f"miscalibrated: {'; '.join(poor)}"] if poor else []
+    parts += [f"miscalibrated: {join(poor)}"] if poor else []
+    nll = _nll(arms)
     out = ["Calibration (test ECE, 15 bins, mean over seeds): " + "; ".join(parts)
-           + ("." if measured or not poor else "; the direction is not measured (these runs stored no confidence).")]
-    out += [s for c in model.comparisons if c.factor is None and (s := _trade_off(model, c))]
-    nll = _nll(model)
-    return out + ([nll] if nll else [])
+           + ("" if measured or not poor else "; the direction is not measured (these runs stored no confidence)")
+           + (f". {nll}" if nll else ".") + (f" {skipped}" if skipped else "")]
+    shown = {a.key for a in arms}
+    trades = [s for c in model.comparisons
+              if c.factor is None and c.arm in shown and c.baseline in shown and (s := _trade_off(model, c))]
+    if trades:
+        out.append("Against their baselines, calibration moves by " + str(CALIBRATED_ECE) + " ECE or more: "
+                   + "; ".join(trades) + ".")
+    return out
 
 
-def direction(arm: ArmSummary) -> str:
-    """Over- or under-confident, from the mean confidence of the predicted class against accuracy."""
+def direction(arm: ArmSummary, numbers: bool = True) -> str:
+    """Over- or under-confident, from the mean confidence of the predicted class against accuracy (``numbers``:
+    with both; the calibration table has them)."""
     gap = arm.overconfidence
     if gap is None:
         return "direction not measured (these runs stored no confidence)"
+    if not numbers:
+        return "over-confident" if gap >= DIRECTION_MARGIN else ("under-confident" if gap <= -DIRECTION_MARGIN
+                                                                 else "errors in both directions")
     numbers = f"mean confidence {fmt.num(arm.confidence_mean, 3)} against accuracy {fmt.num(arm.acc_mean, 3)}"
     if gap >= DIRECTION_MARGIN:
         return f"over-confident ({numbers})"
@@ -55,9 +69,9 @@ def _trade_off(model: ReportModel, c: Comparison) -> str | None:
     worse = change > 0
     every = bool(arm.ece and base.ece) and (min(arm.ece.values()) > max(base.ece.values()) if worse
                                             else max(arm.ece.values()) < min(base.ece.values()))
-    text = (f"{arm.key} is {'worse' if worse else 'better'} calibrated than {base.key}: ECE {fmt.num(arm.ece_mean, 3)} "
+    text = (f"{arm.key} {'worse' if worse else 'better'} than {base.key}, ECE {fmt.num(arm.ece_mean, 3)} "
             f"against {fmt.num(base.ece_mean, 3)} {'on every seed' if every else '(the seeds overlap)'}"
-            + (f", {direction(arm)}" if arm.overconfidence is not None else ""))
+            + (f", {direction(arm, numbers=False)}" if arm.overconfidence is not None else ""))
     if c.test is None:
         text += ", and no accuracy test was possible"
     elif c.significant:
@@ -71,12 +85,12 @@ def _trade_off(model: ReportModel, c: Comparison) -> str | None:
                  + (": a loss of calibration for no measurable gain in accuracy" if worse else ""))
     if c.improving:
         text += f" (at this budget: {join(c.improving)} still improving)"
-    return text + "."
+    return text
 
 
-def _nll(model: ReportModel) -> str | None:
+def _nll(arms: list[ArmSummary]) -> str | None:
     """Say so when the lowest test NLL is not the highest accuracy: NLL also charges confident mistakes."""
-    arms = [a for a in model.arms if a.nll_mean is not None and a.acc_mean is not None]
+    arms = [a for a in arms if a.nll_mean is not None and a.acc_mean is not None]
     if len(arms) < 2:
         return None
     by_nll = min(arms, key=lambda a: a.nll_mean)

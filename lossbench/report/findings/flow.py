@@ -29,15 +29,21 @@ def sentences(model: ReportModel) -> list[str]:
     if unequal:
         out.append("The sequences have unequal lengths: every gradient-flow profile aligns each sequence at its own "
                    "last valid step, so padding never enters; the first step is that of the longest sequences.")
+    cells = []
     for cell in dict.fromkeys(a.cell for a in arms):
-        for when, attribute in (("at initialisation", "ratio_init"), ("after training", "ratio_final")):
-            text = _cell(cell, [a for a in arms if a.cell == cell], when, attribute)
-            if text:
-                out.append(text)
+        moments = [text for when, attribute in (("at initialisation", "ratio_init"), ("after training", "ratio_final"))
+                   if (text := _cell([a for a in arms if a.cell == cell], when, attribute))]
+        if moments:
+            cells.append(f"on {cell}, " + ", and ".join(moments))
+    if cells:
+        steps = max((len(a.flow_init or a.flow_final) for a in arms), default=0)
+        first = f"the first of {steps} time steps" if steps else "the first time step"
+        out.append(f"The gradient reaching {first} of a sequence, as a share of the last time step's (a range: "
+                   f"over the losses): " + "; ".join(cells) + " (the gradients table gives each arm's).")
     return out
 
 
-def _cell(cell: str, arms: list[ArmSummary], when: str, attribute: str) -> str | None:
+def _cell(arms: list[ArmSummary], when: str, attribute: str) -> str | None:
     groups: dict[str, list[float]] = {}
     for arm in arms:
         ratio = getattr(arm, attribute)
@@ -45,13 +51,10 @@ def _cell(cell: str, arms: list[ArmSummary], when: str, attribute: str) -> str |
             groups.setdefault(arm.remedies, []).append(ratio)
     if not groups:
         return None
-    steps = max((len(a.flow_init or a.flow_final) for a in arms), default=0)
-    first = f"the first of {steps} steps" if steps else "the first step"
     reference = "none" if "none" in groups else next(iter(groups))
-    text = (f"On {cell} {when}, the gradient reaching {first} is {_value(groups[reference])} of the last step's "
-            f"with {remedies(reference)}")
+    text = f"{when} {_value(groups[reference])} with {remedies(reference)}"
     changes = [_change(name, groups[name], groups[reference]) for name in groups if name != reference]
-    return text + ("; " + join(changes) if changes else "") + "."
+    return text + (", " + join(changes) if changes else "")
 
 
 def _value(ratios: list[float]) -> str:
@@ -59,7 +62,7 @@ def _value(ratios: list[float]) -> str:
     low, high = min(ratios), max(ratios)
     if len(ratios) == 1 or low == high:
         return fmt.sci(low)
-    return f"{fmt.sci(low)} to {fmt.sci(high)} (over {len(ratios)} losses)"
+    return f"{fmt.sci(low)} to {fmt.sci(high)}"
 
 
 def _change(name: str, ratios: list[float], reference: list[float]) -> str:
@@ -72,7 +75,7 @@ def _change(name: str, ratios: list[float], reference: list[float]) -> str:
         return f"{name} raises it to {_value(ratios)}"
     if middle * DECADE <= base:
         return f"{name} lowers it to {_value(ratios)}"
-    return f"{name} leaves it within a factor of {DECADE:g} ({_value(ratios)})"
+    return f"{name} leaves it within a factor of {DECADE:g}, at {_value(ratios)}"
 
 
 def _geometric_middle(ratios: list[float]) -> float | None:

@@ -6,11 +6,12 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from lossbench.report import fmt
-from lossbench.report.findings.words import objective, value
+from lossbench.report.findings.words import join, objective, value
 from lossbench.report.thresholds import NARROW_SPAN, SEED_RANGE
 
 if TYPE_CHECKING:
     from lossbench.report.model import ReportModel
+    from lossbench.report.summary import ArmSummary
 
 
 def sentences(model: ReportModel) -> list[str]:
@@ -18,23 +19,24 @@ def sentences(model: ReportModel) -> list[str]:
     lr = _learning_rate(model)
     if lr:
         out.append(lr)
-    for arm in model.arms:
-        if arm.unstable:
-            accuracies = ", ".join(fmt.num(v, 2) for v in sorted(arm.accuracy.values()))
-            out.append(f"The final seeds of {arm.key} disagree: test accuracies {accuracies} (a range of "
-                       f"{fmt.num(arm.seed_range, 2)}, above {SEED_RANGE}); its mean of {fmt.num(arm.acc_mean, 2)} "
-                       "describes no single run.")
-    for arm in model.arms:
-        gap = arm.tuning_gap
-        if gap is not None and gap.flagged:
-            lr_text = f" at lr {fmt.sci(arm.lr_range.best_lr)}" if arm.lr_range else ""
-            out.append(f"{arm.key} was picked from a single-seed tuning trial scoring {value(model, gap.tuning)}"
-                       f"{lr_text} ({objective(model)}, last epoch), but its {fmt.plural(gap.seeds, 'final seed')} "
-                       f"averaged {value(model, gap.final_mean)} on the same metric"
-                       + (f" (standard error {fmt.num(gap.final_se)})" if gap.final_se is not None else "")
-                       + f": the tuning score overstated it by {fmt.num(gap.gap)}; picking the best of single-seed "
-                       "trials favours a lucky seed.")
+    unstable = [f"{a.key} ({', '.join(fmt.num(v, 2) for v in sorted(a.accuracy.values()))}: a range of "
+                f"{fmt.num(a.seed_range, 2)}, mean {fmt.num(a.acc_mean, 2)})" for a in model.arms if a.unstable]
+    if unstable:
+        out.append(f"The final seeds disagree (test accuracies spanning more than {SEED_RANGE}) for {join(unstable)}: "
+                   "such a mean describes no single run.")
+    gaps = [_gap(model, a) for a in model.arms if a.tuning_gap is not None and a.tuning_gap.flagged]
+    if gaps:
+        out.append(f"Tuning scores overstated the final seeds ({objective(model)}, last epoch, same metric on both "
+                   f"sides) for {join(gaps)}: picking the best of single-seed trials favours a lucky seed.")
     return out
+
+
+def _gap(model: ReportModel, arm: ArmSummary) -> str:
+    gap = arm.tuning_gap
+    lr_text = f" at lr {fmt.sci(arm.lr_range.best_lr)}" if arm.lr_range else ""
+    spread = f" ± {fmt.num(gap.final_se)}" if gap.final_se is not None else ""
+    return (f"{arm.key} by {fmt.num(gap.gap)} (tuning {value(model, gap.tuning)}{lr_text}, "
+            f"{fmt.plural(gap.seeds, 'final seed')} {value(model, gap.final_mean)}{spread})")
 
 
 def _learning_rate(model: ReportModel) -> str | None:

@@ -1,15 +1,15 @@
-"""Which tests were made and what they show; for each one that is not significant, what it still rules out
-and how many seeds would decide it."""
+"""Which tests were made and what they show, in one sentence: the significant ones with their interval, the
+others listed by their difference (the comparisons table gives each one's interval, p, what it rules out and the
+seeds that would decide it)."""
 
 from __future__ import annotations
 
-import math
 from typing import TYPE_CHECKING
 
 from lossbench import stats
 from lossbench.report import fmt
 from lossbench.report.findings.words import join
-from lossbench.report.thresholds import ALPHA, POWER
+from lossbench.report.thresholds import ALPHA
 
 if TYPE_CHECKING:
     from lossbench.report.compare import Comparison
@@ -20,9 +20,7 @@ def sentences(model: ReportModel) -> list[str]:
     made = [c for c in model.comparisons if c.test is not None]
     if not made:
         return [_no_test(model)]
-    out = [_summary(model, made)]
-    for c in made:
-        out.append(_significant(c) if c.significant else _not_significant(c, len(made), model.test))
+    out = [_summary(model, made) + _results(made, model.test)]
     floor = _wilcoxon_floor(model, made)
     return out + ([floor] if floor else [])
 
@@ -48,60 +46,46 @@ def _summary(model: ReportModel, made: list[Comparison]) -> str:
     text = (f"Tests made ({'Wilcoxon signed-rank' if model.test == 'wilcoxon' else 'paired t'}, paired over shared "
             f"seeds; factor levels over matched arms x shared seeds): {join(kinds)}; {significant} of {len(made)} "
             f"significant after Holm's correction over all {len(made)} at {ALPHA}.")
-    if significant < len(made):
-        text += (f" For {'those' if significant else 'each'} not significant, the seeds needed assume a paired t-test "
-                 f"at {ALPHA} on that comparison alone, power {POWER}, with the observed mean difference and its spread "
-                 "taken as true; Holm's correction over several tests needs more.")
     untested = [c.label for c in model.comparisons if c.test is None]
     if untested:
         text += f" Not tested (fewer than 2 seeds with results on both sides): {join(untested)}."
     return text
 
 
-def _caveat(c: Comparison) -> str:
-    if not c.improving:
-        return ""
-    verb = "was" if len(c.improving) == 1 else "were"
-    return f" This holds at this budget only: {join(c.improving)} {verb} still improving."
+def _results(made: list[Comparison], test: str) -> str:
+    """The significant ones by name, difference and interval; the others by difference, with the seeds each
+    would need and, where its 95% interval excludes 0 all the same, why that is no contradiction."""
+    significant = [f"{c.label} {fmt.signed(c.test.mean_difference, 3)} ({fmt.interval(c.interval, 3, sign=True)})"
+                   + (" at this budget only" if c.improving else "") for c in made if c.significant]
+    others = sorted((c for c in made if not c.significant), key=lambda c: -abs(c.test.mean_difference))
+    text = f" Significant: {join(significant)}." if significant else ""
+    if others:
+        largest = others[0]
+        text += (f" Not significant: {len(others)}, the largest difference {largest.label} "
+                 f"{fmt.signed(largest.test.mean_difference, 3)}{_needs(largest)}; the comparisons table gives "
+                 "each one's interval, p and the seeds it would need.")
+        moving = [c for c in others if c.improving]
+        if moving:
+            text += (f" {len(moving)} of them {'holds' if len(moving) == 1 else 'hold'} at this budget only: an arm "
+                     "involved was still improving.")
+    if any(_interval_excludes_zero(c) for c in made if not c.significant):
+        test = "Wilcoxon" if test == "wilcoxon" else "paired t"
+        text += (f" Where a 95% interval excludes 0 yet the test is not significant, there is no contradiction: the "
+                 f"interval is a t interval for that comparison alone, while the {test} test's p is adjusted (Holm) "
+                 f"for all {len(made)} tests made, which asks for stronger evidence.")
+    return text
 
 
-def _significant(c: Comparison) -> str:
-    direction = "higher" if c.test.mean_difference > 0 else "lower"
-    return (f"{c.label}: test accuracy {direction} by {fmt.signed(c.test.mean_difference)} over "
-            f"{fmt.plural(c.test.n, 'pair')} of runs (95% interval {fmt.interval(c.interval)}, "
-            f"Holm-adjusted p = {fmt.pvalue(c.p_holm)}), significant." + _caveat(c))
-
-
-def _not_significant(c: Comparison, tests: int, test: str) -> str:
-    text = (f"{c.label}: {fmt.signed(c.test.mean_difference)} over {fmt.plural(c.test.n, 'pair')} of runs, not "
-            f"significant (Holm-adjusted p = {fmt.pvalue(c.p_holm)}).")
-    if c.interval is not None:
-        low, high = c.interval
-        if low <= 0 <= high and max(-low, high) >= 1:  # accuracies differ by at most 1: nothing is ruled out
-            text += (f" The 95% interval of the paired difference, {fmt.interval(c.interval)}, is wider than any "
-                     "difference of test accuracies can be: it rules out nothing at this many seeds.")
-        elif low <= 0 <= high:
-            text += (f" The 95% interval of the paired difference, {fmt.interval(c.interval)}, rules out a difference "
-                     f"larger than {fmt.num(max(-low, high))} in either direction.")
-        else:
-            name = "Wilcoxon" if test == "wilcoxon" else "paired t"
-            text += (f" The 95% interval of the paired difference, {fmt.interval(c.interval)}, excludes 0, but the "
-                     f"{name} test does not reach significance (p = {fmt.pvalue(c.test.p)} before Holm's correction "
-                     f"over {tests}).")
+def _needs(c: Comparison) -> str:
     if c.seeds_needed is None:
-        text += " The observed mean difference is 0: no number of seeds would detect it."
-    elif c.seeds_needed >= stats.MAX_SEEDS:
-        text += f" Detecting a difference this small would take more than {stats.MAX_SEEDS} seeds."
-    else:
-        dz = _dz(c)
-        text += (f" A paired test would need about {c.seeds_needed} pairs to detect {fmt.signed(c.test.mean_difference)}"
-                 + (f" (d_z = {fmt.num(dz, 2)})." if dz is not None else " (the same difference on every pair)."))
-    return text + _caveat(c)
+        return " (no difference to detect)"
+    if c.seeds_needed >= stats.MAX_SEEDS:
+        return f" (more than {stats.MAX_SEEDS} seeds to detect)"
+    return f" (about {c.seeds_needed} seeds to detect)"
 
 
-def _dz(c: Comparison) -> float | None:
-    dz = abs(stats.cohen_dz(c.differences)) if len(c.differences) > 1 else math.inf
-    return dz if math.isfinite(dz) else None
+def _interval_excludes_zero(c: Comparison) -> bool:
+    return c.interval is not None and not (c.interval[0] <= 0 <= c.interval[1])
 
 
 def _wilcoxon_floor(model: ReportModel, made: list[Comparison]) -> str | None:

@@ -1,0 +1,163 @@
+"""The answer first: at most ``MAX_SENTENCES`` sentences and ``MAX_WORDS`` words, written from the decisions
+(``model.decisions``), that a reader can use without the rest of the report.
+
+In order: a preset's claim verdicts; the top tier (``report.tiers``); what is decided, by how much (the mean
+paired difference and its interval at Holm's level) and, where the arms differ in speed, their time to target;
+the ties; what is open and what would decide it (seeds or epochs, and minutes at the measured time per run)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from lossbench.report import fmt
+from lossbench.report.thresholds import SPEED_RATIO
+
+if TYPE_CHECKING:
+    from lossbench.report.model import ReportModel
+    from lossbench.results.decisions import Decision
+
+MAX_SENTENCES = 5
+MAX_WORDS = 120
+EXAMPLES = 2  # decided comparisons named in full; the rest are counted (the decision table lists every one)
+
+
+def answer(model: ReportModel) -> list[str]:
+    """The answer's sentences; as many examples as fit within the word limit."""
+    for examples in range(EXAMPLES, -1, -1):
+        sentences = _sentences(model, examples)[:MAX_SENTENCES]
+        if sum(len(s.split()) for s in sentences) <= MAX_WORDS:
+            return sentences
+    return sentences
+
+
+def words(sentences: list[str]) -> int:
+    return sum(len(s.split()) for s in sentences)
+
+
+def _sentences(model: ReportModel, examples: int) -> list[str]:
+    out = []
+    if model.claims:
+        out.append(_claims(model))
+    measured = [a for a in model.arms if a.acc_mean is not None]
+    if len(measured) < 2:
+        out.append("Nothing is compared: " + ("no arm has" if not measured else "only one arm has")
+                   + " final-phase test results.")
+        return out
+    decided = sorted([d for d in model.decisions if d.kind in ("better", "worse")],
+                     key=lambda d: -abs(d.difference or 0.0))
+    ties = [d for d in model.decisions if d.kind == "equivalent"]
+    open_ = [d for d in model.decisions if d.kind == "open"]
+    out.append(_top(model, bool(decided)))
+    if decided:
+        out.append(_decided(model, decided, examples))
+    if ties:
+        out.append(f"Tied within ±{_margin()} (both plateaued): " + _list([f"{d.arm} and {d.other}" for d in
+                                                                             ties[:max(1, examples)]], len(ties)) + ".")
+    if open_:
+        out.append(_open(open_))
+    return out
+
+
+def _claims(model: ReportModel) -> str:
+    if len(model.claims) == 1:
+        c = model.claims[0]
+        return f"The preset's claim, {_quote(c.claim)}, is {c.verdict} by this run."
+    verdicts = [c.verdict for c in model.claims]
+    counts = ", ".join(f"{verdicts.count(v)} {v}" for v in dict.fromkeys(verdicts))
+    return f"The preset's {len(model.claims)} claims, checked on this run: {counts}."
+
+
+def _top(model: ReportModel, any_decided: bool) -> str:
+    top = [a for a in model.arms if model.tiers.get(a.key) == 1]
+    best = top[0]
+    if not any_decided:
+        return (f"No comparison is decided, so all {len(top)} arms share one tier; the highest mean test accuracy, "
+                f"{best.key}'s {fmt.num(best.acc_mean, 3)}, is not shown better than the rest.")
+    if len(top) == 1:
+        return f"Top tier: {best.key} alone, at mean test accuracy {fmt.num(best.acc_mean, 3)}."
+    return (f"Top tier ({len(top)} arms no decided comparison separates): "
+            + _list([f"{a.key} {fmt.num(a.acc_mean, 3)}" for a in top[:3]], len(top)) + ".")
+
+
+def _decided(model: ReportModel, decided: list[Decision], examples: int) -> str:
+    if not examples:
+        return f"Decided: {fmt.plural(len(decided), 'comparison')} (the decision table lists them)."
+    parts = []
+    for d in decided[:examples]:
+        winner, loser = (d.arm, d.other) if d.kind == "better" else (d.other, d.arm)
+        gap = abs(d.difference or 0.0)
+        low, high = sorted(abs(v) for v in d.interval) if d.interval else (None, None)
+        text = (f"{winner} beats {loser} by {fmt.num(gap, 3)} test accuracy ({_level(d)} interval "
+                f"{fmt.num(low, 3)} to {fmt.num(high, 3)})")
+        parts.append(text + _speed(model, winner, loser))
+    rest = len(decided) - len(parts)
+    return "Decided: " + "; ".join(parts) + (f"; and {rest} more in the decision table" if rest else "") + "."
+
+
+def _speed(model: ReportModel, a: str, b: str) -> str:
+    """Time to target where the two arms differ in it by ``SPEED_RATIO`` or more."""
+    first, second = model.arm(a), model.arm(b)
+    if first is None or second is None or not first.target_seconds or not second.target_seconds:
+        return ""
+    ratio = first.target_seconds / second.target_seconds
+    if 1 / SPEED_RATIO < ratio < SPEED_RATIO:
+        return ""
+    share = fmt.pct(first.target_share or second.target_share)
+    return (f", {'faster' if ratio < 1 else 'slower'} to reach {share} of its own best ({_seconds(first.target_seconds)} "
+            f"against {_seconds(second.target_seconds)})")
+
+
+def _seconds(value: float) -> str:
+    return f"{value:.1f} s" if value < 10 else f"{value:.0f} s"
+
+
+def _open(open_: list[Decision]) -> str:
+    seeds = [d for d in open_ if d.needs_epochs is None and d.needs_seeds is not None]
+    epochs = [d for d in open_ if d.needs_epochs is not None]
+    parts = []
+    if seeds:
+        nearest = min(seeds, key=lambda d: d.needs_seeds)
+        minutes = _minutes([d.minutes for d in seeds])
+        parts.append(f"more seeds would decide {len(seeds)} (the nearest, {nearest.arm} against "
+                     f"{nearest.other}, at about {nearest.needs_seeds}{_each_minutes(nearest)})"
+                     + (f", {minutes} for all" if minutes and len(seeds) > 1 else ""))
+    if epochs:
+        minutes = _minutes([d.minutes for d in epochs])
+        parts.append(f"training longer would decide {len(epochs)} (up to {max(d.needs_epochs for d in epochs)} epochs"
+                     + (f", {minutes}" if minutes else "") + ")")
+    rest = len(open_) - len(seeds) - len(epochs)
+    if rest:
+        parts.append(f"{rest} cannot be sized from these runs (see the decision table)")
+    return f"Open: {fmt.plural(len(open_), 'comparison')}; " + "; ".join(parts) + "."
+
+
+def _each_minutes(d: Decision) -> str:
+    return f" seeds, {_duration(d.minutes)}" if d.minutes is not None else " seeds"
+
+
+def _minutes(values: list[float | None]) -> str:
+    kept = [v for v in values if v is not None]
+    return f"{_duration(sum(kept))} on this machine" if kept else ""
+
+
+def _duration(minutes: float) -> str:
+    return "under a minute" if minutes < 1 else f"about {minutes:.0f} min"
+
+
+def _level(d: Decision) -> str:
+    return f"{d.level:.1%}".replace(".0%", "%") if d.level is not None else "95%"
+
+
+def _margin() -> str:
+    from lossbench.results.decisions import MARGIN
+
+    return f"{MARGIN:g}"
+
+
+def _list(items: list[str], total: int) -> str:
+    shown = ", ".join(items)
+    return shown + (f" and {total - len(items)} more" if total > len(items) else "")
+
+
+def _quote(text: str) -> str:
+    return f"\u201c{text.rstrip('.')}\u201d"
