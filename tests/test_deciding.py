@@ -125,7 +125,8 @@ def test_one_worker_and_two_give_the_same_numbers_and_the_same_decisions(tmp_pat
 
 @pytest.mark.slow
 def test_a_time_budget_stops_cleanly_reports_what_is_open_and_a_larger_one_continues(tmp_path, cli):
-    args = ["run", "--name", "budget", *SMALL, "--trials", "8", "--seeds", "3", "--workers", "1"]
+    # 2 x 20 trials of 8 epochs: far more than 6 s even on a fast machine
+    args = ["run", "--name", "budget", *SMALL, "--trials", "20", "--epochs", "8", "--seeds", "3", "--workers", "1"]
     first = cli(*args, "--time-budget", "6s", cwd=tmp_path)
     assert first.returncode == 0, first.stderr
     document = json.loads((tmp_path / "results" / "budget" / "results.json").read_text())
@@ -136,7 +137,7 @@ def test_a_time_budget_stops_cleanly_reports_what_is_open_and_a_larger_one_conti
     second = cli(*args, "--time-budget", "10m", cwd=tmp_path)
     assert second.returncode == 0, second.stderr
     finished, params = tuned(tmp_path, "budget")
-    assert all(len(tried) == 8 for tried in params.values()) and done_before < 16
+    assert all(len(tried) == 20 for tried in params.values()) and done_before < 40
     assert not json.loads((tmp_path / "results" / "budget" / "results.json").read_text())["partial"]
 
 
