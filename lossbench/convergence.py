@@ -4,7 +4,9 @@ run on it), the sweep and the report (which judge runs by it). A shared leaf: pu
 The patience rule: a run has plateaued once ``patience`` epochs in a row brought no improvement of more than
 ``min_delta`` on its best validation objective so far, and it has trained at least ``WARMUP`` times ``patience``
 epochs (a tanh RNN can sit at chance for several epochs before it starts to learn: stopped then, one seed would
-read as a failure another does not). Its plateau epoch is the epoch of that best value. A run that reached its
+read as a failure another does not). A sweep's final run is not stopped before the epoch at which its
+configuration's tuning run peaked either: that configuration is known to train, and a slow start on another seed
+(binary cross-entropy can sit at chance for 10 epochs and more) is not a plateau. Its plateau epoch is the epoch of that best value. A run that reached its
 epoch cap without plateauing was still improving (its best epoch lies within the last ``patience`` epochs).
 
 Time to target (the AlgoPerf idea of time-to-result): the first epoch, and the seconds of training up to its end,
@@ -42,9 +44,10 @@ class Plateau:
         return stops(self.epochs, self.best_epoch, self.patience)
 
 
-def stops(epoch: int, best_epoch: int, patience: int) -> bool:
-    """Whether a run at ``epoch`` whose best so far was at ``best_epoch`` stops on the patience rule."""
-    return epoch >= WARMUP * patience and epoch - best_epoch >= patience
+def stops(epoch: int, best_epoch: int, patience: int, min_epochs: int | None = None) -> bool:
+    """Whether a run at ``epoch`` whose best so far was at ``best_epoch`` stops on the patience rule (never before
+    ``min_epochs`` either, where given)."""
+    return epoch >= max(WARMUP * patience, min_epochs or 0) and epoch - best_epoch >= patience
 
 
 def plateau(values: Sequence[float], maximize: bool, patience: int = PATIENCE,

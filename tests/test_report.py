@@ -126,9 +126,32 @@ def test_leaderboard_agrees_with_storage(main_report):
     assert f"{rows[0]['test_accuracy']['mean']:.4f} ± {rows[0]['test_accuracy']['std']:.4f}" in markdown
 
 
+@pytest.fixture(scope="session")
+def wilcoxon_report(sweeps, cli):
+    """The main sweep's report with Wilcoxon's signed-rank test instead of the default paired t-test."""
+    cli("--plugins-dir", "plugins", "report", "main", "--test", "wilcoxon", "--storage",
+        str(sweeps / "results" / "main" / "sweep.journal"), "--out", "wilcoxon", cwd=sweeps, timeout=600, check=True)
+    return sweeps / "wilcoxon" / "main"
+
+
 @pytest.mark.slow
-def test_comparisons_are_paired_on_shared_seeds_and_holm_corrected(main_report):
+def test_the_default_test_is_the_paired_t_test_the_decisions_use(main_report):
     folder, _ = main_report
+    document = json.loads((folder / "results.json").read_text())
+    by_arm = {r["arm"]: r["test_accuracy"]["by_seed"] for r in document["leaderboard"]}
+    against = [c for c in document["comparisons"] if c["factor"] is None]
+    assert against and document["decisions"]
+    for c in against:
+        seeds = [str(s) for s in c["seeds"]]
+        expected = scipy_stats.ttest_rel([by_arm[c["arm"]][s] for s in seeds], [by_arm["ce:rnn:none"][s] for s in seeds])
+        if not math.isnan(expected.pvalue):
+            assert c["p"] == pytest.approx(expected.pvalue)
+    assert "paired t-test" in (folder / "report.md").read_text()
+
+
+@pytest.mark.slow
+def test_comparisons_are_paired_on_shared_seeds_and_holm_corrected(wilcoxon_report):
+    folder = wilcoxon_report
     document = json.loads((folder / "results.json").read_text())
     by_arm = {r["arm"]: r["test_accuracy"]["by_seed"] for r in document["leaderboard"]}
     comparisons = document["comparisons"]
@@ -380,18 +403,18 @@ def test_unknown_sweep_and_bad_format_exit_2_with_one_message(sweeps, tmp_path, 
 
 
 @pytest.mark.slow
-def test_baseline_and_paired_t_are_settable(sweeps, tmp_path):
+def test_baseline_and_wilcoxon_are_settable(sweeps, tmp_path):
     from lossbench.report import build_report
 
     paths = build_report("main", str(sweeps / "results" / "main" / "sweep.journal"), tmp_path, ["json"],
-                         baseline="evil:rnn:none", test="t")
+                         baseline="evil:rnn:none", test="wilcoxon")
     document = json.loads(paths["json"].read_text())
     against = [c for c in document["comparisons"] if c["factor"] is None]
-    assert document["test"] == "t" and {c["baseline"] for c in against} == {"evil:rnn:none"}
+    assert document["test"] == "wilcoxon" and {c["baseline"] for c in against} == {"evil:rnn:none"}
     # factor levels are compared with the baseline's: losses with evil, remedy sets with none
     assert {(c["factor"], c["arm"], c["baseline"]) for c in document["comparisons"] if c["factor"]} == {
         ("loss", "ce", "evil"), ("remedy", "clip_norm", "none")}
-    assert all(c["effect_name"] == "Cohen's d_z" for c in document["comparisons"])
+    assert all(c["effect_name"] == "rank-biserial r" for c in document["comparisons"])
     assert not (tmp_path / "report.html").exists()
 
 

@@ -100,7 +100,7 @@ def test_an_open_comparison_says_what_would_decide_it():
     report = model(settled(noisy))
     [d] = report.decisions
     assert d.kind == "open" and d.needs_seeds is not None
-    assert report.answer[0].startswith("No comparison is decided, so all 2 arms share one tier")
+    assert report.answer[0].startswith("No arm is decided better than another, so all 2 arms share one tier")
     assert report.answer[-1].startswith(f"Open: 1 comparison; more seeds would decide 1 (the nearest, {d.arm} against "
                                         f"{d.other}, at about {d.needs_seeds} seeds, ")
     assert "on this machine" in report.answer[-1] or "min" in report.answer[-1]

@@ -19,7 +19,7 @@ def report_command(
     baseline: Annotated[str | None, typer.Option(
         help="Compare against: a loss (ce), a loss and remedy set (ce:none; same cell) or an arm key "
              "(ce:gru:none). Default: ce with no remedy, same cell.")] = None,
-    test: Annotated[str, typer.Option(help="Paired test over shared seeds: wilcoxon or t.")] = "wilcoxon",
+    test: Annotated[str, typer.Option(help="Paired test over shared seeds: t (the paired t-test, as the decisions use) or wilcoxon (signed-rank; needs at least 6 seeds to reach p < 0.05).")] = "t",
 ) -> None:
     """Rebuild the comparison report of a stored sweep: terminal, Markdown, HTML, JSON and CSV."""
     from lossbench import report

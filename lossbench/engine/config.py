@@ -99,6 +99,7 @@ class RunConfig:
     # of its best epoch. None: exactly ``epochs`` epochs, tested at the last.
     patience: int | None = None
     monitor: str = "val_accuracy"
+    min_epochs: int | None = None  # no stop on patience before this epoch (a sweep's final runs: see convergence)
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
@@ -200,6 +201,8 @@ def _check_training(config: RunConfig) -> list[str]:
                             int_problem("seed", config.seed, 0, SEED_MAX),
                             int_problem("flow_every", config.flow_every, 0, FLOW_EVERY_MAX)) if p]
     if config.patience is not None and (problem := int_problem("patience", config.patience, 1, EPOCHS_MAX)):
+        problems.append(problem)
+    if config.min_epochs is not None and (problem := int_problem("min_epochs", config.min_epochs, 1, EPOCHS_MAX)):
         problems.append(problem)
     if config.monitor not in MONITORS:
         problems.append(str(UnknownNameError("monitor", config.monitor, MONITORS)))

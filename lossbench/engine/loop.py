@@ -117,7 +117,8 @@ class Trainer:
                 if config.patience is not None and improved(watched, best, maximize):
                     best, result.best_epoch = watched, epoch
                     best_state = {k: v.detach().clone() for k, v in self.model.state_dict().items()}
-                if config.patience is not None and stops(epoch, result.best_epoch or 0, config.patience):
+                if config.patience is not None and stops(epoch, result.best_epoch or 0, config.patience,
+                                                                config.min_epochs):
                     result.plateaued = True
                     break
         except _Diverged as diverged:

@@ -14,7 +14,7 @@ FORMATS = ("terminal", "md", "html", "json")
 
 
 def build_report(name: str, storage: Any, out_dir: str | Path | None, formats: Iterable[str] = ("all",), *,
-                 baseline: str | None = None, test: str = "wilcoxon", console: Any = None) -> dict[str, Path]:
+                 baseline: str | None = None, test: str = "t", console: Any = None) -> dict[str, Path]:
     """Rebuild the report of sweep ``name`` from ``storage`` (a ``lossbench.results.Storage``, a database URL, a
     journal path or an Optuna storage).
 
@@ -64,7 +64,7 @@ def build_report(name: str, storage: Any, out_dir: str | Path | None, formats: I
 
 
 def write(storage: Any, formats: Iterable[str] = ("all",), *, out: str | Path = "results", baseline: str | None = None,
-          test: str = "wilcoxon", console: Any = None) -> dict[str, Path]:
+          test: str = "t", console: Any = None) -> dict[str, Path]:
     """Write the report of a stored sweep into its folder OUT/NAME/ (and print its terminal part, where
     ``formats`` ask for it); {output kind: path}. ``storage``: a ``lossbench.results.Storage`` (a sweep's
     ``SweepOutcome.storage``), or a sweep's name for its journal under ``out``. A folder that cannot be written

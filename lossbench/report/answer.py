@@ -51,8 +51,9 @@ def _sentences(model: ReportModel, examples: int) -> list[str]:
     if decided:
         out.append(_decided(model, decided, examples))
     if ties:
-        out.append(f"Tied within ±{_margin()} (both plateaued): " + _list([f"{d.arm} and {d.other}" for d in
-                                                                             ties[:max(1, examples)]], len(ties)) + ".")
+        out.append(f"Tied within ±{_margin()} (both plateaued): " + _list(
+            [f"{d.arm} and {d.other}{_speed(model, d.arm, d.other, named=True)}" for d in ties[:max(1, examples)]],
+            len(ties)) + ".")
     if open_:
         out.append(_open(open_))
     return out
@@ -71,7 +72,7 @@ def _top(model: ReportModel, any_decided: bool) -> str:
     top = [a for a in model.arms if model.tiers.get(a.key) == 1]
     best = top[0]
     if not any_decided:
-        return (f"No comparison is decided, so all {len(top)} arms share one tier; the highest mean test accuracy, "
+        return (f"No arm is decided better than another, so all {len(top)} arms share one tier; the highest mean test accuracy, "
                 f"{best.key}'s {fmt.num(best.acc_mean, 3)}, is not shown better than the rest.")
     if len(top) == 1:
         return f"Top tier: {best.key} alone, at mean test accuracy {fmt.num(best.acc_mean, 3)}."
@@ -94,8 +95,8 @@ def _decided(model: ReportModel, decided: list[Decision], examples: int) -> str:
     return "Decided: " + "; ".join(parts) + (f"; and {rest} more in the decision table" if rest else "") + "."
 
 
-def _speed(model: ReportModel, a: str, b: str) -> str:
-    """Time to target where the two arms differ in it by ``SPEED_RATIO`` or more."""
+def _speed(model: ReportModel, a: str, b: str, named: bool = False) -> str:
+    """Time to target where the two arms differ in it by ``SPEED_RATIO`` or more (``named``: say of ``a``)."""
     first, second = model.arm(a), model.arm(b)
     if first is None or second is None or not first.target_seconds or not second.target_seconds:
         return ""
@@ -103,7 +104,7 @@ def _speed(model: ReportModel, a: str, b: str) -> str:
     if 1 / SPEED_RATIO < ratio < SPEED_RATIO:
         return ""
     share = fmt.pct(first.target_share or second.target_share)
-    return (f", {'faster' if ratio < 1 else 'slower'} to reach {share} of its own best ({_seconds(first.target_seconds)} "
+    return (f", {a + ' ' if named else ''}{'faster' if ratio < 1 else 'slower'} to reach {share} of its own best ({_seconds(first.target_seconds)} "
             f"against {_seconds(second.target_seconds)})")
 
 
@@ -132,16 +133,14 @@ def _open(open_: list[Decision]) -> str:
 
 
 def _each_minutes(d: Decision) -> str:
-    return f" seeds, {_duration(d.minutes)}" if d.minutes is not None else " seeds"
+    return f" seeds, {fmt.duration(d.minutes)}" if d.minutes is not None else " seeds"
 
 
 def _minutes(values: list[float | None]) -> str:
     kept = [v for v in values if v is not None]
-    return f"{_duration(sum(kept))} on this machine" if kept else ""
+    return f"{fmt.duration(sum(kept))} on this machine" if kept else ""
 
 
-def _duration(minutes: float) -> str:
-    return "under a minute" if minutes < 1 else f"about {minutes:.0f} min"
 
 
 def _level(d: Decision) -> str:

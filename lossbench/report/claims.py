@@ -103,7 +103,7 @@ def _judge(check: Check, arms: dict[str, ArmData], converged: dict[str, bool | N
 
 def _would_decide(decision: Decision) -> str:
     """What the sweep's decisions estimate would decide the pair: seeds or epochs, and minutes here."""
-    minutes = f", about {decision.minutes:.0f} min on this machine" if decision.minutes else ""
+    minutes = f", {fmt.duration(decision.minutes)} on this machine" if decision.minutes is not None else ""
     if decision.needs_epochs:
         return f"; it would take about {decision.needs_epochs} epochs{minutes}"
     if decision.needs_seeds:

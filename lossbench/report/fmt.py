@@ -56,6 +56,16 @@ def interval(ci: tuple[float, float] | None, digits: int = 4, sign: bool = False
     return NONE if ci is None else f"[{shown(ci[0], digits)}, {shown(ci[1], digits)}]"
 
 
+def duration(minutes: float) -> str:
+    """An estimate of wall time in words: under a minute, minutes, hours or days."""
+    if minutes < 1:
+        return "under a minute"
+    if minutes < 90:
+        return f"about {minutes:.0f} min"
+    hours = minutes / 60
+    return f"about {hours:.0f} h" if hours < 48 else f"about {hours / 24:.0f} days"
+
+
 def sparkline(values: Sequence[float | None], log: bool = False, width: int = 9) -> str:
     """Block characters scaled between the series' min and max; log scale for gradient norms (zeros at the floor)."""
     kept = [v for v in values if v is not None and math.isfinite(v)]

@@ -85,7 +85,7 @@ class ReportModel:
         return next((a for a in self.arms if a.key == key), None)
 
 
-def build_model(data: SweepData, storage: str, *, baseline: str | None = None, test: str = "wilcoxon",
+def build_model(data: SweepData, storage: str, *, baseline: str | None = None, test: str = "t",
                 importances: dict[str, dict[str, float]] | None = None) -> ReportModel:
     """Everything the renderers show, from the stored sweep (``storage`` is shown masked)."""
     from lossbench.report.claims import judge_claims

@@ -100,7 +100,7 @@ def _verdict(d: Decision) -> str:
 
 
 def _would(d: Decision) -> str:
-    minutes = f", about {d.minutes:.1f} min on this machine" if d.minutes is not None else ""
+    minutes = f", {fmt.duration(d.minutes)} on this machine" if d.minutes is not None else ""
     if d.needs_epochs is not None:
         return f" (needs about {d.needs_epochs} epochs{minutes})"
     if d.kind == "open" and d.needs_seeds is not None:

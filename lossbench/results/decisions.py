@@ -13,8 +13,10 @@ the gap in as many epochs again even at the rate it was still gaining over its l
 concave, so its recent slope bounds what it gains later). A difference within
 ``MARGIN`` both ways (two one-sided t-tests at the same level) between two plateaued arms is decided as
 equivalent. Every other comparison is open, with why and what would decide it: more epochs, or the seeds a
-paired t-test would need at power 0.8 (the observed difference and spread taken as true), with the minutes
-that would take at the measured time per run.
+paired t-test (or, between plateaued arms, TOST for a tie) would need at power 0.8 (the observed difference and
+spread taken as true), with the minutes
+that would take at the measured time per run, and the seeds at which it would have an even chance (power 0.5):
+the race goes on while that is within its maximum, since an estimate from 3 to 5 seeds is rough.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from lossbench.stats import ALPHA
 
 MARGIN = 0.02  # test accuracy: differences within this count as a tie (equivalence margin)
 TEST = "paired t-test over shared seeds, Holm-corrected over the comparisons"
+EVEN_CHANCE = 0.5  # the race gives more seeds while the test has at least this power at its maximum
 
 
 @dataclass(frozen=True)
@@ -74,6 +77,7 @@ class Decision:
     needs_seeds: int | None = None
     needs_epochs: int | None = None
     minutes: float | None = None
+    even_chance_seeds: int | None = None  # the seeds at which the test has an even chance (power 0.5) to decide it
 
     @property
     def decided(self) -> bool:
@@ -149,15 +153,28 @@ def _judge(a: Arm, b: Arm, factor: str, diffs: list[float], level: float, p_adj:
         return Decision(kind="open", why=f"within +-{MARGIN} so far, but {improving.key} was still improving",
                         needs_epochs=_more_epochs(improving), minutes=_minutes(improving, 0, workers, epochs=True),
                         **common)
-    need = stats.seeds_needed(diffs, "t", level)
+    need, even, route = _seeds_to_decide(diffs, level, plateaued=not a.still_improving and not b.still_improving)
     extra = None if need is None else max(0, need - n)
     why = (f"the interval [{interval[0]:.3f}, {interval[1]:.3f}] includes 0 and is wider than the +-{MARGIN} "
            f"that would make it a tie")
     if need is not None:
-        why += f": about {need} seeds would decide it"
+        why += f": about {need} seeds would decide it ({route})"
     minutes = None if extra is None else [_minutes(a, extra, workers), _minutes(b, extra, workers)]
-    return Decision(kind="open", why=why, needs_seeds=need,
+    return Decision(kind="open", why=why, needs_seeds=need, even_chance_seeds=even,
                     minutes=None if minutes is None or None in minutes else sum(minutes), **common)
+
+
+def _seeds_to_decide(diffs: list[float], level: float, plateaued: bool) -> tuple[int | None, int | None, str]:
+    """(seeds at power 0.8, seeds at an even chance, the route): the nearer of showing a difference (paired t) and,
+    between plateaued arms, showing a tie within ``MARGIN`` (TOST)."""
+    routes = [(stats.seeds_needed(diffs, "t", level), stats.seeds_needed(diffs, "t", level, power=EVEN_CHANCE),
+               "to show a difference")]
+    if plateaued:
+        routes.append((stats.seeds_for_equivalence(diffs, MARGIN, level),
+                       stats.seeds_for_equivalence(diffs, MARGIN, level, power=EVEN_CHANCE),
+                       f"to show a tie within +-{MARGIN}"))
+    found = [r for r in routes if r[0] is not None]
+    return min(found, key=lambda r: r[0]) if found else (None, None, "")
 
 
 def _decided_why(leader: Arm, trailer: Arm, gap: float) -> str:

@@ -4,7 +4,7 @@ with the same rules. It imports nothing of lossbench (scipy and statsmodels load
 - ``levels``: ``ALPHA`` (the significance level), ``LEVEL`` (intervals), ``POWER`` (seed counts);
 - ``paired``: paired tests (``wilcoxon`` or ``t``) with effect sizes, Holm's correction, equivalence (TOST);
 - ``intervals``: the bootstrap interval of a mean, the t interval of a mean difference;
-- ``power``: the seeds a paired test needs.
+- ``power``: the seeds a paired test needs, to find a difference or to show equivalence.
 
 Where the data cannot support a number the answer is None: fewer than 3 values give no interval of one arm's
 mean, fewer than 2 pairs no test and no interval of a difference."""
@@ -13,8 +13,8 @@ from lossbench.stats.intervals import MIN_INTERVAL_VALUES, bootstrap_ci, mean_st
 from lossbench.stats.levels import ALPHA, LEVEL, POWER
 from lossbench.stats.paired import (MIN_PAIRS, TESTS, PairedTest, cohen_dz, effect_name, holm, paired_test,
                                     rank_biserial, tost, wilcoxon_min_p)
-from lossbench.stats.power import MAX_SEEDS, seeds_needed, wilcoxon_floor_seeds
+from lossbench.stats.power import MAX_SEEDS, seeds_for_equivalence, seeds_needed, wilcoxon_floor_seeds
 
 __all__ = ["ALPHA", "LEVEL", "MAX_SEEDS", "MIN_INTERVAL_VALUES", "MIN_PAIRS", "POWER", "TESTS", "PairedTest",
            "bootstrap_ci", "cohen_dz", "effect_name", "holm", "mean_std", "paired_test", "rank_biserial",
-           "seeds_needed", "t_interval", "tost", "wilcoxon_floor_seeds", "wilcoxon_min_p"]
+           "seeds_for_equivalence", "seeds_needed", "t_interval", "tost", "wilcoxon_floor_seeds", "wilcoxon_min_p"]

@@ -1,7 +1,12 @@
 """How many seeds a paired test needs: the paired t-test's power (statsmodels ``TTestPower``, two-sided) with the
 observed mean paired difference and its standard deviation taken as the truth (Cohen's d_z), at ``ALPHA`` for that
 comparison alone and ``POWER``. The exact Wilcoxon signed-rank test cannot go below p = 2 / 2^n, so with it at
-least ``wilcoxon_floor_seeds()`` seeds are needed whatever the effect."""
+least ``wilcoxon_floor_seeds()`` seeds are needed whatever the effect.
+
+``seeds_for_equivalence``: the pairs two one-sided t-tests (TOST) need to show the mean difference within
++-margin, with the same truth assumed: the smallest n with (t_{1-alpha, n-1} + t_{power, n-1}) * sd / sqrt(n) at
+most margin - |mean| (the usual approximation of TOST's power, close whenever the difference is not near 0 with
+a wide margin, where it errs on the side of more seeds)."""
 
 from __future__ import annotations
 
@@ -42,3 +47,28 @@ def seeds_needed(differences: Sequence[float], test: str = "t", alpha: float = A
     if not math.isfinite(solved):
         return floor if effect >= 1 else MAX_SEEDS  # large effects need the fewest pairs a test can use
     return max(min(math.ceil(solved), MAX_SEEDS), floor)
+
+
+def seeds_for_equivalence(differences: Sequence[float], margin: float, alpha: float = ALPHA,
+                          power: float = POWER) -> int | None:
+    """Pairs TOST needs to show the observed mean difference within +-``margin``; None when it lies outside (no
+    number would) or with fewer than 2 pairs."""
+    from scipy.stats import t
+
+    d = np.asarray(differences, dtype=float)
+    if len(d) < MIN_PAIRS:
+        return None
+    room, sd = margin - abs(float(d.mean())), float(d.std(ddof=1))
+    if room <= 0:
+        return None
+    if sd == 0:
+        return MIN_PAIRS
+    from scipy.stats import norm
+
+    start = ((norm.ppf(1 - alpha) + norm.ppf(power)) * sd / room) ** 2  # the normal approximation: t needs more
+    if start > MAX_SEEDS:
+        return MAX_SEEDS
+    n = max(MIN_PAIRS, math.floor(start))
+    while (t.ppf(1 - alpha, n - 1) + t.ppf(power, n - 1)) * sd / math.sqrt(n) > room:
+        n += 1
+    return min(n, MAX_SEEDS)

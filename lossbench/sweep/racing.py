@@ -5,9 +5,10 @@ differ in one factor is decided by the rule of ``lossbench.results.decisions`` (
 over the comparisons, convergence-aware, TOST equivalence within its margin), at alpha / K for K looks planned
 (Bonferroni over looks), so the family-wise error rate stays at most alpha however the race ends (a conservative
 group-sequential design; anchor: the racing procedures of irace). A comparison stays in the race while it is open
-and more seeds could decide it within the maximum (the seeds a paired t-test would need at power 0.8, the
-observed difference taken as true; a comparison that needs more epochs, or far more seeds, is left open with
-that estimate). Only the arms of such comparisons get the next round (5, 7, then 10 seeds, up to the spec's
+and more seeds could decide it within the maximum (a paired t-test would have at least an even chance, power
+0.5, at the maximum, the observed difference and spread taken as true: an estimate from 3 to 5 seeds is rough,
+so the race does not give up at the power-0.8 count; a comparison that needs more epochs, or far more seeds, is
+left open with that estimate). Only the arms of such comparisons get the next round (5, 7, then 10 seeds, up to the spec's
 ``seeds``); an arm whose comparisons are all decided, or hopeless at this budget, gets no more seeds.
 
 Each look uses exactly the first n seeds of every arm, and only once every arm has finished them, so every
@@ -27,7 +28,7 @@ METHOD = (f"seeds = auto: rounds of {', '.join(map(str, ROUNDS))} seeds (capped 
           f"every pair of arms differing in one factor by a {TEST}, at alpha {ALPHA} / K per look (K looks planned, "
           f"Bonferroni over looks); decided when significant and not overturnable by training longer, or "
           f"equivalent within +-{MARGIN} (TOST at the same level) with both arms plateaued; only the arms of open "
-          f"comparisons that more seeds could decide within the maximum (power 0.8) get the next round")
+          f"comparisons that more seeds could decide within the maximum (power at least 0.5 there) get the next round")
 
 
 def schedule(max_seeds: int) -> list[int]:
@@ -54,8 +55,8 @@ def look(arms: list[Arm], seeds: list[int], looks: int, max_seeds: int | None = 
             result.decided[name] = decision.kind
             continue
         result.open.append(name)
-        if decision.needs_seeds is not None and decision.needs_epochs is None and (
-                max_seeds is None or decision.needs_seeds <= max_seeds):
+        if decision.even_chance_seeds is not None and decision.needs_epochs is None and (
+                max_seeds is None or decision.even_chance_seeds <= max_seeds):
             result.racing.append(name)
     return result
 

@@ -21,8 +21,9 @@ WORST_NLL = 1e6  # the objective a diverged trial gets when minimising val_nll
 
 
 def run_config(spec: SweepSpec, arm: Arm, params: dict[str, Any], seed: int, flow_profile: bool, device: str = "cpu",
-               threads: int | None = None) -> Any:
-    """The engine's RunConfig for an arm with sampled ``params`` (keyed like the space) and a seed."""
+               threads: int | None = None, min_epochs: int | None = None) -> Any:
+    """The engine's RunConfig for an arm with sampled ``params`` (keyed like the space) and a seed; no stop on
+    patience before ``min_epochs``."""
     from lossbench.engine import RunConfig
 
     values = {**spec.fixed, **params}
@@ -38,7 +39,8 @@ def run_config(spec: SweepSpec, arm: Arm, params: dict[str, Any], seed: int, flo
     return RunConfig(dataset=spec.dataset, cell=arm.cell, loss=arm.loss, remedies=arm.remedies, params=component_params,
                      epochs=spec.epochs, batch_size=spec.batch_size, lr=float(values.get("lr", 1e-2)),
                      hidden=tuple(spec.hidden), optimizer=spec.optimizer, seed=seed, flow_profile=flow_profile,
-                     device=device, threads=threads, patience=spec.patience, monitor=spec.objective)
+                     device=device, threads=threads, patience=spec.patience, monitor=spec.objective,
+                     min_epochs=min_epochs if spec.patience is not None else None)
 
 
 def objective(record: EpochRecord, goal: Objective) -> float:

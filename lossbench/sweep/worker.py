@@ -224,16 +224,18 @@ class Worker:
         if seed is None or any(writer.seed_of(t) is None for t in lower):
             slots.surplus(study, trial)
             return
-        self._run(arm, study, trial, FINAL, dict(best.params), seed, best=best.number)
+        tuned = best.run
+        peak = None if tuned is None else (tuned.best_epoch or len(tuned.epochs) or None)
+        self._run(arm, study, trial, FINAL, dict(best.params), seed, best=best.number, min_epochs=peak)
 
     def _run(self, arm: Arm, study: Any, trial: Any, phase: str, params: dict[str, Any], seed: int,
-             best: int | None = None) -> None:
+             best: int | None = None, min_epochs: int | None = None) -> None:
         if phase == FINAL:
             writer.record_start(trial, arm.key, phase, seed, params=params, best_trial=best)
         else:
             writer.record_start(trial, arm.key, phase, seed)
         config = run_config(self.spec, arm, params, seed, flow_profile=phase == FINAL, device=self.device,
-                            threads=self.threads)
+                            threads=self.threads, min_epochs=min_epochs)  # final runs: see convergence
         run_trial(self.spec, self.storage, study, trial, phase, config, self.registry, self._dataset, self.database,
                   deadline=self.deadline)
         self.held = None
