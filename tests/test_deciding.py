@@ -63,6 +63,17 @@ def test_a_run_stops_on_patience_and_is_tested_with_its_best_epochs_weights():
     assert result.time_to_target["epoch"] <= result.best_epoch
 
 
+def test_a_final_run_is_not_stopped_before_its_configuration_trained_in_tuning():
+    """A configuration known to train (its tuning run reached 95% of its best at epoch N) is not stopped on
+    patience before N on another seed: binary cross-entropy can sit at chance for 10 epochs and more before it starts."""
+    from lossbench import train
+
+    assert stops(epoch=12, best_epoch=1, patience=5) and not stops(epoch=12, best_epoch=1, patience=5, min_epochs=13)
+    result = train(dataset="digits", cell="gru", loss="ce", hidden=(8,), epochs=40, patience=2, lr=0.3,
+                   flow_profile=False, min_epochs=25)
+    assert result.status == "completed" and len(result.epochs) >= 25
+
+
 # -- no point trained twice ---------------------------------------------------------------------------------------
 
 

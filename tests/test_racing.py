@@ -8,10 +8,16 @@ import numpy as np
 import pytest
 
 from lossbench.results import load_sweep
-from lossbench.results.decisions import Arm
+from lossbench.results.decisions import Arm, decide
 from lossbench.sweep.racing import MARGIN, look, race_state, schedule
 
 SEEDS = list(range(1000, 1010))
+
+
+def replace_seeds(arm: Arm, seeds: list[int]) -> Arm:
+    from dataclasses import replace
+
+    return replace(arm, accuracy={s: arm.accuracy[s] for s in seeds}, plateaued={s: True for s in seeds})
 
 
 def arms(**means: tuple[float, float]) -> dict[str, dict[int, float]]:
@@ -104,3 +110,24 @@ def test_seeds_auto_from_the_command_line_becomes_a_race_up_to_ten():
     spec = build_spec({}, {"seeds": "auto"})
     assert (spec.seeds, spec.race, spec.problems) == (10, True, ())
     assert build_spec({}, {"seeds": "many"}).problems == ("seeds must be a number of seeds or auto, got 'many'",)
+
+
+def test_a_comparison_with_an_even_chance_at_the_maximum_races_on_though_power_08_would_need_more():
+    """bce against ce on the seed preset, stopped early on one seed: a large gap on one seed of three."""
+    ce = {1000: 0.961, 1001: 0.967, 1002: 0.955}
+    bce = {1000: 0.911, 1001: 0.903, 1002: 0.100}
+    arms_ = racing({"ce": ce, "bce": bce})
+    (decision,) = decide(arms_, 0.05 / 5)
+    assert decision.needs_seeds > 20 >= decision.even_chance_seeds
+    budget, over, looks = race_state(20, arms_, {"ce": 3, "bce": 3}, SEEDS + list(range(1010, 1020)))
+    assert not over and looks[0].racing == ["ce vs bce"] and budget == {"ce": 5, "bce": 5}
+
+
+def test_a_tie_more_seeds_could_show_races_on_towards_equivalence():
+    rng = np.random.default_rng(4)
+    base = {s: 0.95 + rng.normal(0, 0.01) for s in SEEDS}
+    near = {s: v - 0.004 + rng.normal(0, 0.015) for s, v in base.items()}  # not yet a tie at 5 seeds
+    taken = look(racing({"base": base, "near": near}), SEEDS[:5], looks=4, max_seeds=10)
+    assert taken.open == ["base vs near"] and taken.racing == ["base vs near"]
+    (decision,) = decide([replace_seeds(a, SEEDS[:5]) for a in racing({"base": base, "near": near})], 0.05 / 4)
+    assert "to show a tie within +-0.02" in decision.why

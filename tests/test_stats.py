@@ -162,3 +162,18 @@ def test_seeds_needed_by_hand_and_against_statsmodels():
     assert stats.seeds_needed([0.02, 0.02, 0.02], "t") == 2 and stats.seeds_needed([0.02, 0.02, 0.02], "wilcoxon") == 6
     assert stats.seeds_needed([1e-6, -0.5, 0.5]) == stats.MAX_SEEDS  # far too many: capped, not a huge number
     assert stats.seeds_needed([0.1]) is None  # one pair: no spread to size a test by
+
+
+def test_seeds_for_equivalence_give_tost_the_power_they_promise():
+    from statsmodels.stats.weightstats import ttost_paired
+
+    d = np.array([-0.006, -0.034, -0.016, 0.002, 0.016])  # bce against ce on the seed preset at 5 seeds
+    n = stats.seeds_for_equivalence(d, 0.02)
+    assert 10 <= n <= 25 and stats.seeds_for_equivalence(d, 0.02, power=0.5) < n
+    rng = np.random.default_rng(0)
+    found = [ttost_paired(x := rng.normal(d.mean(), d.std(ddof=1), n), np.zeros(n), -0.02, 0.02)[0] < 0.05
+             for _ in range(1000)]
+    assert 0.72 <= np.mean(found) <= 0.92  # about the 0.8 asked for (a simulation of TOST at that many pairs)
+    assert stats.seeds_for_equivalence([0.03, 0.04, 0.035], 0.02) is None  # outside the margin: no seeds show a tie
+    assert stats.seeds_for_equivalence([0.01, 0.01, 0.01], 0.02) == 2  # no spread: the fewest pairs a test can use
+    assert stats.seeds_for_equivalence([0.019, -0.3, 0.3], 0.02) > 1000

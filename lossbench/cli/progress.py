@@ -1,18 +1,16 @@
-"""The live sweep display: a Rich table redrawn from what storage says (``lossbench.results.read_progress``)."""
+"""The live sweep display: a Rich table redrawn from the progress a sweep reports (``lossbench.results.Progress``)."""
 
 from __future__ import annotations
 
-import threading
-import time
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any, Iterator
+from typing import TYPE_CHECKING, Iterator
 
 from lossbench.cli.output import stderr
 
 if TYPE_CHECKING:
     from rich.console import RenderableType
 
-    from lossbench.results import Progress, Storage
+    from lossbench.results import Progress
 
 
 def render(progress: Progress) -> RenderableType:
@@ -37,43 +35,28 @@ def render(progress: Progress) -> RenderableType:
     return table
 
 
-@contextmanager
-def live_progress(name: str, storage: Storage) -> Iterator[None]:
-    """Show the progress of sweep ``name`` on stderr while the block runs; ``storage`` is a ``Storage`` (the
-    display opens its own Optuna storage: the worker's may be busy in another thread)."""
-    from rich.live import Live
-    from rich.text import Text
+class LiveProgress:
+    """The live sweep display on stderr, redrawn from each ``Progress`` that ``lossbench.sweep.run`` reports
+    (its ``on_progress``, about once a second while training, and once at the end)."""
 
-    from lossbench.results import read_progress
+    def __init__(self) -> None:
+        from rich.text import Text
 
-    started = time.perf_counter()
-    state: dict[str, RenderableType] = {"view": Text("starting...")}
-    stop = threading.Event()
+        self._view: RenderableType = Text("starting...")
 
-    def poll(monitor: Any) -> None:
-        while True:
-            try:
-                state["view"] = render(read_progress(name, monitor, started))
-            except Exception:  # a display that cannot read storage this second shows the last view
-                pass
-            if stop.is_set():
-                break  # after one last read: the display ends on the final counts
-            stop.wait(1.0)
+    def __rich__(self) -> RenderableType:
+        return self._view
 
-    class View:
-        def __rich__(self) -> RenderableType:
-            return state["view"]
+    def update(self, progress: Progress) -> None:
+        self._view = render(progress)
 
-    monitor = storage.open()
-    poller = threading.Thread(target=poll, args=(monitor,), daemon=True)
-    try:
-        with Live(View(), console=stderr, refresh_per_second=2, transient=False):
-            poller.start()
-            try:
+    @contextmanager
+    def shown(self) -> Iterator[None]:
+        from rich.live import Live
+
+        try:
+            with Live(self, console=stderr, refresh_per_second=2, transient=False):
                 yield
-            finally:
-                stop.set()
-                poller.join(timeout=10)
-    finally:
-        if not stderr.is_terminal:  # Rich ends its last frame with a newline only on a terminal
-            stderr.line()
+        finally:
+            if not stderr.is_terminal:  # Rich ends its last frame with a newline only on a terminal
+                stderr.line()

@@ -10,7 +10,7 @@ import typer
 
 from lossbench.cli.context import session
 from lossbench.cli.output import note, print_json, stdout, warn
-from lossbench.cli.progress import live_progress
+from lossbench.cli.progress import LiveProgress
 from lossbench.cli.sets import parse_sets, sweep_overrides
 
 
@@ -98,6 +98,7 @@ def _run(*, spec_file, preset, budget, name, storage, workers, threads, device, 
         "time_budget": time_budget})
     show = not quiet and not json
 
+    live = LiveProgress()
     with ExitStack() as display:
         def started(spec, execution, store) -> None:  # noqa: ANN001
             seeds = f"up to {spec.seeds} seeds, racing" if spec.race else f"{spec.seeds} seeds"
@@ -106,11 +107,11 @@ def _run(*, spec_file, preset, budget, name, storage, workers, threads, device, 
                  f"storage {store.describe()}")
             for key, reason in spec.refused.items():
                 note(f"refused arm {key}: {reason}", style="yellow")
-            display.enter_context(live_progress(spec.name, store))
+            display.enter_context(live.shown())
 
         outcome = sweep.run(spec, storage=storage, out=out, workers=workers, threads=threads, device=device,
                             registry=session.registry(), plugins_dirs=session.plugins_dirs, heartbeat=heartbeat,
-                            on_start=started if show else None)
+                            on_start=started if show else None, on_progress=live.update if show else None)
     for failure in outcome.crashes:
         warn(failure)
     if outcome.out_of_time:

@@ -29,7 +29,7 @@ from lossbench.report import fmt
 from lossbench.report.thresholds import ALPHA
 from lossbench.results import ArmData, SpecRecord, final_metric
 from lossbench.results.claims import LOWER_IS_BETTER, Check, parse_claims
-from lossbench.results.decisions import Decision
+from lossbench.results.decisions import Arm, Decision, pair_decision
 
 SUPPORTED, CONTRADICTED, UNDECIDED = "supported", "contradicted", "not supported at this budget"
 METRIC_WORDS = {"test_accuracy": "test accuracy", "test_ece": "test ECE",
@@ -57,15 +57,31 @@ class ClaimVerdict:
         return "; ".join(f"{c.verdict}: {c.evidence}" for c in self.checks)
 
 
+@dataclass(frozen=True)
+class Budget:
+    """What the estimates of what would decide a claim read: the decision rule's view of each arm (its curves'
+    recent gain, its plateaus, its seconds per run) and the sweep's number of workers."""
+
+    arms: dict[str, Arm] = field(default_factory=dict)
+    workers: int = 1
+
+
 def judge_claims(spec: SpecRecord, arms: list[ArmData], converged: dict[str, bool | None],
-                 decisions: Sequence[Decision] = ()) -> list[ClaimVerdict]:
-    """Every claim of the stored ``spec`` judged on ``arms``."""
+                 decisions: Sequence[Decision] = (), budget: Budget | None = None) -> list[ClaimVerdict]:
+    """Every claim of the stored ``spec`` judged on ``arms``; a claim's pair of arms that the one-factor decisions
+    do not cover is decided by the same rule on its own (``pair_decision``) from ``budget``."""
     by_key = {arm.key: arm for arm in arms}
     claims, _ = parse_claims(spec.claims, set(by_key))
     pairs = {frozenset((d.arm, d.other)): d for d in decisions}
+    budget = budget or Budget()
+    for claim in claims:
+        for check in claim.checks:
+            pair = frozenset((check.arm, check.than))
+            if check.than and pair not in pairs and check.arm in budget.arms and check.than in budget.arms:
+                pairs[pair] = pair_decision(budget.arms[check.arm], budget.arms[check.than], workers=budget.workers)
     verdicts = []
     for claim in claims:
-        checks = [_judge(check, by_key, converged, claim.reduced_budget, pairs) for check in claim.checks]
+        checks = [_judge(check, by_key, converged, claim.reduced_budget, pairs, budget) for check in claim.checks]
         found = {c.verdict for c in checks}
         verdict = CONTRADICTED if CONTRADICTED in found else SUPPORTED if found == {SUPPORTED} else UNDECIDED
         verdicts.append(ClaimVerdict(claim.id, claim.claim, claim.source, claim.published, verdict, checks))
@@ -86,10 +102,13 @@ def metric_by_seed(arm: ArmData, metric: str) -> dict[int, float]:
 
 
 def _judge(check: Check, arms: dict[str, ArmData], converged: dict[str, bool | None],
-           reduced_budget: bool, decisions: dict[frozenset[str], Decision]) -> CheckVerdict:
+           reduced_budget: bool, decisions: dict[frozenset[str], Decision], budget: Budget) -> CheckVerdict:
     values = metric_by_seed(arms[check.arm], check.metric)
     if check.kind == "reaches":
-        return _reaches(check, values, converged.get(check.arm) is not False, reduced_budget)
+        found = _reaches(check, values, converged.get(check.arm) is not False, reduced_budget)
+        if found.verdict == UNDECIDED:
+            found = CheckVerdict(check, UNDECIDED, found.evidence + _would_reach(check, values, budget))
+        return found
     decision = decisions.get(frozenset((check.arm, check.than))) if check.metric == "test_accuracy" else None
     settled = (converged.get(check.arm) is not False and converged.get(check.than) is not False) or bool(
         decision and decision.decided)
@@ -98,7 +117,47 @@ def _judge(check: Check, arms: dict[str, ArmData], converged: dict[str, bool | N
         found = CheckVerdict(check, UNDECIDED, found.evidence + _why(values, False, 0.0))
     if found.verdict == UNDECIDED and decision is not None and not decision.decided:
         found = CheckVerdict(check, UNDECIDED, found.evidence + _would_decide(decision))
+    elif found.verdict == UNDECIDED and decision is None:
+        found = CheckVerdict(check, UNDECIDED, found.evidence + _seeds_would_decide(check, values, arms, budget))
     return found
+
+
+def _seeds_would_decide(check: Check, values: dict[int, float], arms: dict[str, ArmData], budget: Budget) -> str:
+    """For a metric the decisions do not read (calibration, gradient flow): the seeds a paired t-test would need."""
+    other = metric_by_seed(arms[check.than], check.metric)
+    diffs = [values[s] - other[s] for s in sorted(set(values) & set(other))]
+    need = stats.seeds_needed(diffs) if check.kind != "matches" else stats.seeds_for_equivalence(diffs, check.margin or 0.0)
+    if need is None:
+        return ""
+    return f"; it would take about {need} seeds" + _run_minutes(budget, (check.arm, check.than), max(0, need - len(diffs)))
+
+
+def _run_minutes(budget: Budget, keys: Sequence[str], runs: int) -> str:
+    seconds = [budget.arms[k].seconds_per_run for k in keys if k in budget.arms]
+    if not seconds or None in seconds:
+        return ""
+    return f", {fmt.duration(runs * sum(seconds) / max(1, budget.workers) / 60)} on this machine"
+
+
+def _would_reach(check: Check, values: dict[int, float], budget: Budget) -> str:
+    """What would decide a level not shown reached: more seeds where the interval straddles it, more epochs at the
+    arm's recent rate where it was still improving (a lower bound: a concave curve only slows), nothing more of
+    this budget where it had plateaued below."""
+    arm = budget.arms.get(check.arm)
+    mean = sum(values.values()) / len(values) if values else None
+    if arm is None or mean is None or check.metric != "test_accuracy":
+        return ""
+    if mean < check.value and arm.still_improving and arm.gain_per_epoch > 0:
+        more = math.ceil((check.value - mean) / arm.gain_per_epoch)
+        cap = arm.epochs_cap or 0
+        minutes = (arm.seconds_per_run or 0.0) * (cap + more) / max(cap, 1) * len(values) / max(1, budget.workers) / 60
+        return (f"; at its recent gain of {arm.gain_per_epoch:.4f} a epoch it would need at least {more} more epochs "
+                f"(a cap of about {cap + more}, {fmt.duration(minutes)} on this machine for {len(values)} seeds)")
+    if mean < check.value:
+        return f"; it had plateaued at {mean:.3f}: more epochs of this setup would not reach {check.value:g}"
+    need = stats.seeds_needed([v - check.value for v in values.values()])
+    return "" if need is None else f"; it would take about {need} seeds" + _run_minutes(
+        budget, (check.arm,), max(0, need - len(values)))
 
 
 def _would_decide(decision: Decision) -> str:

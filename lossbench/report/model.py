@@ -10,7 +10,7 @@ from lossbench import stats
 from lossbench.report.compare import Comparison, add_power, compare
 from lossbench.report.summary import ArmSummary, summarise
 from lossbench.results import Objective, RaceRecord, SpecRecord, SweepData, mask_all
-from lossbench.results.decisions import Decision, sweep_decisions
+from lossbench.results.decisions import Decision, decide, sweep_arms
 from lossbench.results.phase import final_budget
 
 if TYPE_CHECKING:
@@ -88,7 +88,7 @@ class ReportModel:
 def build_model(data: SweepData, storage: str, *, baseline: str | None = None, test: str = "t",
                 importances: dict[str, dict[str, float]] | None = None) -> ReportModel:
     """Everything the renderers show, from the stored sweep (``storage`` is shown masked)."""
-    from lossbench.report.claims import judge_claims
+    from lossbench.report.claims import Budget, judge_claims
     from lossbench.report.factorial import build_factorial
     from lossbench.report.answer import answer
     from lossbench.report.findings import write_findings
@@ -117,10 +117,11 @@ def build_model(data: SweepData, storage: str, *, baseline: str | None = None, t
         baseline=described, comparisons=comparisons, unfinished=[a.key for a in arms if not a.finished],
         refused=list(spec.refused.items()), components=mask_all(stored_components),
         race=RaceRecord.parse(data.race))
-    model.decisions = sweep_decisions(data)
+    decided_arms, workers = sweep_arms(data)
+    model.decisions = decide(decided_arms, workers=workers)
     model.factorial = build_factorial(model)
     model.claims = judge_claims(spec, data.arms, {a.key: not a.improving for a in arms if a.convergence is not None},
-                                model.decisions)
+                                model.decisions, Budget({a.key: a for a in decided_arms}, workers))
     model.tiers = tiers([a.key for a in arms if a.acc_mean is not None], model.decisions)
     model.finding_groups = write_findings(model)
     model.findings = [s for _, group in model.finding_groups for s in group]

@@ -116,18 +116,29 @@ def decide(arms: list[Arm], alpha: float = ALPHA, workers: int = 1) -> list[Deci
         tested.append((a, b, factor, diffs, test.p))
         out.append(None)
     pvalues = [p for *_, p in tested]
-    results = iter(_judge(a, b, factor, diffs, level, p_adj, alpha, workers)
+    results = iter(_judge(a, b, factor, (getattr(a, factor), getattr(b, factor)), diffs, level, p_adj, alpha, workers)
                    for (a, b, factor, diffs, _), level, p_adj in zip(tested, _holm_levels(pvalues, alpha),
                                                                    stats.holm(pvalues)))
     return [d if d is not None else next(results) for d in out]
 
 
-def _judge(a: Arm, b: Arm, factor: str, diffs: list[float], level: float, p_adj: float, alpha: float,
-           workers: int) -> Decision:
+def pair_decision(a: Arm, b: Arm, alpha: float = ALPHA, workers: int = 1) -> Decision:
+    """Any two arms by the same rule, whatever factors they differ in (``factor`` "arms"), tested on their own
+    (outside the family's Holm correction): a published claim's pair, for one."""
+    shared = sorted(set(a.accuracy) & set(b.accuracy))
+    diffs = [a.accuracy[s] - b.accuracy[s] for s in shared]
+    test = stats.paired_test([a.accuracy[s] for s in shared], [b.accuracy[s] for s in shared], "t")
+    if test is None:
+        return _open(a, b, "arms", diffs, "fewer than 2 seeds run by both arms", needs_seeds=3, levels=(a.key, b.key))
+    return _judge(a, b, "arms", (a.key, b.key), diffs, alpha, test.p, alpha, workers)
+
+
+def _judge(a: Arm, b: Arm, factor: str, levels: tuple[str, str], diffs: list[float], level: float, p_adj: float,
+           alpha: float, workers: int) -> Decision:
     n = len(diffs)
     mean = sum(diffs) / n
     interval = stats.t_interval(diffs, 1 - level)
-    common = dict(arm=a.key, other=b.key, factor=factor, levels=(getattr(a, factor), getattr(b, factor)),
+    common = dict(arm=a.key, other=b.key, factor=factor, levels=levels,
                   metric="test_accuracy", difference=mean, interval=interval, level=1 - level, p=p_adj, seeds=n,
                   test=TEST)
     if p_adj <= alpha:  # then the interval at Holm's level for this comparison excludes 0 too
@@ -185,9 +196,11 @@ def _decided_why(leader: Arm, trailer: Arm, gap: float) -> str:
             f"epochs at that rate, less than the gap of at least {gap:.3f}")
 
 
-def _open(a: Arm, b: Arm, factor: str, diffs: list[float], why: str, needs_seeds: int | None = None) -> Decision:
+def _open(a: Arm, b: Arm, factor: str, diffs: list[float], why: str, needs_seeds: int | None = None,
+          levels: tuple[str, str] | None = None) -> Decision:
     mean = sum(diffs) / len(diffs) if diffs else None
-    return Decision(kind="open", arm=a.key, other=b.key, factor=factor, levels=(getattr(a, factor), getattr(b, factor)),
+    return Decision(kind="open", arm=a.key, other=b.key, factor=factor,
+                    levels=levels or (getattr(a, factor), getattr(b, factor)),
                     metric="test_accuracy", difference=mean, interval=None, level=None, p=None, seeds=len(diffs),
                     test=TEST, why=why, needs_seeds=needs_seeds)
 
@@ -259,11 +272,12 @@ def runs_of(trials: Any, objective: str) -> list[Run]:
     return runs
 
 
-def sweep_decisions(data: Any, alpha: float = ALPHA) -> list[Decision]:
-    """The decisions of a stored sweep (``SweepData``), from its completed final runs."""
+def sweep_arms(data: Any) -> tuple[list[Arm], int]:
+    """The arms of a stored sweep (``SweepData``) that have completed final runs, and its number of workers."""
     spec = data.spec_record
     workers = int((data.provenance or {}).get("workers") or 1)
     arms = [arm_from_runs(arm.key, arm.loss, arm.cell, "+".join(arm.remedies) or "none",
                           runs_of(arm.final, spec.objective.name), spec.objective.maximize, spec.patience, spec.epochs)
             for arm in data.arms]
-    return decide([a for a in arms if a.accuracy], alpha, workers)
+    return [a for a in arms if a.accuracy], workers
+

@@ -27,9 +27,9 @@ def _claim(id: str, claim: str, source: str, published: str, *checks: dict[str, 
     return {"id": id, "claim": claim, "source": source, "published": published, "checks": list(checks)}
 
 
-QUICKSTART = Preset(  # 8 arms x (5 learning-rate points + 3 to 7 seeds) x up to 25 epochs, stopping on patience
+QUICKSTART = Preset(  # 8 arms x (5 learning-rate points + 3 to 7 seeds) x up to 20 epochs, stopping on patience
     SweepSpec(name="quickstart", dataset="mnist1d", losses=("ce", "focal"), cells=("rnn", "gru"),
-              remedy_sets=((), ("clip_norm", "orthogonal_init")), trials=5, epochs=25, seeds=7, race=True,
+              remedy_sets=((), ("clip_norm", "orthogonal_init")), trials=5, epochs=20, seeds=7, race=True,
               hidden=(32,), batch_size=100),
     "ce and focal loss x tanh RNN and GRU x no remedy or clipping + orthogonal init, on MNIST-1D",
     no_paper="the quickstart reproduces no paper")

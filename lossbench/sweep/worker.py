@@ -60,6 +60,7 @@ class Worker:
         self.held: tuple[Any, Any, Any] | None = None  # (study, storage, trial) this worker holds
         self.trials_run = 0
         self._tune_best: dict[int, Any] = {}
+        self._run_seconds: dict[int, float] = {}  # an arm's mean seconds per tuning run, once it is tuned
         self._arms_done: set[int] = set()
         first = schedule(spec.seeds)[0] if spec.race else spec.seeds
         self._race_seeds = {arm.key: first for arm in spec.arms}  # each arm's final-phase budget now
@@ -97,7 +98,7 @@ class Worker:
     def _loop(self, stop: threading.Event | None) -> int:
         while (stop is None or not stop.is_set()) and not self.out_of_time:
             all_done, worked = True, False
-            for arm in self.spec.arms:
+            for arm in self._order():
                 phase = self._phase(arm)
                 if phase is None:
                     continue
@@ -114,6 +115,13 @@ class Worker:
             if not worked:
                 time.sleep(POLL_SECONDS)
         return self.trials_run
+
+    def _order(self) -> list[Arm]:
+        """Tuning first, in the spec's order, then the final runs of the arms with the longest runs first: short
+        runs then fill the end of a race's round, so fewer workers idle while it waits for its last run (a longest
+        processing time first schedule). The order changes no number: each run's point and seed are its slot's."""
+        return sorted(self.spec.arms, key=lambda arm: (arm.index in self._tune_best,
+                                                       -self._run_seconds.get(arm.index, 0.0)))
 
     def _slot(self, use: Any, arm: Arm, study: Any) -> None:
         """Take a slot of ``study`` and use it; one taken over meanwhile (finished by another worker: this process
@@ -154,7 +162,10 @@ class Worker:
             trials = self._recovered(tune)
             if not self._done(tune, tally(trials, self.spec.trials, TUNE_FINISHED)):
                 return False
-            self._tune_best[arm.index] = best_trial([to_record(t) for t in trials], self.spec.maximize)
+            records = [to_record(t) for t in trials]
+            self._tune_best[arm.index] = best_trial(records, self.spec.maximize)
+            seconds = [r.run.wall_seconds for r in records if r.run is not None]
+            self._run_seconds[arm.index] = sum(seconds) / len(seconds) if seconds else 0.0
         return True
 
     def _update_race(self) -> None:
@@ -224,9 +235,9 @@ class Worker:
         if seed is None or any(writer.seed_of(t) is None for t in lower):
             slots.surplus(study, trial)
             return
-        tuned = best.run
-        peak = None if tuned is None else (tuned.best_epoch or len(tuned.epochs) or None)
-        self._run(arm, study, trial, FINAL, dict(best.params), seed, best=best.number, min_epochs=peak)
+        tuned = best.run  # its configuration reached 95% of its best at this epoch: see convergence
+        trained = None if tuned is None else (tuned.time_to_target or {}).get("epoch") or tuned.best_epoch
+        self._run(arm, study, trial, FINAL, dict(best.params), seed, best=best.number, min_epochs=trained)
 
     def _run(self, arm: Arm, study: Any, trial: Any, phase: str, params: dict[str, Any], seed: int,
              best: int | None = None, min_epochs: int | None = None) -> None:
