@@ -14,9 +14,9 @@ concave, so its recent slope bounds what it gains later). A difference within
 ``MARGIN`` both ways (two one-sided t-tests at the same level) between two plateaued arms is decided as
 equivalent. Every other comparison is open, with why and what would decide it: more epochs, or the seeds a
 paired t-test (or, between plateaued arms, TOST for a tie) would need at power 0.8 (the observed difference and
-spread taken as true), with the minutes
-that would take at the measured time per run, and the seeds at which it would have an even chance (power 0.5):
-the race goes on while that is within its maximum, since an estimate from 3 to 5 seeds is rough.
+spread taken as true), with the minutes that would take at the measured time per run, and the seeds at which it
+would have an even chance (power 0.5): the race goes on while that is within its maximum, since an estimate from
+3 to 5 seeds is rough.
 """
 
 from __future__ import annotations
