@@ -129,9 +129,11 @@ def test_leaderboard_agrees_with_storage(main_report):
 @pytest.fixture(scope="session")
 def wilcoxon_report(sweeps, cli):
     """The main sweep's report with Wilcoxon's signed-rank test instead of the default paired t-test."""
-    cli("--plugins-dir", "plugins", "report", "main", "--test", "wilcoxon", "--storage",
-        str(sweeps / "results" / "main" / "sweep.journal"), "--out", "wilcoxon", cwd=sweeps, timeout=600, check=True)
-    return sweeps / "wilcoxon" / "main"
+    from lossbench.report import build_report
+
+    folder = sweeps / "wilcoxon" / "main"
+    build_report("main", str(sweeps / "results" / "main" / "sweep.journal"), folder, ["md", "json"], test="wilcoxon")
+    return folder
 
 
 @pytest.mark.slow
