@@ -53,7 +53,7 @@ def seeds_for_equivalence(differences: Sequence[float], margin: float, alpha: fl
                           power: float = POWER) -> int | None:
     """Pairs TOST needs to show the observed mean difference within +-``margin``; None when it lies outside (no
     number would) or with fewer than 2 pairs."""
-    from scipy.stats import t
+    from scipy.stats import norm, t
 
     d = np.asarray(differences, dtype=float)
     if len(d) < MIN_PAIRS:
@@ -63,8 +63,6 @@ def seeds_for_equivalence(differences: Sequence[float], margin: float, alpha: fl
         return None
     if sd == 0:
         return MIN_PAIRS
-    from scipy.stats import norm
-
     start = ((norm.ppf(1 - alpha) + norm.ppf(power)) * sd / room) ** 2  # the normal approximation: t needs more
     if start > MAX_SEEDS:
         return MAX_SEEDS
