@@ -53,7 +53,9 @@ def test_F11_a_password_never_appears_in_any_output_or_storage(cli, server, tmp_
 def test_F17_database_stopped_mid_sweep_then_resumed(cli, cli_process, server, tmp_path):
     from lossbench.results import load_sweep
 
-    args = sweep(server.url, "outage", "--quiet", "--epochs", "6", "--trials", "4", "--heartbeat", "1")
+    # a digits epoch takes ~0.02 s: 200 epochs a run keep the sweep going for seconds after the first trial ends
+    args = sweep(server.url, "outage", "--quiet", "--epochs", "200", "--patience", "0", "--trials", "4",
+                 "--heartbeat", "1")
     process = cli_process(*args, cwd=tmp_path, stderr=subprocess.PIPE)
     deadline = time.time() + 300
     while time.time() < deadline:
