@@ -148,10 +148,10 @@ def test_a_claim_comparing_arms_that_differ_in_two_factors_is_decided_by_the_sam
     assert found == UNDECIDED and "it would take about" in text and "seeds" in text
     far = arm("ce:rnn:identity_init", [0.60, 0.62, 0.61, 0.63])
     behind = budgeted(spec, [lstm, far], [rule_arm(lstm), rule_arm(far, improving=True, gain=0.05)],
-                      {"ce:rnn:identity_init": False})  # 0.3 behind, but gaining 0.05 a epoch: could close it
+                      {"ce:rnn:identity_init": False})  # 0.3 behind, but gaining 0.05 per epoch: could close it
     assert behind[0] == UNDECIDED and "epochs" in behind[1]
     slow = budgeted(spec, [lstm, far], [rule_arm(lstm), rule_arm(far, improving=True, gain=0.001)],
-                    {"ce:rnn:identity_init": False})  # at 0.001 a epoch 20 more epochs cannot close 0.3
+                    {"ce:rnn:identity_init": False})  # at 0.001 per epoch 20 more epochs cannot close 0.3
     assert slow[0] == CONTRADICTED
 
 

@@ -30,7 +30,7 @@ def arms(**means: tuple[float, float]) -> dict[str, dict[int, float]]:
 
 def racing(accuracy: dict[str, dict[int, float]], improving: tuple[str, ...] = (), gain: float = 0.05) -> list[Arm]:
     """Arms that differ in their loss only (so every pair is one comparison), plateaued unless ``improving``
-    (then still gaining ``gain`` a epoch at a cap of 20 epochs)."""
+    (then still gaining ``gain`` per epoch at a cap of 20 epochs)."""
     return [Arm(key, key, "gru", "none", values, {s: key not in improving for s in values}, 10.0, 20,
                 gain if key in improving else 0.0) for key, values in accuracy.items()]
 

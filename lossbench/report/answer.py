@@ -3,7 +3,8 @@
 
 In order: a preset's claim verdicts; the top tier (``report.tiers``); what is decided, by how much (the mean
 paired difference and its interval at Holm's level) and, where the arms differ in speed, their time to target;
-the ties; what is open and what would decide it (seeds or epochs, and minutes at the measured time per run)."""
+the ties; what is open and what would decide it (seeds or epochs, and minutes at the measured time per run);
+last, where room is left, which of two arms accuracy does not separate trains decidedly faster (``model.speed``)."""
 
 from __future__ import annotations
 
@@ -52,10 +53,12 @@ def _sentences(model: ReportModel, examples: int) -> list[str]:
         out.append(_decided(model, decided, examples))
     if ties:
         out.append(f"Tied within ±{_margin()} (both plateaued): " + _list(
-            [f"{d.arm} and {d.other}{_speed(model, d.arm, d.other, named=True)}" for d in ties[:max(1, examples)]],
+            [f"{d.arm} and {d.other}" for d in ties[:max(1, examples)]],
             len(ties)) + ".")
     if open_:
         out.append(_open(open_))
+    if faster := _faster(model):
+        out.append(faster)
     return out
 
 
@@ -95,8 +98,8 @@ def _decided(model: ReportModel, decided: list[Decision], examples: int) -> str:
     return "Decided: " + "; ".join(parts) + (f"; and {rest} more in the decision table" if rest else "") + "."
 
 
-def _speed(model: ReportModel, a: str, b: str, named: bool = False) -> str:
-    """Time to target where the two arms differ in it by ``SPEED_RATIO`` or more (``named``: say of ``a``)."""
+def _speed(model: ReportModel, a: str, b: str) -> str:
+    """Time to target where the two arms differ in it by ``SPEED_RATIO`` or more."""
     first, second = model.arm(a), model.arm(b)
     if first is None or second is None or not first.target_seconds or not second.target_seconds:
         return ""
@@ -104,8 +107,22 @@ def _speed(model: ReportModel, a: str, b: str, named: bool = False) -> str:
     if 1 / SPEED_RATIO < ratio < SPEED_RATIO:
         return ""
     share = fmt.pct(first.target_share or second.target_share)
-    return (f", {a + ' ' if named else ''}{'faster' if ratio < 1 else 'slower'} to reach {share} of its own best ({_seconds(first.target_seconds)} "
+    return (f", {'faster' if ratio < 1 else 'slower'} to reach {share} of its own best ({_seconds(first.target_seconds)} "
             f"against {_seconds(second.target_seconds)})")
+
+
+def _faster(model: ReportModel) -> str:
+    """Where accuracy does not separate two plateaued arms: the one that trains decidedly faster, by how much."""
+    faster = sorted((d for d in model.speed if d.decided and d.interval), key=lambda d: -abs(d.difference or 0.0))
+    if not faster:
+        return ""
+    d = faster[0]
+    winner, loser = (d.arm, d.other) if d.kind == "better" else (d.other, d.arm)
+    low, high = sorted(abs(v) for v in d.interval)
+    rest = f" ({len(faster) - 1} more in the decision table)" if len(faster) > 1 else ""
+    return (f"Faster, where accuracy does not separate them: {winner} trains in {fmt.num(abs(d.difference), 1)} "
+            f"fewer epochs than {loser} to the same validation accuracy ({_level(d)} interval {fmt.num(low, 1)} to "
+            f"{fmt.num(high, 1)}){rest}.")
 
 
 def _seconds(value: float) -> str:

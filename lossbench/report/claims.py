@@ -67,9 +67,12 @@ class Budget:
 
 
 def judge_claims(spec: SpecRecord, arms: list[ArmData], converged: dict[str, bool | None],
-                 decisions: Sequence[Decision] = (), budget: Budget | None = None) -> list[ClaimVerdict]:
+                 decisions: Sequence[Decision] = (), budget: Budget | None = None,
+                 speed: Sequence[Decision] = ()) -> list[ClaimVerdict]:
     """Every claim of the stored ``spec`` judged on ``arms``; a claim's pair of arms that the one-factor decisions
-    do not cover is decided by the same rule on its own (``pair_decision``) from ``budget``."""
+    do not cover is decided by the same rule on its own (``pair_decision``) from ``budget``. A pair's decided
+    ``speed`` (``lossbench.results.decisions.speed``) is added to its evidence: it is how the arms differ where
+    accuracy does not separate them."""
     by_key = {arm.key: arm for arm in arms}
     claims, _ = parse_claims(spec.claims, set(by_key))
     pairs = {frozenset((d.arm, d.other)): d for d in decisions}
@@ -79,13 +82,25 @@ def judge_claims(spec: SpecRecord, arms: list[ArmData], converged: dict[str, boo
             pair = frozenset((check.arm, check.than))
             if check.than and pair not in pairs and check.arm in budget.arms and check.than in budget.arms:
                 pairs[pair] = pair_decision(budget.arms[check.arm], budget.arms[check.than], workers=budget.workers)
+    faster = {frozenset((d.arm, d.other)): d for d in speed if d.decided}
     verdicts = []
     for claim in claims:
-        checks = [_judge(check, by_key, converged, claim.reduced_budget, pairs, budget) for check in claim.checks]
+        checks = [_with_speed(_judge(check, by_key, converged, claim.reduced_budget, pairs, budget), faster)
+                  for check in claim.checks]
         found = {c.verdict for c in checks}
         verdict = CONTRADICTED if CONTRADICTED in found else SUPPORTED if found == {SUPPORTED} else UNDECIDED
         verdicts.append(ClaimVerdict(claim.id, claim.claim, claim.source, claim.published, verdict, checks))
     return verdicts
+
+
+def _with_speed(found: CheckVerdict, faster: dict[frozenset[str], Decision]) -> CheckVerdict:
+    d = faster.get(frozenset((found.check.arm, found.check.than))) if found.check.than else None
+    if d is None or d.interval is None:
+        return found
+    level = f"{d.level:.1%}".replace(".0%", "%") if d.level is not None else ""
+    return CheckVerdict(found.check, found.verdict,
+                        f"{found.evidence}; on speed, decided: {d.why}, {level} interval [{d.interval[0]:+.1f}, "
+                        f"{d.interval[1]:+.1f}] epochs ({d.arm} minus {d.other})")
 
 
 def metric_by_seed(arm: ArmData, metric: str) -> dict[int, float]:
@@ -151,7 +166,7 @@ def _would_reach(check: Check, values: dict[int, float], budget: Budget) -> str:
         more = math.ceil((check.value - mean) / arm.gain_per_epoch)
         cap = arm.epochs_cap or 0
         minutes = (arm.seconds_per_run or 0.0) * (cap + more) / max(cap, 1) * len(values) / max(1, budget.workers) / 60
-        return (f"; at its recent gain of {arm.gain_per_epoch:.4f} a epoch it would need at least {more} more epochs "
+        return (f"; at its recent gain of {arm.gain_per_epoch:.4f} per epoch it would need at least {more} more epochs "
                 f"(a cap of about {cap + more}, {fmt.duration(minutes)} on this machine for {len(values)} seeds)")
     if mean < check.value:
         return f"; it had plateaued at {mean:.3f}: more epochs of this setup would not reach {check.value:g}"

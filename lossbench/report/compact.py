@@ -41,6 +41,9 @@ def components(model: ReportModel) -> Titled:
 def decisions(model: ReportModel) -> Titled:
     rows = [[f"{d.arm}\nvs {d.other}", d.kind, fmt.signed(d.difference, 3), fmt.interval(d.interval, 3, sign=True),
              _needs(d)] for d in model.decisions]
+    rows += [[f"{d.arm}\nvs {d.other}", {"better": "faster", "worse": "slower"}.get(d.kind, "speed open"),
+              f"{fmt.signed(d.difference, 1)} ep", fmt.interval(d.interval, 1, sign=True),
+              "decided" if d.decided else fmt.NONE] for d in model.speed]
     return ("Decisions: arms differing in one factor (paired t over shared seeds, Holm)",
             ["comparison", "verdict", "diff", "interval", "to decide"], rows)
 

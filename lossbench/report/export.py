@@ -13,6 +13,10 @@
   (``lossbench.results.decisions``): ``kind`` (better / worse / equivalent / open: how ``arm`` compares with
   ``other``), ``factor`` and ``levels``, ``metric``, ``difference``, ``interval`` (at ``level``), ``p`` (Holm),
   ``seeds``, ``test``, ``why``, and for open ones ``needs_seeds`` / ``needs_epochs`` / ``minutes`` (what would decide it)
+- ``speed``: for each pair not decided on accuracy whose arms both plateaued, the same fields with ``metric``
+  "epochs_to_target": the epochs each run took to a validation accuracy every run of both reaches (95% of the
+  lowest best), paired over shared seeds; ``difference`` is arm - other in epochs; ``kind`` "better" means fewer
+  (faster) by a factor of 1.5 or more, "open" that the test cannot tell or the factor is smaller
 - ``leaderboard``: one object per arm, best mean test accuracy first:
   ``arm``, ``loss``, ``cell``, ``remedies`` ("none" or names joined by +), ``finished``,
   ``test_accuracy``: {``mean``, ``std``, ``ci95``: [low, high] or null (fewer than 3 seeds), ``n``,
@@ -119,6 +123,7 @@ def results_json(model: ReportModel) -> str:
         "baseline": model.baseline, "objective": model.objective.name, "sequential": model.sequential,
         "race": model.race.stored if model.race else None, "leaderboard": arms,
         "comparisons": comparisons, "decisions": [d.to_json() for d in model.decisions],
+        "speed": [d.to_json() for d in model.speed],
         "factorial": {"grids": [{"cell": g.cell, "losses": g.losses, "remedies": g.remedies, "values": g.values}
                                 for g in factorial.grids],
                       "main_effects": [{"factor": e.factor, "levels": e.levels, "spread": e.spread,

@@ -10,7 +10,7 @@ from lossbench import stats
 from lossbench.report.compare import Comparison, add_power, compare
 from lossbench.report.summary import ArmSummary, summarise
 from lossbench.results import Objective, RaceRecord, SpecRecord, SweepData, mask_all
-from lossbench.results.decisions import Decision, decide, sweep_arms
+from lossbench.results.decisions import Decision, decide, speed, sweep_arms
 from lossbench.results.phase import final_budget
 
 if TYPE_CHECKING:
@@ -39,6 +39,7 @@ class ReportModel:
     race: RaceRecord | None = None  # with seeds = "auto": how the final phase's race ended
     findings: list[str] = field(default_factory=list)
     decisions: list[Decision] = field(default_factory=list)  # one-factor comparisons, decided or open (results.decisions)
+    speed: list[Decision] = field(default_factory=list)  # the tied pairs' epochs to target (results.decisions.speed)
     tiers: dict[str, int] = field(default_factory=dict)  # arm -> tier (report.tiers), arms with results only
     answer: list[str] = field(default_factory=list)  # the answer first (report.answer)
     finding_groups: list[tuple[str, list[str]]] = field(default_factory=list)  # (topic, sentences); findings flat
@@ -119,9 +120,10 @@ def build_model(data: SweepData, storage: str, *, baseline: str | None = None, t
         race=RaceRecord.parse(data.race))
     decided_arms, workers = sweep_arms(data)
     model.decisions = decide(decided_arms, workers=workers)
+    model.speed = speed(decided_arms, model.decisions)
     model.factorial = build_factorial(model)
     model.claims = judge_claims(spec, data.arms, {a.key: not a.improving for a in arms if a.convergence is not None},
-                                model.decisions, Budget({a.key: a for a in decided_arms}, workers))
+                                model.decisions, Budget({a.key: a for a in decided_arms}, workers), model.speed)
     model.tiers = tiers([a.key for a in arms if a.acc_mean is not None], model.decisions)
     model.finding_groups = write_findings(model)
     model.findings = [s for _, group in model.finding_groups for s in group]

@@ -17,20 +17,28 @@ paired t-test (or, between plateaued arms, TOST for a tie) would need at power 0
 spread taken as true), with the minutes that would take at the measured time per run, and the seeds at which it
 would have an even chance (power 0.5): the race goes on while that is within its maximum, since an estimate from
 3 to 5 seeds is rough.
+
+Where accuracy does not separate two plateaued arms, "by how much" is a question of speed (AlgoPerf's time to
+result): ``speed`` tests the epochs each run took to reach a target both arms' runs all reach by the same paired
+t-test, Holm-corrected over those pairs. Epochs, not seconds: they do not depend on how busy the machine was.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from lossbench import stats
-from lossbench.convergence import PATIENCE, plateau
+from lossbench.convergence import PATIENCE, TARGET_SHARE, plateau
 from lossbench.stats import ALPHA
 
 MARGIN = 0.02  # test accuracy: differences within this count as a tie (equivalence margin)
 TEST = "paired t-test over shared seeds, Holm-corrected over the comparisons"
+SPEED = "epochs_to_target"  # the metric of a speed decision: fewer epochs is better
+# A speed difference counts when one arm needs this many times the other's epochs: epochs are counted whole, so a
+# difference of one epoch in two or three is the grain of counting (and sure on every seed), not a finding.
+SPEED_FACTOR = 1.5
 EVEN_CHANCE = 0.5  # the race gives more seeds while the test has at least this power at its maximum
 
 
@@ -48,6 +56,7 @@ class Arm:
     seconds_per_run: float | None = None
     epochs_cap: int | None = None
     gain_per_epoch: float = 0.0  # the fastest recent gain in validation accuracy of its runs still improving
+    curves: dict[int, list[float | None]] = field(default_factory=dict)  # validation accuracy per epoch, by seed
 
     @property
     def still_improving(self) -> bool:
@@ -151,7 +160,7 @@ def _judge(a: Arm, b: Arm, factor: str, levels: tuple[str, str], diffs: list[flo
         rate = trailer.gain_per_epoch
         more = math.ceil(closing / rate) if rate > 0 else None
         return Decision(kind="open", why=f"{trailer.key} trails by {abs(mean):.3f} but was still improving at its "
-                                         f"cap of {trailer.epochs_cap} epochs (+{rate:.4f} a epoch): training "
+                                         f"cap of {trailer.epochs_cap} epochs (+{rate:.4f} per epoch): training "
                                          f"longer could close the gap",
                         needs_epochs=None if more is None else horizon + more,
                         minutes=_minutes(trailer, 0, workers, epochs=True), **common)
@@ -175,6 +184,53 @@ def _judge(a: Arm, b: Arm, factor: str, levels: tuple[str, str], diffs: list[flo
                     minutes=None if minutes is None or None in minutes else sum(minutes), **common)
 
 
+def speed(arms: list[Arm], decisions: list[Decision], alpha: float = ALPHA) -> list[Decision]:
+    """For every pair not decided on accuracy whose arms both plateaued: which reaches a common target in fewer
+    epochs (``SPEED``: "better" is fewer; ``difference`` is arm - other in epochs), or open when the paired test
+    cannot tell or one needs less than ``SPEED_FACTOR`` times the other's epochs. The target is ``TARGET_SHARE``
+    of the lowest best validation accuracy of any run of the two, so that every run reaches it."""
+    by_key = {a.key: a for a in arms}
+    tested = []
+    for d in decisions:
+        a, b = by_key.get(d.arm), by_key.get(d.other)
+        if d.kind not in ("equivalent", "open") or a is None or b is None or a.still_improving or b.still_improving:
+            continue
+        shared = sorted(set(a.curves) & set(b.curves))
+        bests = [max(v for v in arm.curves[s] if v is not None) for arm in (a, b) for s in shared
+                 if any(v is not None for v in arm.curves[s])]
+        if len(bests) < 2 * len(shared) or not shared:
+            continue
+        target = TARGET_SHARE * min(bests)
+        epochs = [(_reached(a.curves[s], target), _reached(b.curves[s], target)) for s in shared]
+        test = stats.paired_test([x for x, _ in epochs], [y for _, y in epochs], "t")
+        if test is not None:
+            totals = sum(x for x, _ in epochs), sum(y for _, y in epochs)  # every run reaches it: at epoch 1 or later
+            tested.append((d, [float(x - y) for x, y in epochs], target, max(totals) / min(totals), test.p))
+    out = []
+    pvalues = [p for *_, p in tested]
+    for (d, diffs, target, ratio, _), level, p_adj in zip(tested, _holm_levels(pvalues, alpha),
+                                                          stats.holm(pvalues)):
+        mean = sum(diffs) / len(diffs)
+        goal = f"validation accuracy {target:.3f} ({TARGET_SHARE:.0%} of the lower best)"
+        if p_adj > alpha or mean == 0:
+            kind, why = "open", f"the epochs to {goal} do not differ significantly"
+        elif ratio < SPEED_FACTOR:
+            kind, why = "open", (f"the epochs to {goal} differ by {abs(mean):.1f}, a factor of {ratio:.2f}: under "
+                                 f"the {SPEED_FACTOR:g} that counts as faster")
+        else:
+            kind = "better" if mean < 0 else "worse"
+            why = (f"{d.arm if mean < 0 else d.other} reaches {goal} in {abs(mean):.1f} fewer epochs "
+                   f"({ratio:.1f}x as fast)")
+        out.append(Decision(kind=kind, arm=d.arm, other=d.other, factor=d.factor, levels=d.levels, metric=SPEED,
+                            difference=mean, interval=stats.t_interval(diffs, 1 - level), level=1 - level, p=p_adj,
+                            seeds=len(diffs), test=TEST, why=why))
+    return out
+
+
+def _reached(curve: list[float | None], target: float) -> int:
+    return next(epoch for epoch, v in enumerate(curve, start=1) if v is not None and v >= target)
+
+
 def _seeds_to_decide(diffs: list[float], level: float, plateaued: bool) -> tuple[int | None, int | None, str]:
     """(seeds at power 0.8, seeds at an even chance, the route): the nearer of showing a difference (paired t) and,
     between plateaued arms, showing a tie within ``MARGIN`` (TOST)."""
@@ -191,7 +247,7 @@ def _seeds_to_decide(diffs: list[float], level: float, plateaued: bool) -> tuple
 def _decided_why(leader: Arm, trailer: Arm, gap: float) -> str:
     if not trailer.still_improving:
         return f"the interval excludes 0 and {trailer.key} had plateaued on every seed"
-    return (f"the interval excludes 0, and {trailer.key}, still improving at +{trailer.gain_per_epoch:.4f} a epoch, "
+    return (f"the interval excludes 0, and {trailer.key}, still improving at +{trailer.gain_per_epoch:.4f} per epoch, "
             f"would gain at most {trailer.could_gain(trailer.epochs_cap or 0):.3f} in {trailer.epochs_cap} more "
             f"epochs at that rate, less than the gap of at least {gap:.3f}")
 
@@ -233,9 +289,10 @@ def arm_from_runs(key: str, loss: str, cell: str, remedies: str, runs: list[Run]
     the end). Its recent gain: the rise in validation accuracy per epoch over the last ``patience`` epochs, the
     fastest of its runs still improving."""
     window = patience or PATIENCE
-    accuracy, plateaued, gains = {}, {}, [0.0]
+    accuracy, plateaued, gains, curves = {}, {}, [0.0], {}
     for run in runs:
         accuracy[run.seed] = run.test_accuracy
+        curves[run.seed] = list(run.accuracy_curve)
         verdict = plateau(run.curve, maximize, window)
         stopped_early = epochs_cap is not None and len(run.curve) < epochs_cap
         plateaued[run.seed] = bool(verdict and (verdict.plateaued or stopped_early))
@@ -246,7 +303,7 @@ def arm_from_runs(key: str, loss: str, cell: str, remedies: str, runs: list[Run]
     seconds = [run.seconds for run in runs]
     return Arm(key, loss, cell, remedies, accuracy, plateaued,
                seconds_per_run=(sum(seconds) / len(seconds)) if seconds else None, epochs_cap=epochs_cap,
-               gain_per_epoch=max(gains))
+               gain_per_epoch=max(gains), curves=curves)
 
 
 @dataclass(frozen=True)
