@@ -131,3 +131,21 @@ def test_a_tie_more_seeds_could_show_races_on_towards_equivalence():
     assert taken.open == ["base vs near"] and taken.racing == ["base vs near"]
     (decision,) = decide([replace_seeds(a, SEEDS[:5]) for a in racing({"base": base, "near": near})], 0.05 / 4)
     assert "to show a tie within +-0.02" in decision.why
+
+
+def test_a_gap_the_test_cannot_tell_that_the_trailing_arm_could_close_by_training_asks_for_epochs_not_seeds():
+    """Both at chance and still climbing (pascanu2013 at its cap): seeds would measure unfinished curves."""
+    accuracy = arms(clip=(0.25, 0.04), none=(0.256, 0.04))
+    improving = racing(accuracy, improving=("clip", "none"), gain=0.003)
+    (decision,) = decide(improving)
+    assert decision.kind == "open" and decision.needs_epochs == 40 and decision.needs_seeds is None
+    assert "still improving" in decision.why and "train longer before adding seeds" in decision.why
+    taken = look(improving, SEEDS[:3], looks=4, max_seeds=10)
+    assert taken.open == ["clip vs none"] and taken.racing == []
+    (plateaued,) = decide(racing(accuracy))  # the same numbers, plateaued: seeds would decide it
+    assert plateaued.needs_epochs is None and plateaued.needs_seeds is not None
+    # the leader still improving only widens the gap; the trailer too slow to close it: seeds, and the race goes on
+    wide = arms(plain=(0.30, 0.2), remedied=(0.40, 0.2))
+    for improving, gain in ((("remedied",), 0.05), (("plain", "remedied"), 0.001)):
+        (leader,) = decide(racing(wide, improving=improving, gain=gain))
+        assert leader.kind == "open" and leader.needs_epochs is None and leader.needs_seeds is not None, improving

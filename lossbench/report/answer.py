@@ -141,7 +141,7 @@ def _open(open_: list[Decision]) -> str:
                      + (f", {minutes} for all" if minutes and len(seeds) > 1 else ""))
     if epochs:
         minutes = _minutes([d.minutes for d in epochs])
-        parts.append(f"training longer would decide {len(epochs)} (up to {max(d.needs_epochs for d in epochs)} epochs"
+        parts.append(f"training longer first for {len(epochs)} (to about {max(d.needs_epochs for d in epochs)} epochs"
                      + (f", {minutes}" if minutes else "") + ")")
     rest = len(open_) - len(seeds) - len(epochs)
     if rest:

@@ -11,7 +11,7 @@ A check is judged on the final-phase runs, paired over shared seeds where it com
 - ``differs``: supported when the paired difference is significant; contradicted when the 90% interval lies within
   +-margin.
 A comparison of two arms decides nothing while either arm's learning curves were still improving at the last epoch
-(a gap between unconverged arms is an artefact of the budget), unless the sweep's decision for that pair of arms
+(a gap between unconverged arms is an artefact of the budget; a metric taken at initialisation is exempt), unless the sweep's decision for that pair of arms
 (``lossbench.results.decisions``) says training longer cannot overturn it; a value already reached stands.
 Anything else is "not supported at this budget", with the reason and, where the sweep's decisions estimate it,
 the seeds or epochs (and minutes on this machine) that would decide it. A claim is supported when every check is, contradicted when any
@@ -32,6 +32,7 @@ from lossbench.results.claims import LOWER_IS_BETTER, Check, parse_claims
 from lossbench.results.decisions import Arm, Decision, pair_decision
 
 SUPPORTED, CONTRADICTED, UNDECIDED = "supported", "contradicted", "not supported at this budget"
+AT_INITIALISATION = {"flow_ratio_init"}  # measured before training: no later epoch can change it
 METRIC_WORDS = {"test_accuracy": "test accuracy", "test_ece": "test ECE",
                 "flow_ratio_init": "log10 gradient ratio first/last step at initialisation"}
 
@@ -125,8 +126,9 @@ def _judge(check: Check, arms: dict[str, ArmData], converged: dict[str, bool | N
             found = CheckVerdict(check, UNDECIDED, found.evidence + _would_reach(check, values, budget))
         return found
     decision = decisions.get(frozenset((check.arm, check.than))) if check.metric == "test_accuracy" else None
-    settled = (converged.get(check.arm) is not False and converged.get(check.than) is not False) or bool(
-        decision and decision.decided)
+    settled = (check.metric in AT_INITIALISATION
+               or (converged.get(check.arm) is not False and converged.get(check.than) is not False)
+               or bool(decision and decision.decided))
     found = _compare(check, values, metric_by_seed(arms[check.than], check.metric))
     if not settled and found.verdict != UNDECIDED:
         found = CheckVerdict(check, UNDECIDED, found.evidence + _why(values, False, 0.0))
@@ -179,7 +181,7 @@ def _would_decide(decision: Decision) -> str:
     """What the sweep's decisions estimate would decide the pair: seeds or epochs, and minutes here."""
     minutes = f", {fmt.duration(decision.minutes)} on this machine" if decision.minutes is not None else ""
     if decision.needs_epochs:
-        return f"; it would take about {decision.needs_epochs} epochs{minutes}"
+        return f"; train longer first: about {decision.needs_epochs} epochs{minutes}"
     if decision.needs_seeds:
         return f"; it would take about {decision.needs_seeds} seeds{minutes}"
     return ""

@@ -12,11 +12,12 @@ on every seed (``lossbench.convergence``; a leader still improving only widens t
 the gap in as many epochs again even at the rate it was still gaining over its last epochs (a learning curve is
 concave, so its recent slope bounds what it gains later). A difference within
 ``MARGIN`` both ways (two one-sided t-tests at the same level) between two plateaued arms is decided as
-equivalent. Every other comparison is open, with why and what would decide it: more epochs, or the seeds a
-paired t-test (or, between plateaued arms, TOST for a tie) would need at power 0.8 (the observed difference and
-spread taken as true), with the minutes that would take at the measured time per run, and the seeds at which it
-would have an even chance (power 0.5): the race goes on while that is within its maximum, since an estimate from
-3 to 5 seeds is rough.
+equivalent. Every other comparison is open, with why and what would decide it: more epochs where the trailing
+arm was still improving fast enough to close the gap in as many epochs again (no number of seeds could decide it
+then), else the seeds a paired t-test (or, between plateaued arms, TOST for a tie) would need at power 0.8 (the
+observed difference and spread taken as true), with the minutes that would take at the measured time per run,
+and the seeds at which it would have an even chance (power 0.5): the race goes on while that is within its
+maximum, since an estimate from 3 to 5 seeds is rough.
 
 Where accuracy does not separate two plateaued arms, "by how much" is a question of speed (AlgoPerf's time to
 result): ``speed`` tests the epochs each run took to reach a target both arms' runs all reach by the same paired
@@ -173,10 +174,17 @@ def _judge(a: Arm, b: Arm, factor: str, levels: tuple[str, str], diffs: list[flo
         return Decision(kind="open", why=f"within +-{MARGIN} so far, but {improving.key} was still improving",
                         needs_epochs=_more_epochs(improving), minutes=_minutes(improving, 0, workers, epochs=True),
                         **common)
-    need, even, route = _seeds_to_decide(diffs, level, plateaued=not a.still_improving and not b.still_improving)
-    extra = None if need is None else max(0, need - n)
     why = (f"the interval [{interval[0]:.3f}, {interval[1]:.3f}] includes 0 and is wider than the +-{MARGIN} "
            f"that would make it a tie")
+    trailer = b if mean > 0 else a
+    if trailer.could_gain(trailer.epochs_cap or 0) > abs(mean):  # no number of seeds could decide it: epochs first
+        return Decision(kind="open", why=f"{why}, and {trailer.key}, still improving at its cap of "
+                                         f"{trailer.epochs_cap} epochs (+{trailer.gain_per_epoch:.4f} per epoch), "
+                                         f"could close the gap: train longer before adding seeds",
+                        needs_epochs=_more_epochs(trailer), minutes=_minutes(trailer, 0, workers, epochs=True),
+                        **common)
+    need, even, route = _seeds_to_decide(diffs, level, plateaued=not a.still_improving and not b.still_improving)
+    extra = None if need is None else max(0, need - n)
     if need is not None:
         why += f": about {need} seeds would decide it ({route})"
     minutes = None if extra is None else [_minutes(a, extra, workers), _minutes(b, extra, workers)]
