@@ -2,8 +2,7 @@
 (``model.decisions``), that a reader can use without the rest of the report.
 
 In order: a preset's claim verdicts; the top tier (``report.tiers``); what is decided, by how much (the mean
-paired difference and its interval at Holm's level) and, where the arms differ in speed, their time to target;
-the ties; what is open and what would decide it (seeds or epochs, and minutes at the measured time per run);
+paired difference and its interval at Holm's level); the ties; what is open and what would decide it (seeds or epochs, and minutes at the measured time per run);
 last, where room is left, which of two arms accuracy does not separate trains decidedly faster (``model.speed``)."""
 
 from __future__ import annotations
@@ -11,7 +10,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from lossbench.report import fmt
-from lossbench.report.thresholds import SPEED_RATIO
 
 if TYPE_CHECKING:
     from lossbench.report.model import ReportModel
@@ -93,22 +91,9 @@ def _decided(model: ReportModel, decided: list[Decision], examples: int) -> str:
         low, high = sorted(abs(v) for v in d.interval) if d.interval else (None, None)
         text = (f"{winner} beats {loser} by {fmt.num(gap, 3)} test accuracy ({_level(d)} interval "
                 f"{fmt.num(low, 3)} to {fmt.num(high, 3)})")
-        parts.append(text + _speed(model, winner, loser))
+        parts.append(text)
     rest = len(decided) - len(parts)
     return "Decided: " + "; ".join(parts) + (f"; and {rest} more in the decision table" if rest else "") + "."
-
-
-def _speed(model: ReportModel, a: str, b: str) -> str:
-    """Time to target where the two arms differ in it by ``SPEED_RATIO`` or more."""
-    first, second = model.arm(a), model.arm(b)
-    if first is None or second is None or not first.target_seconds or not second.target_seconds:
-        return ""
-    ratio = first.target_seconds / second.target_seconds
-    if 1 / SPEED_RATIO < ratio < SPEED_RATIO:
-        return ""
-    share = fmt.pct(first.target_share or second.target_share)
-    return (f", {'faster' if ratio < 1 else 'slower'} to reach {share} of its own best ({_seconds(first.target_seconds)} "
-            f"against {_seconds(second.target_seconds)})")
 
 
 def _faster(model: ReportModel) -> str:
@@ -123,10 +108,6 @@ def _faster(model: ReportModel) -> str:
     return (f"Faster, where accuracy does not separate them: {winner} trains in {fmt.num(abs(d.difference), 1)} "
             f"fewer epochs than {loser} to the same validation accuracy ({_level(d)} interval {fmt.num(low, 1)} to "
             f"{fmt.num(high, 1)}){rest}.")
-
-
-def _seconds(value: float) -> str:
-    return f"{value:.1f} s" if value < 10 else f"{value:.0f} s"
 
 
 def _open(open_: list[Decision]) -> str:

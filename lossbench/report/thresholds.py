@@ -61,10 +61,6 @@ def rules(goal: Objective) -> list[tuple[str, str]]:
                        f"epoch on both sides) by more than {TUNING_GAP[objective]}{unit}"),
     ]
 
-# The answer: time to target is named only where two arms differ in it by this factor (wall time on one machine
-# varies by some tens of percent between runs; half again as long is a difference a reader would notice).
-SPEED_RATIO = 1.5
-
 # Chance: an arm whose test accuracy lies within this of 1 / classes predicts about uniformly, and a near-uniform
 # predictor is trivially calibrated (its confidence equals its accuracy), so no calibration sentence names it.
 CHANCE_MARGIN = 0.05
