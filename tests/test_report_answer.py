@@ -339,3 +339,20 @@ def test_a_one_epoch_sweep_at_chance_reads_no_calibration(cli, tmp_path):
     [calibration] = [g["findings"] for g in document["findings_by_topic"] if g["topic"] == "Calibration"]
     said = " ".join(re.sub(r"No calibration is read for .*?: within", "", sentence) for sentence in calibration)
     assert all(key not in said for key in near), calibration  # named only where no calibration is read for it
+
+
+def test_two_tied_arms_one_decidedly_faster_the_answer_says_by_how_many_epochs():
+    """bce against ce on the seed preset: the same accuracy, reached in far more epochs."""
+    def slow_curve(final: float) -> list[float]:  # 20 epochs of climbing, then 6 at its plateau
+        return [final * (e + 1) / 21 for e in range(20)] + [final] * 6
+
+    fast = {s: run_result(converged_curve(a, epochs=26), a, seed=s) for s, a in zip(SEEDS, (0.95, 0.951, 0.949))}
+    slow = {s: run_result(slow_curve(a), a, seed=s) for s, a in zip(SEEDS, (0.951, 0.95, 0.95))}
+    report = model(sweep([arm("ce:rnn:none", fast), arm("bce:rnn:none", slow)]))
+    [tie] = report.decisions
+    [faster] = report.speed
+    assert tie.kind == "equivalent" and faster.kind == "better" and faster.arm == "ce:rnn:none"
+    assert faster.interval[1] < 0 and faster.metric == "epochs_to_target"
+    assert report.answer[-1].startswith(f"Faster, where accuracy does not separate them: ce:rnn:none trains in "
+                                        f"{abs(faster.difference):.1f} fewer epochs than bce:rnn:none")
+    assert any(row[3] == "faster (decided)" for row in tables.decisions(report)[1])
