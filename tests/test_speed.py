@@ -62,3 +62,12 @@ def test_one_epoch_more_on_every_seed_is_the_grain_of_counting_epochs_not_a_spee
             curves={s: [0.0] + c[:-1] for s, c in a.curves.items()})  # a's curves, one epoch later
     [d] = speed([a, b], decide([a, b]))
     assert d.difference == -1.0 and d.kind == "open" and "under the 1.5" in d.why
+
+
+def test_a_diverged_epoch_neither_sets_the_target_nor_reaches_it():
+    rng = np.random.default_rng(4)
+    fast, slow = arm("ce", 3.0, 0.95, rng), arm("bce", 12.0, 0.95, rng)
+    broken = {s: [math.nan, None, *c[2:]] for s, c in fast.curves.items()}  # epochs 1-2 lost, then it trains
+    fast = Arm(fast.key, fast.loss, fast.cell, fast.remedies, fast.accuracy, fast.plateaued, 5.0, 60, curves=broken)
+    [d] = speed([fast, slow], decide([fast, slow]))  # the lost epoch first: a NaN would win max() and min()
+    assert d.kind == "better" and d.difference < 0 and "ce reaches validation accuracy 0.8" in d.why

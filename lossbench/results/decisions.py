@@ -204,8 +204,8 @@ def speed(arms: list[Arm], decisions: list[Decision], alpha: float = ALPHA) -> l
         if d.kind not in ("equivalent", "open") or a is None or b is None or a.still_improving or b.still_improving:
             continue
         shared = sorted(set(a.curves) & set(b.curves))
-        bests = [max(v for v in arm.curves[s] if v is not None) for arm in (a, b) for s in shared
-                 if any(v is not None for v in arm.curves[s])]
+        bests = [max(v for v in arm.curves[s] if _finite(v)) for arm in (a, b) for s in shared
+                 if any(_finite(v) for v in arm.curves[s])]
         if len(bests) < 2 * len(shared) or not shared:
             continue
         target = TARGET_SHARE * min(bests)
@@ -236,7 +236,11 @@ def speed(arms: list[Arm], decisions: list[Decision], alpha: float = ALPHA) -> l
 
 
 def _reached(curve: list[float | None], target: float) -> int:
-    return next(epoch for epoch, v in enumerate(curve, start=1) if v is not None and v >= target)
+    return next(epoch for epoch, v in enumerate(curve, start=1) if _finite(v) and v >= target)
+
+
+def _finite(value: float | None) -> bool:
+    return value is not None and math.isfinite(value)
 
 
 def _seeds_to_decide(diffs: list[float], level: float, plateaued: bool) -> tuple[int | None, int | None, str]:
