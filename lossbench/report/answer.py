@@ -2,8 +2,9 @@
 (``model.decisions``), that a reader can use without the rest of the report.
 
 In order: a preset's claim verdicts; the top tier (``report.tiers``); what is decided, by how much (the mean
-paired difference and its interval at Holm's level); the ties; what is open and what would decide it (seeds or epochs, and minutes at the measured time per run);
-last, where room is left, which of two arms accuracy does not separate trains decidedly faster (``model.speed``)."""
+paired difference and its interval at Holm's level); the ties; what is open and what would decide it (seeds or
+epochs, and minutes at the measured time per run); last, where room is left, which of two arms accuracy does
+not separate trains decidedly faster (``model.speed``)."""
 
 from __future__ import annotations
 

@@ -39,7 +39,7 @@ class ReportModel:
     race: RaceRecord | None = None  # with seeds = "auto": how the final phase's race ended
     findings: list[str] = field(default_factory=list)
     decisions: list[Decision] = field(default_factory=list)  # one-factor comparisons, decided or open (results.decisions)
-    speed: list[Decision] = field(default_factory=list)  # the tied pairs' epochs to target (results.decisions.speed)
+    speed: list[Decision] = field(default_factory=list)  # epochs to a common target (results.decisions.speed)
     tiers: dict[str, int] = field(default_factory=dict)  # arm -> tier (report.tiers), arms with results only
     answer: list[str] = field(default_factory=list)  # the answer first (report.answer)
     finding_groups: list[tuple[str, list[str]]] = field(default_factory=list)  # (topic, sentences); findings flat

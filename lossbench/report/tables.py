@@ -83,7 +83,7 @@ def comparisons(model: ReportModel) -> Table:
 
 
 def decisions(model: ReportModel) -> Table:
-    """Every one-factor comparison (``model.decisions``): decided or open, and why; then the tied pairs' speed."""
+    """Every one-factor comparison (``model.decisions``): decided or open, and why; then speed where accuracy does not separate two arms."""
     headers = ["arm", "other", "factor", "verdict", "difference", "interval", "p (Holm)", "seeds",
                "why, or what would decide it"]
     rows = []
@@ -92,7 +92,7 @@ def decisions(model: ReportModel) -> Table:
         rows.append([d.arm, d.other, f"{d.factor}: {d.levels[0]} vs {d.levels[1]}", _verdict(d),
                      fmt.signed(d.difference), fmt.interval(d.interval, sign=True) + level, fmt.pvalue(d.p),
                      str(d.seeds), d.why + _would(d)])
-    for d in model.speed:  # the tied pairs' epochs to target: "better" is fewer
+    for d in model.speed:  # epochs to a common target: "better" is fewer
         level = f" at {d.level:.1%}".replace(".0%", "%") if d.level is not None and d.interval else ""
         verdict = {"better": "faster (decided)", "worse": "slower (decided)"}.get(d.kind, "speed open")
         rows.append([d.arm, d.other, f"{d.factor}: {d.levels[0]} vs {d.levels[1]}", verdict,
