@@ -143,7 +143,7 @@ def _minutes(values: list[float | None]) -> str:
 
 
 def _level(d: Decision) -> str:
-    return f"{d.level:.1%}".replace(".0%", "%") if d.level is not None else "95%"
+    return fmt.level(d.level, "95%")
 
 
 def _margin() -> str:

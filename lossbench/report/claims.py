@@ -98,9 +98,8 @@ def _with_speed(found: CheckVerdict, faster: dict[frozenset[str], Decision]) -> 
     d = faster.get(frozenset((found.check.arm, found.check.than))) if found.check.than else None
     if d is None or d.interval is None:
         return found
-    level = f"{d.level:.1%}".replace(".0%", "%") if d.level is not None else ""
     return CheckVerdict(found.check, found.verdict,
-                        f"{found.evidence}; on speed, decided: {d.why}, {level} interval [{d.interval[0]:+.1f}, "
+                        f"{found.evidence}; on speed, decided: {d.why}, {fmt.level(d.level)} interval [{d.interval[0]:+.1f}, "
                         f"{d.interval[1]:+.1f}] epochs ({d.arm} minus {d.other})")
 
 

@@ -43,7 +43,7 @@ def decisions(model: ReportModel) -> Titled:
              _needs(d)] for d in model.decisions]
     rows += [[f"{d.arm}\nvs {d.other}", {"better": "faster", "worse": "slower"}.get(d.kind, "speed open"),
               f"{fmt.signed(d.difference, 1)} ep", fmt.interval(d.interval, 1, sign=True),
-              "decided" if d.decided else fmt.NONE] for d in model.speed]
+              _needs(d)] for d in model.speed]
     return ("Decisions: arms differing in one factor (paired t over shared seeds, Holm)",
             ["comparison", "verdict", "diff", "interval", "to decide"], rows)
 

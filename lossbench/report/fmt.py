@@ -38,6 +38,11 @@ def pct(value: float | None) -> str:
     return NONE if value is None else f"{100 * value:.0f}%"
 
 
+def level(value: float | None, default: str = "") -> str:
+    """A confidence level as 95% or 99.4% (Holm's levels are not round)."""
+    return default if value is None else f"{value:.1%}".replace(".0%", "%")
+
+
 def pvalue(value: float | None) -> str:
     if value is None:
         return NONE

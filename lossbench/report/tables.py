@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 from lossbench.report import fmt, thresholds
 from lossbench.report.importance import MIN_TRIALS
+from lossbench.results.decisions import SPEED
 
 if TYPE_CHECKING:
     from lossbench.report.compare import Comparison
@@ -83,25 +84,24 @@ def comparisons(model: ReportModel) -> Table:
 
 
 def decisions(model: ReportModel) -> Table:
-    """Every one-factor comparison (``model.decisions``): decided or open, and why; then speed where accuracy does not separate two arms."""
+    """Every one-factor comparison (``model.decisions``): decided or open, and why; then speed where accuracy
+    does not separate two arms (``model.speed``: epochs to a common target, "better" is fewer)."""
     headers = ["arm", "other", "factor", "verdict", "difference", "interval", "p (Holm)", "seeds",
                "why, or what would decide it"]
     rows = []
-    for d in model.decisions:
-        level = f" at {d.level:.1%}".replace(".0%", "%") if d.level is not None and d.interval else ""
+    for d in [*model.decisions, *model.speed]:
+        level = f" at {fmt.level(d.level)}" if d.level is not None and d.interval else ""
+        epochs = d.metric == SPEED
+        difference = f"{fmt.signed(d.difference, 1)} epochs" if epochs else fmt.signed(d.difference)
         rows.append([d.arm, d.other, f"{d.factor}: {d.levels[0]} vs {d.levels[1]}", _verdict(d),
-                     fmt.signed(d.difference), fmt.interval(d.interval, sign=True) + level, fmt.pvalue(d.p),
+                     difference, fmt.interval(d.interval, 1 if epochs else 4, sign=True) + level, fmt.pvalue(d.p),
                      str(d.seeds), d.why + _would(d)])
-    for d in model.speed:  # epochs to a common target: "better" is fewer
-        level = f" at {d.level:.1%}".replace(".0%", "%") if d.level is not None and d.interval else ""
-        verdict = {"better": "faster (decided)", "worse": "slower (decided)"}.get(d.kind, "speed open")
-        rows.append([d.arm, d.other, f"{d.factor}: {d.levels[0]} vs {d.levels[1]}", verdict,
-                     f"{fmt.signed(d.difference, 1)} epochs", fmt.interval(d.interval, 1, sign=True) + level,
-                     fmt.pvalue(d.p), str(d.seeds), d.why])
     return headers, rows
 
 
 def _verdict(d: Decision) -> str:
+    if d.metric == SPEED:
+        return {"better": "faster (decided)", "worse": "slower (decided)"}.get(d.kind, "speed open")
     return {"better": "better (decided)", "worse": "worse (decided)", "equivalent": "tie (decided)"}.get(d.kind, "open")
 
 
