@@ -3,6 +3,7 @@ time budget is continued from it by the next start; a full disk while one is wri
 
 from __future__ import annotations
 
+import shutil
 import signal
 import subprocess
 import tempfile
@@ -86,6 +87,10 @@ def test_a_newer_checkpoint_replaces_the_run_s_previous_one_and_a_lost_one_is_on
     assert store.load(second).epoch == 1
     assert store.load(first) is None  # deleted: one warning, and the run would start again
     assert "could not be read" in capfd.readouterr().err
+    shutil.rmtree(store.folder)  # the folder deleted: nothing but continuation lost, and it comes back
+    assert store.load(second) is None
+    store.save(trial, prepared.checkpoint())
+    assert store.load(trial.user_attrs["checkpoint"]).epoch == 1 and len(list(store.folder.iterdir())) == 1
 
 
 @pytest.mark.slow
