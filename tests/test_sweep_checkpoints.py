@@ -184,3 +184,14 @@ def test_a_run_checkpointed_under_one_out_folder_is_continued_by_another_process
     continued = prepare(RunConfig.from_json({**checkpoint.config, "epochs": 64}), REGISTRY).fit(resume=checkpoint)
     assert checkpoint.epoch == 60 and numbers(continued) == numbers(straight(checkpoint.config, 64))
     assert not (tmp_path / "one" / "pg" / "artifacts").exists() and not (tmp_path / "two" / "pg" / "artifacts").exists()
+
+
+def test_an_artifacts_folder_that_cannot_be_written_is_refused_before_anything_trains(tmp_path):
+    from lossbench.errors import LossbenchError
+    from lossbench.results import Storage
+
+    blocked = tmp_path / "a-file"
+    blocked.write_text("not a folder")
+    with pytest.raises(LossbenchError, match="cannot write to --artifacts .*a-file/checkpoints"):
+        Storage("s", out=str(tmp_path / "out"), artifacts=str(blocked / "checkpoints")).check_writable()
+    assert Storage("s", out=str(tmp_path / "out")).artifact_folder == tmp_path / "out" / "s" / "artifacts"
