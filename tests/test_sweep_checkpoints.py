@@ -75,7 +75,9 @@ def test_a_newer_checkpoint_replaces_the_run_s_previous_one_and_a_lost_one_is_on
     import optuna
 
     store = Checkpoints(tmp_path / "artifacts")
-    prepared = prepare(RunConfig(dataset="digits", cell="rnn", hidden=(8,), epochs=1, flow_profile=False), REGISTRY)
+    small = {"temporal_order": {"T": 12, "n_train": 120, "n_val": 40, "n_test": 40}}  # no sklearn to import
+    prepared = prepare(RunConfig(dataset="temporal_order", cell="rnn", hidden=(8,), epochs=1, flow_profile=False,
+                                 params=small), REGISTRY)
     prepared.fit()
     study = optuna.create_study(storage=optuna.storages.InMemoryStorage())
     trial = study.ask()
