@@ -39,6 +39,12 @@ class Remedy:
        remedy is called). Use it rather than measuring again: a remedy called after another that changed the
        gradients still gets the norm from before.
 
+    What a remedy changes while a run trains (running statistics, a counter, a history of norms) lives in the
+    model's modules: a parameter or buffer of a module it adds with ``add_output_transform`` (as ``batch_norm``'s
+    running statistics), never in attributes of the remedy itself. A run's checkpoint holds the model's state and
+    continues it in a model and remedy built anew; the conformance kit's ``check_remedy`` checks that a run
+    continued so trains on exactly as before.
+
     ``RemedySpec.build`` receives every parameter, already checked and completed by ``spec.resolve``, so the
     defaults belong in the spec's ``defaults`` only, not in ``__init__``.
     """

@@ -65,6 +65,9 @@ def run_command(
         metavar="DURATION", help="Stop this start cleanly after 10m, 90s, 1h...: the report says what is decided and "
                                  "what is still open; the same command (with a larger budget) continues.")] = None,
     out: Annotated[str, typer.Option(help="Results folder.")] = "results",
+    artifacts: Annotated[str | None, typer.Option(
+        metavar="DIR", help="Folder of the runs' checkpoints (default OUT/NAME/artifacts); with --storage shared by "
+                            "machines, one every machine reaches.")] = None,
     heartbeat: Annotated[int | None, typer.Option(help="Heartbeat interval in seconds on database storage.",
                                                   hidden=True)] = None,
     quiet: Annotated[bool, typer.Option("--quiet", help="Print nothing but errors.")] = False,
@@ -85,7 +88,7 @@ def run_command(
 
 def _run(*, spec_file, preset, budget, name, storage, workers, threads, device, trials, epochs, patience, seeds,  # noqa: ANN001
          baseline, dataset, loss, cell, remedies, set_, sampler, pruner, objective, sampler_seed, trial_timeout, time_budget, out,
-         heartbeat, quiet, json) -> None:
+         artifacts, heartbeat, quiet, json) -> None:
     """Options into ``lossbench.sweep.run``, then its report, and what came back rendered."""
     from contextlib import ExitStack
 
@@ -111,7 +114,8 @@ def _run(*, spec_file, preset, budget, name, storage, workers, threads, device, 
 
         outcome = sweep.run(spec, storage=storage, out=out, workers=workers, threads=threads, device=device,
                             registry=session.registry(), plugins_dirs=session.plugins_dirs, heartbeat=heartbeat,
-                            on_start=started if show else None, on_progress=live.update if show else None)
+                            artifacts=artifacts, on_start=started if show else None,
+                            on_progress=live.update if show else None)
     for failure in outcome.crashes:
         warn(failure)
     if outcome.out_of_time:

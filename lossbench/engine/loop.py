@@ -16,12 +16,13 @@ import torch
 from lossbench.api.data import Dataset, Split
 from lossbench.api.remedy import ModelInfo
 from lossbench.convergence import TARGET_SHARE, improved, stops, time_to_target
+from lossbench.engine.checkpoint import Checkpoint, load_training_state, training_state
 from lossbench.engine.config import ResolvedRun
 from lossbench.engine.flow import ALIGNMENT, flow_profile, vanishing_ratio
 from lossbench.engine.metrics import evaluate_logits
 from lossbench.engine.model import SequenceModel, step_mask
 from lossbench.results.run import EpochRecord, RunResult
-from lossbench.errors import PluginCodeError
+from lossbench.errors import LossbenchError, PluginCodeError
 from lossbench.registry import Blame
 
 EVAL_BATCH = 1000
@@ -90,36 +91,43 @@ class Trainer:
         # what each training step calls into plugin code, named for the messages of what it raises
         self._penalty = [run.blame(spec.name, "penalty") for spec in run.remedies]
         self._after_backward = [run.blame(spec.name, "after_backward") for spec in run.remedies]
+        self.last_checkpoint: Checkpoint | None = None  # the run at its last finished epoch
         self._backward = Blame("backward through " + ", ".join(run.labels.values()) if run.labels else "backward",
                                "autograd")
 
-    def fit(self, on_epoch: EpochCallback | None, on_step: StepCallback | None) -> RunResult:
+    def fit(self, on_epoch: EpochCallback | None, on_step: StepCallback | None,
+            resume: Checkpoint | None = None) -> RunResult:
         config = self.config
         result = RunResult(config=config.to_json(), params=self.run.params, dataset_info=dict(self.data.info))
         started = time.perf_counter()
-        if config.flow_profile:
-            self._record_flow(result, 0)
         maximize = config.monitor == "val_accuracy"
-        best, best_state = None, None
+        best, best_state, start, before = None, None, 0, 0.0
+        if resume is None:
+            if config.flow_profile:
+                self._record_flow(result, 0)
+        else:
+            best, best_state, start, before = self._resume(resume, result)
+        self.last_checkpoint = resume
+        first = config.epochs + 1 if start and self._plateaued(start, result) else start + 1  # plateaued: done
         try:
-            for epoch in range(1, config.epochs + 1):
+            for epoch in range(first, config.epochs + 1):
                 epoch_start = time.perf_counter()
                 train_loss = self._train_epoch(epoch, result, on_step)
                 val = self._evaluate(self.val_set)
                 record = EpochRecord(epoch, train_loss, val["accuracy"], val["nll"], time.perf_counter() - epoch_start)
                 result.epochs.append(record)
-                if config.flow_profile and config.flow_every and epoch % config.flow_every == 0 and epoch < config.epochs:
+                if self._flow_due(epoch):
                     self._record_flow(result, epoch)
-                if on_epoch is not None and on_epoch(record):
-                    result.status = "stopped"
-                    break
                 watched = record.val_accuracy if maximize else record.val_nll
                 if config.patience is not None and improved(watched, best, maximize):
                     best, result.best_epoch = watched, epoch
                     best_state = {k: v.detach().clone() for k, v in self.model.state_dict().items()}
-                if config.patience is not None and stops(epoch, result.best_epoch or 0, config.patience,
-                                                                config.min_epochs):
-                    result.plateaued = True
+                wall = before + time.perf_counter() - started
+                self.last_checkpoint = self._checkpoint(result, best, best_state, wall)
+                if on_epoch is not None and on_epoch(record):
+                    result.status = "stopped"
+                    break
+                if self._plateaued(epoch, result):
                     break
         except _Diverged as diverged:
             result.status, result.diverged_at = "diverged", diverged.where
@@ -133,12 +141,49 @@ class Trainer:
             reached = time_to_target(values, [e.seconds for e in result.epochs], maximize)
             if reached is not None:
                 result.time_to_target = {"share": TARGET_SHARE, "epoch": reached[0], "seconds": reached[1]}
-        result.wall_seconds = time.perf_counter() - started
+        result.wall_seconds = before + time.perf_counter() - started
         seconds = [e.seconds for e in result.epochs]
         result.seconds_per_epoch = sum(seconds) / len(seconds) if seconds else 0.0
         result.peak_memory_mb = _peak_memory_mb(self.device)
         result.environment = _environment(self.device)
         return result
+
+    def _flow_due(self, epoch: int) -> bool:
+        """Whether a profile is recorded after ``epoch`` while training goes on (the last one is recorded after)."""
+        config = self.config
+        return bool(config.flow_profile and config.flow_every and epoch % config.flow_every == 0
+                    and epoch < config.epochs)
+
+    def _plateaued(self, epoch: int, result: RunResult) -> bool:
+        """Whether the run stops on patience after ``epoch`` (and says so in ``result``)."""
+        config = self.config
+        if config.patience is not None and stops(epoch, result.best_epoch or 0, config.patience, config.min_epochs):
+            result.plateaued = True
+        return result.plateaued
+
+    def _checkpoint(self, result: RunResult, best: float | None, best_state: dict[str, Any] | None,
+                    wall_seconds: float) -> Checkpoint:
+        """The run as it is at the end of an epoch: a copy, kept until the next epoch ends, so that a run stopped
+        mid-epoch (a signal) still hands over its last finished epoch."""
+        flow = {key: dict(value) if isinstance(value, dict) else value for key, value in result.flow.items()}
+        return Checkpoint(len(result.epochs), self.config.to_json(),
+                          training_state(self.model, self.optimizer, self.generator, self.device), best,
+                          result.best_epoch, best_state, list(result.epochs), list(result.grad_norms),
+                          result.clipped_steps, flow, wall_seconds)
+
+    def _resume(self, checkpoint: Checkpoint, result: RunResult) -> tuple[Any, Any, int, float]:
+        """Put the run back where ``checkpoint`` left it; (best, its weights, epoch, seconds trained so far)."""
+        problem = checkpoint.problem(self.config)
+        if problem is not None:
+            raise LossbenchError(f"cannot continue this run from its checkpoint: {problem}")
+        load_training_state(checkpoint.state, self.model, self.optimizer, self.generator, self.device)
+        result.epochs, result.grad_norms = list(checkpoint.epochs), list(checkpoint.grad_norms)
+        result.clipped_steps, result.best_epoch = checkpoint.clipped_steps, checkpoint.best_epoch
+        result.continued_from = checkpoint.epoch
+        result.flow = {key: dict(value) if isinstance(value, dict) else value for key, value in checkpoint.flow.items()}
+        if self._flow_due(checkpoint.epoch) and str(checkpoint.epoch) not in result.flow.get("profiles", {}):
+            self._record_flow(result, checkpoint.epoch)  # not recorded at the cap it had then, due below this one
+        return checkpoint.best, checkpoint.best_model, checkpoint.epoch, checkpoint.wall_seconds
 
     def _train_epoch(self, epoch: int, result: RunResult, on_step: StepCallback | None) -> float:
         model, optimizer, loss_fn, remedies = self.model, self.optimizer, self.loss_fn, self.remedies

@@ -10,6 +10,7 @@ from typing import Any
 import torch
 
 from lossbench.api.data import Dataset
+from lossbench.engine.checkpoint import Checkpoint
 from lossbench.engine.config import ResolvedRun, RunConfig, check_loss_fits, resolve
 from lossbench.engine.loop import EpochCallback, StepCallback, Trainer
 from lossbench.results.run import RunResult
@@ -29,10 +30,21 @@ class PreparedRun:
     def config(self) -> RunConfig:
         return self.run.config
 
-    def fit(self, on_epoch: EpochCallback | None = None, on_step: StepCallback | None = None) -> RunResult:
+    def fit(self, on_epoch: EpochCallback | None = None, on_step: StepCallback | None = None,
+            resume: Checkpoint | None = None) -> RunResult:
         """Train and measure. ``on_epoch`` returning True stops the run there: the result, status ``stopped``,
-        holds the epochs it ran. A non-finite loss or gradient ends it as ``diverged``."""
-        return self.trainer.fit(on_epoch, on_step)
+        holds the epochs it ran. A non-finite loss or gradient ends it as ``diverged``.
+
+        ``resume``: a checkpoint of this run (``checkpoint()``, perhaps from another process through
+        ``Checkpoint.to_bytes``), to continue from its epoch up to this run's cap: the result is the one a run
+        trained straight to the cap gives (CPU, same threads), its history included; ``continued_from`` says
+        where it resumed. A checkpoint of another run, or past the cap, is a LossbenchError."""
+        return self.trainer.fit(on_epoch, on_step, resume)
+
+    def checkpoint(self) -> Checkpoint | None:
+        """The run at its last finished epoch (None before one finished), after ``fit`` returned or raised: a run
+        stopped mid-epoch (``on_epoch`` or a signal raising) hands over the epoch before, never a partial one."""
+        return self.trainer.last_checkpoint
 
 
 def prepare(config: RunConfig, registry: Registry | None = None, data: Dataset | None = None) -> PreparedRun:
@@ -49,12 +61,14 @@ def prepare(config: RunConfig, registry: Registry | None = None, data: Dataset |
 
 
 def train(config: RunConfig | None = None, *, registry: Registry | None = None, on_epoch: EpochCallback | None = None,
-          on_step: StepCallback | None = None, data: Dataset | None = None, **overrides: Any) -> RunResult:
+          on_step: StepCallback | None = None, data: Dataset | None = None, resume: Checkpoint | None = None,
+          **overrides: Any) -> RunResult:
     """Train one (dataset, cell, loss, remedies, hyperparameters, seed) and return what it measured.
 
-    ``train(dataset="digits", cell="rnn", loss="bce", epochs=5)`` works too: ``prepare`` then ``fit``."""
+    ``train(dataset="digits", cell="rnn", loss="bce", epochs=5)`` works too: ``prepare`` then ``fit`` (which
+    ``resume`` is passed to)."""
     config = RunConfig.from_json({**(config or RunConfig()).to_json(), **overrides})
-    return prepare(config, registry, data).fit(on_epoch, on_step)
+    return prepare(config, registry, data).fit(on_epoch, on_step, resume)
 
 
 def check_device(device: str) -> None:

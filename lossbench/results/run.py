@@ -43,6 +43,7 @@ class RunResult:
     plateaued: bool = False
     best_epoch: int | None = None
     time_to_target: dict[str, Any] | None = None
+    continued_from: int | None = None  # the epoch of the checkpoint it was continued from (trained after it here)
 
     @property
     def steps(self) -> int:

@@ -15,6 +15,10 @@ Trial user attrs (all JSON):
   of the trial it retries
 - ``timing``: {train_seconds}: the whole trial (loading its data when not loaded yet, building, training)
 - ``params``, ``best_trial`` (final phase): the tuned parameters it reruns and the tuning trial they came from
+- ``checkpoint``: {id, epoch, bytes}: the artifact (in the sweep's artifact store, ``lossbench.sweep.checkpoints``)
+  holding the run's state at its stop, and the epoch it is at. A retry carries its interrupted trial's, and
+  continues from it; a later checkpoint of the same run deletes the artifact, so an older trial's link may name
+  one that is gone
 
 ``lossbench.results.writer`` writes every one of these; ``lossbench.results.reader`` reads them back.
 """
@@ -32,6 +36,7 @@ ATTR_ARM, ATTR_PHASE, ATTR_SEED = "arm", "phase", "seed"
 ATTR_STATUS, ATTR_DIVERGED_AT, ATTR_RESULT = "status", "diverged_at", "result"
 ATTR_ERROR, ATTR_SURPLUS, ATTR_WORKER, ATTR_RETRY_OF, ATTR_TIMING = "error", "surplus", "worker", "retry_of", "timing"
 ATTR_PARAMS, ATTR_BEST_TRIAL = "params", "best_trial"
+ATTR_CHECKPOINT = "checkpoint"
 SPEC_ATTR, PROVENANCE_ATTR = "spec", "provenance"  # user attrs of the ``<sweep>:spec`` study
 RACE_ATTR = "race"  # with seeds = "auto": {seeds, looks, method} once the final phase's race is over
 

@@ -22,6 +22,7 @@ from lossbench.results.schema import name_problem
 HEARTBEAT_ENV = "LOSSBENCH_HEARTBEAT_INTERVAL"
 DEFAULT_HEARTBEAT = 30
 JOURNAL = "sweep.journal"
+ARTIFACTS = "artifacts"  # the runs' checkpoints, beside the journal unless a folder is given
 DATABASE_SCHEMES = ("postgresql", "postgres", "mysql", "sqlite")
 # journal path -> the journal as this process first opened it, held open: an inode is not reused while it is, so
 # its link count says whether the file was deleted (a new one made since has another inode)
@@ -47,6 +48,7 @@ class Storage:
     out: str = "results"
     url: str | None = None
     heartbeat: int | None = None  # seconds between heartbeats on a database (None: LOSSBENCH_HEARTBEAT_INTERVAL or 30)
+    artifacts: str | None = None  # the folder of the runs' checkpoints (None: OUT/NAME/artifacts)
 
     @property
     def is_database(self) -> bool:
@@ -60,6 +62,12 @@ class Storage:
     def folder(self) -> Path:
         """Where the report's files go."""
         return Path(self.out) / self.name
+
+    @property
+    def artifact_folder(self) -> Path:
+        """Where the runs' checkpoints go: ``artifacts`` when given (for a database shared by machines, a folder
+        every machine reaches), else OUT/NAME/artifacts beside the journal."""
+        return Path(self.artifacts) if self.artifacts else self.folder / ARTIFACTS
 
     def describe(self) -> str:
         """How to show it: the URL with its password masked, or the journal's path."""
@@ -88,6 +96,14 @@ class Storage:
             raise LossbenchError(f"cannot write to {self.folder}: {error.strerror or error}; the sweep's journal and "
                                  f"report go there: give --out DIR (or --storage URL) where they can be written"
                                  ) from None
+        if self.artifacts:
+            try:
+                self.artifact_folder.mkdir(parents=True, exist_ok=True)
+                with tempfile.NamedTemporaryFile(dir=self.artifact_folder, prefix=".lossbench-write-test-"):
+                    pass
+            except OSError as error:
+                raise LossbenchError(f"cannot write to --artifacts {self.artifacts}: {error.strerror or error}; the "
+                                     f"runs' checkpoints go there: give a folder that can be written") from None
 
     def open(self, create: bool = True) -> Any:
         """The Optuna storage; ``create=False`` refuses a journal that does not exist yet (a report)."""

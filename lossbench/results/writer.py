@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from lossbench.results.schema import (ATTR_ARM, ATTR_BEST_TRIAL, ATTR_DIVERGED_AT, ATTR_ERROR, ATTR_PARAMS,
-                                      ATTR_PHASE, ATTR_RESULT, ATTR_RETRY_OF, ATTR_SEED, ATTR_STATUS, ATTR_SURPLUS,
-                                      ATTR_TIMING, ATTR_WORKER, PROVENANCE_ATTR, RACE_ATTR, SPEC_ATTR, finite_json,
-                                      spec_study)
+from lossbench.results.schema import (ATTR_ARM, ATTR_BEST_TRIAL, ATTR_CHECKPOINT, ATTR_DIVERGED_AT, ATTR_ERROR,
+                                      ATTR_PARAMS, ATTR_PHASE, ATTR_RESULT, ATTR_RETRY_OF, ATTR_SEED, ATTR_STATUS,
+                                      ATTR_SURPLUS, ATTR_TIMING, ATTR_WORKER, PROVENANCE_ATTR, RACE_ATTR, SPEC_ATTR,
+                                      finite_json, spec_study)
 
 
 def record_spec(study: Any, spec: dict[str, Any], provenance: dict[str, Any]) -> None:
@@ -65,13 +65,23 @@ def record_timeout(storage: Any, trial_id: int, limit: float) -> None:
 
 def retry_attrs(lost: Any) -> dict[str, Any]:
     """The user attrs a retry of the frozen trial ``lost`` starts with."""
-    keep = {k: lost.user_attrs[k] for k in (ATTR_ARM, ATTR_PHASE, ATTR_SEED, ATTR_PARAMS) if k in lost.user_attrs}
+    keep = {k: lost.user_attrs[k] for k in (ATTR_ARM, ATTR_PHASE, ATTR_SEED, ATTR_PARAMS, ATTR_CHECKPOINT)
+            if k in lost.user_attrs}  # the checkpoint it continues from
     return {**keep, ATTR_RETRY_OF: lost.number}
 
 
 def seed_of(trial: Any) -> int | None:
     """The seed a trial was given (a retry or a final-phase slot carries it before it starts)."""
     return trial.user_attrs.get(ATTR_SEED)
+
+
+def checkpoint_of(trial: Any) -> dict[str, Any] | None:
+    """The link to the run's latest checkpoint: {id, epoch, bytes} (a retry carries its interrupted trial's)."""
+    return trial.user_attrs.get(ATTR_CHECKPOINT)
+
+
+def record_checkpoint(trial: Any, link: dict[str, Any]) -> None:
+    trial.set_user_attr(ATTR_CHECKPOINT, link)
 
 
 def record_start(trial: Any, arm: str, phase: str, seed: int, params: dict[str, Any] | None = None,

@@ -23,6 +23,7 @@ def main(argv: list[str] | None = None) -> None:
     from lossbench.registry import load_registry
     from lossbench.results.storage import Storage
     from lossbench.registry.guard import no_hard_exit
+    from lossbench.sweep.checkpoints import Checkpoints
     from lossbench.sweep.execution import Execution
     from lossbench.sweep.interrupt import Stopped, stop_on_signals
     from lossbench.sweep.probe import load_data
@@ -39,7 +40,7 @@ def main(argv: list[str] | None = None) -> None:
     try:
         with stop_on_signals():
             Worker(spec, storage.open(), registry, execution, index, database=storage.is_database, data=data,
-                   supervised=True).run()
+                   supervised=True, checkpoints=Checkpoints.of(storage)).run()
     except Stopped as stop:  # its trial is marked interrupted; the parent says how to resume
         sys.exit(128 + stop.signum)
 

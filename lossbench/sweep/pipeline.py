@@ -61,13 +61,15 @@ class SweepOutcome:
 def run(spec: SweepSpec | Mapping[str, Any], *, storage: str | None = None, out: str | Path = "results",
         workers: str | int = "auto", threads: int | None = None, device: str = "cpu", registry: Any = None,
         plugins_dirs: tuple[str, ...] | list[str] = (), heartbeat: int | None = None,
-        on_start: Callable[[SweepSpec, Execution, Storage], Any] | None = None,
+        artifacts: str | Path | None = None, on_start: Callable[[SweepSpec, Execution, Storage], Any] | None = None,
         on_progress: Callable[[Progress], Any] | None = None) -> SweepOutcome:
     """Run (or resume) the sweep ``spec`` until it is finished; raises ``LossbenchError`` (every problem of the
     spec at once, before any storage exists) on bad input.
 
     ``spec``: a ``SweepSpec`` or a dict of its fields as a TOML spec file has them (``{"losses": ["ce", "focal"],
     "hidden": 16, ...}``). ``storage``: a database URL, or None for the journal OUT/NAME/sweep.journal.
+    ``artifacts``: the folder of the runs' checkpoints (Optuna's artifact store; default OUT/NAME/artifacts): on a
+    database shared by machines, give one every machine reaches (``lossbench.sweep.checkpoints``).
     ``registry``: the components (default: every installed plugin, and those in ``plugins_dirs``; child worker
     processes load them from ``plugins_dirs`` too). ``on_start(spec, execution, storage)`` is called once the
     spec, data and plan are checked, just before training (the CLI starts its live display there).
@@ -89,7 +91,8 @@ def run(spec: SweepSpec | Mapping[str, Any], *, storage: str | None = None, out:
         if "remedies" in fields:  # as in a TOML file
             fields["remedy_sets"] = fields.pop("remedies")
         spec = build_spec(fields, {})
-    store = Storage(name=spec.name, out=str(out), url=storage, heartbeat=heartbeat)
+    store = Storage(name=spec.name, out=str(out), url=storage, heartbeat=heartbeat,
+                    artifacts=None if artifacts is None else str(artifacts))
     store.check()
     if registry is None:
         registry = load_registry(list(plugins_dirs))

@@ -9,6 +9,7 @@ from lossbench.results import writer
 from lossbench.results.reader import stored_attrs
 from lossbench.results.schema import PROVENANCE_ATTR, spec_study
 from lossbench.results.storage import Storage, spec_lock, storage_failure
+from lossbench.sweep.checkpoints import Checkpoints
 from lossbench.sweep.execution import Execution
 from lossbench.sweep.probe import load_data
 from lossbench.sweep.provenance import INPUTS, identity_changes, inputs_identity
@@ -53,7 +54,8 @@ def _run(spec: SweepSpec, registry: Any, storage: Storage, execution: Execution,
     # One worker runs here. Several, or a time limit per trial, run every worker as a child process this one
     # watches (only a process can be stopped wherever it hangs, and a child killed by the out-of-memory killer
     # leaves this one to mark its trial and start another); ``here`` then only creates the studies.
-    here = Worker(spec, optuna_storage, registry, execution, 0, database=storage.is_database, data=data)
+    here = Worker(spec, optuna_storage, registry, execution, 0, database=storage.is_database, data=data,
+                  checkpoints=Checkpoints.of(storage))
     if spec.trial_timeout is not None or execution.workers > 1:
         from lossbench.sweep.supervise import supervise
 

@@ -6,6 +6,7 @@ signal (a BaseException subclass of its own included); the sweep goes on."""
 from __future__ import annotations
 
 import math
+import sys
 import time
 from collections.abc import Callable
 from typing import Any
@@ -13,6 +14,7 @@ from typing import Any
 from lossbench.errors import LossbenchError, Stopped
 from lossbench.results import EpochRecord, Objective, writer
 from lossbench.results.schema import TUNE
+from lossbench.sweep.checkpoints import Checkpoints
 from lossbench.sweep.interrupt import OutOfTime
 from lossbench.sweep.recovery import Heartbeat
 from lossbench.sweep.spec import Arm, SweepSpec
@@ -48,9 +50,13 @@ def objective(record: EpochRecord, goal: Objective) -> float:
 
 
 def run_trial(spec: SweepSpec, storage: Any, study: Any, trial: Any, phase: str, config: Any, registry: Any,
-              load_data: Callable[[Any], Any], database: bool, deadline: float | None = None) -> None:
+              load_data: Callable[[Any], Any], database: bool, deadline: float | None = None,
+              checkpoints: Checkpoints | None = None) -> None:
     """Train ``config`` as ``trial`` (taken by ``study.ask()``) and record its outcome; never raises for a
-    plugin's error (UpdateFinishedTrialError, a slot taken over by another worker, is the worker's business)."""
+    plugin's error (UpdateFinishedTrialError, a slot taken over by another worker, is the worker's business).
+
+    With ``checkpoints``, the run's checkpoint is stored at its stop (a stop signal or the time budget included:
+    then at its last finished epoch), and a retry carrying one continues from it."""
     from optuna.exceptions import UpdateFinishedTrialError
     from optuna.trial import TrialState
 
@@ -67,11 +73,19 @@ def run_trial(spec: SweepSpec, storage: Any, study: Any, trial: Any, phase: str,
 
     heartbeat = Heartbeat(storage, trial._trial_id) if database else None
     started = time.perf_counter()
+    resume = checkpoints.load(writer.checkpoint_of(trial)) if checkpoints is not None else None
+    prepared = None
     try:
         with no_hard_exit():  # a plugin calling os._exit fails this trial, not the worker
-            result = prepare(config, registry, load_data(config)).fit(on_epoch)
-    except (Stopped, KeyboardInterrupt, GeneratorExit, UpdateFinishedTrialError):
-        raise  # the user's stop (the worker releases the slot); a slot taken over (the worker drops it)
+            prepared = prepare(config, registry, load_data(config))
+            resume = _continuable(resume, config, trial, spec.goal)
+            result = prepared.fit(on_epoch, resume=resume)
+    except UpdateFinishedTrialError:
+        raise  # a slot taken over (the worker drops it)
+    except (Stopped, KeyboardInterrupt, GeneratorExit):
+        if checkpoints is not None and prepared is not None and prepared.checkpoint() is not resume:
+            checkpoints.save(trial, prepared.checkpoint())  # its retry continues from it
+        raise  # the user's stop (the worker releases the slot)
     except BaseException as error:  # a plugin raising or exiting: this trial fails, the sweep goes on
         # lossbench's own errors are whole messages (a plugin's code raising names its component and plugin)
         text = str(error) if isinstance(error, LossbenchError) else f"{type(error).__name__}: {error}"
@@ -85,6 +99,7 @@ def run_trial(spec: SweepSpec, storage: Any, study: Any, trial: Any, phase: str,
     seconds = time.perf_counter() - started  # the whole call: building the model included
     if result.status == "stopped":
         writer.record_outcome(trial, "pruned", seconds, result=result.to_json())
+        _keep(checkpoints, trial, prepared, resume)
         study.tell(trial, state=TrialState.PRUNED)
         return
     scored = result.epochs[result.best_epoch - 1] if result.best_epoch else (result.epochs or [None])[-1]
@@ -92,4 +107,24 @@ def run_trial(spec: SweepSpec, storage: Any, study: Any, trial: Any, phase: str,
     if result.status == "diverged" or value is None or not math.isfinite(value):
         value = 0.0 if maximize else WORST_NLL
     writer.record_outcome(trial, result.status, seconds, result=result.to_json(), diverged_at=result.diverged_at)
+    _keep(checkpoints, trial, prepared, resume)  # after its result: a checkpoint that fails loses nothing
     study.tell(trial, value)
+
+
+def _continuable(resume: Any, config: Any, trial: Any, goal: Objective) -> Any:
+    """``resume`` if the run of ``config`` can continue from it (its epochs then reported to ``trial`` as they
+    were), else None with one warning line."""
+    if resume is None:
+        return None
+    if (problem := resume.problem(config)) is not None:
+        sys.stderr.write(f"warning: trial {trial.number} starts again from its first epoch: {problem}\n")
+        return None
+    for record in resume.epochs:
+        trial.report(objective(record, goal), record.epoch)
+    return resume
+
+
+def _keep(checkpoints: Checkpoints | None, trial: Any, prepared: Any, resume: Any) -> None:
+    """Store the finished run's checkpoint, unless it is the one it continued from (nothing trained since)."""
+    if checkpoints is not None and prepared.checkpoint() is not resume:
+        checkpoints.save(trial, prepared.checkpoint())

@@ -34,13 +34,14 @@ WAIT = "wait"  # an arm with nothing to do until other arms finish a round of th
 
 class Worker:
     def __init__(self, spec: SweepSpec, storage: Any, registry: Any, execution: Execution, worker_index: int = 0,
-                 database: bool = False, data: Any = None, supervised: bool = False):
+                 database: bool = False, data: Any = None, supervised: bool = False, checkpoints: Any = None):
         import optuna
 
         optuna.logging.set_verbosity(optuna.logging.ERROR)  # its warnings would repeat ours
         self.spec, self.storage, self.registry, self.database = spec, storage, registry, database
         self.threads, self.device = execution.threads, execution.device_of(worker_index)
         self.deadline = execution.deadline
+        self.checkpoints = checkpoints  # where each run's checkpoint goes (``checkpoints.Checkpoints``), or None
         # recorded on every trial this worker takes: which process (and its supervising parent, for a child),
         # with how many threads, among how many workers
         self.me = {**identity(supervised), "threads": execution.threads, "workers": execution.workers, "device": self.device}
@@ -248,7 +249,7 @@ class Worker:
         config = run_config(self.spec, arm, params, seed, flow_profile=phase == FINAL, device=self.device,
                             threads=self.threads, min_epochs=min_epochs)  # final runs: see convergence
         run_trial(self.spec, self.storage, study, trial, phase, config, self.registry, self._dataset, self.database,
-                  deadline=self.deadline)
+                  deadline=self.deadline, checkpoints=self.checkpoints)
         self.held = None
         self.trials_run += 1
 

@@ -35,7 +35,9 @@ def check_remedy(spec: RemedySpec, cell_spec: CellSpec | None = None, params: Ma
     ok, options = checks.run("optimizer_options", _optimizer_options, remedy, model)
     if not ok:
         return checks.report
-    checks.run(f"penalty and after_backward ({cell.name})", _steps, remedy, model, options)
+    ok, _ = checks.run(f"penalty and after_backward ({cell.name})", _steps, remedy, model, options)
+    if ok:
+        checks.run("continues from a checkpoint", _continues, spec, resolved, cell, cell_resolved)
     return checks.report
 
 
@@ -118,10 +120,15 @@ def _optimizer_options(remedy: Remedy, model: Any) -> dict[str, Any]:
 def _steps(remedy: Remedy, model: Any, options: dict[str, Any]) -> None:
     import torch
 
-    optimizer = torch.optim.Adam(model.parameters(), **options)
+    _train(remedy, model, torch.optim.Adam(model.parameters(), **options), 3)
+
+
+def _train(remedy: Remedy, model: Any, optimizer: Any, steps: int) -> None:
+    import torch
+
     x, y, lengths = _batch()
     model.train()
-    for step in range(3):
+    for step in range(steps):
         optimizer.zero_grad()
         loss = torch.nn.functional.cross_entropy(model(x, lengths), y)
         penalty = remedy.penalty(model)
@@ -145,4 +152,32 @@ def _steps(remedy: Remedy, model: Any, options: dict[str, Any]) -> None:
         if not all(bool(torch.isfinite(p).all()) for p in model.parameters()):
             fail(f"parameters are not finite after {step + 1} optimiser step(s); expected finite")
     if not math.isfinite(float(loss.detach())):
-        fail(f"the loss is {float(loss.detach())} after three steps; expected finite")
+        fail(f"the loss is {float(loss.detach())} after {steps} steps; expected finite")
+
+
+def _continues(spec: RemedySpec, params: dict[str, Any], cell: CellSpec, cell_params: dict[str, Any]) -> None:
+    """Two steps, a checkpoint (through its bytes), two more steps in a model and remedy built anew: the same
+    model as four steps straight. What a remedy changes outside the model's modules is lost in a checkpoint."""
+    import torch
+
+    from lossbench.engine.checkpoint import Checkpoint, load_training_state, training_state
+
+    def built() -> tuple[Remedy, Any, Any]:
+        remedy = _build(spec, params)
+        model = _on_model(remedy, cell, cell_params)
+        return remedy, model, torch.optim.Adam(model.parameters(), **remedy.optimizer_options({"lr": 1e-2}))
+
+    cpu, generator = torch.device("cpu"), torch.Generator()
+    remedy, model, optimizer = built()
+    _train(remedy, model, optimizer, 2)
+    saved = Checkpoint(1, {}, training_state(model, optimizer, generator, cpu)).to_bytes()
+    _train(remedy, model, optimizer, 2)
+    again, continued, its_optimizer = built()
+    load_training_state(Checkpoint.from_bytes(saved).state, continued, its_optimizer, generator, cpu)
+    _train(again, continued, its_optimizer, 2)
+    straight = model.state_dict()
+    differ = [name for name, value in continued.state_dict().items() if not torch.equal(value, straight[name])]
+    if differ:
+        fail(f"continued from a checkpoint after 2 steps, {', '.join(differ[:3])} differ from 4 steps trained "
+             f"straight: a remedy keeps what changes while it trains in the model's modules (a buffer of a module "
+             f"it adds), not in attributes of its own, which a checkpoint does not hold (see lossbench.Remedy)")
