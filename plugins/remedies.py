@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from lossbench import Float, Int, RemedySpec, hookimpl
 
-LOSSBENCH_API = "1.0"  # the version of lossbench's plugin API this module is written for
+LOSSBENCH_API = "1.1"  # the version of lossbench's plugin API this module is written for
 
 
 def build_clip_norm(*, max_norm):

@@ -12,6 +12,8 @@ import sys
 
 import pytest
 
+import lossbench
+
 
 def test_new_plugin_writes_a_package_in_the_builtins_style(cli, tmp_path):
     done = cli("new-plugin", "lossbench-tides", "--kind", "loss", "--kind", "remedy", "--out", str(tmp_path))
@@ -27,7 +29,7 @@ def test_new_plugin_writes_a_package_in_the_builtins_style(cli, tmp_path):
         from lossbench_tides import losses, remedies
 
         for module, hook in ((losses, "register_losses"), (remedies, "register_remedies")):
-            assert module.LOSSBENCH_API == "1.0" and len(module.SPECS) == 1
+            assert module.LOSSBENCH_API == lossbench.API_VERSION and len(module.SPECS) == 1
             source = [line for line in inspect.getsource(getattr(module, hook)).splitlines() if line.strip()]
             assert source == ["@hookimpl", f"def {hook}(register):", "    for spec in SPECS:", "        register(spec)"]
         assert losses.SPECS[0].name == "tides_ce" and remedies.SPECS[0].name == "tides_clip"

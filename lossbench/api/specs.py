@@ -93,6 +93,7 @@ class LossSpec(_Spec):
 
 RECURRENT_WEIGHTS = ("matrix", "vector")
 INIT_STYLES = frozenset({"identity", "chrono"})
+CELL_INPUTS = frozenset({"lengths", "state"})  # what a cell's forward may ask for besides x (API 1.1)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -111,18 +112,39 @@ class CellSpec(_Spec):
     - ``init_styles``: the initialisations the cell opts in to: ``"identity"`` (its recurrence stays stable
       with recurrent weights ``scale * identity`` and zero biases, as an IRNN or IndRNN with ReLU),
       ``"chrono"`` (its ``gates`` include a forget gate ``f`` or an update gate ``z`` whose bias sets the
-      memory's time scale, as LSTM and GRU)."""
+      memory's time scale, as LSTM and GRU).
+
+    Since API 1.1 a cell may declare more (a cell written for 1.0 declares none of it and works as before):
+
+    - ``bidirectional``: the cell runs both ways when its parameter ``bidirectional`` (declared in ``defaults``,
+      False) is true: the module then returns ``[B, T, 2 * hidden]``, the forward direction's outputs then the
+      backward direction's, the backward direction starting at each sequence's last valid step (so it asks
+      for ``lengths``). Its forward half is causal, its backward half anti-causal within each sequence.
+    - ``inputs``: what ``forward`` receives besides ``x``, as keyword arguments: ``"lengths"`` (int64 ``[B]``,
+      each sequence's valid steps, or None when every sequence fills T) and ``"state"`` (the state before the
+      first step, float ``[directions, B, hidden]``: zeros)."""
 
     build: Callable[..., Any]
     gates: tuple[str, ...] = ("h",)
     recurrent_weight: str | None = "matrix"
     init_styles: frozenset[str] = frozenset()
+    bidirectional: bool = False
+    inputs: frozenset[str] = frozenset()
 
     kind = "cell"
 
     def __post_init__(self) -> None:
         super().__post_init__()
         object.__setattr__(self, "init_styles", frozenset(self.init_styles))
+        object.__setattr__(self, "inputs", frozenset([self.inputs] if isinstance(self.inputs, str) else self.inputs))
+        if not self.inputs <= CELL_INPUTS:
+            raise ValueError(f"cell {self.name}: inputs {sorted(self.inputs - CELL_INPUTS)} unknown; expected a subset "
+                             f"of {sorted(CELL_INPUTS)}")
+        if not isinstance(self.bidirectional, bool):
+            raise ValueError(f"cell {self.name}: bidirectional must be True or False, got {self.bidirectional!r}")
+        if self.bidirectional and self.defaults.get("bidirectional", None) is not False:
+            raise ValueError(f"cell {self.name}: bidirectional=True needs a parameter bidirectional with the "
+                             f"default False (defaults={{'bidirectional': False, ...}}), which its build takes")
         if self.recurrent_weight not in (*RECURRENT_WEIGHTS, None):
             raise ValueError(f"cell {self.name}: recurrent_weight must be one of {', '.join(RECURRENT_WEIGHTS)} or "
                              f"None, got {self.recurrent_weight!r}")
@@ -133,6 +155,11 @@ class CellSpec(_Spec):
         if "chrono" in self.init_styles and not {"f", "z"} & set(self.gates):
             raise ValueError(f"cell {self.name}: init_styles 'chrono' needs a forget gate 'f' or an update gate "
                              f"'z' in gates, got {self.gates}")
+
+
+    def directions(self, params: Mapping[str, Any]) -> int:
+        """2 when these parameters run the cell both ways, else 1."""
+        return 2 if self.bidirectional and params.get("bidirectional") is True else 1
 
 
 @dataclass(frozen=True, kw_only=True)

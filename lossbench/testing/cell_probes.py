@@ -1,0 +1,96 @@
+"""check_cell's probes of what a cell declares beyond API 1.0: both directions (``CellSpec.bidirectional``), the
+sequence lengths and an initial state (``CellSpec.inputs``). Each raises a one-line failure through ``fail``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from lossbench.api.specs import CellSpec
+from lossbench.testing.cell_run import HIDDEN, INPUT
+from lossbench.testing.report import fail
+
+ATOL, RTOL = 1e-6, 1e-5
+
+
+def _steps_changed(a: Any, b: Any) -> list[int]:
+    """The steps (of [B, T, W] outputs) where ``a`` and ``b`` differ beyond rounding."""
+    import torch
+
+    if a.shape[1] == 0:
+        return []
+    close = torch.isclose(a, b, atol=ATOL, rtol=RTOL).all(dim=2).all(dim=0)
+    return [int(t) for t in (~close).nonzero().flatten()]
+
+
+def both_directions(spec: CellSpec, params: dict[str, Any]) -> None:
+    """Built with ``bidirectional=True``: [B, T, 2 * hidden], the forward half causal, the backward half
+    anti-causal and starting at each sequence's last valid step; then it trains inside SequenceModel with the
+    readout of every step."""
+    import torch
+
+    from lossbench.testing.cell_run import Cell, build
+    from lossbench.testing.cells import _trains
+
+    both = {**params, "bidirectional": True}
+    cell = Cell(build(spec, both), spec, 2)
+    generator = torch.Generator().manual_seed(6)
+    x = torch.randn(2, 6, INPUT, generator=generator)
+    with torch.no_grad():
+        base = cell(x)
+        if tuple(base.shape) != (2, 6, 2 * HIDDEN):
+            fail(f"with bidirectional=true the output for input {[2, 6, INPUT]} is {list(base.shape)}; expected "
+                 f"[B, T, 2 x hidden] = {[2, 6, 2 * HIDDEN]} (the forward direction's outputs, then the backward's)")
+        for t in (1, 3, 4):
+            changed = x.clone()
+            changed[:, t] += 1.0 + torch.randn(2, INPUT, generator=generator)
+            out = cell(changed)
+            early = _steps_changed(out[:, :t, :HIDDEN], base[:, :t, :HIDDEN])
+            if early:
+                fail(f"with bidirectional=true the forward half (outputs 0..hidden-1) changed at step {early[0]} when "
+                     f"the input at step {t} changed; expected the forward direction to see steps <= t only, its "
+                     f"outputs first")
+            late = _steps_changed(out[:, t + 1:, HIDDEN:], base[:, t + 1:, HIDDEN:])
+            if late:
+                fail(f"with bidirectional=true the backward half (outputs hidden..2 x hidden-1) changed at step "
+                     f"{t + 1 + late[0]} when the input at step {t} changed; expected the backward direction to see "
+                     f"steps >= t only, its outputs after the forward direction's")
+            if not _steps_changed(out[:, :1, HIDDEN:], base[:, :1, HIDDEN:]):
+                fail(f"with bidirectional=true the backward half at step 0 does not change when the input at step "
+                     f"{t} changes; expected a backward direction reading the later steps")
+    padding_ignored(cell)
+    _trains(spec, both, readout="all")
+
+
+def padding_ignored(cell: Any) -> None:
+    """Given ``lengths``, nothing after a sequence's length changes its valid outputs; None means every sequence
+    fills T."""
+    import torch
+
+    generator = torch.Generator().manual_seed(7)
+    x = torch.randn(2, 6, INPUT, generator=generator)
+    lengths = torch.tensor([3, 6])
+    with torch.no_grad():
+        full = cell(x, torch.tensor([6, 6]))
+        if _steps_changed(full, cell(x, None)):
+            fail("the output with lengths None differs from the output with every length T; expected None to mean "
+                 "that every sequence fills T")
+        base = cell(x, lengths)
+        changed = x.clone()
+        changed[0, 3:] = 50.0 * torch.randn(3, INPUT, generator=generator)
+        moved = _steps_changed(cell(changed, lengths)[:1, :3], base[:1, :3])
+        if moved:
+            fail(f"changing the padding after a sequence's length (3 of 6 steps) changed its output at valid step "
+                 f"{moved[0]}; expected padding never to reach a valid step (a backward direction starts at each "
+                 f"sequence's last valid step: lengths - 1)")
+
+
+def state_used(cell: Any) -> None:
+    """A cell that asks for an initial state starts from it: a different state changes the output at step 0."""
+    import torch
+
+    x = torch.randn(2, 4, INPUT, generator=torch.Generator().manual_seed(8))
+    state = torch.randn(cell.directions, 2, HIDDEN, generator=torch.Generator().manual_seed(9))
+    with torch.no_grad():
+        if not _steps_changed(cell(x, state=state)[:, :1], cell(x)[:, :1]):
+            fail("declares inputs 'state', but its output at step 0 is the same from a random initial state as "
+                 "from zeros; expected forward to start from the state it is given (or leave 'state' out of inputs)")
