@@ -192,3 +192,21 @@ def test_a_plugin_written_for_api_1_0_still_loads_and_trains(tmp_path):
     result = train(dataset="digits", cell="old", hidden=(4,), epochs=1, readout="mean", registry=registry, threads=1)
     assert result.status == "completed"
     assert check_cell(registry.get("cells", "old")).passed
+
+
+def test_a_sweep_takes_the_readout_and_refuses_what_cannot_run(tmp_path):
+    from lossbench.cli.sets import sweep_overrides
+    from lossbench.sweep.inputs import build_spec, load_toml
+    from lossbench.sweep.validate import check, validate
+
+    (tmp_path / "both.toml").write_text('dataset = "digits"\ncells = ["gru", "lstm"]\nreadout = "mean"\n'
+                                        'fixed = {"gru.bidirectional" = true}\n')
+    spec = check(build_spec(load_toml(tmp_path / "both.toml"), {}), REGISTRY)
+    assert spec.readout == "mean" and spec.identity()["readout"] == "mean" and not spec.refused
+    fields = sweep_overrides([("readout", "all")], "digits", {}, {})
+    assert fields["readout"] == "all" and fields["fixed"] == {}
+    problems, _ = validate(build_spec({"dataset": "digits", "readout": "first"}, {}), REGISTRY)
+    assert problems == ["unknown readout 'first'; known: all, last, mean"]
+    per_step = build_spec({"dataset": "copy", "cells": ["gru", "lstm"], "fixed": {"gru.bidirectional": True}}, {})
+    problems, refused = validate(per_step, REGISTRY)
+    assert not problems and list(refused) == ["ce:gru:none"] and "target at every step" in refused["ce:gru:none"][0]

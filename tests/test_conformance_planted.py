@@ -215,3 +215,70 @@ def test_float64_at_import_is_blamed_on_the_plugin_not_on_what_runs_next(tmp_pat
     assert first.check == "import" and first.message.startswith(f"plugin {path}: import changed torch's default dtype")
     assert torch.get_default_dtype() == torch.float32
     assert check_loss(__import__("lossbench_builtins.losses", fromlist=["CE"]).CE).passed
+
+
+# ------------------------------------------------------------------------------------------------- issue 30
+
+
+class _TwoWays(torch.nn.GRU):
+    """torch's bidirectional GRU; ``packed`` runs the backward direction from each sequence's last valid step,
+    ``backward_first`` puts the backward direction's outputs first."""
+
+    def __init__(self, input_size, hidden_size, bidirectional, packed=True, backward_first=False):
+        super().__init__(input_size, hidden_size, batch_first=True, bidirectional=bidirectional)
+        self.packed, self.backward_first = packed, backward_first
+
+    def forward(self, x, lengths=None):
+        if self.bidirectional and self.packed and lengths is not None:
+            packed = torch.nn.utils.rnn.pack_padded_sequence(x, lengths, batch_first=True, enforce_sorted=False)
+            out = torch.nn.utils.rnn.pad_packed_sequence(super().forward(packed)[0], batch_first=True,
+                                                         total_length=x.shape[1])[0]
+        else:
+            out = super().forward(x)[0]
+        if self.bidirectional and self.backward_first:
+            out = torch.cat([out[..., out.shape[-1] // 2:], out[..., :out.shape[-1] // 2]], dim=-1)
+        return out
+
+
+def _two_ways(**planted):
+    return CellSpec(name="bigru", summary="both ways", defaults={"bidirectional": False}, gates=("r", "z", "n"),
+                    build=lambda i, h, bidirectional: _TwoWays(i, h, bidirectional, **planted),
+                    bidirectional=True, inputs={"lengths"})
+
+
+def test_a_cell_run_both_ways_as_declared_passes():
+    report = check_cell(_two_ways())
+    assert report.passed and "both directions" in [r.check for r in report], report.summary()
+
+
+def test_a_backward_direction_that_reads_the_padding_first_is_caught():
+    message = caught(check_cell(_two_ways(packed=False)), "cell bigru", "both directions")
+    assert "changing the padding after a sequence's length (3 of 6 steps) changed its output" in message
+    assert "lengths - 1" in message
+
+
+def test_a_cell_putting_the_backward_direction_first_is_caught():
+    message = caught(check_cell(_two_ways(backward_first=True)), "cell bigru", "both directions")
+    assert "the forward half (outputs 0..hidden-1) changed at step 0 when the input at step 1 changed" in message
+
+
+def test_a_cell_asking_for_a_state_it_ignores_is_caught():
+    class Stateless(torch.nn.GRU):
+        def forward(self, x, state):
+            return super().forward(x)[0]  # starts from zeros whatever it is given
+
+    spec = CellSpec(name="stateless", summary="ignores its state", gates=("r", "z", "n"), inputs={"state"},
+                    build=lambda i, h: Stateless(i, h, batch_first=True))
+    message = caught(check_cell(spec), "cell stateless", "initial state used")
+    assert "declares inputs 'state', but its output at step 0 is the same" in message
+
+
+def test_a_cell_starting_from_its_state_passes():
+    class Stateful(torch.nn.GRU):
+        def forward(self, x, state):
+            return super().forward(x, state)[0]
+
+    spec = CellSpec(name="stateful", summary="starts from its state", gates=("r", "z", "n"), inputs={"state"},
+                    build=lambda i, h: Stateful(i, h, batch_first=True))
+    report = check_cell(spec)
+    assert report.passed and "initial state used" in [r.check for r in report], report.summary()
