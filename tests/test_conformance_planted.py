@@ -3,6 +3,7 @@ names the component and says what was expected (issue 21's list)."""
 
 from __future__ import annotations
 
+import re
 import textwrap
 
 import numpy as np
@@ -282,3 +283,58 @@ def test_a_cell_starting_from_its_state_passes():
                     build=lambda i, h: Stateful(i, h, batch_first=True))
     report = check_cell(spec)
     assert report.passed and "initial state used" in [r.check for r in report], report.summary()
+
+
+class _MinGRU(torch.nn.Module):
+    """minGRU (Feng et al. 2024): h_t = (1 - z_t) h_{t-1} + z_t g(h~_t), as a parallel scan over the steps; in
+    linear space (``log_space=False``) h_t = A_t * cumsum(b_s / A_s), A_t the product of (1 - z), exact on paper."""
+
+    def __init__(self, input_size, hidden_size, log_space):
+        super().__init__()
+        self.weight_ih_l0 = torch.nn.Parameter(torch.randn(2 * hidden_size, input_size) * 0.5)
+        self.bias_ih_l0 = torch.nn.Parameter(torch.zeros(2 * hidden_size))
+        self.log_space = log_space
+
+    def forward(self, x):
+        gate, candidate = (x @ self.weight_ih_l0.T + self.bias_ih_l0).chunk(2, dim=-1)
+        positive = torch.where(candidate >= 0, candidate + 0.5, torch.sigmoid(candidate))  # g(h~) > 0
+        if not self.log_space:
+            z = torch.sigmoid(gate)
+            a = torch.cumprod(1 - z, dim=1)
+            return a * torch.cumsum(z * positive / a, dim=1)
+        log_a = torch.cumsum(-torch.nn.functional.softplus(gate), dim=1)  # log prod (1 - z)
+        log_b = -torch.nn.functional.softplus(-gate) + torch.log(positive)  # log (z g(h~))
+        return torch.exp(log_a + torch.logcumsumexp(log_b - log_a, dim=1))
+
+
+def _min_gru(log_space):
+    return CellSpec(name="mingru", summary="minGRU as a scan", gates=("z", "h"), recurrent_weight=None,
+                    build=lambda i, h: _MinGRU(i, h, log_space))
+
+
+def test_a_min_gru_scanning_in_linear_space_is_caught_on_a_long_sequence():
+    report = check_cell(_min_gru(log_space=False))
+    message = caught(report, "cell mingru", "long sequence (1024 steps)")
+    found = re.search(r"on a sequence of 1024 steps the output is (NaN|infinite) from step (\d+) on", message)
+    assert found and 7 < int(found.group(2)) < 400, message  # check's 7 steps pass; a run at T = 400 would not
+    assert "compute it in log space" in message
+    assert [f.check for f in report.failures] == ["long sequence (1024 steps)"], report.summary()  # 7 steps pass
+
+
+def test_the_same_min_gru_scanning_in_log_space_passes():
+    report = check_cell(_min_gru(log_space=True))
+    assert report.passed and "long sequence (1024 steps)" in [r.check for r in report], report.summary()
+
+
+def test_a_state_that_grows_without_bound_is_a_note_not_a_failure():
+    class Doubling(torch.nn.RNN):  # a ReLU RNN whose recurrent weight doubles the state: it overflows, correctly
+        def forward(self, x):
+            with torch.no_grad():
+                self.weight_hh_l0.copy_(2 * torch.eye(self.hidden_size))
+            return super().forward(x)[0]
+
+    spec = CellSpec(name="doubling", summary="grows", build=lambda i, h: Doubling(i, h, nonlinearity="relu",
+                                                                                  batch_first=True))
+    report = check_cell(spec)
+    [note] = [r for r in report.notes if r.check == "long sequence (1024 steps)"]
+    assert "the state grows without bound" in note.message and "a run that long would diverge" in note.message

@@ -94,3 +94,40 @@ def state_used(cell: Any) -> None:
         if not _steps_changed(cell(x, state=state)[:, :1], cell(x)[:, :1]):
             fail("declares inputs 'state', but its output at step 0 is the same from a random initial state as "
                  "from zeros; expected forward to start from the state it is given (or leave 'state' out of inputs)")
+
+
+LONG = 1024  # steps of the long-sequence probe: a linear-space scan is NaN from about 150 steps in float32
+BOUNDED = 1e4  # outputs within this before the first non-finite one: a numerical failure, not a growing state
+
+
+def long_sequence(cell: Any) -> None:
+    """A sequence of ``LONG`` steps gives finite outputs and finite gradients (to every parameter and input)."""
+    import torch
+
+    from lossbench.testing.report import Note
+
+    x = torch.randn(2, LONG, INPUT, generator=torch.Generator().manual_seed(10)).requires_grad_(True)
+    cell.module.zero_grad(set_to_none=True)
+    out = cell(x)
+    finite = torch.isfinite(out.detach()).all(dim=2).all(dim=0)
+    if not bool(finite.all()):
+        first = int((~finite).nonzero()[0])
+        before = float(out.detach()[:, :first].abs().max()) if first else 0.0
+        kind = "NaN" if bool(torch.isnan(out.detach()[:, first]).any()) else "infinite"
+        if before <= BOUNDED:
+            fail(f"on a sequence of {LONG} steps the output is {kind} from step {first} on, while every earlier "
+                 f"output stayed within +-{before:.3g}; expected finite outputs at any length (a scan in linear "
+                 f"space, h_t = A_t * cumsum(b_s / A_s), under- and overflows in float32 past about 150 steps: "
+                 f"compute it in log space, or step by step)")
+        raise Note(f"on a sequence of {LONG} steps the state grows without bound (|h| reached {before:.3g} before "
+                   f"step {first}, then {kind}) at this initialisation: a run that long would diverge")
+    out.pow(2).mean().backward()
+    bad = [name for name, p in cell.module.named_parameters() if p.grad is not None
+           and not bool(torch.isfinite(p.grad).all())]
+    if x.grad is not None and not bool(torch.isfinite(x.grad).all()):
+        bad.append("the input")
+    cell.module.zero_grad(set_to_none=True)
+    if bad:
+        fail(f"on a sequence of {LONG} steps the outputs are finite but the gradients of {', '.join(bad)} are not; "
+             f"expected finite gradients at any length (a backward pass through a scan in linear space, or a "
+             f"division by a product of gates, overflows in float32)")

@@ -33,6 +33,7 @@ def check_cell(spec: CellSpec, params: Mapping[str, Any] | None = None) -> Repor
     if checks.run("output shape", _shapes, cell)[0]:  # a wrong shape: one message, not one per check
         checks.run("causal", _causal, cell)
         checks.run("depends on earlier steps", _recurrent, cell)
+        checks.run(f"long sequence ({cell_probes.LONG} steps)", cell_probes.long_sequence, cell)
         if "lengths" in spec.inputs:
             checks.run("padding ignored", cell_probes.padding_ignored, cell)
         if "state" in spec.inputs:
