@@ -338,3 +338,40 @@ def test_a_state_that_grows_without_bound_is_a_note_not_a_failure():
     report = check_cell(spec)
     [note] = [r for r in report.notes if r.check == "long sequence (1024 steps)"]
     assert "the state grows without bound" in note.message and "a run that long would diverge" in note.message
+
+
+class _Carried(torch.nn.GRU):
+    """A GRU whose state runs on from one sequence of the batch into the next (the batch flattened into one long
+    sequence): as the issue's author met it, blamed on look-ahead before."""
+
+    def forward(self, x):
+        batch, steps, features = x.shape
+        return super().forward(x.reshape(1, batch * steps, features))[0].reshape(batch, steps, -1)
+
+
+class _Remembering(torch.nn.GRU):
+    """A GRU that starts each call from the state the previous call ended in."""
+
+    def forward(self, x):
+        state = getattr(self, "kept", None)
+        out, last = super().forward(x, None if state is None or state.shape[1] != x.shape[0] else state)
+        self.kept = last.detach()
+        return out
+
+
+def test_a_cell_carrying_state_across_the_batch_is_named_as_such():
+    spec = CellSpec(name="carried", summary="one long sequence", gates=("r", "z", "n"),
+                    build=lambda i, h: _Carried(i, h, batch_first=True))
+    report = check_cell(spec)
+    message = caught(report, "cell carried", "batch independence")
+    assert message.startswith("cell carried: not batch-independent: changing sequence 0 of a batch of 4 changed the "
+                              "output of sequence 1 (from step 0)")
+    assert not report.failed(check="causal") and "look-ahead" not in report.summary()
+
+
+def test_a_cell_keeping_state_between_calls_is_caught():
+    spec = CellSpec(name="remembers", summary="stateful", gates=("r", "z", "n"),
+                    build=lambda i, h: _Remembering(i, h, batch_first=True))
+    message = caught(check_cell(spec), "cell remembers", "batch independence")
+    assert message.startswith("cell remembers: the same batch run twice gave different outputs (from step 0, in eval "
+                              "mode); expected no state kept from one call to the next")

@@ -131,3 +131,28 @@ def long_sequence(cell: Any) -> None:
         fail(f"on a sequence of {LONG} steps the outputs are finite but the gradients of {', '.join(bad)} are not; "
              f"expected finite gradients at any length (a backward pass through a scan in linear space, or a "
              f"division by a product of gates, overflows in float32)")
+
+
+def batch_independent(cell: Any) -> None:
+    """Changing one sequence of a batch changes no other sequence's output, and running the same batch twice gives
+    the same outputs (no state carried across the batch, nor from one call to the next)."""
+    import torch
+
+    generator = torch.Generator().manual_seed(11)
+    x = torch.randn(4, 6, INPUT, generator=generator)
+    with torch.no_grad():
+        base = cell(x)
+        again = _steps_changed(cell(x), base)
+        if again:
+            fail(f"the same batch run twice gave different outputs (from step {again[0]}, in eval mode); expected "
+                 f"no state kept from one call to the next")
+        for b in range(4):
+            changed = x.clone()
+            changed[b] += 1.0 + torch.randn(6, INPUT, generator=generator)
+            out = cell(changed)
+            for other in (i for i in range(4) if i != b):
+                steps = _steps_changed(out[other:other + 1], base[other:other + 1])
+                if steps:
+                    fail(f"not batch-independent: changing sequence {b} of a batch of 4 changed the output of "
+                         f"sequence {other} (from step {steps[0]}); expected each sequence of a batch computed on its "
+                         f"own (a state, a scan or a normalisation carried across the batch dimension mixes them)")

@@ -31,8 +31,10 @@ def check_cell(spec: CellSpec, params: Mapping[str, Any] | None = None) -> Repor
     cell = Cell(module, spec, spec.directions(resolved))
     checks.run("seeds", _leaves_the_seed, spec, resolved)
     if checks.run("output shape", _shapes, cell)[0]:  # a wrong shape: one message, not one per check
-        checks.run("causal", _causal, cell)
-        checks.run("depends on earlier steps", _recurrent, cell)
+        # sequences mixed across the batch would read as look-ahead or a recurrence: the step checks need them apart
+        if checks.run("batch independence", cell_probes.batch_independent, cell)[0]:
+            checks.run("causal", _causal, cell)
+            checks.run("depends on earlier steps", _recurrent, cell)
         checks.run(f"long sequence ({cell_probes.LONG} steps)", cell_probes.long_sequence, cell)
         if "lengths" in spec.inputs:
             checks.run("padding ignored", cell_probes.padding_ignored, cell)
