@@ -52,6 +52,7 @@ GRU = CellSpec(
     defaults={"bidirectional": False},
     build=build_gru,
     gates=("r", "z", "n"),
+    gate_roles={"z": "keep"},  # torch computes h' = (1 - z) * n + z * h: z keeps the old state
     recurrent_weight="matrix",
     init_styles={"chrono"},
     bidirectional=True,  # bidirectional=true runs it both ways, each direction within each sequence's length
@@ -64,6 +65,7 @@ LSTM = CellSpec(
     defaults={"bidirectional": False},
     build=build_lstm,
     gates=("i", "f", "g", "o"),
+    gate_roles={"i": "write", "f": "keep"},  # c' = f * c + i * g
     recurrent_weight="matrix",
     init_styles={"chrono"},
     bidirectional=True,  # bidirectional=true runs it both ways, each direction within each sequence's length

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -22,6 +22,7 @@ class ModelInfo:
     gates: tuple[str, ...] = ()  # the cell's CellSpec.gates: the order its gate blocks are stacked in
     directions: int = 1  # 2 when the cell runs both ways: each layer's outputs are directions * hidden wide
     readout: str = "last"  # what the head reads: "last" valid step, "mean" over valid steps, "all" steps
+    gate_roles: dict[str, str] = field(default_factory=dict)  # the cell's CellSpec.gate_roles: gate -> keep/write
 
 
 class Remedy:

@@ -4,9 +4,10 @@ A plugin may declare ``LOSSBENCH_API = "1.1"`` (module level): the API version i
 number changes when something a plugin relies on changes or goes; the minor number when something is added.
 A plugin loads when its major number is this one's and its minor number is not newer.
 
-1.1 added, for cells: ``CellSpec.bidirectional`` (its parameter ``bidirectional`` runs it both ways) and
-``CellSpec.inputs`` (``forward`` may receive ``lengths`` and an initial ``state``); for remedies:
-``ModelInfo.directions`` and ``ModelInfo.readout``. A plugin written for 1.0 declares none of them and loads as
+1.1 added, for cells: ``CellSpec.bidirectional`` (its parameter ``bidirectional`` runs it both ways),
+``CellSpec.inputs`` (``forward`` may receive ``lengths`` and an initial ``state``) and ``CellSpec.gate_roles``
+(what each gate means: ``chrono_init`` refuses a cell that does not say); for remedies: ``ModelInfo.directions``,
+``ModelInfo.readout`` and ``ModelInfo.gate_roles``. A plugin written for 1.0 declares none of them and loads as
 before.
 """
 

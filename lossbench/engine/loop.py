@@ -72,7 +72,8 @@ class Trainer:
                                    readout=config.readout, seq_len=data.seq_len, inputs=run.cell.inputs)
         self.model.check_shapes(self.train_set.x[:2].cpu())  # the model is still on the CPU here
         info = ModelInfo(run.cell.name, dict(cell_params), tuple(config.hidden), data.num_features,
-                         data.num_classes, data.seq_len, tuple(run.cell.gates), self.model.directions, config.readout)
+                         data.num_classes, data.seq_len, tuple(run.cell.gates), self.model.directions, config.readout,
+                         dict(run.cell.gate_roles))
         self.remedies = []
         for spec in run.remedies:
             with run.blame(spec.name, "build"):

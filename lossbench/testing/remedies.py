@@ -86,7 +86,7 @@ def _on_model(remedy: Remedy, cell: CellSpec, cell_params: dict[str, Any]) -> An
     torch.manual_seed(0)
     model = SequenceModel(cell.name, cell.build, dict(cell_params), FEATURES, HIDDEN, CLASSES, per_step=False)
     info = ModelInfo(cell=cell.name, cell_params=dict(cell_params), hidden_sizes=HIDDEN, num_features=FEATURES,
-                     num_classes=CLASSES, seq_len=STEPS, gates=tuple(cell.gates))
+                     num_classes=CLASSES, seq_len=STEPS, gates=tuple(cell.gates), gate_roles=dict(cell.gate_roles))
     returned = remedy.on_model(model, info)
     if returned is not None:
         fail(f"on_model returned {type(returned).__name__}; expected None (change the model in place)")
