@@ -3,6 +3,7 @@ names the component and says what was expected (issue 21's list)."""
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import textwrap
 
@@ -375,3 +376,33 @@ def test_a_cell_keeping_state_between_calls_is_caught():
     message = caught(check_cell(spec), "cell remembers", "batch independence")
     assert message.startswith("cell remembers: the same batch run twice gave different outputs (from step 0, in eval "
                               "mode); expected no state kept from one call to the next")
+
+
+def test_check_remedy_on_a_pair_the_declarations_refuse_says_refused_not_failed():
+    from lossbench.testing import check_remedy
+    from lossbench_builtins.remedies import CHRONO_INIT, ORTHOGONAL_INIT
+
+    # gates z, h, opted in to chrono but no gate_roles, no recurrent weight
+    mingru = dataclasses.replace(_min_gru(log_space=True), init_styles=frozenset({"chrono"}))
+    for remedy, why in ((CHRONO_INIT, "declares no gate_roles"), (ORTHOGONAL_INIT, "declares no recurrent weight")):
+        report = check_remedy(remedy, mingru)
+        assert report.passed and [r.check for r in report.notes] == ["compatible cell"], report.summary()
+        assert report.notes[0].message.startswith(f"remedy {remedy.name}: note: refused: remedy {remedy.name}")
+        assert why in report.notes[0].message
+    declared = dataclasses.replace(mingru, gate_roles={"z": "write"})
+    report = check_remedy(CHRONO_INIT, declared)
+    assert report.passed and not report.notes and "penalty and after_backward (mingru)" in [r.check for r in report]
+
+
+def test_check_of_a_cell_tries_each_remedy_it_accepts():
+    from lossbench.registry import load_registry
+    from lossbench.testing.installed import check_installed
+
+    registry = load_registry()
+    outcomes = check_installed(registry, ["gru"])
+    tried = {o.name: o for o in outcomes if o.on == "gru"}
+    assert set(tried) == set(registry.names("remedies"))
+    assert tried["identity_init"].status == "skipped" and tried["identity_init"].skipped.startswith("refused: ")
+    passed = {name for name, o in tried.items() if o.status == "passed"}
+    assert passed == set(registry.names("remedies")) - {"identity_init"}
+    assert all(any(r.check.endswith("(gru)") for r in tried[name].report) for name in passed)  # on gru itself

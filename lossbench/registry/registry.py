@@ -72,6 +72,18 @@ class Registry:
         """``loss focal (plugin losses)``: how messages name a component, so that its author can be found."""
         return f"{KINDS[kind][2]} {name} (plugin {self.owner(kind, name)})"
 
+    def remedy_fit(self, cell: CellSpec, cell_params: dict[str, Any] | None = None) -> dict[str, str | None]:
+        """For each registered remedy, why it refuses ``cell`` at ``cell_params`` (its defaults when None), or None
+        where it accepts it: what the declarations say, before anything is built."""
+        params = cell.resolve(cell_params)
+        fit: dict[str, str | None] = {}
+        for name in self.names("remedies"):
+            try:
+                fit[name] = self.get("remedies", name).incompatibility(cell, params)
+            except Exception as error:  # a remedy's own check raised: refused, the listing goes on
+                fit[name] = f"{self.describe('remedies', name)}: its check raised {one_line(error)}"
+        return fit
+
     def failures(self) -> list[PluginInfo]:
         return [plugin for plugin in self.plugins if plugin.error]
 
