@@ -41,6 +41,7 @@ class PluginInfo:
     error: str | None = None
     plugin: Any = field(default=None, repr=False, compare=False)  # the loaded module (or object), when it loaded
     conflicts: list[str] = field(default_factory=list)  # names it registered that another plugin had first
+    distribution: str | None = None  # the installed distribution it comes from (an entry point's)
 
     @property
     def status(self) -> str:
@@ -102,7 +103,7 @@ def load_registry(dirs: tuple[str, ...] | list[str] = (), strict: bool | None = 
     manager.add_hookspecs(hookspecs)
     for candidate in [*entry_point_candidates(), *local_candidates(plugin_dirs(dirs))]:
         info = PluginInfo(candidate.name, candidate.source, candidate.location, candidate.version, error=candidate.error,
-                          plugin=candidate.plugin)
+                          plugin=candidate.plugin, distribution=candidate.distribution)
         taken = next((p for p in registry.plugins if p.name == info.name), None)
         if taken is not None:  # named by its path instead, so that every name in the list is one plugin
             info.name = info.location
