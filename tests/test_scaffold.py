@@ -103,6 +103,13 @@ def test_scaffold_round_trip(cli, tmp_path):
     assert "tides\\_sines: lossbench-tides:datasets 0.1.0" in report
     results = json.loads((tmp_path / "results" / "tides" / "results.json").read_text())
     assert results["provenance"]["dataset_info"] == {"num_classes": 2, **result["dataset_info"]}
+    # its own distribution's requirements, with the versions installed (the test extra left out)
+    import importlib.metadata
+
+    lossbench_version = importlib.metadata.version("lossbench")
+    assert results["provenance"]["plugin_requirements"]["lossbench-tides"] == {
+        "version": "0.1.0", "requires": {"lossbench": lossbench_version}}
+    assert f"lossbench-tides 0.1.0: lossbench {lossbench_version}" in report
 
 
 @pytest.mark.parametrize("name, prefix", [("lossbench-gjs", "gjs"), ("lossbench-2x", "lossbench_2x"),
