@@ -144,7 +144,8 @@ class ChronoInit(Remedy):
 
     def on_model(self, model: Any, info: ModelInfo) -> None:
         gates, roles = tuple(info.gates), dict(info.gate_roles)
-        signs = [(gates.index(g), 1.0 if roles[g] == "keep" else -1.0) for g in gates if roles.get(g) in ("keep", "write")]
+        signs = [(gates.index(gate), 1.0 if roles[gate] == "keep" else -1.0)
+                 for gate in gates if roles.get(gate) in ("keep", "write")]
         if not signs:
             raise IncompatibleError(f"remedy chrono_init: cell {info.cell} declares no keep or write gate in "
                                     f"gate_roles (gates {gates}, roles {roles or 'none'})")

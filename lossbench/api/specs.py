@@ -158,7 +158,8 @@ class CellSpec(_Spec):
             raise ValueError(f"cell {self.name}: init_styles {sorted(unknown)} unknown; expected a subset of "
                              f"{sorted(INIT_STYLES)}")
         object.__setattr__(self, "gate_roles", MappingProxyType(dict(self.gate_roles)))
-        wrong = {gate: role for gate, role in self.gate_roles.items() if gate not in self.gates or role not in GATE_ROLES}
+        wrong = {gate: role for gate, role in self.gate_roles.items()
+                 if gate not in self.gates or role not in GATE_ROLES}
         if wrong:
             raise ValueError(f"cell {self.name}: gate_roles {wrong} must map gates of {self.gates} to "
                              f"{' or '.join(GATE_ROLES)}")

@@ -198,7 +198,8 @@ def model_problems(dataset: DatasetSpec | None, cell: CellSpec, cell_params: dic
         return [str(UnknownNameError("readout", str(readout), READOUTS))]
     both = cell.directions(cell_params) == 2
     if dataset is not None and dataset.per_step and (both or readout != "last"):
-        what = " and ".join(w for w, on in ((f"{cell.name}.bidirectional", both), (f"readout {readout}", readout != "last")) if on)
+        what = " and ".join(word for word, on in ((f"{cell.name}.bidirectional", both),
+                                                  (f"readout {readout}", readout != "last")) if on)
         return [f"dataset {dataset.name} has a target at every step, predicted from the steps up to it: {what} "
                 f"does not apply (a per-step target is read at its own step)"]
     return []
