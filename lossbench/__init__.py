@@ -34,3 +34,8 @@ def __getattr__(name: str):
 
         return getattr(importlib.import_module(_LAZY[name]), name)
     raise AttributeError(f"module 'lossbench' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    """The names here and those handed out on first use, so that ``dir()`` and completion show them too."""
+    return sorted({*globals(), *_LAZY})

@@ -11,7 +11,7 @@ from functools import partial
 
 from lossbench import Float, Int, LossSpec, hookimpl
 
-LOSSBENCH_API = "1.0"  # the version of lossbench's plugin API this module is written for
+LOSSBENCH_API = "1.1"  # the version of lossbench's plugin API this module is written for
 
 BOTH = frozenset({"binary", "multiclass"})
 

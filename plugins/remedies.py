@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from lossbench import Float, Int, RemedySpec, hookimpl
 
-LOSSBENCH_API = "1.0"  # the version of lossbench's plugin API this module is written for
+LOSSBENCH_API = "1.1"  # the version of lossbench's plugin API this module is written for
 
 
 def build_clip_norm(*, max_norm):
@@ -117,8 +117,9 @@ IDENTITY_INIT = RemedySpec(
 )
 CHRONO_INIT = RemedySpec(
     name="chrono_init",
-    summary="Chrono initialisation (Tallec & Ollivier 2018): forget/update gate biases log(U(1, t_max - 1)); "
-            "t_max 0 means the sequence length; cells that opt in with init_styles {'chrono'}",
+    summary="Chrono initialisation (Tallec & Ollivier 2018): keep-gate biases log(U(1, t_max - 1)), write-gate "
+            "biases the opposite, by the cell's gate_roles; t_max 0 means the sequence length; cells that opt in "
+            "with init_styles {'chrono'}",
     constraints={"t_max": Int(0, 100000)},
     defaults={"t_max": 0},
     build=build_chrono_init,

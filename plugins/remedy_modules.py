@@ -127,29 +127,28 @@ class IdentityInit(Remedy):
                 bias.zero_()
 
 
-_LEGACY_GATES = {"lstm": ("i", "f", "g", "o"), "gru": ("r", "z", "n")}
-
-
 class ChronoInit(Remedy):
     """Chrono initialisation: gate biases that spread the memory time scales over [1, t_max - 1] steps.
 
-    The gate is found in the cell's declared ``gates``: a forget gate ``f`` (LSTM: b_f = log(U(1, t_max - 1)),
-    and b_i = -b_f when there is an input gate ``i``) or else an update gate ``z`` (GRU: torch computes
-    h' = (1 - z) * n + z * h, so z keeps memory: b_z = log(U(1, t_max - 1))). The value goes into ``bias_ih``;
-    the same slice of ``bias_hh`` is zeroed so that their sum is the chosen bias. Other biases keep their
-    initialisation. ``t_max`` 0 means the dataset's sequence length; below 3 it is raised to 3.
+    The gates are found by what the cell declares they mean (``info.gate_roles``, in ``info.gates`` order): a
+    keep gate, whose value multiplies the old state (an LSTM's forget gate; torch's GRU z, h' = (1 - z) n + z h),
+    gets b = log(U(1, t_max - 1)), so that it keeps about u steps; a write gate, whose value multiplies the new
+    (an LSTM's input gate; minGRU's z, h' = (1 - z) h + z h~), gets the opposite, -b (the keep gate's own draw
+    where there is one). The value goes into ``bias_ih``; the same slice of ``bias_hh`` is zeroed so that their
+    sum is the chosen bias. Other biases keep their initialisation. ``t_max`` 0 means the dataset's sequence
+    length; below 3 it is raised to 3. A cell that declares no keep or write gate is refused.
     """
 
     def __init__(self, t_max: int):
         self.t_max = int(t_max)
 
     def on_model(self, model: Any, info: ModelInfo) -> None:
-        gates = tuple(info.gates) or _LEGACY_GATES.get(info.cell, ())
-        keep = "f" if "f" in gates else "z" if "z" in gates else None
-        if keep is None:
-            raise IncompatibleError(f"remedy chrono_init: cell {info.cell} declares gates {gates}, without a forget "
-                                    f"gate f or an update gate z")
-        opposite = gates.index("i") if keep == "f" and "i" in gates else None
+        gates, roles = tuple(info.gates), dict(info.gate_roles)
+        signs = [(gates.index(gate), 1.0 if roles[gate] == "keep" else -1.0)
+                 for gate in gates if roles.get(gate) in ("keep", "write")]
+        if not signs:
+            raise IncompatibleError(f"remedy chrono_init: cell {info.cell} declares no keep or write gate in "
+                                    f"gate_roles (gates {gates}, roles {roles or 'none'})")
         t_max = max(self.t_max or info.seq_len, 3)
         params = dict(model.named_parameters())
         pairs = []
@@ -166,11 +165,9 @@ class ChronoInit(Remedy):
             for bias_ih, bias_hh, hidden in pairs:
                 chrono = torch.empty(hidden, dtype=torch.float64).uniform_(1.0, t_max - 1.0).log_()
                 chrono = chrono.to(dtype=bias_ih.dtype, device=bias_ih.device)
-                for index, value in ((gates.index(keep), chrono), (opposite, -chrono)):
-                    if index is None:
-                        continue
+                for index, sign in signs:
                     block = slice(index * hidden, (index + 1) * hidden)
-                    bias_ih[block] = value
+                    bias_ih[block] = sign * chrono
                     if bias_hh is not None:
                         bias_hh[block] = 0.0
 

@@ -105,7 +105,7 @@ def test_a_plugin_that_failed_to_load_fails_check(cli, tmp_path):
     code, data = check_json(cli, "future", plugins_dir=tmp_path)
     future = next(r for r in data["results"] if r["name"] == "future")
     assert code == 1 and future["status"] == "failed"
-    assert "written for lossbench API 2.0; this lossbench provides API 1.0" in future["checks"][0]["message"]
+    assert "written for lossbench API 2.0; this lossbench provides API 1.1" in future["checks"][0]["message"]
 
 
 @pytest.mark.parametrize("args, message", [

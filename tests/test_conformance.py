@@ -332,7 +332,7 @@ def test_the_api_version_a_plugin_declares_is_checked(tmp_path):
     assert [r.passed for r in fine if r.check == "API version"] == [True]
     future = check_plugin(_plugin(tmp_path, "future", RAGGED.replace('LOSSBENCH_API = "1.0"', 'LOSSBENCH_API = "2.0"')))
     [failure] = [r for r in future.failures if r.check == "API version"]
-    assert "written for lossbench API 2.0; this lossbench provides API 1.0" in failure.message
+    assert "written for lossbench API 2.0; this lossbench provides API 1.1" in failure.message
     silent = check_plugin(_plugin(tmp_path, "silent", RAGGED.replace('LOSSBENCH_API = "1.0"', "")))
     [note] = [r for r in silent.notes if r.check == "API version"]
-    assert "declares no LOSSBENCH_API; add LOSSBENCH_API = '1.0'" in note.message
+    assert "declares no LOSSBENCH_API; add LOSSBENCH_API = '1.1'" in note.message

@@ -3,6 +3,8 @@ names the component and says what was expected (issue 21's list)."""
 
 from __future__ import annotations
 
+import dataclasses
+import re
 import textwrap
 
 import numpy as np
@@ -215,3 +217,192 @@ def test_float64_at_import_is_blamed_on_the_plugin_not_on_what_runs_next(tmp_pat
     assert first.check == "import" and first.message.startswith(f"plugin {path}: import changed torch's default dtype")
     assert torch.get_default_dtype() == torch.float32
     assert check_loss(__import__("lossbench_builtins.losses", fromlist=["CE"]).CE).passed
+
+
+# ------------------------------------------------------------------------------------------------- issue 30
+
+
+class _TwoWays(torch.nn.GRU):
+    """torch's bidirectional GRU; ``packed`` runs the backward direction from each sequence's last valid step,
+    ``backward_first`` puts the backward direction's outputs first."""
+
+    def __init__(self, input_size, hidden_size, bidirectional, packed=True, backward_first=False):
+        super().__init__(input_size, hidden_size, batch_first=True, bidirectional=bidirectional)
+        self.packed, self.backward_first = packed, backward_first
+
+    def forward(self, x, lengths=None):
+        if self.bidirectional and self.packed and lengths is not None:
+            packed = torch.nn.utils.rnn.pack_padded_sequence(x, lengths, batch_first=True, enforce_sorted=False)
+            out = torch.nn.utils.rnn.pad_packed_sequence(super().forward(packed)[0], batch_first=True,
+                                                         total_length=x.shape[1])[0]
+        else:
+            out = super().forward(x)[0]
+        if self.bidirectional and self.backward_first:
+            out = torch.cat([out[..., out.shape[-1] // 2:], out[..., :out.shape[-1] // 2]], dim=-1)
+        return out
+
+
+def _two_ways(**planted):
+    return CellSpec(name="bigru", summary="both ways", defaults={"bidirectional": False}, gates=("r", "z", "n"),
+                    build=lambda i, h, bidirectional: _TwoWays(i, h, bidirectional, **planted),
+                    bidirectional=True, inputs={"lengths"})
+
+
+def test_a_cell_run_both_ways_as_declared_passes():
+    report = check_cell(_two_ways())
+    assert report.passed and "both directions" in [r.check for r in report], report.summary()
+
+
+def test_a_backward_direction_that_reads_the_padding_first_is_caught():
+    message = caught(check_cell(_two_ways(packed=False)), "cell bigru", "both directions")
+    assert "changing the padding after a sequence's length (3 of 6 steps) changed its output" in message
+    assert "lengths - 1" in message
+
+
+def test_a_cell_putting_the_backward_direction_first_is_caught():
+    message = caught(check_cell(_two_ways(backward_first=True)), "cell bigru", "both directions")
+    assert "the forward half (outputs 0..hidden-1) changed at step 0 when the input at step 1 changed" in message
+
+
+def test_a_cell_asking_for_a_state_it_ignores_is_caught():
+    class Stateless(torch.nn.GRU):
+        def forward(self, x, state):
+            return super().forward(x)[0]  # starts from zeros whatever it is given
+
+    spec = CellSpec(name="stateless", summary="ignores its state", gates=("r", "z", "n"), inputs={"state"},
+                    build=lambda i, h: Stateless(i, h, batch_first=True))
+    message = caught(check_cell(spec), "cell stateless", "initial state used")
+    assert "declares inputs 'state', but its output at step 0 is the same" in message
+
+
+def test_a_cell_starting_from_its_state_passes():
+    class Stateful(torch.nn.GRU):
+        def forward(self, x, state):
+            return super().forward(x, state)[0]
+
+    spec = CellSpec(name="stateful", summary="starts from its state", gates=("r", "z", "n"), inputs={"state"},
+                    build=lambda i, h: Stateful(i, h, batch_first=True))
+    report = check_cell(spec)
+    assert report.passed and "initial state used" in [r.check for r in report], report.summary()
+
+
+class _MinGRU(torch.nn.Module):
+    """minGRU (Feng et al. 2024): h_t = (1 - z_t) h_{t-1} + z_t g(h~_t), as a parallel scan over the steps; in
+    linear space (``log_space=False``) h_t = A_t * cumsum(b_s / A_s), A_t the product of (1 - z), exact on paper."""
+
+    def __init__(self, input_size, hidden_size, log_space):
+        super().__init__()
+        self.weight_ih_l0 = torch.nn.Parameter(torch.randn(2 * hidden_size, input_size) * 0.5)
+        self.bias_ih_l0 = torch.nn.Parameter(torch.zeros(2 * hidden_size))
+        self.log_space = log_space
+
+    def forward(self, x):
+        gate, candidate = (x @ self.weight_ih_l0.T + self.bias_ih_l0).chunk(2, dim=-1)
+        positive = torch.where(candidate >= 0, candidate + 0.5, torch.sigmoid(candidate))  # g(h~) > 0
+        if not self.log_space:
+            z = torch.sigmoid(gate)
+            a = torch.cumprod(1 - z, dim=1)
+            return a * torch.cumsum(z * positive / a, dim=1)
+        log_a = torch.cumsum(-torch.nn.functional.softplus(gate), dim=1)  # log prod (1 - z)
+        log_b = -torch.nn.functional.softplus(-gate) + torch.log(positive)  # log (z g(h~))
+        return torch.exp(log_a + torch.logcumsumexp(log_b - log_a, dim=1))
+
+
+def _min_gru(log_space):
+    return CellSpec(name="mingru", summary="minGRU as a scan", gates=("z", "h"), recurrent_weight=None,
+                    build=lambda i, h: _MinGRU(i, h, log_space))
+
+
+def test_a_min_gru_scanning_in_linear_space_is_caught_on_a_long_sequence():
+    report = check_cell(_min_gru(log_space=False))
+    message = caught(report, "cell mingru", "long sequence (1024 steps)")
+    found = re.search(r"on a sequence of 1024 steps the output is (NaN|infinite) from step (\d+) on", message)
+    assert found and 7 < int(found.group(2)) < 400, message  # check's 7 steps pass; a run at T = 400 would not
+    assert "compute it in log space" in message
+    assert [f.check for f in report.failures] == ["long sequence (1024 steps)"], report.summary()  # 7 steps pass
+
+
+def test_the_same_min_gru_scanning_in_log_space_passes():
+    report = check_cell(_min_gru(log_space=True))
+    assert report.passed and "long sequence (1024 steps)" in [r.check for r in report], report.summary()
+
+
+def test_a_state_that_grows_without_bound_is_a_note_not_a_failure():
+    class Doubling(torch.nn.RNN):  # a ReLU RNN whose recurrent weight doubles the state: it overflows, correctly
+        def forward(self, x):
+            with torch.no_grad():
+                self.weight_hh_l0.copy_(2 * torch.eye(self.hidden_size))
+            return super().forward(x)[0]
+
+    spec = CellSpec(name="doubling", summary="grows", build=lambda i, h: Doubling(i, h, nonlinearity="relu",
+                                                                                  batch_first=True))
+    report = check_cell(spec)
+    [note] = [r for r in report.notes if r.check == "long sequence (1024 steps)"]
+    assert "the state grows without bound" in note.message and "a run that long would diverge" in note.message
+
+
+class _Carried(torch.nn.GRU):
+    """A GRU whose state runs on from one sequence of the batch into the next (the batch flattened into one long
+    sequence): as the issue's author met it, blamed on look-ahead before."""
+
+    def forward(self, x):
+        batch, steps, features = x.shape
+        return super().forward(x.reshape(1, batch * steps, features))[0].reshape(batch, steps, -1)
+
+
+class _Remembering(torch.nn.GRU):
+    """A GRU that starts each call from the state the previous call ended in."""
+
+    def forward(self, x):
+        state = getattr(self, "kept", None)
+        out, last = super().forward(x, None if state is None or state.shape[1] != x.shape[0] else state)
+        self.kept = last.detach()
+        return out
+
+
+def test_a_cell_carrying_state_across_the_batch_is_named_as_such():
+    spec = CellSpec(name="carried", summary="one long sequence", gates=("r", "z", "n"),
+                    build=lambda i, h: _Carried(i, h, batch_first=True))
+    report = check_cell(spec)
+    message = caught(report, "cell carried", "batch independence")
+    assert message.startswith("cell carried: not batch-independent: changing sequence 0 of a batch of 4 changed the "
+                              "output of sequence 1 (from step 0)")
+    assert not report.failed(check="causal") and "look-ahead" not in report.summary()
+
+
+def test_a_cell_keeping_state_between_calls_is_caught():
+    spec = CellSpec(name="remembers", summary="stateful", gates=("r", "z", "n"),
+                    build=lambda i, h: _Remembering(i, h, batch_first=True))
+    message = caught(check_cell(spec), "cell remembers", "batch independence")
+    assert message.startswith("cell remembers: the same batch run twice gave different outputs (from step 0, in eval "
+                              "mode); expected no state kept from one call to the next")
+
+
+def test_check_remedy_on_a_pair_the_declarations_refuse_says_refused_not_failed():
+    from lossbench.testing import check_remedy
+    from lossbench_builtins.remedies import CHRONO_INIT, ORTHOGONAL_INIT
+
+    # gates z, h, opted in to chrono but no gate_roles, no recurrent weight
+    mingru = dataclasses.replace(_min_gru(log_space=True), init_styles=frozenset({"chrono"}))
+    for remedy, why in ((CHRONO_INIT, "declares no gate_roles"), (ORTHOGONAL_INIT, "declares no recurrent weight")):
+        report = check_remedy(remedy, mingru)
+        assert report.passed and [r.check for r in report.notes] == ["compatible cell"], report.summary()
+        assert report.notes[0].message.startswith(f"remedy {remedy.name}: note: refused: remedy {remedy.name}")
+        assert why in report.notes[0].message
+    declared = dataclasses.replace(mingru, gate_roles={"z": "write"})
+    report = check_remedy(CHRONO_INIT, declared)
+    assert report.passed and not report.notes and "penalty and after_backward (mingru)" in [r.check for r in report]
+
+
+def test_check_of_a_cell_tries_each_remedy_it_accepts():
+    from lossbench.registry import load_registry
+    from lossbench.testing.installed import check_installed
+
+    registry = load_registry()
+    outcomes = check_installed(registry, ["gru"])
+    tried = {o.name: o for o in outcomes if o.on == "gru"}
+    assert set(tried) == set(registry.names("remedies"))
+    assert tried["identity_init"].status == "skipped" and tried["identity_init"].skipped.startswith("refused: ")
+    passed = {name for name, o in tried.items() if o.status == "passed"}
+    assert passed == set(registry.names("remedies")) - {"identity_init"}
+    assert all(any(r.check.endswith("(gru)") for r in tried[name].report) for name in passed)  # on gru itself

@@ -314,7 +314,8 @@ def _model(cell, cell_params, per_step, remedy=None, seed=0):
         from lossbench import ModelInfo
 
         remedy_spec = REGISTRY.get("remedies", remedy)
-        remedy_spec.build(**remedy_spec.resolve()).on_model(model, ModelInfo(cell, params, (6, 5), 3, 4, 7))
+        info = ModelInfo(cell, params, (6, 5), 3, 4, 7, spec.gates, gate_roles=dict(spec.gate_roles))
+        remedy_spec.build(**remedy_spec.resolve()).on_model(model, info)
     return model
 
 

@@ -61,11 +61,12 @@ def test_the_guide_names_every_remedy_point_and_public_name():
 
 
 def test_the_examples_cover_every_kind_and_a_test():
-    assert {"nce.py", "leaky_rnn.py", "indrnn.py", "parity.py", "soft_orthogonality.py", "ts_folder.py",
+    assert {"nce.py", "leaky_rnn.py", "indrnn.py", "birnn.py", "parity.py", "soft_orthogonality.py", "ts_folder.py",
             "tests/test_parity.py"} <= set(EXAMPLES)
 
 
-@pytest.mark.parametrize("file", ["nce.py", "leaky_rnn.py", "indrnn.py", "parity.py", "soft_orthogonality.py"])
+@pytest.mark.parametrize("file", ["nce.py", "leaky_rnn.py", "indrnn.py", "birnn.py", "parity.py",
+                                  "soft_orthogonality.py"])
 def test_each_example_plugin_conforms_as_written(tmp_path, file):
     path = tmp_path / file
     path.write_text(EXAMPLES[file])

@@ -132,3 +132,45 @@ def test_plugins_wide_is_one_row_per_plugin(cli):
     for plugin in plugins:
         names = ", ".join(next(names for names in plugin["components"].values() if names))
         assert any(f" {plugin['name']} " in line and names in line for line in done.stdout.splitlines())
+
+
+MIN_GRU = '''
+from lossbench import CellSpec, hookimpl
+
+LOSSBENCH_API = "1.1"
+
+
+def build_mingru(input_size, hidden_size):
+    import torch
+
+    return torch.nn.GRU(input_size, hidden_size, batch_first=True)  # never built here
+
+
+MINGRU = CellSpec(name="mingru", summary="minGRU, gates not declared", build=build_mingru, gates=("z", "h"),
+                  recurrent_weight=None, init_styles={"chrono"})
+SPECS = (MINGRU,)
+
+
+@hookimpl
+def register_cells(register):
+    for spec in SPECS:
+        register(spec)
+'''
+
+
+def test_list_cells_names_the_remedies_each_cell_accepts_and_refuses_with_why(tmp_path: Path, cli):
+    (tmp_path / "mingru.py").write_text(MIN_GRU)
+    found, data = at_80_columns(cli, tmp_path, "list")
+    cells = {c["name"]: c for c in data["components"] if c["kind"] == "cells"}
+    remedies = {c["name"] for c in data["components"] if c["kind"] == "remedies"}
+    for cell in cells.values():  # every remedy is either accepted or refused with a reason
+        assert set(cell["remedies"]["accepted"]) | set(cell["remedies"]["refused"]) == remedies
+        assert not set(cell["remedies"]["accepted"]) & set(cell["remedies"]["refused"])
+    assert "chrono_init" in cells["gru"]["remedies"]["accepted"]
+    assert "init_styles={'identity'}" in cells["gru"]["remedies"]["refused"]["identity_init"]
+    assert "set rnn.activation=relu" in cells["rnn"]["remedies"]["refused"]["identity_init"]
+    mingru = cells["mingru"]["remedies"]["refused"]
+    assert "declares no gate_roles" in mingru["chrono_init"] and "no recurrent weight" in mingru["orthogonal_init"]
+    assert cells["gru"]["compatibility"]["gate roles"] == ["z keep"]
+    text = joined(found["mingru"])
+    assert "accepts: batch_norm, clip_norm" in text and "refuses chrono_init: remedy chrono_init sets the bias" in text

@@ -320,7 +320,7 @@ def test_version(cli):
 def test_a_plugin_written_for_another_api_version_is_skipped_with_one_message(tmp_path, cli):
     import lossbench
 
-    assert lossbench.API_VERSION == "1.0"
+    assert lossbench.API_VERSION == "1.1"
     write_plugin(tmp_path, "future", 'LOSSBENCH_API = "2.0"\n' + GOOD_LOSS.format(name="future_ce"))
     write_plugin(tmp_path, "older_minor", 'LOSSBENCH_API = "1.0"\n' + GOOD_LOSS.format(name="current_ce"))
     write_plugin(tmp_path, "garbled", 'LOSSBENCH_API = 1.5\n' + GOOD_LOSS.format(name="garbled_ce"))
@@ -330,10 +330,10 @@ def test_a_plugin_written_for_another_api_version_is_skipped_with_one_message(tm
     assert "current_ce" in names and not {"future_ce", "garbled_ce"} & names
     warnings = [line for line in done.stderr.splitlines() if "future" in line]
     assert warnings == [f"warning: plugin future (local file, {tmp_path / 'future.py'}) skipped: written for lossbench "
-                        f"API 2.0; this lossbench provides API 1.0 (upgrade lossbench, or install a release of the "
+                        f"API 2.0; this lossbench provides API 1.1 (upgrade lossbench, or install a release of the "
                         f"plugin written for API 1.x)"]
     garbled = by_name(plugins_json(cli, "--plugins-dir", str(tmp_path)))["garbled"]
-    assert garbled["error"] == "LOSSBENCH_API = 1.5 is not a version string like '1.0'"
+    assert garbled["error"] == "LOSSBENCH_API = 1.5 is not a version string like '1.1'"
     strict = cli("--plugins-dir", str(tmp_path), "list", env={"LOSSBENCH_STRICT_PLUGINS": "1"})
     assert strict.returncode == 2 and "written for lossbench API 2.0" in strict.stderr
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import subprocess
 import sys
@@ -9,7 +10,7 @@ import sys
 import pytest
 import torch
 
-from lossbench import ModelInfo, Remedy
+from lossbench import CellSpec, ModelInfo, Remedy
 from lossbench.engine.model import SequenceModel
 from lossbench.errors import IncompatibleError
 from lossbench_builtins import cells as cell_plugin
@@ -34,7 +35,7 @@ def make_model(cell="gru", cell_params=None, hidden=(6, 5), features=3, classes=
     params = spec.resolve(cell_params)
     model = SequenceModel(cell, spec.build, params, features, hidden, classes, per_step)
     return model, ModelInfo(cell=cell, cell_params=params, hidden_sizes=tuple(hidden), num_features=features,
-                            num_classes=classes, seq_len=20)
+                            num_classes=classes, seq_len=20, gates=spec.gates, gate_roles=dict(spec.gate_roles))
 
 
 def apply(name, model, info, **params):
@@ -268,7 +269,7 @@ def test_chrono_init_gru_sets_the_update_gate():
 
 def test_chrono_init_short_sequences_are_clamped():
     model, info = make_model("lstm", hidden=(16,))
-    info = ModelInfo("lstm", {}, (16,), 3, 4, seq_len=1)
+    info = dataclasses.replace(info, seq_len=1)
     apply("chrono_init", model, info)
     f = (model.layers[0].bias_ih_l0 + model.layers[0].bias_hh_l0).detach()[16:32]
     assert torch.all(torch.isfinite(f)) and torch.all(f >= 0) and torch.all(f <= math.log(2) + 1e-6)
@@ -279,7 +280,8 @@ def _input_gradient_ratio(cell, remedy=None, steps=100, hidden=64, features=8, s
     model, _ = make_model(cell, hidden=(hidden,), features=features, classes=10, seed=seed)
     model = model.double()
     if remedy is not None:
-        info = ModelInfo(cell, CELLS[cell].resolve(), (hidden,), features, 10, steps)
+        info = ModelInfo(cell, CELLS[cell].resolve(), (hidden,), features, 10, steps, CELLS[cell].gates,
+                         gate_roles=dict(CELLS[cell].gate_roles))
         apply(remedy, model, info, t_max=steps)
     torch.manual_seed(seed + 1)
     x = torch.randn(16, steps, features, dtype=torch.float64, requires_grad=True)
@@ -528,9 +530,58 @@ def test_chrono_init_follows_the_gates_a_plugin_cell_declares():
             return super().forward(x)[0]
 
     model = SequenceModel("mine", lambda i, h: Forgetful(i, h, batch_first=True), {}, 3, (4,), 2, per_step=False)
-    info = ModelInfo("mine", {}, (4,), 3, 2, 20, ("f", "i", "g", "o"))
+    info = ModelInfo("mine", {}, (4,), 3, 2, 20, ("f", "i", "g", "o"), gate_roles={"f": "keep", "i": "write"})
     REMEDIES["chrono_init"].build(t_max=20).on_model(model, info)
     bias = dict(model.named_parameters())["layers.0.bias_ih_l0"].detach()
     forget, inputs = bias[:4], bias[4:8]
     assert bool((forget >= 0).all()) and bool((forget <= math.log(19) + 1e-6).all())
     assert torch.allclose(inputs, -forget)
+
+
+class _MinGRU(torch.nn.Module):
+    """minGRU as its paper writes it (Feng et al. 2024): h_t = (1 - z_t) h_{t-1} + z_t h~_t, z the write gate."""
+
+    def __init__(self, input_size, hidden_size):
+        super().__init__()
+        self.weight_ih_l0 = torch.nn.Parameter(torch.randn(2 * hidden_size, input_size) * 0.5)
+        self.bias_ih_l0 = torch.nn.Parameter(torch.zeros(2 * hidden_size))  # gates z, h
+
+    def forward(self, x):
+        gate, candidate = (x @ self.weight_ih_l0.T + self.bias_ih_l0).chunk(2, dim=-1)
+        z, h, outputs = torch.sigmoid(gate), x.new_zeros(x.shape[0], gate.shape[-1]), []
+        for t in range(x.shape[1]):
+            h = (1 - z[:, t]) * h + z[:, t] * candidate[:, t]
+            outputs.append(h)
+        return torch.stack(outputs, dim=1)
+
+
+def _min_gru(**declared):
+    return CellSpec(name="mingru", summary="minGRU", build=lambda i, h: _MinGRU(i, h), gates=("z", "h"),
+                    recurrent_weight=None, init_styles={"chrono"}, **declared)
+
+
+def test_chrono_init_reads_what_a_cells_gates_mean():
+    """A write gate gets the opposite of a keep gate's bias: minGRU's z near 0 keeps a long memory, as chrono
+    means; read as torch's keep gate it would have been near 1, a memory of one step."""
+    spec = _min_gru(gate_roles={"z": "write"})
+    assert REMEDIES["chrono_init"].incompatibility(spec, {}) is None
+    torch.manual_seed(0)
+    model = SequenceModel("mingru", spec.build, {}, 3, (64,), 2, per_step=False)
+    info = ModelInfo("mingru", {}, (64,), 3, 2, 100, spec.gates, gate_roles=dict(spec.gate_roles))
+    apply("chrono_init", model, info, t_max=100)
+    z = model.layers[0].bias_ih_l0.detach()[:64]
+    assert bool((z <= 0).all()) and bool((z >= -math.log(99) - 1e-6).all()) and float(z.min()) < -0.5 * math.log(99)
+    keep = 1 - torch.sigmoid(z)  # the share of the old state kept each step
+    assert float(keep.mean()) > 0.8
+    assert torch.count_nonzero(model.layers[0].bias_ih_l0.detach()[64:]) == 0  # h~ keeps its bias
+
+
+def test_chrono_init_refuses_a_cell_whose_gates_mean_nothing_declared():
+    reason = REMEDIES["chrono_init"].incompatibility(_min_gru(), {})
+    assert reason.startswith("remedy chrono_init sets the bias of a gate by what it means; cell mingru declares no "
+                             "gate_roles: declare gate_roles={'z': 'keep'}")
+    assert "{'z': 'write'} when it multiplies the new (minGRU's z)" in reason
+    with pytest.raises(ValueError, match="gate_roles"):
+        _min_gru(gate_roles={"z": "forget"})
+    with pytest.raises(ValueError, match="gate_roles"):
+        _min_gru(gate_roles={"f": "keep"})  # no gate f

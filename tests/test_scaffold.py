@@ -12,6 +12,8 @@ import sys
 
 import pytest
 
+import lossbench
+
 
 def test_new_plugin_writes_a_package_in_the_builtins_style(cli, tmp_path):
     done = cli("new-plugin", "lossbench-tides", "--kind", "loss", "--kind", "remedy", "--out", str(tmp_path))
@@ -27,7 +29,7 @@ def test_new_plugin_writes_a_package_in_the_builtins_style(cli, tmp_path):
         from lossbench_tides import losses, remedies
 
         for module, hook in ((losses, "register_losses"), (remedies, "register_remedies")):
-            assert module.LOSSBENCH_API == "1.0" and len(module.SPECS) == 1
+            assert module.LOSSBENCH_API == lossbench.API_VERSION and len(module.SPECS) == 1
             source = [line for line in inspect.getsource(getattr(module, hook)).splitlines() if line.strip()]
             assert source == ["@hookimpl", f"def {hook}(register):", "    for spec in SPECS:", "        register(spec)"]
         assert losses.SPECS[0].name == "tides_ce" and remedies.SPECS[0].name == "tides_clip"
@@ -101,3 +103,41 @@ def test_scaffold_round_trip(cli, tmp_path):
     assert "tides\\_sines: lossbench-tides:datasets 0.1.0" in report
     results = json.loads((tmp_path / "results" / "tides" / "results.json").read_text())
     assert results["provenance"]["dataset_info"] == {"num_classes": 2, **result["dataset_info"]}
+    # its own distribution's requirements, with the versions installed (the test extra left out)
+    import importlib.metadata
+
+    lossbench_version = importlib.metadata.version("lossbench")
+    assert results["provenance"]["plugin_requirements"]["lossbench-tides"] == {
+        "version": "0.1.0", "requires": {"lossbench": lossbench_version}}
+    assert f"lossbench-tides 0.1.0: lossbench {lossbench_version}" in report
+
+
+@pytest.mark.parametrize("name, prefix", [("lossbench-gjs", "gjs"), ("lossbench-2x", "lossbench_2x"),
+                                          ("My.Losses", "my_losses")])
+def test_the_test_of_a_loss_only_plugin_names_only_what_it_registers(tmp_path, name, prefix):
+    """Issue 30: ``--kind loss`` wrote PARAMS for a dataset it did not generate; every component's name is the
+    plugin's prefix and a suffix, a valid name even when the prefix would start with a digit."""
+    import ast
+
+    from lossbench.cli.scaffold import write_project
+    from lossbench.testing import check_plugin
+
+    folder = tmp_path / name
+    written = write_project(name, ["loss"], folder)
+    test = next(p for p in written if p.parent.name == "tests").read_text()
+    params = ast.literal_eval(next(line for line in test.splitlines() if line.startswith("PARAMS = ")).split(" = ", 1)[1]
+                              .split("  #")[0])
+    losses = next(p for p in written if p.name == "losses.py")
+    report = check_plugin(losses, params)
+    names = {r.component.split(" ", 1)[1] for r in report if r.component.startswith("loss ")}
+    assert report.passed and names == {f"{prefix}_ce"}, report.summary()
+    assert set(params) <= names  # PARAMS names nothing the plugin does not register
+    assert f"loss `{prefix}_ce`" in (folder / "README.md").read_text()
+
+
+def test_dir_shows_the_helpers_handed_out_on_first_use():
+    import lossbench.testing
+
+    assert {"pad_sequences", "stratified_split", "standardize", "read_ts", "TsFile", "train"} <= set(dir(lossbench))
+    assert {"assert_conforms", "check_plugin", "check_cell", "check_remedy"} <= set(dir(lossbench.testing))
+    assert set(lossbench.__all__) <= set(dir(lossbench)) and set(lossbench.testing.__all__) <= set(dir(lossbench.testing))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -20,6 +20,9 @@ class ModelInfo:
     num_classes: int
     seq_len: int
     gates: tuple[str, ...] = ()  # the cell's CellSpec.gates: the order its gate blocks are stacked in
+    directions: int = 1  # 2 when the cell runs both ways: each layer's outputs are directions * hidden wide
+    readout: str = "last"  # what the head reads: "last" valid step, "mean" over valid steps, "all" steps
+    gate_roles: dict[str, str] = field(default_factory=dict)  # the cell's CellSpec.gate_roles: gate -> keep/write
 
 
 class Remedy:
@@ -27,8 +30,9 @@ class Remedy:
 
     1. ``on_model(model, info)`` once, after the model is built and before the optimiser exists. ``model``
        has ``layers`` (the cell modules, bottom first), ``head`` (the linear read-out) and
-       ``add_output_transform(factory)``: ``factory(hidden_size)`` returns a module called as
-       ``module(h: float[B, T, H], mask: bool[B, T]) -> float[B, T, H]`` on each layer's outputs.
+       ``add_output_transform(factory)``: ``factory(width)`` returns a module called as
+       ``module(h: float[B, T, W], mask: bool[B, T]) -> float[B, T, W]`` on each layer's outputs, ``W`` the
+       layer's hidden size times ``info.directions``.
     2. ``optimizer_options(options)`` with the optimiser's keyword arguments (``lr`` and others); returns them,
        changed or not (``weight_decay`` lives here).
     3. every step, ``penalty(model)``: a scalar tensor added to the loss, or ``None``.

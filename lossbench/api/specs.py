@@ -93,6 +93,8 @@ class LossSpec(_Spec):
 
 RECURRENT_WEIGHTS = ("matrix", "vector")
 INIT_STYLES = frozenset({"identity", "chrono"})
+CELL_INPUTS = frozenset({"lengths", "state"})  # what a cell's forward may ask for besides x (API 1.1)
+GATE_ROLES = ("keep", "write")  # what a gate's value multiplies: the old state, or the new (API 1.1)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -110,19 +112,44 @@ class CellSpec(_Spec):
       ``None`` (no recurrent weight a remedy can act on).
     - ``init_styles``: the initialisations the cell opts in to: ``"identity"`` (its recurrence stays stable
       with recurrent weights ``scale * identity`` and zero biases, as an IRNN or IndRNN with ReLU),
-      ``"chrono"`` (its ``gates`` include a forget gate ``f`` or an update gate ``z`` whose bias sets the
-      memory's time scale, as LSTM and GRU)."""
+      ``"chrono"`` (a gate's bias sets the memory's time scale, as LSTM and GRU; ``gate_roles`` says which).
+
+    Since API 1.1 a cell may declare more (a cell written for 1.0 declares none of it and works as before):
+
+    - ``bidirectional``: the cell runs both ways when its parameter ``bidirectional`` (declared in ``defaults``,
+      False) is true: the module then returns ``[B, T, 2 * hidden]``, the forward direction's outputs then the
+      backward direction's, the backward direction starting at each sequence's last valid step (so it asks
+      for ``lengths``). Its forward half is causal, its backward half anti-causal within each sequence.
+    - ``gate_roles``: what a gate means, by its name in ``gates``: ``"keep"`` when its value multiplies the old
+      state (an LSTM's forget gate f; torch's GRU update gate z: h' = (1 - z) n + z h) or ``"write"`` when it
+      multiplies the new (an LSTM's input gate i; minGRU's z: h' = (1 - z) h + z h~). ``chrono_init`` sets the
+      biases from it, and refuses a cell that declares no keep or write gate.
+    - ``inputs``: what ``forward`` receives besides ``x``, as keyword arguments: ``"lengths"`` (int64 ``[B]``,
+      each sequence's valid steps, or None when every sequence fills T) and ``"state"`` (the state before the
+      first step, float ``[directions, B, hidden]``: zeros)."""
 
     build: Callable[..., Any]
     gates: tuple[str, ...] = ("h",)
     recurrent_weight: str | None = "matrix"
     init_styles: frozenset[str] = frozenset()
+    bidirectional: bool = False
+    inputs: frozenset[str] = frozenset()
+    gate_roles: Mapping[str, str] = field(default_factory=dict)
 
     kind = "cell"
 
     def __post_init__(self) -> None:
         super().__post_init__()
         object.__setattr__(self, "init_styles", frozenset(self.init_styles))
+        object.__setattr__(self, "inputs", frozenset([self.inputs] if isinstance(self.inputs, str) else self.inputs))
+        if not self.inputs <= CELL_INPUTS:
+            raise ValueError(f"cell {self.name}: inputs {sorted(self.inputs - CELL_INPUTS)} unknown; expected a subset "
+                             f"of {sorted(CELL_INPUTS)}")
+        if not isinstance(self.bidirectional, bool):
+            raise ValueError(f"cell {self.name}: bidirectional must be True or False, got {self.bidirectional!r}")
+        if self.bidirectional and self.defaults.get("bidirectional", None) is not False:
+            raise ValueError(f"cell {self.name}: bidirectional=True needs a parameter bidirectional with the "
+                             f"default False (defaults={{'bidirectional': False, ...}}), which its build takes")
         if self.recurrent_weight not in (*RECURRENT_WEIGHTS, None):
             raise ValueError(f"cell {self.name}: recurrent_weight must be one of {', '.join(RECURRENT_WEIGHTS)} or "
                              f"None, got {self.recurrent_weight!r}")
@@ -130,9 +157,20 @@ class CellSpec(_Spec):
         if unknown:
             raise ValueError(f"cell {self.name}: init_styles {sorted(unknown)} unknown; expected a subset of "
                              f"{sorted(INIT_STYLES)}")
-        if "chrono" in self.init_styles and not {"f", "z"} & set(self.gates):
+        object.__setattr__(self, "gate_roles", MappingProxyType(dict(self.gate_roles)))
+        wrong = {gate: role for gate, role in self.gate_roles.items()
+                 if gate not in self.gates or role not in GATE_ROLES}
+        if wrong:
+            raise ValueError(f"cell {self.name}: gate_roles {wrong} must map gates of {self.gates} to "
+                             f"{' or '.join(GATE_ROLES)}")
+        if "chrono" in self.init_styles and not self.gate_roles and not {"f", "z"} & set(self.gates):  # API 1.0's rule
             raise ValueError(f"cell {self.name}: init_styles 'chrono' needs a forget gate 'f' or an update gate "
                              f"'z' in gates, got {self.gates}")
+
+
+    def directions(self, params: Mapping[str, Any]) -> int:
+        """2 when these parameters run the cell both ways, else 1."""
+        return 2 if self.bidirectional and params.get("bidirectional") is True else 1
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -205,6 +243,11 @@ class RemedySpec(_Spec):
             if self.init_style is not None and self.init_style not in cell.init_styles:
                 return (f"remedy {self.name} applies to cells that opt in with init_styles={{{self.init_style!r}}}; "
                         f"cell {name} declares {sorted(cell.init_styles) or 'none'}")
+            if self.init_style == "chrono" and not cell.gate_roles:
+                gate = next((g for g in ("z", "f") if g in cell.gates), cell.gates[0])
+                return (f"remedy {self.name} sets the bias of a gate by what it means; cell {name} declares no "
+                        f"gate_roles: declare gate_roles={{{gate!r}: 'keep'}} when the gate multiplies the old state "
+                        f"(torch's GRU z, an LSTM's f) or {{{gate!r}: 'write'}} when it multiplies the new (minGRU's z)")
         if self.check is not None:
             reason = self.check(name, cell_params)
             if reason:

@@ -1,15 +1,21 @@
 """The version of the public API plugins are written against, and the check of the version a plugin targets.
 
-A plugin may declare ``LOSSBENCH_API = "1.0"`` (module level): the API version it was written for. The major
+A plugin may declare ``LOSSBENCH_API = "1.1"`` (module level): the API version it was written for. The major
 number changes when something a plugin relies on changes or goes; the minor number when something is added.
 A plugin loads when its major number is this one's and its minor number is not newer.
+
+1.1 added, for cells: ``CellSpec.bidirectional`` (its parameter ``bidirectional`` runs it both ways),
+``CellSpec.inputs`` (``forward`` may receive ``lengths`` and an initial ``state``) and ``CellSpec.gate_roles``
+(what each gate means: ``chrono_init`` refuses a cell that does not say); for remedies: ``ModelInfo.directions``,
+``ModelInfo.readout`` and ``ModelInfo.gate_roles``. A plugin written for 1.0 declares none of them and loads as
+before.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-API_VERSION = "1.0"
+API_VERSION = "1.1"
 DECLARATION = "LOSSBENCH_API"  # the module attribute a plugin declares its target version in
 
 

@@ -36,6 +36,8 @@ def check_command(
     registry = session.registry()
     selected = select(registry, names or [])[1]
     specs = {name: registry.get(kind, name) for kind, name in selected}
+    if any(name in registry.names("cells") for name in names or []):  # a cell named: its remedies are tried too
+        specs |= {name: registry.get("remedies", name) for name in registry.names("remedies") if name not in specs}
     params = component_params(parse_sets(set_), specs)
     for name, values in params.items():
         specs[name].resolve(values)  # a value out of range is bad input (exit 2), not a failed check
@@ -59,8 +61,11 @@ def render(data: dict[str, Any]) -> None:
         checks = result["checks"]
         failed = [c for c in checks if c["status"] == "fail"]
         notes = [c for c in checks if c["status"] == "note"]
-        label = f"{result['kind']} {result['name']}"
-        if result["status"] == "skipped":
+        label = f"{result['kind']} {result['name']}" + (f" on {result['on']}" if result.get("on") else "")
+        if result["status"] == "skipped" and result["skipped"].startswith("refused: "):
+            outcome, style = "refused", "yellow"  # by the declarations: lossbench would refuse it before training
+            blocks.append(Block(f"SKIP {label}", paragraph=result["skipped"], style="yellow"))
+        elif result["status"] == "skipped":
             outcome, style = "skipped: needs parameters", "yellow"
             blocks.append(Block(f"SKIP {label}", paragraph=result["skipped"] + " (set parameters with --set component.param=VALUE)",
                                 style="yellow"))
@@ -68,7 +73,8 @@ def render(data: dict[str, Any]) -> None:
             outcome = f"{len(failed)} failed" if failed else "ok" + (f", {len(notes)} note(s)" if notes else "")
             style = "red" if failed else None
             blocks += [Block(f"{'FAIL' if c['status'] == 'fail' else 'NOTE'} {label}", note=c["check"],
-                             paragraph=_without_label(c["message"], label), style="red" if c in failed else None)
+                             paragraph=_without_label(c["message"], f"{result['kind']} {result['name']}"),
+                             style="red" if c in failed else None)
                        for c in [*failed, *notes]]
         passed = sum(c["status"] != "fail" for c in checks)
         table.add_row("(plugin)" if result["kind"] == "plugin" else label, result["plugin"], "-" if result["status"] == "skipped" else f"{passed}/{len(checks)}",

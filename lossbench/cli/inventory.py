@@ -82,6 +82,8 @@ def component_block(item: dict[str, Any]) -> Block:
         fields.append(("set only", param_lines(item["constraints_text"])))
     fields.append(("defaults", [", ".join(defaults_text(item["defaults"]))] if item["defaults"] else []))
     fields.append(("compatibility", compatibility_lines(item["compatibility"])))
+    if "remedies" in item:
+        fields.append(("remedies", remedy_lines(item["remedies"])))
     return Block(item["name"], paragraph=item["summary"], fields=fields)
 
 
@@ -114,14 +116,17 @@ def plugins_table(plugins: list[dict[str, Any]]) -> Table:
 
 def components_table(items: list[dict[str, Any]]) -> Table:
     table = Table()
-    for column in ("name", "plugin", "summary", "search space", "set only", "defaults", "compatibility"):
+    cells = any("remedies" in item for item in items)
+    for column in ("name", "plugin", "summary", "search space", "set only", "defaults", "compatibility",
+                   *(["remedies"] if cells else [])):
         table.add_column(column)
     for item in items:
         table.add_row(*map(Text, [item["name"], item["plugin"], item["summary"],  # Text: never Rich markup
                                   "\n".join(param_lines(item["space_text"])) or "-",
                                   "\n".join(param_lines(item["constraints_text"])) or "-",
                                   "\n".join(defaults_text(item["defaults"])) or "-",
-                                  "\n".join(compatibility_lines(item["compatibility"])) or "-"]))
+                                  "\n".join(compatibility_lines(item["compatibility"])) or "-",
+                                  *(["\n".join(remedy_lines(item["remedies"]))] if cells else [])]))
     return table
 
 
@@ -160,6 +165,7 @@ def components_json(registry: Registry, kinds: list[str]) -> dict[str, Any]:
                 "constraints_text": {p: param.describe() for p, param in spec.constraints.items()},
                 "defaults": dict(spec.defaults),
                 "compatibility": compatibility(spec),
+                **({"remedies": remedies_json(registry, spec)} if isinstance(spec, CellSpec) else {}),
             })
     return {"schema": COMPONENTS_SCHEMA, "components": items}
 
@@ -174,5 +180,20 @@ def compatibility(spec: Any) -> dict[str, Any]:
                 **({"condition": spec.check.__doc__.strip()} if spec.check is not None and spec.check.__doc__ else {})}
     if isinstance(spec, CellSpec):
         return {"gates": "".join(spec.gates), "recurrent weight": spec.recurrent_weight or "none",
-                **({"init styles": sorted(spec.init_styles)} if spec.init_styles else {})}
+                **({"init styles": sorted(spec.init_styles)} if spec.init_styles else {}),
+                **({"gate roles": [f"{g} {r}" for g, r in spec.gate_roles.items()]} if spec.gate_roles else {}),
+                **({"directions": "one or both (parameter bidirectional)"} if spec.bidirectional else {}),
+                **({"inputs": sorted(spec.inputs)} if spec.inputs else {})}
     return {}
+
+
+def remedies_json(registry: Registry, cell: CellSpec) -> dict[str, Any]:
+    """The remedies a cell accepts at its defaults, and those it refuses with why (from the declarations)."""
+    fit = registry.remedy_fit(cell)
+    return {"accepted": [name for name, why in fit.items() if why is None],
+            "refused": {name: why for name, why in fit.items() if why is not None}}
+
+
+def remedy_lines(remedies: dict[str, Any]) -> list[str]:
+    return [f"accepts: {', '.join(remedies['accepted']) or 'none'}",
+            *(f"refuses {name}: {why}" for name, why in remedies["refused"].items())]

@@ -51,7 +51,7 @@ def run_command(
     remedies: Annotated[list[str] | None, typer.Option(
         "--remedies", help="A remedy set, names joined by + ('none' for the empty set); repeatable.")] = None,
     set_: Annotated[list[str] | None, typer.Option("--set", metavar="NAME=VALUE",
-                                                   help="Pin a value: lr, hidden, batch_size, optimizer, "
+                                                   help="Pin a value: lr, hidden, batch_size, optimizer, readout, "
                                                         "component.param, <dataset>.param.")] = None,
     sampler: Annotated[str | None, typer.Option(help="screen (default: the same points for every arm), tpe, random, "
                                                      "qmc or grid.")] = None,

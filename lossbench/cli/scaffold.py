@@ -54,7 +54,9 @@ def names_for(dist: str) -> tuple[str, str]:
     if not _DIST.match(dist):
         raise LossbenchError(f"plugin name {dist!r}: use letters, digits, '-', '_' or '.', starting with a letter")
     package = re.sub(r"[-.]+", "_", dist).lower()
-    prefix = package.removeprefix("lossbench_").strip("_") or package
+    prefix = package.removeprefix("lossbench_").strip("_")
+    if not re.match(r"^[a-z][a-z0-9_]*$", prefix):  # a component's name starts with a letter: keep the whole name
+        prefix = package.strip("_")
     if keyword.iskeyword(package) or package in TAKEN:
         raise LossbenchError(f"plugin name {dist!r} would make the package {package!r}, which shadows another "
                              f"module; choose another name")
@@ -73,6 +75,8 @@ def write_project(dist: str, kinds: list[str], folder: Path) -> list[Path]:
         "entry_points": "\n".join(f'{m} = "{package}.{m}"' for m in modules),
         "table": "\n".join(f"| `{package}/{KINDS[k][0]}.py` | {k} `{prefix}_{KINDS[k][2]}` |" for k in kinds),
         "train": _train_line(prefix, kinds),
+        "params": (f'{{"{prefix}_sines": [{{"n": 100}}, {{"n": 60, "max_steps": 8}}]}}  # two dataset sizes'
+                   if "dataset" in kinds else '{}  # e.g. {"' + f'{prefix}_{KINDS[kinds[0]][2]}": {{...}}}}'),
     }
     texts = {Path("pyproject.toml"): files.PYPROJECT, Path("README.md"): files.README,
              Path(package) / "__init__.py": files.INIT, Path("tests") / f"test_{package}.py": files.TEST}

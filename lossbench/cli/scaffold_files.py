@@ -244,8 +244,8 @@ import pytest
 from lossbench.testing import assert_conforms
 
 MODULES = $modules
-# Parameters per component for its checks; a list checks it once per set (here: two dataset sizes).
-PARAMS = {"${p}_sines": [{"n": 100}, {"n": 60, "max_steps": 8}]}
+# Parameters per component for its checks, by the component's name; a list checks it once per set.
+PARAMS = $params
 
 
 @pytest.mark.parametrize("module", MODULES)

@@ -56,7 +56,7 @@ def component_params(pairs: list[tuple[str, str]], components: dict[str, Any]) -
 
 def sweep_overrides(pairs: list[tuple[str, str]], dataset: str, fixed: dict[str, Any],
                     dataset_params: dict[str, Any]) -> dict[str, Any]:
-    """``run``: training keys (lr, hidden, batch_size, optimizer), ``<dataset>.param`` and ``component.param``,
+    """``run``: training keys (lr, hidden, batch_size, optimizer, readout), ``<dataset>.param`` and ``component.param``,
     pinned for every arm, as SweepSpec fields to replace (``fixed`` and ``dataset_params`` extended)."""
     fixed, dataset_params, fields = dict(fixed), dict(dataset_params), {}
     for key, value in pairs:
@@ -67,8 +67,8 @@ def sweep_overrides(pairs: list[tuple[str, str]], dataset: str, fixed: dict[str,
                 fields["batch_size"] = int(value)
             except ValueError:
                 raise ParameterError(f"--set batch_size takes an integer; got {value!r}") from None
-        elif key == "optimizer":
-            fields["optimizer"] = value
+        elif key in ("optimizer", "readout"):
+            fields[key] = value
         elif key.startswith(dataset + "."):
             dataset_params[key.split(".", 1)[1]] = value
         else:

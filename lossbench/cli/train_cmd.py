@@ -21,7 +21,8 @@ def train_command(
     loss: Annotated[str, typer.Option(help="Loss plugin name.")] = "ce",
     remedy: Annotated[list[str] | None, typer.Option("--remedy", help="Remedy plugin name (repeatable).")] = None,
     set_: Annotated[list[str] | None, typer.Option("--set", metavar="NAME=VALUE",
-                                                   help="A component parameter: focal.gamma=2 (or gamma=2 when unambiguous).")] = None,
+                                                   help="A component parameter: focal.gamma=2 (or gamma=2 when unambiguous); "
+                                                        "readout=last|mean|all: what the head reads.")] = None,
     epochs: Annotated[int, typer.Option(help="Training epochs (a cap, with --patience).")] = 10,
     patience: Annotated[int | None, typer.Option(
         help="Stop after this many epochs without gain in validation accuracy (not before twice as many) and test "
@@ -56,11 +57,13 @@ def train_command(
         if len(sizes) not in (1, layers):
             raise ParameterError(f"--hidden gives {len(sizes)} sizes but --layers says {layers}")
         sizes = sizes * layers if len(sizes) == 1 else sizes
+    pairs = parse_sets(set_)
+    readout = [value for key, value in pairs if key == "readout"]  # the model's, not a component's
     config = RunConfig(dataset=dataset, cell=cell, loss=loss, remedies=tuple(remedy or ()), epochs=epochs,
                        batch_size=batch_size, lr=lr, hidden=sizes, optimizer=optimizer, seed=seed, device=device,
                        threads=default_threads() if threads is None else threads, flow_profile=flow_profile,
-                       flow_every=flow_every, patience=patience)
-    config = replace(config, params=_params(config, registry, parse_sets(set_)))
+                       flow_every=flow_every, patience=patience, readout=readout[-1] if readout else "last")
+    config = replace(config, params=_params(config, registry, [p for p in pairs if p[0] != "readout"]))
     with no_hard_exit():  # a plugin calling os._exit in its build is a message naming it, not a silent exit
         run = prepare(config, registry)  # every check (names, values, device, data, shapes) before the bar appears
     with Progress(TextColumn("epoch {task.fields[epoch]}/{task.fields[epochs]}"), BarColumn(), MofNCompleteColumn(),
@@ -112,6 +115,10 @@ def summary_table(result) -> Table:
         table.add_row("status", f"[red]diverged[/red] at epoch {where['epoch']} step {where['step']} ({where['reason']})")
     else:
         table.add_row("status", "completed")
+    both = result.params.get(result.config["cell"], {}).get("bidirectional") is True
+    readout = result.config.get("readout", "last")
+    if both or readout != "last":
+        table.add_row("model", f"{'both directions' if both else 'one direction'}, readout {readout}")
     if result.best_epoch is not None:
         stop = "plateaued: stopped on patience" if result.plateaued else "still improving at the cap"
         table.add_row("epochs", f"{len(result.epochs)} ({stop}; tested at its best epoch, {result.best_epoch})")
@@ -130,10 +137,13 @@ def summary_table(result) -> Table:
     if norms:
         table.add_row("gradient norm (median / max)", f"{sorted(norms)[len(norms) // 2]:.3g} / {max(norms):.3g}")
         table.add_row("clipped steps", f"{result.clipped_steps} of {result.steps} ({result.clip_rate:.1%})")
-    ratios = result.flow.get("vanishing_ratio", {})
-    if ratios:
-        table.add_row("vanishing ratio |dL/dx_1|/|dL/dx_T|", "  ".join(
-            f"epoch {e}: {'n/a' if r is None else f'{r:.2e}'}" for e, r in ratios.items()))
+    both = "backward" in result.flow
+    for label, ratios in (("vanishing ratio |dL/dx_1|/|dL/dx_T|" + (" (forward)" if both else ""),
+                           result.flow.get("vanishing_ratio", {})),
+                          ("vanishing ratio |dL/dx_T|/|dL/dx_1| (backward)",
+                           result.flow.get("backward", {}).get("vanishing_ratio", {}))):
+        if ratios:
+            table.add_row(label, "  ".join(f"epoch {e}: {'n/a' if r is None else f'{r:.2e}'}" for e, r in ratios.items()))
     for key, value in result.dataset_info.items():
         if "baseline" in key:
             table.add_row(Text(printable(key.replace("_", " "))), f"{value:.4f}")  # a plugin's key: no markup

@@ -13,6 +13,8 @@ from lossbench.text import shown
 OPTIMIZERS = ("adam", "rmsprop", "sgd")
 MONITORS = ("val_accuracy", "val_nll")  # what patience watches
 DEVICES = ("cpu", "cuda")  # "cuda:N" names one GPU
+READOUTS = ("last", "mean", "all")  # what the head reads (lossbench.engine.model.SequenceModel.read)
+
 MAX_THREADS = 1024
 LR_MAX = 1e6  # far past any divergence a study wants to see; near float32's limit torch's optimisers raise
 
@@ -87,6 +89,7 @@ class RunConfig:
     batch_size: int = 100
     lr: float = 1e-2
     hidden: tuple[int, ...] = (128,)
+    readout: str = "last"  # what the head reads: the last valid step, the mean over valid steps, or all steps
     optimizer: str = "adam"
     seed: int = 0
     device: str = "cpu"
@@ -163,6 +166,7 @@ def resolve(config: RunConfig, registry: Registry) -> ResolvedRun:
         except ParameterError as error:
             problems.append(str(error))
     if not problems:
+        problems += model_problems(specs["dataset"], specs["cell"], params[specs["cell"].name], config.readout)
         problems += compatibility_problems(specs["dataset"], specs["cell"], specs["loss"], remedies,
                                            params[specs["cell"].name], registry)
     if problems:
@@ -186,6 +190,19 @@ def compatibility_problems(dataset: DatasetSpec | None, cell: CellSpec, loss: Lo
         if reason:
             problems.append(reason)
     return problems
+
+
+def model_problems(dataset: DatasetSpec | None, cell: CellSpec, cell_params: dict[str, Any], readout: Any) -> list[str]:
+    """Why the model's shape (the cell's directions, the readout) does not fit the dataset."""
+    if readout not in READOUTS:
+        return [str(UnknownNameError("readout", str(readout), READOUTS))]
+    both = cell.directions(cell_params) == 2
+    if dataset is not None and dataset.per_step and (both or readout != "last"):
+        what = " and ".join(word for word, on in ((f"{cell.name}.bidirectional", both),
+                                                  (f"readout {readout}", readout != "last")) if on)
+        return [f"dataset {dataset.name} has a target at every step, predicted from the steps up to it: {what} "
+                f"does not apply (a per-step target is read at its own step)"]
+    return []
 
 
 def check_loss_fits(loss: LossSpec, target_kind: str, dataset_name: str) -> None:

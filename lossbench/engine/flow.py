@@ -8,6 +8,12 @@ to exactly zero.
 Sequences of unequal length are aligned at their own last valid step (``ALIGNMENT``): the profile's last
 position is every sequence's last valid step, its first the first step of the longest probed sequence, and
 padding (whose gradient is exactly 0) never enters a position or a ratio.
+
+A bidirectional model is probed once per direction (``direction``), the other direction's outputs detached, so
+that the backward direction's direct path from x_1 to its read-out never hides a forward direction's vanishing
+gradient. The backward profile is in the backward direction's own time: its first position is each sequence's
+last valid step, its last position step 0 (where the backward direction ends, the alignment point). With stacked
+bidirectional layers the split holds for the top layer (a lower layer mixes both directions into its outputs).
 """
 
 from __future__ import annotations
@@ -23,9 +29,12 @@ ALIGNMENT = "last_valid_step"  # recorded with every profile (result["flow"]["al
 
 
 def flow_profile(model: nn.Module, loss_fn: Any, x: torch.Tensor, y: torch.Tensor,
-                 lengths: torch.Tensor | None, per_step: bool) -> list[float]:
-    """Per-step norms of dL/dx_t over a probe batch, first step first (aligned at the last valid step)."""
+                 lengths: torch.Tensor | None, per_step: bool, direction: str = "forward") -> list[float]:
+    """Per-step norms of dL/dx_t over a probe batch, first step first (aligned at the last valid step), through
+    the ``forward`` or (a bidirectional model) the ``backward`` direction's outputs, in that direction's time."""
     probe = copy.deepcopy(model).double()
+    if getattr(probe, "directions", 1) == 2:
+        probe.flow_direction = direction
     probe.train()  # fused cuDNN kernels only run backward in training mode
     for module in probe.modules():
         if isinstance(module, nn.Dropout):
@@ -41,9 +50,26 @@ def flow_profile(model: nn.Module, loss_fn: Any, x: torch.Tensor, y: torch.Tenso
         loss = loss_fn(logits, y)
     (grad,) = torch.autograd.grad(loss, x)
     squared = grad.pow(2).sum(dim=2)  # [B, T]: ||dL/dx_t||^2 per sequence
+    if direction == "backward":
+        squared = reversed_within(squared, lengths)
     if lengths is None:
         return squared.sum(dim=0).sqrt().tolist()
     return aligned_norms(squared, lengths)
+
+
+def directions(model: nn.Module) -> tuple[str, ...]:
+    """The directions a model's flow is probed in."""
+    return ("forward", "backward") if getattr(model, "directions", 1) == 2 else ("forward",)
+
+
+def reversed_within(values: torch.Tensor, lengths: torch.Tensor | None) -> torch.Tensor:
+    """values float[B, T] with each sequence's valid steps in reverse order (padding stays where it is)."""
+    if lengths is None:
+        return values.flip(1)
+    steps = values.shape[1]
+    t = torch.arange(steps, device=values.device)[None, :]
+    last = lengths.to(values.device)[:, None] - 1
+    return values.gather(1, torch.where(t <= last, last - t, t))
 
 
 def aligned_norms(squared: torch.Tensor, lengths: torch.Tensor) -> list[float]:

@@ -18,7 +18,7 @@ from lossbench.api.remedy import ModelInfo
 from lossbench.convergence import TARGET_SHARE, improved, stops, time_to_target
 from lossbench.engine.checkpoint import Checkpoint, load_training_state, training_state
 from lossbench.engine.config import ResolvedRun
-from lossbench.engine.flow import ALIGNMENT, flow_profile, vanishing_ratio
+from lossbench.engine.flow import ALIGNMENT, directions, flow_profile, vanishing_ratio
 from lossbench.engine.metrics import evaluate_logits
 from lossbench.engine.model import SequenceModel, step_mask
 from lossbench.results.run import EpochRecord, RunResult
@@ -66,11 +66,15 @@ class Trainer:
         self.generator = torch.Generator().manual_seed(run.config.seed)
         self.train_set, self.val_set, self.test_set = (_Tensors(s, self.device) for s in (data.train, data.val, data.test))
         cell_params = run.params[run.cell.name]
-        self.model = SequenceModel(run.cell.name, run.cell.build, cell_params, data.num_features, run.config.hidden,
-                                   data.num_classes, data.per_step, cell_label=run.labels.get(run.cell.name))
+        config = run.config
+        self.model = SequenceModel(run.cell.name, run.cell.build, cell_params, data.num_features, config.hidden,
+                                   data.num_classes, data.per_step, cell_label=run.labels.get(run.cell.name),
+                                   directions=run.cell.directions(cell_params),
+                                   readout=config.readout, seq_len=data.seq_len, inputs=run.cell.inputs)
         self.model.check_shapes(self.train_set.x[:2].cpu())  # the model is still on the CPU here
-        info = ModelInfo(run.cell.name, dict(cell_params), tuple(run.config.hidden), data.num_features,
-                         data.num_classes, data.seq_len, tuple(run.cell.gates))
+        info = ModelInfo(run.cell.name, dict(cell_params), tuple(config.hidden), data.num_features,
+                         data.num_classes, data.seq_len, tuple(run.cell.gates), self.model.directions, config.readout,
+                         dict(run.cell.gate_roles))
         self.remedies = []
         for spec in run.remedies:
             with run.blame(spec.name, "build"):
@@ -240,10 +244,12 @@ class Trainer:
 
     def _record_flow(self, result: RunResult, epoch: int) -> None:
         x, y, lengths = self.val_set.batch(slice(0, self.config.flow_batch))
-        profile = flow_profile(self.model, self.loss_fn, x, y, lengths, self.data.per_step)
         result.flow["alignment"] = ALIGNMENT
-        result.flow.setdefault("profiles", {})[str(epoch)] = profile
-        result.flow.setdefault("vanishing_ratio", {})[str(epoch)] = vanishing_ratio(profile)
+        for direction in directions(self.model):  # the forward one at the top level, as for one direction
+            profile = flow_profile(self.model, self.loss_fn, x, y, lengths, self.data.per_step, direction)
+            where = result.flow if direction == "forward" else result.flow.setdefault(direction, {})
+            where.setdefault("profiles", {})[str(epoch)] = profile
+            where.setdefault("vanishing_ratio", {})[str(epoch)] = vanishing_ratio(profile)
 
 
 def checked_loss(fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor], label: str | None

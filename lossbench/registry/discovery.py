@@ -28,6 +28,7 @@ class Candidate:
     version: str | None
     plugin: Any = None
     error: str | None = None
+    distribution: str | None = None  # the installed distribution an entry point comes from
 
 
 def one_line(error: BaseException) -> str:
@@ -61,6 +62,7 @@ def entry_point_candidates() -> list[Candidate]:
             source="built-in" if builtin else "entry point",
             location=ep.value,
             version=ep.dist.version if ep.dist else None,
+            distribution=dist,
         )
         guarded_import(candidate, ep.load)
         found.append(candidate)
@@ -107,4 +109,28 @@ def local_candidates(dirs: list[Path]) -> list[Candidate]:
             else:
                 candidate.version = getattr(candidate.plugin, "__version__", None)
             found.append(candidate)
+    return found
+
+
+def requirements(distribution: str) -> dict[str, str | None]:
+    """What an installed distribution requires (its extras left out), each with the version installed here (None
+    where it is not installed): a plugin's own dependencies, for a sweep's provenance."""
+    from packaging.requirements import InvalidRequirement, Requirement
+
+    try:
+        declared = importlib.metadata.distribution(distribution).requires or []
+    except importlib.metadata.PackageNotFoundError:
+        return {}
+    found: dict[str, str | None] = {}
+    for text in declared:
+        try:
+            requirement = Requirement(text)
+        except InvalidRequirement:
+            continue
+        if requirement.marker is not None and not requirement.marker.evaluate({"extra": ""}):
+            continue  # an extra's (test, postgres) or another platform's
+        try:
+            found[requirement.name] = importlib.metadata.version(requirement.name)
+        except importlib.metadata.PackageNotFoundError:
+            found[requirement.name] = None
     return found

@@ -41,6 +41,7 @@ class PluginInfo:
     error: str | None = None
     plugin: Any = field(default=None, repr=False, compare=False)  # the loaded module (or object), when it loaded
     conflicts: list[str] = field(default_factory=list)  # names it registered that another plugin had first
+    distribution: str | None = None  # the installed distribution it comes from (an entry point's)
 
     @property
     def status(self) -> str:
@@ -72,6 +73,18 @@ class Registry:
         """``loss focal (plugin losses)``: how messages name a component, so that its author can be found."""
         return f"{KINDS[kind][2]} {name} (plugin {self.owner(kind, name)})"
 
+    def remedy_fit(self, cell: CellSpec, cell_params: dict[str, Any] | None = None) -> dict[str, str | None]:
+        """For each registered remedy, why it refuses ``cell`` at ``cell_params`` (its defaults when None), or None
+        where it accepts it: what the declarations say, before anything is built."""
+        params = cell.resolve(cell_params)
+        fit: dict[str, str | None] = {}
+        for name in self.names("remedies"):
+            try:
+                fit[name] = self.get("remedies", name).incompatibility(cell, params)
+            except Exception as error:  # a remedy's own check raised: refused, the listing goes on
+                fit[name] = f"{self.describe('remedies', name)}: its check raised {one_line(error)}"
+        return fit
+
     def failures(self) -> list[PluginInfo]:
         return [plugin for plugin in self.plugins if plugin.error]
 
@@ -90,7 +103,7 @@ def load_registry(dirs: tuple[str, ...] | list[str] = (), strict: bool | None = 
     manager.add_hookspecs(hookspecs)
     for candidate in [*entry_point_candidates(), *local_candidates(plugin_dirs(dirs))]:
         info = PluginInfo(candidate.name, candidate.source, candidate.location, candidate.version, error=candidate.error,
-                          plugin=candidate.plugin)
+                          plugin=candidate.plugin, distribution=candidate.distribution)
         taken = next((p for p in registry.plugins if p.name == info.name), None)
         if taken is not None:  # named by its path instead, so that every name in the list is one plugin
             info.name = info.location

@@ -97,3 +97,19 @@ def params(values: dict[str, object] | None) -> str:
 
 def _short(value: object) -> str:
     return f"{value:.4g}" if isinstance(value, float) else str(value)
+
+
+def data_shape(shape: dict) -> str:
+    """A dataset's shape as stored in the provenance: channels, steps (a range when lengths differ), sequences."""
+    low, high = shape.get("min_length"), shape.get("max_length")
+    steps = f"{low} to {high} steps (padded to {shape.get('steps')})" if low != high else f"{high} steps"
+    return (f"{plural(shape.get('channels', 0), 'channel')}, {steps}, {shape.get('train')} / {shape.get('val')} / "
+            f"{shape.get('test')} sequences (train / val / test), {shape.get('classes')} classes"
+            + (", a target at every step" if shape.get("per_step") else ""))
+
+
+def requirements(found: dict) -> str:
+    """Each plugin distribution's requirements with the versions installed: ``dist 1.0: pandas 2.2, sktime 0.30``."""
+    return "; ".join(f"{dist} {info.get('version') or '(no version)'}: " + (", ".join(
+        f"{name} {version or '(not installed)'}" for name, version in sorted((info.get("requires") or {}).items()))
+        or "nothing") for dist, info in found.items())

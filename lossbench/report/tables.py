@@ -230,12 +230,24 @@ def provenance(model: ReportModel) -> Table:
         rows.append(["component versions", "; ".join(
             f"{name}: {info.get('plugin', '?')} {info.get('version') or '(no version)'}"
             for name, info in sorted(model.components.items()))])
+    if p.get("plugin_requirements"):
+        rows.append(["plugin requirements", fmt.requirements(p["plugin_requirements"])])
+    dataset = p.get("dataset") or {}
+    if dataset.get("params") is not None:  # every parameter, those given at their default included
+        rows.append(["dataset", f"{dataset.get('name')} (" + ", ".join(
+            f"{k}={_text(v)}" for k, v in dataset["params"].items()) + ")"])
+    if dataset.get("shape"):
+        rows.append(["dataset: shape", fmt.data_shape(dataset["shape"])])
     rows += [[f"dataset: {key}", _text(value)] for key, value in (p.get("dataset_info") or {}).items()]
     for key, value in p.items():
-        if (value is not None and key not in {r[0] for r in rows}
-                and key not in ("components", "dataset_info", "environment", "refused", "spec", "sampler_seed")):
+        if (value is not None and key not in {r[0] for r in rows} and key not in (
+                "components", "dataset", "dataset_info", "environment", "plugin_requirements", "refused", "spec",
+                "sampler_seed")):
             rows.append([key, _text(value)])
-    rows.append(["spec", json.dumps(spec.stored, sort_keys=True, default=str)])
+    shown = dict(spec.stored)
+    if dataset.get("params") is not None:
+        shown["dataset_params"] = dataset["params"]  # as it ran: a parameter at its default is a choice too
+    rows.append(["spec", json.dumps(shown, sort_keys=True, default=str)])
     return ["what", "value"], rows
 
 

@@ -109,7 +109,7 @@ def run(spec: SweepSpec | Mapping[str, Any], *, storage: str | None = None, out:
     with _reporting(spec.name, store, on_progress):
         crashes = run_sweep(spec, registry, store, execution, plugins_dirs=list(plugins_dirs),
                             provenance=provenance(spec, registry, store.describe(), execution,
-                                                  {"num_classes": data.num_classes, **data.info}), data=data)
+                                                  {"num_classes": data.num_classes, **data.info}, data), data=data)
     outcome = _outcome(spec, store, execution, [mask_secrets(line, store.url) for line in crashes])
     return replace(outcome, out_of_time=bool(outcome.unfinished and execution.deadline is not None
                                              and time.time() >= execution.deadline))

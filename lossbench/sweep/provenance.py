@@ -15,9 +15,10 @@ _KINDS = {"losses": "loss", "cells": "cell", "datasets": "dataset", "remedies": 
 
 
 def provenance(spec: SweepSpec, registry: Any, storage: str, execution: Execution,
-               dataset_info: dict[str, Any] | None = None) -> dict[str, Any]:
+               dataset_info: dict[str, Any] | None = None, data: Any = None) -> dict[str, Any]:
     """Recorded at the sweep's first start (each trial records its own worker, threads and device too), with what
-    the dataset says of itself (``Dataset.info``)."""
+    the dataset says of itself (``Dataset.info``), its every parameter and shape, and each plugin's own
+    requirements with the versions installed."""
     import optuna
     import torch
 
@@ -36,7 +37,35 @@ def provenance(spec: SweepSpec, registry: Any, storage: str, execution: Executio
         "sampler_seed": spec.sampler_seed, "seeds": spec.final_seeds,
         "components": _components(spec, registry),
         "dataset_info": dict(dataset_info or {}),
+        "dataset": {"name": spec.dataset, "params": registry.get("datasets", spec.dataset).resolve(spec.dataset_params),
+                    **({"shape": data_shape(data)} if data is not None else {})},
+        "plugin_requirements": plugin_requirements(spec, registry),
     }
+
+
+def data_shape(data: Any) -> dict[str, Any]:
+    """What a reviewer checks a dataset by: channels, steps (the length range), sequences per split, classes."""
+    lengths = [split.lengths if split.lengths is not None else [split.x.shape[1]] * len(split.x)
+               for split in (data.train, data.val, data.test)]
+    every = [int(n) for part in lengths for n in part]
+    return {"channels": data.num_features, "steps": data.seq_len, "min_length": min(every, default=0),
+            "max_length": max(every, default=0), "train": len(data.train.x), "val": len(data.val.x),
+            "test": len(data.test.x), "classes": data.num_classes, "per_step": data.per_step}
+
+
+def plugin_requirements(spec: SweepSpec, registry: Any) -> dict[str, dict[str, Any]]:
+    """For each installed distribution whose plugins the sweep uses: its version and what it requires, each with
+    the version installed (a local file's plugin has no distribution, so none)."""
+    from lossbench.registry.discovery import requirements
+
+    plugins = {plugin.name: plugin for plugin in registry.plugins}
+    found: dict[str, dict[str, Any]] = {}
+    for _, _, owner, version in _used(spec, registry):
+        plugin = plugins.get(owner)
+        dist = getattr(plugin, "distribution", None)
+        if dist and dist not in found:
+            found[dist] = {"version": version, "requires": requirements(dist)}
+    return found
 
 
 def _components(spec: SweepSpec, registry: Any) -> dict[str, dict[str, Any]]:

@@ -36,6 +36,7 @@ class SweepSpec:
     baseline: str | None = None  # what arms are compared with (report and race); None: ce, no remedy, same cell
     claims: tuple[dict[str, Any], ...] = ()  # published claims a preset checks (see lossbench.report.claims)
     hidden: tuple[int, ...] = (64,)
+    readout: str = "last"  # what the head reads: the last valid step, the mean over valid steps, or all steps
     batch_size: int = 100
     optimizer: str = "adam"
     sampler: str = "screen"
@@ -74,6 +75,8 @@ class SweepSpec:
         is how this start runs, like the number of workers: a resume may change it."""
         data = self.to_json()
         del data["trial_timeout"], data["time_budget"]
+        if data["readout"] == "last":
+            del data["readout"]  # the default, as a sweep stored before readouts existed names it
         return data
 
     @property

@@ -40,7 +40,7 @@ def run_config(spec: SweepSpec, arm: Arm, params: dict[str, Any], seed: int, flo
             component_params.setdefault(owner, {})[param] = value
     return RunConfig(dataset=spec.dataset, cell=arm.cell, loss=arm.loss, remedies=arm.remedies, params=component_params,
                      epochs=spec.epochs, batch_size=spec.batch_size, lr=float(values.get("lr", 1e-2)),
-                     hidden=tuple(spec.hidden), optimizer=spec.optimizer, seed=seed, flow_profile=flow_profile,
+                     hidden=tuple(spec.hidden), readout=spec.readout, optimizer=spec.optimizer, seed=seed, flow_profile=flow_profile,
                      device=device, threads=threads, patience=spec.patience, monitor=spec.objective,
                      min_epochs=min_epochs)
 

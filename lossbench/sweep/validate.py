@@ -11,8 +11,8 @@ from dataclasses import replace
 from typing import Any
 
 from lossbench.api.params import Categorical
-from lossbench.engine.config import (BATCH_SIZE_MAX, EPOCHS_MAX, OPTIMIZERS, compatibility_problems, hidden_problems,
-                                     int_problem, lr_problem)
+from lossbench.engine.config import (BATCH_SIZE_MAX, EPOCHS_MAX, OPTIMIZERS, READOUTS, compatibility_problems,
+                                     hidden_problems, int_problem, lr_problem, model_problems)
 from lossbench.errors import LossbenchError, ParameterError, UnknownNameError
 from lossbench.sweep.space import arm_space, parse_param
 from lossbench.results.schema import name_problem
@@ -64,7 +64,8 @@ def _choices(spec: SweepSpec) -> list[str]:
     return [str(UnknownNameError(label, str(value), allowed))
             for label, value, allowed in [("sampler", spec.sampler, SAMPLERS), ("pruner", spec.pruner, PRUNERS),
                                           ("objective", spec.objective, OBJECTIVES),
-                                          ("optimizer", spec.optimizer, OPTIMIZERS)]
+                                          ("optimizer", spec.optimizer, OPTIMIZERS),
+                                          ("readout", spec.readout, READOUTS)]
             if value not in allowed]
 
 
@@ -240,6 +241,8 @@ def _refused_arms(spec: SweepSpec, dataset: Any, components: dict[str, Any], reg
         except ParameterError:
             continue  # listed with the other problems
         reasons = compatibility_problems(dataset, cell, loss, chosen, cell_params, registry)
+        if spec.readout in READOUTS:
+            reasons = model_problems(dataset, cell, cell_params, spec.readout) + reasons
         if reasons:
             found[arm.key] = reasons
     return found

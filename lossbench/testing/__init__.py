@@ -23,7 +23,7 @@ A failed check says what is wrong and what was expected, for instance
   falls as the true-class logit rises from -8 to 3, softmax applied once, float64, a mean over N, torch not
   imported by the plugin module.
 - :func:`check_cell` (spec, params=None): a torch Module, built and run without reseeding torch, output [B, T, hidden],
-  causal, a recurrence (step t depends on earlier steps), gradients reach every parameter, ``weight_hh*`` of
+  each sequence of a batch on its own, causal, a recurrence (step t depends on earlier steps), gradients reach every parameter, ``weight_hh*`` of
   the layout ``recurrent_weight`` declares (a note when missing), trains inside ``SequenceModel``.
 - :func:`check_dataset` (spec, params=None): well formed, ``per_step`` / ``targets`` as declared, no sequence
   in two splits, float32 / int64, finite (padding included), padded after its lengths when they are unequal, a
@@ -65,3 +65,8 @@ def __getattr__(name: str) -> Any:
 
         return getattr(importlib.import_module(_LAZY[name]), name)
     raise AttributeError(f"module 'lossbench.testing' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    """The names here and those handed out on first use, so that ``dir()`` and completion show them too."""
+    return sorted({*globals(), *_LAZY})

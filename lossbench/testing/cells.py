@@ -1,5 +1,6 @@
 """check_cell: what a CellSpec must do (shape, causality, a recurrence, gradients, its declared recurrent weight,
-the global random generator left alone, trains in SequenceModel)."""
+the global random generator left alone, trains in SequenceModel; what it declares of API 1.1: both directions,
+lengths, an initial state, in ``cell_probes``)."""
 
 from __future__ import annotations
 
@@ -7,10 +8,10 @@ from collections.abc import Mapping
 from typing import Any
 
 from lossbench.api.specs import CellSpec
+from lossbench.testing.cell_run import HIDDEN, INPUT
 from lossbench.testing.report import Note, Report, begin, fail
 from lossbench.testing.threads import in_one_thread
 
-INPUT, HIDDEN = 3, 5
 SHAPES = ((1, 1), (2, 7), (4, 3))
 
 
@@ -21,36 +22,30 @@ def check_cell(spec: CellSpec, params: Mapping[str, Any] | None = None) -> Repor
                                                       "Module", params)
     if resolved is None:
         return checks.report
-    ok, module = checks.run("build", _build, spec, resolved)
+    from lossbench.testing import cell_probes
+    from lossbench.testing.cell_run import Cell, build
+
+    ok, module = checks.run("build", build, spec, resolved)
     if not ok:
         return checks.report
+    cell = Cell(module, spec, spec.directions(resolved))
     checks.run("seeds", _leaves_the_seed, spec, resolved)
-    if checks.run("output shape", _shapes, module)[0]:  # a wrong shape: one message, not one per check
-        checks.run("causal", _causal, module)
-        checks.run("depends on earlier steps", _recurrent, module)
+    if checks.run("output shape", _shapes, cell)[0]:  # a wrong shape: one message, not one per check
+        # sequences mixed across the batch would read as look-ahead or a recurrence: the step checks need them apart
+        if checks.run("batch independence", cell_probes.batch_independent, cell)[0]:
+            checks.run("causal", _causal, cell)
+            checks.run("depends on earlier steps", _recurrent, cell)
+        checks.run(f"long sequence ({cell_probes.LONG} steps)", cell_probes.long_sequence, cell)
+        if "lengths" in spec.inputs:
+            checks.run("padding ignored", cell_probes.padding_ignored, cell)
+        if "state" in spec.inputs:
+            checks.run("initial state used", cell_probes.state_used, cell)
         checks.run("trains in SequenceModel", _trains, spec, resolved)
         checks.run("recurrent weight as declared", _weight_hh, module, spec)
-    checks.run("gradients reach every parameter", _gradients, module)
+    checks.run("gradients reach every parameter", _gradients, cell)
+    if spec.bidirectional and cell.directions == 1:
+        checks.run("both directions", cell_probes.both_directions, spec, resolved)
     return checks.report
-
-
-def _build(spec: CellSpec, params: dict[str, Any]) -> Any:
-    import torch
-
-    torch.manual_seed(0)
-    module = spec.build(INPUT, HIDDEN, **params)
-    if not isinstance(module, torch.nn.Module):
-        fail(f"build(input_size, hidden_size) returned {type(module).__name__}; expected a torch.nn.Module")
-    return module.eval()  # no dropout noise in the comparisons below
-
-
-def _forward(module: Any, x: Any) -> Any:
-    import torch
-
-    out = module(x)
-    if not isinstance(out, torch.Tensor):
-        fail(f"forward returned {type(out).__name__}; expected a tensor [B, T, hidden] (not a tuple with the state)")
-    return out
 
 
 def _leaves_the_seed(spec: CellSpec, params: dict[str, Any]) -> None:
@@ -79,42 +74,46 @@ def _leaves_the_seed(spec: CellSpec, params: dict[str, Any]) -> None:
                  f"{stage} to draw from the generator as it finds it (no torch.manual_seed inside it)")
 
 
-def _shapes(module: Any) -> None:
+def _shapes(cell: Any) -> None:
     import torch
 
+    width = cell.width
     for batch, steps in SHAPES:
         x = torch.randn(batch, steps, INPUT)
-        out = _forward(module, x)
-        if tuple(out.shape) != (batch, steps, HIDDEN):
+        out = cell(x)
+        if tuple(out.shape) != (batch, steps, width):
             hint = (" (the time dimension first? lossbench passes batch_first [B, T, F])"
-                    if tuple(out.shape) == (steps, batch, HIDDEN) else
-                    " (only the last step? return every step's output)" if tuple(out.shape) == (batch, HIDDEN) else "")
+                    if tuple(out.shape) == (steps, batch, width) else
+                    " (only the last step? return every step's output)" if tuple(out.shape) == (batch, width) else "")
+            both = " x 2 directions" if cell.directions == 2 else ""
             fail(f"output shape for input {[batch, steps, INPUT]} is {list(out.shape)}; expected "
-                 f"[B, T, hidden] = {[batch, steps, HIDDEN]}{hint}")
+                 f"[B, T, hidden{both}] = {[batch, steps, width]}{hint}")
         if not bool(torch.isfinite(out).all()):
             fail(f"output for input {[batch, steps, INPUT]} is not finite; expected finite outputs")
 
 
-def _causal(module: Any) -> None:
+def _causal(cell: Any) -> None:
+    """Step t sees steps <= t only (the forward half of a cell run both ways)."""
     import torch
 
     generator = torch.Generator().manual_seed(1)
     x = torch.randn(2, 6, INPUT, generator=generator)
     with torch.no_grad():
-        base = _forward(module, x)
+        base = cell.forward_half(cell(x))
         for t in (1, 3, 5):
             changed = x.clone()
             changed[:, t] += 1.0 + torch.randn(2, INPUT, generator=generator)
-            out = _forward(module, changed)
+            out = cell.forward_half(cell(changed))
             if out.shape != base.shape:
                 fail(f"output shape changed from {list(base.shape)} to {list(out.shape)} with the input's values")
             if not torch.allclose(out[:, :t], base[:, :t], atol=1e-6, rtol=1e-5):
                 first = int((out[:, :t] - base[:, :t]).abs().amax(dim=(0, 2)).gt(1e-6).nonzero()[0])
                 fail(f"not causal: changing the input at step {t} changed the output at step {first}; expected "
-                     f"step t to see steps <= t only (no bidirectional layers, no look-ahead)")
+                     f"step t to see steps <= t only (no look-ahead; a cell that runs both ways declares "
+                     f"bidirectional=True and a parameter bidirectional)")
 
 
-def _recurrent(module: Any) -> None:
+def _recurrent(cell: Any) -> None:
     """The output at step t must change when the inputs before t change: else the cell has no recurrence (or
     computes one and drops the state)."""
     import torch
@@ -122,22 +121,23 @@ def _recurrent(module: Any) -> None:
     generator = torch.Generator().manual_seed(4)
     x = torch.randn(2, 6, INPUT, generator=generator)
     with torch.no_grad():
-        base = _forward(module, x)
+        base = cell.forward_half(cell(x))
         for t in range(1, x.shape[1]):
             changed = x.clone()
             changed[:, :t] += 1.0 + torch.randn(2, t, INPUT, generator=generator)
-            if torch.allclose(_forward(module, changed)[:, t], base[:, t], atol=1e-7, rtol=0):
+            if torch.allclose(cell.forward_half(cell(changed))[:, t], base[:, t], atol=1e-7, rtol=0):
                 fail(f"the output at step {t} does not change when the inputs at steps 0..{t - 1} change; expected a "
                      f"recurrence: each step's output depends on earlier steps through a state carried from step "
                      f"to step")
 
 
-def _gradients(module: Any) -> None:
+def _gradients(cell: Any) -> None:
     import torch
 
+    module = cell.module
     module.zero_grad(set_to_none=True)
     x = torch.randn(4, 5, INPUT, generator=torch.Generator().manual_seed(2))
-    out = _forward(module, x)
+    out = cell(x)
     (out ** 2).sum().backward()
     names = [name for name, p in module.named_parameters() if p.requires_grad]
     missing = [name for name, p in module.named_parameters()
@@ -167,14 +167,14 @@ def _weight_hh(module: Any, spec: CellSpec) -> None:
                    f"recurrent_weight=None, so that initialisation remedies (orthogonal_init, identity_init) refuse "
                    f"this cell before training instead of failing in it")
     rows = len(spec.gates) * HIDDEN
-    expected = [rows, HIDDEN] if declared == "matrix" else [rows]
+    expected = [rows, HIDDEN] if declared == "matrix" else [rows]  # each direction's own
     for name, weight in hh:
         if list(weight.shape) != expected:
             fail(f"recurrent weight {name} has shape {list(weight.shape)}; recurrent_weight={declared!r} with "
                  f"gates {spec.gates} means {expected}: declare the layout it has (\"matrix\", \"vector\" or None)")
 
 
-def _trains(spec: CellSpec, params: dict[str, Any]) -> None:
+def _trains(spec: CellSpec, params: dict[str, Any], readout: str = "last") -> None:
     import torch
 
     from lossbench.engine.model import SequenceModel
@@ -184,7 +184,8 @@ def _trains(spec: CellSpec, params: dict[str, Any]) -> None:
     x = torch.randn(32, 6, INPUT, generator=generator)
     y = (x[:, 0, 0] > 0).long()  # remember the first step's sign: needs the recurrence
     lengths = torch.randint(3, 7, (32,), generator=generator)
-    model = SequenceModel(spec.name, spec.build, dict(params), INPUT, (8, 8), 2, per_step=False)
+    model = SequenceModel(spec.name, spec.build, dict(params), INPUT, (8, 8), 2, per_step=False,
+                          directions=spec.directions(params), readout=readout, seq_len=6, inputs=spec.inputs)
     model.check_shapes(x)
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-2)
     losses = []

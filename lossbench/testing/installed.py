@@ -2,7 +2,9 @@
 
 Each plugin involved gets its own checks (it loaded, no torch/optuna/rich at import, its API version), each
 component the checks of its kind. A dataset whose ``load`` raises a ``ParameterError`` at the parameters given
-(a folder to name, say) is skipped, with that message: it needs parameters, not fixing.
+(a folder to name, say) is skipped, with that message: it needs parameters, not fixing. A cell named by its
+component name is also tried with every remedy that accepts it (``on`` names the cell); the remedies its
+declarations refuse are listed as skipped, with why.
 """
 
 from __future__ import annotations
@@ -28,17 +30,18 @@ class Outcome:
     name: str
     report: Report = field(default_factory=Report)
     skipped: str | None = None
+    on: str | None = None  # a remedy tried on this cell (``lossbench check CELL``)
 
     @property
     def label(self) -> str:
-        return f"{self.kind} {self.name}"
+        return f"{self.kind} {self.name}" + (f" on {self.on}" if self.on else "")
 
     @property
     def status(self) -> str:
         return "skipped" if self.skipped else "passed" if self.report.passed else "failed"
 
     def to_json(self) -> dict[str, Any]:
-        return {"plugin": self.plugin, "kind": self.kind, "name": self.name, "status": self.status,
+        return {"plugin": self.plugin, "kind": self.kind, "name": self.name, "on": self.on, "status": self.status,
                 "skipped": self.skipped, "checks": [
                     {"check": r.check, "status": _status(r), "message": r.message} for r in self.report]}
 
@@ -95,6 +98,26 @@ def check_installed(registry: Registry, names: Sequence[str] = (),
         outcome = Outcome(plugin, spec.kind, name, check_component(spec, (params or {}).get(name), None, cell))
         outcome.skipped = _needs_parameters(outcome.report) if kind == "datasets" else None
         outcomes.append(outcome)
+    for name in dict.fromkeys(n for n in names if n in registry.names("cells")):
+        outcomes += remedies_on(registry, name, params or {})
+    return outcomes
+
+
+def remedies_on(registry: Registry, cell_name: str, params: Mapping[str, Mapping[str, Any]]) -> list[Outcome]:
+    """Every remedy tried on one cell (at the cell's parameters given): checked where the declarations accept the
+    pair, skipped with why where they refuse it."""
+    from lossbench.testing.remedies import check_remedy
+
+    cell = registry.get("cells", cell_name)
+    cell_params = dict(params.get(cell_name) or {})
+    outcomes = []
+    for name, refused in registry.remedy_fit(cell, cell_params).items():
+        plugin = registry.owner("remedies", name)
+        if refused is not None:
+            outcomes.append(Outcome(plugin, "remedy", name, skipped=f"refused: {refused}", on=cell_name))
+            continue
+        report = check_remedy(registry.get("remedies", name), cell, params.get(name), cell_params)
+        outcomes.append(Outcome(plugin, "remedy", name, report, on=cell_name))
     return outcomes
 
 

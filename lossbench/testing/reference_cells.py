@@ -56,9 +56,9 @@ RNN = CellSpec(
     init_styles={"identity"},
 )
 GRU = CellSpec(name="gru", summary="Gated recurrent unit, torch's fused nn.GRU", build=build_gru,
-               gates=("r", "z", "n"), init_styles={"chrono"})
+               gates=("r", "z", "n"), init_styles={"chrono"}, gate_roles={"z": "keep"})
 LSTM = CellSpec(name="lstm", summary="Long short-term memory, torch's fused nn.LSTM", build=build_lstm,
-                gates=("i", "f", "g", "o"), init_styles={"chrono"})
+                gates=("i", "f", "g", "o"), init_styles={"chrono"}, gate_roles={"i": "write", "f": "keep"})
 
 # Tried in this order when check_remedy is given no cell: the first one the remedy accepts is used.
 CANDIDATES: tuple[tuple[CellSpec, dict[str, str]], ...] = (

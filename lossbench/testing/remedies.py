@@ -8,7 +8,7 @@ from typing import Any
 
 from lossbench.api.remedy import ModelInfo, Remedy
 from lossbench.api.specs import CellSpec, RemedySpec
-from lossbench.testing.report import Report, begin, fail
+from lossbench.testing.report import Note, Report, begin, fail
 from lossbench.testing.threads import in_one_thread
 
 FEATURES, CLASSES, STEPS, HIDDEN = 3, 4, 6, (8, 6)
@@ -18,12 +18,13 @@ FEATURES, CLASSES, STEPS, HIDDEN = 3, 4, 6, (8, 6)
 def check_remedy(spec: RemedySpec, cell_spec: CellSpec | None = None, params: Mapping[str, Any] | None = None,
                  cell_params: Mapping[str, Any] | None = None) -> Report:
     """Check one remedy on ``cell_spec`` (with ``cell_params``), or on the first of the kit's own cells
-    (:mod:`lossbench.testing.reference_cells`: fused rnn, gru, lstm) that it accepts."""
+    (:mod:`lossbench.testing.reference_cells`: fused rnn, gru, lstm) that it accepts. A ``cell_spec`` the remedy
+    refuses by the declarations gives one note, ``refused: why``, and no failure."""
     checks, resolved = begin(spec, RemedySpec, "build", "build(**params) returning a lossbench.Remedy", params)
     if resolved is None:
         return checks.report
     ok, cell = checks.run("compatible cell", _pick_cell, spec, cell_spec, cell_params)
-    if not ok:
+    if not ok or cell is None:  # None: refused by the declarations, a note that says why
         return checks.report
     cell, cell_resolved = cell
     ok, remedy = checks.run("build", _build, spec, resolved)
@@ -46,8 +47,8 @@ def _pick_cell(spec: RemedySpec, cell_spec: CellSpec | None, cell_params: Mappin
     if cell_spec is not None:
         resolved = cell_spec.resolve(cell_params)
         reason = spec.incompatibility(cell_spec, resolved)
-        if reason:
-            fail(f"declares itself incompatible with the cell it was given: {reason}; pass a compatible cell_spec")
+        if reason:  # what lossbench would refuse before training: nothing to check, and nothing wrong
+            raise Note(f"refused: {reason}")
         return cell_spec, resolved
     from lossbench.testing.reference_cells import CANDIDATES
 
@@ -88,7 +89,7 @@ def _on_model(remedy: Remedy, cell: CellSpec, cell_params: dict[str, Any]) -> An
     torch.manual_seed(0)
     model = SequenceModel(cell.name, cell.build, dict(cell_params), FEATURES, HIDDEN, CLASSES, per_step=False)
     info = ModelInfo(cell=cell.name, cell_params=dict(cell_params), hidden_sizes=HIDDEN, num_features=FEATURES,
-                     num_classes=CLASSES, seq_len=STEPS, gates=tuple(cell.gates))
+                     num_classes=CLASSES, seq_len=STEPS, gates=tuple(cell.gates), gate_roles=dict(cell.gate_roles))
     returned = remedy.on_model(model, info)
     if returned is not None:
         fail(f"on_model returned {type(returned).__name__}; expected None (change the model in place)")

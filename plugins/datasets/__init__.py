@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from lossbench import Categorical, DatasetSpec, Float, Int, hookimpl
 
-LOSSBENCH_API = "1.0"  # the version of lossbench's plugin API this module is written for
+LOSSBENCH_API = "1.1"  # the version of lossbench's plugin API this module is written for
 
 BOTH = frozenset({"binary", "multiclass"})
 MULTICLASS = frozenset({"multiclass"})
