@@ -55,6 +55,8 @@ SPEC_OPTIONAL: dict[str, tuple[Callable[[Any], bool], str]] = {
     "claims": (lambda v: isinstance(v, list) and all(isinstance(c, dict) for c in v), "a list of tables"),
     "refused": (lambda v: isinstance(v, dict), "a table"),
     "hidden": (lambda v: isinstance(v, list) and all(_int(h) for h in v), "a list of integers"),
+    "batch_size": (_int, "an integer"),
+    "optimizer": (lambda v: isinstance(v, str), "a text"),
     "sampler": (lambda v: isinstance(v, str), "a text"),
     "pruner": (lambda v: isinstance(v, str), "a text"),
     "sampler_seed": (_optional(_int), "an integer"),

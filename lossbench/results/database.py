@@ -71,6 +71,27 @@ def open_database(url: str, heartbeat: int | None) -> Any:
     raise AssertionError("unreachable")
 
 
+def check_can_write(optuna_storage: Any, url: str) -> None:
+    """A start writes: on PostgreSQL, ask which of Optuna's tables the role may not write (a role that may only
+    read), and refuse before anything runs, naming the privileges; other databases say so on the first write."""
+    import sqlalchemy
+    from optuna.storages._rdb import models
+
+    engine = getattr(optuna_storage, "engine", None)
+    if engine is None or engine.dialect.name != "postgresql":
+        return
+    with engine.connect() as db:
+        lacking = [f"{privilege} on {table}" for table, privilege in db.execute(sqlalchemy.text(
+            "SELECT t, p FROM unnest(CAST(:tables AS text[])) AS t CROSS JOIN unnest(CAST(:privileges AS text[])) AS p "
+            "WHERE NOT has_table_privilege(t, p) ORDER BY t, p"),
+            {"tables": sorted(models.BaseModel.metadata.tables), "privileges": ["SELECT", "INSERT", "UPDATE", "DELETE"]})]
+    if lacking:
+        shown = ", ".join(lacking[:4]) + (f" and {len(lacking) - 4} more" if len(lacking) > 4 else "")
+        raise LossbenchError(f"the database {mask_url(url)} does not let this role write the sweep: it lacks "
+                             f"{shown}; grant them ({GRANT}), or give --storage a role that may (`lossbench report` "
+                             f"reads a sweep with this one); nothing ran")
+
+
 def denied(error: Any) -> bool:
     """A permission error of the database (SQLSTATE 42501, insufficient privilege), not a race on the schema."""
     orig = getattr(error, "orig", error)
@@ -108,8 +129,8 @@ def database_failure(error: BaseException, url: str, sweep_study: str) -> Lossbe
     shown = mask_url(url)
     if denied(cause):
         return LossbenchError(f"the database {shown} refused what the sweep must do: {said}; a sweep reads and writes "
-                              f"Optuna's tables: grant the role that ({GRANT}), or give --storage a role that may; "
-                              f"what is stored is kept")
+                              f"Optuna's tables: grant the role that ({GRANT}), or give --storage a role that may "
+                              f"(`lossbench report` reads a sweep with this one); what is stored is kept")
     state = _probe(url, sweep_study)
     if state == "gone":
         return StorageLostError(f"the sweep's database {shown} no longer exists (dropped while the sweep ran): its "

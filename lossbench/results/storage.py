@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from lossbench.errors import LossbenchError
-from lossbench.results.database import DEFAULT_HEARTBEAT, open_database, quiet_optuna
+from lossbench.results.database import DEFAULT_HEARTBEAT, check_can_write, open_database
 from lossbench.results.journal import check_readable, make_lock, mend, reader, write_atomically
 from lossbench.results.masking import mask_url
 from lossbench.results.schema import name_problem
@@ -107,7 +107,10 @@ class Storage:
         if (problem := name_problem(self.name)) is not None:
             raise LossbenchError(problem)
         if self.url is not None:
-            return open_database(self.url, self.heartbeat)
+            opened = open_database(self.url, self.heartbeat)
+            if create:
+                check_can_write(opened, self.url)
+            return opened
         if create:
             self.check_writable()
             return _open_journal(self.journal)
