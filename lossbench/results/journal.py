@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from lossbench.errors import LossbenchError, StorageLostError
-from lossbench.results.journal_scan import Scan, scan
+from lossbench.results.journal_scan import Scan, entry_problem, last_line, problem, scan
 
 LOCK_GRACE_SECONDS = 30  # Optuna's default: a lock held longer is broken (a writer holds it for milliseconds)
 LOCK_SAY_AFTER_SECONDS = 2.0
@@ -77,19 +77,24 @@ def _said(found: Scan) -> str:
 
 def reader(journal: Path) -> Any:
     """A backend that reads ``journal`` and never writes it: a reader (a report, the live progress) leaves a
-    damaged tail where it is and reads the entries before it (the next start sets it aside); a broken line stops
-    it with ``JournalDamagedError``."""
+    damaged tail where it is and reads the entries before it (the next start sets it aside); a damaged line with
+    entries after it stops it with ``JournalDamagedError``. The file is scanned only when Optuna meets damage (a
+    scan costs about as much as the read)."""
     from optuna.storages.journal import JournalFileBackend
 
     class Reader(JournalFileBackend):
         def read_logs(self, log_number_from: int) -> Any:
             try:
-                yield from super().read_logs(log_number_from)
-            except ValueError:  # Optuna read past a damaged line: a tail ends the journal, anything else stops
+                for log in super().read_logs(log_number_from):
+                    if entry_problem(log) is not None:
+                        raise ValueError("not a journal entry")  # Optuna's replay would stop on it with a KeyError
+                    yield log
+            except ValueError:  # a damaged line with another after it: a tail ends the journal, anything else stops
                 found = scan(Path(self._file_path).read_bytes())
-                if found.broken or found.joined:
-                    raise JournalDamagedError(found.broken_message(journal) if found.broken else
-                                              _joined_message(journal, found)) from None
+                if found.broken:
+                    raise JournalDamagedError(found.broken_message(journal)) from None
+                if found.joined and min(found.joined) < found.last_entry:
+                    raise JournalDamagedError(_joined_message(journal, found)) from None
 
         def append_logs(self, logs: list[dict[str, Any]]) -> None:
             raise LossbenchError(f"the journal {journal} was opened to be read: nothing may write to it")
@@ -98,17 +103,12 @@ def reader(journal: Path) -> Any:
 
 
 def check_readable(journal: Path) -> None:
-    """Before a reader opens ``journal``: a broken or joined line is one ``JournalDamagedError``; a damaged tail
-    (but a lone torn last line, which may be a write in progress) one warning."""
-    found = scan(journal.read_bytes())
-    if found.broken:
-        raise JournalDamagedError(found.broken_message(journal))
-    if found.joined and min(found.joined) < found.last_entry:
-        raise JournalDamagedError(_joined_message(journal, found))
-    torn_last = found.tail == [len(found.lines) - 1] and not found.lines[-1].endswith(b"\n")
-    if found.bad and not torn_last:
-        warnings.warn(f"the journal {journal} has {_said(found)}: read without it; the next `lossbench run` of "
-                      f"this sweep sets it aside (nothing is renumbered)", stacklevel=3)
+    """Before a reader opens ``journal``: one warning when its last line is damaged (but torn, which may be a
+    write in progress); damage before it is found as Optuna reads (``reader``)."""
+    last = last_line(journal)
+    if last.endswith(b"\n") and (why := problem(last)) is not None:
+        warnings.warn(f"the journal {journal} ends in a damaged line ({why}; text added to it?): read without it; "
+                      f"the next `lossbench run` of this sweep sets it aside (nothing is renumbered)", stacklevel=3)
 
 
 def _joined_message(journal: Path, found: Scan) -> str:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from pathlib import Path
 
 OP_START = b'{"op_code"'  # how every line Optuna writes begins
 # the keys Optuna's replay reads from each operation (optuna/storages/journal/_storage.py): a line without them
@@ -46,6 +47,11 @@ def problem(line: bytes) -> str | None:
         return "not UTF-8 text"
     except json.JSONDecodeError as error:
         return f"not JSON: {error.msg} at column {error.colno}"
+    return entry_problem(entry)
+
+
+def entry_problem(entry: object) -> str | None:
+    """Why a parsed line is not one operation Optuna's replay can apply, or None."""
     if not isinstance(entry, dict) or entry.get("op_code") not in REQUIRED or "worker_id" not in entry:
         return "not a journal entry (no op_code or worker_id)"
     missing = [key for key in REQUIRED[entry["op_code"]] if key not in entry]
@@ -129,6 +135,20 @@ class Scan:
                 f"it nor reads past it (every later trial would be renumbered); restore {journal} from a backup, or "
                 f"mend line {self.number(first)} by hand (one JSON entry per line; delete it only if it was added by "
                 f"hand), then run the same command again; {outcome}")
+
+
+def last_line(path: Path, chunk: int = 65536) -> bytes:
+    """The last line of the file at ``path`` (with its newline, if it has one), read from its end."""
+    with open(path, "rb") as file:
+        end = file.seek(0, 2)
+        tail, at = b"", end
+        while at > 0:
+            at = max(0, at - chunk)
+            file.seek(at)
+            tail = file.read(min(chunk, end - at)) + tail
+            if tail.find(b"\n", 0, len(tail) - 1) >= 0:
+                break
+    return tail[tail.rfind(b"\n", 0, len(tail) - 1) + 1:]
 
 
 def scan(data: bytes) -> Scan:
