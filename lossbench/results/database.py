@@ -83,7 +83,7 @@ def check_can_write(optuna_storage: Any, url: str) -> None:
     with engine.connect() as db:
         lacking = [f"{privilege} on {table}" for table, privilege in db.execute(sqlalchemy.text(
             "SELECT t, p FROM unnest(CAST(:tables AS text[])) AS t CROSS JOIN unnest(CAST(:privileges AS text[])) AS p "
-            "WHERE NOT has_table_privilege(t, p) ORDER BY t, p"),
+            "WHERE to_regclass(t) IS NOT NULL AND NOT has_table_privilege(t, p) ORDER BY t, p"),
             {"tables": sorted(models.BaseModel.metadata.tables), "privileges": ["SELECT", "INSERT", "UPDATE", "DELETE"]})]
     if lacking:
         shown = ", ".join(lacking[:4]) + (f" and {len(lacking) - 4} more" if len(lacking) > 4 else "")
@@ -102,20 +102,22 @@ def first_line(error: Any) -> str:
     return (str(error).strip().splitlines() or [""])[0]
 
 
-def driver_error(error: BaseException) -> BaseException | None:
-    """The database driver's own error behind ``error`` (Optuna wraps SQLAlchemy's, which wraps the driver's), or
-    None when no database call failed."""
+def driver_error(error: BaseException | None) -> BaseException | None:
+    """The database's own error behind ``error`` (Optuna wraps SQLAlchemy's, which wraps the driver's; SQLAlchemy's
+    own where no driver call failed), or None when no database call failed."""
     import sqlalchemy.exc
 
-    seen = set()
+    seen, found = set(), None
     while error is not None and id(error) not in seen:
         seen.add(id(error))
         if isinstance(error, sqlalchemy.exc.DBAPIError) and error.orig is not None:
             return error.orig
         if type(error).__module__.split(".")[0] in ("psycopg2", "psycopg", "pymysql", "sqlite3"):
             return error
+        if found is None and isinstance(error, sqlalchemy.exc.SQLAlchemyError):
+            found = error
         error = error.__cause__ or error.__context__
-    return None
+    return found
 
 
 def database_failure(error: BaseException, url: str, sweep_study: str) -> LossbenchError | None:

@@ -25,12 +25,11 @@ def storage_failure(error: BaseException, storage: Storage) -> LossbenchError | 
     not a failure of the storage."""
     if storage.is_database:
         return database_failure(error, storage.url or "", spec_study(storage.name))
-    journal = storage.journal
-    if not storage.folder.is_dir():
+    journal, opened = storage.journal, opened_journal(storage.journal)
+    if opened is not None and not storage.folder.is_dir():  # only what this process opened can be deleted under it
         return StorageLostError(f"the sweep's folder {storage.folder} was deleted while the sweep ran: its trials are "
                                 f"lost; run the same command again to start the sweep over")
-    opened = opened_journal(journal)
-    if not journal.is_file() or (opened is not None and os.fstat(opened.fileno()).st_nlink == 0):
+    if opened is not None and (not journal.is_file() or os.fstat(opened.fileno()).st_nlink == 0):
         return StorageLostError(f"the sweep's journal {journal} was deleted while the sweep ran: its trials are lost; "
                                 f"run the same command again to start the sweep over (delete {journal} first if "
                                 f"one was made since)")

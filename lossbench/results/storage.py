@@ -148,7 +148,7 @@ def open_storage(where: Any, create: bool = False) -> Any:
 
 def opened_journal(journal: Path) -> Any:
     """The journal as this process first opened it to write (held open), or None."""
-    return _OPENED.get(str(journal.resolve()))
+    return _OPENED.get(str(journal.absolute()))
 
 
 def _open_journal(journal: Path) -> Any:
@@ -163,14 +163,14 @@ def _open_journal(journal: Path) -> Any:
     lock = make_lock(journal)
     if message := mend(journal, lock):
         warnings.warn(message, stacklevel=2)
-        if (held := _OPENED.pop(str(journal.resolve()), None)) is not None:  # it may be a new file now
-            held.close()
     # lossbench reports each epoch once: this warning only comes from a journal changed under the sweep, which
     # ``storage_failure`` then says in one line
     warnings.filterwarnings("ignore", message="The reported value is ignored because")
     backend = JournalFileBackend(str(journal), lock_obj=lock)
-    key = str(journal.resolve())
-    if key not in _OPENED:
+    key, held = str(journal.absolute()), _OPENED.get(str(journal.absolute()))
+    if held is None or os.fstat(held.fileno()).st_ino != journal.stat().st_ino:  # first opened, or a new file now
+        if held is not None:
+            held.close()
         _OPENED[key] = open(journal, "rb")  # noqa: SIM115 -- held: its link count tells a deletion later
     return optuna.storages.JournalStorage(backend)
 
