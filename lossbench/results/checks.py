@@ -37,6 +37,12 @@ def _optional(check: Callable[[Any], bool]) -> Callable[[Any], bool]:
     return lambda value: value is None or check(value)
 
 
+def _epoch(record: Any) -> bool:
+    """One epoch of a run: its number, and its measures as numbers (null where not finite)."""
+    return isinstance(record, dict) and _int(record.get("epoch")) and all(
+        _optional(_number)(record.get(key)) for key in ("train_loss", "val_accuracy", "val_nll", "seconds"))
+
+
 SPEC_REQUIRED: dict[str, tuple[Callable[[Any], bool], str]] = {
     "name": (lambda v: isinstance(v, str), "a text"),
     "dataset": (lambda v: isinstance(v, str), "a text"),
@@ -77,8 +83,7 @@ RESULT_FIELDS: dict[str, tuple[Callable[[Any], bool], str]] = {
     "config": (lambda v: isinstance(v, dict), "a table"),
     "params": (lambda v: isinstance(v, dict), "a table"),
     "status": (lambda v: isinstance(v, str), "a text"),
-    "epochs": (lambda v: isinstance(v, list) and all(isinstance(e, dict) and _optional(_number)(e.get("val_accuracy"))
-                                                      for e in v), "a list of epoch records"),
+    "epochs": (lambda v: isinstance(v, list) and all(_epoch(e) for e in v), "a list of epoch records"),
     "test": (_optional(lambda v: isinstance(v, dict)), "a table or null"),
     "grad_norms": (_optional(lambda v: isinstance(v, list)), "a list"),
     "flow": (_optional(lambda v: isinstance(v, dict)), "a table"),
