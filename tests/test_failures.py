@@ -386,7 +386,7 @@ def test_F10_a_retry_left_waiting_in_a_full_phase(cli, tmp_path):
     args = ["run", "--name", "full", "--quiet", *TINY, "--trials", "1", "--loss", "ce"]
     cli(*args, cwd=tmp_path, check=True)
     journal = str(tmp_path / "results" / "full" / "sweep.journal")
-    storage = open_storage(journal)
+    storage = open_storage(journal, create=True)  # to write: a reader's storage never writes
     tune = optuna.load_study(study_name="full:ce:rnn:none:tune", storage=storage)
     lost = tune.get_trials()[0]  # what recovery queues for a worker that died holding a surplus claim
     tune.enqueue_trial(dict(lost.params), user_attrs={"arm": "ce:rnn:none", "phase": "tune", "retry_of": 0})

@@ -12,6 +12,8 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -75,10 +77,12 @@ def test_F20_a_disk_that_fills_mid_sweep_under_a_file_size_limit(tmp_path):
     assert len(finished(journal)) == 4 + 1  # the exact budget: 4 tuning trials and 1 final seed
 
 
-def test_F20_a_disk_that_fills_mid_sweep_on_a_real_tmpfs(tmp_path):
+@contextmanager
+def tmpfs(size: str) -> Iterator[Path]:
+    """A real tmpfs of ``size`` mounted on a fresh folder (root needed: skipped otherwise)."""
     mount = Path(tempfile.mkdtemp(prefix="lossbench-full-"))
     try:
-        done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=28k", "tmpfs", str(mount)], capture_output=True,
+        done = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(mount)], capture_output=True,
                               text=True)
     except OSError as error:
         done = subprocess.CompletedProcess([], 1, "", str(error))
@@ -86,20 +90,84 @@ def test_F20_a_disk_that_fills_mid_sweep_on_a_real_tmpfs(tmp_path):
         mount.rmdir()
         pytest.skip(f"cannot mount a tmpfs here (root needed): {done.stderr.strip()}")
     try:
+        yield mount
+    finally:
+        subprocess.run(["umount", str(mount)])
+        mount.rmdir()
+
+
+def fill(mount: Path, leave: int = 0) -> None:
+    """Fill the file system of ``mount`` to the last byte, then free ``leave`` bytes of it."""
+    filler = mount / "filler"
+    descriptor = os.open(filler, os.O_WRONLY | os.O_CREAT)
+    try:
+        while os.write(descriptor, b"\0" * 4096):
+            pass
+    except OSError:
+        pass
+    finally:
+        os.close(descriptor)
+    os.truncate(filler, max(0, filler.stat().st_size - leave))
+
+
+def test_F20_F56_a_disk_that_fills_mid_sweep_on_a_real_tmpfs(tmp_path):
+    with tmpfs("28k") as mount:
         out = ["--out", str(mount)]
         full = run(sweep("tmpfs", 6, 1, *out), tmp_path)
         exits_as_documented(full, "F20")
         assert "No space left on device" in one_error_line(full)
         journal = mount / "tmpfs" / "sweep.journal"
-        before = finished(journal)
+        before, stored = finished(journal), journal.read_bytes()
         assert before
+        fill(mount)  # whatever the failed write left free
+        still = run(sweep("tmpfs", 6, 1, *out), tmp_path)  # the same command on the disk still full
+        exits_as_documented(still, "F56")
+        assert "No space left on device" in one_error_line(still) and "free space" in still.stderr, still.stderr
+        assert journal.read_bytes() == stored and not list(journal.parent.glob("sweep.journal*lock*"))
+        (mount / "filler").unlink()
         subprocess.run(["mount", "-o", "remount,size=2m", str(mount)], check=True)  # space freed
         again = run(sweep("tmpfs", 6, 1, *out), tmp_path)
         assert again.returncode == 0, again.stderr
         assert before <= finished(journal) and before <= reported(journal.parent)
-    finally:
-        subprocess.run(["umount", str(mount)])
-        mount.rmdir()
+
+
+@pytest.mark.slow
+def test_F57_report_on_a_full_disk_leaves_no_truncated_plot(cli, tmp_path):
+    from stored import store_journal
+
+    stored = store_journal(tmp_path / "made").read_bytes()  # made here: this process holds it open
+    with tmpfs("256k") as mount:
+        journal = mount / "kept" / "sweep.journal"
+        journal.parent.mkdir()
+        journal.write_bytes(stored)
+        fill(mount, leave=40_000)  # room for a plot or two (7 plots take about 110 KB)
+        done = cli("report", "kept", "--out", str(mount), "--format", "md", cwd=tmp_path)
+        exits_as_documented(done, "F57")
+        assert "No space left on device" in one_error_line(done)
+        for plot in (journal.parent / "plots").glob("*"):
+            assert plot.read_bytes().startswith(b"\x89PNG") and plot.read_bytes().endswith(b"IEND\xaeB`\x82"), plot
+        assert not [p.name for p in journal.parent.rglob(".*")]  # no temporary file left
+        assert journal.read_bytes() == stored
+
+
+@pytest.mark.slow
+def test_F60_a_plugin_that_changes_the_working_directory(cli, tmp_path):
+    from test_failures import loss_plugin
+
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    plugins = loss_plugin(tmp_path / "plugins", "wander", f"os.chdir({str(elsewhere)!r})")
+    for workers in ("1", "2"):
+        args = sweep(f"wander{workers}", 2)
+        args[args.index("ce")] = "wander"
+        args[args.index("--workers") + 1] = workers
+        done = cli("--plugins-dir", str(plugins), *args, cwd=tmp_path)
+        exits_as_documented(done, "F60")
+        folder = tmp_path / "results" / f"wander{workers}"
+        assert (folder / "report.md").is_file() and not done.stderr.strip(), done.stderr
+        (arm,) = load_sweep(f"wander{workers}", folder / "sweep.journal").arms
+        assert len(arm.finished_tuning) == 2 and len(arm.completed_final) == 1
+    assert not list(elsewhere.iterdir())  # nothing went where the plugin moved
 
 
 TORN = b'{"op_code":6,"worker_id":"x","trial_id":0,"st'
@@ -157,8 +225,10 @@ def test_F22_the_journal_changed_under_a_running_sweep(cli_process, tmp_path, fa
     line = one_error_line(done)
     if fault in ("journal deleted", "folder deleted"):
         assert "deleted while the sweep ran" in line and "lost" in line and "kept" not in line, line
-    else:
+    elif fault == "journal cut short":  # a torn line, then the sweep's next entry: set aside by the next start
         assert "changed under the sweep" in line and "what is left of it is kept" in line, line
+    else:  # a line with entries after it: named, never dropped (F50)
+        assert "changed under the sweep" in line and "mend line" in line and "is kept" in line, line
 
 
 def test_F23_a_report_killed_mid_write_leaves_the_old_file_whole(cli, tmp_path):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -123,4 +124,6 @@ def test_storage_is_one_value_a_child_worker_can_be_handed():
     assert Storage.from_json(json.loads(json.dumps(storage.to_json()))) == storage
     assert "SECRET" not in storage.describe() and storage.is_database
     journal = Storage(name="s", out="out")
-    assert str(journal.journal) == "out/s/sweep.journal" and journal.describe() == "out/s/sweep.journal"
+    assert journal.describe() == "out/s/sweep.journal"  # shown as given
+    assert journal.journal == Path.cwd() / "out" / "s" / "sweep.journal"  # used absolute: a chdir moves nothing
+    assert Storage.from_json(journal.to_json()).journal == journal.journal

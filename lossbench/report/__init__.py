@@ -41,7 +41,7 @@ def build_report(name: str, storage: Any, out_dir: str | Path | None, formats: I
         plots = make_plots(model)
         (out / "plots").mkdir(exist_ok=True)
         for plot in plots:
-            (out / "plots" / f"{plot.name}.png").write_bytes(plot.png)
+            _write(out / "plots" / f"{plot.name}.png", plot.png)
         paths["plots"] = out / "plots"
     if out is not None and "md" in chosen:
         from lossbench.report.markdown import render_markdown
@@ -102,6 +102,7 @@ def _load(name: str, storage: Any) -> tuple[Any, Any, str]:
     """The sweep, the open storage and how to show it; one clear LossbenchError for anything unreadable."""
     from lossbench.errors import LossbenchError
     from lossbench.results import Storage, load_sweep, mask_secrets, mask_url, open_storage
+    from lossbench.results.storage import NoSweepError
 
     storage = str(storage) if isinstance(storage, Path) else storage
     url = storage.url if isinstance(storage, Storage) else storage if isinstance(storage, str) else None
@@ -119,8 +120,10 @@ def _load(name: str, storage: Any) -> tuple[Any, Any, str]:
         raise LossbenchError(f"cannot open storage {shown}: {hide(_first_line(error))}") from None
     try:
         data = load_sweep(name, optuna_storage)
-    except KeyError:  # NoSweepError
+    except NoSweepError:
         raise LossbenchError(f"no sweep named {name!r} in {shown}") from None
+    except LossbenchError:  # a damaged journal, a stored form this version cannot read: said where
+        raise
     except Exception as error:
         raise LossbenchError(f"cannot read sweep {name!r} from {shown}: {hide(_first_line(error))}") from None
     return data, optuna_storage, shown
@@ -135,7 +138,7 @@ def _importances(name: str, optuna_storage: Any, keys: list[str]) -> dict[str, d
         return {}
 
 
-def _write(path: Path, text: str) -> Path:
+def _write(path: Path, text: str | bytes) -> Path:
     from lossbench.results.storage import write_atomically
 
     return write_atomically(path, text)

@@ -166,7 +166,7 @@ def trials_csv(data: SweepData) -> str:
                 writer.writerow(walk(mask_all({
                     "sweep": data.name, "arm": arm.key, "loss": arm.loss, "cell": arm.cell,
                     "remedies": "+".join(arm.remedies) or "none", "phase": phase, "number": t.number,
-                    "state": t.state, "status": t.status or "", "seed": _cell(t.seed), "value": _cell(t.value),
+                    "state": t.state, "status": t.status or ("surplus" if t.surplus else ""), "seed": _cell(t.seed), "value": _cell(t.value),
                     "lr": _cell(t.params.get("lr")), "params": json.dumps(t.params, sort_keys=True, default=str),
                     **{f"test_{m}": _cell(run.test_metric(m) if run else None) for m in ("accuracy", "nll", "ece")},
                     "seconds_per_epoch": _cell(run.seconds_per_epoch if run else None),

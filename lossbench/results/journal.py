@@ -1,17 +1,17 @@
-"""The journal file kept readable: a torn or foreign tail is set aside before anything appends, and the lock every
-writer takes is never waited on in silence.
+"""The journal file kept readable and never renumbered: a damaged tail is set aside before a start appends (a
+start only: a reader never writes), a line that cannot be set aside without renumbering trials stops every command
+with one line saying where it is (``journal_scan``), and the lock every writer takes is never waited on in silence.
 
 Optuna's ``JournalFileBackend`` writes one JSON object per line under a lock file and, reading, stops at a last
 line without its newline but raises at any bad line followed by another. A write cut off (a full disk, a process
 killed mid-write) leaves such a torn line; the next start appending after it would join the two into one bad line
-and make the whole journal unreadable. ``repair`` runs under the same lock, so a torn line it finds is one whose
+and make the whole journal unreadable. ``mend`` runs under the same lock, so a torn line it finds is one whose
 writer is gone.
 """
 
 from __future__ import annotations
 
 import errno
-import json
 import os
 import socket
 import time
@@ -19,68 +19,103 @@ import warnings
 from pathlib import Path
 from typing import Any
 
-from lossbench.errors import StorageLostError
+from lossbench.errors import LossbenchError, StorageLostError
+from lossbench.results.journal_scan import Scan, entry_problem, last_line, problem, scan
 
 LOCK_GRACE_SECONDS = 30  # Optuna's default: a lock held longer is broken (a writer holds it for milliseconds)
 LOCK_SAY_AFTER_SECONDS = 2.0
-_OP_START = b'{"op_code"'  # how every line Optuna writes begins
 
 
-def _valid(line: bytes) -> bool:
-    if not line.endswith(b"\n"):
-        return False
-    try:
-        return isinstance(json.loads(line), dict)
-    except ValueError:
-        return False
+class JournalDamagedError(LossbenchError):
+    """A journal line that cannot be set aside without renumbering every later trial: nothing was changed."""
 
 
-def _rescued(line: bytes) -> bytes | None:
-    """The whole operation at the end of a bad line (an older start appended a line right after a torn one)."""
-    at = line.rfind(_OP_START, 1)
-    return line[at:] if at > 0 and _valid(line[at:]) else None
-
-
-def repair(journal: Path, lock: Any) -> str | None:
-    """Set aside every line of ``journal`` that Optuna could not read (into ``journal.damaged-TIME`` beside it);
-    a message saying what was done, or None when the journal was whole."""
+def mend(journal: Path, lock: Any) -> str | None:
+    """Before a start appends: set aside the damaged tail of ``journal`` and the torn part of each joined line
+    (into ``journal.damaged-TIME`` beside it, each part after a line saying where it was); a message saying what
+    was done, or None when the journal was whole. A damaged line with entries after it: ``JournalDamagedError``,
+    nothing changed."""
     if not journal.is_file():
         return None
     lock.acquire()
     try:
-        data = journal.read_bytes()
-        lines = data.splitlines(keepends=True)
-        bad = [i for i, line in enumerate(lines) if not _valid(line)]
-        if not bad:
+        found = scan(journal.read_bytes())
+        if found.whole:
             return None
-        kept, aside = [], []
-        for i, line in enumerate(lines):
-            if i not in bad:
-                kept.append(line)
-                continue
-            aside.append(line)
-            if (rescued := _rescued(line)) is not None:
-                kept.append(rescued)
+        if found.broken:
+            raise JournalDamagedError(found.broken_message(journal))
         side = journal.with_name(f"{journal.name}.damaged-{time.strftime('%Y%m%dT%H%M%S')}-{os.getpid()}")
         try:
-            side.write_bytes(b"".join(aside))
-            if bad == list(range(bad[0], len(lines))) and len(kept) == bad[0]:  # a damaged tail only: cut it off
+            side.write_bytes(found.set_aside(journal.name))
+            if not found.joined:  # a damaged tail only: cut it off
                 with open(journal, "r+b") as file:
-                    file.truncate(sum(map(len, kept)))
+                    file.truncate(found.offset(found.tail[0]))
                     os.fsync(file.fileno())
             else:
-                write_atomically(journal, b"".join(kept))
+                write_atomically(journal, found.mended())
         except OSError as error:
             side.unlink(missing_ok=True)
-            raise StorageLostError(f"the journal {journal} has {len(bad)} damaged line(s) (a write cut off) and cannot "
-                                   f"be repaired: {error.strerror or error}; free space and run the same command "
-                                   f"again (nothing stored is lost)") from None
+            raise StorageLostError(f"the journal {journal} has {len(found.bad)} damaged line(s) (a write cut off) "
+                                   f"and cannot be mended: {error.strerror or error}; free space and run the same "
+                                   f"command again (nothing stored is lost)") from None
     finally:
         lock.release()
-    torn = "a torn last line" if bad == [len(lines) - 1] and not lines[-1].endswith(b"\n") else \
-        f"{len(bad)} line(s) that are not journal entries"
-    return (f"the journal {journal} had {torn} (a write cut off by a full disk or a killed process, or text added "
-            f"to it): set aside in {side.name}; the {len(kept)} entries before and around it are kept")
+    kept = " (the entry after it kept in its place)" if found.joined else ""
+    return (f"the journal {journal} had {_said(found)}: set aside in {side.name}{kept}, which says where each "
+            f"part was; no entry moved, no trial was renumbered")
+
+
+def _said(found: Scan) -> str:
+    lines = [found.number(i) for i in sorted(found.bad)]
+    where = f"line {lines[0]}" if len(lines) == 1 else f"lines {lines[0]}-{lines[-1]}"
+    if found.joined:
+        return f"a torn write joined to the entry after it at {where}"
+    if found.tail == [len(found.lines) - 1] and not found.lines[-1].endswith(b"\n"):
+        return f"a torn last line ({where}: a write cut off by a full disk or a killed process)"
+    return f"{len(lines)} damaged line(s) at its end ({where}: {found.bad[found.tail[0]]}; text added to it?)"
+
+
+def reader(journal: Path) -> Any:
+    """A backend that reads ``journal`` and never writes it: a reader (a report, the live progress) leaves a
+    damaged tail where it is and reads the entries before it (the next start sets it aside); a damaged line with
+    entries after it stops it with ``JournalDamagedError``. The file is scanned only when Optuna meets damage (a
+    scan costs about as much as the read)."""
+    from optuna.storages.journal import JournalFileBackend
+
+    class Reader(JournalFileBackend):
+        def read_logs(self, log_number_from: int) -> Any:
+            try:
+                for log in super().read_logs(log_number_from):
+                    if entry_problem(log) is not None:
+                        raise ValueError("not a journal entry")  # Optuna's replay would stop on it with a KeyError
+                    yield log
+            except ValueError:  # a damaged line with another after it: a tail ends the journal, anything else stops
+                found = scan(Path(self._file_path).read_bytes())
+                if found.broken:
+                    raise JournalDamagedError(found.broken_message(journal)) from None
+                if found.joined and min(found.joined) < found.last_entry:
+                    raise JournalDamagedError(_joined_message(journal, found)) from None
+
+        def append_logs(self, logs: list[dict[str, Any]]) -> None:
+            raise LossbenchError(f"the journal {journal} was opened to be read: nothing may write to it")
+
+    return Reader(str(journal))
+
+
+def check_readable(journal: Path) -> None:
+    """Before a reader opens ``journal``: one warning when its last line is damaged (but torn, which may be a
+    write in progress); damage before it is found as Optuna reads (``reader``)."""
+    last = last_line(journal)
+    if last.endswith(b"\n") and (why := problem(last)) is not None:
+        warnings.warn(f"the journal {journal} ends in a damaged line ({why}; text added to it?): read without it; "
+                      f"the next `lossbench run` of this sweep sets it aside (nothing is renumbered)", stacklevel=3)
+
+
+def _joined_message(journal: Path, found: Scan) -> str:
+    number = found.number(min(found.joined))
+    return (f"the journal {journal} has a torn write joined to the entry after it at line {number}, which Optuna "
+            f"cannot read past: `lossbench run` with the same settings mends it in place (the entry kept, no trial "
+            f"renumbered); nothing was changed")
 
 
 def write_atomically(path: Path, content: str | bytes) -> Path:
@@ -142,8 +177,12 @@ def make_lock(journal: str | Path) -> Any:
                     if error.errno != errno.EEXIST:
                         raise
                 else:
-                    with os.fdopen(descriptor, "w") as file:
-                        file.write(f"{socket.gethostname()} {os.getpid()}")
+                    try:
+                        with os.fdopen(descriptor, "w") as file:
+                            file.write(f"{socket.gethostname()} {os.getpid()}")
+                    except BaseException:  # a full disk: no lock left behind for others to wait 30 s on
+                        os.unlink(self._lock_file)
+                        raise
                     return True
                 holder = _holder(self._lock_file)
                 dead = holder is not None and holder[0] == socket.gethostname() and not _alive(holder[1])

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Iterable
 
+from lossbench.results.checks import refuse, spec_problem, trial_problem
+from lossbench.results.masking import mask_url
 from lossbench.results.objective import Objective
 from lossbench.results.run import RunResult
 from lossbench.results.schema import (ATTR_DIVERGED_AT, ATTR_ERROR, ATTR_PARAMS, ATTR_RESULT, ATTR_SEED,
@@ -12,7 +15,7 @@ from lossbench.results.schema import (ATTR_DIVERGED_AT, ATTR_ERROR, ATTR_PARAMS,
                                       SPEC_ATTR, TUNE, spec_study, study_name)
 from lossbench.results.spec_record import SpecRecord
 from lossbench.results.phase import COMPLETE, TUNE_FINISHED
-from lossbench.results.storage import NoSweepError, open_storage
+from lossbench.results.storage import NoSweepError, Storage, open_storage
 
 
 @dataclass
@@ -107,12 +110,18 @@ def load_sweep(name: str, storage: Any) -> SweepData:
     storage, a ``Storage``, a database URL or a journal path)."""
     import optuna
 
+    where = storage.describe() if isinstance(storage, Storage) else mask_url(str(storage)) if isinstance(
+        storage, (str, Path)) else None
     storage = open_storage(storage)
     found = stored_attrs(name, storage)
     if found is None:
         raise NoSweepError(f"no sweep named {name!r} in this storage")
     attrs, studies = found
-    spec = attrs.get(SPEC_ATTR, {})
+    spec = attrs.get(SPEC_ATTR)
+    problem = ("no spec was recorded (its first start stopped before it could)" if spec is None else
+               spec_problem(spec) or _attrs_problem(attrs))
+    if problem is not None:
+        raise refuse(name, where, problem)
     arms = []
     for key, loss, cell, remedies in SpecRecord.parse(spec).arms:
         arm = ArmData(key, loss, cell, remedies)
@@ -120,9 +129,19 @@ def load_sweep(name: str, storage: Any) -> SweepData:
             study = study_name(name, key, phase)
             if study in studies:
                 loaded = optuna.load_study(study_name=study, storage=storage)
-                target.extend(to_record(t) for t in loaded.get_trials(deepcopy=False))
+                for trial in loaded.get_trials(deepcopy=False):
+                    if (problem := trial_problem(trial.user_attrs)) is not None:
+                        raise refuse(name, where, f"trial {trial.number} of arm {key} ({phase}): {problem}")
+                    target.append(to_record(trial))
         arms.append(arm)
-    return SweepData(name, spec, attrs.get(PROVENANCE_ATTR, {}), arms, attrs.get(RACE_ATTR))
+    return SweepData(name, spec, attrs.get(PROVENANCE_ATTR) or {}, arms, attrs.get(RACE_ATTR))
+
+
+def _attrs_problem(attrs: dict[str, Any]) -> str | None:
+    for key in (PROVENANCE_ATTR, RACE_ATTR):
+        if attrs.get(key) is not None and not isinstance(attrs[key], dict):
+            return f"its stored {key} is not a table"
+    return None
 
 
 def best_trial(trials: list[TrialRecord], objective: Objective | bool) -> TrialRecord | None:

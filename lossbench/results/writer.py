@@ -15,6 +15,20 @@ from lossbench.results.schema import (ATTR_ARM, ATTR_BEST_TRIAL, ATTR_CHECKPOINT
                                       finite_json, spec_study)
 
 
+def open_study(storage: Any, name: str, *, direction: str = "minimize", pruner: Any = None) -> Any:
+    """The study ``name``, created only where storage lacks it: Optuna's ``create_study(load_if_exists=True)``
+    appends a creation line to a journal on every call, even for a study that exists (every start of a finished
+    sweep added one per study)."""
+    import optuna
+
+    try:
+        storage.get_study_id_from_name(name)
+    except KeyError:
+        return optuna.create_study(study_name=name, storage=storage, direction=direction, pruner=pruner,
+                                   load_if_exists=True)
+    return optuna.load_study(study_name=name, storage=storage, pruner=pruner)
+
+
 def record_spec(study: Any, spec: dict[str, Any], provenance: dict[str, Any]) -> None:
     study.set_user_attr(SPEC_ATTR, finite_json(spec))
     study.set_user_attr(PROVENANCE_ATTR, finite_json(provenance))

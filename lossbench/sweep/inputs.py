@@ -3,6 +3,7 @@ anything); values are checked by ``validate``."""
 
 from __future__ import annotations
 
+import re
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -65,8 +66,9 @@ def build_spec(base: dict[str, Any], overrides: dict[str, Any]) -> SweepSpec:
         data["claims"] = tuple(data["claims"])
     if isinstance(data.get("time_budget"), str):
         seconds = duration(data["time_budget"])
-        if seconds is None:
-            problems.append(f"time_budget must be a duration such as 10m, 90s or 1h, got {data.pop('time_budget')!r}")
+        if seconds is None or seconds > TIME_BUDGET_MAX:
+            past = f" of at most {TIME_BUDGET_MAX // 3600}h" if seconds is not None else " such as 10m, 90s or 1h"
+            problems.append(f"time_budget must be a duration{past}, got {shown(data.pop('time_budget'))}")
         else:
             data["time_budget"] = seconds
     if data.get("patience") == 0 and not isinstance(data.get("patience"), bool):
@@ -136,15 +138,17 @@ def preset_fields(name: str, budget: str = "default") -> dict[str, Any]:
 
 
 UNITS = {"s": 1, "m": 60, "h": 3600}
+TIME_BUDGET_MAX = 7 * 24 * 3600  # as validate's limit: said here with the text given (1e9h is no number of seconds)
+
+
+DURATION = re.compile(r"(\d+(?:\.\d*)?|\.\d+)([smh]?)", re.ASCII)  # ASCII digits, no exponent, no inf
 
 
 def duration(text: str) -> float | None:
-    """Seconds in ``10m``, ``90s``, ``1.5h`` or ``120`` (seconds); None when it is none of these."""
-    text = text.strip().lower()
-    unit = UNITS.get(text[-1:], None)
-    number = text[:-1] if unit else text
-    try:
-        value = float(number) * (unit or 1)
-    except ValueError:
+    """Seconds in ``10m``, ``90s``, ``1.5h`` or ``120`` (seconds); None when it is none of these. Digits are ASCII
+    only (``float`` would read Arabic-Indic digits, ``1e9`` and ``inf``)."""
+    match = DURATION.fullmatch(text.strip().lower())
+    if match is None:
         return None
+    value = float(match[1]) * UNITS[match[2] or "s"]
     return value if value > 0 else None

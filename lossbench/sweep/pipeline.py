@@ -55,7 +55,7 @@ class SweepOutcome:
 
     def load(self) -> SweepData:
         """Every arm and trial as stored (``lossbench.results.load_sweep``)."""
-        return load_sweep(self.name, self.storage.open())
+        return load_sweep(self.name, self.storage.open(create=False))
 
 
 def run(spec: SweepSpec | Mapping[str, Any], *, storage: str | None = None, out: str | Path = "results",
@@ -123,12 +123,17 @@ def _reporting(name: str, store: Storage, on_progress: Callable[[Progress], Any]
         yield
         return
     started, stop, broken = time.perf_counter(), threading.Event(), []
-    monitor = store.open()  # its own: the worker's is busy in this thread
+    monitor: list[Any] = []  # its own storage, to read only (the worker's is busy in this thread), once there is one
+
+    def read() -> Progress:
+        if not monitor:
+            monitor.append(store.open(create=False))
+        return read_progress(name, monitor[0], started)
 
     def poll() -> None:
         while not stop.wait(every):
             try:
-                progress = read_progress(name, monitor, started)
+                progress = read()
             except Exception:  # storage busy this second: the next one reads it
                 continue
             try:
@@ -146,12 +151,12 @@ def _reporting(name: str, store: Storage, on_progress: Callable[[Progress], Any]
         poller.join(timeout=10)
     if broken:
         raise broken[0]
-    on_progress(read_progress(name, monitor, started))
+    on_progress(read())
 
 
 def _outcome(spec: SweepSpec, store: Storage, execution: Execution, crashes: list[str]) -> SweepOutcome:
     """Count what storage holds now: failed trials, and the arms not finished by the rule the report uses."""
-    data = load_sweep(spec.name, store.open())
+    data = load_sweep(spec.name, store.open(create=False))
     failed = data.failed_trials()
     unfinished = tuple(arm.key for arm in data.arms
                        if any(t.state == "RUNNING" for t in [*arm.tuning, *arm.final])

@@ -8,7 +8,8 @@ from lossbench.errors import InterruptedRunError, LossbenchError
 from lossbench.results import writer
 from lossbench.results.reader import stored_attrs
 from lossbench.results.schema import PROVENANCE_ATTR, spec_study
-from lossbench.results.storage import Storage, spec_lock, storage_failure
+from lossbench.results.failure import storage_failure
+from lossbench.results.storage import Storage, spec_lock
 from lossbench.sweep.checkpoints import Checkpoints
 from lossbench.sweep.execution import Execution
 from lossbench.sweep.probe import load_data
@@ -68,15 +69,13 @@ def started_threads(storage: Storage) -> int | None:
     """The torch threads per worker a stored sweep started with; None for a new sweep."""
     if not storage.is_database and not storage.journal.is_file():
         return None
-    found = stored_attrs(storage.name, storage.open())
+    found = stored_attrs(storage.name, storage.open(create=False))
     return (found[0].get(PROVENANCE_ATTR) or {}).get("threads") if found else None
 
 
 def ensure_spec(optuna_storage: Any, spec: SweepSpec, provenance: dict[str, Any]) -> None:
     """Record the spec on the first start; refuse a different spec under the same name."""
-    import optuna
-
-    study = optuna.create_study(study_name=spec_study(spec.name), storage=optuna_storage, load_if_exists=True)
+    study = writer.open_study(optuna_storage, spec_study(spec.name))
     stored = writer.stored_spec(study)
     if stored is None:
         writer.record_spec(study, spec.identity(), provenance)

@@ -14,6 +14,7 @@ from lossbench.api.params import Categorical
 from lossbench.engine.config import (BATCH_SIZE_MAX, EPOCHS_MAX, OPTIMIZERS, READOUTS, compatibility_problems,
                                      hidden_problems, int_problem, lr_problem, model_problems)
 from lossbench.errors import LossbenchError, ParameterError, UnknownNameError
+from lossbench.sweep.inputs import TIME_BUDGET_MAX
 from lossbench.sweep.space import arm_space, parse_param
 from lossbench.results.schema import name_problem
 from lossbench.sweep.spec import OBJECTIVES, PRUNERS, SAMPLERS, SweepSpec
@@ -23,7 +24,7 @@ from lossbench.text import shown
 TRIALS_MAX = 10_000  # per arm: every trial is stored, and the report reads them all
 SEEDS_MAX = 1_000
 SAMPLER_SEED_MAX = 2**31 - 1
-TRIAL_TIMEOUT_MAX = 7 * 24 * 3600
+TRIAL_TIMEOUT_MAX = TIME_BUDGET_MAX  # a week: a longer limit is a typo
 
 
 def check(spec: SweepSpec, registry: Any) -> SweepSpec:
@@ -82,14 +83,22 @@ def _sizes(spec: SweepSpec) -> list[str]:
     if budget is not None and (isinstance(budget, bool) or not isinstance(budget, (int, float))
                                or not 0 < budget <= TRIAL_TIMEOUT_MAX):
         problems.append(f"time_budget must be a duration in (0 s, {TRIAL_TIMEOUT_MAX:g} s] (10m, 90s, 1h), got "
-                        f"{shown(budget)}")
+                        f"{_seconds(budget)}")
     timeout = spec.trial_timeout
     if timeout is not None and (isinstance(timeout, bool) or not isinstance(timeout, (int, float))
                                 or not 0 < timeout <= TRIAL_TIMEOUT_MAX):
-        problems.append(f"trial_timeout must be a number of seconds in (0, {TRIAL_TIMEOUT_MAX}], got {shown(timeout)}")
+        problems.append(f"trial_timeout must be a number of seconds in (0, {TRIAL_TIMEOUT_MAX}], got "
+                        f"{_seconds(timeout)}")
     if (problem := name_problem(spec.name)) is not None:
         problems.append(problem)
     return problems
+
+
+def _seconds(value: object) -> str:
+    """A number of seconds as a person reads it (3.6e+12 s, not 3600000000000.0), anything else quoted."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return f"{value:g} s"
+    return shown(value)
 
 
 def _lists(spec: SweepSpec) -> list[str]:

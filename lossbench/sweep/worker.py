@@ -50,10 +50,9 @@ class Worker:
         self.studies: dict[tuple[int, str], Any] = {}
         for arm in spec.arms:
             for phase in (TUNE, FINAL):
-                study = optuna.create_study(
-                    study_name=arm.study(spec.name, phase), storage=storage,
-                    pruner=make_pruner(spec) if phase == TUNE else optuna.pruners.NopPruner(),
-                    direction=direction, load_if_exists=True)
+                study = writer.open_study(
+                    storage, arm.study(spec.name, phase), direction=direction,
+                    pruner=make_pruner(spec) if phase == TUNE else optuna.pruners.NopPruner())
                 stored = len(study.get_trials(deepcopy=False)) if phase == TUNE else 0
                 study.sampler = make_sampler(spec, arm, self.spaces[arm.index], worker_index, stored)
                 self.studies[arm.index, phase] = study
