@@ -50,7 +50,9 @@ class Checkpoints:
         artifact = str(uuid.uuid4())
         try:
             data = checkpoint.to_bytes()
-            self.folder.mkdir(parents=True, exist_ok=True)  # a folder deleted mid-sweep comes back
+            # an artifact folder deleted mid-sweep comes back, but never the sweep's folder around it: a sweep
+            # whose folder was deleted must fail on its journal, not go on in a folder made anew
+            self.folder.mkdir(exist_ok=True)
             self._write(artifact, data)
         except Exception as error:
             _warn(f"the checkpoint of trial {trial.number} could not be written to {self.folder} "
