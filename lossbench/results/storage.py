@@ -14,7 +14,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from lossbench.errors import LossbenchError, StorageLostError
+from lossbench.errors import LossbenchError, StorageLostError, setting
 from lossbench.results.journal import make_lock, repair as repair_journal, write_atomically
 from lossbench.results.masking import mask_secrets, mask_url
 from lossbench.results.schema import name_problem
@@ -68,9 +68,9 @@ class Storage:
     def check(self) -> None:
         """Refuse a URL that cannot be a database URL, before anything trains."""
         if self.url is not None and ("://" not in self.url or not self.url.startswith(DATABASE_SCHEMES)):
-            raise LossbenchError(f"--storage {mask_url(self.url)!r} is not a database URL: give one like "
+            raise LossbenchError(f"{setting('storage')} {mask_url(self.url)!r} is not a database URL: give one like "
                                  f"postgresql://user@host/db, or leave it out for the journal file "
-                                 f"OUT/NAME/{JOURNAL} (OUT is --out)")
+                                 f"OUT/NAME/{JOURNAL} (OUT is {setting('out')})")
 
     def check_writable(self) -> None:
         """The folder the journal and the report go to (OUT/NAME) can be written to, or one message: found before
@@ -86,7 +86,8 @@ class Storage:
                     pass
         except OSError as error:
             raise LossbenchError(f"cannot write to {self.folder}: {error.strerror or error}; the sweep's journal and "
-                                 f"report go there: give --out DIR (or --storage URL) where they can be written"
+                                 f"report go there: give {setting('out')} DIR (or {setting('storage')} URL) where "
+                                 f"they can be written"
                                  ) from None
 
     def open(self, create: bool = True) -> Any:
