@@ -8,13 +8,14 @@ Each side runs in a fresh Python process (timed whole: start-up, imports, the da
 alternating which goes first, medians: ``in process`` runs the same steps as ``lossbench.sweep.run`` with the one
 worker in this process; ``child`` is ``lossbench.sweep.run(workers=1)``, whose worker is a child process (Python,
 torch and the plugins started again, the dataset loaded again and fingerprinted). The reference run
-(benchmarks/hand_loop.py, whole process) is timed before and after. Two sweeps: digits (data loaded in
+(benchmarks/hand_loop.py, whole process, one torch thread) is timed before and after. Two sweeps: digits (data loaded in
 milliseconds) and mnist1d (about 0.65 s to make its data), 2 arms, one thread.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import subprocess
 import sys
@@ -67,8 +68,9 @@ def child(fields: dict, out: str) -> None:
 
 
 def wall(command: list[str]) -> float:
+    """Seconds the command took, with one torch thread (the reference run too)."""
     started = time.perf_counter()
-    subprocess.run(command, check=True, capture_output=True)
+    subprocess.run(command, check=True, capture_output=True, env={**os.environ, "OMP_NUM_THREADS": "1"})
     return time.perf_counter() - started
 
 

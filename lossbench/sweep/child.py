@@ -3,9 +3,10 @@ sweep's own process with it): ``python -m lossbench.sweep.child JOB.json INDEX P
 
 It dies with the process that started it, so a killed run leaves no orphan finishing the sweep unseen. It trains
 only on the data the sweep started with: its own load must have the fingerprint the parent recorded (a dataset
-that loads other data each time would otherwise train arms on different data), else it exits with
-``DATA_CHANGED`` and one line saying so. It ends when its work is done, whatever plugin code left running
-(``registry.leftovers``)."""
+that loads other data each time would otherwise train arms on different data). What stops the sweep here (that,
+a storage failing mid-sweep, any ``LossbenchError``) ends it with the error's exit status and its message as
+its log's last ``error:`` line, which the parent raises as its own (``SAID``). It ends when its work is done,
+whatever plugin code left running (``registry.leftovers``)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ import json
 import os
 import sys
 
-DATA_CHANGED = 65  # the exit status of a worker whose data differs from the sweep's (sysexits' EX_DATAERR)
+ERROR = "error: "  # the log line of a LossbenchError that ended this worker
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -40,9 +41,10 @@ def _work(job: dict, index: int) -> int:
     """Load the plugins and the data, check the data, then work until the sweep is done; the exit status."""
     import torch
 
+    from lossbench.errors import LossbenchError
     from lossbench.registry import load_registry
     from lossbench.registry.guard import no_hard_exit
-    from lossbench.results.storage import Storage
+    from lossbench.results.storage import Storage, storage_failure
     from lossbench.sweep.execution import Execution
     from lossbench.sweep.interrupt import Stopped, stop_on_signals
     from lossbench.sweep.probe import load_data
@@ -61,16 +63,27 @@ def _work(job: dict, index: int) -> int:
                 data = load_data(spec, registry)
             found, recorded = data_fingerprint(data), job["dataset_sha256"]
             if found != recorded:
-                sys.stderr.write(
-                    f"error: the dataset {spec.dataset} (plugin {registry.owner('datasets', spec.dataset)}) loaded other "
+                raise LossbenchError(
+                    f"the dataset {spec.dataset} (plugin {registry.owner('datasets', spec.dataset)}) loaded other "
                     f"data in worker process {os.getpid()} than the sweep started with (fingerprint {recorded[:12]} -> "
-                    f"{found[:12]}): it must load the same data every time; no trial trained on it\n")
-                return DATA_CHANGED
+                    f"{found[:12]}): it must load the same data every time; no trial trained on it")
             Worker(spec, storage.open(), registry, execution, index, database=storage.is_database, data=data,
                    supervised=True).run()
     except Stopped as stop:  # its trial is marked interrupted; the parent says how to resume
         return 128 + stop.signum
+    except LossbenchError as error:
+        return _said(error)
+    except Exception as error:  # a storage failing mid-sweep is one line, as in the parent
+        if (lost := storage_failure(error, storage)) is None:
+            raise
+        return _said(lost)
     return 0
+
+
+def _said(error: Exception) -> int:
+    """Write ``error`` as this worker's ``error:`` line; its exit status."""
+    sys.stderr.write(ERROR + " ".join(str(error).split("\n")) + "\n")
+    return error.exit_code
 
 
 def _die_with_parent() -> None:

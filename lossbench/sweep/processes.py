@@ -46,6 +46,14 @@ def last_line(log: Path) -> str:
     return (log.read_text(errors="replace").strip().splitlines() or [""])[-1]
 
 
+def error_line(log: Path) -> str | None:
+    """The message of the ``LossbenchError`` that ended a child worker (its last ``error:`` line), if one did."""
+    from lossbench.sweep.child import ERROR
+
+    lines = [line for line in log.read_text(errors="replace").splitlines() if line.startswith(ERROR)]
+    return lines[-1].removeprefix(ERROR) if lines else None
+
+
 def warnings_in(log: Path) -> list[str]:
     """The ``warning:`` lines a child worker wrote (a trial taken over, plugin code left running), to be said."""
     try:

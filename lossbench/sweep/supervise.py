@@ -7,8 +7,8 @@ lost_with_worker``: retried a stated number of times, then failed with why) and 
 A trial past its limit (``trial_timeout``) is recorded as failed (status ``timeout``, with why) and its worker is
 killed: SIGKILL stops a plugin stuck anywhere (``time.sleep``, a C call holding the GIL), which no timer inside
 the worker can. A child that dies holding no trial is replaced at most ``MAX_RESTARTS`` times (one that cannot
-even start must not loop for ever); one whose data differs from the sweep's (``child.DATA_CHANGED``) stops the
-sweep with its one line.
+even start must not loop for ever); one that ended on a ``LossbenchError`` (its data differs from the sweep's,
+the storage failed) stops the sweep with that error, raised here.
 """
 
 from __future__ import annotations
@@ -20,19 +20,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from lossbench.errors import LossbenchError, Stopped
+from lossbench.errors import EXIT_BAD_INPUT, EXIT_STORAGE_LOST, LossbenchError, Stopped, StorageLostError
 from lossbench.results import writer
 from lossbench.results.schema import ATTR_STATUS, ATTR_WORKER
 from lossbench.results.storage import Storage
 from lossbench.sweep import slots
-from lossbench.sweep.child import DATA_CHANGED
 from lossbench.sweep.execution import Execution
-from lossbench.sweep.processes import exit_line, last_line, spawn, stop_workers, warnings_in, write_job
+from lossbench.sweep.processes import error_line, exit_line, spawn, stop_workers, warnings_in, write_job
 from lossbench.sweep.recovery import identity
 from lossbench.sweep.spec import SweepSpec
 
 CHECK_SECONDS = 0.5
 MAX_RESTARTS = 3
+SAID = {EXIT_BAD_INPUT: LossbenchError, EXIT_STORAGE_LOST: StorageLostError}  # a worker's exit -> its error here
 
 
 @dataclass
@@ -61,8 +61,8 @@ def supervise(spec: SweepSpec, optuna_storage: Any, storage: Storage, execution:
                         continue
                     del running[index]
                     said.warnings += warnings_in(log)
-                    if process.returncode == DATA_CHANGED:
-                        raise LossbenchError(last_line(log).removeprefix("error: "))
+                    if process.returncode in SAID and (line := error_line(log)) is not None:
+                        raise SAID[process.returncode](line)  # the sweep cannot go on: data, storage, input
                     if process.returncode != 0:
                         said.crashes.append(exit_line(process, log))
                         lost = slots.lost_with_worker(optuna_storage, spec.name, process.pid, process.returncode)
