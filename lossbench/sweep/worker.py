@@ -54,7 +54,7 @@ class Worker:
                     direction=direction, load_if_exists=True)
                 study.sampler = make_sampler(spec, arm, self.spaces[arm.index])
                 self.studies[arm.index, phase] = study
-        self._data = data  # the dataset, when the starting process loaded it already (``probe``)
+        self._data = data  # the dataset, when this process loaded it already (a child worker, before any trial)
         self.held: tuple[Any, Any, Any] | None = None  # (study, storage, trial) this worker holds
         self.trials_run = 0
         self._tune_best: dict[int, Any] = {}
@@ -144,7 +144,7 @@ class Worker:
             return None
         final = self.studies[arm.index, FINAL]
         seeds = self._race_seeds[arm.key]
-        if not self._done(final, tally(self._recovered(final), seeds, FINAL_FINISHED)):
+        if not self._done(final, tally(self._recovered(final), seeds, FINAL_FINISHED), FINAL):
             return FINAL, final, seeds, FINAL_FINISHED
         if not self._race_over:
             self._update_race()
@@ -158,7 +158,7 @@ class Worker:
         if arm.index not in self._tune_best:
             tune = self.studies[arm.index, TUNE]
             trials = self._recovered(tune)
-            if not self._done(tune, tally(trials, self.spec.trials, TUNE_FINISHED)):
+            if not self._done(tune, tally(trials, self.spec.trials, TUNE_FINISHED), TUNE):
                 return False
             records = [to_record(t) for t in trials]
             self._tune_best[arm.index] = best_trial(records, self.spec.maximize)
@@ -189,12 +189,12 @@ class Worker:
             writer.record_race(self.storage, self.spec.name, {"seeds": max(budget.values(), default=0), "arms": budget,
                                                               "looks": as_json(looks), "method": METHOD})
 
-    def _done(self, study: Any, counted: Tally) -> bool:
+    def _done(self, study: Any, counted: Tally, phase: str) -> bool:
         """Whether the phase is done; a retry still queued in a done phase (its worker died right after taking a
         slot that was surplus) is taken here, and ``take`` tells it surplus: nothing is left waiting for ever."""
         if counted.done and counted.waiting:
             for _ in range(counted.waiting):
-                self._take(study, counted.budget, study.study_name.rsplit(":", 1)[-1])  # full: comes back surplus
+                self._take(study, counted.budget, phase)  # the budget is full: the slot comes back surplus
         return counted.done
 
     def _recovered(self, study: Any) -> list[Any]:
