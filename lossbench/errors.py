@@ -3,6 +3,7 @@ input (nothing ran); the codes a finished or stopped sweep exits with are below 
 
 from __future__ import annotations
 
+import contextvars
 import difflib
 from collections.abc import Iterable
 
@@ -11,6 +12,23 @@ EXIT_BAD_INPUT = 2
 EXIT_TRIALS_FAILED = 3  # a sweep that finished, report written, with trials that failed (their errors in the report)
 EXIT_STORAGE_LOST = 4  # the sweep's storage failed mid-sweep (a database gone, a disk full): rerun to resume
 EXIT_INTERRUPTED = 128  # + the signal's number: 129 for SIGHUP, 130 for SIGINT (Ctrl-C), 143 for SIGTERM
+
+
+# Who reads the messages: a Python caller of ``lossbench.sweep.run`` (the default) or the ``lossbench`` command,
+# which says so at its start. Messages name settings and the way to resume in the reader's words.
+VOICE: contextvars.ContextVar[str] = contextvars.ContextVar("lossbench_voice", default="api")
+
+
+def setting(name: str) -> str:
+    """A setting as the reader gives it: ``--trial-timeout`` on the command line, ``trial_timeout=`` from Python."""
+    return f"--{name.replace('_', '-')}" if VOICE.get() == "cli" else f"{name}="
+
+
+def again(what: str = "") -> str:
+    """How to do it again: run the same command (with ``what``), or call the same function."""
+    if VOICE.get() == "cli":
+        return f"run the same command again{' with ' + what if what else ''}"
+    return f"call lossbench.sweep.run again with the same spec{' and ' + what if what else ''}"
 
 
 class LossbenchError(Exception):
@@ -80,6 +98,7 @@ class Stopped(BaseException):
 
         super().__init__(signal.Signals(signum).name)
         self.signum = signum
+        self.released: int | None = None  # the running trials it stopped, once counted (marked interrupted)
 
 
 class InterruptedRunError(LossbenchError):

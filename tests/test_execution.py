@@ -38,14 +38,31 @@ def test_threads_from_the_flag_then_omp_num_threads_then_the_sweep_s_first_start
 
 
 @pytest.mark.parametrize("workers, threads, device, words", [
-    ("0", None, "cpu", "--workers must be auto or an integer"),
-    ("many", None, "cpu", "--workers must be auto or an integer"),
-    ("auto", 0, "cpu", "--threads must be an integer in [1, 1024]"),
-    ("auto", None, "tpu", "--device must be cpu or cuda"),
+    ("0", None, "cpu", "workers= must be auto or an integer"),
+    ("many", None, "cpu", "workers= must be auto or an integer"),
+    (1.5, None, "cpu", "workers= must be auto or an integer"),  # never read as 1
+    (True, None, "cpu", "workers= must be auto or an integer"),
+    ("auto", 0, "cpu", "threads= must be an integer in [1, 1024]"),
+    ("auto", None, "tpu", "device= must be cpu or cuda"),
 ])
 def test_bad_execution_settings_are_one_message(workers, threads, device, words):
     with pytest.raises(LossbenchError, match=words.replace("[", r"\[").replace("]", r"\]")):
         plan(spec(), workers, threads, device, None)
+
+
+def test_the_command_s_messages_name_its_flags():
+    """From Python a message names the argument (``workers=``); from ``lossbench`` the flag (``--workers``)."""
+    import contextvars
+
+    from lossbench.errors import VOICE
+
+    def as_the_command() -> None:
+        VOICE.set("cli")
+        plan(spec(), "1.5", None, "cpu", None)
+
+    with pytest.raises(LossbenchError, match="--workers must be auto or an integer in .1, 256., got '1.5'"):
+        contextvars.copy_context().run(as_the_command)
+    assert plan(spec(), "2", None, "cpu", None).workers == 2  # the command line's digits
 
 
 def test_cuda_without_a_gpu_is_one_message_and_exit_2(tmp_path, cli):
@@ -130,15 +147,40 @@ def test_an_arm_whose_every_trial_fails_stops_asking_with_several_workers():
     assert tally([trial("FAIL", "failed"), trial("COMPLETE")], 2, ("COMPLETE",)).can_ask  # one error: room left
 
 
-def test_every_worker_of_a_grid_sweep_reads_a_grid_index_as_the_same_point():
-    """Optuna's GridSampler shuffles its grid with its seed and stores the index: a seed per worker made two
-    workers of one arm try the same learning rate twice and skip another (seen with --workers 2)."""
-    from lossbench import Categorical
-    from lossbench.sweep.samplers import make_sampler
+@pytest.mark.parametrize("sampler", ["screen", "grid", "random", "qmc", "tpe"])
+def test_a_slot_s_point_is_the_slot_s_whatever_trial_number_takes_it(sampler):
+    """A retry takes its slot under a new trial number, a resume or a second worker in another order: every
+    sampler gives slot k the point an uninterrupted run gives it (tpe and qmc, which learn from finished trials,
+    for the same finished trials; the others in any order)."""
+    import optuna
 
-    spec = SweepSpec(cells=("rnn", "gru", "lstm"), sampler="grid")
-    space = {"lr": Categorical([0.001, 0.003, 0.01, 0.03]), "focal.gamma": Categorical([1.0, 2.0])}
-    for arm in spec.arms:
-        grids = [make_sampler(spec, arm, space, worker)._all_grids for worker in range(4)]
-        assert sorted(grids[0]) == sorted((g, lr) for g in (1.0, 2.0) for lr in (0.001, 0.003, 0.01, 0.03))
-        assert all(grid == grids[0] for grid in grids), grids
+    from lossbench import Categorical, Float
+    from lossbench.results.writer import record_slot
+    from lossbench.sweep.samplers import make_sampler
+    from lossbench.sweep.space import suggest
+
+    spec = SweepSpec(losses=("focal",), sampler=sampler, trials=6)
+    space = ({"lr": Categorical([0.001, 0.003, 0.01]), "focal.gamma": Categorical([1.0, 2.0])} if sampler == "grid"
+             else {"lr": Float(1e-4, 1e-1, log=True), "focal.gamma": Float(0.5, 3.0)})
+
+    def points(slots: list[int], failed: int | None = None) -> dict[int, dict]:
+        study = optuna.create_study(sampler=make_sampler(spec, spec.arms[0], space))
+        found = {}
+        for slot in slots:
+            trial = study.ask()
+            record_slot(trial, slot)
+            found[slot] = {key: suggest(trial, key, param) for key, param in space.items()}
+            if slot == failed:  # interrupted: told FAIL, its slot taken again by the next trial number
+                study.tell(trial, state=optuna.trial.TrialState.FAIL)
+                failed = None
+                trial = study.ask()
+                record_slot(trial, slot)
+                assert {key: suggest(trial, key, param) for key, param in space.items()} == found[slot]
+            study.tell(trial, found[slot]["lr"])
+        return found
+
+    uninterrupted = points(list(range(6)))
+    assert len({str(p) for p in uninterrupted.values()}) == 6  # six different points
+    assert points(list(range(6)), failed=2) == uninterrupted
+    if sampler not in ("tpe", "qmc"):
+        assert points(list(reversed(range(6)))) == uninterrupted

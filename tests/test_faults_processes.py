@@ -47,40 +47,29 @@ def trials(name: str, folder: Path) -> list:
     return [t for arm in data.arms for t in [*arm.tuning, *arm.final]]
 
 
-def test_F40_a_trial_killed_with_its_only_worker_is_retried_then_failed(cli, tmp_path):
+def killed_trial_fails_in_one_start(cli, tmp_path, name: str, workers: str, case: str) -> None:
+    """A trial that SIGKILLs its worker every time: its slot lost, retried, then failed, in one start that goes
+    on with the other arm and exits 3 (the command's own process never dies with it)."""
     plugins = killer_plugin(tmp_path / "plugins")
-    args = ["--plugins-dir", str(plugins), "run", "--name", "oom", "--quiet", *SMALL, "--workers", "1",
-            "--loss", "oom", "--loss", "ce"]
-    codes = []
-    for _ in range(MAX_LOST_RETRIES + 2):  # the first try, its retries, then the start that gives up on it
-        done = cli(*args, cwd=tmp_path, timeout=600)
-        code = done.returncode if done.returncode >= 0 else 128 - done.returncode  # as a shell reports it
-        exits_as_documented(code, "F40")
-        codes.append(code)
-        if code != 128 + signal.SIGKILL:
-            break
-    assert codes == [128 + signal.SIGKILL] * (MAX_LOST_RETRIES + 1) + [3], codes
-    assert "Traceback" not in done.stderr and "1 of" in done.stderr and "WorkerDied" in done.stderr, done.stderr
-    by_arm = {}
-    for t in trials("oom", tmp_path):
-        by_arm.setdefault(t.user_attrs["arm"], []).append(t)
-    killed = by_arm["oom:rnn:none"]
-    assert [t.status for t in killed] == ["lost"] * (MAX_LOST_RETRIES) + ["failed"], [t.status for t in killed]
-    assert "out of memory?" in killed[-1].error and f"{MAX_LOST_RETRIES + 1} times" in killed[-1].error
-    assert [t.status for t in by_arm["ce:rnn:none"]] == ["completed", "completed"]  # the other arm went on
+    done = cli("--plugins-dir", str(plugins), "run", "--name", name, "--quiet", *SMALL, "--workers", workers,
+               "--loss", "oom", "--loss", "ce", cwd=tmp_path, timeout=600)
+    exits_as_documented(done, case)
+    assert done.returncode == 3 and "1 of" in done.stderr, done.stderr
+    assert "WorkerDied: its worker process was killed by SIGKILL (out of memory?)" in done.stderr, done.stderr
+    killed = [t for t in trials(name, tmp_path) if t.user_attrs["arm"] == "oom:rnn:none"]
+    assert [t.status for t in killed] == ["lost"] * MAX_LOST_RETRIES + ["failed"], [t.status for t in killed]
+    assert all("killed by SIGKILL (out of memory?)" in t.error for t in killed)
+    assert f"{MAX_LOST_RETRIES + 1} times" in killed[-1].error
+    ce = [t for t in trials(name, tmp_path) if t.user_attrs["arm"] == "ce:rnn:none" and not t.surplus]
+    assert sorted(t.status for t in ce) == ["completed", "completed"]  # the other arm went on
+
+
+def test_F40_a_trial_killed_with_its_only_worker_fails_in_the_same_start(cli, tmp_path):
+    killed_trial_fails_in_one_start(cli, tmp_path, "oom", "1", "F40")
 
 
 def test_F41_a_child_s_sigkill_never_kills_the_sweep(cli, tmp_path):
-    plugins = killer_plugin(tmp_path / "plugins")
-    done = cli("--plugins-dir", str(plugins), "run", "--name", "oom2", "--quiet", *SMALL, "--workers", "2",
-               "--loss", "oom", "--loss", "ce", cwd=tmp_path, timeout=600)
-    exits_as_documented(done, "F41")  # one start: the parent survives, the sweep finishes
-    assert "WorkerDied: its worker process was killed by SIGKILL (out of memory?)" in done.stderr, done.stderr
-    killed = [t for t in trials("oom2", tmp_path) if t.user_attrs["arm"] == "oom:rnn:none"]
-    assert [t.status for t in killed] == ["lost"] * MAX_LOST_RETRIES + ["failed"], [t.status for t in killed]
-    assert all("killed by SIGKILL (out of memory?)" in t.error for t in killed)
-    ce = [t for t in trials("oom2", tmp_path) if t.user_attrs["arm"] == "ce:rnn:none" and not t.surplus]
-    assert sorted(t.status for t in ce) == ["completed", "completed"]
+    killed_trial_fails_in_one_start(cli, tmp_path, "oom2", "2", "F41")
 
 
 def test_F42_a_loss_raising_a_base_exception_fails_its_trial(cli, tmp_path):
@@ -147,7 +136,8 @@ def test_F44_a_worker_paused_past_its_heartbeat_drops_the_trial_taken_over(cli, 
 
         first = cli_process(*args, cwd=tmp_path, stderr=subprocess.PIPE)
         paused = _wait_for(running)[0]
-        os.kill(first.pid, signal.SIGSTOP)
+        worker = paused.user_attrs["worker"]["pid"]  # the command's worker process, which runs the trial
+        os.kill(worker, signal.SIGSTOP)
         time.sleep(4)  # past the grace period (2 heartbeats)
         second = cli_process(*args, cwd=tmp_path, stderr=subprocess.PIPE)  # another machine, say
 
@@ -155,7 +145,7 @@ def test_F44_a_worker_paused_past_its_heartbeat_drops_the_trial_taken_over(cli, 
             data = load_sweep("paused", server.url)
             return any(t.number == paused.number and t.state == "FAIL" for arm in data.arms for t in arm.tuning)
         _wait_for(taken_over)
-        os.kill(first.pid, signal.SIGCONT)
+        os.kill(worker, signal.SIGCONT)
         _, err = first.communicate(timeout=300)
         _, err2 = second.communicate(timeout=300)
         exits_as_documented(subprocess.CompletedProcess(args, first.returncode, "", err), "F44")

@@ -87,3 +87,61 @@ def test_the_command_s_exit_is_decided_from_the_outcome(tmp_path):
     failed = replace(done, failed=2, first_error="boom")
     with pytest.raises(TrialsFailedError, match=r"2 of 6 trials failed \(first: boom\); every error is listed in r"):
         _raise_on_failed_trials(failed, {"md": "r.md"})
+
+
+OK = {"name": "ok", "dataset": "digits", "losses": ["ce"], "cells": ["rnn"], "hidden": 8, "trials": 1, "epochs": 1,
+      "seeds": 1}
+
+
+@pytest.mark.parametrize("call, words", [
+    (lambda out: sweep.run("ce", out=out), "spec must be a SweepSpec or a dict of its fields"),
+    (lambda out: sweep.run(None, out=out), "spec must be a SweepSpec or a dict of its fields"),
+    (lambda out: sweep.run(OK, out=out, registry="nope"), "registry must be a lossbench registry"),
+    (lambda out: sweep.run(OK, out=out, storage=5), "storage must be a database URL (a str) or None"),
+    (lambda out: sweep.run(OK, out=out, on_start="print"), "on_start must be a function or None"),
+    (lambda out: sweep.run(OK, out=out, on_progress=3), "on_progress must be a function or None"),
+    (lambda out: sweep.run(OK, out=None), "out must be a folder (a str or a Path), got None"),
+    (lambda out: sweep.run(OK, out=out, plugins_dirs="plugins"), "plugins_dirs must be a list of folders"),
+    (lambda out: sweep.run(OK, out=out, heartbeat=0.5), "heartbeat must be a number of seconds"),
+    (lambda out: sweep.run(OK, out=out, workers=1.5), "workers= must be auto or an integer in [1, 256], got 1.5"),
+    (lambda out: sweep.run({**OK, "fixed": {"lr": "0.01"}}, out=out), "learning rate must be a number"),
+    (lambda out: sweep.run(OK, out=out, storage="nope"), "storage= 'nope' is not a database URL"),
+])
+def test_F66_bad_arguments_from_python_raise_one_lossbench_error_and_create_nothing(tmp_path, monkeypatch, call,
+                                                                                    words):
+    monkeypatch.chdir(tmp_path)  # where out=None made a folder ./None/
+    with pytest.raises(LossbenchError) as raised:
+        call(tmp_path / "results")
+    message = str(raised.value)
+    assert words in message, message
+    assert "--" not in message and "same command" not in message, message  # spoken to a caller, not to a shell
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_the_command_keeps_its_flag_wording(cli, tmp_path):
+    done = cli("run", "--name", "x", "--dataset", "digits", "--workers", "1.5", cwd=tmp_path)
+    assert done.returncode == 2 and "--workers must be auto or an integer in [1, 256], got '1.5'" in done.stderr
+    done = cli("run", "--name", "x", "--dataset", "digits", "--set", "lr=fast", cwd=tmp_path)
+    assert done.returncode == 2 and "--set lr takes a number; got 'fast'" in done.stderr, done.stderr
+
+
+@pytest.mark.slow
+def test_F67_a_sweep_runs_from_a_thread_other_than_the_main_one(tmp_path):
+    import threading
+
+    results: list = []
+
+    def in_a_thread() -> None:
+        try:
+            results.append(sweep.run(OK, out=tmp_path / "results", workers=1))
+        except BaseException as error:  # noqa: BLE001 - what the thread raised is the test's finding
+            results.append(error)
+
+    for start in ("a new sweep", "the stored sweep again"):
+        thread = threading.Thread(target=in_a_thread)
+        thread.start()
+        thread.join(timeout=600)
+        outcome = results.pop()
+        assert isinstance(outcome, sweep.SweepOutcome), (start, outcome)
+        assert (outcome.trials, outcome.failed, outcome.unfinished) == (2, 0, ()), start
+    assert len(outcome.load().arms[0].completed_final) == 1

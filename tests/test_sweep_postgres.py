@@ -55,9 +55,14 @@ def test_three_workers_share_one_sweep_with_an_exact_budget(url, tmp_path, cli_p
     assert "password" not in str(data.provenance)
 
 
+def supervisor(trial) -> int | None:
+    """The pid of the command whose worker process ran ``trial``."""
+    return (trial.user_attrs.get("worker", {}).get("supervisor") or {}).get("pid")
+
+
 def test_a_worker_killed_mid_trial_does_not_stop_the_sweep(url, tmp_path, cli_process):
     args = command(url, "kill", "--set", "hidden=16", "--epochs", "3", "--trials", "4", "--seeds", "2",
-                   "--heartbeat", "2", "--workers", "1")  # each process its own one worker (else it supervises)
+                   "--heartbeat", "2", "--workers", "1")  # three machines, say, of one worker each
     processes = [cli_process(*args, cwd=tmp_path, stderr=subprocess.PIPE) for _ in range(3)]
     victim, deadline = None, time.time() + 300
     while victim is None and time.time() < deadline:
@@ -66,15 +71,15 @@ def test_a_worker_killed_mid_trial_does_not_stop_the_sweep(url, tmp_path, cli_pr
             data = load(url, "kill")
         except KeyError:
             continue
-        running = {t.user_attrs.get("worker", {}).get("pid") for a in data.arms for t in a.tuning if t.state == "RUNNING"}
+        running = {supervisor(t) for a in data.arms for t in a.tuning if t.state == "RUNNING"}
         victim = next((p for p in processes if p.pid in running), None)
     assert victim is not None, "no worker was seen mid-trial"
-    os.kill(victim.pid, signal.SIGKILL)
+    os.kill(victim.pid, signal.SIGKILL)  # the command, whose worker process dies with it
     for process in processes:
         _, err = process.communicate(timeout=600)
         assert process is victim or process.returncode == 0, err
     data = load(url, "kill")
     assert_budget(data, 4, 2)
-    killed = [t for a in data.arms for t in [*a.tuning, *a.final] if t.user_attrs.get("worker", {}).get("pid") == victim.pid
+    killed = [t for a in data.arms for t in [*a.tuning, *a.final] if supervisor(t) == victim.pid
               and t.state == "FAIL" and not t.surplus]
     assert killed, "the killed worker's trial was not failed"

@@ -12,7 +12,7 @@ import lossbench
 from lossbench.cli import check_cmd, inventory, report_cmd, run_cmd, scaffold, train_cmd
 from lossbench.cli.context import session
 from lossbench.cli.output import fail, reserve_stdout_for_json, warn
-from lossbench.errors import LossbenchError
+from lossbench.errors import VOICE, LossbenchError
 
 app = typer.Typer(
     name="lossbench",
@@ -55,6 +55,7 @@ def _show_warning(message, category, filename, lineno, file=None, line=None) -> 
 
 
 def run() -> None:
+    VOICE.set("cli")  # messages name flags and "the same command", not a function's arguments
     warnings.showwarning = _show_warning
     if "--json" in sys.argv[1:]:  # plugins, list, train, run, check: plugin code may print; only JSON goes to stdout
         reserve_stdout_for_json()

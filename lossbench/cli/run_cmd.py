@@ -116,12 +116,14 @@ def _run(*, spec_file, preset, budget, name, storage, workers, threads, device, 
                             registry=session.registry(), plugins_dirs=session.plugins_dirs, heartbeat=heartbeat,
                             artifacts=artifacts, on_start=started if show else None,
                             on_progress=live.update if show else None)
-    for failure in outcome.crashes:
-        warn(failure)
+    for line in [*outcome.crashes, *outcome.warnings]:
+        warn(line)
     if outcome.out_of_time:
+        queued = {0: "no trial was running", 1: "the running trial was queued again"}.get(
+            outcome.released, f"the {outcome.released} running trials were queued again")
         note(f"time budget of {outcome.spec.time_budget:g} s reached with {len(outcome.unfinished)} arm(s) unfinished: "
-             f"the running trials were queued again; the report says what is decided and what is still open, and "
-             f"the same command (with a larger --time-budget) continues", style="yellow")
+             f"{queued}; the report says what is decided and what is still open, and the same command (with a larger "
+             f"--time-budget) continues", style="yellow")
     paths = report.write(outcome.storage, ["md", "html", "json"] if quiet or json else ["all"], console=stdout)
     if json:
         results = jsonlib.loads(Path(paths["json"]).read_text())

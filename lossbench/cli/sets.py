@@ -69,6 +69,11 @@ def sweep_overrides(pairs: list[tuple[str, str]], dataset: str, fixed: dict[str,
                 raise ParameterError(f"--set batch_size takes an integer; got {value!r}") from None
         elif key in ("optimizer", "readout"):
             fields[key] = value
+        elif key == "lr":
+            try:
+                fixed["lr"] = float(value)
+            except ValueError:
+                raise ParameterError(f"--set lr takes a number; got {value!r}") from None
         elif key.startswith(dataset + "."):
             dataset_params[key.split(".", 1)[1]] = value
         else:

@@ -66,11 +66,9 @@ def _memory_bytes() -> int | None:
 
 
 def lr_problem(lr: Any) -> str | None:
-    """Why ``lr`` cannot be a learning rate, or None."""
-    try:
-        value = float(lr)
-    except (TypeError, ValueError):
-        value = float("nan")
+    """Why ``lr`` cannot be a learning rate (a number, not text: "0.01" from Python would be a second spelling of
+    the same sweep), or None."""
+    value = float(lr) if isinstance(lr, (int, float)) and not isinstance(lr, bool) else float("nan")
     if not 0 < value <= LR_MAX:  # NaN fails too
         return f"learning rate must be a number in (0, {LR_MAX:g}], got {lr!r}"
     return None

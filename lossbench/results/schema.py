@@ -5,7 +5,8 @@ ended ``race``: {seeds, looks, method}), and per arm and phase
 ``<sweep>:<loss>:<cell>:<remedies joined by + or none>:tune`` / ``...:final``.
 
 Trial user attrs (all JSON):
-- ``arm``: the arm key; ``phase``: tune or final; ``seed``: the training seed (final phase: one of the spec's seeds)
+- ``arm``: the arm key; ``phase``: tune or final; ``slot``: the trial's slot in its phase (0, 1, ...: a retry
+  carries the slot it retries); ``seed``: the training seed, the slot's (tuning: its index; final: 1000 + index)
 - ``status``: completed, pruned, diverged, failed (a plugin raised), timeout (past ``trial_timeout``), lost (its
   worker died) or interrupted (SIGINT/SIGTERM); the last two are retried. ``diverged_at``: {epoch, step, reason}
 - ``result``: the full ``RunResult.to_json()`` (a pruned trial: config, params and the epochs it ran);
@@ -35,7 +36,7 @@ TUNE, FINAL = "tune", "final"
 ATTR_ARM, ATTR_PHASE, ATTR_SEED = "arm", "phase", "seed"
 ATTR_STATUS, ATTR_DIVERGED_AT, ATTR_RESULT = "status", "diverged_at", "result"
 ATTR_ERROR, ATTR_SURPLUS, ATTR_WORKER, ATTR_RETRY_OF, ATTR_TIMING = "error", "surplus", "worker", "retry_of", "timing"
-ATTR_PARAMS, ATTR_BEST_TRIAL = "params", "best_trial"
+ATTR_PARAMS, ATTR_BEST_TRIAL, ATTR_SLOT = "params", "best_trial", "slot"
 ATTR_CHECKPOINT = "checkpoint"
 SPEC_ATTR, PROVENANCE_ATTR = "spec", "provenance"  # user attrs of the ``<sweep>:spec`` study
 RACE_ATTR = "race"  # with seeds = "auto": {seeds, looks, method} once the final phase's race is over

@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from lossbench.errors import LossbenchError
+from lossbench.errors import LossbenchError, setting
 from lossbench.results.database import DEFAULT_HEARTBEAT, check_can_write, open_database
 from lossbench.results.journal import check_readable, make_lock, mend, reader, write_atomically
 from lossbench.results.masking import mask_url
@@ -87,9 +87,9 @@ class Storage:
     def check(self) -> None:
         """Refuse a URL that cannot be a database URL, before anything trains."""
         if self.url is not None and ("://" not in self.url or not self.url.startswith(DATABASE_SCHEMES)):
-            raise LossbenchError(f"--storage {mask_url(self.url)!r} is not a database URL: give one like "
+            raise LossbenchError(f"{setting('storage')} {mask_url(self.url)!r} is not a database URL: give one like "
                                  f"postgresql://user@host/db, or leave it out for the journal file "
-                                 f"OUT/NAME/{JOURNAL} (OUT is --out)")
+                                 f"OUT/NAME/{JOURNAL} (OUT is {setting('out')})")
 
     def check_writable(self) -> None:
         """The folder the journal and the report go to (OUT/NAME) can be written to, or one message: found before
@@ -105,7 +105,8 @@ class Storage:
                     pass
         except OSError as error:
             raise LossbenchError(f"cannot write to {self.folder}: {error.strerror or error}; the sweep's journal and "
-                                 f"report go there: give --out DIR (or --storage URL) where they can be written"
+                                 f"report go there: give {setting('out')} DIR (or {setting('storage')} URL) where "
+                                 f"they can be written"
                                  ) from None
         if self.artifacts:
             try:
@@ -113,7 +114,7 @@ class Storage:
                 with tempfile.NamedTemporaryFile(dir=self.artifact_folder, prefix=".lossbench-write-test-"):
                     pass
             except OSError as error:
-                raise LossbenchError(f"cannot write to --artifacts {self.artifacts}: {error.strerror or error}; the "
+                raise LossbenchError(f"cannot write to {setting('artifacts')} {self.artifacts}: {error.strerror or error}; the "
                                      f"runs' checkpoints go there: give a folder that can be written") from None
 
     def open(self, create: bool = True) -> Any:

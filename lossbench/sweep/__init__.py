@@ -1,10 +1,11 @@
 """Sweeps: arms (loss x cell x remedy set), one Optuna study per arm and phase, workers, recovery.
 
-pipeline (``run``: one sweep from Python, its ``SweepOutcome``), spec (the data model), presets, inputs (TOML,
-presets, flags), validate, probe (the data, loaded once), space, samplers, slots (taking a trial slot within an
-exact budget), recovery, trial (one trial), worker (the loop), racing (seeds = "auto"), execution (workers,
-threads, devices), runner (start), processes and child (worker processes), supervise (per-trial time limits),
-interrupt (SIGINT/SIGTERM), provenance.
+pipeline (``run``: one sweep from Python, its ``SweepOutcome``), arguments (``run``'s, checked), spec (the data
+model, a slot's seed), presets, inputs (TOML, presets, flags), validate, probe (the data, loaded once), space,
+samplers (a slot's point), slots (taking a trial slot within an exact budget), recovery, trial (one trial),
+worker (the loop), racing (seeds = "auto"), execution (workers, threads, devices), runner (start), processes and
+child (worker processes), supervise (watching them: deaths, per-trial time limits), budget (a start its time
+budget stopped), interrupt (SIGINT/SIGTERM), provenance.
 Imports engine and results; Optuna and torch only inside the functions that use them."""
 
 from lossbench.sweep.inputs import build_spec, load_toml, preset_fields

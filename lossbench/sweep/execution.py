@@ -13,7 +13,7 @@ from typing import Any
 
 from lossbench.engine.config import MAX_THREADS
 from lossbench.engine.threads import THREADS_ENV, cores, default_threads
-from lossbench.errors import LossbenchError
+from lossbench.errors import LossbenchError, setting
 from lossbench.sweep.spec import SweepSpec
 
 MAX_WORKERS = 256
@@ -45,7 +45,7 @@ def plan(spec: SweepSpec, workers: str | int, threads: int | None, device: str, 
         threads = started_with
     threads = threads if threads is not None else default_threads()
     if isinstance(threads, bool) or not isinstance(threads, int) or not 1 <= threads <= MAX_THREADS:
-        raise LossbenchError(f"--threads must be an integer in [1, {MAX_THREADS}], got {threads!r}")
+        raise LossbenchError(f"{setting('threads')} must be an integer in [1, {MAX_THREADS}], got {threads!r}")
     gpus = _gpus(device)
     in_flight = max(1, len(spec.arms) * max(spec.trials, spec.seeds))
     if workers == "auto":
@@ -57,22 +57,25 @@ def plan(spec: SweepSpec, workers: str | int, threads: int | None, device: str, 
 
 
 def _count(workers: str | int) -> int:
-    try:
+    """A number of workers: an int, or its digits as text (the command line's); never 1.5 read as 1."""
+    if isinstance(workers, int) and not isinstance(workers, bool):
+        count = workers
+    elif isinstance(workers, str) and workers.strip().isascii() and workers.strip().isdigit():
         count = int(workers)
-    except (TypeError, ValueError):
+    else:
         count = 0
     if not 1 <= count <= MAX_WORKERS:
-        raise LossbenchError(f"--workers must be auto or an integer in [1, {MAX_WORKERS}], got {workers!r}")
+        raise LossbenchError(f"{setting('workers')} must be auto or an integer in [1, {MAX_WORKERS}], got {workers!r}")
     return count
 
 
 def _gpus(device: str) -> int:
     if device not in ("cpu", "cuda"):
-        raise LossbenchError(f"--device must be cpu or cuda, got {device!r}")
+        raise LossbenchError(f"{setting('device')} must be cpu or cuda, got {device!r}")
     if device == "cpu":
         return 0
     import torch
 
     if not torch.cuda.is_available():
-        raise LossbenchError("--device cuda was asked for, but torch sees no CUDA device here")
+        raise LossbenchError("device cuda was asked for, but torch sees no CUDA device here")
     return torch.cuda.device_count()

@@ -8,7 +8,7 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-from lossbench.errors import LossbenchError, UnknownNameError
+from lossbench.errors import VOICE, LossbenchError, UnknownNameError
 from lossbench.sweep.racing import ROUNDS
 from lossbench.sweep.spec import SweepSpec
 from lossbench.text import shown
@@ -131,7 +131,8 @@ def preset_fields(name: str, budget: str = "default") -> dict[str, Any]:
     fields = {k: v for k, v in preset.spec.to_json().items() if k != "refused"}
     if budget == "paper":
         if preset.paper is None:
-            raise LossbenchError(f"preset {name} has no --budget paper: {preset.no_paper}")
+            asked = "--budget paper" if VOICE.get() == "cli" else "budget='paper'"
+            raise LossbenchError(f"preset {name} has no {asked}: {preset.no_paper}")
         return {**fields, **preset.paper, "name": f"{name}-paper"}
     # sized for a 2-core CPU, far below the papers' budgets: a level not reached does not contradict a claim
     return {**fields, "claims": [{**claim, "reduced_budget": True} for claim in fields.get("claims", [])]}

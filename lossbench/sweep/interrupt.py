@@ -9,6 +9,7 @@ like Ctrl-C: the next start finishes the exact budget.
 from __future__ import annotations
 
 import signal
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -25,7 +26,7 @@ class OutOfTime(Stopped):
 
     def __init__(self) -> None:
         BaseException.__init__(self, "time budget")
-        self.signum = 0
+        self.signum, self.released = 0, None
 
 
 _held: list[int] = []  # one entry per open ``held`` block
@@ -48,7 +49,7 @@ def held() -> Iterator[None]:
 @contextmanager
 def stop_on_signals() -> Iterator[None]:
     """While the block runs, the first stop signal raises Stopped (later ones are ignored: the trial is being
-    marked)."""
+    marked). Outside the main thread, where no handler can be installed, the block just runs."""
     stopping = []
 
     def handler(signum: int, frame: Any) -> None:
@@ -59,6 +60,9 @@ def stop_on_signals() -> Iterator[None]:
                 return
             raise Stopped(signum)
 
+    if threading.current_thread() is not threading.main_thread():
+        yield  # Python runs signal handlers in the main thread only, and installs them only from there
+        return
     previous = {s: signal.signal(s, handler) for s in SIGNALS}
     try:
         yield

@@ -39,6 +39,8 @@ class SweepOutcome:
     first_error: str | None  # the first failed trial's error
     unfinished: tuple[str, ...]  # keys of the arms with work left (the report calls the sweep partial)
     out_of_time: bool = False  # the spec's time_budget ran out before the sweep was done
+    released: int = 0  # trials this start began and queued again when its time budget ran out
+    warnings: tuple[str, ...] = ()  # what its worker processes warned of (a trial taken over, plugin code left running)
 
     @property
     def partial(self) -> bool:
@@ -70,14 +72,18 @@ def run(spec: SweepSpec | Mapping[str, Any], *, storage: str | None = None, out:
     "hidden": 16, ...}``). ``storage``: a database URL, or None for the journal OUT/NAME/sweep.journal.
     ``artifacts``: the folder of the runs' checkpoints (Optuna's artifact store; default OUT/NAME/artifacts): on a
     database shared by machines, give one every machine reaches (``lossbench.sweep.checkpoints``).
-    ``registry``: the components (default: every installed plugin, and those in ``plugins_dirs``; child worker
-    processes load them from ``plugins_dirs`` too). ``on_start(spec, execution, storage)`` is called once the
+    ``registry``: the components (default: every installed plugin, and those in ``plugins_dirs``); the trials run
+    in worker processes, which load the installed plugins and those in ``plugins_dirs``: a registry given here
+    must hold nothing else. ``on_start(spec, execution, storage)`` is called once the
     spec, data and plan are checked, just before training (the CLI starts its live display there).
     ``on_progress(progress)``: a ``lossbench.results.Progress`` about once a second while training, from a thread
     of its own, and the final one when training ends; if it raises, it is not called again and its error is
-    raised once training ends (the trials are kept in storage)."""
+    raised once training ends (the trials are kept in storage). It may be called from any thread (stop signals
+    then reach the main thread's handlers, not this call). A start that its spec's ``time_budget`` stopped before
+    any trial finished raises ``LossbenchError`` saying what the start-up and an epoch took."""
     from lossbench.registry import load_registry
     from lossbench.registry.guard import no_hard_exit
+    from lossbench.sweep.arguments import check_arguments
     from lossbench.sweep.execution import plan
     from lossbench.sweep.inputs import build_spec
     from lossbench.sweep.probe import probe_data
@@ -86,6 +92,7 @@ def run(spec: SweepSpec | Mapping[str, Any], *, storage: str | None = None, out:
     from lossbench.sweep.validate import check
 
     started = time.time()  # a time budget counts from here: checks and the data's load included
+    check_arguments(spec, storage, out, registry, plugins_dirs, heartbeat, on_start, on_progress)
     if not isinstance(spec, SweepSpec):
         fields = dict(spec)
         if "remedies" in fields:  # as in a TOML file
@@ -107,12 +114,20 @@ def run(spec: SweepSpec | Mapping[str, Any], *, storage: str | None = None, out:
     if on_start is not None:
         on_start(spec, execution, store)
     with _reporting(spec.name, store, on_progress):
-        crashes = run_sweep(spec, registry, store, execution, plugins_dirs=list(plugins_dirs),
-                            provenance=provenance(spec, registry, store.describe(), execution,
-                                                  {"num_classes": data.num_classes, **data.info}, data), data=data)
-    outcome = _outcome(spec, store, execution, [mask_secrets(line, store.url) for line in crashes])
-    return replace(outcome, out_of_time=bool(outcome.unfinished and execution.deadline is not None
-                                             and time.time() >= execution.deadline))
+        said = run_sweep(spec, registry, store, execution, plugins_dirs=[str(d) for d in plugins_dirs],
+                         provenance=provenance(spec, registry, store.describe(), execution,
+                                               {"num_classes": data.num_classes, **data.info}, data), data=data)
+    outcome = _outcome(spec, store, execution, [mask_secrets(line, store.url) for line in said.crashes])
+    outcome = replace(outcome, warnings=tuple(dict.fromkeys(mask_secrets(w, store.url) for w in said.warnings)))
+    if not (outcome.unfinished and execution.deadline is not None and time.time() >= execution.deadline):
+        return outcome
+    from lossbench.sweep.budget import no_progress, start_report
+
+    opened = store.open()
+    this_start = start_report(opened, spec.name)
+    if not this_start.finished:  # every start would stop so: say it, never exit as if all were well
+        raise no_progress(spec, opened, started, time.time(), execution.workers)
+    return replace(outcome, out_of_time=True, released=this_start.released)
 
 
 @contextmanager

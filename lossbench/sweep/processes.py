@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -14,11 +15,13 @@ from lossbench.sweep.execution import Execution
 from lossbench.sweep.spec import SweepSpec
 
 
-def write_job(folder: Path, spec: SweepSpec, storage: Storage, plugins_dirs: list[str], execution: Execution) -> Path:
-    """What a child worker is handed, as a file in ``folder``."""
+def write_job(folder: Path, spec: SweepSpec, storage: Storage, plugins_dirs: list[str], execution: Execution,
+              dataset_sha256: str) -> Path:
+    """What a child worker is handed, as a file in ``folder``: with the fingerprint its data must have."""
     path = folder / "job.json"
     path.write_text(json.dumps({"spec": spec.to_json(), "storage": storage.to_json(),
-                                "plugins_dirs": list(plugins_dirs), "execution": execution.to_json()}))
+                                "plugins_dirs": list(plugins_dirs), "execution": execution.to_json(),
+                                "dataset_sha256": dataset_sha256}))
     return path
 
 
@@ -34,8 +37,30 @@ def spawn(job: Path, index: int) -> tuple[subprocess.Popen, Path]:
 
 def exit_line(process: subprocess.Popen, log: Path) -> str:
     """How a child worker ended, with the last line it wrote."""
-    return f"worker {process.pid} exited with {process.returncode}: " + (
-        log.read_text().strip().splitlines() or ["no message"])[-1]
+    code, said = process.returncode, last_line(log)
+    how = died_how(code).removeprefix("its worker process ") if code < 0 else f"exited with {code}"
+    return f"worker {process.pid} {how}" + (f": {said}" if said else "")
+
+
+def last_line(log: Path) -> str:
+    return (log.read_text(errors="replace").strip().splitlines() or [""])[-1]
+
+
+def error_line(log: Path) -> str | None:
+    """The message of the ``LossbenchError`` that ended a child worker (its last ``error:`` line), if one did."""
+    from lossbench.sweep.child import ERROR
+
+    lines = [line for line in log.read_text(errors="replace").splitlines() if line.startswith(ERROR)]
+    return lines[-1].removeprefix(ERROR) if lines else None
+
+
+def warnings_in(log: Path) -> list[str]:
+    """The ``warning:`` lines a child worker wrote (a trial taken over, plugin code left running), to be said."""
+    try:
+        lines = log.read_text(errors="replace").splitlines()
+    except OSError:
+        return []
+    return [line.removeprefix("warning: ") for line in lines if line.startswith("warning: ")]
 
 
 def stop_workers(processes: list[subprocess.Popen]) -> None:
@@ -48,3 +73,15 @@ def stop_workers(processes: list[subprocess.Popen]) -> None:
             process.wait(timeout=10)
         except subprocess.TimeoutExpired:
             process.kill()
+
+
+def died_how(returncode: int) -> str:
+    """A dead worker process's exit status in words (``Popen.returncode``: minus the signal that killed it)."""
+    if returncode < 0:
+        try:
+            name = signal.Signals(-returncode).name
+        except ValueError:
+            name = f"signal {-returncode}"
+        why = " (out of memory?)" if -returncode == signal.SIGKILL else ""
+        return f"its worker process was killed by {name}{why}"
+    return f"its worker process exited with {returncode} while running it"

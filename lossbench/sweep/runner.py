@@ -1,28 +1,28 @@
-"""Start (or resume) a sweep: record its spec, then run its one worker here, or several as child processes."""
+"""Start (or resume) a sweep: record its spec, then run its workers as child processes (``supervise``)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from lossbench.errors import InterruptedRunError, LossbenchError
+from lossbench.errors import InterruptedRunError, LossbenchError, again, setting
 from lossbench.results import writer
 from lossbench.results.reader import stored_attrs
 from lossbench.results.schema import PROVENANCE_ATTR, spec_study
 from lossbench.results.failure import storage_failure
 from lossbench.results.storage import Storage, spec_lock
-from lossbench.sweep.checkpoints import Checkpoints
 from lossbench.sweep.execution import Execution
 from lossbench.sweep.probe import load_data
 from lossbench.sweep.provenance import INPUTS, identity_changes, inputs_identity
 from lossbench.sweep.interrupt import Stopped, stop_on_signals
 from lossbench.sweep.spec import SweepSpec
+from lossbench.sweep.supervise import Supervised, supervise
 from lossbench.sweep.worker import Worker
 
 
 def run_sweep(spec: SweepSpec, registry: Any, storage: Storage, execution: Execution, *, plugins_dirs: list[str],
-              provenance: dict[str, Any], data: Any = None) -> list[str]:
-    """Run the sweep until it is finished; the last error line of each worker process that failed. ``data``: the
-    dataset, when the caller has loaded it (worker 0, here, uses it)."""
+              provenance: dict[str, Any], data: Any = None) -> Supervised:
+    """Run the sweep until it is finished; what its worker processes said (``Supervised``). ``data``: the
+    dataset, when the caller has loaded it (its fingerprint is the one every worker's copy must have)."""
     import optuna
 
     optuna.logging.set_verbosity(optuna.logging.ERROR)  # its warnings would repeat ours
@@ -30,9 +30,8 @@ def run_sweep(spec: SweepSpec, registry: Any, storage: Storage, execution: Execu
         with stop_on_signals():
             return _run(spec, registry, storage, execution, plugins_dirs, provenance, data)
     except Stopped as stop:
-        raise InterruptedRunError(f"interrupted by {stop}: the running trials were marked interrupted and will be "
-                                  f"rerun; run the same command again to resume (finished trials are kept)",
-                                  stop.signum) from None
+        raise InterruptedRunError(f"interrupted by {stop}: {_released(stop.released)}; {again()} to resume "
+                                  f"(finished trials are kept)", stop.signum) from None
     except LossbenchError:
         raise
     except Exception as error:  # a storage that failed mid-sweep is one line (exit 4), never a traceback
@@ -41,28 +40,28 @@ def run_sweep(spec: SweepSpec, registry: Any, storage: Storage, execution: Execu
         raise lost from None
 
 
-def _run(spec: SweepSpec, registry: Any, storage: Storage, execution: Execution, plugins_dirs: list[str],
-         provenance: dict[str, Any], data: Any) -> list[str]:
-    import torch
+def _released(count: int | None) -> str:
+    """What a stop did to the running trials, as counted (None: not counted, the storage failing too)."""
+    if count == 0:
+        return "no trial was running"
+    if count == 1:
+        return "the running trial was marked interrupted and will be rerun"
+    return f"the{'' if count is None else f' {count}'} running trials were marked interrupted and will be rerun"
 
+
+def _run(spec: SweepSpec, registry: Any, storage: Storage, execution: Execution, plugins_dirs: list[str],
+         provenance: dict[str, Any], data: Any) -> Supervised:
     if data is None:
         data = load_data(spec, registry)
     provenance = {**provenance, INPUTS: inputs_identity(spec, registry, data)}
     optuna_storage = storage.open()
     with spec_lock(storage, optuna_storage):  # two starts at once: one records its spec, the other compares
         ensure_spec(optuna_storage, spec, provenance)
-    torch.set_num_threads(execution.threads)
-    # One worker runs here. Several, or a time limit per trial, run every worker as a child process this one
-    # watches (only a process can be stopped wherever it hangs, and a child killed by the out-of-memory killer
-    # leaves this one to mark its trial and start another); ``here`` then only creates the studies.
-    here = Worker(spec, optuna_storage, registry, execution, 0, database=storage.is_database, data=data,
-                  checkpoints=Checkpoints.of(storage))
-    if spec.trial_timeout is not None or execution.workers > 1:
-        from lossbench.sweep.supervise import supervise
-
-        return supervise(spec, optuna_storage, storage, execution, plugins_dirs)
-    here.run()
-    return []
+    # Every worker is a child process this one watches (only a process can be stopped wherever it hangs, and a
+    # child killed by the out-of-memory killer leaves this one to mark its trial and start another): this one
+    # only creates the studies.
+    Worker(spec, optuna_storage, registry, execution, 0, database=storage.is_database)
+    return supervise(spec, optuna_storage, storage, execution, plugins_dirs, provenance[INPUTS]["dataset_sha256"])
 
 
 def started_threads(storage: Storage) -> int | None:
@@ -84,11 +83,12 @@ def ensure_spec(optuna_storage: Any, spec: SweepSpec, provenance: dict[str, Any]
         before = (study.user_attrs.get(PROVENANCE_ATTR) or {}).get(INPUTS)
         if before is not None and (changes := identity_changes(before, provenance[INPUTS])):
             raise LossbenchError(f"the sweep {spec.name!r} was started with other plugins or data, which would mix "
-                                 f"trials under both; changed: {'; '.join(changes)}: give another --name for a new "
-                                 f"sweep, or restore them to resume it")
+                                 f"trials under both; changed: {'; '.join(changes)}: give another {setting('name')} "
+                                 f"for a new sweep, or restore them to resume it")
         return
     if stored != spec.identity():
         diff = [k for k in spec.identity() if stored.get(k) != spec.identity()[k]]
         diff = [k for k in diff if k != "refused"] or diff  # refused arms follow from the rest: name the cause
         raise LossbenchError(f"a sweep named {spec.name!r} already exists in this storage with a different spec "
-                             f"(differs in: {', '.join(diff)}); give another --name, or the same settings to resume it")
+                             f"(differs in: {', '.join(diff)}); give another {setting('name')}, or the same settings to "
+                             f"resume it")

@@ -1,40 +1,109 @@
 """The sampler and pruner of an arm's studies.
 
-The default sampler, ``screen``, gives every arm the same candidate points (see ``design``): with few trials an
-equal budget is then also an equal chance, instead of a lottery of which arm drew the better learning rate. A
-trial's point is the one at its slot's index (the non-failed trials numbered below it), so workers, a second
-start and a resume each take the next point and never train one twice. Seeded samplers (tpe, random, qmc) are
-seeded per start too (with how many trials the study already holds), so a resume does not repeat its first
-points."""
+Every sampler gives a trial its slot's point (``slots``: the slot index is recorded on the trial when it is
+taken), never one derived from Optuna's trial number or from which worker or start asks: a retry, a second
+worker and a resume each get the point an uninterrupted run gives that slot, and never train one twice.
+
+- ``screen`` (the default) gives every arm the same candidate points (see ``design``): with few trials an equal
+  budget is then also an equal chance, instead of a lottery of which arm drew the better learning rate.
+- ``grid``: the grid's points, shuffled once by the sampler seed, slot k taking point k (past the grid's size,
+  its points again in the same order).
+- ``random``: each slot's point drawn from a generator seeded by the sampler seed, the arm and the slot.
+- ``qmc``: Optuna's QMC sequence with one seed per arm, slot k taking sample k (its first slots, before a trial
+  has completed and fixed the space, are drawn as ``random`` draws them).
+- ``tpe``: Optuna's TPE with a generator seeded per slot; its point depends on the finished trials it learns
+  from too, so with several workers (which finish in the order they happen to) a resume, like a second run,
+  may propose other points; with one worker it proposes the same.
+"""
 
 from __future__ import annotations
 
+import warnings
+import zlib
 from typing import Any
 
 from lossbench.api.params import Categorical
+from lossbench.results.writer import slot_of
 from lossbench.sweep.spec import Arm, SweepSpec
 
-WORKER_SEED_STRIDE = 1000  # worker k samples with sampler_seed + arm + 1000 k
 
-
-START_SEED_STRIDE = 1_000_003  # and + that times the trials already stored, so a resume draws other points
-
-
-def make_sampler(spec: SweepSpec, arm: Arm, space: dict[str, Any], worker_index: int, stored_trials: int = 0) -> Any:
-    import optuna
-
+def make_sampler(spec: SweepSpec, arm: Arm, space: dict[str, Any]) -> Any:
     if spec.sampler == "screen":
         return screen_sampler(design(space, spec.trials, spec.sampler_seed))
-    seed = (spec.sampler_seed + arm.index + WORKER_SEED_STRIDE * worker_index
-            + START_SEED_STRIDE * stored_trials) % 2**32
+    if spec.sampler == "grid":
+        return screen_sampler(grid_points(space, spec.sampler_seed + arm.index))
+    seed = (spec.sampler_seed + arm.index) % 2**32
     if spec.sampler == "random":
-        return optuna.samplers.RandomSampler(seed=seed)
+        return _slot_random(seed)
     if spec.sampler == "qmc":
-        return optuna.samplers.QMCSampler(seed=seed, warn_independent_sampling=False)
-    if spec.sampler == "grid":  # one seed for every worker: see _grid_sampler
-        grid = {k: list(p.choices) for k, p in space.items() if isinstance(p, Categorical)}
-        return _grid_sampler(grid, spec.sampler_seed + arm.index)
-    return optuna.samplers.TPESampler(seed=seed, n_startup_trials=min(10, max(2, spec.trials // 3)))
+        return _slot_qmc(seed)
+    return _slot_tpe(seed, n_startup_trials=min(10, max(2, spec.trials // 3)))
+
+
+def _slot_seed(seed: int, trial: Any, *more: int) -> int:
+    """A seed for the slot of ``trial`` (and ``more``, such as a parameter's name), from the arm's ``seed``."""
+    import numpy as np
+
+    return int(np.random.SeedSequence([seed, _slot(trial), *more]).generate_state(1)[0])
+
+
+def _slot(trial: Any) -> int:
+    slot = slot_of(trial)
+    if slot is None:
+        raise RuntimeError(f"trial {trial.number} was sampled before its slot was recorded")
+    return slot
+
+
+def _slot_random(seed: int) -> Any:
+    import optuna
+
+    class SlotRandomSampler(optuna.samplers.RandomSampler):
+        """Each parameter of a slot drawn from a generator of its own: the slot's point, in any order asked."""
+
+        def sample_independent(self, study: Any, trial: Any, param_name: str, param_distribution: Any) -> Any:
+            drawn = optuna.samplers.RandomSampler(seed=_slot_seed(seed, trial, zlib.crc32(param_name.encode())))
+            return drawn.sample_independent(study, trial, param_name, param_distribution)
+
+    return SlotRandomSampler(seed=seed)
+
+
+def _slot_qmc(seed: int) -> Any:
+    import optuna
+
+    class SlotQMCSampler(optuna.samplers.QMCSampler):
+        """Slot k takes the sequence's sample k (Optuna counts asks in the study instead: a retry or a resume would
+        take the next sample, and two workers at once may take the same)."""
+
+        def sample_relative(self, study: Any, trial: Any, search_space: dict[str, Any]) -> dict[str, Any]:
+            self._next_slot = _slot(trial)
+            return super().sample_relative(study, trial, search_space)
+
+        def _find_sample_id(self, study: Any, search_space: dict[str, Any]) -> int:
+            return self._next_slot
+
+    with warnings.catch_warnings():  # "experimental" since Optuna 3.0: nothing the user can act on
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        return SlotQMCSampler(seed=seed, independent_sampler=_slot_random(seed), warn_independent_sampling=False)
+
+
+def _slot_tpe(seed: int, n_startup_trials: int) -> Any:
+    import optuna
+    from optuna.samplers._lazy_random_state import LazyRandomState
+
+    class SlotTPESampler(optuna.samplers.TPESampler):
+        """TPE whose generator is seeded by the slot before it draws (its start-up trials by ``random``'s rule)."""
+
+        def sample_relative(self, study: Any, trial: Any, search_space: dict[str, Any]) -> dict[str, Any]:
+            if search_space:  # Optuna 5's TPE draws every parameter at once (multivariate)
+                self._rng = LazyRandomState(_slot_seed(seed, trial))
+            return super().sample_relative(study, trial, search_space)
+
+        def sample_independent(self, study: Any, trial: Any, param_name: str, param_distribution: Any) -> Any:
+            self._rng = LazyRandomState(_slot_seed(seed, trial, zlib.crc32(param_name.encode())))
+            self._random_sampler = _slot_random(seed)
+            return super().sample_independent(study, trial, param_name, param_distribution)
+
+    return SlotTPESampler(seed=seed, n_startup_trials=n_startup_trials)
 
 
 def make_pruner(spec: SweepSpec) -> Any:
@@ -48,21 +117,16 @@ def make_pruner(spec: SweepSpec) -> Any:
     return optuna.pruners.MedianPruner(n_startup_trials=min(4, max(2, spec.trials // 4)), n_warmup_steps=2 if spec.epochs > 2 else 1)
 
 
-def _grid_sampler(grid: dict[str, list[Any]], seed: int) -> Any:
-    """Optuna's GridSampler, without its ``study.stop()`` once the grid is covered: that only works inside
-    ``Study.optimize``, and with ask/tell it raised after each arm's last grid point. The sweep's own budget
-    decides when an arm is done (trials past the grid's size revisit points of it).
+def grid_points(space: dict[str, Any], seed: int) -> list[dict[str, Any]]:
+    """Every point of a finite (categorical) space, shuffled by ``seed``: every worker of an arm, and every start,
+    reads slot k as the same point."""
+    import itertools
 
-    The sampler shuffles its grid with ``seed`` and stores only a point's index in the trial, so every worker
-    of an arm must shuffle alike: with a seed per worker, two workers read the same index as different points
-    and a grid sweep with ``--workers 2`` tried one learning rate twice and another never."""
-    import optuna
+    import numpy as np
 
-    class AskTellGridSampler(optuna.samplers.GridSampler):
-        def after_trial(self, study: Any, trial: Any, state: Any, values: Any) -> None:
-            return None
-
-    return AskTellGridSampler(grid, seed=seed)
+    keys = list(space)
+    points = [dict(zip(keys, values)) for values in itertools.product(*(list(space[k].choices) for k in keys))]
+    return [points[i] for i in np.random.default_rng(seed).permutation(len(points))]
 
 
 def design(space: dict[str, Any], n: int, seed: int) -> list[dict[str, Any]]:
@@ -117,7 +181,7 @@ def _van_der_corput_order(n: int) -> list[int]:
 
 
 def screen_sampler(points: list[dict[str, Any]]) -> Any:
-    """A sampler that gives a trial the point at its slot's index."""
+    """A sampler that gives a trial the point at its slot's index (past the last point, from the first again)."""
     import optuna
 
     class ScreenSampler(optuna.samplers.BaseSampler):
@@ -128,10 +192,6 @@ def screen_sampler(points: list[dict[str, Any]]) -> Any:
             return {}
 
         def sample_independent(self, study: Any, trial: Any, param_name: str, param_distribution: Any) -> Any:
-            from optuna.trial import TrialState
-
-            index = sum(1 for t in study.get_trials(deepcopy=False)
-                        if t.number < trial.number and t.state != TrialState.FAIL)
-            return points[index % len(points)][param_name]
+            return points[_slot(trial) % len(points)][param_name]
 
     return ScreenSampler()

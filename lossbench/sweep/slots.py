@@ -3,8 +3,11 @@ starts, keep every arm's budget exact.
 
 1. **Taken.** A worker takes a slot with ``study.ask()`` (a queued retry first, else a new trial), records itself
    on it (host, pid, start time; see ``recovery.identity``), then counts the trials numbered below it that are not
-   FAIL. At or over the budget the slot is **surplus**: marked, told FAIL, never run. Final-phase slots then take
-   the lowest seed not held by a lower non-FAIL trial, the same way (see ``worker``).
+   FAIL. At or over the budget the slot is **surplus**: marked, told FAIL, never run. Otherwise it takes the
+   lowest slot index no lower non-FAIL trial holds (a retry keeps the slot it retries) and records it. A slot's
+   seed and its sampler's point are the slot's (``spec.slot_seed``, ``samplers``), never Optuna's trial number:
+   a retry gets a new number, so anything derived from the number would shift every later trial of its arm, and
+   a resume would train other numbers than an uninterrupted run.
 2. **Run.** It trains and ends completed, pruned, diverged or failed (a plugin raised; ``trial``). On a database a
    heartbeat proves its worker alive meanwhile; a worker that finds its slot finished by another (its heartbeat
    went stale while it was paused, and the slot was failed and retried elsewhere) drops it (``taken_over``).
@@ -20,41 +23,69 @@ starts, keep every arm's budget exact.
 
 from __future__ import annotations
 
-import signal
 import sys
 import time
 from typing import Any
 
 from lossbench.results import writer
-from lossbench.results.phase import FAIL
+from lossbench.results.phase import FAIL, RUNNING
 from lossbench.results.schema import ATTR_RETRY_OF, ATTR_STATUS, ATTR_WORKER
+from lossbench.sweep.processes import died_how
 from lossbench.sweep.recovery import alive, owner_dead
+from lossbench.sweep.spec import seed_slot
 
 # A trial whose process dies is retried twice: once for bad luck (another process took the memory, the machine
 # rebooted), once more to be sure; a third death in a row says it is the trial (too big for this machine, a
 # plugin crashing in C) and retrying again would only stop the sweep at every start.
 MAX_LOST_RETRIES = 2
+SLOT_WAIT_SECONDS = 30  # how long a taken slot waits for a concurrent one's index to appear
 ORPHAN_SECONDS = 60  # a RUNNING journal trial with no worker recorded for this long is taken as dead
 VANISHED = "its worker process vanished while running it (killed by a signal: SIGKILL, out of memory?)"
 STALE = "its worker's heartbeat stopped past the grace period (the process killed, out of memory?, or paused)"
 
 
-def take(study: Any, storage: Any, budget: int, worker: dict[str, Any], heartbeat: bool) -> tuple[Any, list[Any]] | None:
-    """A new trial within the budget and the non-FAIL trials numbered below it; None (the slot told FAIL as
-    surplus) when the budget is already taken."""
+def take(study: Any, storage: Any, budget: int, worker: dict[str, Any], heartbeat: bool,
+         phase: str) -> tuple[Any, int] | None:
+    """A new trial within the budget and its slot index (recorded on it); None (the slot told FAIL as surplus)
+    when the budget is already taken, or a concurrent slot's index never appeared."""
     trial = study.ask()
     writer.record_taken(storage, trial._trial_id, worker)
     if heartbeat:
         storage.record_heartbeat(trial._trial_id)
     lower = lower_trials(study, trial)
-    if len(lower) >= budget:
+    slot = None if len(lower) >= budget else _free_slot(study, trial, lower, phase)
+    if slot is None:
         surplus(study, trial)
         return None
-    return trial, lower
+    writer.record_slot(trial, slot)
+    return trial, slot
 
 
 def lower_trials(study: Any, trial: Any) -> list[Any]:
     return [t for t in study.get_trials(deepcopy=False) if t.number < trial.number and t.state.name != FAIL]
+
+
+def _free_slot(study: Any, trial: Any, lower: list[Any], phase: str) -> int | None:
+    """The slot ``trial`` carries (a retry), else the lowest one no trial in ``lower`` holds; a lower trial taken
+    at the same moment by another worker records its slot right after ``ask()``: waited for, up to a limit."""
+    if (carried := writer.slot_of(trial)) is not None:
+        return carried
+    deadline = time.time() + SLOT_WAIT_SECONDS
+    while any(_held(t, phase) is None and t.state.name == RUNNING for t in lower):
+        if time.time() > deadline:
+            return None
+        time.sleep(0.1)
+        lower = lower_trials(study, trial)
+    held = {_held(t, phase) for t in lower}
+    return next(index for index in range(len(lower) + 1) if index not in held)
+
+
+def _held(trial: Any, phase: str) -> int | None:
+    """The slot a trial holds; for one stored before slots were recorded, the slot of its seed."""
+    slot = writer.slot_of(trial)
+    if slot is None and (seed := writer.seed_of(trial)) is not None:
+        slot = seed_slot(phase, seed)
+    return slot
 
 
 def surplus(study: Any, trial: Any) -> None:
@@ -153,18 +184,6 @@ def lost_with_worker(optuna_storage: Any, sweep: str, pid: int, returncode: int)
             study = study or optuna.load_study(study_name=summary.study_name, storage=optuna_storage)
             count += lose(study, optuna_storage, trial, cause)
     return count
-
-
-def died_how(returncode: int) -> str:
-    """A dead worker process's exit status in words (``Popen.returncode``: minus the signal that killed it)."""
-    if returncode < 0:
-        try:
-            name = signal.Signals(-returncode).name
-        except ValueError:
-            name = f"signal {-returncode}"
-        why = " (out of memory?)" if -returncode == signal.SIGKILL else ""
-        return f"its worker process was killed by {name}{why}"
-    return f"its worker process exited with {returncode} while running it"
 
 
 def _stale_trial_ids(study: Any) -> list[int]:

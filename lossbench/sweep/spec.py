@@ -10,12 +10,29 @@ from typing import Any
 from lossbench.convergence import PATIENCE
 from lossbench.results.objective import OBJECTIVES as _OBJECTIVES
 from lossbench.results.objective import Objective
-from lossbench.results.schema import arm_key, study_name
+from lossbench.results.schema import FINAL, arm_key, study_name
 
 SAMPLERS = ("screen", "tpe", "random", "qmc", "grid")
 PRUNERS = ("median", "hyperband", "none")
 OBJECTIVES = tuple(_OBJECTIVES)
 FINAL_SEED_BASE = 1000
+TUNE_SEED_HIGH = 2**31  # a tuning slot from FINAL_SEED_BASE on trains on TUNE_SEED_HIGH + index: never a final seed
+
+
+def slot_seed(phase: str, index: int) -> int:
+    """The training seed of slot ``index`` of a phase (tune or final): the slot's alone, never Optuna's trial
+    number (a retry gets a new one) nor the budget (a resume may raise it). Tuning: 0, 1, 2, ...; final: 1000,
+    1001, ... (fresh seeds: no tuning run trained on one)."""
+    if phase == FINAL:
+        return FINAL_SEED_BASE + index
+    return index if index < FINAL_SEED_BASE else TUNE_SEED_HIGH + index
+
+
+def seed_slot(phase: str, seed: int) -> int:
+    """The slot whose seed ``seed`` is (``slot_seed`` inverted): for trials stored before slots were recorded."""
+    if phase == FINAL:
+        return seed - FINAL_SEED_BASE
+    return seed if seed < FINAL_SEED_BASE else seed - TUNE_SEED_HIGH
 
 
 @dataclass(frozen=True)
@@ -95,7 +112,7 @@ class SweepSpec:
 
     @property
     def final_seeds(self) -> list[int]:
-        return [FINAL_SEED_BASE + i for i in range(self.seeds)]
+        return [slot_seed(FINAL, i) for i in range(self.seeds)]
 
     @property
     def goal(self) -> Objective:

@@ -66,8 +66,8 @@ def run_trial(spec: SweepSpec, storage: Any, study: Any, trial: Any, phase: str,
     maximize = spec.maximize
 
     def on_epoch(record: Any) -> bool:
-        if deadline is not None and time.time() >= deadline:
-            raise OutOfTime()  # at an epoch's end: the worker queues this trial again and stops
+        if deadline is not None and time.time() >= deadline and record.epoch < config.epochs:
+            raise OutOfTime()  # at an epoch's end, short of the last: the worker queues this trial again and stops
         trial.report(objective(record, spec.goal), record.epoch)  # the final phase too: progress shows the epoch
         return phase == TUNE and trial.should_prune()
 

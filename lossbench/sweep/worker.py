@@ -24,11 +24,10 @@ from lossbench.sweep.space import arm_space, suggest
 from lossbench.sweep.execution import Execution
 from lossbench.sweep.probe import load_data
 from lossbench.sweep.racing import METHOD, as_json, race_state, schedule
-from lossbench.sweep.spec import Arm, SweepSpec
+from lossbench.sweep.spec import Arm, SweepSpec, slot_seed
 from lossbench.sweep.trial import run_config, run_trial
 
 POLL_SECONDS = 0.5
-SEED_WAIT_SECONDS = 30  # how long a final-phase slot waits for a concurrent slot's seed to appear
 WAIT = "wait"  # an arm with nothing to do until other arms finish a round of the race
 
 
@@ -53,10 +52,9 @@ class Worker:
                 study = writer.open_study(
                     storage, arm.study(spec.name, phase), direction=direction,
                     pruner=make_pruner(spec) if phase == TUNE else optuna.pruners.NopPruner())
-                stored = len(study.get_trials(deepcopy=False)) if phase == TUNE else 0
-                study.sampler = make_sampler(spec, arm, self.spaces[arm.index], worker_index, stored)
+                study.sampler = make_sampler(spec, arm, self.spaces[arm.index])
                 self.studies[arm.index, phase] = study
-        self._data = data  # the dataset, when the starting process loaded it already (``probe``)
+        self._data = data  # the dataset, when this process loaded it already (a child worker, before any trial)
         self.held: tuple[Any, Any, Any] | None = None  # (study, storage, trial) this worker holds
         self.trials_run = 0
         self._tune_best: dict[int, Any] = {}
@@ -146,7 +144,7 @@ class Worker:
             return None
         final = self.studies[arm.index, FINAL]
         seeds = self._race_seeds[arm.key]
-        if not self._done(final, tally(self._recovered(final), seeds, FINAL_FINISHED)):
+        if not self._done(final, tally(self._recovered(final), seeds, FINAL_FINISHED), FINAL):
             return FINAL, final, seeds, FINAL_FINISHED
         if not self._race_over:
             self._update_race()
@@ -160,7 +158,7 @@ class Worker:
         if arm.index not in self._tune_best:
             tune = self.studies[arm.index, TUNE]
             trials = self._recovered(tune)
-            if not self._done(tune, tally(trials, self.spec.trials, TUNE_FINISHED)):
+            if not self._done(tune, tally(trials, self.spec.trials, TUNE_FINISHED), TUNE):
                 return False
             records = [to_record(t) for t in trials]
             self._tune_best[arm.index] = best_trial(records, self.spec.maximize)
@@ -191,50 +189,38 @@ class Worker:
             writer.record_race(self.storage, self.spec.name, {"seeds": max(budget.values(), default=0), "arms": budget,
                                                               "looks": as_json(looks), "method": METHOD})
 
-    def _done(self, study: Any, counted: Tally) -> bool:
+    def _done(self, study: Any, counted: Tally, phase: str) -> bool:
         """Whether the phase is done; a retry still queued in a done phase (its worker died right after taking a
         slot that was surplus) is taken here, and ``take`` tells it surplus: nothing is left waiting for ever."""
         if counted.done and counted.waiting:
             for _ in range(counted.waiting):
-                self._take(study, counted.budget)  # the budget is full: the slot comes back surplus
+                self._take(study, counted.budget, phase)  # the budget is full: the slot comes back surplus
         return counted.done
 
     def _recovered(self, study: Any) -> list[Any]:
         return slots.recover(study, self.storage, self.database, self.me)
 
-    def _take(self, study: Any, size: int) -> tuple[Any, list[Any]] | None:
+    def _take(self, study: Any, size: int, phase: str) -> tuple[Any, int] | None:
         with held():  # a signal in between would leave a taken trial that no one marks
-            taken = slots.take(study, self.storage, size, self.me, heartbeat=self.database)
+            taken = slots.take(study, self.storage, size, self.me, heartbeat=self.database, phase=phase)
             self.held = None if taken is None else (study, self.storage, taken[0])
         return taken
 
     def _tune(self, arm: Arm, study: Any) -> None:
-        taken = self._take(study, self.spec.trials)
+        taken = self._take(study, self.spec.trials, TUNE)
         if taken is None:
             return
-        trial, _ = taken
-        params = {key: suggest(trial, key, param) for key, param in self.spaces[arm.index].items()}
-        seed = writer.seed_of(trial)
-        self._run(arm, study, trial, TUNE, params, int(trial.number if seed is None else seed))
+        trial, slot = taken
+        params = {key: suggest(trial, key, param) for key, param in self.spaces[arm.index].items()}  # the slot's
+        self._run(arm, study, trial, TUNE, params, slot_seed(TUNE, slot))
 
     def _final(self, arm: Arm, study: Any) -> None:
         best = self._tune_best[arm.index]
-        seeds = self._race_seeds[arm.key]
-        taken = self._take(study, seeds)
+        taken = self._take(study, self._race_seeds[arm.key], FINAL)
         if taken is None:
             return
-        trial, lower = taken
-        deadline = time.time() + SEED_WAIT_SECONDS
-        while any(writer.seed_of(t) is None for t in lower) and time.time() < deadline:
-            time.sleep(0.1)  # a concurrent take writes its seed right after ask(): wait for it
-            lower = slots.lower_trials(study, trial)
-        taken = {writer.seed_of(t) for t in lower}
-        free = [s for s in self.spec.final_seeds[:seeds] if s not in taken]
-        own = writer.seed_of(trial)
-        seed = own if own in free else (free[0] if free else None)
-        if seed is None or any(writer.seed_of(t) is None for t in lower):
-            slots.surplus(study, trial)
-            return
+        trial, slot = taken
+        seed = slot_seed(FINAL, slot)
         tuned = best.run  # its configuration reached 95% of its best at this epoch: see convergence
         trained = None if tuned is None else (tuned.time_to_target or {}).get("epoch") or tuned.best_epoch
         self._run(arm, study, trial, FINAL, dict(best.params), seed, best=best.number, min_epochs=trained)

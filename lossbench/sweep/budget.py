@@ -1,0 +1,67 @@
+"""A start that its time budget stopped: what it did, and, where it finished no trial, why in measured numbers.
+
+A budget shorter than the start-up (the checks, the data, the worker processes) plus a trial's epochs stops
+every start before any trial finishes: each start would release its trials and exit as if all were well, for
+ever. Such a start is an error instead (``LossbenchError``), saying what it measured and what budget would do.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from lossbench.errors import LossbenchError
+from lossbench.results.schema import ATTR_STATUS, ATTR_SURPLUS
+from lossbench.sweep.spec import SweepSpec
+from lossbench.sweep.supervise import this_start
+
+RETRIED = (None, "interrupted", "lost")  # statuses of a trial that did not finish: it runs again
+
+
+@dataclass(frozen=True)
+class StartReport:
+    """This start's trials (surplus slots left out): how many it began, finished, and released when time ran out."""
+
+    begun: int
+    finished: int
+    released: int
+
+
+def start_report(optuna_storage: Any, sweep: str) -> StartReport:
+    trials = [t for t in this_start(optuna_storage, sweep) if not t.user_attrs.get(ATTR_SURPLUS)]
+    statuses = [t.user_attrs.get(ATTR_STATUS) for t in trials]
+    return StartReport(len(trials), sum(s not in RETRIED for s in statuses), statuses.count("interrupted"))
+
+
+def no_progress(spec: SweepSpec, optuna_storage: Any, started: float, ended: float, workers: int) -> LossbenchError:
+    """The error of a start its budget stopped before any trial finished, with the start-up and an epoch measured
+    (the trials it began, else those the sweep stored before)."""
+    mine = [t for t in this_start(optuna_storage, spec.name) if not t.user_attrs.get(ATTR_SURPLUS)]
+    first = min((t.datetime_start.timestamp() for t in mine if t.datetime_start), default=ended)
+    startup = first - started
+    epoch = _epoch_seconds(mine) or _epoch_seconds(_stored(optuna_storage, spec.name))
+    said = (f"the time budget ({spec.time_budget:g} s) ran out before any trial finished in this start: starting "
+            f"took {startup:.1f} s (the checks, the data and {workers} worker process(es))")
+    if epoch is None:
+        return LossbenchError(f"{said}, and no trial has finished an epoch yet; {_kept(mine)}: give a time budget "
+                              f"well over {startup:.0f} s")
+    need = startup + epoch * spec.epochs
+    return LossbenchError(f"{said} and an epoch about {epoch:.1f} s, so a trial of {spec.epochs} epoch(s) needs about "
+                          f"{need:.0f} s; {_kept(mine)}: give a time budget of at least {need * 1.2 + 1:.0f} s")
+
+
+def _kept(mine: list[Any]) -> str:
+    return (f"the {len(mine)} trial(s) it began are queued again, nothing was lost" if mine
+            else "nothing was stored")
+
+
+def _epoch_seconds(trials: list[Any]) -> float | None:
+    """The longest time per reported epoch among ``trials`` that ended after reporting one (released ones too)."""
+    seconds = [(t.datetime_complete - t.datetime_start).total_seconds() / len(t.intermediate_values)
+               for t in trials if t.datetime_start and t.datetime_complete and t.intermediate_values]
+    return max(seconds, default=None)
+
+
+def _stored(optuna_storage: Any, sweep: str) -> list[Any]:
+    return [trial for study in optuna_storage.get_all_studies() if study.study_name.startswith(sweep + ":")
+            for trial in optuna_storage.get_all_trials(study._study_id, deepcopy=False)]
