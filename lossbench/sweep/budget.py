@@ -1,8 +1,9 @@
-"""A start that its time budget stopped: what it did, and, where it finished no trial, why in measured numbers.
+"""A start that its time budget stopped: what it did, and, where it made no progress, why in measured numbers.
 
-A budget shorter than the start-up (the checks, the data, the worker processes) plus a trial's epochs stops
-every start before any trial finishes: each start would release its trials and exit as if all were well, for
-ever. Such a start is an error instead (``LossbenchError``), saying what it measured and what budget would do.
+A budget shorter than the start-up (the checks, the data, the worker processes) plus a trial's first epoch stops
+every start before anything is kept: each start would release its trials and exit as if all were well, for ever.
+Such a start is an error instead (``LossbenchError``), saying what it measured and what budget would do. A start
+that finished no trial but stored a newer checkpoint of one did progress: the next start continues from it.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from lossbench.errors import LossbenchError
-from lossbench.results.schema import ATTR_STATUS, ATTR_SURPLUS
+from lossbench.results.schema import ATTR_CHECKPOINT, ATTR_RETRY_OF, ATTR_STATUS, ATTR_SURPLUS
 from lossbench.sweep.spec import SweepSpec
 from lossbench.sweep.supervise import this_start
 
@@ -20,17 +21,38 @@ RETRIED = (None, "interrupted", "lost")  # statuses of a trial that did not fini
 
 @dataclass(frozen=True)
 class StartReport:
-    """This start's trials (surplus slots left out): how many it began, finished, and released when time ran out."""
+    """This start's trials (surplus slots left out): how many it began, finished, and released when time ran out,
+    and of those released, how many stored a newer checkpoint (epochs the next start continues from)."""
 
     begun: int
     finished: int
     released: int
+    progressed: int = 0
+
+    @property
+    def made_progress(self) -> bool:
+        return bool(self.finished or self.progressed)
 
 
 def start_report(optuna_storage: Any, sweep: str) -> StartReport:
     trials = [t for t in this_start(optuna_storage, sweep) if not t.user_attrs.get(ATTR_SURPLUS)]
     statuses = [t.user_attrs.get(ATTR_STATUS) for t in trials]
-    return StartReport(len(trials), sum(s not in RETRIED for s in statuses), statuses.count("interrupted"))
+    released = [t for t, s in zip(trials, statuses) if s == "interrupted"]
+    return StartReport(len(trials), sum(s not in RETRIED for s in statuses), len(released),
+                       sum(_checkpointed(t, optuna_storage) for t in released))
+
+
+def _checkpointed(trial: Any, optuna_storage: Any) -> bool:
+    """Whether ``trial`` stored a checkpoint of its own, not just the link its retried trial handed it."""
+    link = trial.user_attrs.get(ATTR_CHECKPOINT)
+    if not link:
+        return False
+    retried = trial.user_attrs.get(ATTR_RETRY_OF)
+    if retried is None:
+        return True
+    study_id = optuna_storage.get_study_id_from_trial_id(trial._trial_id)
+    before = next((t for t in optuna_storage.get_all_trials(study_id, deepcopy=False) if t.number == retried), None)
+    return before is None or (before.user_attrs.get(ATTR_CHECKPOINT) or {}).get("id") != link.get("id")
 
 
 def no_progress(spec: SweepSpec, optuna_storage: Any, started: float, ended: float, workers: int) -> LossbenchError:

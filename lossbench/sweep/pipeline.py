@@ -125,7 +125,7 @@ def run(spec: SweepSpec | Mapping[str, Any], *, storage: str | None = None, out:
 
     opened = store.open()
     this_start = start_report(opened, spec.name)
-    if not this_start.finished:  # every start would stop so: say it, never exit as if all were well
+    if not this_start.made_progress:  # every start would stop so: say it, never exit as if all were well
         raise no_progress(spec, opened, started, time.time(), execution.workers)
     return replace(outcome, out_of_time=True, released=this_start.released)
 
