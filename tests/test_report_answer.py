@@ -19,7 +19,7 @@ from lossbench.report.html import render_html
 from lossbench.report.markdown import render_markdown
 from lossbench.report.terminal import name_lines, render_terminal
 from lossbench.report.tiers import tiers
-from lossbench.results.decisions import Decision
+from lossbench.decisions import Verdict as Decision
 
 LONG = "focal:gru:clip_norm+orthogonal_init"
 
@@ -145,11 +145,11 @@ def test_an_interval_that_excludes_zero_beside_a_test_that_is_not_significant_sa
     data = settled({"ce:gru:none": (0.90, 0.91, 0.92), "focal:gru:none": (0.95, 0.965, 0.968)})
     report = model(data, test="wilcoxon")
     [c] = report.comparisons
-    assert not c.significant and c.interval[0] > 0
+    assert not c.decided and c.interval[0] > 0
     words_ = "\n".join(report.findings)
-    assert "there is no contradiction: the interval is a t interval for that comparison alone" in words_
+    assert "there is no contradiction: the interval is a t interval for that pair" in words_
     row = next(r for r in tables.comparisons(report)[1] if r[0] == "focal:gru:none")
-    assert "excludes 0, but the test, Holm-adjusted over all comparisons, is not significant" in row[-1]
+    assert "excludes 0, but the Wilcoxon test, Holm-adjusted over the family, is not significant" in row[-1]
 
 
 # -- findings grouped, one sentence per shape --------------------------------------------------------------------

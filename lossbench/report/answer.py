@@ -14,7 +14,7 @@ from lossbench.report import fmt
 
 if TYPE_CHECKING:
     from lossbench.report.model import ReportModel
-    from lossbench.results.decisions import Decision
+    from lossbench.decisions import Verdict
 
 MAX_SENTENCES = 5
 MAX_WORDS = 120
@@ -82,7 +82,7 @@ def _top(model: ReportModel, any_decided: bool) -> str:
             + _list([f"{a.key} {fmt.num(a.acc_mean, 3)}" for a in top[:3]], len(top)) + ".")
 
 
-def _decided(model: ReportModel, decided: list[Decision], examples: int) -> str:
+def _decided(model: ReportModel, decided: list[Verdict], examples: int) -> str:
     if not examples:
         return f"Decided: {fmt.plural(len(decided), 'comparison')} (the decision table lists them)."
     parts = []
@@ -111,7 +111,7 @@ def _faster(model: ReportModel) -> str:
             f"{fmt.num(high, 1)}){rest}.")
 
 
-def _open(open_: list[Decision]) -> str:
+def _open(open_: list[Verdict]) -> str:
     seeds = [d for d in open_ if d.needs_epochs is None and d.needs_seeds is not None]
     epochs = [d for d in open_ if d.needs_epochs is not None]
     parts = []
@@ -131,7 +131,7 @@ def _open(open_: list[Decision]) -> str:
     return f"Open: {fmt.plural(len(open_), 'comparison')}; " + "; ".join(parts) + "."
 
 
-def _each_minutes(d: Decision) -> str:
+def _each_minutes(d: Verdict) -> str:
     return f" seeds, {fmt.duration(d.minutes)}" if d.minutes is not None else " seeds"
 
 
@@ -142,12 +142,12 @@ def _minutes(values: list[float | None]) -> str:
 
 
 
-def _level(d: Decision) -> str:
+def _level(d: Verdict) -> str:
     return fmt.level(d.level, "95%")
 
 
 def _margin() -> str:
-    from lossbench.results.decisions import MARGIN
+    from lossbench.decisions import MARGIN
 
     return f"{MARGIN:g}"
 

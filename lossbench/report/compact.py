@@ -12,7 +12,7 @@ from lossbench.report.tables import ranked, tier
 if TYPE_CHECKING:
     from lossbench.report.model import ReportModel
     from lossbench.report.summary import ArmSummary
-    from lossbench.results.decisions import Decision
+    from lossbench.decisions import Verdict
 
 Titled = tuple[str, list[str], list[list[str]]]
 IMPROVING_NOTE = ("conv. NO: still improving at the last epoch, with the mean gain of the best objective over the "
@@ -48,7 +48,7 @@ def decisions(model: ReportModel) -> Titled:
             ["comparison", "verdict", "diff", "interval", "to decide"], rows)
 
 
-def _needs(d: Decision) -> str:
+def _needs(d: Verdict) -> str:
     if d.kind != "open":
         return "decided"
     if d.needs_epochs is not None:
@@ -66,18 +66,17 @@ def calibration(model: ReportModel) -> Titled:
 def comparisons(model: ReportModel) -> Titled:
     rows = []
     for c in model.comparisons:
-        tested = ([fmt.signed(c.test.mean_difference, 3), fmt.interval(c.interval, 3, sign=True),
-                   fmt.pvalue(c.p_holm), "sig." if c.significant else str(c.seeds_needed or fmt.NONE)]
-                  if c.test else ["-", "< 2 seeds", "no test", "-"])
-        rows.append([c.arm if c.factor is None else f"{c.factor}: {c.arm}", c.baseline,
-                     str(c.test.n if c.test else len(c.seeds)), *tested])
-    return (f"Comparisons: {model.test}, Holm-corrected together",
-            ["arm", "baseline", "n", "diff", "95% interval", "p Holm", "seeds"], rows)
+        tested = ([fmt.signed(c.difference, 3), fmt.interval(c.interval, 3, sign=True), fmt.pvalue(c.p),
+                   "decided" if c.decided else str(c.needs_seeds or fmt.NONE)]
+                  if c.p is not None else [fmt.signed(c.difference, 3), "no test", fmt.NONE, fmt.NONE])
+        rows.append([c.arm if c.scope == "arms" else f"{c.factor}: {c.arm}", c.other, str(c.seeds), *tested])
+    return (f"Comparisons: the verdicts on each arm against its baseline and on each factor's levels",
+            ["arm", "baseline", "n", "diff", "interval", "p Holm", "seeds"], rows)
 
 
 def baseline_note(model: ReportModel) -> str:
-    return (f"Baseline: {model.baseline}; factor levels over matched arms x shared seeds; seeds: pairs a paired "
-            "t-test needs for power 0.8, where not significant.")
+    return (f"Baseline: {model.baseline}; factor levels over matched arms, one unit per seed (the mean over them); "
+            "seeds: those a paired t-test would need for power 0.8, where not decided.")
 
 
 def robustness(model: ReportModel) -> Titled:

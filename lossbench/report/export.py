@@ -9,10 +9,13 @@
 - ``objective``: the tuning objective (val_accuracy or val_nll); ``sequential``: true when the final phase raced
   (``seeds = "auto"``); ``race``: how the race ended, as stored ({seeds, looks: [{seeds, decided, open}], method}),
   or null
-- ``decisions``: every pair of arms that differ in one factor, tested on test accuracy over shared seeds
-  (``lossbench.results.decisions``): ``kind`` (better / worse / equivalent / open: how ``arm`` compares with
-  ``other``), ``factor`` and ``levels``, ``metric``, ``difference``, ``interval`` (at ``level``), ``p`` (Holm),
-  ``seeds``, ``test``, ``why``, and for open ones ``needs_seeds`` / ``needs_epochs`` / ``minutes`` (what would decide it)
+- ``decisions``: the verdicts of ``lossbench.decisions`` on the family it judges (every pair of arms that differ
+  in one factor, each arm and its baseline, a claim's arms, each factor's levels over matched arms), on test
+  accuracy over shared seeds: ``kind`` (better / worse / equivalent / open / not training: how ``arm`` compares
+  with ``other``), ``scope`` ("arms", or "levels" with the matched ``pairs``), ``factor`` and ``levels``,
+  ``metric``, ``difference``, ``interval`` (at ``level``), ``p`` (Holm), ``p_raw``, ``effect``, ``seeds``,
+  ``units`` (one per seed), ``test``, ``why``, ``identical`` (matched pairs identical seed for seed), and for open
+  ones ``needs_seeds`` / ``needs_epochs`` / ``minutes`` (what would decide it)
 - ``speed``: for each pair not decided on accuracy whose arms both plateaued, the same fields with ``metric``
   "epochs_to_target": the epochs each run took to a validation accuracy every run of both reaches (95% of the
   lowest best), paired over shared seeds; ``difference`` is arm - other in epochs; ``kind`` "better" means fewer
@@ -35,13 +38,13 @@
   the best), tried, failing: [{lr, value, status}], only_one, narrow} or null, ``seed_range``, ``unstable``,
   ``tuning_gap``: {tuning (best tuning score), final_mean (final seeds, same metric), final_se, seeds, gap,
   flagged} or null}, ``importances``: {param: importance} or null
-- ``comparisons``: [{``arm`` (an arm, or a factor's level), ``baseline`` (an arm, or the reference level),
-  ``factor`` (null: an arm against its baseline; loss, cell or remedy: levels over matched arms), ``pairs``:
-  [[arm, baseline arm]], ``seeds``, ``test``, ``n`` (pairs of runs), ``mean_difference``, ``interval95`` (t
-  interval of the mean paired difference), ``statistic``, ``p``, ``p_holm`` (over every comparison together),
-  ``significant``, ``effect``, ``effect_name``, ``seeds_needed`` (not significant: pairs a paired t-test needs
-  for power 0.8 at alpha 0.05; null when the difference is 0), ``improving`` (arms still improving)}]; the test
-  fields are null with fewer than 2 pairs
+- ``alpha``: the level the family was judged at (a raced sweep's: the race's, alpha over its planned looks)
+- ``comparisons``: a view of ``decisions`` (the same numbers): [{``arm`` (an arm, or a factor's level),
+  ``baseline`` (an arm, or the reference level), ``factor`` (null: an arm against its baseline; loss, cell or
+  remedies: levels over matched arms, one unit per seed), ``pairs``: [[arm, baseline arm]], ``seeds`` (paired
+  units), ``seeds_run`` (which seeds), ``test``, ``mean_difference``, ``interval`` (at ``level``), ``p``, ``p_holm`` (over the family),
+  ``kind`` and ``decided`` (the verdict), ``effect``, ``effect_name``, ``seeds_needed`` (open: seeds a paired
+  t-test would need), ``improving`` (arms still improving)}]; the test fields are null with fewer than 2 seeds
 - ``factorial``: {``grids``: [{cell, losses, remedies, values[loss][remedy]}], ``main_effects``:
   [{factor, levels: {level: mean}, spread, best, worst (null on a tie), excluded}], ``contrast``: the largest
   spread against the next, per seed ({test, n, mean_difference, p}) or null}: a level's mean is over matched
@@ -106,14 +109,12 @@ def results_json(model: ReportModel) -> str:
             "sensitivity": [{"lr": lr, "value": v, "status": s} for lr, v, s in a.sensitivity],
             "robustness": _robustness(a), "importances": a.importances,
         })
-    comparisons = [{"arm": c.arm, "baseline": c.baseline, "factor": c.factor, "pairs": [list(p) for p in c.pairs],
-                    "seeds": c.seeds, "test": model.test, "n": c.test.n if c.test else len(c.seeds),
-                    "mean_difference": c.test.mean_difference if c.test else None,
-                    "interval95": list(c.interval) if c.interval else None,
-                    "statistic": c.test.statistic if c.test else None, "p": c.test.p if c.test else None,
-                    "p_holm": c.p_holm, "significant": c.significant, "effect": c.test.effect if c.test else None,
-                    "effect_name": c.test.effect_name if c.test else None, "seeds_needed": c.seeds_needed,
-                    "improving": c.improving} for c in model.comparisons]
+    comparisons = [{"arm": c.arm, "baseline": c.other, "factor": None if c.scope == "arms" else c.factor,
+                    "pairs": [list(p) for p in c.pairs], "seeds": c.seeds, "seeds_run": list(c.unit_seeds), "test": model.test,
+                    "mean_difference": c.difference, "interval": list(c.interval) if c.interval else None,
+                    "level": c.level, "p": c.p_raw, "p_holm": c.p, "kind": c.kind, "decided": c.decided,
+                    "effect": c.effect, "effect_name": "rank-biserial r" if model.test == "wilcoxon" else "Cohen's d_z",
+                    "seeds_needed": c.needs_seeds, "improving": list(c.improving)} for c in model.comparisons]
     contrast = factorial_contrast(model.factorial)
     factorial = model.factorial
     document = {
@@ -122,7 +123,7 @@ def results_json(model: ReportModel) -> str:
         "provenance": model.provenance, "components": model.components, "test": model.test,
         "baseline": model.baseline, "objective": model.objective.name, "sequential": model.sequential,
         "race": model.race.stored if model.race else None, "leaderboard": arms,
-        "comparisons": comparisons, "decisions": [d.to_json() for d in model.decisions],
+        "alpha": model.alpha, "comparisons": comparisons, "decisions": [d.to_json() for d in model.decisions],
         "speed": [d.to_json() for d in model.speed],
         "factorial": {"grids": [{"cell": g.cell, "losses": g.losses, "remedies": g.remedies, "values": g.values}
                                 for g in factorial.grids],

@@ -11,10 +11,11 @@ mean, fewer than 2 pairs no test and no interval of a difference."""
 
 from lossbench.stats.intervals import MIN_INTERVAL_VALUES, bootstrap_ci, mean_std, t_interval
 from lossbench.stats.levels import ALPHA, LEVEL, POWER
-from lossbench.stats.paired import (MIN_PAIRS, TESTS, PairedTest, cohen_dz, effect_name, holm, paired_test,
+from lossbench.stats.paired import (MIN_PAIRS, TESTS, PairedTest, cohen_dz, effect_name, holm, holm_levels,
+                                    paired_test,
                                     rank_biserial, tost, wilcoxon_min_p)
 from lossbench.stats.power import MAX_SEEDS, seeds_for_equivalence, seeds_needed, wilcoxon_floor_seeds
 
 __all__ = ["ALPHA", "LEVEL", "MAX_SEEDS", "MIN_INTERVAL_VALUES", "MIN_PAIRS", "POWER", "TESTS", "PairedTest",
-           "bootstrap_ci", "cohen_dz", "effect_name", "holm", "mean_std", "paired_test", "rank_biserial",
+           "bootstrap_ci", "cohen_dz", "effect_name", "holm", "holm_levels", "mean_std", "paired_test", "rank_biserial",
            "seeds_for_equivalence", "seeds_needed", "t_interval", "tost", "wilcoxon_floor_seeds", "wilcoxon_min_p"]

@@ -91,6 +91,17 @@ def holm(pvalues: Sequence[float]) -> list[float]:
     return [float(p) for p in multipletests(list(pvalues), method="holm")[1]]
 
 
+def holm_levels(pvalues: Sequence[float], alpha: float) -> list[float]:
+    """The level Holm's step-down procedure tests each p-value at, in the input order: alpha / (m - rank), the
+    smallest p first (the interval of a comparison at 1 - that level excludes 0 exactly when its own test rejects
+    there)."""
+    order = sorted(range(len(pvalues)), key=lambda i: pvalues[i])
+    levels = [alpha] * len(pvalues)
+    for rank, i in enumerate(order):
+        levels[i] = alpha / (len(pvalues) - rank)
+    return levels
+
+
 def tost(differences: Sequence[float], margin: float) -> float | None:
     """The p-value of two one-sided paired t-tests (statsmodels' ``ttost_paired``) that the mean difference lies
     within (-margin, +margin): equivalent at level a when p < a, which is the 1 - 2a t interval lying inside the

@@ -1,0 +1,141 @@
+"""One rule for every verdict (issue 27): one decision module judges every pair, and every table, claim and sentence
+reads its verdicts. On stored sweeps made by hand (``sweeps``): nothing trains."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from scipy import stats as scipy_stats
+from sweeps import SEEDS, arm, converged_curve, model, run_result, sweep
+
+from lossbench import stats
+from lossbench.decisions import LEVELS, race_alpha, sweep_arms
+from lossbench.report import tables
+from lossbench.report.export import results_json
+from lossbench.sweep.racing import look
+
+
+def plateaued(key: str, accuracies, clipped: int = 0) -> object:
+    """An arm whose runs all plateaued at the given test accuracies (one per seed)."""
+    finals = {}
+    for s, a in zip(SEEDS, accuracies):
+        result = run_result(converged_curve(a), a, seed=s)
+        result["clipped_steps"], result["clip_rate"] = clipped, clipped / 10
+        finals[s] = result
+    return arm(key, finals)
+
+
+def copy(key: str, of: object) -> object:
+    """An arm that ran exactly as ``of`` did, seed for seed (a remedy that never acted)."""
+    return arm(key, {t.seed: dict(t.result) for t in of.final})
+
+
+def by_pair(verdicts) -> dict:
+    return {frozenset((v.arm, v.other)): v for v in verdicts if v.scope == "arms"}
+
+
+def test_a_factors_levels_count_each_seed_once_and_runs_identical_seed_for_seed_are_said():
+    """The issue's small real dataset: clipping never fired, so the clipped arms repeat the plain ones seed for seed.
+    Pooled as four pairs, focal against ce read significant; one unit per seed, it is not."""
+    ce, focal = plateaued("ce:gru:none", (0.960, 0.950, 0.955)), plateaued("focal:gru:none", (0.935, 0.925, 0.922))
+    data = sweep([ce, copy("ce:gru:clip_norm", ce), focal, copy("focal:gru:clip_norm", focal)])
+    report = model(data)
+    loss = next(v for v in report.decisions if v.scope == LEVELS and v.factor == "loss")
+    units = [f - c for f, c in zip((0.935, 0.925, 0.922), (0.960, 0.950, 0.955))]
+    assert loss.seeds == 3 and loss.units == pytest.approx(units) and len(loss.pairs) == 2
+    pooled = scipy_stats.ttest_rel([*[0.935, 0.925, 0.922]] * 2, [*[0.960, 0.950, 0.955]] * 2).pvalue
+    assert loss.p_raw == pytest.approx(scipy_stats.ttest_1samp(units, 0).pvalue) and loss.p_raw > 2 * pooled
+    remedy = next(v for v in report.decisions if v.scope == LEVELS and v.factor == "remedies")
+    assert set(remedy.identical) == {("ce:gru:clip_norm", "ce:gru:none"), ("focal:gru:clip_norm", "focal:gru:none")}
+    assert remedy.units == (0.0, 0.0, 0.0) and "clipping never fired" in remedy.why
+    arms_pair = by_pair(report.decisions)[frozenset(("ce:gru:none", "ce:gru:clip_norm"))]
+    assert "ran identically seed for seed" in arms_pair.why and "clipped 0.0% of its steps" in arms_pair.why
+    stored = json.loads(results_json(report))["decisions"]
+    assert any(d["identical"] for d in stored) and all(len(d["units"]) == d["seeds"] for d in stored)
+
+
+def quickstart_like() -> object:
+    """Two losses x two cells, three seeds: decided cell pairs, open loss pairs, a two-factor baseline pair."""
+    return sweep([plateaued("ce:rnn:none", (0.40, 0.46, 0.52)), plateaued("focal:rnn:none", (0.44, 0.40, 0.60)),
+                  plateaued("ce:gru:none", (0.960, 0.962, 0.955)), plateaued("focal:gru:none", (0.950, 0.965, 0.951))],
+                 claims=[{"id": "x", "claim": "focal on a GRU beats ce on a tanh RNN", "source": "s", "published": "p",
+                          "checks": [{"kind": "better", "arm": "focal:gru:none", "than": "ce:rnn:none"}]}])
+
+
+def test_a_pair_reads_the_same_in_the_comparisons_the_decisions_the_claims_and_results_json():
+    report = model(quickstart_like())
+    decisions = by_pair(report.decisions)
+    assert report.comparisons
+    for row in report.comparisons:
+        if row.scope != "arms":
+            assert row in report.decisions  # a factor's levels: the verdict itself
+            continue
+        verdict = decisions[frozenset((row.arm, row.other))]
+        same = verdict if verdict.arm == row.arm else verdict.flipped()
+        assert (row.difference, row.interval, row.p, row.kind) == (same.difference, same.interval, same.p, same.kind)
+    document = json.loads(results_json(report))
+    for c in document["comparisons"]:
+        match = next(d for d in document["decisions"] if {d["arm"], d["other"]} == {c["arm"], c["baseline"]}
+                     or (c["factor"] and d["scope"] == "levels" and d["arm"] == c["arm"]))
+        sign = 1 if match["arm"] == c["arm"] else -1
+        assert c["mean_difference"] == pytest.approx(sign * match["difference"])
+        assert sorted(sign * x for x in c["interval"]) == pytest.approx(match["interval"])
+    # the claim's pair differs in two factors: judged in the family, not on its own
+    claim_pair = decisions[frozenset(("focal:gru:none", "ce:rnn:none"))]
+    assert claim_pair.factor == "arms" and claim_pair.p == pytest.approx(
+        stats.holm([v.p_raw for v in report.decisions if v.p_raw is not None])[
+            [v for v in report.decisions if v.p_raw is not None].index(claim_pair)])
+    [claim] = report.claims  # the claim reads that verdict, from its own side
+    oriented = claim_pair if claim_pair.arm == "focal:gru:none" else claim_pair.flipped()
+    assert f"[{oriented.interval[0]:+.4f}, {oriented.interval[1]:+.4f}]" in claim.evidence
+    assert claim.verdict == "supported" and oriented.kind == "better"
+
+
+def test_holm_is_applied_once_over_the_whole_family():
+    report = model(quickstart_like())
+    tested = [v for v in report.decisions if v.p_raw is not None]
+    assert len(tested) >= 5  # four one-factor pairs, the claim's pair, the levels
+    assert [v.p for v in tested] == pytest.approx(stats.holm([v.p_raw for v in tested]))
+    assert [1 - v.level for v in tested] == pytest.approx(stats.holm_levels([v.p_raw for v in tested], 0.05))
+    import lossbench.decisions.family as family
+
+    assert "holm_levels" not in vars(family) or family.stats.holm_levels is stats.holm_levels
+
+
+def test_a_raced_sweep_is_judged_at_the_races_level_and_the_report_says_so():
+    """A gap a t-test finds at 0.05 but not at 0.05 / 4: the race left it open, and so does the report."""
+    base = (0.900, 0.910, 0.905, 0.915, 0.895)
+    ahead = (0.915, 0.917, 0.915, 0.935, 0.900)
+    data = sweep([plateaued("ce:gru:none", base[:3]), plateaued("focal:gru:none", ahead[:3])])
+    p = scipy_stats.ttest_rel(ahead[:3], base[:3]).pvalue
+    assert race_alpha(10) < p < 0.05
+    fixed = model(data)
+    assert fixed.decisions[0].kind == "worse"  # ce against focal
+    data.spec.update(race=True, seeds=10)
+    raced = model(data)
+    assert raced.alpha == pytest.approx(0.0125) and raced.decisions[0].kind == "open"
+    assert raced.decisions[0].level == pytest.approx(1 - 0.0125)
+    arms, _ = sweep_arms(data)
+    taken = look(arms, list(SEEDS), looks=4, max_seeds=10)
+    assert taken.open == ["ce:gru:none vs focal:gru:none"]  # the race's own verdict at its look: the same
+    assert "at 0.0125, the race's level" in "\n".join(raced.findings)
+    headers, rows = tables.decisions(raced)
+    assert rows[0][headers.index("interval")].endswith("at 98.8%")
+    assert json.loads(results_json(raced))["alpha"] == pytest.approx(0.0125)
+
+
+def test_the_race_judges_the_same_family_as_the_report():
+    data = quickstart_like()
+    report = model(data)
+    arms, _ = sweep_arms(data)
+    from lossbench.results.baseline import family_pairs
+
+    pairs = family_pairs(data.spec, [(a.key, a.cell) for a in data.arms])
+    taken = look(arms, list(SEEDS), looks=1, pairs=pairs)
+    decided = {f"{v.arm} vs {v.other}": v.kind for v in report.decisions if v.decided}
+    assert taken.decided == decided
+    assert len(taken.decided) + len(taken.open) == len(report.decisions)
+    assert all(" vs " in name for name in taken.racing) and not any(
+        name.startswith(("focal vs", "gru vs")) for name in taken.racing)  # levels race no seeds of their own
