@@ -139,3 +139,15 @@ def test_the_race_judges_the_same_family_as_the_report():
     assert len(taken.decided) + len(taken.open) == len(report.decisions)
     assert all(" vs " in name for name in taken.racing) and not any(
         name.startswith(("focal vs", "gru vs")) for name in taken.racing)  # levels race no seeds of their own
+
+
+def test_main_effects_read_their_levels_verdicts():
+    report = model(quickstart_like())
+    sentence = next(s for s in report.findings if s.startswith("Averaged over the matched arms"))
+    cell = next(v for v in report.decisions if v.scope == LEVELS and v.factor == "cell")
+    loss = next(v for v in report.decisions if v.scope == LEVELS and v.factor == "loss")
+    assert cell.kind in ("better", "worse") and loss.kind == "open"
+    assert "for the cell (best gru at 0.9572, worst rnn at 0.4700) (decided)" in sentence
+    assert "for the loss (best focal at 0.7177, worst ce at 0.7095) (not yet separated: open)" in sentence
+    contrast = report.factorial.contrast  # which factor matters more: the same rule, on the spreads per seed
+    assert contrast.metric == "spread of mean test accuracy" and contrast.seeds == 3

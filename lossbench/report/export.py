@@ -152,7 +152,8 @@ def _robustness(arm: ArmSummary) -> dict[str, object]:
 
 def factorial_contrast(factorial: Factorial) -> dict[str, object] | None:
     c = factorial.contrast
-    return None if c is None else {"test": c.test, "n": c.n, "mean_difference": c.mean_difference, "p": c.p}
+    return None if c is None else {"test": c.test, "n": c.seeds, "mean_difference": c.difference, "p": c.p,
+                                   "kind": c.kind}
 
 
 def trials_csv(data: SweepData) -> str:
