@@ -348,7 +348,8 @@ def test_an_interval_wider_than_accuracy_can_differ_rules_out_nothing():
     difference of accuracies that large cannot exist, so "rules out a difference larger than 1.25" said nothing."""
     report = model(pair_sweep(np.array([-0.66, -0.65, -0.11]), base=(0.95, 0.95, 0.94)))
     (comparison,) = report.comparisons
-    assert not comparison.decided and comparison.interval[0] < -1
+    assert not comparison.decided and comparison.interval[0] == -1 and comparison.clipped  # cut at the bound, and said
+    assert "cut at -1 or +1" in comparison.why
     row = next(r for r in tables.comparisons(report)[1] if r[0] == "focal:gru:none")
     assert "rules out nothing at this many seeds" in row[-1] and "rules out a difference" not in row[-1]
 

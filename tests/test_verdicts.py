@@ -151,3 +151,62 @@ def test_main_effects_read_their_levels_verdicts():
     assert "for the loss (best focal at 0.7177, worst ce at 0.7095) (not yet separated: open)" in sentence
     contrast = report.factorial.contrast  # which factor matters more: the same rule, on the spreads per seed
     assert contrast.metric == "spread of mean test accuracy" and contrast.seeds == 3
+
+
+# -- sound at small n and on a discrete metric ------------------------------------------------------------------------
+
+
+def digits_sweep(examples: int | None = 359) -> object:
+    """The issue's sweep: digits (359 test examples), ce and label smoothing x no remedy or clip_norm on an LSTM,
+    2 seeds, 3 epochs (every arm still improving). label smoothing is one test example ahead of ce on both seeds."""
+    one = 1 / 359
+    base = {1000: 226 / 359, 1001: 273 / 359}
+    accuracy = {"ce:lstm:none": base, "label_smoothing:lstm:none": {s: v + one for s, v in base.items()},
+                "ce:lstm:clip_norm": {1000: 212 / 359, 1001: 262 / 359},
+                "label_smoothing:lstm:clip_norm": {1000: 216 / 359, 1001: 268 / 359}}
+    arms = [arm(key, {s: run_result([0.3, 0.5, a], a, seed=s, examples=examples, classes=10)
+                      for s, a in values.items()}) for key, values in accuracy.items()]
+    return sweep(arms)
+
+
+@pytest.mark.parametrize("examples", [359, None], ids=["stored", "inferred"])
+def test_the_issues_digits_sweep_reports_no_significance(examples):
+    report = model(digits_sweep(examples))
+    pair = by_pair(report.decisions)[frozenset(("ce:lstm:none", "label_smoothing:lstm:none"))]
+    assert pair.units == pytest.approx((-1 / 359, -1 / 359)) and pair.grain == pytest.approx(1 / 359)
+    assert pair.p_raw > 0.3 and abs(pair.effect) <= 1.0 + 1e-9  # a one-example gap on both seeds is no evidence
+    assert pair.interval[0] < 0 < pair.interval[1]
+    assert not any(v.decided for v in report.decisions)
+    words = "\n".join(report.findings)
+    assert "0 decided" in words and "Decided apart" not in words and "significant:" not in words.lower()
+    document = json.loads(results_json(report))
+    assert all(c["effect"] is None or abs(c["effect"]) <= stats.MAX_EFFECT for c in document["comparisons"])
+    assert all(d["effect"] is None or abs(d["effect"]) <= stats.MAX_EFFECT for d in document["decisions"])
+    if examples:
+        assert {r["test_accuracy"]["test_examples"] for r in document["leaderboard"]} == {359}
+
+
+def test_no_verdict_is_decided_on_two_seeds():
+    gap = sweep([plateaued("ce:gru:none", (0.50, 0.52)), plateaued("focal:gru:none", (0.95, 0.96))])
+    (verdict,) = model(gap).decisions
+    assert verdict.kind == "open" and verdict.p_raw < 0.05 and verdict.needs_seeds == 3
+    assert "a verdict needs at least 3" in verdict.why
+
+
+def test_an_interval_of_an_accuracy_difference_never_leaves_minus_one_to_one():
+    """The issue's "beats ... by 0.825 (99.5% interval 0.593 to 1.058)": three seeds that disagree, at Holm's level."""
+    wide = sweep([plateaued("ce:rnn:none", (0.10, 0.11, 0.60)), plateaued("ce:gru:none", (0.97, 0.96, 0.975)),
+                  plateaued("ce:lstm:none", (0.12, 0.10, 0.58))])
+    report = model(wide)
+    cut = [v for v in report.decisions if v.clipped]
+    assert cut and all(-1 in v.interval or 1 in v.interval for v in cut)
+    assert all("cut at -1 or +1" in v.why for v in cut)
+    document = json.loads(results_json(report))
+    for d in document["decisions"] + document["comparisons"]:
+        assert d["interval"] is None or -1 <= d["interval"][0] <= d["interval"][1] <= 1
+    for sentence in report.answer:
+        assert not any(float(x) > 1 for x in __import__("re").findall(r"\d+\.\d+", sentence) if "interval" in sentence)
+    from lossbench.report.plots import difference_axis
+
+    low, high = difference_axis(report.decisions)
+    assert low == -1.0 and high <= 1.0  # the decision plot's axis stops at -1

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from lossbench import stats
 from lossbench.convergence import CHANCE_MARGIN, PATIENCE, at_chance, collapsed, plateau
 
 
@@ -75,11 +76,13 @@ class Arm:
 
 
 def arm_from_runs(key: str, loss: str, cell: str, remedies: str, runs: list[Run], maximize: bool,
-                  patience: int | None, epochs_cap: int | None, chance: float | None = None) -> Arm:
+                  patience: int | None, epochs_cap: int | None, chance: float | None = None,
+                  grain: float | None = None) -> Arm:
     """An ``Arm`` from its final runs; a run counts as plateaued when it stopped before its cap, or when the
     patience rule says so of its curve (for fixed-epoch runs: its best epoch at least ``patience`` epochs before
     the end). Its recent gain: the rise in validation accuracy per epoch over the last ``patience`` epochs, the
-    fastest of its runs still improving. ``chance``: 1 / classes where the runs do not say."""
+    fastest of its runs still improving. ``chance``: 1 / classes, and ``grain`` (the step of its test accuracy),
+    where the runs do not say (runs stored before they did): the grain is 1 / the test examples they scored."""
     window = patience or PATIENCE
     accuracy, plateaued, broke, gains, curves = {}, {}, {}, [0.0], {}
     for run in runs:
@@ -99,7 +102,8 @@ def arm_from_runs(key: str, loss: str, cell: str, remedies: str, runs: list[Run]
     rates = [run.clip_rate for run in runs if run.clip_rate is not None]
     return Arm(key, loss, cell, remedies, accuracy, plateaued,
                seconds_per_run=(sum(seconds) / len(seconds)) if seconds else None, epochs_cap=epochs_cap,
-               gain_per_epoch=max(gains), curves=curves, grain=1 / min(examples) if examples else None,
+               gain_per_epoch=max(gains), curves=curves,
+               grain=1 / min(examples) if examples else grain,
                chance=1 / classes if classes else chance, collapsed=broke,
                lr=next((run.lr for run in runs if run.lr is not None), None),
                clip_rate=sum(rates) / len(rates) if rates else None)
@@ -121,13 +125,16 @@ def runs_of(trials: Any, objective: str) -> list[Run]:
 
 
 def sweep_arms(data: Any) -> tuple[list[Arm], int]:
-    """The arms of a stored sweep (``SweepData``) that have completed final runs, and its number of workers."""
+    """The arms of a stored sweep (``SweepData``) that have completed final runs, and its number of workers. Where
+    its runs do not say how many test examples they scored, the grain of accuracy is inferred from every arm's
+    accuracies together (each k / n on one test set)."""
     spec = data.spec_record
     workers = int((data.provenance or {}).get("workers") or 1)
     classes = ((data.provenance or {}).get("dataset_info") or {}).get("num_classes")
     chance = 1 / classes if isinstance(classes, int) and classes > 1 else None
-    arms = [arm_from_runs(arm.key, arm.loss, arm.cell, "+".join(arm.remedies) or "none",
-                          runs_of(arm.final, spec.objective.name), spec.objective.maximize, spec.patience, spec.epochs,
-                          chance)
+    runs = {arm.key: runs_of(arm.final, spec.objective.name) for arm in data.arms}
+    grain = stats.grain([r.test_accuracy for found in runs.values() for r in found])  # one test set: one grain
+    arms = [arm_from_runs(arm.key, arm.loss, arm.cell, "+".join(arm.remedies) or "none", runs[arm.key],
+                          spec.objective.maximize, spec.patience, spec.epochs, chance, grain)
             for arm in data.arms]
     return [a for a in arms if a.accuracy], workers

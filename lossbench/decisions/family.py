@@ -45,7 +45,7 @@ def decide(arms: list[Arm], alpha: float = ALPHA, workers: int = 1, pairs: Itera
                                       f"of {pair.a.epochs_cap} epochs, so no number of seeds would compare them "
                                       f"(train longer, or retune, first)", kind=NOT_TRAINING))
             continue
-        found = stats.paired_test(list(pair.units), [0.0] * len(pair.units), test)
+        found = stats.paired_test(list(pair.units), [0.0] * len(pair.units), test, pair.grain)
         if found is None:
             out.append(untested(pair, "fewer than 2 seeds run by both sides", needs_seeds=3))
             continue

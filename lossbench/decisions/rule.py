@@ -14,16 +14,21 @@ from lossbench.decisions.verdict import BETTER, EQUIVALENT, OPEN, WORSE, Verdict
 from lossbench.stats import ALPHA
 
 MARGIN = 0.02  # test accuracy: differences within this count as a tie (equivalence margin)
+BOUNDS = (-1.0, 1.0)  # a difference of accuracies lies here; a t interval that does not is cut and says so
 TEST = "paired t-test over shared seeds (one unit per seed), Holm-corrected over the comparisons"
 EVEN_CHANCE = 0.5  # the race gives more seeds while the test has at least this power at its maximum
+MIN_SEEDS = 3  # the fewest paired units a verdict is decided on: a spread from 2 values says almost nothing
 
 
 def judge(pair: Pair, test: stats.PairedTest, step: float, p_adj: float, alpha: float = ALPHA, workers: int = 1,
           margin: float = MARGIN) -> Verdict:
     """The verdict on a tested pair: ``step`` is the level Holm tests it at, ``p_adj`` its adjusted p-value."""
     found = _judge(pair, test, step, p_adj, alpha, workers, margin)
-    note = identical_note(pair)
-    return replace(found, why=f"{found.why}; {note}") if note else found
+    notes = [identical_note(pair), CLIPPED if found.clipped else ""]
+    return replace(found, why="; ".join(filter(None, [found.why, *notes])))
+
+
+CLIPPED = "the t interval ran past the bounds of an accuracy difference and is cut at -1 or +1"
 
 
 def identical_note(pair: Pair) -> str:
@@ -41,10 +46,14 @@ def identical_note(pair: Pair) -> str:
 
 def _judge(pair: Pair, test: stats.PairedTest, step: float, p_adj: float, alpha: float, workers: int,
            margin: float) -> Verdict:
-    a, b, units = pair.a, pair.b, list(pair.units)
+    a, b, units, grain = pair.a, pair.b, list(pair.units), pair.grain
     n, mean = len(units), sum(units) / len(units)
-    interval = stats.t_interval(units, 1 - step)
-    common = _common(pair, mean, interval, 1 - step, p_adj, test, margin)
+    interval, clipped = stats.bounded(stats.t_interval(units, 1 - step, grain), *BOUNDS)
+    common = _common(pair, mean, interval, 1 - step, p_adj, test, margin, clipped)
+    if n < MIN_SEEDS:
+        return Verdict(kind=OPEN, why=f"{n} seeds run by both sides: a verdict needs at least {MIN_SEEDS} (the spread "
+                                      f"of 2 values says almost nothing)", needs_seeds=MIN_SEEDS,
+                       minutes=_sum(_minutes(side, workers, seeds=MIN_SEEDS - n) for side in (a, b)), **common)
     if p_adj <= alpha and mean != 0:
         leader, trailer = (a, b) if mean > 0 else (b, a)
         horizon = trailer.epochs_cap or 0
@@ -58,7 +67,7 @@ def _judge(pair: Pair, test: stats.PairedTest, step: float, p_adj: float, alpha:
                                       f"close the gap",
                        needs_epochs=None if more is None else horizon + more,
                        minutes=_minutes(trailer, workers, epochs=True), **common)
-    p_equivalent = stats.tost(units, margin)  # two one-sided tests: equivalent at `step` when below it
+    p_equivalent = stats.tost(units, margin, grain)  # two one-sided tests: equivalent at `step` when below it
     if p_equivalent is not None and p_equivalent < step:
         if not a.still_improving and not b.still_improving:
             return Verdict(kind=EQUIVALENT, why=f"within +-{margin:g} both ways (two one-sided t-tests), both "
@@ -74,14 +83,13 @@ def _judge(pair: Pair, test: stats.PairedTest, step: float, p_adj: float, alpha:
                                       f"epochs (+{trailer.gain_per_epoch:.4f} per epoch), could close the gap: train "
                                       f"longer before adding seeds",
                        needs_epochs=_more_epochs(trailer), minutes=_minutes(trailer, workers, epochs=True), **common)
-    need, even, route = _seeds_to_decide(units, step, margin,
+    need, even, route = _seeds_to_decide(units, step, margin, grain,
                                          plateaued=not a.still_improving and not b.still_improving)
     extra = None if need is None else max(0, need - n)
     if need is not None:
         why += f": about {need} seeds would decide it ({route})"
-    minutes = None if extra is None else [_minutes(side, workers, seeds=extra) for side in (a, b)]
-    return Verdict(kind=OPEN, why=why, needs_seeds=need, even_chance_seeds=even,
-                   minutes=None if minutes is None or None in minutes else sum(minutes), **common)  # type: ignore[arg-type]
+    minutes = None if extra is None else _sum(_minutes(side, workers, seeds=extra) for side in (a, b))
+    return Verdict(kind=OPEN, why=why, needs_seeds=need, even_chance_seeds=even, minutes=minutes, **common)
 
 
 def untested(pair: Pair, why: str, kind: str = OPEN, needs_seeds: int | None = None) -> Verdict:
@@ -110,9 +118,12 @@ def judge_values(arm: str, other: str, values: dict[int, float], than: dict[int,
                                 pairs=((arm, other),), margin=margin, units=tuple(units), unit_seeds=tuple(seeds))
     if found is None or mean is None:
         return Verdict(kind=OPEN, interval=None, level=None, p=None, why="fewer than 2 seeds run by both arms",
-                       needs_seeds=3, **base)
+                       needs_seeds=MIN_SEEDS, **base)
     interval = stats.t_interval(units, 1 - alpha)
     base.update(interval=interval, level=1 - alpha, p=found.p, p_raw=found.p, effect=found.effect)
+    if len(units) < MIN_SEEDS:
+        return Verdict(kind=OPEN, why=f"{len(units)} seeds run by both arms: a verdict needs at least {MIN_SEEDS}",
+                       needs_seeds=MIN_SEEDS, **base)
     sign = -1.0 if lower_is_better else 1.0
     if found.p < alpha and mean != 0:
         return Verdict(kind=BETTER if sign * mean > 0 else WORSE, why="the interval excludes 0", **base)
@@ -131,28 +142,28 @@ def within(verdict: Verdict, margin: float) -> bool | None:
     where no test was made."""
     if verdict.level is None or len(verdict.units) < 2:
         return None
-    p = stats.tost(list(verdict.units), margin)
+    p = stats.tost(list(verdict.units), margin, verdict.grain)
     return p is not None and p < 1 - verdict.level
 
 
-def _common(pair: Pair, mean: float, interval: tuple[float, float], level: float, p_adj: float,
-            test: stats.PairedTest, margin: float) -> dict[str, Any]:
+def _common(pair: Pair, mean: float, interval: tuple[float, float] | None, level: float, p_adj: float,
+            test: stats.PairedTest, margin: float, clipped: bool) -> dict[str, Any]:
     return dict(arm=pair.a.key, other=pair.b.key, factor=pair.factor, levels=pair.levels, metric="test_accuracy",
                 difference=mean, interval=interval, level=level, p=p_adj, seeds=len(pair.units), test=TEST,
                 scope=pair.scope, pairs=pair.matched, p_raw=test.p, effect=test.effect, grain=pair.grain,
                 identical=pair.identical, improving=pair.a.improving + pair.b.improving, margin=margin,
-                units=pair.units, unit_seeds=pair.seeds)
+                units=pair.units, unit_seeds=pair.seeds, clipped=clipped)
 
 
-def _seeds_to_decide(units: list[float], level: float, margin: float,
+def _seeds_to_decide(units: list[float], level: float, margin: float, grain: float | None,
                      plateaued: bool) -> tuple[int | None, int | None, str]:
     """(seeds at power 0.8, seeds at an even chance, the route): the nearer of showing a difference (paired t) and,
     between plateaued arms, showing a tie within ``margin`` (TOST)."""
-    routes = [(stats.seeds_needed(units, "t", level), stats.seeds_needed(units, "t", level, power=EVEN_CHANCE),
-               "to show a difference")]
+    routes = [(stats.seeds_needed(units, "t", level, grain=grain),
+               stats.seeds_needed(units, "t", level, power=EVEN_CHANCE, grain=grain), "to show a difference")]
     if plateaued:
-        routes.append((stats.seeds_for_equivalence(units, margin, level),
-                       stats.seeds_for_equivalence(units, margin, level, power=EVEN_CHANCE),
+        routes.append((stats.seeds_for_equivalence(units, margin, level, grain=grain),
+                       stats.seeds_for_equivalence(units, margin, level, power=EVEN_CHANCE, grain=grain),
                        f"to show a tie within +-{margin:g}"))
     found = [r for r in routes if r[0] is not None]
     return min(found, key=lambda r: r[0]) if found else (None, None, "")
@@ -164,6 +175,11 @@ def _decided_why(trailer: Side, gap: float) -> str:
     return (f"the interval excludes 0, and {trailer.key}, still improving at +{trailer.gain_per_epoch:.4f} per epoch, "
             f"would gain at most {trailer.could_gain(trailer.epochs_cap or 0):.3f} in {trailer.epochs_cap} more "
             f"epochs at that rate, less than the gap of at least {gap:.3f}")
+
+
+def _sum(values: Any) -> float | None:
+    kept = list(values)
+    return None if None in kept else sum(kept)
 
 
 def _more_epochs(side: Side) -> int | None:

@@ -17,6 +17,7 @@ SPEED = "epochs_to_target"  # the metric of a speed verdict: fewer epochs is bet
 # A speed difference counts when one arm needs this many times the other's epochs: epochs are counted whole, so a
 # difference of one epoch in two or three is the grain of counting (and sure on every seed), not a finding.
 SPEED_FACTOR = 1.5
+EPOCH = 1.0  # the grain of counting epochs: a spread below one epoch is no spread
 
 
 def speed(arms: list[Arm], verdicts: list[Verdict], alpha: float = ALPHA) -> list[Verdict]:
@@ -39,7 +40,7 @@ def speed(arms: list[Arm], verdicts: list[Verdict], alpha: float = ALPHA) -> lis
         target = TARGET_SHARE * min(bests)
         epochs = [(_reached(a.curves[s], target), _reached(b.curves[s], target)) for s in shared]
         diffs = [float(x - y) for x, y in epochs]
-        test = stats.paired_test(diffs, [0.0] * len(diffs), "t")
+        test = stats.paired_test(diffs, [0.0] * len(diffs), "t", EPOCH)
         if test is not None:
             totals = sum(x for x, _ in epochs), sum(y for _, y in epochs)  # every run reaches it: at epoch 1 or later
             tested.append((d, diffs, target, max(totals) / min(totals), test, tuple(shared)))
@@ -59,9 +60,9 @@ def speed(arms: list[Arm], verdicts: list[Verdict], alpha: float = ALPHA) -> lis
             why = (f"{d.arm if mean < 0 else d.other} reaches {goal} in {abs(mean):.1f} fewer epochs "
                    f"({ratio:.1f}x as fast)")
         out.append(Verdict(kind=kind, arm=d.arm, other=d.other, factor=d.factor, levels=d.levels, metric=SPEED,
-                           difference=mean, interval=stats.t_interval(diffs, 1 - step), level=1 - step, p=p_adj,
+                           difference=mean, interval=stats.t_interval(diffs, 1 - step, EPOCH), level=1 - step, p=p_adj,
                            seeds=len(diffs), test=TEST, why=why, pairs=d.pairs, p_raw=test.p, effect=test.effect,
-                           units=tuple(diffs), unit_seeds=shared))
+                           units=tuple(diffs), unit_seeds=shared, grain=EPOCH))
     return out
 
 

@@ -23,7 +23,8 @@
 - ``leaderboard``: one object per arm, best mean test accuracy first:
   ``arm``, ``loss``, ``cell``, ``remedies`` ("none" or names joined by +), ``finished``,
   ``test_accuracy``: {``mean``, ``std``, ``ci95``: [low, high] or null (fewer than 3 seeds), ``n``,
-  ``by_seed``: {seed: accuracy}}, ``test_nll_mean``, ``test_ece_mean``, ``test_ece_by_seed``: {seed: ECE},
+  ``by_seed``: {seed: accuracy}, ``test_examples``: the predictions each run scored (its accuracy moves in steps
+  of 1 / that; null for runs stored before they said)}, ``test_nll_mean``, ``test_ece_mean``, ``test_ece_by_seed``: {seed: ECE},
   ``test_confidence_mean`` (mean probability of the predicted class; above accuracy is over-confidence, null
   where the runs stored none), ``overconfidence`` (confidence - accuracy), ``final_runs``, ``final_diverged``,
   ``convergence``: {``metric``, ``epochs``, ``window`` (last epochs judged), ``gain`` (mean improvement of the
@@ -92,7 +93,8 @@ def results_json(model: ReportModel) -> str:
         arms.append({
             "arm": a.key, "tier": model.tiers.get(a.key), "loss": a.loss, "cell": a.cell, "remedies": a.remedies, "finished": a.finished,
             "test_accuracy": {"mean": a.acc_mean, "std": a.acc_std, "ci95": list(a.acc_ci) if a.acc_ci else None,
-                              "n": len(a.accuracy), "by_seed": {str(s): v for s, v in a.accuracy.items()}},
+                              "n": len(a.accuracy), "by_seed": {str(s): v for s, v in a.accuracy.items()},
+                              "test_examples": a.test_examples},
             "test_nll_mean": a.nll_mean, "test_ece_mean": a.ece_mean,
             "test_ece_by_seed": {str(s): v for s, v in a.ece.items()}, "test_confidence_mean": a.confidence_mean,
             "overconfidence": a.overconfidence, "final_runs": a.final_runs, "final_diverged": a.final_diverged,

@@ -63,6 +63,7 @@ class ArmSummary:
     target_epoch: float | None = None  # median epoch at which a final run first reached its target share of its best
     target_seconds: float | None = None  # median training seconds up to that epoch
     target_share: float | None = None  # the share of its best value a run's target is (lossbench.convergence)
+    test_examples: int | None = None  # predictions its test accuracy scored (None: runs stored before they said)
 
     @property
     def divergence_rate(self) -> float | None:
@@ -117,6 +118,8 @@ def summarise(arm: ArmData, spec: SpecRecord, race: dict[str, object] | None = N
         best_params=dict(best.params) if best else None, finished=finished,
         errors=sorted({t.error for t in [*arm.tuning, *arm.final] if t.error}))
     summary.confidence_mean = _mean(run.test_metric("confidence") for _, run in tested)
+    examples = [int(n) for _, run in tested if (n := run.test_metric("examples"))]
+    summary.test_examples = max(examples) if examples else None
     summary.ece = {int(t.seed): ece for t, run in tested
                    if t.seed is not None and (ece := run.test_metric("ece")) is not None}
     completed = [run for _, run in tested if run.status == "completed"]
