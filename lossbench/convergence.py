@@ -99,3 +99,24 @@ def collapsed(accuracy: Sequence[float | None], drop: float = COLLAPSE_DROP) -> 
     """Whether a validation-accuracy curve ended more than ``drop`` below its best (non-finite epochs skipped)."""
     finite = [float(v) for v in accuracy if v is not None and math.isfinite(float(v))]
     return bool(finite) and max(finite) - finite[-1] > drop
+
+
+PLATEAUED, IMPROVING, NOT_TRAINING, COLLAPSED = "plateaued", "improving", "not training", "collapsed"
+
+
+def run_state(curve: Sequence[float | None], accuracy: Sequence[float | None], maximize: bool,
+              patience: int = PATIENCE, cap: int | None = None, chance: float | None = None) -> str | None:
+    """How one run ended, by the one rule: ``COLLAPSED`` (its last validation accuracy far below its best),
+    ``NOT_TRAINING`` (its best validation accuracy within the chance margin: a slow start, never a plateau),
+    ``PLATEAUED`` (the patience rule, or it stopped before its ``cap``) or ``IMPROVING``; None for a curve without a
+    finite value. ``curve`` is the tuned objective per epoch, ``accuracy`` the validation accuracy."""
+    verdict = plateau(curve, maximize, patience)
+    if verdict is None:
+        return None
+    if collapsed(accuracy):
+        return COLLAPSED
+    finite = [float(v) for v in accuracy if v is not None and math.isfinite(float(v))]
+    if finite and at_chance(max(finite), chance):
+        return NOT_TRAINING
+    stopped = cap is not None and len(curve) < cap
+    return PLATEAUED if verdict.plateaued or stopped else IMPROVING

@@ -210,3 +210,67 @@ def test_an_interval_of_an_accuracy_difference_never_leaves_minus_one_to_one():
 
     low, high = difference_axis(report.decisions)
     assert low == -1.0 and high <= 1.0  # the decision plot's axis stops at -1
+
+
+# -- chance and collapse ----------------------------------------------------------------------------------------------
+
+
+def at_chance(key: str, accuracies, epochs: int = 12) -> object:
+    """An arm sitting at chance (10 classes) for every epoch: stopped on patience, but not a plateau."""
+    return arm(key, {s: run_result([0.10 + 0.002 * (e % 2) for e in range(epochs)], a, seed=s, classes=10,
+                                   examples=1000) for s, a in zip(SEEDS, accuracies)})
+
+
+def trained(key: str, accuracies) -> object:
+    return arm(key, {s: run_result(converged_curve(a), a, seed=s, classes=10, examples=1000)
+                     for s, a in zip(SEEDS, accuracies)})
+
+
+def test_the_convergence_rule_tells_a_slow_start_a_plateau_and_a_collapse_apart():
+    from lossbench.convergence import COLLAPSED, IMPROVING, NOT_TRAINING, PLATEAUED, run_state
+
+    flat = [0.10, 0.11, 0.10, 0.10, 0.11, 0.10, 0.10, 0.11, 0.10, 0.10, 0.11, 0.10]
+    assert run_state(flat, flat, True, chance=0.1) == NOT_TRAINING  # the patience rule alone calls this a plateau
+    assert run_state(flat, flat, True) == PLATEAUED  # (without a chance level nothing can tell)
+    assert run_state(converged_curve(0.9), converged_curve(0.9), True, chance=0.1) == PLATEAUED
+    rising = [0.1 + 0.05 * e for e in range(12)]
+    assert run_state(rising, rising, True, cap=12, chance=0.1) == IMPROVING
+    fell = [0.5, 0.8, 0.935, 0.93, 0.6, 0.31, 0.18]
+    assert run_state(fell, fell, True, chance=0.1) == COLLAPSED
+
+
+def test_two_arms_at_chance_are_not_training_and_get_no_seeds_or_minutes():
+    data = sweep([at_chance("ce:rnn:none", (0.098, 0.101, 0.103)), at_chance("focal:rnn:none", (0.100, 0.099, 0.104)),
+                  trained("ce:gru:none", (0.95, 0.96, 0.955))])
+    report = model(data)
+    pair = by_pair(report.decisions)[frozenset(("ce:rnn:none", "focal:rnn:none"))]
+    assert pair.kind == "not training" and pair.needs_seeds is None and pair.minutes is None and pair.p is None
+    assert "not training at this budget of 12 epochs" in pair.why
+    arms, _ = sweep_arms(data)
+    assert "ce:rnn:none vs focal:rnn:none" not in look(arms, list(SEEDS), looks=1, max_seeds=10).racing
+    row = next(r for r in tables.leaderboard(report)[1] if r[1] == "ce:rnn:none")
+    assert "not training at this budget (at chance) on 3/3 seeds" in " ".join(row) and "plateaued" not in " ".join(row)
+    assert not any("seeds" in s and "ce:rnn:none against focal:rnn:none" in s for s in report.answer)
+    # against a trained arm the gap is decided, at this budget, and says why the trailing arm stopped
+    gap = by_pair(report.decisions)[frozenset(("ce:rnn:none", "ce:gru:none"))]
+    assert gap.separated and "ce:rnn:none was not training at this budget of 12 epochs" in gap.why
+    assert "had plateaued" not in gap.why
+
+
+def test_a_collapse_is_named_in_the_leaderboard_and_the_findings_and_the_tuning_seed_is_not_blamed_for_it():
+    fell = [0.5, 0.8, 0.935, 0.93, 0.92, 0.6, 0.31, 0.18]  # lr 0.05: from 0.935 to 0.18 over its last epochs
+    finals = {1000: run_result(converged_curve(0.93), 0.93, seed=1000, lr=0.05),
+              1001: run_result(fell, 0.93, seed=1001, lr=0.05),
+              1002: run_result(converged_curve(0.935), 0.935, seed=1002, lr=0.05)}
+    data = sweep([arm("ce:gru:none", finals, tuning=[(0.05, 0.94), (0.01, 0.90)]),
+                  trained("focal:gru:none", (0.93, 0.94, 0.935))])
+    report = model(data)
+    gru = report.arm("ce:gru:none")
+    assert [c.seed for c in gru.collapses] == [1001] and gru.convergence.collapsed == 1
+    row = next(r for r in tables.leaderboard(report)[1] if r[1] == "ce:gru:none")
+    assert any("collapsed (its last epochs far below its best) on 1/3 seeds" in cell for cell in row)
+    words = "\n".join(report.findings)
+    assert "Instability: final runs collapsed" in words and "ce:gru:none on seed 1001 (from 0.935 at epoch 3 to 0.180" in words
+    assert "No run diverged (to a non-finite loss), but 1 final run collapsed" in words
+    assert gru.tuning_gap is not None and not gru.tuning_gap.flagged  # the collapse is left out: no lucky seed
+    assert "ce:gru:none by" not in next((s for s in report.findings if s.startswith("Tuning scores")), "")

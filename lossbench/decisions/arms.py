@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from lossbench import stats
-from lossbench.convergence import CHANCE_MARGIN, PATIENCE, at_chance, collapsed, plateau
+from lossbench.convergence import CHANCE_MARGIN, COLLAPSED, IMPROVING, NOT_TRAINING, PATIENCE, at_chance, run_state
 
 
 @dataclass(frozen=True)
@@ -35,7 +35,7 @@ class Arm:
     cell: str
     remedies: str
     accuracy: dict[int, float]
-    plateaued: dict[int, bool]
+    plateaued: dict[int, bool]  # no longer improving: plateaued, not training (at chance) or collapsed
     seconds_per_run: float | None = None
     epochs_cap: int | None = None
     gain_per_epoch: float = 0.0  # the fastest recent gain in validation accuracy of its runs still improving
@@ -45,6 +45,7 @@ class Arm:
     collapsed: dict[int, bool] = field(default_factory=dict)  # runs whose last epochs fell far below their best
     lr: float | None = None  # the learning rate of its final runs (its best configuration's)
     clip_rate: float | None = None  # the share of training steps a remedy clipped, over its final runs
+    states: dict[int, str] = field(default_factory=dict)  # how each run ended (``lossbench.convergence.run_state``)
 
     @property
     def mean(self) -> float | None:
@@ -66,13 +67,15 @@ class Arm:
         return self.gain_per_epoch * epochs if self.still_improving else 0.0
 
     def state(self) -> str:
-        """In words: not training, collapsed (on some seeds), plateaued or still improving."""
-        if self.at_chance:
-            return f"not training at this budget (within {CHANCE_MARGIN} of chance, {self.chance:.3f})"
+        """Why it was no longer improving, in words: not training (at chance), collapsed on some seeds, plateaued."""
+        cap = f" of {self.epochs_cap} epochs" if self.epochs_cap else ""
+        if self.at_chance or (self.states and all(v == NOT_TRAINING for v in self.states.values())):
+            chance = f", {self.chance:.3f}" if self.chance else ""
+            return f"was not training at this budget{cap} (within {CHANCE_MARGIN} of chance{chance})"
         broke = sum(self.collapsed.values())
         if broke:
-            return f"collapsed on {broke} of {len(self.accuracy)} seeds"
-        return "still improving" if self.still_improving else "plateaued"
+            return f"collapsed on {broke} of {len(self.accuracy)} seeds (its last epochs far below its best)"
+        return "was still improving" if self.still_improving else "had plateaued on every seed"
 
 
 def arm_from_runs(key: str, loss: str, cell: str, remedies: str, runs: list[Run], maximize: bool,
@@ -84,29 +87,29 @@ def arm_from_runs(key: str, loss: str, cell: str, remedies: str, runs: list[Run]
     fastest of its runs still improving. ``chance``: 1 / classes, and ``grain`` (the step of its test accuracy),
     where the runs do not say (runs stored before they did): the grain is 1 / the test examples they scored."""
     window = patience or PATIENCE
-    accuracy, plateaued, broke, gains, curves = {}, {}, {}, [0.0], {}
+    classes = next((run.classes for run in runs if run.classes), None)
+    chance = 1 / classes if classes else chance
+    accuracy, plateaued, broke, gains, curves, states = {}, {}, {}, [0.0], {}, {}
     for run in runs:
         accuracy[run.seed] = run.test_accuracy
         curves[run.seed] = list(run.accuracy_curve)
-        verdict = plateau(run.curve, maximize, window)
-        stopped_early = epochs_cap is not None and len(run.curve) < epochs_cap
-        plateaued[run.seed] = bool(verdict and (verdict.plateaued or stopped_early))
-        broke[run.seed] = collapsed(run.accuracy_curve)
+        state = run_state(run.curve, run.accuracy_curve, maximize, window, epochs_cap, chance)
+        states[run.seed] = state or IMPROVING
+        plateaued[run.seed] = state not in (None, IMPROVING)
+        broke[run.seed] = state == COLLAPSED
         acc = [v for v in run.accuracy_curve if v is not None]
         if not plateaued[run.seed] and len(acc) > 1:
             span = min(window, len(acc) - 1)
             gains.append(max(0.0, (max(acc[-span:]) - max(acc[:-span])) / span))
     seconds = [run.seconds for run in runs]
     examples = [run.examples for run in runs if run.examples]
-    classes = next((run.classes for run in runs if run.classes), None)
     rates = [run.clip_rate for run in runs if run.clip_rate is not None]
     return Arm(key, loss, cell, remedies, accuracy, plateaued,
                seconds_per_run=(sum(seconds) / len(seconds)) if seconds else None, epochs_cap=epochs_cap,
                gain_per_epoch=max(gains), curves=curves,
                grain=1 / min(examples) if examples else grain,
-               chance=1 / classes if classes else chance, collapsed=broke,
-               lr=next((run.lr for run in runs if run.lr is not None), None),
-               clip_rate=sum(rates) / len(rates) if rates else None)
+               chance=chance, collapsed=broke, lr=next((run.lr for run in runs if run.lr is not None), None),
+               clip_rate=sum(rates) / len(rates) if rates else None, states=states)
 
 
 def runs_of(trials: Any, objective: str) -> list[Run]:

@@ -171,7 +171,7 @@ def _seeds_to_decide(units: list[float], level: float, margin: float, grain: flo
 
 def _decided_why(trailer: Side, gap: float) -> str:
     if not trailer.still_improving:
-        return f"the interval excludes 0 and {trailer.key} had plateaued on every seed"
+        return f"the interval excludes 0 and {trailer.key} {trailer.state()}"
     return (f"the interval excludes 0, and {trailer.key}, still improving at +{trailer.gain_per_epoch:.4f} per epoch, "
             f"would gain at most {trailer.could_gain(trailer.epochs_cap or 0):.3f} in {trailer.epochs_cap} more "
             f"epochs at that rate, less than the gap of at least {gap:.3f}")

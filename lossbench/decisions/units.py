@@ -46,6 +46,11 @@ class Side:
         """Every arm of the side is within the chance margin: not training at this budget."""
         return all(a.at_chance for a in self.arms)
 
+    def state(self) -> str:
+        """Why the side was no longer improving, in words (its arm's, or each matched arm's where they differ)."""
+        states = list(dict.fromkeys(a.state() for a in self.arms))
+        return states[0] if len(states) == 1 else "; ".join(f"{a.key} {a.state()}" for a in self.arms)
+
     @property
     def seconds_per_run(self) -> float | None:
         """Seconds for one more seed of this side: a run of each of its arms."""

@@ -103,7 +103,11 @@ def _converged(arm: ArmSummary) -> str:
     c = arm.convergence
     if c is None or c.converged is None:
         return "?"
-    return "plateaued" if c.converged else f"NO {fmt.signed(c.gain, 3)}"
+    if not c.converged:
+        return f"NO {fmt.signed(c.gain, 3)}"
+    if c.not_training == c.seeds:
+        return "at chance"
+    return f"collapsed {c.collapsed}/{c.seeds}" if c.collapsed else "plateaued"
 
 
 def _robustness(arm: ArmSummary) -> list[str]:

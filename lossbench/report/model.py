@@ -80,10 +80,9 @@ class ReportModel:
 
     def at_chance(self, arm: ArmSummary) -> bool:
         """Test accuracy within ``CHANCE_MARGIN`` of chance: nothing its calibration says means anything."""
-        from lossbench.report.thresholds import CHANCE_MARGIN
+        from lossbench.convergence import at_chance
 
-        chance = self.chance
-        return chance is not None and arm.acc_mean is not None and arm.acc_mean <= chance + CHANCE_MARGIN
+        return at_chance(arm.acc_mean, self.chance)
 
     def arm(self, key: str) -> ArmSummary | None:
         return next((a for a in self.arms if a.key == key), None)
@@ -103,7 +102,9 @@ def build_model(data: SweepData, storage: str, *, baseline: str | None = None, t
 
         raise LossbenchError(f"unknown test {test!r}; give wilcoxon or t")
     spec = data.spec_record
-    arms = [summarise(arm, spec, data.race) for arm in data.arms]
+    classes = (data.provenance.get("dataset_info") or {}).get("num_classes")
+    chance = 1 / classes if isinstance(classes, int) and classes > 1 else None
+    arms = [summarise(arm, spec, data.race, chance) for arm in data.arms]
     for arm in arms:
         arm.importances = (importances or {}).get(arm.key)
     arms.sort(key=lambda a: (a.acc_mean is None, -(a.acc_mean or 0.0), a.key))

@@ -53,11 +53,19 @@ def converged(arm: ArmSummary, digits: int = 4, unit: str = "") -> str:
         return fmt.NONE
     if c.converged is None:
         return f"cannot tell ({fmt.plural(c.epochs, 'epoch')})"
-    if c.converged:
-        return f"plateaued ({c.plateaued}/{c.seeds} seeds)"
-    gain = fmt.signed(c.gain, digits) + ("" if c.se is None else f" ± {fmt.num(c.se, digits)}") + unit
-    return f"NO: still improving on {c.seeds - c.plateaued}/{c.seeds} seeds, gain {gain} over the last " \
-           f"{fmt.plural(c.window, 'epoch')}"
+    parts = []
+    improving = c.seeds - c.plateaued - c.not_training - c.collapsed
+    if improving:
+        gain = fmt.signed(c.gain, digits) + ("" if c.se is None else f" ± {fmt.num(c.se, digits)}") + unit
+        parts.append(f"NO: still improving on {improving}/{c.seeds} seeds, gain {gain} over the last "
+                     f"{fmt.plural(c.window, 'epoch')}")
+    if c.not_training:
+        parts.append(f"not training at this budget (at chance) on {c.not_training}/{c.seeds} seeds")
+    if c.collapsed:
+        parts.append(f"collapsed (its last epochs far below its best) on {c.collapsed}/{c.seeds} seeds")
+    if c.plateaued:
+        parts.append(f"plateaued ({c.plateaued}/{c.seeds} seeds)")
+    return "; ".join(parts)
 
 
 def comparisons(model: ReportModel) -> Table:

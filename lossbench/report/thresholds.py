@@ -62,5 +62,6 @@ def rules(goal: Objective) -> list[tuple[str, str]]:
     ]
 
 # Chance: an arm whose test accuracy lies within this of 1 / classes predicts about uniformly, and a near-uniform
-# predictor is trivially calibrated (its confidence equals its accuracy), so no calibration sentence names it.
-CHANCE_MARGIN = 0.05
+# predictor is trivially calibrated (its confidence equals its accuracy), so no calibration sentence names it; it is
+# "not training at this budget" (lossbench.convergence, the one rule), never plateaued.
+from lossbench.convergence import CHANCE_MARGIN, COLLAPSE_DROP  # noqa: E402
