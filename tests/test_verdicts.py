@@ -274,3 +274,27 @@ def test_a_collapse_is_named_in_the_leaderboard_and_the_findings_and_the_tuning_
     assert "No run diverged (to a non-finite loss), but 1 final run collapsed" in words
     assert gru.tuning_gap is not None and not gru.tuning_gap.flagged  # the collapse is left out: no lucky seed
     assert "ce:gru:none by" not in next((s for s in report.findings if s.startswith("Tuning scores")), "")
+
+
+# -- speed and learning rate ------------------------------------------------------------------------------------------
+
+
+def test_speed_is_compared_only_at_one_learning_rate_and_a_rate_that_trains_is_said_at_its_budget():
+    import math
+
+    def curve(tau: float) -> list[float]:
+        return [0.95 * (1 - math.exp(-e / tau)) for e in range(1, 41)] + [0.95] * 6
+
+    def tied(key: str, tau: float, lr: float) -> object:
+        return arm(key, {s: run_result(curve(tau * (1 + 0.05 * i)), 0.95 + 0.001 * i, seed=s, lr=lr)
+                         for i, s in enumerate(SEEDS)}, tuning=[(lr, 0.95), (lr * 10, 0.10)])
+
+    same = model(sweep([tied("ce:gru:none", 2.0, 0.01), tied("label_smoothing:gru:none", 8.0, 0.01)]))
+    assert [d.kind for d in same.speed] == ["better"]  # ce is faster, at one learning rate: a speed verdict
+    other = model(sweep([tied("ce:gru:none", 2.0, 4.2e-2), tied("label_smoothing:gru:none", 8.0, 7.5e-3)]))
+    [d] = other.speed
+    assert d.kind == "confounded" and d.p is None and "4.20e-02" in d.why and "7.50e-03" in d.why
+    assert not any("fewer epochs" in s for s in other.answer)
+    assert tables.decisions(other)[1][-1][3] == "speed confounded (two learning rates)"
+    words = "\n".join(other.findings)
+    assert "trained only at lr 4.20e-02 at this budget of 46 epochs" in words

@@ -41,7 +41,8 @@ def components(model: ReportModel) -> Titled:
 def decisions(model: ReportModel) -> Titled:
     rows = [[f"{d.arm}\nvs {d.other}", d.kind, fmt.signed(d.difference, 3), fmt.interval(d.interval, 3, sign=True),
              _needs(d)] for d in model.decisions]
-    rows += [[f"{d.arm}\nvs {d.other}", {"better": "faster", "worse": "slower"}.get(d.kind, "speed open"),
+    rows += [[f"{d.arm}\nvs {d.other}", {"better": "faster", "worse": "slower",
+                                          "confounded": "speed: two lrs"}.get(d.kind, "speed open"),
               f"{fmt.signed(d.difference, 1)} ep", fmt.interval(d.interval, 1, sign=True),
               _needs(d)] for d in model.speed]
     return ("Decisions: arms differing in one factor (paired t over shared seeds, Holm)",
@@ -49,8 +50,10 @@ def decisions(model: ReportModel) -> Titled:
 
 
 def _needs(d: Verdict) -> str:
-    if d.kind != "open":
+    if d.decided:
         return "decided"
+    if d.kind != "open":
+        return {"not training": "train longer", "confounded": "one lr"}.get(d.kind, fmt.NONE)
     if d.needs_epochs is not None:
         return f"{d.needs_epochs} epochs"
     return f"{d.needs_seeds} seeds" if d.needs_seeds is not None else fmt.NONE

@@ -116,8 +116,10 @@ def decisions(model: ReportModel) -> Table:
 
 def _verdict(d: Verdict) -> str:
     if d.metric == SPEED:
-        return {"better": "faster (decided)", "worse": "slower (decided)"}.get(d.kind, "speed open")
-    return {"better": "better (decided)", "worse": "worse (decided)", "equivalent": "tie (decided)"}.get(d.kind, "open")
+        return {"better": "faster (decided)", "worse": "slower (decided)",
+                "confounded": "speed confounded (two learning rates)"}.get(d.kind, "speed open")
+    return {"better": "better (decided)", "worse": "worse (decided)", "equivalent": "tie (decided)",
+            "not training": "not training (both at chance)"}.get(d.kind, "open")
 
 
 def _would(d: Verdict) -> str:

@@ -52,14 +52,15 @@ def _learning_rate(model: ReportModel) -> str | None:
     if not ranges:
         return None
     parts = []
+    budget = budget_words(model)  # a rate that fails in 3 epochs may train in 30: the budget, not the arm, may limit
     for arm, r in ranges:
         failing = ", ".join(f"{fmt.sci(lr)} ({'diverged' if status == 'diverged' else value(model, v)})"
                             for lr, v, status in r.failing[:4])
+        only = f"{arm.key} trained only at lr {fmt.sci(r.good[0])} {budget}"
         if r.only_one:
-            parts.append(f"{arm.key} trained only at lr {fmt.sci(r.good[0])} ({value(model, r.best_value)}), "
-                         f"not at {failing}" if failing else f"{arm.key} trained only at lr {fmt.sci(r.good[0])}")
+            parts.append(f"{only} ({value(model, r.best_value)}), not at {failing}" if failing else only)
         elif r.narrow:
-            parts.append(f"{arm.key} only from lr {fmt.sci(r.good[0])} to {fmt.sci(r.good[-1])} "
+            parts.append(f"{arm.key} only from lr {fmt.sci(r.good[0])} to {fmt.sci(r.good[-1])} {budget} "
                          f"({r.span:.1f}x, of {fmt.sci(r.tried[0])} to {fmt.sci(r.tried[-1])} tried; not at {failing})")
     tolerance = ranges[0][1].tolerance
     robust = [a for a, r in ranges if not (r.only_one or r.narrow)]
@@ -73,3 +74,11 @@ def _learning_rate(model: ReportModel) -> str | None:
         text += (f" The other {fmt.plural(len(robust), 'arm')} trained over a wider range (the robustness table lists "
                  "each one's).")
     return text
+
+
+def budget_words(model: ReportModel) -> str:
+    """The tuning budget a learning rate was judged at, in words."""
+    epochs = model.spec.epochs
+    if epochs is None:
+        return "at this budget"
+    return f"at this budget of {'up to ' if model.spec.patience else ''}{fmt.plural(epochs, 'epoch')}"
