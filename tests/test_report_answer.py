@@ -83,7 +83,8 @@ def test_the_answer_states_what_is_decided_by_how_much_from_the_decisions():
     report = model(three_cells())
     answer = report.answer
     assert len(answer) <= MAX_SENTENCES and words(answer) <= MAX_WORDS
-    assert answer[0] == "Top tier (2 arms no decided comparison separates): ce:gru:none 0.955, ce:lstm:none 0.955."
+    assert answer[0] == ("Top tier (2 arms not yet separated from each other, which is not a tie): ce:gru:none 0.955, "
+                         "ce:lstm:none 0.955.")
     biggest = max((d for d in report.decisions if d.kind in ("better", "worse")), key=lambda d: abs(d.difference))
     low, high = sorted(abs(v) for v in biggest.interval)
     winner, loser = (biggest.arm, biggest.other) if biggest.kind == "better" else (biggest.other, biggest.arm)
@@ -100,7 +101,9 @@ def test_an_open_comparison_says_what_would_decide_it():
     report = model(settled(noisy))
     [d] = report.decisions
     assert d.kind == "open" and d.needs_seeds is not None
-    assert report.answer[0].startswith("No arm is decided better than another, so all 2 arms share one tier")
+    assert report.answer[0] == ("No arm is yet separated from another: no comparison is decided, so the 2 arms' means "
+                                "(from ce:gru:none's 0.910 to focal:gru:none's 0.920) rank nothing yet.")
+    assert "tier" not in report.answer[0]  # never one tier of equals
     assert report.answer[-1].startswith(f"Open: 1 comparison; more seeds would decide 1 (the nearest, {d.arm} against "
                                         f"{d.other}, at about {d.needs_seeds} seeds, ")
     assert "on this machine" in report.answer[-1] or "min" in report.answer[-1]

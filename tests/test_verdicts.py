@@ -298,3 +298,43 @@ def test_speed_is_compared_only_at_one_learning_rate_and_a_rate_that_trains_is_s
     assert tables.decisions(other)[1][-1][3] == "speed confounded (two learning rates)"
     words = "\n".join(other.findings)
     assert "trained only at lr 4.20e-02 at this budget of 46 epochs" in words
+
+
+# -- words --------------------------------------------------------------------------------------------------------------
+
+
+def test_arms_not_yet_separated_are_said_so_never_one_tier_of_equals():
+    """The issue's "All 3 arms share one tier" put a 0.973 arm with a 0.435 arm: nothing was decided yet."""
+    report = model(sweep([plateaued("ce:gru:none", (0.973, 0.96, 0.99)), plateaued("ce:rnn:none", (0.435, 0.9, 0.1))]))
+    assert not any(v.decided for v in report.decisions)
+    assert report.answer[0].startswith("No arm is yet separated from another") and "share" not in report.answer[0]
+    from lossbench.report.outline import TIER_NOTE
+
+    assert "not yet separated" in TIER_NOTE and "not a tie" in TIER_NOTE
+
+
+def test_an_equivalence_claims_verdict_names_its_margin_and_a_difference_decided_within_it():
+    """The seed preset: "bce trains it as well as ce" is supported within +-0.02, and ce is decidedly ahead all the
+    same: the answer says both, with the margin that makes both true."""
+    ce = (0.948, 0.950, 0.946, 0.949, 0.947)
+    bce = (0.940, 0.941, 0.939, 0.942, 0.938)
+    data = sweep([arm(k, {1000 + i: run_result(converged_curve(a), a, seed=1000 + i) for i, a in enumerate(values)})
+                  for k, values in (("bce:rnn:none", bce), ("ce:rnn:none", ce))],
+                 claims=[{"id": "seed", "claim": "bce trains it as well as ce", "source": "s", "published": "p",
+                          "checks": [{"kind": "matches", "arm": "bce:rnn:none", "than": "ce:rnn:none",
+                                      "margin": 0.02}]}])
+    report = model(data)
+    [claim] = report.claims
+    assert claim.verdict == "supported" and claim.verdict_words == "supported (within ±0.02)"
+    assert "within +-0.02: supported; ce:rnn:none still ahead by 0.008 (decided)" in claim.evidence
+    assert report.answer[0] == ("The preset's claim, \u201cbce trains it as well as ce\u201d, is supported by this run "
+                                "(within ±0.02; ce:rnn:none still ahead by 0.008 (decided)).")
+    assert tables.claims(report)[1][0][-1] == "supported (within ±0.02)"
+
+
+def test_the_answer_leads_with_the_losses_and_remedies_before_the_cells():
+    data = sweep([plateaued("ce:rnn:none", (0.40, 0.41, 0.42)), plateaued("ce:gru:none", (0.95, 0.96, 0.955)),
+                  plateaued("focal:gru:none", (0.90, 0.905, 0.91)), plateaued("focal:rnn:none", (0.39, 0.40, 0.41))])
+    report = model(data)
+    decided = next(s for s in report.answer if s.startswith("Decided"))
+    assert decided.startswith("Decided: ce:gru:none beats focal:gru:none")  # a loss gap of 0.05 before the cells' 0.5

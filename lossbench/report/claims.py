@@ -37,6 +37,7 @@ class CheckVerdict:
     check: Check
     verdict: str
     evidence: str
+    ahead: str = ""  # an equivalence within the margin that is also a decided difference: "ce still ahead by 0.008"
 
 
 @dataclass
@@ -51,6 +52,16 @@ class ClaimVerdict:
     @property
     def evidence(self) -> str:
         return "; ".join(f"{c.verdict}: {c.evidence}" for c in self.checks)
+
+    @property
+    def margin(self) -> float | None:
+        """An equivalence claim's margin (the verdict means nothing without it)."""
+        return next((c.check.margin for c in self.checks if c.check.kind == "matches"), None)
+
+    @property
+    def verdict_words(self) -> str:
+        """The verdict, with the margin an equivalence claim was judged within."""
+        return self.verdict + (f" (within ±{self.margin:g})" if self.margin else "")
 
 
 @dataclass(frozen=True)
@@ -142,7 +153,11 @@ def _read(check: Check, v: Verdict, settled: bool, family: bool) -> CheckVerdict
     if check.kind == "differs" and inside and plateaued:
         return CheckVerdict(check, CONTRADICTED, text)
     if check.kind == "matches" and inside and plateaued:
-        return CheckVerdict(check, SUPPORTED, text)
+        ahead = ""
+        if v.kind in (BETTER, WORSE):  # both true: within the margin, and one arm decidedly ahead all the same
+            ahead = f"{v.winner} still ahead by {abs(v.difference or 0.0):.3f} (decided)"
+        return CheckVerdict(check, SUPPORTED, f"within +-{margin:g}: supported" + (f"; {ahead}" if ahead else "")
+                            + f"; {text}", ahead)
     if check.kind == "matches" and v.kind in (BETTER, WORSE) and outside:
         return CheckVerdict(check, CONTRADICTED, text)
     return CheckVerdict(check, UNDECIDED, text + _would_decide(v) if v.kind != BETTER and v.kind != WORSE

@@ -21,11 +21,11 @@ IMPROVING_NOTE = ("conv. NO: still improving at the last epoch, with the mean ga
 
 def claims(model: ReportModel) -> Titled:
     return ("Published claims against this run", ["claim", "this run", "verdict"],
-            [[c.claim, c.evidence, c.verdict] for c in model.claims])
+            [[c.claim, c.evidence, c.verdict_words] for c in model.claims])
 
 
 def leaderboard(model: ReportModel) -> Titled:
-    return ("Leaderboard: final-phase test accuracy; tier: arms no decided comparison separates share one",
+    return ("Leaderboard: final-phase test accuracy; arms in one tier are not yet separated (not shown equal)",
             ["tier", "arm", "test acc", "95% CI", "n", "conv.", "div."],
             [[tier(model, a), a.key, fmt.mean_std(a.acc_mean, a.acc_std, 3), _ci(a), str(len(a.accuracy)),
               _converged(a), fmt.pct(a.divergence_rate)] for a in ranked(model)])

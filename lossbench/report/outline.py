@@ -61,9 +61,10 @@ class Section:
     brief: list[Block] = field(default_factory=list)  # what the terminal shows of it
 
 
-TIER_NOTE = ("Tier: arms that no decided comparison separates share a tier. Tier 1 holds the arms no decided "
-             "comparison shows worse than another; tier 2 those it shows worse only than tier 1 arms; and so on "
-             "(lossbench.report.tiers). Within a tier, arms are listed by mean test accuracy, which decides nothing.")
+TIER_NOTE = ("Tier: tier 1 holds the arms no decided comparison shows worse than another; tier 2 those it shows "
+             "worse only than tier 1 arms; and so on (lossbench.report.tiers). Arms in one tier are not yet separated "
+             "by a decided comparison: that is not a tie (a tie is a verdict of its own, in the decision table). "
+             "Within a tier, arms are listed by mean test accuracy, which decides nothing.")
 DECISION_NOTE = ("Every pair of arms that differ in one factor (loss, cell or remedy set), each arm and its baseline, "
                  "each claim's arms, and each factor's levels over matched arms (one unit per seed: the mean over "
                  "them), tested on test accuracy over the seeds both sides ran: a paired t-test, Holm-corrected once "

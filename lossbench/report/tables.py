@@ -166,7 +166,7 @@ def robustness(model: ReportModel) -> Table:
 
 def claims(model: ReportModel) -> Table:
     return (["claim", "source", "published", "this run", "verdict"],
-            [[c.claim, c.source, c.published, c.evidence, c.verdict] for c in model.claims])
+            [[c.claim, c.source, c.published, c.evidence, c.verdict_words] for c in model.claims])
 
 
 def rules(model: ReportModel) -> Table:
