@@ -338,3 +338,40 @@ def test_the_answer_leads_with_the_losses_and_remedies_before_the_cells():
     report = model(data)
     decided = next(s for s in report.answer if s.startswith("Decided"))
     assert decided.startswith("Decided: ce:gru:none beats focal:gru:none")  # a loss gap of 0.05 before the cells' 0.5
+
+
+# -- presets as their papers ------------------------------------------------------------------------------------------
+
+
+def test_every_presets_departures_from_its_paper_are_stored_with_its_claims():
+    from lossbench.sweep import PRESETS, preset_fields
+
+    for name, preset in PRESETS.items():
+        for budget in ("default", "paper") if preset.paper else ("default",):
+            for claim in preset_fields(name, budget)["claims"]:
+                assert claim["departures"], (name, budget)
+    [greydanus] = preset_fields("greydanus2020", "paper")["claims"]
+    assert "bidirectional" in greydanus["departures"][0] and not greydanus.get("reduced_budget")
+
+
+def test_a_claim_not_reached_by_a_setup_unlike_the_papers_blames_the_setup_not_the_budget():
+    """greydanus2020 --budget paper: a one-direction GRU(6) read at its last step plateaus near 0.70."""
+    from lossbench.sweep import preset_fields
+
+    [claim] = preset_fields("greydanus2020", "paper")["claims"]
+    gru = trained("ce:gru:none", (0.69, 0.71, 0.70))
+    report = model(sweep([gru], claims=[claim]))
+    [verdict] = report.claims
+    assert verdict.verdict == "not supported with this setup (it differs from the paper's)"
+    assert "at this budget" not in verdict.verdict and verdict.departures == claim["departures"]
+    assert "bidirectional" in report.answer[0] and "at this budget" not in report.answer[0]
+    headers, rows = tables.claims(report)
+    assert "bidirectional" in rows[0][headers.index("how this setup departs from the paper's")]
+    assert json.loads(results_json(report))["claims"][0]["departures"] == claim["departures"]
+    from lossbench.report import compact
+
+    assert "setup departs from the paper's" in compact.claims(report)[2][0][1]
+    # at the default budget the same numbers are "not supported at this budget", and the departures are listed
+    [default] = preset_fields("greydanus2020")["claims"]
+    low = model(sweep([trained("ce:gru:none", (0.80, 0.82, 0.81))], claims=[{**default, "checks": default["checks"]}]))
+    assert low.claims[0].verdict == "not supported at this budget" and low.claims[0].departures

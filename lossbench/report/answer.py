@@ -73,7 +73,8 @@ def _sentences(model: ReportModel, examples: int) -> list[str]:
 def _claims(model: ReportModel) -> str:
     if len(model.claims) == 1:
         c = model.claims[0]
-        return f"The preset's claim, {_quote(c.claim)}, is {c.verdict} by this run{_margin_words(c)}."
+        setup = f": {c.departures[0]}" if c.departures and c.verdict.startswith("not supported with") else ""
+        return f"The preset's claim, {_quote(c.claim)}, is {c.verdict} by this run{_margin_words(c)}{setup}."
     verdicts = [c.verdict for c in model.claims]
     counts = ", ".join(f"{verdicts.count(v)} {v}" for v in dict.fromkeys(verdicts))
     return f"The preset's {len(model.claims)} claims, checked on this run: {counts}."

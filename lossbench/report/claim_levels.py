@@ -14,14 +14,13 @@ if TYPE_CHECKING:
     from lossbench.results.claims import Check
 
 SUPPORTED, CONTRADICTED, UNDECIDED = "supported", "contradicted", "not supported at this budget"
-SETUP = "not supported with this setup"  # the setup, not the budget, stands in the way (it departs from the paper's)
+SETUP = "not supported with this setup (it differs from the paper's)"  # the setup, not the budget, stands in the way
 METRIC_WORDS = {"test_accuracy": "test accuracy", "test_ece": "test ECE",
                 "flow_ratio_init": "log10 gradient ratio first/last step at initialisation"}
 BOUNDS = {"test_accuracy": (0.0, 1.0), "test_ece": (0.0, 1.0)}  # a mean of accuracies lies in [0, 1]
 
 
-def reaches(check: Check, values: dict[int, float], settled: bool, reduced_budget: bool,
-            departs: bool) -> tuple[str, str]:
+def reaches(check: Check, values: dict[int, float], settled: bool, reduced_budget: bool) -> tuple[str, str]:
     """(verdict, evidence): supported when the 95% interval of the mean lies at or above the value; contradicted
     when it lies below, the arm converged, and the run trained the paper's setup on the paper's budget."""
     low, high = interval(list(values.values()), check.metric)
@@ -30,8 +29,6 @@ def reaches(check: Check, values: dict[int, float], settled: bool, reduced_budge
     if low is not None and low >= check.value:
         return SUPPORTED, text  # a value already reached stands, converged or not
     if high is not None and high < check.value and settled:
-        if departs:
-            return SETUP, text + " (not reached by this setup, which differs from the paper's)"
         if not reduced_budget:
             return CONTRADICTED, text
         return UNDECIDED, text + " (not reached on a budget far below the paper's; a plateau can outlast it)"

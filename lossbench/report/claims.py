@@ -7,6 +7,8 @@ on another metric (calibration, gradient flow), the same rule on its own (``judg
 - ``matches``: supported when the difference lies within +-margin (two one-sided tests at the verdict's level) and
   neither arm is still improving; contradicted when the pair is decided and its interval lies outside the margin;
 - ``differs``: supported when the pair is decided either way; contradicted when it lies within +-margin.
+On the paper's own budget, a claim whose setup departs from the paper's (``departures``: every output lists them)
+and is not supported is "not supported with this setup": the setup, not the budget, stands in the way.
 ``reaches`` (one arm against a level) is ``claim_levels``'. On a metric the family does not read, a verdict between
 arms still improving decides nothing (a metric taken at initialisation is exempt). Anything else is "not supported
 at this budget", with why and what would decide it (seeds or epochs, and minutes on this machine). A claim is
@@ -48,6 +50,7 @@ class ClaimVerdict:
     published: str
     verdict: str
     checks: list[CheckVerdict] = field(default_factory=list)
+    departures: list[str] = field(default_factory=list)  # how this run's setup differs from the paper's
 
     @property
     def evidence(self) -> str:
@@ -92,9 +95,11 @@ def judge_claims(spec: SpecRecord, arms: list[ArmData], converged: dict[str, boo
         checks = [_with_speed(_judge(check, by_key, converged, claim.reduced_budget, pairs, budget), faster)
                   for check in claim.checks]
         found = {c.verdict for c in checks}
-        verdict = (CONTRADICTED if CONTRADICTED in found else SUPPORTED if found == {SUPPORTED} else
-                   SETUP if SETUP in found else UNDECIDED)
-        out.append(ClaimVerdict(claim.id, claim.claim, claim.source, claim.published, verdict, checks))
+        verdict = CONTRADICTED if CONTRADICTED in found else SUPPORTED if found == {SUPPORTED} else UNDECIDED
+        if verdict != SUPPORTED and claim.departures and not claim.reduced_budget:
+            verdict = SETUP  # the paper's budget, another setup: the setup, not the budget, stands in the way
+        out.append(ClaimVerdict(claim.id, claim.claim, claim.source, claim.published, verdict, checks,
+                                list(claim.departures)))
     return out
 
 
@@ -115,7 +120,7 @@ def _judge(check: Check, arms: dict[str, ArmData], converged: dict[str, bool | N
            pairs: dict[frozenset[str], Verdict], budget: Budget) -> CheckVerdict:
     values = metric_by_seed(arms[check.arm], check.metric)
     if check.kind == "reaches":
-        verdict, text = reaches(check, values, converged.get(check.arm) is not False, reduced_budget, False)
+        verdict, text = reaches(check, values, converged.get(check.arm) is not False, reduced_budget)
         if verdict == UNDECIDED:
             text += would_reach(check, values, budget.arms.get(check.arm), budget.workers)
         return CheckVerdict(check, verdict, text)

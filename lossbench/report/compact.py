@@ -21,7 +21,8 @@ IMPROVING_NOTE = ("conv. NO: still improving at the last epoch, with the mean ga
 
 def claims(model: ReportModel) -> Titled:
     return ("Published claims against this run", ["claim", "this run", "verdict"],
-            [[c.claim, c.evidence, c.verdict_words] for c in model.claims])
+            [[c.claim, (f"(setup departs from the paper's: {'; '.join(c.departures)}) " if c.departures else "")
+              + c.evidence, c.verdict_words] for c in model.claims])
 
 
 def leaderboard(model: ReportModel) -> Titled:

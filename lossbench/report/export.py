@@ -51,10 +51,11 @@
   spread against the next, per seed ({test, n, mean_difference, p}) or null}: a level's mean is over matched
   arms only (those whose other two factors were measured at every level); ``excluded`` counts the arms left out
 - ``rules``: [{topic, rule}]: every threshold the findings use, in words
-- ``claims``: [{id, claim, source, published, verdict, checks: [{check: {kind, arm, metric, than, value, margin},
-  verdict, evidence}]}]: a preset's published claims (``spec["claims"]``, lossbench/results/claims.py) judged on
-  this run (lossbench/report/claims.py); verdict "supported", "contradicted" or "not supported at this budget";
-  empty without claims
+- ``claims``: [{id, claim, source, published, verdict, departures (how this run's setup differs from the
+  paper's), checks: [{check: {kind, arm, metric, than, value, margin}, verdict, evidence, ahead}]}]: a preset's
+  published claims (``spec["claims"]``, lossbench/results/claims.py) judged on this run
+  (lossbench/report/claims.py); verdict "supported", "contradicted", "not supported at this budget" or "not
+  supported with this setup (it differs from the paper's)"; empty without claims
 - ``refused``: [{arm, reason}]; ``findings``: [sentence]; ``findings_by_topic``: [{topic, findings}]
 - ``answer``: [sentence]: the answer first (at most 5 sentences, 120 words; ``lossbench.report.answer``);
   each leaderboard entry's ``tier``: 1 for the arms no decided comparison shows worse (``lossbench.report.tiers``)

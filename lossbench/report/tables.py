@@ -165,8 +165,9 @@ def robustness(model: ReportModel) -> Table:
 
 
 def claims(model: ReportModel) -> Table:
-    return (["claim", "source", "published", "this run", "verdict"],
-            [[c.claim, c.source, c.published, c.evidence, c.verdict_words] for c in model.claims])
+    return (["claim", "source", "published", "this run", "how this setup departs from the paper's", "verdict"],
+            [[c.claim, c.source, c.published, c.evidence, "; ".join(c.departures) or "(none recorded)",
+              c.verdict_words] for c in model.claims])
 
 
 def rules(model: ReportModel) -> Table:
