@@ -120,3 +120,14 @@ def run_state(curve: Sequence[float | None], accuracy: Sequence[float | None], m
         return NOT_TRAINING
     stopped = cap is not None and len(curve) < cap
     return PLATEAUED if verdict.plateaued or stopped else IMPROVING
+
+
+def cap_caution(epochs: int | None, patience: int | None) -> str | None:
+    """Why an epoch cap cannot decide, where it cannot: below ``WARMUP`` times the patience no run can count as
+    plateaued, so no tie is ever decided and every gap stays open to training longer. None for a cap that can."""
+    if epochs is None or not patience or epochs >= WARMUP * patience:
+        return None
+    return (f"an epoch cap of {epochs} is below the {WARMUP * patience} epochs before any run can count as plateaued "
+            f"({WARMUP} x the patience of {patience}): no run can plateau, so no tie can be decided and every gap "
+            f"stays open to training longer; give epochs = {WARMUP * patience} or more (or patience = 0 for fixed "
+            f"epochs)")

@@ -375,3 +375,42 @@ def test_a_claim_not_reached_by_a_setup_unlike_the_papers_blames_the_setup_not_t
     [default] = preset_fields("greydanus2020")["claims"]
     low = model(sweep([trained("ce:gru:none", (0.80, 0.82, 0.81))], claims=[{**default, "checks": default["checks"]}]))
     assert low.claims[0].verdict == "not supported at this budget" and low.claims[0].departures
+
+
+# -- defaults that can decide -----------------------------------------------------------------------------------------
+
+
+def test_the_default_epochs_let_a_run_plateau_and_a_cap_below_that_is_warned_about():
+    from lossbench.convergence import PATIENCE, WARMUP, cap_caution
+    from lossbench.sweep import build_spec
+
+    assert build_spec({"name": "x"}, {}).epochs >= WARMUP * PATIENCE  # a TOML spec without epochs
+    assert cap_caution(WARMUP * PATIENCE, PATIENCE) is None and cap_caution(3, None) is None  # fixed epochs: fine
+    caution = cap_caution(3, 5)
+    assert "an epoch cap of 3 is below the 10 epochs before any run can count as plateaued" in caution
+    report = model(sweep([plateaued("ce:gru:none", (0.9, 0.91, 0.92))], epochs=3, patience=5))
+    assert any(s.startswith("This sweep could not decide a tie: an epoch cap of 3") for s in report.findings)
+
+
+def test_the_thresholds_print_the_sweeps_own_values():
+    report = model(sweep([plateaued("ce:gru:none", (0.9, 0.91, 0.92))], patience=3, epochs=40, race=True, seeds=10))
+    rules = dict(tables.rules(report)[1])
+    assert "once 3 epochs (the spec's patience)" in rules["convergence"] and "not before 6 epochs" in rules["convergence"]
+    assert "a cap of 40 epochs" in rules["convergence"] and "at 0.0125 (the race's level)" in rules["tests"]
+    fixed = dict(tables.rules(model(sweep([plateaued("ce:gru:none", (0.9, 0.91, 0.92))], patience=None, epochs=12)))[1])
+    assert "every run trains a cap of 12 epochs (no patience: fixed epochs)" in fixed["convergence"]
+
+
+@pytest.mark.slow
+def test_the_cli_warns_of_a_cap_below_the_plateau_rules_minimum(tmp_path, cli):
+    done = cli("run", "--dataset", "digits", "--set", "hidden=8", "--loss", "ce", "--cell", "gru", "--remedies", "none",
+               "--trials", "1", "--seeds", "1", "--epochs", "2", "--name", "short", cwd=tmp_path, timeout=600)
+    assert done.returncode == 0, done.stderr
+    assert "warning: an epoch cap of 2 is below the 10 epochs before any run can count as plateaued" in done.stderr
+
+
+def test_no_preset_caps_its_epochs_below_the_plateau_rules_minimum():
+    from lossbench.convergence import cap_caution
+    from lossbench.sweep import PRESETS
+
+    assert [name for name, p in PRESETS.items() if cap_caution(p.spec.epochs, p.spec.patience)] == []

@@ -37,12 +37,12 @@ level, and says so.
 
 from lossbench.decisions.arms import Arm, Run, arm_from_runs, runs_of, sweep_arms
 from lossbench.decisions.family import ROUNDS, decide, race_alpha, schedule
-from lossbench.decisions.rule import EVEN_CHANCE, MARGIN, TEST, judge_values, within
+from lossbench.decisions.rule import EVEN_CHANCE, MARGIN, MIN_SEEDS, TEST, judge_values, within
 from lossbench.decisions.speed import SPEED, SPEED_FACTOR, speed
 from lossbench.decisions.verdict import (ARMS, BETTER, CONFOUNDED, DECIDED, EQUIVALENT, KINDS, LEVELS, NOT_TRAINING,
                                          OPEN, WORSE, Verdict)
 
-__all__ = ["ARMS", "BETTER", "CONFOUNDED", "DECIDED", "EQUIVALENT", "EVEN_CHANCE", "KINDS", "LEVELS", "MARGIN",
+__all__ = ["ARMS", "BETTER", "CONFOUNDED", "DECIDED", "EQUIVALENT", "EVEN_CHANCE", "KINDS", "LEVELS", "MARGIN", "MIN_SEEDS",
            "NOT_TRAINING", "OPEN", "ROUNDS", "SPEED", "SPEED_FACTOR", "TEST", "WORSE", "Arm", "Run", "Verdict",
            "arm_from_runs", "decide", "judge_values", "race_alpha", "runs_of", "schedule", "speed", "sweep_arms",
            "within"]

@@ -133,7 +133,8 @@ def results_json(model: ReportModel) -> str:
                       "main_effects": [{"factor": e.factor, "levels": e.levels, "spread": e.spread,
                                         "best": e.best, "worst": e.worst, "excluded": e.excluded}
                                        for e in factorial.effects], "contrast": contrast},
-        "rules": [{"topic": topic, "rule": rule} for topic, rule in thresholds.rules(model.objective)],
+        "rules": [{"topic": topic, "rule": rule} for topic, rule in
+                  thresholds.rules(model.objective, model.spec.patience, model.spec.epochs, model.alpha)],
         "claims": [asdict(c) for c in model.claims],
         "refused": [{"arm": arm, "reason": why} for arm, why in model.refused],
         "findings": model.findings,

@@ -171,7 +171,9 @@ def claims(model: ReportModel) -> Table:
 
 
 def rules(model: ReportModel) -> Table:
-    return ["topic", "rule"], [[topic, rule] for topic, rule in thresholds.rules(model.objective)]
+    spec = model.spec
+    return ["topic", "rule"], [[topic, rule] for topic, rule in thresholds.rules(model.objective, spec.patience,
+                                                                                   spec.epochs, model.alpha)]
 
 
 def grid(g: Grid) -> Table:
