@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from lossbench.convergence import CHANCE_MARGIN, COLLAPSE_DROP, PATIENCE, WARMUP
-from lossbench.stats import ALPHA, LEVEL, POWER  # the significance level, intervals, power: shared with the sweep
+from lossbench.stats import ALPHA, POWER  # the significance level and power: shared with the sweep
 
 if TYPE_CHECKING:
     from lossbench.results import Objective
