@@ -144,9 +144,10 @@ def test_the_default_test_is_the_paired_t_test_the_decisions_use(main_report):
     against = [c for c in document["comparisons"] if c["factor"] is None]
     assert against and document["decisions"]
     for c in against:
-        seeds = [str(s) for s in c["seeds"]]
-        expected = scipy_stats.ttest_rel([by_arm[c["arm"]][s] for s in seeds], [by_arm["ce:rnn:none"][s] for s in seeds])
-        if not math.isnan(expected.pvalue):
+        seeds = [str(s) for s in c["seeds_run"]]
+        left, right = [by_arm[c["arm"]][s] for s in seeds], [by_arm["ce:rnn:none"][s] for s in seeds]
+        expected = scipy_stats.ttest_rel(left, right)
+        if np.std(np.subtract(left, right), ddof=1) >= 1 / 359:  # above the grain of 359 test digits: scipy's own
             assert c["p"] == pytest.approx(expected.pvalue)
     assert "paired t-test" in (folder / "report.md").read_text()
 
@@ -161,7 +162,7 @@ def test_comparisons_are_paired_on_shared_seeds_and_holm_corrected(wilcoxon_repo
     assert {c["arm"] for c in against} == {"ce:rnn:clip_norm", "evil:rnn:none", "evil:rnn:clip_norm"}
     assert all(c["baseline"] == "ce:rnn:none" for c in against)
     for c in against:
-        seeds = [str(s) for s in c["seeds"]]
+        seeds = [str(s) for s in c["seeds_run"]]
         expected = scipy_stats.wilcoxon([by_arm[c["arm"]][s] for s in seeds], [by_arm["ce:rnn:none"][s] for s in seeds])
         if not math.isnan(expected.pvalue):
             assert c["p"] == pytest.approx(expected.pvalue)
@@ -197,14 +198,16 @@ def test_factorial_and_findings_come_from_the_numbers(main_report):
     assert loss["levels"]["ce"] == pytest.approx((means["ce:rnn:none"] + means["ce:rnn:clip_norm"]) / 2)
     best = document["leaderboard"][0]
     improving = [r for r in document["leaderboard"] if r["convergence"]["converged"] is False]
+    assert document["findings"][0].startswith("This sweep could not decide a tie: an epoch cap of 2")  # said first
+    ranking = document["findings"][1]
     if improving:  # two epochs of a tiny RNN: whichever way the curves went, the findings follow the verdicts
-        refusal = document["findings"][0]
+        refusal = ranking
         assert refusal.startswith("No full ranking is concluded") and f"{best['arm']} first at" in refusal
         for row in improving:
             assert f"{row['arm']} {row['convergence']['gain']:+.4f}" in refusal
     else:
-        assert document["findings"][0].startswith(f"The highest mean test accuracy is {best['arm']}'s")
-        assert f"{best['test_accuracy']['mean']:.4f}" in document["findings"][0]
+        assert ranking.startswith(f"The highest mean test accuracy is {best['arm']}'s")
+        assert f"{best['test_accuracy']['mean']:.4f}" in ranking
     change = means["ce:rnn:clip_norm"] - means["ce:rnn:none"]
     comparison = next(c for c in document["comparisons"] if c["arm"] == "ce:rnn:clip_norm")
     assert f"{change:+.4f}" in comparison_row((folder / "report.md").read_text(), comparison)

@@ -71,12 +71,12 @@ class Verdict:
 
     def flipped(self) -> Verdict:
         """The same verdict read from the other side (other against arm)."""
-        neg = (lambda v: None if v is None else -v)
+        neg = (lambda v: None if v is None else 0.0 - v)  # 0.0 - v: no -0.0
         return replace(self, kind={BETTER: WORSE, WORSE: BETTER}.get(self.kind, self.kind), arm=self.other,
                        other=self.arm, levels=self.levels[::-1], difference=neg(self.difference),
                        interval=None if self.interval is None else (-self.interval[1], -self.interval[0]),
                        effect=neg(self.effect), pairs=tuple(p[::-1] for p in self.pairs),
-                       identical=tuple(p[::-1] for p in self.identical), units=tuple(-u for u in self.units))
+                       identical=tuple(p[::-1] for p in self.identical), units=tuple(0.0 - u for u in self.units))
 
     def involves(self, key: str) -> bool:
         return any(key in pair for pair in self.pairs) or key in (self.arm, self.other)
