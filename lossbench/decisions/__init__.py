@@ -42,7 +42,7 @@ from lossbench.decisions.speed import SPEED, SPEED_FACTOR, speed
 from lossbench.decisions.verdict import (ARMS, BETTER, CONFOUNDED, DECIDED, EQUIVALENT, KINDS, LEVELS, NOT_TRAINING,
                                          OPEN, WORSE, Verdict)
 
-__all__ = ["ARMS", "BETTER", "CONFOUNDED", "DECIDED", "EQUIVALENT", "EVEN_CHANCE", "KINDS", "LEVELS", "MARGIN", "MIN_SEEDS",
-           "NOT_TRAINING", "OPEN", "ROUNDS", "SPEED", "SPEED_FACTOR", "TEST", "WORSE", "Arm", "Run", "Verdict",
+__all__ = ["ARMS", "BETTER", "CONFOUNDED", "DECIDED", "EQUIVALENT", "EVEN_CHANCE", "KINDS", "LEVELS", "MARGIN",
+           "MIN_SEEDS", "NOT_TRAINING", "OPEN", "ROUNDS", "SPEED", "SPEED_FACTOR", "TEST", "WORSE", "Arm", "Run", "Verdict",
            "arm_from_runs", "decide", "judge_values", "race_alpha", "runs_of", "schedule", "speed", "sweep_arms",
            "within"]

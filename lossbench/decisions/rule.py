@@ -74,7 +74,8 @@ def _judge(pair: Pair, test: stats.PairedTest, step: float, p_adj: float, alpha:
                                                 f"plateaued", **common)
         improving = a if a.still_improving else b
         return Verdict(kind=OPEN, why=f"within +-{margin:g} so far, but {improving.key} was still improving",
-                       needs_epochs=_more_epochs(improving), minutes=_minutes(improving, workers, epochs=True), **common)
+                       needs_epochs=_more_epochs(improving), minutes=_minutes(improving, workers, epochs=True),
+                       **common)
     why = (f"the interval [{interval[0]:.3f}, {interval[1]:.3f}] includes 0 and is wider than the +-{margin:g} "
            f"that would make it a tie")
     trailer = b if mean > 0 else a

@@ -127,8 +127,8 @@ def level_pairs(arms: list[Arm]) -> list[Pair]:
         for reference, level in combinations(levels, 2):
             matched = _matched(arms, factor, level, reference)
             if len(matched) >= 2:
-                out.append(_paired(Side(level, tuple(x for x, _ in matched)), Side(reference, tuple(y for _, y in matched)),
-                                   factor, (level, reference), LEVELS))
+                sides = Side(level, tuple(x for x, _ in matched)), Side(reference, tuple(y for _, y in matched))
+                out.append(_paired(*sides, factor, (level, reference), LEVELS))
     return out
 
 

@@ -80,4 +80,5 @@ def _mean_text(values: list[float], low: float | None, high: float | None) -> st
     if not values:
         return "has no completed run"
     mean = sum(values) / len(values)
-    return f"{mean:.4f} over {len(values)} seeds" + (f" (95% interval [{low:.4f}, {high:.4f}])" if low is not None else "")
+    shown = f" (95% interval [{low:.4f}, {high:.4f}])" if low is not None else ""
+    return f"{mean:.4f} over {len(values)} seeds{shown}"

@@ -43,7 +43,8 @@
 - ``comparisons``: a view of ``decisions`` (the same numbers): [{``arm`` (an arm, or a factor's level),
   ``baseline`` (an arm, or the reference level), ``factor`` (null: an arm against its baseline; loss, cell or
   remedies: levels over matched arms, one unit per seed), ``pairs``: [[arm, baseline arm]], ``seeds`` (paired
-  units), ``seeds_run`` (which seeds), ``test``, ``mean_difference``, ``interval`` (at ``level``), ``p``, ``p_holm`` (over the family),
+  units), ``seeds_run`` (which seeds), ``test``, ``mean_difference``, ``interval`` (at ``level``), ``p``,
+  ``p_holm`` (over the family),
   ``kind`` and ``decided`` (the verdict), ``effect``, ``effect_name``, ``seeds_needed`` (open: seeds a paired
   t-test would need), ``improving`` (arms still improving)}]; the test fields are null with fewer than 2 seeds
 - ``factorial``: {``grids``: [{cell, losses, remedies, values[loss][remedy]}], ``main_effects``:
@@ -113,7 +114,8 @@ def results_json(model: ReportModel) -> str:
             "robustness": _robustness(a), "importances": a.importances,
         })
     comparisons = [{"arm": c.arm, "baseline": c.other, "factor": None if c.scope == "arms" else c.factor,
-                    "pairs": [list(p) for p in c.pairs], "seeds": c.seeds, "seeds_run": list(c.unit_seeds), "test": model.test,
+                    "pairs": [list(p) for p in c.pairs], "seeds": c.seeds, "seeds_run": list(c.unit_seeds),
+                    "test": model.test,
                     "mean_difference": c.difference, "interval": list(c.interval) if c.interval else None,
                     "level": c.level, "p": c.p_raw, "p_holm": c.p, "kind": c.kind, "decided": c.decided,
                     "effect": c.effect, "effect_name": "rank-biserial r" if model.test == "wilcoxon" else "Cohen's d_z",

@@ -47,7 +47,8 @@ def rules(goal: Objective, patience: int | None = PATIENCE, epochs: int | None =
     return [
         ("tests", f"one decision module (lossbench.decisions) judges every pair: a paired t-test over one unit per "
                   f"shared seed (a factor's levels: the mean over their matched arms), the spread never below the "
-                  f"metric's grain (1 / test examples), Holm-corrected once over the family at {alpha:.4g}"
+                  f"metric's grain (1 / test examples), with Holm's correction once over the family at "
+                  f"{alpha:.4g}"
                   + (" (the race's level)" if alpha < ALPHA else "")),
         ("not significant", f"the t interval at Holm's level, cut at +-1 for an accuracy difference; seeds a paired "
                             f"t-test would need to detect the observed difference (power {POWER}, the observed mean "
