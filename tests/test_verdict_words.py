@@ -217,3 +217,30 @@ def test_no_preset_caps_its_epochs_below_the_plateau_rules_minimum():
     from lossbench.sweep import PRESETS
 
     assert [name for name, p in PRESETS.items() if cap_caution(p.spec.epochs, p.spec.patience)] == []
+
+
+def test_a_claim_on_two_arms_at_chance_says_why_once_and_never_that_a_level_plateaued():
+    """pascanu2013 at its default budget: both arms at chance on the temporal order problem (4 classes)."""
+    from lossbench.sweep import preset_fields
+
+    [claim] = preset_fields("pascanu2013")["claims"]
+    flat = {s: run_result([0.25, 0.26, 0.25, 0.26, 0.25, 0.25, 0.26, 0.25, 0.25, 0.26], a, seed=s, classes=4)
+            for s, a in zip(SEEDS, (0.25, 0.26, 0.255))}
+    report = model(sweep([arm("ce:rnn:none", flat), arm("ce:rnn:clip_norm", flat)], claims=[claim], patience=5,
+                         epochs=10))
+    [verdict] = report.claims
+    better, level = verdict.checks
+    assert better.evidence.count("no number of seeds would compare them") == 1
+    assert "had plateaued" not in level.evidence and "it sat at chance (0.255) at this budget" in level.evidence
+
+
+def test_an_equivalence_claim_not_supported_names_its_margin_as_a_margin():
+    ce = {s: run_result(converged_curve(a), a, seed=s) for s, a in zip(SEEDS, (0.90, 0.91, 0.92))}
+    irnn = {s: run_result(converged_curve(a), a, seed=s) for s, a in zip(SEEDS, (0.70, 0.99, 0.80))}
+    data = sweep([arm("ce:lstm:none", ce), arm("ce:rnn:identity_init", irnn)],
+                 claims=[{"id": "le", "claim": "an IRNN matches an LSTM", "source": "s", "published": "p",
+                          "checks": [{"kind": "matches", "arm": "ce:rnn:identity_init", "than": "ce:lstm:none",
+                                      "margin": 0.05}]}])
+    report = model(data)
+    assert report.claims[0].verdict == "not supported at this budget"
+    assert report.answer[0].endswith("is not supported at this budget by this run (its margin: ±0.05).")

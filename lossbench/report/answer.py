@@ -175,6 +175,8 @@ def _margin_words(claim: object) -> str:
     margins = [c.check.margin for c in claim.checks if c.check.kind == "matches" and c.check.margin]
     if not margins:
         return ""
+    if claim.verdict != "supported":
+        return f" (its margin: ±{margins[0]:g})"
     ahead = next((c.ahead for c in claim.checks if getattr(c, "ahead", "")), "")
     return f" (within ±{margins[0]:g}" + (f"; {ahead}" if ahead else "") + ")"
 

@@ -48,6 +48,9 @@ def would_reach(check: Check, values: dict[int, float], arm: Arm | None, workers
         minutes = (arm.seconds_per_run or 0.0) * (cap + more) / max(cap, 1) * len(values) / max(1, workers) / 60
         return (f"; at its recent gain of {arm.gain_per_epoch:.4f} per epoch it would need at least {more} more epochs "
                 f"(a cap of about {cap + more}, {fmt.duration(minutes)} on this machine for {len(values)} seeds)")
+    if mean < check.value and arm.at_chance:
+        return (f"; it sat at chance ({mean:.3f}) at this budget: not training yet, so no rate of its own says what "
+                f"more epochs would reach")
     if mean < check.value:
         return f"; it had plateaued at {mean:.3f}: more epochs of this setup would not reach {check.value:g}"
     need = stats.seeds_needed([v - check.value for v in values.values()])

@@ -179,7 +179,7 @@ def _evidence(check: Check, v: Verdict) -> str:
                  f"p{' (Holm)' if v.test == decisions.TEST else ''} = {fmt.pvalue(v.p)}")
     if check.margin:
         text += f"; {'equivalence' if check.kind == 'matches' else 'no-difference'} margin +-{check.margin:g}"
-    return text + f"; the verdict: {v.kind}" + (f" ({v.why})" if v.why and v.kind != "open" else "")
+    return text + f"; the verdict: {v.kind}" + (f" ({v.why})" if v.why and v.decided else "")
 
 
 def _would_decide(v: Verdict) -> str:
@@ -189,7 +189,7 @@ def _would_decide(v: Verdict) -> str:
         return f" ({v.why}); train longer first: about {v.needs_epochs} epochs{minutes}"
     if v.needs_seeds and v.test == decisions.TEST:
         return f" ({v.why}); it would take about {v.needs_seeds} seeds{minutes}"
-    return f" ({v.why})" if v.why else ""
+    return f" ({v.why})" if v.why and not v.decided else ""
 
 
 def _with_speed(found: CheckVerdict, faster: dict[frozenset[str], Verdict]) -> CheckVerdict:
