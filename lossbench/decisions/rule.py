@@ -84,8 +84,15 @@ def _judge(pair: Pair, test: stats.PairedTest, step: float, p_adj: float, alpha:
                                       f"epochs (+{trailer.gain_per_epoch:.4f} per epoch), could close the gap: train "
                                       f"longer before adding seeds",
                        needs_epochs=_more_epochs(trailer), minutes=_minutes(trailer, workers, epochs=True), **common)
-    need, even, route = _seeds_to_decide(units, step, margin, grain,
-                                         plateaued=not a.still_improving and not b.still_improving)
+    plateaued = not a.still_improving and not b.still_improving
+    need, even, route = _seeds_to_decide(units, step, margin, grain, plateaued)
+    tie = None if plateaued else stats.seeds_for_equivalence(units, margin, step, grain=grain)
+    if tie is not None and (need is None or tie < need):  # a tie is nearer, but only plateaued arms can tie
+        improving = a if a.still_improving else b
+        return Verdict(kind=OPEN, why=f"{why}; a tie within +-{margin:g} is nearer (about {tie} seeds) than a "
+                                      f"difference, but a tie needs both arms plateaued and {improving.key} was still "
+                                      f"improving: train longer first",
+                       needs_epochs=_more_epochs(improving), minutes=_minutes(improving, workers, epochs=True), **common)
     extra = None if need is None else max(0, need - n)
     if need is not None:
         why += f": about {need} seeds would decide it ({route})"
