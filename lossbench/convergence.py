@@ -11,6 +11,11 @@ epoch cap without plateauing was still improving (its best epoch lies within the
 
 Time to target (the AlgoPerf idea of time-to-result): the first epoch, and the seconds of training up to its end,
 at which the curve reached ``TARGET_SHARE`` of its best value (for a minimised objective: within 1/share of it).
+
+Two ends that are not a plateau. A run within ``CHANCE_MARGIN`` of chance accuracy has not started to learn: a tanh
+RNN on MNIST-1D sits at chance for 15 epochs and more before it learns, so stopping there says "not training at
+this budget", never "plateaued". A run whose last validation accuracy lies more than ``COLLAPSE_DROP`` below its
+best has collapsed (an instability: it fell from 0.935 to 0.18 at lr 0.05), which training longer does not mend.
 """
 
 from __future__ import annotations
@@ -21,11 +26,14 @@ from dataclasses import dataclass
 
 PATIENCE = 5  # epochs without improvement that end a run: long enough to cross a noisy epoch or two on MNIST-1D
 MIN_DELTA = 0.002  # an improvement beats the best so far by more than this: a fifth of a percentage point of
-# accuracy, a tenth of the margin within which two arms tie (lossbench.results.decisions); or 0.002 nats of NLL.
+# accuracy, a tenth of the margin within which two arms tie (lossbench.decisions); or 0.002 nats of NLL.
 # With 0, a curve that only creeps up on validation noise never plateaus: GRUs on MNIST-1D gained 0.001 an epoch
 # at 25 epochs, and every tie between them stayed open for want of a plateau.
 WARMUP = 2  # no run stops on patience before WARMUP * patience epochs
 TARGET_SHARE = 0.95  # time to target: the first epoch at 95% of the run's best score
+CHANCE_MARGIN = 0.05  # accuracy within this of 1 / classes: predicting about uniformly, not training yet
+COLLAPSE_DROP = 0.2  # the last epoch's validation accuracy this far below the run's best: a collapse (twice the
+# spread of final seeds that makes an arm unstable, so seed-to-seed noise never reads as one)
 
 
 def improved(value: float, best: float | None, maximize: bool, min_delta: float = MIN_DELTA) -> bool:
@@ -80,3 +88,46 @@ def time_to_target(values: Sequence[float], seconds: Sequence[float], maximize: 
         if (value >= share * best) if maximize else (value <= best / share):
             return epoch, elapsed
     return None
+
+
+def at_chance(accuracy: float | None, chance: float | None, margin: float = CHANCE_MARGIN) -> bool:
+    """Whether an accuracy lies within ``margin`` of chance (False where either is unknown)."""
+    return accuracy is not None and chance is not None and accuracy <= chance + margin
+
+
+def collapsed(accuracy: Sequence[float | None], drop: float = COLLAPSE_DROP) -> bool:
+    """Whether a validation-accuracy curve ended more than ``drop`` below its best (non-finite epochs skipped)."""
+    finite = [float(v) for v in accuracy if v is not None and math.isfinite(float(v))]
+    return bool(finite) and max(finite) - finite[-1] > drop
+
+
+PLATEAUED, IMPROVING, NOT_TRAINING, COLLAPSED = "plateaued", "improving", "not training", "collapsed"
+
+
+def run_state(curve: Sequence[float | None], accuracy: Sequence[float | None], maximize: bool,
+              patience: int = PATIENCE, cap: int | None = None, chance: float | None = None) -> str | None:
+    """How one run ended, by the one rule: ``COLLAPSED`` (its last validation accuracy far below its best),
+    ``NOT_TRAINING`` (its best validation accuracy within the chance margin: a slow start, never a plateau),
+    ``PLATEAUED`` (the patience rule, or it stopped before its ``cap``) or ``IMPROVING``; None for a curve without a
+    finite value. ``curve`` is the tuned objective per epoch, ``accuracy`` the validation accuracy."""
+    verdict = plateau(curve, maximize, patience)
+    if verdict is None:
+        return None
+    if collapsed(accuracy):
+        return COLLAPSED
+    finite = [float(v) for v in accuracy if v is not None and math.isfinite(float(v))]
+    if finite and at_chance(max(finite), chance):
+        return NOT_TRAINING
+    stopped = cap is not None and len(curve) < cap
+    return PLATEAUED if verdict.plateaued or stopped else IMPROVING
+
+
+def cap_caution(epochs: int | None, patience: int | None) -> str | None:
+    """Why an epoch cap cannot decide, where it cannot: below ``WARMUP`` times the patience no run can count as
+    plateaued, so no tie is ever decided and every gap stays open to training longer. None for a cap that can."""
+    if epochs is None or not patience or epochs >= WARMUP * patience:
+        return None
+    return (f"an epoch cap of {epochs} is below the {WARMUP * patience} epochs before any run can count as plateaued "
+            f"({WARMUP} x the patience of {patience}): no run can plateau, so no tie can be decided and every gap "
+            f"stays open to training longer; give epochs = {WARMUP * patience} or more (or patience = 0 for fixed "
+            f"epochs)")

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 HEAVY = ("torch", "optuna", "rich")
-LEAVES = ("errors", "text", "stats", "convergence")  # shared leaves: every layer may import them; they import only each other
+LEAVES = ("errors", "text", "stats", "convergence", "decisions")  # shared leaves: every layer may import them; they import only each other
 
 # DESIGN.md's arrows ("may import"); a layer may also import itself, the shared leaves lossbench.errors,
 # lossbench.text (making plugin and user strings safe to show) and lossbench.stats (paired tests, intervals,
@@ -36,6 +36,7 @@ ARROWS = {
     "text": set(),
     "stats": set(),
     "convergence": set(),
+    "decisions": set(),  # the one judge of a pair (it imports the leaves stats and convergence)
     # the root re-exports the api and errors, and hands out engine's ``train`` lazily (module __getattr__)
     "root": {"api", "engine"},
     "__main__": {"cli"},

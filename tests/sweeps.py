@@ -15,13 +15,18 @@ STEPS = 40
 def run_result(curve: Sequence[float], accuracy: float, *, ece: float = 0.02, confidence: float | None = None,
                lr: float = 1e-3, seed: int = 0, ratio_init: float = 1e-3, ratio_final: float = 1e-2,
                flow: bool = True, alignment: str | None = "last_valid_step", equal_length: bool | None = None,
-               status: str = "completed") -> dict[str, Any]:
-    """``RunResult.to_json()`` of one run: the validation curve per epoch and the test metrics given."""
+               status: str = "completed", examples: int | None = None, classes: int | None = None) -> dict[str, Any]:
+    """``RunResult.to_json()`` of one run: the validation curve per epoch and the test metrics given (``examples``
+    and ``classes``: the test set's size and class count, as runs store them since issue 27)."""
     epochs = [{"epoch": i + 1, "train_loss": 2.3 * (1 - v), "val_accuracy": v, "val_nll": 2.3 * (1 - v),
                "seconds": 0.5} for i, v in enumerate(curve)]
     test = {"accuracy": accuracy, "nll": 2.3 * (1 - accuracy), "ece": ece}
     if confidence is not None:
         test["confidence"] = confidence
+    if examples is not None:
+        test["examples"] = examples
+    if classes is not None:
+        test["classes"] = classes
     profiles = {"0": [ratio_init ** (1 - t / (STEPS - 1)) for t in range(STEPS)],
                 str(len(curve)): [ratio_final ** (1 - t / (STEPS - 1)) for t in range(STEPS)]}
     result = {"schema": "lossbench.run/1", "config": {"lr": lr, "seed": seed, "epochs": len(curve)}, "params": {},

@@ -47,7 +47,7 @@ def check_completed(result: RunResult, *, epochs: int, steps_per_epoch: int, seq
     assert result.status == "completed", result.diverged_at
     assert result.diverged_at is None
     test = result.test
-    assert set(test) == {"accuracy", "nll", "ece", "confidence"}
+    assert set(test) == {"accuracy", "nll", "ece", "confidence", "examples", "classes"}
     assert all(math.isfinite(v) for v in test.values()), test
     assert 0.0 <= test["accuracy"] <= 1.0 and test["nll"] >= 0.0 and 0.0 <= test["ece"] <= 1.0
     assert 0.0 < test["confidence"] <= 1.0
@@ -95,6 +95,10 @@ def test_top_level_train_takes_keywords_and_lists():
                              hidden=[6, 5], params={"temporal_order": SMALL_ORDER})
     check_completed(result, epochs=1, steps_per_epoch=3, seq_len=ORDER_T)
     assert result.config["hidden"] == [6, 5] and result.config["remedies"] == []
+    # the test set's size and classes, stored with the run: accuracy moves in steps of 1 / examples
+    assert result.test["examples"] == SMALL_ORDER["n_test"] and result.test["classes"] >= 2
+    assert round(result.test["accuracy"] * result.test["examples"]) == pytest.approx(
+        result.test["accuracy"] * result.test["examples"])
 
 
 LOSSES = REGISTRY.names("losses")

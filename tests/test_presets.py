@@ -9,7 +9,8 @@ import pytest
 from lossbench.report.markdown import escape
 from lossbench.sweep import PRESETS
 
-VERDICTS = {"supported", "contradicted", "not supported at this budget"}
+VERDICTS = {"supported", "contradicted", "not supported at this budget",
+            "not supported with this setup (it differs from the paper's)"}
 SMALL = {  # the presets' own datasets, made small: this checks that each runs and reports, not what it finds
     "pascanu2013": ["--set", "temporal_order.n_train=200", "--set", "temporal_order.n_val=50",
                     "--set", "temporal_order.n_test=50"],
@@ -32,6 +33,9 @@ def test_each_preset_runs_at_a_reduced_budget_and_reports_its_claims(name, tmp_p
     assert ("Published claims against this run" in markdown) == bool(claims)
     for claim in claims:
         assert escape(claim["published"]) in markdown
+    for claim in document["claims"]:  # every output says how the setup departs from the paper's
+        assert claim["departures"] == list(PRESETS[name].departures)
+        assert escape(claim["departures"][0]) in markdown
 
 
 def test_the_paper_budget_is_given_where_feasible_and_refused_with_why_elsewhere(tmp_path, cli):

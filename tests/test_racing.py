@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from lossbench.results import load_sweep
-from lossbench.results.decisions import Arm, decide
+from lossbench.decisions import Arm, decide
 from lossbench.sweep.racing import MARGIN, look, race_state, schedule
 
 SEEDS = list(range(1000, 1010))

@@ -19,7 +19,7 @@ from lossbench.report.html import render_html
 from lossbench.report.markdown import render_markdown
 from lossbench.report.terminal import name_lines, render_terminal
 from lossbench.report.tiers import tiers
-from lossbench.results.decisions import Decision
+from lossbench.decisions import Verdict as Decision
 
 LONG = "focal:gru:clip_norm+orthogonal_init"
 
@@ -83,7 +83,8 @@ def test_the_answer_states_what_is_decided_by_how_much_from_the_decisions():
     report = model(three_cells())
     answer = report.answer
     assert len(answer) <= MAX_SENTENCES and words(answer) <= MAX_WORDS
-    assert answer[0] == "Top tier (2 arms no decided comparison separates): ce:gru:none 0.955, ce:lstm:none 0.955."
+    assert answer[0] == ("Top tier (2 arms not yet separated from each other, which is not a tie): ce:gru:none 0.955, "
+                         "ce:lstm:none 0.955.")
     biggest = max((d for d in report.decisions if d.kind in ("better", "worse")), key=lambda d: abs(d.difference))
     low, high = sorted(abs(v) for v in biggest.interval)
     winner, loser = (biggest.arm, biggest.other) if biggest.kind == "better" else (biggest.other, biggest.arm)
@@ -100,7 +101,9 @@ def test_an_open_comparison_says_what_would_decide_it():
     report = model(settled(noisy))
     [d] = report.decisions
     assert d.kind == "open" and d.needs_seeds is not None
-    assert report.answer[0].startswith("No arm is decided better than another, so all 2 arms share one tier")
+    assert report.answer[0] == ("No arm is yet separated from another: no comparison is decided, so the 2 arms' means "
+                                "(from ce:gru:none's 0.910 to focal:gru:none's 0.920) rank nothing yet.")
+    assert "tier" not in report.answer[0]  # never one tier of equals
     assert report.answer[-1].startswith(f"Open: 1 comparison; more seeds would decide 1 (the nearest, {d.arm} against "
                                         f"{d.other}, at about {d.needs_seeds} seeds, ")
     assert "on this machine" in report.answer[-1] or "min" in report.answer[-1]
@@ -145,11 +148,11 @@ def test_an_interval_that_excludes_zero_beside_a_test_that_is_not_significant_sa
     data = settled({"ce:gru:none": (0.90, 0.91, 0.92), "focal:gru:none": (0.95, 0.965, 0.968)})
     report = model(data, test="wilcoxon")
     [c] = report.comparisons
-    assert not c.significant and c.interval[0] > 0
+    assert not c.decided and c.interval[0] > 0
     words_ = "\n".join(report.findings)
-    assert "there is no contradiction: the interval is a t interval for that comparison alone" in words_
+    assert "there is no contradiction: the interval is a t interval for that pair" in words_
     row = next(r for r in tables.comparisons(report)[1] if r[0] == "focal:gru:none")
-    assert "excludes 0, but the test, Holm-adjusted over all comparisons, is not significant" in row[-1]
+    assert "excludes 0, but the Wilcoxon test, Holm-adjusted over the family, is not significant" in row[-1]
 
 
 # -- findings grouped, one sentence per shape --------------------------------------------------------------------

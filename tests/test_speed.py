@@ -1,5 +1,5 @@
 """Speed where accuracy does not decide: the epochs two plateaued arms take to a target every run of both reaches
-(``lossbench.results.decisions.speed``)."""
+(``lossbench.decisions.speed``)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import math
 
 import numpy as np
 
-from lossbench.results.decisions import SPEED, Arm, decide, speed
+from lossbench.decisions import SPEED, Arm, decide, speed
 
 SEEDS = list(range(1000, 1008))
 

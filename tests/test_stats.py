@@ -42,13 +42,31 @@ def test_paired_tests_match_scipy_and_hand_computed_effects():
     assert same.p == 1.0 and same.effect == 0.0
 
 
-@pytest.mark.filterwarnings("ignore:Precision loss")  # scipy on differences equal up to rounding: expected
-def test_the_same_difference_on_every_seed_is_certain_not_a_division_by_zero():
-    found = stats.paired_test([0.9, 0.8, 0.7], [0.8, 0.7, 0.6], "t")
-    assert found.p < 1e-6 and found.effect > 1e6  # 0.1 each, up to float rounding
-    exact = stats.paired_test([1.0, 2.0, 3.0], [0.0, 1.0, 2.0], "t")
-    assert exact.p == 0.0 and exact.effect == math.inf and exact.mean_difference == 1.0
-    assert stats.cohen_dz([-0.5, -0.5]) == -math.inf and stats.cohen_dz([0.0, 0.0]) == 0.0
+def test_a_spread_below_the_metrics_grain_is_no_spread_and_no_effect_size_is_infinite():
+    """Two seeds that both differ by one test example of 359 (the issue's digits sweep): a standard deviation of 0,
+    which scipy would turn into t = infinity and p = 0. Floored at the grain (1/359), it is no evidence."""
+    one = 1 / 359
+    found = stats.paired_test([0.5 + one, 0.6 + one], [0.5, 0.6], "t", grain=one)
+    assert found.p > 0.3 and found.effect == pytest.approx(1.0)
+    assert stats.t_interval([one, one], 0.95, grain=one)[0] < 0 < stats.t_interval([one, one], 0.95, grain=one)[1]
+    assert stats.paired_test([0.5 + one] * 3, [0.5] * 3, "t", grain=one).p > 0.2  # nor 3
+    # without a grain, a thousandth of the mean difference is the floor: finite, at most MAX_EFFECT
+    same = stats.paired_test([0.9, 0.8, 0.7], [0.8, 0.7, 0.6], "t")
+    assert same.effect == pytest.approx(stats.MAX_EFFECT) and 0 < same.p < 1e-6
+    assert abs(stats.cohen_dz([-0.5, -0.5])) == stats.MAX_EFFECT and stats.cohen_dz([0.0, 0.0]) == 0.0
+    assert all(math.isfinite(stats.cohen_dz(d)) for d in ([1e-12, 1e-12], [0.3, 0.3, 0.3], [-1.0, -1.0]))
+    # where the spread is above the grain, the test is scipy's own
+    a, b = [0.81, 0.84, 0.79, 0.88], [0.80, 0.80, 0.80, 0.81]
+    assert stats.paired_test(a, b, "t", grain=0.001).p == pytest.approx(scipy_stats.ttest_rel(a, b).pvalue)
+
+
+def test_the_grain_of_counted_outcomes_is_inferred_from_their_values_and_intervals_keep_to_their_bounds():
+    assert stats.grain([250 / 359, 273 / 359, 300 / 359]) == pytest.approx(1 / 359)
+    assert stats.grain([0.953, 0.95, 0.961]) == pytest.approx(1 / 1000)
+    assert stats.grain([0.123456789123, 0.5]) is None  # not a count: a continuous metric
+    assert stats.bounded((-1.2, 0.4), -1.0, 1.0) == ((-1.0, 0.4), True)
+    assert stats.bounded((-0.2, 0.4), -1.0, 1.0) == ((-0.2, 0.4), False)
+    assert stats.bounded(None, -1.0, 1.0) == (None, False)
 
 
 def test_an_unknown_test_or_unpaired_samples_are_refused():
@@ -89,6 +107,9 @@ def test_tost_decides_equivalence_when_the_90_interval_lies_within_the_margin():
     assert p < stats.ALPHA
     low, high = stats.t_interval(close, 1 - 2 * stats.ALPHA)
     assert -0.02 < low and high < 0.02  # the same decision, read from the interval
+    from statsmodels.stats.weightstats import ttost_paired
+
+    assert p == pytest.approx(ttost_paired(np.asarray(close), np.zeros(6), -0.02, 0.02)[0])  # statsmodels' TOST
     # the larger of the two one-sided t-tests' p-values, by hand
     d, se = np.asarray(close), np.std(close, ddof=1) / math.sqrt(len(close))
     df = len(d) - 1
@@ -101,7 +122,8 @@ def test_tost_does_not_decide_equivalence_for_a_noisy_or_a_real_difference():
     assert stats.tost(noisy, 0.02) >= stats.ALPHA
     shifted = [0.031, 0.029, 0.030, 0.032]  # surely outside the margin
     assert stats.tost(shifted, 0.02) > 0.5
-    assert stats.tost([0.01, 0.01], 0.02) == 0.0 and stats.tost([0.03, 0.03], 0.02) == 1.0  # no spread: exact
+    assert stats.tost([0.0, 0.0], 0.02) == 0.0  # every difference 0, no grain: the mean is known exactly
+    assert stats.tost([0.01, 0.01], 0.02) < 0.05 and stats.tost([0.03, 0.03], 0.02) > 0.95  # a thousandth as spread
     assert stats.tost([0.001, -0.001], 0.0) >= stats.ALPHA  # a margin of 0: nothing is equivalent
     assert stats.tost([0.01], 0.02) is None  # one pair: no test
 
@@ -114,7 +136,9 @@ def test_the_t_interval_of_the_mean_difference_matches_scipy():
     for level in (0.95, 0.90):
         expected = scipy_stats.t.interval(level, len(d) - 1, loc=d.mean(), scale=scipy_stats.sem(d))
         assert stats.t_interval(d, level) == pytest.approx(expected)
-    assert stats.t_interval([0.1]) is None and stats.t_interval([0.1, 0.1]) == pytest.approx((0.1, 0.1))
+    assert stats.t_interval([0.1]) is None
+    assert stats.t_interval([0.1, 0.1], grain=0.01) == pytest.approx(
+        scipy_stats.t.interval(0.95, 1, loc=0.1, scale=0.01 / math.sqrt(2)))  # no spread: the grain's
 
 
 def test_bootstrap_interval():
@@ -160,6 +184,7 @@ def test_seeds_needed_by_hand_and_against_statsmodels():
     assert stats.seeds_needed(d) == expected
     assert stats.seeds_needed([0.01, -0.01, 0.0]) is None  # a mean difference of 0: no number of seeds detects it
     assert stats.seeds_needed([0.02, 0.02, 0.02], "t") == 2 and stats.seeds_needed([0.02, 0.02, 0.02], "wilcoxon") == 6
+    assert stats.seeds_needed([0.001, 0.001, 0.001], "t", grain=0.001) > 5  # a one-example gap: many seeds
     assert stats.seeds_needed([1e-6, -0.5, 0.5]) == stats.MAX_SEEDS  # far too many: capped, not a huge number
     assert stats.seeds_needed([0.1]) is None  # one pair: no spread to size a test by
 
@@ -176,4 +201,5 @@ def test_seeds_for_equivalence_give_tost_the_power_they_promise():
     assert 0.72 <= np.mean(found) <= 0.92  # about the 0.8 asked for (a simulation of TOST at that many pairs)
     assert stats.seeds_for_equivalence([0.03, 0.04, 0.035], 0.02) is None  # outside the margin: no seeds show a tie
     assert stats.seeds_for_equivalence([0.01, 0.01, 0.01], 0.02) == 2  # no spread: the fewest pairs a test can use
+    assert stats.seeds_for_equivalence([0.01, 0.01, 0.01], 0.02, grain=0.01) > 2  # the grain's spread needs more
     assert stats.seeds_for_equivalence([0.019, -0.3, 0.3], 0.02) > 1000

@@ -10,6 +10,7 @@ import typer
 
 from lossbench.cli.context import session
 from lossbench.cli.output import note, print_json, stdout, warn
+from lossbench.convergence import cap_caution
 from lossbench.cli.progress import LiveProgress
 from lossbench.cli.sets import parse_sets, sweep_overrides
 
@@ -110,6 +111,8 @@ def _run(*, spec_file, preset, budget, name, storage, workers, threads, device, 
                  f"storage {store.describe()}")
             for key, reason in spec.refused.items():
                 note(f"refused arm {key}: {reason}", style="yellow")
+            if caution := cap_caution(spec.epochs, spec.patience):
+                warn(caution)
             display.enter_context(live.shown())
 
         outcome = sweep.run(spec, storage=storage, out=out, workers=workers, threads=threads, device=device,

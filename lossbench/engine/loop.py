@@ -140,7 +140,7 @@ class Trainer:
                 self.model.load_state_dict(best_state)  # tested (and profiled) with its best epoch's weights
             if config.flow_profile:
                 self._record_flow(result, len(result.epochs))
-            result.test = self._evaluate(self.test_set, with_ece=True)
+            result.test = {**self._evaluate(self.test_set, with_ece=True), "classes": self.data.num_classes}
             values = [e.val_accuracy if maximize else e.val_nll for e in result.epochs]
             reached = time_to_target(values, [e.seconds for e in result.epochs], maximize)
             if reached is not None:

@@ -13,7 +13,8 @@ def evaluate_logits(logits: torch.Tensor, target: torch.Tensor, with_ece: bool =
 
     NLL is the cross-entropy of the softmax probabilities, whichever loss trained the model, so that it
     compares across losses. ``with_ece`` adds calibration: ``ece`` and ``confidence``, the mean probability of
-    the predicted class; confidence above accuracy is over-confidence, below it under-confidence."""
+    the predicted class; confidence above accuracy is over-confidence, below it under-confidence; and ``examples``,
+    the predictions scored (accuracy moves in steps of 1 / examples: a spread below that is none)."""
     logits = logits.double()
     log_probs = F.log_softmax(logits, dim=1)
     nll = F.nll_loss(log_probs, target).item()
@@ -23,6 +24,7 @@ def evaluate_logits(logits: torch.Tensor, target: torch.Tensor, with_ece: bool =
     if with_ece:
         result["ece"] = expected_calibration_error(confidence, correct)
         result["confidence"] = confidence.mean().item()
+        result["examples"] = int(target.numel())
     return result
 
 

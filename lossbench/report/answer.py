@@ -1,10 +1,12 @@
 """The answer first: at most ``MAX_SENTENCES`` sentences and ``MAX_WORDS`` words, written from the decisions
 (``model.decisions``), that a reader can use without the rest of the report.
 
-In order: a preset's claim verdicts; the top tier (``report.tiers``); what is decided, by how much (the mean
-paired difference and its interval at Holm's level); the ties; what is open and what would decide it (seeds or
-epochs, and minutes at the measured time per run); last, where room is left, which of two arms accuracy does
-not separate trains decidedly faster (``model.speed``)."""
+In order: a preset's claim verdicts; the top tier (``report.tiers``: arms in one tier are not yet separated, never
+called equal); what is decided, by how much (the mean paired difference and its interval at Holm's level), the
+losses and remedies a sweep exists to compare before the cells (whose gaps are the obvious ones); the ties; the
+pairs not training at this budget; what is open and what would decide it (seeds or epochs, and minutes at the
+measured time per run); last, where room is left, which of two arms accuracy does not separate trains decidedly
+faster (``model.speed``)."""
 
 from __future__ import annotations
 
@@ -14,10 +16,13 @@ from lossbench.report import fmt
 
 if TYPE_CHECKING:
     from lossbench.report.model import ReportModel
-    from lossbench.results.decisions import Decision
+    from lossbench.decisions import Verdict
 
 MAX_SENTENCES = 5
 MAX_WORDS = 120
+# what a sweep exists to compare comes first: the losses and remedies, then pairs of several factors, then the cells
+# (a GRU far above a tanh RNN is the obvious finding, not the question)
+FIRST = {"loss": 0, "remedies": 0, "arms": 1, "cell": 2}
 EXAMPLES = 2  # decided comparisons named in full; the rest are counted (the decision table lists every one)
 
 
@@ -44,9 +49,10 @@ def _sentences(model: ReportModel, examples: int) -> list[str]:
                    + " final-phase test results.")
         return out
     decided = sorted([d for d in model.decisions if d.kind in ("better", "worse")],
-                     key=lambda d: -abs(d.difference or 0.0))
-    ties = [d for d in model.decisions if d.kind == "equivalent"]
+                     key=lambda d: (FIRST.get(d.factor, 1), -abs(d.difference or 0.0)))
+    ties = sorted([d for d in model.decisions if d.kind == "equivalent"], key=lambda d: FIRST.get(d.factor, 1))
     open_ = [d for d in model.decisions if d.kind == "open"]
+    idle = [d for d in model.decisions if d.kind == "not training" and d.scope == "arms"]
     out.append(_top(model, bool(decided)))
     if decided:
         out.append(_decided(model, decided, examples))
@@ -54,6 +60,9 @@ def _sentences(model: ReportModel, examples: int) -> list[str]:
         out.append(f"Tied within ±{_margin()} (both plateaued): " + _list(
             [f"{d.arm} and {d.other}" for d in ties[:max(1, examples)]],
             len(ties)) + ".")
+    if idle:
+        out.append("Not training at this budget (both at chance: no number of seeds compares them): " + _list(
+            [f"{d.arm} and {d.other}" for d in idle[:max(1, examples)]], len(idle)) + ".")
     if open_:
         out.append(_open(open_))
     if faster := _faster(model):
@@ -64,7 +73,8 @@ def _sentences(model: ReportModel, examples: int) -> list[str]:
 def _claims(model: ReportModel) -> str:
     if len(model.claims) == 1:
         c = model.claims[0]
-        return f"The preset's claim, {_quote(c.claim)}, is {c.verdict} by this run."
+        setup = f": {c.departures[0]}" if c.departures and c.verdict.startswith("not supported with") else ""
+        return f"The preset's claim, {_quote(c.claim)}, is {c.verdict} by this run{_margin_words(c)}{setup}."
     verdicts = [c.verdict for c in model.claims]
     counts = ", ".join(f"{verdicts.count(v)} {v}" for v in dict.fromkeys(verdicts))
     return f"The preset's {len(model.claims)} claims, checked on this run: {counts}."
@@ -74,15 +84,18 @@ def _top(model: ReportModel, any_decided: bool) -> str:
     top = [a for a in model.arms if model.tiers.get(a.key) == 1]
     best = top[0]
     if not any_decided:
-        return (f"No arm is decided better than another, so all {len(top)} arms share one tier; the highest mean test accuracy, "
-                f"{best.key}'s {fmt.num(best.acc_mean, 3)}, is not shown better than the rest.")
+        measured = [a for a in model.arms if a.acc_mean is not None]
+        worst = measured[-1]
+        return (f"No arm is yet separated from another: no comparison is decided, so the {len(measured)} arms' means "
+                f"(from {worst.key}'s {fmt.num(worst.acc_mean, 3)} to {best.key}'s {fmt.num(best.acc_mean, 3)}) rank "
+                f"nothing yet.")
     if len(top) == 1:
         return f"Top tier: {best.key} alone, at mean test accuracy {fmt.num(best.acc_mean, 3)}."
-    return (f"Top tier ({len(top)} arms no decided comparison separates): "
+    return (f"Top tier ({len(top)} arms not yet separated from each other, which is not a tie): "
             + _list([f"{a.key} {fmt.num(a.acc_mean, 3)}" for a in top[:3]], len(top)) + ".")
 
 
-def _decided(model: ReportModel, decided: list[Decision], examples: int) -> str:
+def _decided(model: ReportModel, decided: list[Verdict], examples: int) -> str:
     if not examples:
         return f"Decided: {fmt.plural(len(decided), 'comparison')} (the decision table lists them)."
     parts = []
@@ -111,7 +124,7 @@ def _faster(model: ReportModel) -> str:
             f"{fmt.num(high, 1)}){rest}.")
 
 
-def _open(open_: list[Decision]) -> str:
+def _open(open_: list[Verdict]) -> str:
     seeds = [d for d in open_ if d.needs_epochs is None and d.needs_seeds is not None]
     epochs = [d for d in open_ if d.needs_epochs is not None]
     parts = []
@@ -131,7 +144,7 @@ def _open(open_: list[Decision]) -> str:
     return f"Open: {fmt.plural(len(open_), 'comparison')}; " + "; ".join(parts) + "."
 
 
-def _each_minutes(d: Decision) -> str:
+def _each_minutes(d: Verdict) -> str:
     return f" seeds, {fmt.duration(d.minutes)}" if d.minutes is not None else " seeds"
 
 
@@ -142,12 +155,12 @@ def _minutes(values: list[float | None]) -> str:
 
 
 
-def _level(d: Decision) -> str:
+def _level(d: Verdict) -> str:
     return fmt.level(d.level, "95%")
 
 
 def _margin() -> str:
-    from lossbench.results.decisions import MARGIN
+    from lossbench.decisions import MARGIN
 
     return f"{MARGIN:g}"
 
@@ -155,6 +168,17 @@ def _margin() -> str:
 def _list(items: list[str], total: int) -> str:
     shown = ", ".join(items)
     return shown + (f" and {total - len(items)} more" if total > len(items) else "")
+
+
+def _margin_words(claim: object) -> str:
+    """An equivalence claim's margin, and a decided difference within it: both true at once."""
+    margins = [c.check.margin for c in claim.checks if c.check.kind == "matches" and c.check.margin]
+    if not margins:
+        return ""
+    if claim.verdict != "supported":
+        return f" (its margin: ±{margins[0]:g})"
+    ahead = next((c.ahead for c in claim.checks if getattr(c, "ahead", "")), "")
+    return f" (within ±{margins[0]:g}" + (f"; {ahead}" if ahead else "") + ")"
 
 
 def _quote(text: str) -> str:

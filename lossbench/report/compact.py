@@ -12,7 +12,7 @@ from lossbench.report.tables import ranked, tier
 if TYPE_CHECKING:
     from lossbench.report.model import ReportModel
     from lossbench.report.summary import ArmSummary
-    from lossbench.results.decisions import Decision
+    from lossbench.decisions import Verdict
 
 Titled = tuple[str, list[str], list[list[str]]]
 IMPROVING_NOTE = ("conv. NO: still improving at the last epoch, with the mean gain of the best objective over the "
@@ -21,11 +21,12 @@ IMPROVING_NOTE = ("conv. NO: still improving at the last epoch, with the mean ga
 
 def claims(model: ReportModel) -> Titled:
     return ("Published claims against this run", ["claim", "this run", "verdict"],
-            [[c.claim, c.evidence, c.verdict] for c in model.claims])
+            [[c.claim, (f"(setup departs from the paper's: {'; '.join(c.departures)}) " if c.departures else "")
+              + c.evidence, c.verdict_words] for c in model.claims])
 
 
 def leaderboard(model: ReportModel) -> Titled:
-    return ("Leaderboard: final-phase test accuracy; tier: arms no decided comparison separates share one",
+    return ("Leaderboard: final-phase test accuracy; arms in one tier are not yet separated (not shown equal)",
             ["tier", "arm", "test acc", "95% CI", "n", "conv.", "div."],
             [[tier(model, a), a.key, fmt.mean_std(a.acc_mean, a.acc_std, 3), _ci(a), str(len(a.accuracy)),
               _converged(a), fmt.pct(a.divergence_rate)] for a in ranked(model)])
@@ -41,16 +42,19 @@ def components(model: ReportModel) -> Titled:
 def decisions(model: ReportModel) -> Titled:
     rows = [[f"{d.arm}\nvs {d.other}", d.kind, fmt.signed(d.difference, 3), fmt.interval(d.interval, 3, sign=True),
              _needs(d)] for d in model.decisions]
-    rows += [[f"{d.arm}\nvs {d.other}", {"better": "faster", "worse": "slower"}.get(d.kind, "speed open"),
+    rows += [[f"{d.arm}\nvs {d.other}", {"better": "faster", "worse": "slower",
+                                          "confounded": "speed: two lrs"}.get(d.kind, "speed open"),
               f"{fmt.signed(d.difference, 1)} ep", fmt.interval(d.interval, 1, sign=True),
               _needs(d)] for d in model.speed]
     return ("Decisions: arms differing in one factor (paired t over shared seeds, Holm)",
             ["comparison", "verdict", "diff", "interval", "to decide"], rows)
 
 
-def _needs(d: Decision) -> str:
-    if d.kind != "open":
+def _needs(d: Verdict) -> str:
+    if d.decided:
         return "decided"
+    if d.kind != "open":
+        return {"not training": "train longer", "confounded": "one lr"}.get(d.kind, fmt.NONE)
     if d.needs_epochs is not None:
         return f"{d.needs_epochs} epochs"
     return f"{d.needs_seeds} seeds" if d.needs_seeds is not None else fmt.NONE
@@ -66,18 +70,17 @@ def calibration(model: ReportModel) -> Titled:
 def comparisons(model: ReportModel) -> Titled:
     rows = []
     for c in model.comparisons:
-        tested = ([fmt.signed(c.test.mean_difference, 3), fmt.interval(c.interval, 3, sign=True),
-                   fmt.pvalue(c.p_holm), "sig." if c.significant else str(c.seeds_needed or fmt.NONE)]
-                  if c.test else ["-", "< 2 seeds", "no test", "-"])
-        rows.append([c.arm if c.factor is None else f"{c.factor}: {c.arm}", c.baseline,
-                     str(c.test.n if c.test else len(c.seeds)), *tested])
-    return (f"Comparisons: {model.test}, Holm-corrected together",
-            ["arm", "baseline", "n", "diff", "95% interval", "p Holm", "seeds"], rows)
+        tested = ([fmt.signed(c.difference, 3), fmt.interval(c.interval, 3, sign=True), fmt.pvalue(c.p),
+                   "decided" if c.decided else str(c.needs_seeds or fmt.NONE)]
+                  if c.p is not None else [fmt.signed(c.difference, 3), "no test", fmt.NONE, fmt.NONE])
+        rows.append([c.arm if c.scope == "arms" else f"{c.factor}: {c.arm}", c.other, str(c.seeds), *tested])
+    return (f"Comparisons: the verdicts on each arm against its baseline and on each factor's levels",
+            ["arm", "baseline", "n", "diff", "interval", "p Holm", "seeds"], rows)
 
 
 def baseline_note(model: ReportModel) -> str:
-    return (f"Baseline: {model.baseline}; factor levels over matched arms x shared seeds; seeds: pairs a paired "
-            "t-test needs for power 0.8, where not significant.")
+    return (f"Baseline: {model.baseline}; factor levels over matched arms, one unit per seed (the mean over them); "
+            "seeds: those a paired t-test would need for power 0.8, where not decided.")
 
 
 def robustness(model: ReportModel) -> Titled:
@@ -104,7 +107,11 @@ def _converged(arm: ArmSummary) -> str:
     c = arm.convergence
     if c is None or c.converged is None:
         return "?"
-    return "plateaued" if c.converged else f"NO {fmt.signed(c.gain, 3)}"
+    if not c.converged:
+        return f"NO {fmt.signed(c.gain, 3)}"
+    if c.not_training == c.seeds:
+        return "at chance"
+    return f"collapsed {c.collapsed}/{c.seeds}" if c.collapsed else "plateaued"
 
 
 def _robustness(arm: ArmSummary) -> list[str]:

@@ -2,8 +2,10 @@
 patience rule of ``lossbench.convergence`` (the rule that stopped the runs).
 
 A seed's run had plateaued when it stopped before the epoch cap, or when its best validation objective lies
-at least ``patience`` epochs before its last epoch (after the warm-up). The arm was still improving when any
-seed's run had not plateaued. Its gain, for the reader, is the mean over seeds of how much the best value rose
+at least ``patience`` epochs before its last epoch (after the warm-up); but a run whose best validation accuracy
+lies within the chance margin was not training (a slow start, never a plateau), and one whose last epoch fell far
+below its best collapsed (``lossbench.convergence.run_state``). The arm was still improving when any seed's run
+was. Its gain, for the reader, is the mean over seeds of how much the best value rose
 over the last ``patience`` epochs (signed so that a gain is an improvement). A single epoch cannot be judged.
 """
 
@@ -13,7 +15,7 @@ import math
 from dataclasses import dataclass
 from typing import Sequence
 
-from lossbench.convergence import PATIENCE, plateau
+from lossbench.convergence import COLLAPSED, IMPROVING, NOT_TRAINING, PATIENCE, run_state
 from lossbench.results import Objective
 
 
@@ -25,8 +27,10 @@ class Convergence:
     gain: float | None  # mean over seeds of the rise of the best value over the last ``window`` epochs
     se: float | None  # its standard error across seeds; None with one seed
     seeds: int
-    converged: bool | None  # None: cannot be judged (fewer than 2 epochs)
+    converged: bool | None  # None: cannot be judged (fewer than 2 epochs); True: no seed's run still improving
     plateaued: int = 0  # seeds whose run had plateaued
+    not_training: int = 0  # seeds whose run never left the chance margin
+    collapsed: int = 0  # seeds whose run ended far below its best
 
     @property
     def threshold(self) -> float:
@@ -39,11 +43,16 @@ class Convergence:
 
 
 def judge(curves: Sequence[Sequence[float | None]], objective: Objective, patience: int | None = None,
-          cap: int | None = None) -> Convergence | None:
+          cap: int | None = None, accuracy: Sequence[Sequence[float | None]] | None = None,
+          chance: float | None = None) -> Convergence | None:
     """The verdict over the seeds' curves (one list of objective values per epoch, per seed); None without curves.
-    ``cap``: the epochs a run could train (a shorter curve stopped on patience)."""
-    kept = [[float(v) for v in curve] for curve in curves
-            if curve and all(v is not None and math.isfinite(float(v)) for v in curve)]
+    ``cap``: the epochs a run could train (a shorter curve stopped on patience); ``accuracy``: the same runs'
+    validation accuracy (the objective's curves where not given), ``chance``: 1 / classes."""
+    if accuracy is None:  # the objective is the accuracy, or nothing says how accurate the runs were
+        accuracy = curves if objective.name == "val_accuracy" else [[] for _ in curves]
+    pairs = [([float(v) for v in curve], acc) for curve, acc in zip(curves, accuracy)
+             if curve and all(v is not None and math.isfinite(float(v)) for v in curve)]
+    kept = [curve for curve, _ in pairs]
     if not kept:
         return None
     metric, window = objective.name, patience or PATIENCE
@@ -51,11 +60,9 @@ def judge(curves: Sequence[Sequence[float | None]], objective: Objective, patien
     if epochs < 2:
         return Convergence(metric, epochs, window, None, None, len(kept), None)
     maximize, sign = objective.maximize, objective.sign
-    gains, done = [], 0
-    for curve in kept:
-        verdict = plateau(curve, maximize, window)
-        stopped = cap is not None and len(curve) < cap
-        done += bool(verdict and (verdict.plateaued or stopped))
+    gains, states = [], []
+    for curve, acc in pairs:
+        states.append(run_state(curve, acc, maximize, window, cap, chance))
         span = min(window, len(curve) - 1)
         before = max(curve[:-span]) if maximize else min(curve[:-span])
         after = max(curve) if maximize else min(curve)
@@ -63,4 +70,7 @@ def judge(curves: Sequence[Sequence[float | None]], objective: Objective, patien
     mean = sum(gains) / len(gains)
     se = (math.sqrt(sum((g - mean) ** 2 for g in gains) / (len(gains) - 1)) / math.sqrt(len(gains))
           if len(gains) > 1 else None)
-    return Convergence(metric, epochs, window, mean, se, len(kept), done == len(kept), done)
+    improving = states.count(IMPROVING)
+    return Convergence(metric, epochs, window, mean, se, len(kept), improving == 0,
+                       len(kept) - improving - states.count(NOT_TRAINING) - states.count(COLLAPSED),
+                       states.count(NOT_TRAINING), states.count(COLLAPSED))

@@ -9,10 +9,13 @@
 - ``objective``: the tuning objective (val_accuracy or val_nll); ``sequential``: true when the final phase raced
   (``seeds = "auto"``); ``race``: how the race ended, as stored ({seeds, looks: [{seeds, decided, open}], method}),
   or null
-- ``decisions``: every pair of arms that differ in one factor, tested on test accuracy over shared seeds
-  (``lossbench.results.decisions``): ``kind`` (better / worse / equivalent / open: how ``arm`` compares with
-  ``other``), ``factor`` and ``levels``, ``metric``, ``difference``, ``interval`` (at ``level``), ``p`` (Holm),
-  ``seeds``, ``test``, ``why``, and for open ones ``needs_seeds`` / ``needs_epochs`` / ``minutes`` (what would decide it)
+- ``decisions``: the verdicts of ``lossbench.decisions`` on the family it judges (every pair of arms that differ
+  in one factor, each arm and its baseline, a claim's arms, each factor's levels over matched arms), on test
+  accuracy over shared seeds: ``kind`` (better / worse / equivalent / open / not training: how ``arm`` compares
+  with ``other``), ``scope`` ("arms", or "levels" with the matched ``pairs``), ``factor`` and ``levels``,
+  ``metric``, ``difference``, ``interval`` (at ``level``), ``p`` (Holm), ``p_raw``, ``effect``, ``seeds``,
+  ``units`` (one per seed), ``test``, ``why``, ``identical`` (matched pairs identical seed for seed), and for open
+  ones ``needs_seeds`` / ``needs_epochs`` / ``minutes`` (what would decide it)
 - ``speed``: for each pair not decided on accuracy whose arms both plateaued, the same fields with ``metric``
   "epochs_to_target": the epochs each run took to a validation accuracy every run of both reaches (95% of the
   lowest best), paired over shared seeds; ``difference`` is arm - other in epochs; ``kind`` "better" means fewer
@@ -20,7 +23,8 @@
 - ``leaderboard``: one object per arm, best mean test accuracy first:
   ``arm``, ``loss``, ``cell``, ``remedies`` ("none" or names joined by +), ``finished``,
   ``test_accuracy``: {``mean``, ``std``, ``ci95``: [low, high] or null (fewer than 3 seeds), ``n``,
-  ``by_seed``: {seed: accuracy}}, ``test_nll_mean``, ``test_ece_mean``, ``test_ece_by_seed``: {seed: ECE},
+  ``by_seed``: {seed: accuracy}, ``test_examples``: the predictions each run scored (its accuracy moves in steps
+  of 1 / that; null for runs stored before they said)}, ``test_nll_mean``, ``test_ece_mean``, ``test_ece_by_seed``: {seed: ECE},
   ``test_confidence_mean`` (mean probability of the predicted class; above accuracy is over-confidence, null
   where the runs stored none), ``overconfidence`` (confidence - accuracy), ``final_runs``, ``final_diverged``,
   ``convergence``: {``metric``, ``epochs``, ``window`` (last epochs judged), ``gain`` (mean improvement of the
@@ -35,22 +39,24 @@
   the best), tried, failing: [{lr, value, status}], only_one, narrow} or null, ``seed_range``, ``unstable``,
   ``tuning_gap``: {tuning (best tuning score), final_mean (final seeds, same metric), final_se, seeds, gap,
   flagged} or null}, ``importances``: {param: importance} or null
-- ``comparisons``: [{``arm`` (an arm, or a factor's level), ``baseline`` (an arm, or the reference level),
-  ``factor`` (null: an arm against its baseline; loss, cell or remedy: levels over matched arms), ``pairs``:
-  [[arm, baseline arm]], ``seeds``, ``test``, ``n`` (pairs of runs), ``mean_difference``, ``interval95`` (t
-  interval of the mean paired difference), ``statistic``, ``p``, ``p_holm`` (over every comparison together),
-  ``significant``, ``effect``, ``effect_name``, ``seeds_needed`` (not significant: pairs a paired t-test needs
-  for power 0.8 at alpha 0.05; null when the difference is 0), ``improving`` (arms still improving)}]; the test
-  fields are null with fewer than 2 pairs
+- ``alpha``: the level the family was judged at (a raced sweep's: the race's, alpha over its planned looks)
+- ``comparisons``: a view of ``decisions`` (the same numbers): [{``arm`` (an arm, or a factor's level),
+  ``baseline`` (an arm, or the reference level), ``factor`` (null: an arm against its baseline; loss, cell or
+  remedies: levels over matched arms, one unit per seed), ``pairs``: [[arm, baseline arm]], ``seeds`` (paired
+  units), ``seeds_run`` (which seeds), ``test``, ``mean_difference``, ``interval`` (at ``level``), ``p``,
+  ``p_holm`` (over the family),
+  ``kind`` and ``decided`` (the verdict), ``effect``, ``effect_name``, ``seeds_needed`` (open: seeds a paired
+  t-test would need), ``improving`` (arms still improving)}]; the test fields are null with fewer than 2 seeds
 - ``factorial``: {``grids``: [{cell, losses, remedies, values[loss][remedy]}], ``main_effects``:
   [{factor, levels: {level: mean}, spread, best, worst (null on a tie), excluded}], ``contrast``: the largest
   spread against the next, per seed ({test, n, mean_difference, p}) or null}: a level's mean is over matched
   arms only (those whose other two factors were measured at every level); ``excluded`` counts the arms left out
 - ``rules``: [{topic, rule}]: every threshold the findings use, in words
-- ``claims``: [{id, claim, source, published, verdict, checks: [{check: {kind, arm, metric, than, value, margin},
-  verdict, evidence}]}]: a preset's published claims (``spec["claims"]``, lossbench/results/claims.py) judged on
-  this run (lossbench/report/claims.py); verdict "supported", "contradicted" or "not supported at this budget";
-  empty without claims
+- ``claims``: [{id, claim, source, published, verdict, departures (how this run's setup differs from the
+  paper's), checks: [{check: {kind, arm, metric, than, value, margin}, verdict, evidence, ahead}]}]: a preset's
+  published claims (``spec["claims"]``, lossbench/results/claims.py) judged on this run
+  (lossbench/report/claims.py); verdict "supported", "contradicted", "not supported at this budget" or "not
+  supported with this setup (it differs from the paper's)"; empty without claims
 - ``refused``: [{arm, reason}]; ``findings``: [sentence]; ``findings_by_topic``: [{topic, findings}]
 - ``answer``: [sentence]: the answer first (at most 5 sentences, 120 words; ``lossbench.report.answer``);
   each leaderboard entry's ``tier``: 1 for the arms no decided comparison shows worse (``lossbench.report.tiers``)
@@ -89,7 +95,8 @@ def results_json(model: ReportModel) -> str:
         arms.append({
             "arm": a.key, "tier": model.tiers.get(a.key), "loss": a.loss, "cell": a.cell, "remedies": a.remedies, "finished": a.finished,
             "test_accuracy": {"mean": a.acc_mean, "std": a.acc_std, "ci95": list(a.acc_ci) if a.acc_ci else None,
-                              "n": len(a.accuracy), "by_seed": {str(s): v for s, v in a.accuracy.items()}},
+                              "n": len(a.accuracy), "by_seed": {str(s): v for s, v in a.accuracy.items()},
+                              "test_examples": a.test_examples},
             "test_nll_mean": a.nll_mean, "test_ece_mean": a.ece_mean,
             "test_ece_by_seed": {str(s): v for s, v in a.ece.items()}, "test_confidence_mean": a.confidence_mean,
             "overconfidence": a.overconfidence, "final_runs": a.final_runs, "final_diverged": a.final_diverged,
@@ -106,14 +113,13 @@ def results_json(model: ReportModel) -> str:
             "sensitivity": [{"lr": lr, "value": v, "status": s} for lr, v, s in a.sensitivity],
             "robustness": _robustness(a), "importances": a.importances,
         })
-    comparisons = [{"arm": c.arm, "baseline": c.baseline, "factor": c.factor, "pairs": [list(p) for p in c.pairs],
-                    "seeds": c.seeds, "test": model.test, "n": c.test.n if c.test else len(c.seeds),
-                    "mean_difference": c.test.mean_difference if c.test else None,
-                    "interval95": list(c.interval) if c.interval else None,
-                    "statistic": c.test.statistic if c.test else None, "p": c.test.p if c.test else None,
-                    "p_holm": c.p_holm, "significant": c.significant, "effect": c.test.effect if c.test else None,
-                    "effect_name": c.test.effect_name if c.test else None, "seeds_needed": c.seeds_needed,
-                    "improving": c.improving} for c in model.comparisons]
+    comparisons = [{"arm": c.arm, "baseline": c.other, "factor": None if c.scope == "arms" else c.factor,
+                    "pairs": [list(p) for p in c.pairs], "seeds": c.seeds, "seeds_run": list(c.unit_seeds),
+                    "test": model.test,
+                    "mean_difference": c.difference, "interval": list(c.interval) if c.interval else None,
+                    "level": c.level, "p": c.p_raw, "p_holm": c.p, "kind": c.kind, "decided": c.decided,
+                    "effect": c.effect, "effect_name": "rank-biserial r" if model.test == "wilcoxon" else "Cohen's d_z",
+                    "seeds_needed": c.needs_seeds, "improving": list(c.improving)} for c in model.comparisons]
     contrast = factorial_contrast(model.factorial)
     factorial = model.factorial
     document = {
@@ -122,14 +128,15 @@ def results_json(model: ReportModel) -> str:
         "provenance": model.provenance, "components": model.components, "test": model.test,
         "baseline": model.baseline, "objective": model.objective.name, "sequential": model.sequential,
         "race": model.race.stored if model.race else None, "leaderboard": arms,
-        "comparisons": comparisons, "decisions": [d.to_json() for d in model.decisions],
+        "alpha": model.alpha, "comparisons": comparisons, "decisions": [d.to_json() for d in model.decisions],
         "speed": [d.to_json() for d in model.speed],
         "factorial": {"grids": [{"cell": g.cell, "losses": g.losses, "remedies": g.remedies, "values": g.values}
                                 for g in factorial.grids],
                       "main_effects": [{"factor": e.factor, "levels": e.levels, "spread": e.spread,
                                         "best": e.best, "worst": e.worst, "excluded": e.excluded}
                                        for e in factorial.effects], "contrast": contrast},
-        "rules": [{"topic": topic, "rule": rule} for topic, rule in thresholds.rules(model.objective)],
+        "rules": [{"topic": topic, "rule": rule} for topic, rule in
+                  thresholds.rules(model.objective, model.spec.patience, model.spec.epochs, model.alpha)],
         "claims": [asdict(c) for c in model.claims],
         "refused": [{"arm": arm, "reason": why} for arm, why in model.refused],
         "findings": model.findings,
@@ -151,7 +158,8 @@ def _robustness(arm: ArmSummary) -> dict[str, object]:
 
 def factorial_contrast(factorial: Factorial) -> dict[str, object] | None:
     c = factorial.contrast
-    return None if c is None else {"test": c.test, "n": c.n, "mean_difference": c.mean_difference, "p": c.p}
+    return None if c is None else {"test": c.test, "n": c.seeds, "mean_difference": c.difference, "p": c.p,
+                                   "kind": c.kind}
 
 
 def trials_csv(data: SweepData) -> str:

@@ -1,5 +1,6 @@
 """The factorial view: per cell, a loss x remedy-set grid of mean test accuracy; the main effect of each factor,
-and whether the largest is larger than the next by more than chance."""
+and whether the largest is larger than the next, judged by ``lossbench.decisions`` (its levels' own verdicts are
+the family's: ``level_verdict``)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from lossbench import stats
+from lossbench.decisions import ARMS, LEVELS, Verdict, judge_values
 
 if TYPE_CHECKING:
     from lossbench.report.model import ReportModel
@@ -51,7 +52,7 @@ class MainEffect:
 class Factorial:
     grids: list[Grid] = field(default_factory=list)
     effects: list[MainEffect] = field(default_factory=list)  # largest spread first
-    contrast: stats.PairedTest | None = None  # the largest spread minus the next, per shared seed
+    contrast: Verdict | None = None  # the largest spread against the next, per shared seed (``judge_values``)
 
 
 def build_factorial(model: ReportModel) -> Factorial:
@@ -68,7 +69,7 @@ def build_factorial(model: ReportModel) -> Factorial:
     factorial = Factorial(grids, effects)
     accuracy = {(a.loss, a.cell, a.remedies): a.accuracy for a in model.arms}
     if len([e for e in effects if e.spread is not None]) >= 2:
-        factorial.contrast = spread_contrast(effects[0], effects[1], accuracy, model.test)
+        factorial.contrast = spread_contrast(effects[0], effects[1], accuracy)
     return factorial
 
 
@@ -92,11 +93,27 @@ def _main_effect(factor: str, index: int, levels: list[str], mean: dict[tuple, f
     return MainEffect(factor, means, spread, excluded, list(matched))
 
 
-def spread_contrast(first: MainEffect, second: MainEffect, accuracy: dict[tuple, dict[int, float]],
-                    test: str) -> stats.PairedTest | None:
+def level_verdict(verdicts: list[Verdict], e: MainEffect) -> Verdict | None:
+    """The family's verdict on a main effect's best level against its worst (over its matched arms; where they are
+    one pair of arms, that pair's), read best first; None where it has none."""
+    if e.best is None or e.worst is None:
+        return None
+    factor = "remedies" if e.factor == "remedy" else e.factor
+    ends = {e.best, e.worst}
+    found = [v for v in verdicts if v.factor == factor and set(v.levels) == ends and v.scope == LEVELS]
+    found = found or [v for v in verdicts if v.factor == factor and set(v.levels) == ends and v.scope == ARMS
+                      and len(e.contexts) == 1]
+    if not found:
+        return None
+    return found[0] if found[0].levels[0] == e.best else found[0].flipped()
+
+
+def spread_contrast(first: MainEffect, second: MainEffect,
+                    accuracy: dict[tuple, dict[int, float]]) -> Verdict | None:
     """Is ``first``'s spread larger than ``second``'s by more than chance? Per seed that every arm involved has,
     each spread is recomputed with its levels fixed (best and worst by mean; a tied factor's first and last) and
-    the two are paired. None with fewer than 2 such seeds, or when ``first`` is itself a tie."""
+    the two are paired, judged by the one rule (``judge_values``). None with fewer than 2 such seeds, or when
+    ``first`` is itself a tie."""
     if first.best is None or len(second.levels) < 2:
         return None
     ends = [(e, e.best or next(iter(e.levels)), e.worst or list(e.levels)[-1]) for e in (first, second)]
@@ -104,6 +121,6 @@ def spread_contrast(first: MainEffect, second: MainEffect, accuracy: dict[tuple,
     seeds = set.intersection(*[set(accuracy.get(key) or {}) for pairs in arms for pair in pairs for key in pair])
     if len(seeds) < 2:
         return None
-    spreads = [[float(np.mean([accuracy[hi][s] - accuracy[lo][s] for hi, lo in pairs])) for s in sorted(seeds)]
+    spreads = [{s: float(np.mean([accuracy[hi][s] - accuracy[lo][s] for hi, lo in pairs])) for s in sorted(seeds)}
                for pairs in arms]
-    return stats.paired_test(spreads[0], spreads[1], test)
+    return judge_values(first.factor, second.factor, spreads[0], spreads[1], "spread of mean test accuracy")

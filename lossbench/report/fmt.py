@@ -24,7 +24,7 @@ def num(value: float | None, digits: int = 4) -> str:
 def signed(value: float | None, digits: int = 4) -> str:
     if value is None or not math.isfinite(value):
         return NONE
-    return f"{value:+.{digits}f}"
+    return f"{value + 0.0:+.{digits}f}"  # + 0.0: a difference of -0.0 reads +0.0000
 
 
 def sci(value: float | None) -> str:

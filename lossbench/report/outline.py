@@ -61,13 +61,15 @@ class Section:
     brief: list[Block] = field(default_factory=list)  # what the terminal shows of it
 
 
-TIER_NOTE = ("Tier: arms that no decided comparison separates share a tier. Tier 1 holds the arms no decided "
-             "comparison shows worse than another; tier 2 those it shows worse only than tier 1 arms; and so on "
-             "(lossbench.report.tiers). Within a tier, arms are listed by mean test accuracy, which decides nothing.")
-DECISION_NOTE = ("Every pair of arms that differ in one factor (loss, cell or remedy set), tested on test accuracy "
-                 "over the seeds both ran: a paired t-test, Holm-corrected over all of them, each interval at the "
-                 "level Holm tested it at, so a difference is decided exactly when its interval excludes 0 and "
-                 "training longer could not overturn it (lossbench.results.decisions).")
+TIER_NOTE = ("Tier: tier 1 holds the arms no decided comparison shows worse than another; tier 2 those it shows "
+             "worse only than tier 1 arms; and so on (lossbench.report.tiers). Arms in one tier are not yet separated "
+             "by a decided comparison: that is not a tie (a tie is a verdict of its own, in the decision table). "
+             "Within a tier, arms are listed by mean test accuracy, which decides nothing.")
+DECISION_NOTE = ("Every pair of arms that differ in one factor (loss, cell or remedy set), each arm and its baseline, "
+                 "each claim's arms, and each factor's levels over matched arms (one unit per seed: the mean over "
+                 "them), tested on test accuracy over the seeds both sides ran: a paired t-test, Holm-corrected once "
+                 "over all of them, each interval at the level Holm tested it at, so a difference is decided exactly "
+                 "when its interval excludes 0 and training longer could not overturn it (lossbench.decisions).")
 
 
 def _titled(table: compact.Titled) -> TableBlock:
@@ -118,14 +120,17 @@ def outline(model: ReportModel) -> list[Section]:
     sections.append(Section("Leaderboard", 2, [Paragraph("{}", (TIER_NOTE,), "note"), TableBlock(*tables.leaderboard(model)),
                                                Figures("leaderboard")],
                             [*leaderboard, _titled(compact.calibration(model))]))
-    sections.append(Section("Decisions", 2, [Paragraph("{}", (DECISION_NOTE,), "note"),
+    level = ("" if not model.sequential else
+             f" The race judged this family at alpha {model.alpha:.4g} per look (0.05 over its planned looks); so does "
+             f"this report, so a pair the race left open reads open here too.")
+    sections.append(Section("Decisions", 2, [Paragraph("{}", (DECISION_NOTE + level,), "note"),
                                              TableBlock(*tables.decisions(model))],
                             [_titled(compact.decisions(model))]))
     test = "Wilcoxon signed-rank" if model.test == "wilcoxon" else "paired t-test"
     significance = Section("Significance", 2, [Paragraph(
-        "Baseline: {}. Test: {}, two-sided, over the seeds both arms share; factor levels (loss against the "
-        "baseline's, remedy set against the baseline's, cell against cell) over matched arms x shared seeds; "
-        "Holm-corrected over all comparisons.", (model.baseline, test))],
+        "Baseline: {}. The verdicts (the decision table's numbers) on each arm against its baseline and on each "
+        "factor's levels over matched arms, one unit per seed; test: {}, two-sided, Holm-corrected once over the "
+        "family.", (model.baseline, test))],
         [_titled(compact.comparisons(model)), Paragraph("{}", (compact.baseline_note(model),))])
     if model.seeds < 2:
         significance.blocks.append(Paragraph("{}: with fewer than 2 seeds no interval or test is possible.",

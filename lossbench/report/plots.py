@@ -124,10 +124,19 @@ def _decisions(model: ReportModel) -> Plot | None:
                     alpha=0.9 if d.decided else 0.6)
         ax.plot([d.difference], [y], "o", color=color, markersize=7 if d.decided else 5,
                 markerfacecolor=color if d.decided else "white")
+    ax.set_xlim(*difference_axis(shown))
     ax.set_yticks(range(len(shown)), [label(n) for n in reversed(names)], fontsize=8)
     ax.set_xlabel("difference in test accuracy (arm - other), interval at Holm's level\n"
                   "filled: decided (green: better, red: worse, blue: tie); hollow grey: open", fontsize=8)
     return Plot("decisions", "answer", "Decisions: each comparison's difference and interval", _png(fig))
+
+
+def difference_axis(shown: list) -> tuple[float, float]:
+    """The decision plot's x range: every difference and interval with a margin, never past -1 or +1 (a difference
+    of accuracies lies there)."""
+    ends = [x for d in shown for x in (d.interval or (d.difference, d.difference))] + [0.0]
+    pad = 0.05 * (max(ends) - min(ends) or 1.0)
+    return max(-1.0, min(ends) - pad), min(1.0, max(ends) + pad)
 
 
 def wrap(text: object, width: int = 16) -> str:

@@ -10,6 +10,7 @@ from typing import Iterable
 import numpy as np
 
 from lossbench import stats
+from lossbench.convergence import collapsed
 from lossbench.report import convergence, sensitivity
 from lossbench.results import ArmData, Objective, RunResult, SpecRecord, TrialRecord, best_trial
 from lossbench.results.objective import ACCURACY
@@ -63,6 +64,8 @@ class ArmSummary:
     target_epoch: float | None = None  # median epoch at which a final run first reached its target share of its best
     target_seconds: float | None = None  # median training seconds up to that epoch
     target_share: float | None = None  # the share of its best value a run's target is (lossbench.convergence)
+    test_examples: int | None = None  # predictions its test accuracy scored (None: runs stored before they said)
+    collapses: list[Collapse] = field(default_factory=list)  # final runs whose last epochs fell far below their best
 
     @property
     def divergence_rate(self) -> float | None:
@@ -93,7 +96,8 @@ class ArmSummary:
         return self.confidence_mean - self.acc_mean
 
 
-def summarise(arm: ArmData, spec: SpecRecord, race: dict[str, object] | None = None) -> ArmSummary:
+def summarise(arm: ArmData, spec: SpecRecord, race: dict[str, object] | None = None,
+              chance: float | None = None) -> ArmSummary:
     objective = spec.objective
     finals = [(t, run) for t in arm.completed_final if (run := t.run) is not None]
     tested = [(t, run) for t, run in finals if run.test_metric("accuracy") is not None]
@@ -117,18 +121,47 @@ def summarise(arm: ArmData, spec: SpecRecord, race: dict[str, object] | None = N
         best_params=dict(best.params) if best else None, finished=finished,
         errors=sorted({t.error for t in [*arm.tuning, *arm.final] if t.error}))
     summary.confidence_mean = _mean(run.test_metric("confidence") for _, run in tested)
+    examples = [int(n) for _, run in tested if (n := run.test_metric("examples"))]
+    summary.test_examples = max(examples) if examples else None
     summary.ece = {int(t.seed): ece for t, run in tested
                    if t.seed is not None and (ece := run.test_metric("ece")) is not None}
     completed = [run for _, run in tested if run.status == "completed"]
     _speed(summary, completed)
     _curves(summary, runs)
+    classes = next((int(c) for _, run in tested if (c := run.test_metric("classes"))), None)
+    chance = 1 / classes if classes else chance
     summary.convergence = convergence.judge([run.curve(objective.name) for run in completed], objective,
-                                            spec.patience, spec.epochs)
+                                            spec.patience, spec.epochs, [run.curve(ACCURACY.name) for run in completed],
+                                            chance)
+    summary.collapses = [found for t, run in tested if t.seed is not None and run.status == "completed"
+                         and (found := _collapse(int(t.seed), run))]
     summary.sensitivity = [point for t in arm.tuning if not t.surplus and (point := _sensitivity(t, objective))]
     summary.lr_range = sensitivity.lr_range(summary.sensitivity, objective)
-    summary.tuning_gap = sensitivity.tuning_gap(best.value if best else None,
-                                               [run.last(objective.name) for run in completed], objective)
+    summary.tuning_gap = sensitivity.tuning_gap(best.value if best else None,  # a collapse is no lucky seed
+                                               [run.last(objective.name) for run in completed
+                                                if not collapsed(run.curve(ACCURACY.name))], objective)
     return summary
+
+
+@dataclass(frozen=True)
+class Collapse:
+    """A final run whose validation accuracy ended far below its best (``lossbench.convergence.collapsed``)."""
+
+    seed: int
+    best: float
+    best_epoch: int
+    last: float
+    epochs: int
+    lr: float | None
+
+
+def _collapse(seed: int, run: RunResult) -> Collapse | None:
+    curve = run.curve(ACCURACY.name)
+    if not collapsed(curve):
+        return None
+    finite = [(v, e) for e, v in enumerate(curve, start=1) if v is not None and math.isfinite(v)]
+    best, epoch = max(finite, key=lambda p: (p[0], -p[1]))
+    return Collapse(seed, best, epoch, finite[-1][0], len(curve), run.lr)
 
 
 def _curves(summary: ArmSummary, runs: list[RunResult]) -> None:

@@ -7,14 +7,13 @@ from typing import TYPE_CHECKING
 
 from lossbench.report import fmt, thresholds
 from lossbench.report.importance import MIN_TRIALS
-from lossbench.results.decisions import SPEED
+from lossbench.decisions import ARMS, SPEED
 
 if TYPE_CHECKING:
-    from lossbench.report.compare import Comparison
     from lossbench.report.factorial import Grid
     from lossbench.report.model import ReportModel
     from lossbench.report.summary import ArmSummary
-    from lossbench.results.decisions import Decision
+    from lossbench.decisions import Verdict
 
 Table = tuple[list[str], list[list[str]]]
 
@@ -54,33 +53,49 @@ def converged(arm: ArmSummary, digits: int = 4, unit: str = "") -> str:
         return fmt.NONE
     if c.converged is None:
         return f"cannot tell ({fmt.plural(c.epochs, 'epoch')})"
-    if c.converged:
-        return f"plateaued ({c.plateaued}/{c.seeds} seeds)"
-    gain = fmt.signed(c.gain, digits) + ("" if c.se is None else f" ± {fmt.num(c.se, digits)}") + unit
-    return f"NO: still improving on {c.seeds - c.plateaued}/{c.seeds} seeds, gain {gain} over the last " \
-           f"{fmt.plural(c.window, 'epoch')}"
+    parts = []
+    improving = c.seeds - c.plateaued - c.not_training - c.collapsed
+    if improving:
+        gain = fmt.signed(c.gain, digits) + ("" if c.se is None else f" ± {fmt.num(c.se, digits)}") + unit
+        parts.append(f"NO: still improving on {improving}/{c.seeds} seeds, gain {gain} over the last "
+                     f"{fmt.plural(c.window, 'epoch')}")
+    if c.not_training:
+        parts.append(f"not training at this budget (at chance) on {c.not_training}/{c.seeds} seeds")
+    if c.collapsed:
+        parts.append(f"collapsed (its last epochs far below its best) on {c.collapsed}/{c.seeds} seeds")
+    if c.plateaued:
+        parts.append(f"plateaued ({c.plateaued}/{c.seeds} seeds)")
+    return "; ".join(parts)
 
 
 def comparisons(model: ReportModel) -> Table:
+    """Each arm against its baseline, then each factor's levels: a view of their verdicts (the same difference,
+    interval and p as the decision table), with the effect size and the seeds a paired test would need."""
     effect = "rank-biserial r" if model.test == "wilcoxon" else "Cohen's d_z"
-    headers = ["arm", "baseline", "pairs of runs", "mean difference", "95% interval", "p", "p (Holm)", effect,
+    headers = ["arm", "baseline", "seeds", "mean difference", "interval", "p", "p (Holm)", effect,
                f"seeds for power {thresholds.POWER}", "note"]
     rows = []
     for c in model.comparisons:
-        arm = c.arm if c.factor is None else f"{c.factor}: {c.arm}"
+        arm = c.arm if c.scope == ARMS else f"{c.factor}: {c.arm}"
         note = f"still improving: {', '.join(c.improving)}" if c.improving else ""
-        if c.factor is not None:
-            note = f"over {fmt.plural(len(c.pairs), 'matched pair')} of arms" + (f"; {note}" if note else "")
-        if c.test is None:
-            rows.append([arm, c.baseline, str(len(c.seeds)), fmt.NONE, fmt.NONE, fmt.NO_TEST, fmt.NONE, fmt.NONE,
-                         fmt.NONE, note])
-        else:
-            needed = "significant" if c.significant else (fmt.NONE if c.seeds_needed is None else str(c.seeds_needed))
-            if not c.significant:
-                note = "; ".join(filter(None, [note, rules_out(c)]))
-            rows.append([arm, c.baseline, str(c.test.n), fmt.signed(c.test.mean_difference), fmt.interval(c.interval),
-                         fmt.pvalue(c.test.p), fmt.pvalue(c.p_holm), fmt.signed(c.test.effect, 2), needed, note])
+        if c.scope != ARMS:
+            note = f"over {fmt.plural(len(c.pairs), 'matched pair')} of arms, one unit per seed" + (
+                f"; {note}" if note else "")
+        if c.p is None:
+            rows.append([arm, c.other, str(c.seeds), fmt.signed(c.difference), fmt.NONE, fmt.NO_TEST, fmt.NONE,
+                         fmt.NONE, fmt.NONE, "; ".join(filter(None, [note, c.why]))])
+            continue
+        needed = "decided" if c.decided else (fmt.NONE if c.needs_seeds is None else str(c.needs_seeds))
+        if not c.decided:
+            note = "; ".join(filter(None, [note, rules_out(c, model.alpha, model.test)]))
+        rows.append([arm, c.other, str(c.seeds), fmt.signed(c.difference), _interval(c), fmt.pvalue(c.p_raw),
+                     fmt.pvalue(c.p), fmt.signed(c.effect, 2), needed, note])
     return headers, rows
+
+
+def _interval(d: Verdict, digits: int = 4) -> str:
+    level = f" at {fmt.level(d.level)}" if d.level is not None and d.interval else ""
+    return fmt.interval(d.interval, digits, sign=True) + level
 
 
 def decisions(model: ReportModel) -> Table:
@@ -99,13 +114,15 @@ def decisions(model: ReportModel) -> Table:
     return headers, rows
 
 
-def _verdict(d: Decision) -> str:
+def _verdict(d: Verdict) -> str:
     if d.metric == SPEED:
-        return {"better": "faster (decided)", "worse": "slower (decided)"}.get(d.kind, "speed open")
-    return {"better": "better (decided)", "worse": "worse (decided)", "equivalent": "tie (decided)"}.get(d.kind, "open")
+        return {"better": "faster (decided)", "worse": "slower (decided)",
+                "confounded": "speed confounded (two learning rates)"}.get(d.kind, "speed open")
+    return {"better": "better (decided)", "worse": "worse (decided)", "equivalent": "tie (decided)",
+            "not training": "not training (both at chance)"}.get(d.kind, "open")
 
 
-def _would(d: Decision) -> str:
+def _would(d: Verdict) -> str:
     minutes = f", {fmt.duration(d.minutes)} on this machine" if d.minutes is not None else ""
     if d.needs_epochs is not None:
         return f" (needs about {d.needs_epochs} epochs{minutes})"
@@ -114,16 +131,18 @@ def _would(d: Decision) -> str:
     return ""
 
 
-def rules_out(c: Comparison) -> str:
-    """What a comparison that is not significant still says, from its 95% interval, in words."""
+def rules_out(c: Verdict, alpha: float, test: str = "t") -> str:
+    """What a verdict not decided still says, from its interval, in words."""
     if c.interval is None:
         return ""
     low, high = c.interval
     if not low <= 0 <= high:
-        return ("the 95% interval (a t interval for this comparison alone) excludes 0, but the test, Holm-adjusted "
-                "over all comparisons, is not significant")
-    if max(-low, high) >= 1:  # accuracies differ by at most 1
-        return "the interval is wider than any difference of accuracies can be: it rules out nothing at this many seeds"
+        if c.p is not None and c.p > alpha:
+            return (f"the interval (a t interval) excludes 0, but the {'Wilcoxon' if test == 'wilcoxon' else 't'} "
+                    f"test, Holm-adjusted over the family, is not significant")
+        return "significant, but training longer could still overturn it (see the decision table)"
+    if c.clipped or max(-low, high) >= 1:  # accuracies differ by at most 1
+        return "the interval is as wide as any difference of accuracies can be: it rules out nothing at this many seeds"
     return f"rules out a difference larger than {fmt.num(max(-low, high))} in either direction"
 
 
@@ -146,12 +165,15 @@ def robustness(model: ReportModel) -> Table:
 
 
 def claims(model: ReportModel) -> Table:
-    return (["claim", "source", "published", "this run", "verdict"],
-            [[c.claim, c.source, c.published, c.evidence, c.verdict] for c in model.claims])
+    return (["claim", "source", "published", "this run", "how this setup departs from the paper's", "verdict"],
+            [[c.claim, c.source, c.published, c.evidence, "; ".join(c.departures) or "(none recorded)",
+              c.verdict_words] for c in model.claims])
 
 
 def rules(model: ReportModel) -> Table:
-    return ["topic", "rule"], [[topic, rule] for topic, rule in thresholds.rules(model.objective)]
+    spec = model.spec
+    return ["topic", "rule"], [[topic, rule] for topic, rule in thresholds.rules(model.objective, spec.patience,
+                                                                                   spec.epochs, model.alpha)]
 
 
 def grid(g: Grid) -> Table:

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from lossbench.convergence import PATIENCE, WARMUP
-from lossbench.stats import ALPHA, LEVEL, POWER  # the significance level, intervals, power: shared with the sweep
+from lossbench.convergence import CHANCE_MARGIN, COLLAPSE_DROP, PATIENCE, WARMUP
+from lossbench.stats import ALPHA, POWER  # the significance level and power: shared with the sweep
 
 if TYPE_CHECKING:
     from lossbench.results import Objective
@@ -33,24 +33,34 @@ TUNING_GAP = {"val_accuracy": 0.05, "val_nll": 0.1}  # flagged above this: more 
 # spread (the same validation objective at the last epoch on both sides; the sentence gives the final seeds' spread)
 
 
-def rules(goal: Objective) -> list[tuple[str, str]]:
-    """(topic, rule in words) for the report's method section."""
+def rules(goal: Objective, patience: int | None = PATIENCE, epochs: int | None = None,
+          alpha: float = ALPHA) -> list[tuple[str, str]]:
+    """(topic, rule in words) for the report's method section, with the sweep's own values (its patience, its
+    epoch cap, the level its family was judged at)."""
+    from lossbench.decisions import MARGIN, MIN_SEEDS
+
     objective, unit = goal.name, goal.unit
+    cap = f"a cap of {epochs} epochs" if epochs else "its epoch cap"
+    stopping = (f"a run stops once {patience} epochs (the spec's patience) brought no gain on its best {objective}, "
+                f"not before {WARMUP * patience} epochs nor {cap}, and is tested with its best epoch's weights"
+                if patience else f"every run trains {cap} (no patience: fixed epochs)")
     return [
-        ("tests", f"paired over shared seeds; every test of the report Holm-corrected together; significant when the "
-                  f"adjusted p < {ALPHA}; factor levels are paired over matched arms x shared seeds"),
-        ("not significant", f"{LEVEL:.0%} t interval of the mean paired difference; seeds a paired t-test would need "
-                            f"to detect the observed difference (alpha {ALPHA}, power {POWER}, the observed mean and "
-                            f"standard deviation of the differences taken as true)"),
-        ("convergence", f"a run stops once {PATIENCE} epochs (the spec's patience) brought no gain on its best "
-                        f"{objective}, not before {WARMUP * PATIENCE} epochs, and is tested with its best epoch's "
-                        f"weights; an arm is still improving when a seed's run reached the epoch cap with its best "
-                        f"within the last patience epochs (lossbench.convergence)"),
-        ("decisions", "each pair of arms differing in one factor: decided when the paired t interval (Holm's level) "
-                      "excludes 0 and training longer cannot overturn it (the trailing arm plateaued on every seed, "
-                      "or its recent rate cannot close the gap in as many epochs again); "
-                      "equivalent within the margin by TOST when both plateaued; otherwise open, with what would "
-                      "decide it"),
+        ("tests", f"one decision module (lossbench.decisions) judges every pair: a paired t-test over one unit per "
+                  f"shared seed (a factor's levels: the mean over their matched arms), the spread never below the "
+                  f"metric's grain (1 / test examples), with Holm's correction once over the family at "
+                  f"{alpha:.4g}"
+                  + (" (the race's level)" if alpha < ALPHA else "")),
+        ("not significant", f"the t interval at Holm's level, cut at +-1 for an accuracy difference; seeds a paired "
+                            f"t-test would need to detect the observed difference (power {POWER}, the observed mean "
+                            f"and standard deviation of the differences taken as true)"),
+        ("convergence", f"{stopping}; an arm is still improving when a seed's run reached the cap with its best "
+                        f"within the last patience epochs; a run whose best validation accuracy stays within "
+                        f"{CHANCE_MARGIN} of chance is not training (never plateaued), one whose last epoch fell more "
+                        f"than {COLLAPSE_DROP} below its best collapsed (lossbench.convergence)"),
+        ("decisions", f"decided when the interval excludes 0 over {MIN_SEEDS} or more seeds and training longer "
+                      f"cannot overturn it (the trailing arm no longer improving on any seed, or its recent rate "
+                      f"cannot close the gap in as many epochs again); equivalent within +-{MARGIN} by TOST when both "
+                      f"plateaued; not training when both sit at chance; otherwise open, with what would decide it"),
         ("calibration", f"well calibrated when ECE < {CALIBRATED_ECE}; over-confident when the mean confidence "
                         f"exceeds accuracy by {DIRECTION_MARGIN} or more, under-confident when it falls short by as "
                         "much"),
@@ -61,6 +71,6 @@ def rules(goal: Objective) -> list[tuple[str, str]]:
                        f"epoch on both sides) by more than {TUNING_GAP[objective]}{unit}"),
     ]
 
-# Chance: an arm whose test accuracy lies within this of 1 / classes predicts about uniformly, and a near-uniform
-# predictor is trivially calibrated (its confidence equals its accuracy), so no calibration sentence names it.
-CHANCE_MARGIN = 0.05
+# Chance (CHANCE_MARGIN, from lossbench.convergence): an arm whose test accuracy lies within it of 1 / classes predicts
+# about uniformly, and a near-uniform predictor is trivially calibrated (its confidence equals its accuracy), so no
+# calibration sentence names it; it is "not training at this budget", never plateaued.

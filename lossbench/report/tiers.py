@@ -11,10 +11,10 @@ from __future__ import annotations
 
 from typing import Iterable
 
-from lossbench.results.decisions import Decision
+from lossbench.decisions import Verdict
 
 
-def tiers(arms: Iterable[str], decisions: Iterable[Decision]) -> dict[str, int]:
+def tiers(arms: Iterable[str], decisions: Iterable[Verdict]) -> dict[str, int]:
     """{arm: tier}, tier 1 the top, for the arms given (those with results)."""
     left = list(dict.fromkeys(arms))
     beaten: dict[str, set[str]] = {a: set() for a in left}  # arm -> the arms a decided comparison shows it below

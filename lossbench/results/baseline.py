@@ -53,3 +53,15 @@ def baseline_pairs(spec: dict[str, Any], arms: list[tuple[str, str]], baseline: 
         raise LossbenchError(f"baseline {baseline or spec.get('baseline')!r} matches no arm of this sweep; give a "
                              f"loss (ce), loss:remedies (ce:none) or an arm ({', '.join(sorted(keys))})")
     return [(key, rule.key(cell)) for key, cell in arms if rule.key(cell) in keys and rule.key(cell) != key]
+
+
+def family_pairs(spec: dict[str, Any], arms: list[tuple[str, str]], baseline: str | None = None
+                 ) -> list[tuple[str, str]]:
+    """The pairs of arms the judged family adds to the one-factor pairs (``lossbench.decisions``): each arm (key,
+    cell) and its baseline, and each claim's two arms, so that the race and the report judge the same family."""
+    from lossbench.results.claims import parse_claims
+
+    keys = {key for key, _ in arms}
+    claims, _ = parse_claims(spec.get("claims") or [], keys)
+    return baseline_pairs(spec, arms, baseline) + [(c.arm, c.than) for claim in claims for c in claim.checks
+                                                   if c.than and c.metric == "test_accuracy"]

@@ -11,7 +11,9 @@ over the last step's, at initialisation).
 
 ``reduced_budget = true`` says the run trains far less than the paper did (a preset at its default budget): a
 level not reached then cannot contradict the claim (a plateau at chance can last for the millions of updates a
-paper used), only fail to support it.
+paper used), only fail to support it. ``departures`` lists how this run's setup differs from the paper's (a model,
+a dataset, an optimizer): every output shows them, and on the paper's own budget a claim not supported is "not
+supported with this setup", never blamed on the budget.
 """
 
 from __future__ import annotations
@@ -42,6 +44,7 @@ class Claim:
     published: str
     checks: tuple[Check, ...]
     reduced_budget: bool = False
+    departures: tuple[str, ...] = ()  # how this run's setup differs from the paper's
 
 
 def parse_claims(raw: Any, arms: set[str]) -> tuple[list[Claim], list[str]]:
@@ -56,7 +59,7 @@ def parse_claims(raw: Any, arms: set[str]) -> tuple[list[Claim], list[str]]:
             continue
         where = f"claim {item.get('id', index + 1)!r}"
         missing = [k for k in ("id", "claim", "checks") if not item.get(k)]
-        unknown = sorted(set(item) - {"id", "claim", "source", "published", "checks", "reduced_budget"})
+        unknown = sorted(set(item) - {"id", "claim", "source", "published", "checks", "reduced_budget", "departures"})
         problems += [f"{where} has no {k}" for k in missing] + [f"{where} has an unknown key {k!r}" for k in unknown]
         checks = []
         for number, check in enumerate(item.get("checks") or []):
@@ -66,7 +69,8 @@ def parse_claims(raw: Any, arms: set[str]) -> tuple[list[Claim], list[str]]:
                 checks.append(parsed)
         if not missing and not unknown and len(checks) == len(item["checks"]):
             claims.append(Claim(str(item["id"]), str(item["claim"]), str(item.get("source", "")),
-                                str(item.get("published", "")), tuple(checks), bool(item.get("reduced_budget"))))
+                                str(item.get("published", "")), tuple(checks), bool(item.get("reduced_budget")),
+                                tuple(str(d) for d in item.get("departures") or ())))
     return claims, problems
 
 

@@ -29,7 +29,7 @@ class RunResult:
     status: str = "completed"  # or "diverged", "stopped" (pruned)
     diverged_at: dict[str, Any] | None = None  # {"epoch", "step", "reason"}
     epochs: list[EpochRecord] = field(default_factory=list)
-    test: dict[str, float] | None = None  # accuracy, nll, ece, confidence
+    test: dict[str, float] | None = None  # accuracy, nll, ece, confidence; examples (predictions scored), classes
     grad_norms: list[float] = field(default_factory=list)  # total norm per step, before clipping
     clipped_steps: int = 0
     flow: dict[str, Any] = field(default_factory=dict)  # profiles by epoch ("0" = initialisation) and ratios
@@ -76,7 +76,8 @@ class RunResult:
     # ----------------------------------------------------------------------------------- typed reading
 
     def test_metric(self, metric: str) -> float | None:
-        """A test-split metric (accuracy, nll, ece, confidence); None where not stored or not finite."""
+        """A test-split metric (accuracy, nll, ece, confidence; examples, the predictions scored; classes); None
+        where not stored or not finite."""
         return _finite((self.test or {}).get(metric))
 
     def curve(self, metric: str) -> list[float | None]:

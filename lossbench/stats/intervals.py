@@ -52,12 +52,41 @@ def bootstrap_ci(values: Sequence[float], level: float = LEVEL, resamples: int =
     return float(found.low), float(found.high)
 
 
-def t_interval(values: Sequence[float], level: float = LEVEL) -> tuple[float, float] | None:
-    """The Student-t interval of the mean (of paired differences, say); None with fewer than 2 values."""
+def t_interval(values: Sequence[float], level: float = LEVEL, grain: float | None = None) -> tuple[float, float] | None:
+    """The Student-t interval of the mean (of paired differences, say), its spread floored as the paired t-test's
+    (``paired.spread``: at the metric's ``grain``); None with fewer than 2 values."""
     from scipy import stats
+
+    from lossbench.stats.paired import spread
 
     d = np.asarray(values, dtype=float)
     if len(d) < 2:
         return None
-    half = float(stats.t.ppf(0.5 + level / 2, len(d) - 1) * d.std(ddof=1) / math.sqrt(len(d)))
+    half = float(stats.t.ppf(0.5 + level / 2, len(d) - 1) * spread(d, grain) / math.sqrt(len(d)))
     return float(d.mean()) - half, float(d.mean()) + half
+
+
+def bounded(interval: tuple[float, float] | None, low: float, high: float) -> tuple[tuple[float, float] | None, bool]:
+    """``interval`` cut at the bounds the quantity lies in (an accuracy difference in [-1, 1]), and whether it was
+    cut there: a t interval knows no bounds, and "0.593 to 1.058" is no difference of accuracies."""
+    if interval is None:
+        return None, False
+    cut = (max(interval[0], low), min(interval[1], high))
+    return cut, cut != tuple(interval)
+
+
+def grain(values: Sequence[float], max_denominator: int = 100_000) -> float | None:
+    """The step a metric of counted outcomes moves in, inferred from its values (each k / n): 1 over the least
+    common multiple of their denominators; None where that is not a count under ``max_denominator`` (a
+    continuous metric). For stored runs that do not say how many test examples they scored."""
+    from fractions import Fraction
+
+    n = 1
+    for value in values:
+        fraction = Fraction(float(value)).limit_denominator(max_denominator)
+        if abs(float(fraction) - float(value)) > 1e-9:
+            return None
+        n = math.lcm(n, fraction.denominator)
+        if n > max_denominator:
+            return None
+    return 1 / n if n > 1 else None

@@ -16,7 +16,7 @@ from typing import Sequence
 import numpy as np
 
 from lossbench.stats.levels import ALPHA, POWER
-from lossbench.stats.paired import MIN_PAIRS, cohen_dz, wilcoxon_min_p
+from lossbench.stats.paired import MIN_PAIRS, cohen_dz, spread, wilcoxon_min_p
 
 MAX_SEEDS = 100_000  # beyond this a number of seeds says nothing more than "far too many"
 
@@ -27,15 +27,14 @@ def wilcoxon_floor_seeds(alpha: float = ALPHA) -> int:
 
 
 def seeds_needed(differences: Sequence[float], test: str = "t", alpha: float = ALPHA,
-                 power: float = POWER) -> int | None:
-    """Pairs a paired test needs to detect the observed mean difference; None when it is 0 (no number would)."""
+                 power: float = POWER, grain: float | None = None) -> int | None:
+    """Pairs a paired test needs to detect the observed mean difference (its spread floored at ``grain``); None
+    when it is 0 (no number would)."""
     d = np.asarray(differences, dtype=float)
     if len(d) < MIN_PAIRS or d.mean() == 0:
         return None
     floor = wilcoxon_floor_seeds(alpha) if test == "wilcoxon" else MIN_PAIRS
-    effect = abs(cohen_dz(d))
-    if math.isinf(effect):  # the same difference on every seed: any test with enough pairs to reach alpha finds it
-        return floor
+    effect = abs(cohen_dz(d, grain))
     import warnings
 
     from statsmodels.stats.power import TTestPower
@@ -50,15 +49,15 @@ def seeds_needed(differences: Sequence[float], test: str = "t", alpha: float = A
 
 
 def seeds_for_equivalence(differences: Sequence[float], margin: float, alpha: float = ALPHA,
-                          power: float = POWER) -> int | None:
-    """Pairs TOST needs to show the observed mean difference within +-``margin``; None when it lies outside (no
-    number would) or with fewer than 2 pairs."""
+                          power: float = POWER, grain: float | None = None) -> int | None:
+    """Pairs TOST needs to show the observed mean difference within +-``margin`` (its spread floored at ``grain``);
+    None when it lies outside (no number would) or with fewer than 2 pairs."""
     from scipy.stats import norm, t
 
     d = np.asarray(differences, dtype=float)
     if len(d) < MIN_PAIRS:
         return None
-    room, sd = margin - abs(float(d.mean())), float(d.std(ddof=1))
+    room, sd = margin - abs(float(d.mean())), spread(d, grain)
     if room <= 0:
         return None
     if sd == 0:

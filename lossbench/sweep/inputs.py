@@ -133,9 +133,11 @@ def preset_fields(name: str, budget: str = "default") -> dict[str, Any]:
         if preset.paper is None:
             asked = "--budget paper" if VOICE.get() == "cli" else "budget='paper'"
             raise LossbenchError(f"preset {name} has no {asked}: {preset.no_paper}")
-        return {**fields, **preset.paper, "name": f"{name}-paper"}
+        claims = [{**claim, "departures": list(preset.paper_departures)} for claim in fields.get("claims", [])]
+        return {**fields, **preset.paper, "name": f"{name}-paper", "claims": claims}
     # sized for a 2-core CPU, far below the papers' budgets: a level not reached does not contradict a claim
-    return {**fields, "claims": [{**claim, "reduced_budget": True} for claim in fields.get("claims", [])]}
+    return {**fields, "claims": [{**claim, "reduced_budget": True, "departures": list(preset.departures)}
+                                 for claim in fields.get("claims", [])]}
 
 
 UNITS = {"s": 1, "m": 60, "h": 3600}

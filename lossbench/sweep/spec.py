@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from lossbench.convergence import PATIENCE
+from lossbench.convergence import PATIENCE, WARMUP
 from lossbench.results.objective import OBJECTIVES as _OBJECTIVES
 from lossbench.results.objective import Objective
 from lossbench.results.schema import FINAL, arm_key, study_name
@@ -46,7 +46,7 @@ class SweepSpec:
     fixed: dict[str, Any] = field(default_factory=dict)  # "lr" or "component.param" -> value
     space: dict[str, dict[str, Any]] = field(default_factory=dict)  # "lr" or "component.param" -> {low, high, log} | {choices}
     trials: int = 4
-    epochs: int = 3  # a cap when patience is set
+    epochs: int = WARMUP * PATIENCE  # a cap when patience is set: by default the fewest at which a run can plateau
     patience: int | None = PATIENCE  # stop a run after this many epochs without gain (None: train every epoch)
     seeds: int = 3  # final-phase seeds; with race, the most the race may use
     race: bool = False  # seeds = "auto": the final phase in rounds until decided (see ``racing``)

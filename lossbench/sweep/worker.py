@@ -13,7 +13,8 @@ from typing import Any
 
 from lossbench.errors import Stopped
 from lossbench.results import best_trial, to_record, writer
-from lossbench.results.decisions import arm_from_runs, runs_of
+from lossbench.decisions import arm_from_runs, runs_of
+from lossbench.results.baseline import family_pairs
 from lossbench.results.phase import FINAL_FINISHED, TUNE_FINISHED, Tally, tally
 from lossbench.results.schema import FINAL, TUNE
 from lossbench.sweep import slots
@@ -183,7 +184,8 @@ class Worker:
                 continue  # its final runs all failed for good: no comparison with it can be decided
             arms.append(arm_from_runs(arm.key, arm.loss, arm.cell, "+".join(arm.remedies) or "none", runs,
                                       self.spec.maximize, self.spec.patience, self.spec.epochs))
-        budget, self._race_over, looks = race_state(self.spec.seeds, arms, ready, self.spec.final_seeds)
+        pairs = family_pairs(self.spec.to_json(), [(a.key, a.cell) for a in self.spec.arms])
+        budget, self._race_over, looks = race_state(self.spec.seeds, arms, ready, self.spec.final_seeds, pairs)
         self._race_seeds.update(budget)
         if self._race_over:
             writer.record_race(self.storage, self.spec.name, {"seeds": max(budget.values(), default=0), "arms": budget,

@@ -1,8 +1,9 @@
 """Findings: short sentences in plain words, every number taken from the report model (nothing hard-coded).
 
-One module per topic; each returns its sentences (none where the numbers support none). The statistics live in
-``report.convergence``, ``report.compare``, ``report.sensitivity``, ``report.factorial`` and the shared leaf
-``lossbench.stats``; the thresholds, with their reasons, in ``report.thresholds``.
+One module per topic; each returns its sentences (none where the numbers support none). Every verdict on a pair
+comes from ``lossbench.decisions`` (``model.decisions``); the other numbers from ``report.convergence``,
+``report.sensitivity``, ``report.factorial`` and the shared leaf ``lossbench.stats``; the thresholds, with their
+reasons, in ``report.thresholds``.
 """
 
 from __future__ import annotations

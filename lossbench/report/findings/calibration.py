@@ -10,7 +10,7 @@ from lossbench.report.findings.words import join
 from lossbench.report.thresholds import CALIBRATED_ECE, CHANCE_MARGIN, DIRECTION_MARGIN
 
 if TYPE_CHECKING:
-    from lossbench.report.compare import Comparison
+    from lossbench.decisions import Verdict
     from lossbench.report.model import ReportModel
     from lossbench.report.summary import ArmSummary
 
@@ -34,8 +34,8 @@ def sentences(model: ReportModel) -> list[str]:
            + ("" if measured or not poor else "; the direction is not measured (these runs stored no confidence)")
            + (f". {nll}" if nll else ".") + (f" {skipped}" if skipped else "")]
     shown = {a.key for a in arms}
-    trades = [s for c in model.comparisons
-              if c.factor is None and c.arm in shown and c.baseline in shown and (s := _trade_off(model, c))]
+    trades = [s for c in model.against_baseline
+              if c.arm in shown and c.other in shown and (s := _trade_off(model, c))]
     if trades:
         out.append("Against their baselines, calibration moves by " + str(CALIBRATED_ECE) + " ECE or more: "
                    + "; ".join(trades) + ".")
@@ -59,8 +59,8 @@ def direction(arm: ArmSummary, numbers: bool = True) -> str:
     return f"errors in both directions ({numbers})"
 
 
-def _trade_off(model: ReportModel, c: Comparison) -> str | None:
-    arm, base = model.arm(c.arm), model.arm(c.baseline)
+def _trade_off(model: ReportModel, c: Verdict) -> str | None:
+    arm, base = model.arm(c.arm), model.arm(c.other)
     if arm is None or base is None or arm.ece_mean is None or base.ece_mean is None:
         return None
     change = arm.ece_mean - base.ece_mean
@@ -72,19 +72,22 @@ def _trade_off(model: ReportModel, c: Comparison) -> str | None:
     text = (f"{arm.key} {'worse' if worse else 'better'} than {base.key}, ECE {fmt.num(arm.ece_mean, 3)} "
             f"against {fmt.num(base.ece_mean, 3)} {'on every seed' if every else '(the seeds overlap)'}"
             + (f", {direction(arm, numbers=False)}" if arm.overconfidence is not None else ""))
-    if c.test is None:
+    if c.p is None:
         text += ", and no accuracy test was possible"
-    elif c.significant:
-        gain = c.test.mean_difference > 0
-        text += (f", while its test accuracy is {'higher' if gain else 'lower'} by {fmt.signed(c.test.mean_difference)} "
-                 f"(significant)")
+    elif c.separated:
+        gain = c.kind == "better"
+        text += (f", while its test accuracy is {'higher' if gain else 'lower'} by {fmt.signed(c.difference)} "
+                 f"(decided)")
         if worse and gain:
             text += ": it trades calibration for accuracy"
+    elif c.kind == "equivalent":
+        text += (f", while its test accuracy ties with it (within ±{c.margin:g}, decided)"
+                 + (": a loss of calibration for no gain in accuracy" if worse else ""))
     else:
-        text += (f", while its test accuracy differs by {fmt.signed(c.test.mean_difference)}, not significantly"
+        text += (f", while its test accuracy differs by {fmt.signed(c.difference)}, not decidedly"
                  + (": a loss of calibration for no measurable gain in accuracy" if worse else ""))
     if c.improving:
-        text += f" (at this budget: {join(c.improving)} still improving)"
+        text += f" (at this budget: {join(list(c.improving))} still improving)"
     return text
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from lossbench.report import fmt
+
 if TYPE_CHECKING:
     from lossbench.report.model import ReportModel
 
@@ -20,7 +22,10 @@ def sentences(model: ReportModel) -> list[str]:
     if finals:
         out.append(f"Final-phase runs diverged for {', '.join(finals)}; they are left out of the accuracy statistics.")
     if not every and not some and not finals and any(a.trials for a in model.arms):
-        out.append("No run diverged.")
+        broke = sum(len(a.collapses) for a in model.arms)
+        out.append("No run diverged." if not broke else
+                   f"No run diverged (to a non-finite loss), but {fmt.plural(broke, 'final run')} collapsed: see the "
+                   f"instability finding.")
     failed = [f"{a.key} ({a.failed})" for a in model.arms if a.failed]
     if failed:
         out.append(f"Trials failed with an error in {', '.join(failed)}.")

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from lossbench.report import fmt
 from lossbench.report.findings.words import join
-from lossbench.report.thresholds import ALPHA
+from lossbench.report.factorial import level_verdict
 
 if TYPE_CHECKING:
     from lossbench.report.factorial import MainEffect
@@ -19,7 +19,7 @@ def sentences(model: ReportModel) -> list[str]:
     if not effects:
         return []
     text = ("Averaged over the matched arms of the other factors, going from the worst to the best level changes "
-            "mean test accuracy by " + join([_effect(e) for e in effects]))
+            "mean test accuracy by " + join([_effect(e) + _verdict(model, e) for e in effects]))
     if len(effects) > 1:
         text += _which_matters_more(model, effects[0], effects[1])
     improving = [a for a in model.arms if a.improving]
@@ -40,15 +40,29 @@ def _effect(e: MainEffect) -> str:
             f"at {fmt.num(e.levels[e.worst])})")
 
 
+def _verdict(model: ReportModel, e: MainEffect) -> str:
+    """What the family's verdict on the best level against the worst says of the spread."""
+    v = level_verdict(model.decisions, e)
+    if v is None:
+        return ""
+    if v.kind == "better":
+        return " (decided)"
+    if v.kind == "equivalent":
+        return f" (tied within ±{v.margin:g}: decided)"
+    return " (not yet separated: open)" if v.kind == "open" else f" ({v.kind})"
+
+
 def _which_matters_more(model: ReportModel, first: MainEffect, second: MainEffect) -> str:
     contrast = model.factorial.contrast
     if contrast is None:
         why = "its levels are tied" if first.best is None else "fewer than 2 seeds shared by all the arms involved"
         return f"; whether the {first.factor} matters more than the {second.factor} cannot be tested ({why})"
-    test = "Wilcoxon" if contrast.test == "wilcoxon" else "paired t"
-    numbers = (f"the {first.factor}'s spread exceeds the {second.factor}'s by {fmt.signed(contrast.mean_difference)} "
-               f"per seed, {test} p = {fmt.pvalue(contrast.p)} over {fmt.plural(contrast.n, 'seed')}")
-    if contrast.p < ALPHA and contrast.mean_difference > 0:
+    if contrast.p is None:
+        return (f"; whether the {first.factor} matters more than the {second.factor} cannot be tested "
+                f"({contrast.why})")
+    numbers = (f"the {first.factor}'s spread exceeds the {second.factor}'s by {fmt.signed(contrast.difference)} "
+               f"per seed, paired t p = {fmt.pvalue(contrast.p)} over {fmt.plural(contrast.seeds, 'seed')}")
+    if contrast.kind == "better":
         return f": the {first.factor} matters most here ({numbers})"
     return (f"; the {first.factor} and the {second.factor} do not differ significantly ({numbers}), so neither "
             "clearly matters more")

@@ -8,7 +8,6 @@ from typing import TYPE_CHECKING
 
 from lossbench.report import fmt
 from lossbench.report.findings.words import join, objective
-from lossbench.report.thresholds import ALPHA
 
 if TYPE_CHECKING:
     from lossbench.report.model import ReportModel
@@ -66,11 +65,10 @@ def _best(model: ReportModel, best: ArmSummary, measured: list[ArmSummary]) -> s
         runner, worst = measured[1], measured[-1]
         text += f" Next is {runner.key} at {fmt.num(runner.acc_mean)} ({fmt.signed(runner.acc_mean - best.acc_mean)})"
         text += f"; the weakest measured arm is {worst.key} at {fmt.num(worst.acc_mean)}." if len(measured) > 2 else "."
-    comparison = next((c for c in model.comparisons if c.factor is None and c.arm == best.key), None)
-    if comparison and comparison.test is not None:
-        text += (f" Against its baseline {comparison.baseline} it differs by "
-                 f"{fmt.signed(comparison.test.mean_difference)} over {comparison.test.n} shared seeds "
-                 f"(Holm-adjusted p = {fmt.pvalue(comparison.p_holm)}, ")
-        text += (f"significant at {ALPHA})." if comparison.significant else
-                 f"not significant at {ALPHA}), so this sweep does not show it differs from its baseline.")
+    comparison = next((c for c in model.against_baseline if c.arm == best.key), None)
+    if comparison and comparison.p is not None:
+        text += (f" Against its baseline {comparison.other} it differs by {fmt.signed(comparison.difference)} over "
+                 f"{comparison.seeds} shared seeds (Holm-adjusted p = {fmt.pvalue(comparison.p)}, ")
+        text += ("decided)." if comparison.separated else
+                 f"{comparison.kind}), so this sweep does not show it better than its baseline.")
     return text

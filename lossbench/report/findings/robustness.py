@@ -1,5 +1,6 @@
-"""Robustness: learning-rate sensitivity (tuning trials), instability over seeds, and the winner's curse (the
-best single-seed tuning score against the final seeds' mean of the same validation objective)."""
+"""Robustness: learning-rate sensitivity (tuning trials), instability over seeds (final seeds that disagree, runs
+that collapsed), and the winner's curse (the best single-seed tuning score against the final seeds' mean of the
+same validation objective, collapsed runs left out: a collapse is an instability, not a lucky tuning seed)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from typing import TYPE_CHECKING
 
 from lossbench.report import fmt
 from lossbench.report.findings.words import join, objective, value
-from lossbench.report.thresholds import NARROW_SPAN, SEED_RANGE
+from lossbench.report.thresholds import COLLAPSE_DROP, NARROW_SPAN, SEED_RANGE
 
 if TYPE_CHECKING:
     from lossbench.report.model import ReportModel
@@ -24,10 +25,17 @@ def sentences(model: ReportModel) -> list[str]:
     if unstable:
         out.append(f"The final seeds disagree (test accuracies spanning more than {SEED_RANGE}) for {join(unstable)}: "
                    "such a mean describes no single run.")
+    broke = [f"{a.key} on seed {c.seed} (from {fmt.num(c.best, 3)} at epoch {c.best_epoch} to {fmt.num(c.last, 3)} at "
+             f"epoch {c.epochs}" + (f", lr {fmt.sci(c.lr)}" if c.lr else "") + ")" for a in model.arms for c in a.collapses]
+    if broke:
+        out.append(f"Instability: final runs collapsed (their validation accuracy ended more than {COLLAPSE_DROP} below "
+                   f"its best) for {join(broke)}; each was tested with its best epoch's weights, but the arm does not "
+                   f"train stably at this learning rate.")
     gaps = [_gap(model, a) for a in model.arms if a.tuning_gap is not None and a.tuning_gap.flagged]
     if gaps:
         out.append(f"Tuning scores overstated the final seeds ({objective(model)}, last epoch, same metric on both "
-                   f"sides) for {join(gaps)}: picking the best of single-seed trials favours a lucky seed.")
+                   f"sides; collapsed runs left out) for {join(gaps)}: picking the best of single-seed trials "
+                   f"favours a lucky seed.")
     return out
 
 
@@ -44,14 +52,15 @@ def _learning_rate(model: ReportModel) -> str | None:
     if not ranges:
         return None
     parts = []
+    budget = budget_words(model)  # a rate that fails in 3 epochs may train in 30: the budget, not the arm, may limit
     for arm, r in ranges:
         failing = ", ".join(f"{fmt.sci(lr)} ({'diverged' if status == 'diverged' else value(model, v)})"
                             for lr, v, status in r.failing[:4])
+        only = f"{arm.key} trained only at lr {fmt.sci(r.good[0])} {budget}"
         if r.only_one:
-            parts.append(f"{arm.key} trained only at lr {fmt.sci(r.good[0])} ({value(model, r.best_value)}), "
-                         f"not at {failing}" if failing else f"{arm.key} trained only at lr {fmt.sci(r.good[0])}")
+            parts.append(f"{only} ({value(model, r.best_value)}), not at {failing}" if failing else only)
         elif r.narrow:
-            parts.append(f"{arm.key} only from lr {fmt.sci(r.good[0])} to {fmt.sci(r.good[-1])} "
+            parts.append(f"{arm.key} only from lr {fmt.sci(r.good[0])} to {fmt.sci(r.good[-1])} {budget} "
                          f"({r.span:.1f}x, of {fmt.sci(r.tried[0])} to {fmt.sci(r.tried[-1])} tried; not at {failing})")
     tolerance = ranges[0][1].tolerance
     robust = [a for a, r in ranges if not (r.only_one or r.narrow)]
@@ -65,3 +74,11 @@ def _learning_rate(model: ReportModel) -> str | None:
         text += (f" The other {fmt.plural(len(robust), 'arm')} trained over a wider range (the robustness table lists "
                  "each one's).")
     return text
+
+
+def budget_words(model: ReportModel) -> str:
+    """The tuning budget a learning rate was judged at, in words."""
+    epochs = model.spec.epochs
+    if epochs is None:
+        return "at this budget"
+    return f"at this budget of {'up to ' if model.spec.patience else ''}{fmt.plural(epochs, 'epoch')}"

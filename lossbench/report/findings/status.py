@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from lossbench.convergence import cap_caution
+
 if TYPE_CHECKING:
     from lossbench.report.model import ReportModel
 
@@ -14,6 +16,8 @@ def sentences(model: ReportModel) -> list[str]:
     if model.partial:
         out.append(f"This report is partial: {len(model.unfinished)} of {len(model.arms)} arms have not finished "
                    f"({', '.join(model.unfinished)}); their numbers may change.")
+    if caution := cap_caution(model.spec.epochs, model.spec.patience):
+        out.append(f"This sweep could not decide a tie: {caution}.")
     measured = [a for a in model.arms if a.acc_mean is not None]
     if model.seeds < 2 or (measured and all(len(a.accuracy) < 2 for a in measured)):
         out.append("With fewer than 2 seeds per arm, no interval or significance test is possible; "
