@@ -86,3 +86,13 @@ def pytest_runtest_makereport(item, call):  # noqa: ANN001, ANN201
         reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
         report.outcome = "failed"
         report.longrepr = f"skipped, but LOSSBENCH_REQUIRE_SERVICES=1 requires it to run: {reason}"
+
+
+@pytest.fixture(autouse=True)
+def subnormal_floats_restored():
+    """The engine flushes subnormal floats to zero process-wide (engine/loop.py): a test that trains in this process
+    must not leave that to the next one (hypothesis, for one, refuses to draw floats then)."""
+    yield
+    torch = sys.modules.get("torch")
+    if torch is not None:
+        torch.set_flush_denormal(False)
