@@ -101,6 +101,14 @@ def value_at(values: list[float], upto: int) -> float:
     return values[at - 1] if at else 0.0
 
 
+def tuned_params(path: str) -> dict[str, dict[str, Any]]:
+    """{arm key: its tuned parameters} from a sweep's results.json (``leaderboard``) or halving_tune.py's JSON
+    (``arms``), each entry with ``arm`` and ``best_params``."""
+    document = json.loads(Path(path).read_text())
+    entries = document.get("arms") or document.get("leaderboard") or []
+    return {e["arm"]: e["best_params"] for e in entries if e.get("best_params")}
+
+
 def save(path: str | None, data: Any) -> None:
     if path:
         Path(path).write_text(json.dumps(data))

@@ -1,6 +1,6 @@
 """How long the quickstart's final runs need to train before their comparisons can be decided (issue 28 items 3-4).
 
-Each arm of the default quickstart at its tuned configuration (``arms[].best_params`` of a sweep's results.json, or
+Each arm of the default quickstart at its tuned configuration (``best_params`` of a sweep's results.json, or
 of halving_tune.py's JSON) is trained on the final phase's seeds 1000.. (5; 7 for the GRU arms, --gru-seeds) for
 --cap epochs (100) without a patience stop, one torch thread, recording validation accuracy and test accuracy
 after every epoch. "Test accuracy at e epochs" is the test accuracy of the best validation epoch within e (min
@@ -12,8 +12,9 @@ the 12 one-factor pairs, the mean and standard deviation of the per-seed paired 
 four GRU pairs, the epoch from which TOST (one-sided t at level --alpha, 0.05/48) shows them within +-0.02 at 5
 and at 7 seeds; for the tanh RNN arms, when each seed leaves chance.
 
-    python benchmarks/halving_converge.py --tuned RESULTS.json [--out curves.json]   # about 25 CPU minutes
-    python benchmarks/halving_converge.py --from curves.json                         # the tables again
+    python benchmarks/halving_converge.py --tuned RESULTS.json [--out curves.json] [--extra ARM@INDEX]
+        # about 22 CPU minutes, 5 more for each --extra GRU arm
+    python benchmarks/halving_converge.py --from curves.json   # the tables again, no training
 """
 
 from __future__ import annotations
@@ -27,26 +28,30 @@ import tempfile
 import numpy as np
 from scipy.stats import t as student
 
-from halving_arms import CHANCE, SPEC, Runner, best_epoch, config_for, lr_label, patience_stop, save
+from halving_arms import (CHANCE, SPEC, Runner, best_epoch, config_for, lr_label, patience_stop, quickstart_arms,
+                          save, tuned_params)
 
 CAPS = (20, 40, 60, 100)
 MARGIN = 0.02
 LEFT_CHANCE = 0.2  # validation accuracy clearly above chance (0.1; 400 validation examples)
 
 
-def tuned(path: str) -> dict[str, dict]:
-    return {a["arm"]: a["best_params"] for a in json.loads(open(path).read())["arms"] if a.get("best_params")}
-
-
-def train(params_of: dict[str, dict], seeds: int, gru_seeds: int, cap: int, out: str) -> dict:
+def train(params_of: dict[str, dict], seeds: int, gru_seeds: int, cap: int, out: str, extra: list[str]) -> dict:
+    """Every arm at its tuned parameters; then each ``extra`` "ARM@INDEX" (that arm at its screen point INDEX),
+    as an arm of its own named so."""
     runner = Runner()
     document = {"cap": cap, "arms": []}
-    for arm in SPEC.arms:
-        params, runs = params_of[arm.key], []
+    screen = {arm.key: points for arm, points in quickstart_arms(runner.registry)}
+    todo = [(arm.key, arm, params_of[arm.key]) for arm in SPEC.arms]
+    for name in extra:
+        key, _, index = name.partition("@")
+        todo.append((name, next(a for a in SPEC.arms if a.key == key), screen[key][int(index)]))
+    for name, arm, params in todo:
+        runs = []
         for seed in SPEC.final_seeds[:gru_seeds if arm.cell == "gru" else seeds]:
             runs.append({"seed": seed, **runner.curve(config_for(arm, params, seed, cap), with_test=True)})
-            sys.stderr.write(f"{arm.key} seed {seed}: val {runs[-1]['val'][-1]:.3f} test {runs[-1]['test'][-1]:.3f}\n")
-        document["arms"].append({"arm": arm.key, "loss": arm.loss, "cell": arm.cell, "remedies": list(arm.remedies),
+            sys.stderr.write(f"{name} seed {seed}: val {runs[-1]['val'][-1]:.3f} test {runs[-1]['test'][-1]:.3f}\n")
+        document["arms"].append({"arm": name, "loss": arm.loss, "cell": arm.cell, "remedies": list(arm.remedies),
                                  "params": params, "runs": runs})
         save(out, document)
     return document
@@ -157,13 +162,15 @@ def main() -> None:
     parser.add_argument("--gru-seeds", type=int, default=7)
     parser.add_argument("--cap", type=int, default=100)
     parser.add_argument("--alpha", type=float, default=0.05 / 48)
+    parser.add_argument("--extra", action="append", default=[], metavar="ARM@INDEX",
+                        help="also train ARM at its screen point INDEX (0-4), e.g. another learning rate")
     args = parser.parse_args()
     if args.source:
         document = json.loads(open(args.source).read())
     elif args.tuned:
         out = args.out or tempfile.mkstemp(prefix="halving-converge-", suffix=".json")[1]
         sys.stderr.write(f"curves go to {out}\n")
-        document = train(tuned(args.tuned), args.seeds, args.gru_seeds, args.cap, out)
+        document = train(tuned_params(args.tuned), args.seeds, args.gru_seeds, args.cap, out, args.extra)
     else:
         parser.error("give --tuned RESULTS.json (to train) or --from CURVES.json")
     tables(document, args.alpha)

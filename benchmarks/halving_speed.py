@@ -20,7 +20,7 @@ import sys
 import time
 from pathlib import Path
 
-from halving_arms import SPEC, Runner, config_for
+from halving_arms import SPEC, Runner, config_for, tuned_params
 
 HERE = Path(__file__).parent
 
@@ -42,7 +42,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--epochs", type=int, default=3)
     args = parser.parse_args()
-    params = {a["arm"]: a["best_params"] for a in json.loads(open(args.tuned).read())["arms"]}
+    params = tuned_params(args.tuned)
     before = reference()
     runner = Runner()
     wall: dict[str, list[float]] = {arm.key: [] for arm in SPEC.arms}
