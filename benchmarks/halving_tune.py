@@ -8,7 +8,9 @@ from checkpoints, and checks it).
 
 - today: each point trained with patience 5 (min delta 0.002, not before epoch 10), cap 20.
 - halving 5@a/2@b/1@c: every point to a epochs, the best 2 continued to b, the best to c; ranked by the tuning
-  objective (validation accuracy at the best epoch so far); a diverged point scores 0.
+  objective (validation accuracy at the best epoch so far); a diverged point scores 0. "at-chance kept": points
+  within 0.05 of chance accuracy are not ranked against each other: where fewer than 2 points are above that,
+  all of them go on.
 
 Prints Markdown: what each rule picks, the pick's validation accuracy (at 20 epochs and at the cap), the epochs
 each trains; then what the ranking at epochs 3, 5, 10 and 20 says against the ranking at 20 and at the cap.
@@ -30,13 +32,19 @@ import time
 
 from scipy.stats import kendalltau
 
-from halving_arms import Runner, config_for, lr_label, patience_stop, quickstart_arms, save, value_at
+from halving_arms import CHANCE, Runner, config_for, lr_label, patience_stop, quickstart_arms, save, value_at
 
 TODAY_CAP = 20
 SCHEDULES = {"halving 5@4/2@12/1@20": [(5, 4), (2, 12), (1, 20)],
              "halving 5@3/2@10/1@20": [(5, 3), (2, 10), (1, 20)],
              "halving 5@5/2@10/1@20": [(5, 5), (2, 10), (1, 20)],
-             "halving 5@4/2@20": [(5, 4), (2, 20)]}
+             "halving 5@4/2@20": [(5, 4), (2, 20)],
+             "halving 5@3/2@20": [(5, 3), (2, 20)],
+             "halving 5@4/3@20": [(5, 4), (3, 20)],
+             "halving 5@4/2@30": [(5, 4), (2, 30)],
+             "halving 5@3/2@20, at-chance kept": [(5, 3), (2, 20)],
+             "halving 5@4/2@20, at-chance kept": [(5, 4), (2, 20)]}
+AT_CHANCE = CHANCE + 0.05  # lossbench.report.thresholds.CHANCE_MARGIN: not learning (yet), whatever its rank
 LOOKS = (3, 5, 10, 20)
 
 
@@ -63,11 +71,17 @@ def today(points: list[dict]) -> tuple[int, int]:
     return min(pool, key=lambda i: (-values[i], i)), sum(stop for stop, _, _ in ends)
 
 
-def halving(points: list[dict], schedule: list[tuple[int, int]]) -> tuple[int, int]:
-    """(pick, epochs trained) of a successive-halving schedule replayed on the curves."""
+def halving(points: list[dict], schedule: list[tuple[int, int]], keep_chance: bool = False) -> tuple[int, int]:
+    """(pick, epochs trained) of a successive-halving schedule replayed on the curves. ``keep_chance``: points at
+    chance are not ranked against each other (their order is noise): where fewer than ``keep`` points are above
+    chance, every point at chance goes on to the next rung too."""
     alive, trained, previous = list(range(len(points))), [0] * len(points), 0
     for keep, epochs in schedule:
-        alive = ranked(points, previous, alive)[:keep] if previous else alive[:keep]
+        if previous:
+            order = ranked(points, previous, alive)
+            above = [i for i in order if score(points[i], previous) > AT_CHANCE]
+            alive = order[:keep] if not keep_chance or len(above) >= keep else above + [i for i in order
+                                                                                        if i not in above]
         previous = epochs
         for i in alive:
             trained[i] = min(epochs, len(points[i]["val"]) if points[i]["status"] == "diverged" else epochs)
@@ -119,26 +133,33 @@ def cpu_per_epoch(entry: dict) -> float:
 
 def tables(document: dict) -> None:
     cap = document["cap"]
-    rules = {"today (patience 5, cap 20)": today, **{k: (lambda p, s=s: halving(p, s)) for k, s in SCHEDULES.items()}}
+    rules = {"today (patience 5, cap 20)": today,
+             **{k: (lambda p, s=s, c="at-chance" in k: halving(p, s, c)) for k, s in SCHEDULES.items()}}
     print(f"### Tuning rules (val accuracy of the pick: best epoch within 20 epochs / within {cap})\n")
     print("| arm | rule | pick | val acc @20 | val acc @" + str(cap) + " | epochs |\n|---|---|---|---|---|---|")
-    totals = {rule: [0, 0.0, 0, 0.0] for rule in rules}  # epochs, CPU s, same pick, loss against today @cap
+    totals = {rule: [0, 0.0, 0, 0, 0.0, 0.0] for rule in rules}  # epochs, CPU s, same as today, as best @cap,
+    # worst shortfall @cap against today's pick, against the best point @cap
     for entry in document["arms"]:
         points, base = entry["points"], None
+        best = ranked(points, cap)[0]
         for rule, pick_of in rules.items():
             pick, epochs = pick_of(points)
             base = pick if base is None else base
             at20, atcap = score(points[pick], 20), score(points[pick], cap)
-            totals[rule][0] += epochs
-            totals[rule][1] += epochs * cpu_per_epoch(entry)
-            totals[rule][2] += pick == base
-            totals[rule][3] = max(totals[rule][3], score(points[base], cap) - atcap)
+            total = totals[rule]
+            total[0] += epochs
+            total[1] += epochs * cpu_per_epoch(entry)
+            total[2] += pick == base
+            total[3] += pick == best
+            total[4] = max(total[4], score(points[base], cap) - atcap)
+            total[5] = max(total[5], score(points[best], cap) - atcap)
             print(f"| {entry['arm']} | {rule} | {lr_label(entry['params'][pick])} | {at20:.4f} | {atcap:.4f} "
                   f"| {epochs} |")
-    print("\n| rule | epochs, 8 arms | CPU s (one thread) | same pick as today | worst loss @" + str(cap)
-          + " against today's pick |\n|---|---|---|---|---|")
-    for rule, (epochs, cpu, same, loss) in totals.items():
-        print(f"| {rule} | {epochs} | {cpu:.0f} | {same}/{len(document['arms'])} | {loss:.4f} |")
+    n = len(document["arms"])
+    print(f"\n| rule | epochs, {n} arms | CPU s (one thread) | same pick as today | pick best @{cap} | worst "
+          f"shortfall @{cap}: against today's pick / against the best @{cap} |\n|---|---|---|---|---|---|")
+    for rule, (epochs, cpu, same, best, loss, miss) in totals.items():
+        print(f"| {rule} | {epochs} | {cpu:.0f} | {same}/{n} | {best}/{n} | {loss:.4f} / {miss:.4f} |")
     print(f"\n### Rankings of the 5 points (learning rates, best first; tau: Kendall's against 20 / against {cap})\n")
     print("| arm | " + " | ".join(f"@{e}" for e in (*LOOKS, cap)) + " | tau @3 | tau @5 | tau @10 |\n"
           + "|---|" + "---|" * (len(LOOKS) + 4))
