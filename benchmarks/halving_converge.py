@@ -15,6 +15,9 @@ and at 7 seeds; for the tanh RNN arms, when each seed leaves chance.
     python benchmarks/halving_converge.py --tuned RESULTS.json [--out curves.json] [--extra ARM@INDEX]
         # about 22 CPU minutes, 5 more for each --extra GRU arm
     python benchmarks/halving_converge.py --from curves.json   # the tables again, no training
+
+benchmarks/data/halving/converge.json holds the curves measured for issue 28's design: the quickstart's own picks
+(its results.json), and --extra ce:gru:clip_norm+orthogonal_init@2 (lr 0.0126, the point best at 60 epochs).
 """
 
 from __future__ import annotations
@@ -28,11 +31,14 @@ import tempfile
 import numpy as np
 from scipy.stats import t as student
 
+from lossbench.stats.power import seeds_for_equivalence
+
 from halving_arms import (CHANCE, SPEC, Runner, best_epoch, config_for, lr_label, patience_stop, quickstart_arms,
                           save, tuned_params)
 
 CAPS = (20, 40, 60, 100)
 MARGIN = 0.02
+FIRST_LOOK = 10  # the patience rule's warm-up: no decision is read before
 LEFT_CHANCE = 0.2  # validation accuracy clearly above chance (0.1; 400 validation examples)
 
 
@@ -123,20 +129,23 @@ def tables(document: dict, alpha: float) -> None:
         print(f"| {arm['arm']} - {base['arm']} | " + " | ".join(cells) + " |")
     gru = [(f, a, b) for f, a, b in pairs(arms) if a["cell"] == b["cell"] == "gru"]
     counts = sorted({min(len(a["runs"]), len(b["runs"])) for _, a, b in gru} | {5})
-    looks = [e for e in (10, 15, 20, 25, 30, 40, 50, 60, 80, 100) if e <= cap]
+    looks = [e for e in (10, 15, 20, 25, 30, 40, 50, 60, 80, 100) if FIRST_LOOK <= e <= cap]
     print(f"\n### GRU pairs: TOST bound |mean| + t(1-alpha, n-1) sd/sqrt(n), alpha {alpha:.2g}, equivalent within "
-          f"±{MARGIN} when < {MARGIN}\n")
+          f"±{MARGIN} when < {MARGIN}; epochs searched from {FIRST_LOOK} (before, both arms may sit near chance); "
+          "seeds needed: lossbench.stats.seeds_for_equivalence (power 0.8) with the 7 seeds' mean and sd\n")
     print("| pair | seeds | " + " | ".join(f"@{e}" for e in looks) + " | @plateau | first epoch < margin | "
-          "below from |\n|---|---|" + "---|" * (len(looks) + 3))
+          "below from | seeds needed @40 / @60 / @100 |\n|---|---|" + "---|" * (len(looks) + 4))
     for _, arm, base in gru:
         for n in counts:
-            bounds = [tost_bound(differences(arm, base, lambda r, e=e: test_at(r, e), n), alpha)
-                      for e in range(1, cap + 1)]
+            bounds = {e: tost_bound(differences(arm, base, lambda r, e=e: test_at(r, e), n), alpha)
+                      for e in range(FIRST_LOOK, cap + 1)}
             at_plateau = tost_bound(differences(arm, base, lambda r: plateau_test(r, cap)[1], n), alpha)
-            below = [e for e, b in enumerate(bounds, start=1) if b < MARGIN]
-            since = next((e for e in range(1, cap + 1) if all(b < MARGIN for b in bounds[e - 1:])), None)
-            print(f"| {arm['arm']} - {base['arm']} | {n} | " + " | ".join(f"{bounds[e - 1]:.4f}" for e in looks)
-                  + f" | {at_plateau:.4f} | {below[0] if below else '-'} | {since or '-'} |")
+            below = [e for e, b in bounds.items() if b < MARGIN]
+            since = next((e for e in bounds if all(bounds[k] < MARGIN for k in bounds if k >= e)), None)
+            needed = " / ".join(str(seeds_for_equivalence(differences(arm, base, lambda r, e=e: test_at(r, e)),
+                                                          MARGIN, alpha) or "none") for e in (40, 60, cap))
+            print(f"| {arm['arm']} - {base['arm']} | {n} | " + " | ".join(f"{bounds[e]:.4f}" for e in looks)
+                  + f" | {at_plateau:.4f} | {below[0] if below else '-'} | {since or '-'} | {needed} |")
     print(f"\n### tanh RNN arms: best validation accuracy so far per seed (chance {CHANCE}), and the first epoch above "
           f"{LEFT_CHANCE}\n")
     looks = [e for e in (5, 10, 15, 20, 30, 40, 60, 100) if e <= cap]

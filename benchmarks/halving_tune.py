@@ -18,6 +18,8 @@ each trains; then what the ranking at epochs 3, 5, 10 and 20 says against the ra
     python benchmarks/halving_tune.py [--cap 60] [--out tune.json] [--verify]   # trains: about 10 CPU minutes
     python benchmarks/halving_tune.py --from tune.json                           # the tables again, no training
 
+benchmarks/data/halving/tune.json holds the curves measured for the tables of issue 28's design (2 cores, shared).
+
 The JSON also lists each arm's pick under today's rule as ``arms[].best_params`` (the shape of a sweep's
 results.json), which halving_converge.py and halving_speed.py read with --tuned.
 """
@@ -43,7 +45,8 @@ SCHEDULES = {"halving 5@4/2@12/1@20": [(5, 4), (2, 12), (1, 20)],
              "halving 5@4/3@20": [(5, 4), (3, 20)],
              "halving 5@4/2@30": [(5, 4), (2, 30)],
              "halving 5@3/2@20, at-chance kept": [(5, 3), (2, 20)],
-             "halving 5@4/2@20, at-chance kept": [(5, 4), (2, 20)]}
+             "halving 5@4/2@20, at-chance kept": [(5, 4), (2, 20)],
+             "halving 5@4/2@40, at-chance kept": [(5, 4), (2, 40)]}
 AT_CHANCE = CHANCE + 0.05  # lossbench.report.thresholds.CHANCE_MARGIN: not learning (yet), whatever its rank
 LOOKS = (3, 5, 10, 20)
 
