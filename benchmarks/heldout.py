@@ -10,14 +10,18 @@ the extra ones from mnist1d's own generator on the standard scale (heldout_data.
 chunk of 1000, so that the tables (heldout_tables.py) can select each run's best epoch with any validation set
 (400, 2000, 4000 or 4400) and test it on any test set (the standard 1000; 1000, 2000, 5000 or 20000 extra).
 
-    python benchmarks/heldout.py --out gru.json                     # the four GRU arms, 7 seeds, 60 epochs
-    python benchmarks/heldout.py --arm ce:gru:none@2 --arm focal:gru:none@2 --out a.json   # a share of them
-    python benchmarks/heldout.py --rnn --out rnn.json               # the tanh RNN pair at lr 7.9e-4, 5 seeds, 40
-    python benchmarks/heldout_tables.py gru.json rnn.json           # the tables, no training
+    cd benchmarks
+    python heldout.py --out gru.json                     # the four GRU arms, 7 seeds, 60 epochs
+    python heldout.py --arm ce:gru:none@2 --arm ce:gru:clip_norm+orthogonal_init@2 --out a.json  # or in shares,
+    python heldout.py --arm focal:gru:none@2 --arm focal:gru:clip_norm+orthogonal_init@2 --out b.json  # then
+    python heldout_tables.py --join gru.json a.json b.json                                       # joins them
+    python heldout.py --rnn --out rnn.json               # the tanh RNN pair at lr 7.9e-4, 5 seeds, 40 epochs
+    python heldout_tables.py data/heldout/gru.json data/heldout/rnn.json   # the tables again, no training
 
-About 1 CPU second per GRU epoch with the extra evaluation: 28 runs x 60 epochs, about 30 minutes on one thread.
+The extra evaluation (25000 signals) takes about as long as the epoch's training: 0.25-0.6 s each per GRU epoch
+on one thread. The 28 GRU runs took 18 minutes in two processes (load average 3-5 on 2 cores), the 10 RNN runs 4.
 A run finished is saved at once; started again with the same --out, the script skips the runs it holds.
-benchmarks/data/heldout/ holds the measured counts (gru.json, rnn.json).
+benchmarks/data/heldout/ holds the measured counts (gru.json, rnn.json; 2026-12-06).
 """
 
 from __future__ import annotations

@@ -7,7 +7,7 @@ so far by more than 0.002, as the engine tracks it), the validation set being th
 extra set, for the tables that count in how many subsets a conclusion holds). TOST shows a pair within +-0.02 at
 level alpha when |mean| + t(1 - alpha, n - 1) sd / sqrt(n) < 0.02 (halving_converge.tost_bound).
 
-    python benchmarks/heldout_tables.py benchmarks/data/heldout/gru.json benchmarks/data/heldout/rnn.json
+    cd benchmarks && python heldout_tables.py data/heldout/gru.json data/heldout/rnn.json
 """
 
 from __future__ import annotations
@@ -73,14 +73,14 @@ def stays_below(bounds: dict[int, float]) -> int | None:
 
 
 def arm_table(doc: dict) -> None:
-    c = doc["chunk"]
+    c, looks = doc["chunk"], [e for e in LOOKS if e <= doc["epochs"]]
     print("### Test accuracy per arm (mean ± sd over seeds; best epoch by the 400 / by the 4000 validation signals)\n")
-    print("| arm | seeds | " + " | ".join(f"@{e} std 1000 / 20000 (val 400) | @{e} 20000 (val 4000)" for e in LOOKS)
-          + " |\n|---|---|" + "---|---|" * len(LOOKS))
+    print("| arm | seeds | " + " | ".join(f"@{e} std 1000 / 20000 (val 400) | @{e} 20000 (val 4000)" for e in looks)
+          + " |\n|---|---|" + "---|---|" * len(looks))
     for a in doc["arms"]:
         cells = [f"{ms([at(r, e, '400', 'std', c) for r in a['runs']])} / "
                  f"{ms([at(r, e, '400', '20000', c) for r in a['runs']])} | "
-                 f"{ms([at(r, e, '4000', '20000', c) for r in a['runs']])}" for e in LOOKS if e <= doc["epochs"]]
+                 f"{ms([at(r, e, '4000', '20000', c) for r in a['runs']])}" for e in looks]
         print(f"| {a['arm']} | {len(a['runs'])} | " + " | ".join(cells) + " |")
 
 
@@ -99,19 +99,19 @@ def spread_table(doc: dict, gru: list) -> None:
                   + " | ".join(cells) + " |")
 
 
-def noise_table(doc: dict, gru: list) -> None:
+def noise_table(doc: dict, gru: list, looks: tuple[int, ...] = (40, 60)) -> None:
     """Within a seed, the paired difference on each disjoint 1000 of the extra set varies by test sampling alone:
     its sd (pooled over seeds) is the test-set noise of a 1000-signal set; the sd across seeds on all 20000 is the
     training noise (plus that sampling noise over 20)."""
     c, k = doc["chunk"], doc["test_extra"]["samples"] // doc["chunk"]
-    print("\n### GRU pairs: where the spread comes from (sd of the paired difference; sampling: within a seed, over "
+    print("\n### Pairs: where the spread comes from (sd of the paired difference; sampling: within a seed, over "
           f"the {k} disjoint 1000s of the extra set, pooled over seeds; n-signal set: sqrt(seeds² + sampling² x "
           "1000/n))\n")
     print("| pair | validation | epochs | sd standard 1000 (observed) | sd across seeds on 20000 | test sampling sd "
           "of 1000 | predicted 1000 / 5000 / 20000 |\n|---|---|---|---|---|---|---|")
     for arm, base in gru:
         for val in ("400", "4000"):
-            for e in (40, 60):
+            for e in looks:
                 per = np.array([diffs(arm, base, e, val, "1000", c, subset=s) for s in range(k)])  # [subset, seed]
                 sampling = math.sqrt(per.var(axis=0, ddof=1).mean())
                 seeds = diffs(arm, base, e, val, "20000", c).std(ddof=1)
@@ -187,21 +187,23 @@ def subset_table(doc: dict, gru: list) -> None:
 
 
 def rnn_table(doc: dict) -> None:
-    """The tanh RNN pair: a paired t-test (two-sided), its interval at level 1 - 0.05/48."""
+    """The tanh RNN pair: a paired t-test (two-sided) at several epochs; decided where p < alpha."""
     c = doc["chunk"]
-    alpha = ALPHAS[0]
-    print(f"\n### tanh RNN pair at lr 7.9e-4: paired difference of test accuracy, mean ± sd, paired t p (two-sided), "
-          f"interval at 1 - 0.05/48\n")
-    print("| pair | validation | test | epochs | difference | p | interval | decided at 0.05/48 |\n|---|---|---|---|---|---|---|---|")
+    looks = [e for e in (10, 15, 20, 25, 30, 35, 40, 50, 60) if e <= doc["epochs"]]
+    print("\n### tanh RNN pair: paired difference of test accuracy, mean ± sd, and the paired t-test's two-sided p "
+          "(** below 0.05/48, * below 0.05/24)\n")
+    print("| pair | validation | test | " + " | ".join(f"@{e}" for e in looks) + " |\n|---|---|---|"
+          + "---|" * len(looks))
     for _, arm, base in pairs(doc["arms"]):
-        for val, test in (("400", "std"), ("400", "20000"), ("4000", "20000")):
-            for e in (20, 30, 40):
+        for val, test in (("400", "std"), ("400", "5000"), ("400", "20000"), ("4000", "std"), ("4000", "20000")):
+            cells = []
+            for e in looks:
                 d = diffs(arm, base, e, val, test, c)
-                half = student.ppf(1 - alpha / 2, len(d) - 1) * d.std(ddof=1) / math.sqrt(len(d))
                 p = 2 * student.sf(abs(d.mean()) / (d.std(ddof=1) / math.sqrt(len(d))), len(d) - 1)
-                print(f"| {label(arm, base)} | {val} | {'standard 1000' if test == 'std' else test} | {e} | {ms(d)} | "
-                      f"{p:.2g} | [{d.mean() - half:.3f}, {d.mean() + half:.3f}] | "
-                      f"{'yes' if p < alpha else 'no'} |")
+                stars = "**" if p < ALPHAS[0] else "*" if p < ALPHAS[1] else ""
+                cells.append(f"{ms(d, 3)} ({p:.1g}){stars}")
+            print(f"| {label(arm, base)} | {val} | {'standard 1000' if test == 'std' else test} | "
+                  + " | ".join(cells) + " |")
 
 
 def join(docs: list[dict]) -> dict:
@@ -220,7 +222,7 @@ def main() -> None:
     docs = [json.loads(open(path).read()) for path in args.files]
     if args.join:
         docs = [join(docs)]
-        open(args.join, "w").write(json.dumps(docs[0]))
+        open(args.join, "w").write(json.dumps(docs[0], separators=(",", ":")))
     for doc in docs:
         gru = [(a, b) for _, a, b in pairs(doc["arms"]) if a["cell"] == b["cell"] == "gru"]
         arm_table(doc)
@@ -232,6 +234,7 @@ def main() -> None:
             subset_table(doc, gru)
         if any(a["cell"] == "rnn" for a in doc["arms"]):
             rnn_table(doc)
+            noise_table(doc, [(a, b) for _, a, b in pairs(doc["arms"]) if a["cell"] == b["cell"] == "rnn"], (20, 40))
         print()
 
 
