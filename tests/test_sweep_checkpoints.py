@@ -199,6 +199,6 @@ def test_an_artifacts_folder_that_cannot_be_written_is_refused_before_anything_t
 
     blocked = tmp_path / "a-file"
     blocked.write_text("not a folder")
-    with pytest.raises(LossbenchError, match="cannot write to --artifacts .*a-file/checkpoints"):
+    with pytest.raises(LossbenchError, match="cannot write to artifacts= .*a-file/checkpoints"):
         Storage("s", out=str(tmp_path / "out"), artifacts=str(blocked / "checkpoints")).check_writable()
     assert Storage("s", out=str(tmp_path / "out")).artifact_folder == tmp_path / "out" / "s" / "artifacts"
