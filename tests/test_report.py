@@ -79,7 +79,7 @@ def test_main_effects_compare_matched_arms_only():
                 ("bce", "rnn", "none"): 0.1, ("bce", "gru", "none"): None}  # bce on gru: no result
     arms = [SimpleNamespace(loss=l, cell=c, remedies=r, acc_mean=v, accuracy={}) for (l, c, r), v in accuracy.items()]
     spec = SpecRecord.parse({"losses": ["ce", "bce"], "cells": ["rnn", "gru"], "remedy_sets": [[]]})
-    effects = {e.factor: e for e in build_factorial(SimpleNamespace(spec=spec, arms=arms, test="wilcoxon")).effects}
+    effects = {e.factor: e for e in build_factorial(spec, arms).effects}
     loss = effects["loss"]  # only rnn has both losses: ce 0.2 vs bce 0.1, not ce's mean of 0.55 over rnn and gru
     assert loss.levels == pytest.approx({"ce": 0.2, "bce": 0.1}) and loss.spread == pytest.approx(0.1)
     assert loss.excluded == 1

@@ -2,7 +2,7 @@
 
 Reads stored results only (``lossbench.results``); never trains, never imports the engine or the sweep.
 ``write`` writes a stored sweep's report into its folder; ``build_report`` is the one entry point behind it (any
-storage, any folder); ``model.build_model`` computes everything once, renderers only format.
+storage, any folder); ``report.assemble`` computes everything once, renderers only format.
 """
 
 from __future__ import annotations
@@ -24,12 +24,12 @@ def build_report(name: str, storage: Any, out_dir: str | Path | None, formats: I
     ``baseline``: a loss (``ce``), a loss and remedy set (``ce:none``: same cell) or an arm key; ``test``:
     ``wilcoxon`` or ``t``. Components' summaries and versions are those the sweep stored.
     """
-    from lossbench.report.model import build_model
+    from lossbench.report.builder import assemble
 
     chosen = _formats(formats)
     data, optuna_storage, shown = _load(name, storage)
     importances = _importances(name, optuna_storage, [a.key for a in data.arms])
-    model = build_model(data, shown, baseline=baseline, test=test, importances=importances)
+    report = assemble(data, shown, baseline=baseline, test=test, importances=importances)
     paths: dict[str, Path] = {}
     out = Path(out_dir) if out_dir is not None else None
     if out is not None and chosen - {"terminal"}:
@@ -38,7 +38,7 @@ def build_report(name: str, storage: Any, out_dir: str | Path | None, formats: I
     if out is not None and chosen & {"md", "html"}:
         from lossbench.report.plots import make_plots
 
-        plots = make_plots(model)
+        plots = make_plots(report)
         (out / "plots").mkdir(exist_ok=True)
         for plot in plots:
             _write(out / "plots" / f"{plot.name}.png", plot.png)
@@ -46,20 +46,20 @@ def build_report(name: str, storage: Any, out_dir: str | Path | None, formats: I
     if out is not None and "md" in chosen:
         from lossbench.report.markdown import render_markdown
 
-        paths["md"] = _write(out / "report.md", render_markdown(model, plots))
+        paths["md"] = _write(out / "report.md", render_markdown(report, plots))
     if out is not None and "html" in chosen:
         from lossbench.report.html import render_html
 
-        paths["html"] = _write(out / "report.html", render_html(model, plots))
+        paths["html"] = _write(out / "report.html", render_html(report, plots))
     if out is not None and "json" in chosen:
         from lossbench.report.export import results_json, trials_csv
 
-        paths["json"] = _write(out / "results.json", results_json(model))
+        paths["json"] = _write(out / "results.json", results_json(report))
         paths["csv"] = _write(out / "trials.csv", trials_csv(data))
     if "terminal" in chosen:
         from lossbench.report.terminal import render_terminal
 
-        render_terminal(model, console, paths.get("plots"))
+        render_terminal(report, console, paths.get("plots"))
     return paths
 
 

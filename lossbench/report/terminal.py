@@ -13,7 +13,7 @@ if TYPE_CHECKING:
     from rich.table import Table
     from rich.text import Text
 
-    from lossbench.report.model import ReportModel
+    from lossbench.report.builder import SweepReport
 
 _TEXT_COLUMNS = ("arm", "comparison", "component", "baseline", "factor", "levels", "claim", "this run", "verdict")
 _SPARKLINES = ("val acc", "flow init", "flow end", "grad norm")  # drawn from the left, like a plot
@@ -21,15 +21,15 @@ _STYLES = {"warning": "yellow", "title": "bold", "answer": "bold"}
 _NAME_COLUMNS = ("arm", "baseline", "comparison")  # split onto lines at ":" and "+", never cut inside a word
 
 
-def render_terminal(model: ReportModel, console: Console | None = None, plots: Path | None = None) -> None:
+def render_terminal(report: SweepReport, console: Console | None = None, plots: Path | None = None) -> None:
     """The brief report; ``plots``: the folder the plots were written to, named beside the answer."""
     from rich.console import Console
 
     console = console or Console()
-    for section in outline(model):
+    for section in outline(report):
         if section.level == 1:
-            title = section.title + (" (PARTIAL: some arms unfinished)" if model.partial else "")
-            console.print(_plain(title, style="bold yellow" if model.partial else "bold"))
+            title = section.title + (" (PARTIAL: some arms unfinished)" if report.partial else "")
+            console.print(_plain(title, style="bold yellow" if report.partial else "bold"))
         for block in section.brief:
             for shown in _block(block):
                 console.print(shown)

@@ -47,10 +47,6 @@ class SweepOutcome:
         return bool(self.unfinished)
 
     @property
-    def refused(self) -> dict[str, str]:
-        return dict(self.spec.refused)
-
-    @property
     def folder(self) -> Path:
         """Where the journal (without a database) and the report's files go: OUT/NAME."""
         return self.storage.folder
