@@ -37,8 +37,9 @@ ARROWS = {
     "stats": set(),
     "convergence": set(),
     "decisions": set(),  # the one judge of a pair (it imports the leaves stats and convergence)
-    # the root re-exports the api and errors, and hands out engine's ``train`` lazily (module __getattr__)
-    "root": {"api", "engine"},
+    # the root re-exports the api and errors, and hands out engine's ``train`` and report's ``load_sweep`` lazily
+    # (module __getattr__)
+    "root": {"api", "engine", "report"},
     "__main__": {"cli"},
     # the built-in plugins (plugins/, installed as lossbench_builtins) are loaded through entry points like any
     # third-party plugin: no layer imports them
