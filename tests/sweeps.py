@@ -1,6 +1,6 @@
 """Stored sweeps made by hand: ``SweepData`` / ``ArmData`` / ``TrialRecord`` shaped exactly as ``load_sweep`` returns
 them from a real sweep (user attrs and ``RunResult.to_json()`` as the worker stores them), with the numbers a
-test chooses. Nothing trains; the report model is built from these as from storage."""
+test chooses. Nothing trains; the report (a SweepReport) is built from these as from storage."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """Findings a reviewer can trust (issue 11): each observed problem, rebuilt from stored-sweep data with the numbers
-it was observed with, and what the findings must say and refuse to say. The report model is built exactly as
+it was observed with, and what the findings must say and refuse to say. The report (a SweepReport) is built exactly as
 ``lossbench report`` builds it, from ``SweepData`` shaped like a real stored sweep (``tests/sweeps.py``)."""
 
 from __future__ import annotations
