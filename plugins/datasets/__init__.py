@@ -46,10 +46,10 @@ def load_smnist(*, path, mode, permute, permutation_seed, limit):
     return smnist.load(path=path, mode=mode, permute=permute, permutation_seed=permutation_seed, limit=limit)
 
 
-def load_ucr(*, path, name, val_fraction, split_seed):
+def load_ucr(*, path, name, package, val_fraction, split_seed):
     from lossbench_builtins.datasets import ucr
 
-    return ucr.load(path=path, name=name, val_fraction=val_fraction, split_seed=split_seed)
+    return ucr.load(path=path, name=name, package=package, val_fraction=val_fraction, split_seed=split_seed)
 
 
 def load_copy(*, T, n_train, n_val, n_test, seed):
@@ -100,7 +100,8 @@ UCR = DatasetSpec(
     name="ucr",
     summary="a UCR/UEA time-series classification problem read from its .ts files",
     constraints={"val_fraction": FRACTION, "split_seed": SEED},
-    defaults={"path": "", "name": "", "val_fraction": 0.2, "split_seed": 0},
+    # package: an installed Python package shipping the files (sktime); path is then a folder inside it
+    defaults={"path": "", "name": "", "package": "", "val_fraction": 0.2, "split_seed": 0},
     load=load_ucr,
     targets=BOTH,
 )
