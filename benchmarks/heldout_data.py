@@ -8,6 +8,8 @@ models train on (they differ by about 0.004 sd in the mean and 0.3% in the scale
 generator's loop is run here as make_dataset runs it (its ``set_seed``, ``get_templates``, ``transform``, the
 same shuffle), stopped before the scaling, and the signals are scaled by the standard set's statistics.
 ``check_replica`` shows the loop reproduces make_dataset's standard arrays exactly. Nothing is downloaded.
+The loop is the mnist1d dataset's own (``mnist1d_extra``, behind its ``extra_val`` and ``extra_test``); this
+study names its extra seeds (1 and 2) where the dataset derives them from the generator seed.
 """
 
 from __future__ import annotations
@@ -17,42 +19,14 @@ import time
 
 import numpy as np
 
+from lossbench_builtins.datasets import mnist1d_extra
+
 STANDARD_SEED = 42  # the mnist1d plugin's default generator seed: 4000 training signals (3600 + 400), 1000 test
-STANDARD_SAMPLES = 5000
-_STATS: dict[str, float] = {}
-
-
-def raw_signals(seed: int, samples: int) -> tuple[np.ndarray, np.ndarray]:
-    """``samples`` signals (a multiple of 10) and labels as ``make_dataset`` draws them for ``seed``, before its
-    centring and scaling; the global numpy and random states are left as they were."""
-    from mnist1d.data import get_dataset_args, get_templates, transform
-    from mnist1d.utils import set_seed
-
-    args = get_dataset_args()
-    args.seed, args.num_samples = seed, samples
-    templates = get_templates()
-    np_state, py_state = np.random.get_state(), random.getstate()
-    try:
-        set_seed(args.seed)
-        xs, ys = [], []
-        for label in range(len(templates["y"])):
-            for _ in range(args.num_samples // len(templates["y"])):
-                x, _ = transform(templates["x"][label], templates["t"], args)
-                xs.append(x)
-                ys.append(templates["y"][label])
-        order = np.random.permutation(len(ys))
-    finally:
-        np.random.set_state(np_state)
-        random.setstate(py_state)
-    return np.stack(xs)[order], np.stack(ys)[order]
 
 
 def standard_stats() -> tuple[float, float]:
     """The mean and standard deviation make_dataset scales the standard split by."""
-    if not _STATS:
-        x, _ = raw_signals(STANDARD_SEED, STANDARD_SAMPLES)
-        _STATS.update(mean=float(x.mean()), std=float(x.std()))
-    return _STATS["mean"], _STATS["std"]
+    return mnist1d_extra.standard_stats(STANDARD_SEED)
 
 
 def extra_signals(seed: int, samples: int) -> tuple[np.ndarray, np.ndarray]:
@@ -61,7 +35,7 @@ def extra_signals(seed: int, samples: int) -> tuple[np.ndarray, np.ndarray]:
     if seed == STANDARD_SEED:
         raise ValueError("the extra signals need a seed other than the standard split's")
     mean, std = standard_stats()
-    x, y = raw_signals(seed, samples)
+    x, y = mnist1d_extra.raw_signals(seed, samples)
     return ((x - mean) / std).astype(np.float32)[..., None], y.astype(np.int64)
 
 
@@ -76,8 +50,8 @@ def check_replica() -> float:
     finally:
         np.random.set_state(np_state)
         random.setstate(py_state)
-    x, y = raw_signals(STANDARD_SEED, STANDARD_SAMPLES)
-    gap = float(np.abs((x - x.mean()) / x.std() - np.concatenate([data["x"], data["x_test"]])).max())
+    x, y = mnist1d_extra.scaled_standard(STANDARD_SEED)
+    gap = float(np.abs(x - np.concatenate([data["x"], data["x_test"]])).max())
     if gap > 1e-6 or not np.array_equal(y, np.concatenate([data["y"], data["y_test"]])):
         raise RuntimeError(f"the generator loop no longer reproduces make_dataset (gap {gap})")
     return gap
