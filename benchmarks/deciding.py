@@ -1,4 +1,4 @@
-"""Does the default `lossbench run` decide, and at what cost? Prints Markdown for the README (issue 18).
+"""Does the default `lossbench run` decide, and at what cost? Prints Markdown for benchmarks/README.md (issue 18).
 
     python benchmarks/deciding.py [--out DIR] [--converged] [-- EXTRA RUN OPTIONS]
 
