@@ -71,7 +71,8 @@ def test_every_relative_link_reaches_a_file_and_its_heading(document):
 
 def test_the_link_check_finds_a_missing_file_and_a_missing_heading(tmp_path):
     (tmp_path / "docs").mkdir()
-    (tmp_path / "docs" / "there.md").write_text("# There\n\n## A `code` heading: yes\n\n```bash\n# not a heading\n```\n")
+    (tmp_path / "docs" / "there.md").write_text("# There\n\n## A `code` heading: yes\n\n"
+                                                "```bash\n# not a heading\n```\n")
     page = tmp_path / "README.md"
     page.write_text("[ok](docs/there.md) [ok](docs/there.md#a-code-heading-yes) [web](https://example.org/x)\n"
                     "![gone](docs/gone.png) [bad](docs/there.md#not-a-heading) `[code](not/checked.md)`\n"
