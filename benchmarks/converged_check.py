@@ -10,7 +10,7 @@ decided comparison of the sweep is checked against the converged means: a "bette
 when the converged difference has the other sign and its 95% t interval excludes zero, an "equivalent" when the
 converged difference lies outside the margin with its interval. Prints a Markdown table.
 
-    python benchmarks/converged_check.py results/quickstart/results.json [--seeds 3] [--cap 100]
+    python benchmarks/converged_check.py results/quickstart/results.json [--seeds 3] [--cap 100] [--all-arms]
 
 Any dataset lossbench loads with equal-length series (the quickstart's mnist1d, ``ucr`` problems such as
 ItalyPowerDemand); the losses ce and focal, the cells rnn, gru and lstm, a last-step readout.
@@ -126,6 +126,7 @@ def main() -> None:
     parser.add_argument("results")
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--cap", type=int, default=100)
+    parser.add_argument("--all-arms", action="store_true", help="train every arm, not only those of decided pairs")
     args = parser.parse_args()
     torch.set_num_threads(1)
     document = json.load(open(args.results))
@@ -139,7 +140,7 @@ def main() -> None:
     seeds = [2000 + i for i in range(args.seeds)]
     arms = {a["arm"]: a for a in document["leaderboard"]}
     decided = [d for d in document["decisions"] if d["kind"] in DECIDED]  # not "open", nor "not training"
-    needed = sorted({k for d in decided for k in (d["arm"], d["other"])})
+    needed = sorted(arms if args.all_arms else {k for d in decided for k in (d["arm"], d["other"])})
     converged: dict[str, list[float]] = {}
     started = time.perf_counter()
     print(f"| arm | lr | converged test accuracy ({args.seeds} seeds) | epochs |")
