@@ -162,6 +162,7 @@ def test_the_paper_preset_builds_the_papers_model():
     assert "readout" not in check(build_spec(preset_fields("greydanus2020"), {}), REGISTRY).identity()
 
 
+@pytest.mark.slow
 def test_a_plugin_written_for_api_1_0_still_loads_and_trains(tmp_path):
     (tmp_path / "old_cell.py").write_text(textwrap.dedent('''
         from lossbench import CellSpec, hookimpl

@@ -17,7 +17,7 @@ DATASETS = {"copy": {"T": 5, **SMALL}, "temporal_order": {"T": 12, **SMALL}}
 
 
 @pytest.mark.parametrize("module", ["lossbench_builtins.losses", "lossbench_builtins.cells",
-                                    "lossbench_builtins.remedies"])
+                                    pytest.param("lossbench_builtins.remedies", marks=pytest.mark.slow)])
 def test_builtin_plugins_conform(module):
     report = assert_conforms(module)
     assert len(report) > 10 and report.passed
@@ -82,6 +82,7 @@ def test_summing_loss_fails_mean_reduction(tmp_path):
     assert "repeated twice is 2 times the loss of the batch" in message and "mean over N, not a sum" in message
 
 
+@pytest.mark.slow
 def test_loss_plugin_importing_torch_at_module_level_fails(tmp_path):
     body = "return torch.nn.functional.cross_entropy(logits, target)"
     source = "import torch\n" + LOSS_TEMPLATE.format(name="eager_ce", body=body)
@@ -90,6 +91,7 @@ def test_loss_plugin_importing_torch_at_module_level_fails(tmp_path):
     assert "loads torch; import it inside build/load instead" in report.failures[0].message
 
 
+@pytest.mark.slow
 def test_bidirectional_cell_fails_causality(tmp_path):
     path = _plugin(tmp_path, "bidi", """
         from lossbench import CellSpec, hookimpl
@@ -219,6 +221,7 @@ def test_the_guides_smallest_plugin_and_its_test_work_as_written(tmp_path, cli):
     assert listed.returncode == 0 and '"scaled_ce"' in listed.stdout, listed.stderr
 
 
+@pytest.mark.slow
 def test_the_kit_imports_no_built_in_plugin():
     """Layering (DESIGN.md): lossbench.testing -> api, engine only. No module of lossbench imports the built-ins
     (they are found through their entry points like any plugin), and check_remedy runs on the kit's own cells."""

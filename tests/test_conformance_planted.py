@@ -164,6 +164,7 @@ def test_a_wrong_output_layout_is_one_message(shape, hint):
 # ------------------------------------------------------------------------------------------------- losses
 
 
+@pytest.mark.slow
 def test_a_brier_loss_on_raw_logits_is_caught():
     def build():
         def brier(logits, target):
@@ -360,6 +361,7 @@ class _Remembering(torch.nn.GRU):
         return out
 
 
+@pytest.mark.slow
 def test_a_cell_carrying_state_across_the_batch_is_named_as_such():
     spec = CellSpec(name="carried", summary="one long sequence", gates=("r", "z", "n"),
                     build=lambda i, h: _Carried(i, h, batch_first=True))

@@ -196,6 +196,27 @@ def test_digits_rows_partition_the_bundled_images(specs):
     assert not np.array_equal(other.test.y, data.test.y)
 
 
+def test_digits_are_read_from_the_bundled_file_exactly_as_load_digits_gives_them_without_importing_sklearn():
+    """The same arrays in the same order (the split and a sweep's data fingerprint depend on it); every process
+    that loads digits (each sweep worker) is spared scikit-learn's import."""
+    import subprocess
+    import sys
+
+    from sklearn.datasets import load_digits
+
+    from lossbench_builtins.datasets.digits import digits
+
+    images, labels = digits()
+    bunch = load_digits()
+    np.testing.assert_array_equal(images, bunch.images)
+    np.testing.assert_array_equal(labels, bunch.target)
+    assert images.dtype == bunch.images.dtype and labels.dtype == bunch.target.dtype
+    code = ("import sys; from lossbench_builtins.datasets.digits import digits; digits(); "
+            "print('sklearn' in sys.modules)")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0 and done.stdout.strip() == "False", done.stderr
+
+
 def test_digits_pixels_and_permutation(specs):
     plain = load(specs["digits"], mode="pixels")
     check_well_formed(plain, per_step=False)

@@ -51,6 +51,7 @@ def test_every_arm_gets_the_same_learning_rates_spread_over_the_range_first():
     assert sorted(p["focal.gamma"] for p in other) == pytest.approx([5 * (i + 0.5) / 6 for i in range(6)])
 
 
+@pytest.mark.slow
 def test_a_run_stops_on_patience_and_is_tested_with_its_best_epochs_weights():
     from lossbench import train
 
@@ -63,6 +64,7 @@ def test_a_run_stops_on_patience_and_is_tested_with_its_best_epochs_weights():
     assert result.time_to_target["epoch"] <= result.best_epoch
 
 
+@pytest.mark.slow
 def test_a_final_run_is_not_stopped_before_its_configuration_trained_in_tuning():
     """A configuration known to train (its tuning run reached 95% of its best at epoch N) is not stopped on
     patience before N on another seed: binary cross-entropy can sit at chance for 10 epochs and more before it starts."""

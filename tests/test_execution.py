@@ -65,6 +65,7 @@ def test_the_command_s_messages_name_its_flags():
     assert plan(spec(), "2", None, "cpu", None).workers == 2  # the command line's digits
 
 
+@pytest.mark.slow
 def test_cuda_without_a_gpu_is_one_message_and_exit_2(tmp_path, cli):
     import torch
 
@@ -77,6 +78,7 @@ def test_cuda_without_a_gpu_is_one_message_and_exit_2(tmp_path, cli):
         assert "cuda was asked for, but torch sees no CUDA device" in done.stderr
 
 
+@pytest.mark.slow
 def test_train_uses_one_thread_unless_told(tmp_path, cli):
     def threads(*extra: str, env: dict | None = None) -> int:
         done = cli("train", "--dataset", "digits", "--epochs", "1", "--hidden", "8", "--no-flow-profile", "--json",
@@ -91,6 +93,7 @@ def test_train_uses_one_thread_unless_told(tmp_path, cli):
     assert threads(env={"OMP_NUM_THREADS": "2"}) == 2
 
 
+@pytest.mark.slow
 def test_every_trial_records_its_worker_threads_and_device_and_a_resume_keeps_the_thread_count(tmp_path, cli):
     args = ["run", "--name", "t", *TINY, "--loss", "ce", "--cell", "gru", "--remedies", "none", "--trials", "2",
             "--seeds", "2", "--workers", "2", "--threads", "2"]
@@ -110,6 +113,7 @@ def test_every_trial_records_its_worker_threads_and_device_and_a_resume_keeps_th
     assert "1 worker(s) x 2 thread(s)" in again.stderr
 
 
+@pytest.mark.slow
 def test_a_grid_sweep_of_three_arms_finishes_in_one_invocation_resumes_and_reports(tmp_path, cli):
     (tmp_path / "grid.toml").write_text(
         'name = "grid"\ndataset = "digits"\nlosses = ["ce", "focal", "bce"]\ncells = ["gru"]\nremedies = [[]]\n'

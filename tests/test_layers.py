@@ -91,6 +91,18 @@ def test_importing_the_api_or_a_plugin_registration_module_loads_no_torch_optuna
     assert layering.heavy_modules_loaded(module) == [], f"importing {module} loads them (start-up time)"
 
 
+def test_a_sweep_s_validation_loads_no_torch_and_the_engine_s_names_load_on_first_use():
+    """A refused ``lossbench run`` (validation imports lossbench.engine.config) starts no torch (about 1 s a start);
+    ``from lossbench.engine import prepare`` is still the function, even after its submodule was imported."""
+    assert "torch" not in layering.heavy_modules_loaded("lossbench.engine.config")
+    assert "torch" not in layering.heavy_modules_loaded("lossbench.sweep.validate")
+    import lossbench.engine.prepare  # noqa: F401  (binds the submodule, as the import system does)
+    from lossbench.engine import Checkpoint, RunResult, prepare, train
+
+    assert callable(prepare) and prepare.__name__ == "prepare" and train.__name__ == "train"
+    assert Checkpoint.__name__ == "Checkpoint" and RunResult.__name__ == "RunResult"
+
+
 def test_nothing_imports_the_cli():
     assert_unbroken(layering.cli_import_breaks(IMPORTS))
 

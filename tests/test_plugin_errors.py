@@ -180,6 +180,7 @@ def test_a_global_state_change_is_undone_so_the_next_run_is_unaffected(boom):
     assert result.status == "completed"
 
 
+@pytest.mark.slow
 def test_train_prints_that_one_message_and_exits_2(boom, cli):
     done = cli("--plugins-dir", boom, "train", *RUN, "--set", "boom_remedy.fail=after_backward")
     assert done.returncode == 2, done.stderr

@@ -223,6 +223,7 @@ def comparison_row(report: str, c: dict) -> str:
                 or line.startswith(f"| {label} | {escape(c['baseline'])} |") and c["factor"] is None)
 
 
+@pytest.mark.slow
 def test_convergence_calibration_robustness_and_rules_reach_every_output(main_report):
     """Through the real CLI on a real sweep: the new fields in results.json, report.md, report.html and the terminal."""
     folder, done = main_report

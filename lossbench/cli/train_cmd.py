@@ -43,8 +43,7 @@ def train_command(
     """Train one run: dataset, cell, loss, remedies, hyperparameters and seed -> metrics."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from lossbench.engine import RunConfig, prepare
-    from lossbench.engine.config import LAYERS_MAX
+    from lossbench.engine.config import LAYERS_MAX, RunConfig, resolve
     from lossbench.engine.threads import default_threads
     from lossbench.errors import ParameterError
     from lossbench.registry.guard import no_hard_exit
@@ -65,6 +64,9 @@ def train_command(
                        flow_every=flow_every, patience=patience, readout=readout[-1] if readout else "last")
     config = replace(config, params=_params(config, registry, [p for p in pairs if p[0] != "readout"]))
     with no_hard_exit():  # a plugin calling os._exit in its build is a message naming it, not a silent exit
+        resolve(config, registry)  # names and values refused before torch is imported (about 1 s of start-up)
+        from lossbench.engine import prepare
+
         run = prepare(config, registry)  # every check (names, values, device, data, shapes) before the bar appears
     with Progress(TextColumn("epoch {task.fields[epoch]}/{task.fields[epochs]}"), BarColumn(), MofNCompleteColumn(),
                   TextColumn("{task.fields[status]}"), TimeElapsedColumn(), console=stderr, transient=json,

@@ -16,6 +16,7 @@ TINY = ["--dataset", "digits", "--cell", "rnn", "--remedies", "none", "--set", "
 FORMULA = '=HYPERLINK("http://evil.example","click")'
 
 
+@pytest.mark.slow
 def test_F30_trials_csv_holds_no_formula_and_no_control_character(cli, tmp_path):
     folder = write_plugin(tmp_path / "plugins", "formula", f'''
 from lossbench import DataError
@@ -62,8 +63,9 @@ def register_losses(register):
 @pytest.mark.parametrize("command", [
     ["plugins", "--json"],
     ["list", "losses", "--json"],
-    ["train", "--dataset", "digits", "--cell", "rnn", "--loss", "noisy", "--hidden", "8", "--epochs", "1", "--json"],
-    ["run", "--name", "noisy", "--loss", "noisy", *TINY, "--json"],
+    pytest.param(["train", "--dataset", "digits", "--cell", "rnn", "--loss", "noisy", "--hidden", "8", "--epochs", "1",
+                  "--json"], marks=pytest.mark.slow),
+    pytest.param(["run", "--name", "noisy", "--loss", "noisy", *TINY, "--json"], marks=pytest.mark.slow),
     ["check", "noisy", "--json"],
 ])
 def test_F31_plugin_stdout_never_reaches_json_output(cli, tmp_path, command):
@@ -74,6 +76,7 @@ def test_F31_plugin_stdout_never_reaches_json_output(cli, tmp_path, command):
     assert "x" * 1000 in done.stderr  # what the plugin printed went to stderr
 
 
+@pytest.mark.slow
 def test_F32_train_with_a_loss_that_needs_no_gradient(cli, tmp_path):
     folder = write_plugin(tmp_path / "plugins", "nograd", '''
 import torch

@@ -23,6 +23,8 @@ from test_failures import exits_as_documented, one_error_line
 
 from lossbench.results import load_sweep
 
+pytestmark = pytest.mark.slow  # every test starts lossbench processes that train
+
 SWEEP = ["--dataset", "digits", "--cell", "rnn", "--remedies", "none", "--loss", "ce", "--set", "hidden=8",
          "--seeds", "1", "--workers", "1", "--pruner", "none", "--quiet"]
 
@@ -131,7 +133,6 @@ def test_F20_F56_a_disk_that_fills_mid_sweep_on_a_real_tmpfs(tmp_path):
         assert before <= finished(journal) and before <= reported(journal.parent)
 
 
-@pytest.mark.slow
 def test_F57_report_on_a_full_disk_leaves_no_truncated_plot(cli, tmp_path):
     from stored import store_journal
 
@@ -150,7 +151,6 @@ def test_F57_report_on_a_full_disk_leaves_no_truncated_plot(cli, tmp_path):
         assert journal.read_bytes() == stored
 
 
-@pytest.mark.slow
 def test_F60_a_plugin_that_changes_the_working_directory(cli, tmp_path):
     from test_failures import loss_plugin
 

@@ -113,6 +113,7 @@ def test_F29_a_blank_or_padded_or_bidi_name_is_refused(cli, tmp_path, name):
     assert not (tmp_path / "results").exists()
 
 
+@pytest.mark.slow
 def test_F29_a_default_given_explicitly_is_the_same_spec(cli, tmp_path):
     from lossbench.registry import load_registry
 
@@ -125,6 +126,7 @@ def test_F29_a_default_given_explicitly_is_the_same_spec(cli, tmp_path):
     assert "different spec (differs in: dataset_params)" in other.stderr
 
 
+@pytest.mark.slow
 def test_F29_bidi_controls_never_reach_list_or_a_report(cli, tmp_path):
     from lossbench.text import printable
 
@@ -160,6 +162,7 @@ def register_losses(register):
 '''
 
 
+@pytest.mark.slow
 def test_F33_a_plugin_default_or_a_data_file_changed_before_a_resume(cli, tmp_path):
     plugins = write_plugin(tmp_path / "plugins", "drift", DRIFT.replace("SCALE", "1.0"))
     write_ucr(tmp_path, None)
