@@ -22,7 +22,7 @@ def store_sweep(storage: Any, name: str = "kept", trials: int = 4, seeds: int = 
     from lossbench.sweep.spec import SweepSpec
 
     spec = SweepSpec(name=name, dataset="digits", cells=("rnn",), trials=trials, seeds=seeds, epochs=2,
-                     **fields).identity()
+                     **fields).recorded()
     writer.record_spec(writer.open_study(storage, spec_study(name)), spec, {"lossbench": "test"})
     key = "ce:rnn:none"
     lr = optuna.distributions.FloatDistribution(1e-4, 1e-1, log=True)
