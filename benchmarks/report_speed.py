@@ -110,7 +110,8 @@ def main() -> None:
 
     from rich.console import Console
 
-    from lossbench.report import build_report
+    from lossbench.report import load_sweep as load_report_sweep
+    from lossbench.report import write
     from lossbench.results import load_sweep
 
     with tempfile.TemporaryDirectory() as folder:
@@ -124,7 +125,8 @@ def main() -> None:
             load_sweep(NAME, journal)
             loads.append(time.perf_counter() - started)
             started = time.perf_counter()
-            paths = build_report(NAME, journal, Path(folder) / "out", ["all"], console=Console(file=io.StringIO()))
+            paths = write(load_report_sweep(NAME, storage=journal), ["all"], folder=Path(folder) / "out",
+                          console=Console(file=io.StringIO()))
             builds.append(time.perf_counter() - started)
         size = Path(journal).stat().st_size / 1e6
         html = paths["html"].stat().st_size / 1e6

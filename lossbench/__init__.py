@@ -1,7 +1,8 @@
 """lossbench: compare cross-entropy variants and gradient-stability remedies on recurrent networks.
 
 Plugin authors import everything they need from here; nothing here imports torch (nor numpy: the data helpers
-load on first use).
+load on first use). A notebook reads a stored sweep back with ``load_sweep`` (a ``Sweep``: its answer, decisions,
+leaderboard and DataFrames), handed out on first use too.
 """
 
 from lossbench.api import (
@@ -15,8 +16,8 @@ __version__ = "0.1.0"
 __all__ = [
     "API_VERSION", "Categorical", "CellSpec", "DataError", "Dataset", "DatasetSpec", "Float", "IncompatibleError",
     "Int", "LossSpec", "LossbenchError", "ParameterError",
-    "ModelInfo", "Param", "Remedy", "RemedySpec", "Spec", "Split", "TsFile", "__version__", "hookimpl",
-    "pad_sequences", "read_ts", "standardize", "stratified_split", "train",
+    "ModelInfo", "Param", "Remedy", "RemedySpec", "Spec", "Split", "Sweep", "TsFile", "__version__", "hookimpl",
+    "load_sweep", "pad_sequences", "read_ts", "standardize", "stratified_split", "train",
 ]
 
 # Public names whose modules import numpy (or torch): loaded when first asked for, so that importing lossbench
@@ -24,7 +25,7 @@ __all__ = [
 _LAZY = {
     "pad_sequences": "lossbench.api.series", "stratified_split": "lossbench.api.series",
     "standardize": "lossbench.api.series", "read_ts": "lossbench.api.ts", "TsFile": "lossbench.api.ts",
-    "train": "lossbench.engine",
+    "train": "lossbench.engine", "load_sweep": "lossbench.report.loaded", "Sweep": "lossbench.report.loaded",
 }
 
 

@@ -31,6 +31,14 @@ def again(what: str = "") -> str:
     return f"call lossbench.sweep.run again with the same spec{' and ' + what if what else ''}"
 
 
+def one_line(error: BaseException, limit: int | None = None) -> str:
+    """``Type: message`` on one line (whitespace collapsed; the bare type without a message), cut at ``limit``
+    characters where given: how plugin code's errors, and the libraries', are quoted in our messages."""
+    text = " ".join(str(error).split())
+    line = f"{type(error).__name__}: {text}" if text else type(error).__name__
+    return line[:limit] if limit else line
+
+
 class LossbenchError(Exception):
     """A problem with the user's input or environment, reported without a traceback."""
 

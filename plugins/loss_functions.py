@@ -196,17 +196,11 @@ def _tempered_log_probs(activations: Tensor, t: float, num_iters: int) -> tuple[
     return torch.where(positive, torch.log1p(safe) / (1.0 - t), torch.zeros_like(inner)), positive
 
 
-def tempered_softmax(activations: Tensor, t: float, num_iters: int) -> Tensor:
-    """Tempered softmax exp_t(a - λ, t) with sum 1 (softmax at t == 1)."""
-    log_p, positive = _tempered_log_probs(activations, t, num_iters)
-    return torch.where(positive, torch.exp(log_p), torch.zeros_like(log_p))
-
-
 def bi_tempered_per_row(activations: Tensor, labels: Tensor, t1: float, t2: float, num_iters: int) -> Tensor:
     """Bi-tempered logistic loss (Amid et al. 2019) per row, for soft ``labels`` [N, C] (rows sum to 1).
 
     ``sum_k [y_k (log_t1 y_k - log_t1 p_k) - (y_k ** (2 - t1) - p_k ** (2 - t1)) / (2 - t1)]`` with
-    p = tempered_softmax(activations, t2): the Bregman divergence the authors' code computes (their
+    p the tempered softmax exp_t2(a - λ) with sum 1: the Bregman divergence the authors' code computes (their
     ``labels + 1e-10`` inside the log is replaced by the exact limit 0 * log_t1(0) = 0). t1 = t2 = 1 gives
     softmax cross-entropy minus the labels' entropy, the KL divergence, so the value is continuous in the
     temperatures; for one-hot labels that is cross-entropy. (The authors' function switches to plain

@@ -37,8 +37,9 @@ ARROWS = {
     "stats": set(),
     "convergence": set(),
     "decisions": set(),  # the one judge of a pair (it imports the leaves stats and convergence)
-    # the root re-exports the api and errors, and hands out engine's ``train`` lazily (module __getattr__)
-    "root": {"api", "engine"},
+    # the root re-exports the api and errors, and hands out engine's ``train`` and report's ``load_sweep`` lazily
+    # (module __getattr__)
+    "root": {"api", "engine", "report"},
     "__main__": {"cli"},
     # the built-in plugins (plugins/, installed as lossbench_builtins) are loaded through entry points like any
     # third-party plugin: no layer imports them
@@ -230,6 +231,67 @@ def engine_optuna_breaks(imports: list[Import]) -> list[Break]:
     """The engine never imports Optuna: the sweep hands it a per-epoch callback."""
     return [Break(imp, "engine never imports optuna") for imp in _runs(imports)
             if layer(imp.module) == "engine" and imp.target.split(".")[0] == "optuna"]
+
+
+def cycle_breaks(imports: list[Import]) -> list[Break]:
+    """No import cycle inside lossbench: every import of one of our modules by another, wherever it stands (a
+    type-only import too: it says the two modules know each other), lies on no cycle of such imports. Each import
+    on a cycle is reported, naming the modules the cycle runs through."""
+    ours = [imp for imp in imports if imp.module.split(".")[0] == "lossbench" and imp.target.split(".")[0] == "lossbench"
+            and imp.target != imp.module]
+    graph: dict[str, set[str]] = {}
+    for imp in ours:
+        graph.setdefault(imp.module, set()).add(imp.target)
+    component = _strong_components(graph)
+    breaks = []
+    for imp in ours:
+        members = component.get(imp.module)
+        if members is not None and imp.target in members:
+            breaks.append(Break(imp, f"an import cycle through {', '.join(sorted(members))}"))
+    return breaks
+
+
+def _strong_components(graph: dict[str, set[str]]) -> dict[str, frozenset[str]]:
+    """Module -> the strongly connected component it lies in, for components of two modules or more (Tarjan's
+    algorithm, iterative: no recursion limit)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    found: dict[str, frozenset[str]] = {}
+    for start in sorted(graph):
+        if start in index:
+            continue
+        work = [(start, iter(sorted(graph.get(start, ()))))]
+        index[start] = low[start] = len(index)
+        stack.append(start)
+        on_stack.add(start)
+        while work:
+            node, targets = work[-1]
+            target = next(targets, None)
+            if target is not None:
+                if target not in index:
+                    index[target] = low[target] = len(index)
+                    stack.append(target)
+                    on_stack.add(target)
+                    work.append((target, iter(sorted(graph.get(target, ())))))
+                elif target in on_stack:
+                    low[node] = min(low[node], index[target])
+                continue
+            work.pop()
+            if work:
+                low[work[-1][0]] = min(low[work[-1][0]], low[node])
+            if low[node] == index[node]:
+                members = []
+                while True:
+                    member = stack.pop()
+                    on_stack.discard(member)
+                    members.append(member)
+                    if member == node:
+                        break
+                if len(members) > 1:
+                    found.update((member, frozenset(members)) for member in members)
+    return found
 
 
 def public_names(tree: Tree) -> set[str]:

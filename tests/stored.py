@@ -14,35 +14,40 @@ from lossbench.results.schema import FINAL, TUNE, spec_study, study_name
 
 
 def store_sweep(storage: Any, name: str = "kept", trials: int = 4, seeds: int = 2, first_result: Any = None,
-                **fields: Any) -> dict[str, Any]:
-    """A finished one-arm sweep (ce:rnn:none on digits) in the Optuna ``storage``; the spec as stored.
+                losses: tuple[str, ...] = ("ce",), **fields: Any) -> dict[str, Any]:
+    """A finished sweep of one arm per loss (LOSS:rnn:none on digits; ce alone by default) in the Optuna
+    ``storage``; the spec as stored. Each later loss scores 0.1 less than the one before, tuning and final alike.
     ``first_result``: what the first tuning trial stores as its result instead of a run's (a stored form to refuse)."""
     import optuna
 
     from lossbench.sweep.spec import SweepSpec
 
-    spec = SweepSpec(name=name, dataset="digits", cells=("rnn",), trials=trials, seeds=seeds, epochs=2,
-                     **fields).recorded()
+    spec = SweepSpec(name=name, dataset="digits", losses=tuple(losses), cells=("rnn",), trials=trials, seeds=seeds,
+                     epochs=2, **fields).recorded()
     writer.record_spec(writer.open_study(storage, spec_study(name)), spec, {"lossbench": "test"})
-    key = "ce:rnn:none"
     lr = optuna.distributions.FloatDistribution(1e-4, 1e-1, log=True)
-    tune = writer.open_study(storage, study_name(name, key, TUNE), direction="maximize")
-    for number in range(trials):
-        value = 0.5 + 0.1 * number
-        trial = tune.ask({"lr": lr})
-        writer.record_start(trial, key, TUNE, number)
-        writer.record_outcome(trial, "completed", 1.0, result=run_result([value - 0.1, value], value,
-                                                                         lr=trial.params["lr"], seed=number))
-        if number == 0 and first_result is not None:
-            trial.set_user_attr("result", first_result)
-        tune.tell(trial, value)
-    final = writer.open_study(storage, study_name(name, key, FINAL), direction="maximize")
-    for index in range(seeds):
-        trial = final.ask()
-        seed = 1000 + index
-        writer.record_start(trial, key, FINAL, seed, {"lr": 0.01}, trials - 1)
-        writer.record_outcome(trial, "completed", 1.0, result=run_result([0.8, 0.85], 0.85 + index / 100, seed=seed))
-        final.tell(trial, 0.85)
+    for rank, loss in enumerate(losses):
+        key, lower = f"{loss}:rnn:none", 0.1 * rank
+        tune = writer.open_study(storage, study_name(name, key, TUNE), direction="maximize")
+        for number in range(trials):
+            value = 0.5 + 0.1 * number - lower
+            trial = tune.ask({"lr": lr})
+            writer.record_start(trial, key, TUNE, number)
+            writer.record_slot(trial, number)
+            writer.record_outcome(trial, "completed", 1.0, result=run_result([value - 0.1, value], value,
+                                                                             lr=trial.params["lr"], seed=number))
+            if number == 0 and rank == 0 and first_result is not None:
+                trial.set_user_attr("result", first_result)
+            tune.tell(trial, value)
+        final = writer.open_study(storage, study_name(name, key, FINAL), direction="maximize")
+        for index in range(seeds):
+            trial = final.ask()
+            seed = 1000 + index
+            writer.record_start(trial, key, FINAL, seed, {"lr": 0.01}, trials - 1)
+            writer.record_slot(trial, index)
+            writer.record_outcome(trial, "completed", 1.0, result=run_result(
+                [0.8 - lower, 0.85 - lower], 0.85 - lower + index / 100, seed=seed))
+            final.tell(trial, 0.85 - lower)
     return spec
 
 

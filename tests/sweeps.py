@@ -1,6 +1,6 @@
 """Stored sweeps made by hand: ``SweepData`` / ``ArmData`` / ``TrialRecord`` shaped exactly as ``load_sweep`` returns
 them from a real sweep (user attrs and ``RunResult.to_json()`` as the worker stores them), with the numbers a
-test chooses. Nothing trains; the report model is built from these as from storage."""
+test chooses. Nothing trains; the report (a SweepReport) is built from these as from storage."""
 
 from __future__ import annotations
 
@@ -81,11 +81,12 @@ def converged_curve(final: float, epochs: int = 10, seed_offset: float = 0.0) ->
     return [*rise, *[final + seed_offset] * 6]
 
 
-def model(data: SweepData, **options: Any) -> Any:
-    from lossbench.report.model import build_model
+def report_of(data: SweepData, **options: Any) -> Any:
+    """The ``SweepReport`` of ``data``, as the report builds it from storage."""
+    from lossbench.report.builder import assemble
 
-    return build_model(data, "made.journal", **options)
+    return assemble(data, "made.journal", **options)
 
 
-def text(report_model: Any) -> str:
-    return "\n".join(report_model.findings)
+def text(report: Any) -> str:
+    return "\n".join(report.findings)

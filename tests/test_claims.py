@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from lossbench.report.claims import CONTRADICTED, SUPPORTED, UNDECIDED, judge_claims
+from lossbench.report.claim_verdicts import CONTRADICTED, SUPPORTED, UNDECIDED, judge_claims
 from lossbench.results import ArmData, SpecRecord, TrialRecord
 
 
@@ -126,7 +126,7 @@ def rule_arm(data: ArmData, improving: bool = False, gain: float = 0.0, seconds:
 
 
 def budgeted(spec: dict, arms: list[ArmData], rules: list, converged: dict | None = None) -> tuple[str, str]:
-    from lossbench.report.claims import Budget
+    from lossbench.report.claim_verdicts import Budget
 
     (found,) = judge_claims(SpecRecord.parse(spec), arms, converged or {}, (),
                             Budget({r.key: r for r in rules}, workers=2))

@@ -1,5 +1,5 @@
 """Findings a reviewer can trust (issue 11): each observed problem, rebuilt from stored-sweep data with the numbers
-it was observed with, and what the findings must say and refuse to say. The report model is built exactly as
+it was observed with, and what the findings must say and refuse to say. The report (a SweepReport) is built exactly as
 ``lossbench report`` builds it, from ``SweepData`` shaped like a real stored sweep (``tests/sweeps.py``)."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import math
 import numpy as np
 import pytest
 from scipy import stats as scipy_stats
-from sweeps import SEEDS, arm, converged_curve, model, run_result, sweep, text
+from sweeps import SEEDS, arm, converged_curve, report_of, run_result, sweep, text
 
 from lossbench.report import compact, tables, thresholds
 from lossbench.report.export import results_json
@@ -41,7 +41,7 @@ def climbing_quickstart():
 
 
 def test_arms_still_improving_are_not_ranked_and_the_findings_say_by_how_much():
-    report = model(climbing_quickstart())
+    report = report_of(climbing_quickstart())
     focal = report.arm("focal:gru:none")
     assert focal.improving and focal.convergence.gain == pytest.approx(0.68)  # its best rose 0.15 -> 0.83
     assert focal.convergence.window == 5 and focal.convergence.epochs == 4
@@ -64,7 +64,7 @@ def test_a_leader_still_improving_against_a_plateaued_arm_is_decided_and_the_fin
                  for s, d in zip(SEEDS, (0.0, 0.01, -0.012))}
     climbing = {s: run_result([0.2 + 0.06 * e + d for e in range(12)], 0.86 + d, seed=s)
                 for s, d in zip(SEEDS, (0.0, 0.004, -0.003))}
-    report = model(sweep([arm("ce:rnn:none", plateaued), arm("ce:gru:none", climbing)]))
+    report = report_of(sweep([arm("ce:rnn:none", plateaued), arm("ce:gru:none", climbing)]))
     decision = next(d for d in report.decisions if {d.arm, d.other} == {"ce:rnn:none", "ce:gru:none"})
     assert decision.decided and decision.kind == ("worse" if decision.arm == "ce:rnn:none" else "better")
     assert "had plateaued on every seed" in decision.why
@@ -75,7 +75,7 @@ def test_a_leader_still_improving_against_a_plateaued_arm_is_decided_and_the_fin
 
 
 def test_an_arm_still_improving_is_marked_in_every_output():
-    report = model(climbing_quickstart())
+    report = report_of(climbing_quickstart())
     headers, rows = tables.leaderboard(report)
     column = headers.index("converged (gain: best validation accuracy over the last epochs)")  # labelled, with unit
     assert all(row[column].startswith("NO: still improving on 3/3 seeds, gain +0.") for row in rows)
@@ -93,20 +93,20 @@ def test_converged_arms_are_ranked_and_a_mix_ranks_only_the_settled_ones():
                for s, d in zip(SEEDS, (0.0, 0.004, -0.004))}
     other = {s: run_result(converged_curve(0.95, seed_offset=d), 0.95 + d, seed=s)
              for s, d in zip(SEEDS, (0.002, -0.003, 0.0))}
-    report = model(sweep([arm("ce:gru:none", other), arm("focal:gru:none", settled)]))
+    report = report_of(sweep([arm("ce:gru:none", other), arm("focal:gru:none", settled)]))
     assert not any(a.improving for a in report.arms)
     assert report.findings[0].startswith("The highest mean test accuracy is focal:gru:none's, 0.9600")
     assert "No full ranking is concluded" not in text(report)
     climbing = {s: run_result([0.2, 0.4, 0.6, 0.7, 0.8, 0.85, 0.88, 0.9 + d, 0.93 + d, 0.97 + d], 0.97 + d, seed=s)
                 for s, d in zip(SEEDS, (0.0, 0.005, -0.005))}
-    mixed = model(sweep([arm("ce:gru:none", other), arm("focal:gru:none", settled), arm("bce:gru:none", climbing)]))
+    mixed = report_of(sweep([arm("ce:gru:none", other), arm("focal:gru:none", settled), arm("bce:gru:none", climbing)]))
     words = text(mixed)
     assert "1 of 3 arms were still improving" in words and "bce:gru:none +0.1700" in words
     assert "Among the 2 arms no longer improving, the highest mean test accuracy is focal:gru:none's" in words
 
 
 def test_the_convergence_rule_by_hand():
-    from lossbench.report.convergence import judge
+    from lossbench.report.improvement import judge
     from lossbench.results.objective import ACCURACY, NLL
 
     flat = [0.5, 0.6, 0.7, 0.8, 0.9, 0.9, 0.9, 0.9, 0.9, 0.9]  # best at epoch 5, then 5 epochs without gain
@@ -138,7 +138,7 @@ def calibration_sweep():
 
 
 def test_calibration_is_stated_with_its_direction_and_the_trade_off_against_the_baseline():
-    report = model(calibration_sweep(), test="t")
+    report = report_of(calibration_sweep(), test="t")
     words = text(report)
     best = report.findings[0]
     assert best.startswith("The highest mean test accuracy is label_smoothing:gru:none's")
@@ -166,7 +166,7 @@ def test_calibration_is_stated_with_its_direction_and_the_trade_off_against_the_
 def test_over_confidence_and_runs_that_stored_no_confidence():
     finals = {s: run_result(converged_curve(0.9), 0.9, ece=0.08, confidence=0.98, seed=s) for s in SEEDS}
     old = {s: run_result(converged_curve(0.9), 0.9, ece=0.08, seed=s) for s in SEEDS}  # stored before confidence
-    words = text(model(sweep([arm("ce:gru:none", finals), arm("ce:gru:clip_norm", old)])))
+    words = text(report_of(sweep([arm("ce:gru:none", finals), arm("ce:gru:clip_norm", old)])))
     assert "ce:gru:none 0.080 (over-confident)" in words
     assert "ce:gru:clip_norm 0.080 (direction not measured" in words
 
@@ -187,7 +187,7 @@ def cells_sweep(seeds=SEEDS):
 
 
 def test_learning_rate_sensitivity_instability_and_the_tuning_gap_are_stated():
-    report = model(cells_sweep())
+    report = report_of(cells_sweep())
     words = text(report)
     assert "ce:rnn:none trained only at lr 1.00e-03 at this budget of 10 epochs (0.6200), not at 3.00e-03 (0.1100), " \
            "1.00e-02 (0.1000)" in words
@@ -205,7 +205,7 @@ def test_learning_rate_sensitivity_instability_and_the_tuning_gap_are_stated():
 
 
 def test_a_sweep_of_cells_gets_paired_tests_between_cells():
-    report = model(cells_sweep(), test="t")
+    report = report_of(cells_sweep(), test="t")
     cells = [c.levels for c in report.comparisons if c.factor == "cell"]
     assert cells == [("gru", "rnn"), ("lstm", "rnn"), ("lstm", "gru")]  # each level pair's one matched pair
     assert all(c.factor == "cell" for c in report.comparisons)  # one loss, one remedy set: no baseline tests
@@ -220,10 +220,10 @@ def test_a_sweep_of_cells_gets_paired_tests_between_cells():
 
 
 def test_when_no_test_can_be_made_the_findings_say_why():
-    one_seed = text(model(cells_sweep(seeds=(1000,))))
+    one_seed = text(report_of(cells_sweep(seeds=(1000,))))
     assert "No significance test was made: no pair has 2 or more seeds with results on both sides" in one_seed
     lone = {s: run_result(converged_curve(0.9), 0.9, seed=s) for s in SEEDS}
-    assert "No significance test was made: fewer than 2 arms" in text(model(sweep([arm("ce:gru:none", lone)])))
+    assert "No significance test was made: fewer than 2 arms" in text(report_of(sweep([arm("ce:gru:none", lone)])))
 
 
 def _holm(pvalues):
@@ -252,21 +252,21 @@ def factorial_sweep(effects: dict[str, float], noise=(0.02, -0.02, 0.0)):
 
 
 def test_no_factor_matters_most_within_the_noise_and_ties_name_no_winner():
-    report = model(factorial_sweep({"loss": 0.010, "cell": 0.001, "remedy": 0.0}), test="t")
+    report = report_of(factorial_sweep({"loss": 0.010, "cell": 0.001, "remedy": 0.0}), test="t")
     sentence = next(s for s in report.findings if s.startswith("Averaged over the matched arms"))
     assert "matters most" not in sentence and "do not differ significantly" in sentence
     assert "0.0100 for the loss (best focal at 0.9105, worst ce at 0.9005)" in sentence
     assert "0.0000 for the remedy (none and clip_norm all at 0.9055)" in sentence
     remedy = next(e for e in report.factorial.effects if e.factor == "remedy")
     assert remedy.best is None and remedy.worst is None
-    tied = model(factorial_sweep({"loss": 0.010, "cell": 0.0, "remedy": 0.0}), test="t")
+    tied = report_of(factorial_sweep({"loss": 0.010, "cell": 0.0, "remedy": 0.0}), test="t")
     for words in (text(tied), render_markdown(tied, [])):
         assert "gru over gru" not in words and "best gru" not in words and "worst gru" not in words
     assert "gru and lstm all at" in text(tied)
 
 
 def test_a_factor_is_called_most_important_only_when_its_spread_is_significantly_larger():
-    report = model(factorial_sweep({"loss": 0.01, "cell": 0.5, "remedy": 0.0}, noise=(0.001, -0.001, 0.0)), test="t")
+    report = report_of(factorial_sweep({"loss": 0.01, "cell": 0.5, "remedy": 0.0}, noise=(0.001, -0.001, 0.0)), test="t")
     sentence = next(s for s in report.findings if s.startswith("Averaged over the matched arms"))
     assert ": the cell matters most here (the cell's spread exceeds the loss's by +0.4900 per seed" in sentence
     assert report.factorial.contrast.p < 0.05
@@ -295,7 +295,7 @@ def report_findings(words: str) -> list[str]:
 
 
 def test_gradient_flow_is_stated_per_remedy_set():
-    words = text(model(flow_sweep()))
+    words = text(report_of(flow_sweep()))
     [flow] = [s for s in report_findings(words) if s.startswith("The gradient reaching the first of 40 time steps")]
     assert ("on rnn, at initialisation 1.00e-22 to 2.00e-22 with no remedy, orthogonal_init raises it to 1.00e-03 to "
             "2.00e-03") in flow and "(a range: over the losses)" in flow  # one sentence for every cell and moment
@@ -304,9 +304,9 @@ def test_gradient_flow_is_stated_per_remedy_set():
 
 
 def test_unequal_lengths_are_stated_and_unaligned_profiles_are_not_read():
-    aligned = text(model(flow_sweep(equal_length=False)))
+    aligned = text(report_of(flow_sweep(equal_length=False)))
     assert "aligns each sequence at its own last valid step" in aligned and "raises it to" in aligned
-    unaligned = model(flow_sweep(equal_length=False, alignment=None))
+    unaligned = report_of(flow_sweep(equal_length=False, alignment=None))
     words = text(unaligned)
     assert "recorded no alignment" in words and "raises it to" not in words and "of the last step's" not in words
     assert "may count padded steps" in tables.flow_note(unaligned)
@@ -326,7 +326,7 @@ def test_a_comparison_that_is_not_significant_says_what_it_rules_out_and_the_see
     from statsmodels.stats.power import TTestPower
 
     d = np.array([0.04, -0.03, 0.06, 0.01, -0.02, 0.0])  # too spread for a tie within 0.02, or a difference
-    report = model(pair_sweep(d), test="t")
+    report = report_of(pair_sweep(d), test="t")
     (comparison,) = report.comparisons
     assert not comparison.decided and comparison.kind == "open"
     low, high = scipy_stats.t.interval(0.95, len(d) - 1, loc=d.mean(), scale=scipy_stats.sem(d))
@@ -347,7 +347,7 @@ def test_a_comparison_that_is_not_significant_says_what_it_rules_out_and_the_see
 def test_an_interval_wider_than_accuracy_can_differ_rules_out_nothing():
     """Three seeds that disagree (focal's 0.29, 0.30, 0.83 against ce's 0.95) give a t interval past -1: a
     difference of accuracies that large cannot exist, so "rules out a difference larger than 1.25" said nothing."""
-    report = model(pair_sweep(np.array([-0.66, -0.65, -0.11]), base=(0.95, 0.95, 0.94)))
+    report = report_of(pair_sweep(np.array([-0.66, -0.65, -0.11]), base=(0.95, 0.95, 0.94)))
     (comparison,) = report.comparisons
     assert not comparison.decided and comparison.interval[0] == -1 and comparison.clipped  # cut at the bound, and said
     assert "cut at -1 or +1" in comparison.why
@@ -356,7 +356,7 @@ def test_an_interval_wider_than_accuracy_can_differ_rules_out_nothing():
 
 
 def test_a_significant_comparison_reads_as_such_with_its_interval():
-    report = model(pair_sweep([0.05, 0.06, 0.055, 0.052, 0.058, 0.061]), test="wilcoxon")
+    report = report_of(pair_sweep([0.05, 0.06, 0.055, 0.052, 0.058, 0.061]), test="wilcoxon")
     (comparison,) = report.comparisons
     assert comparison.kind == "better" and comparison.p == pytest.approx(0.03125)  # Wilcoxon's exact p, 6 pairs
     sentence = next(s for s in report.findings if s.startswith("Pairs judged"))
@@ -371,14 +371,14 @@ def test_a_significant_comparison_reads_as_such_with_its_interval():
 def test_a_sequential_final_phase_is_stated():
     data = pair_sweep([0.01, 0.0, 0.02, 0.01, 0.0, 0.01])
     data.spec["seeds"], data.spec["race"] = 10, True
-    report = model(data)  # the race has not ended: its arms are not finished
+    report = report_of(data)  # the race has not ended: its arms are not finished
     assert not any(a.finished for a in report.arms)
     head = render_markdown(report, [])  # how the seeds were chosen: the report's head note, not a finding
     assert "seeds = \"auto\"" in head and "does not record the method" in head
     assert "The race has not ended yet." in head
     data.race = {"seeds": 6, "looks": [{"seeds": 6, "decided": {"x vs y": "equivalent"}, "open": []}],
                  "method": "rounds of 3 and 6 seeds, stopped by a Holm-corrected bound"}
-    report = model(data)
+    report = report_of(data)
     assert report.seeds == 6 and all(a.finished for a in report.arms)
     head = render_markdown(report, [])
     assert "rounds of 3 and 6 seeds, stopped by a Holm-corrected bound." in head
@@ -403,7 +403,7 @@ def test_a_presets_published_claims_are_checked_against_this_run():
         claim("a tanh RNN reaches 91% too", {"kind": "reaches", "arm": "ce:rnn:none", "value": 0.91}),
         claim("gru beats rnn", {"kind": "better", "arm": "ce:gru:none", "than": "ce:rnn:none"}),
         claim("lstm matches gru", {"kind": "matches", "arm": "ce:lstm:none", "than": "ce:gru:none", "margin": 0.02})]
-    report = model(data)
+    report = report_of(data)
     assert [c.verdict for c in report.claims] == ["supported", "contradicted", "supported",
                                                   "not supported at this budget"]
     assert "still improving" in report.claims[3].evidence  # an unconverged arm decides nothing
@@ -414,7 +414,7 @@ def test_a_presets_published_claims_are_checked_against_this_run():
     assert "a tanh RNN reaches 91% too" in terminal(report)
     exported = json.loads(results_json(report))["claims"]
     assert exported[1]["verdict"] == "contradicted" and exported[0]["published"] == "91%"
-    assert model(sweep([arm("ce:gru:none", gru)])).claims == []  # no claims, no table
+    assert report_of(sweep([arm("ce:gru:none", gru)])).claims == []  # no claims, no table
 
 
 # -- review fixes: the stored baseline, failed arms, timeouts --------------------------------------------------
@@ -422,9 +422,9 @@ def test_a_presets_published_claims_are_checked_against_this_run():
 
 def test_the_report_compares_with_the_baseline_stored_with_the_sweep():
     data = pair_sweep([0.01, 0.0, 0.02, 0.01, 0.0, 0.01])
-    assert model(data).baseline == "ce with no remedy, same cell"
+    assert report_of(data).baseline == "ce with no remedy, same cell"
     data.spec["baseline"] = "focal"  # run --baseline focal: the race and the report compare with the same arm
-    report = model(data)
+    report = report_of(data)
     assert report.baseline == "focal with no remedy, same cell"
     assert [(c.arm, c.other) for c in report.comparisons if c.scope == "arms"] == [("ce:gru:none", "focal:gru:none")]
 
@@ -438,6 +438,6 @@ def test_an_arm_whose_trials_all_failed_is_finished_and_its_timeouts_count_as_fa
                      for n, status in enumerate(["failed", "timeout", "failed", "failed"])]
     data.arms.append(broken)
     data.spec["losses"] = [*data.spec["losses"], "evil"]
-    report = model(data)
+    report = report_of(data)
     evil = report.arm("evil:gru:none")
     assert evil.finished and evil.failed == 4 and not report.partial  # nothing more will ever run for it

@@ -76,6 +76,12 @@ def test_builtin_plugins_use_public_names_only():
     assert_unbroken(layering.builtin_public_name_breaks(TREE, IMPORTS))
 
 
+def test_no_import_cycle_inside_lossbench():
+    """Two modules that import each other (even for a type only) are one module in two files, or a stage that reads
+    the half-built whole it is part of: cut the cycle (a narrower argument, the shared piece in a module of its own)."""
+    assert_unbroken(layering.cycle_breaks(IMPORTS))
+
+
 # A small package that breaks every rule once or more; "# breaks: RULE, ..." marks each line the checker must
 # report, and no other line may be reported (the TYPE_CHECKING import in report is allowed).
 SYNTHETIC = {
@@ -177,7 +183,46 @@ def test_the_checker_reports_every_break_and_nothing_else(tmp_path):
     assert text.startswith("lossbench/report/__init__.py:6: lossbench.report imports lossbench.sweep.runner")
     assert text.endswith("report never imports engine or sweep")
     assert any("layer 'extra' is not in DESIGN.md's picture" in str(b) for b in reported["arrows"])
+
     # run time: a stand-in torch and rich, imported by the api and by the registration module's helper
     assert layering.heavy_modules_loaded("lossbench.api", tmp_path) == ["torch"]
     assert layering.heavy_modules_loaded("lossbench_builtins.losses", tmp_path) == ["rich", "torch"]
     assert layering.heavy_modules_loaded("lossbench_builtins", tmp_path) == []  # the check can pass too
+
+
+CYCLES = {  # "# cycle" marks each import the cycle check must report; no other may be reported
+    "lossbench/__init__.py": "",
+    "lossbench/results/__init__.py": "from lossbench.results.reader import read\n",  # a package and its module: no cycle
+    "lossbench/results/reader.py": """
+        from typing import TYPE_CHECKING
+        from lossbench.results import writer  # cycle
+        if TYPE_CHECKING:
+            from lossbench.results.checks import Check  # cycle
+        def read():
+            pass
+    """,
+    "lossbench/results/writer.py": """
+        def write():
+            from lossbench.results.checks import check  # cycle
+    """,
+    "lossbench/results/checks.py": """
+        from typing import TYPE_CHECKING
+        if TYPE_CHECKING:
+            from lossbench.results.writer import write  # cycle
+        from lossbench.results import reader  # cycle
+    """,
+    "lossbench/report/__init__.py": "from lossbench.results import reader\n",  # into the cycle, not on it
+}
+
+
+def test_the_cycle_check_reports_each_import_on_a_cycle_and_nothing_else(tmp_path):
+    expected = set()
+    for name, source in CYCLES.items():
+        path = tmp_path / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(source).lstrip("\n"))
+        expected |= {(name, n) for n, line in enumerate(path.read_text().splitlines(), 1) if line.endswith("# cycle")}
+    breaks = layering.cycle_breaks(Tree({"lossbench": tmp_path / "lossbench"}, []).imports())
+    assert {(str(b.imp.path), b.imp.line) for b in breaks} == expected, [str(b) for b in breaks]
+    assert str(breaks[0]).endswith("an import cycle through lossbench.results.checks, lossbench.results.reader, "
+                                   "lossbench.results.writer")

@@ -63,10 +63,11 @@ def test_progress_reaches_the_caller_and_the_outcome_counts_what_storage_holds(t
     assert seen and seen[-1].name == "p", seen
     assert (seen[-1].trials_done, seen[-1].finals_done, seen[-1].arms_done) == (2, 2, 1), seen[-1]
     assert (outcome.trials, outcome.failed, outcome.first_error, outcome.crashes) == (4, 0, None, ())
-    assert not outcome.partial and outcome.unfinished == () and outcome.refused == {}
+    assert not outcome.partial and outcome.unfinished == () and outcome.spec.refused == {}
     assert outcome.execution.workers == 1 and outcome.folder == tmp_path / "results" / "p"
-    stored = outcome.load()
+    stored = outcome.load()  # the Sweep lossbench.load_sweep reads
     assert [arm.key for arm in stored.arms] == ["ce:gru:none"] and len(stored.arms[0].completed_final) == 2
+    assert stored.folder == outcome.folder and stored.answer and len(stored.trials_dataframe()) == 4
 
 
 def test_the_command_s_exit_is_decided_from_the_outcome(tmp_path):

@@ -79,7 +79,7 @@ def test_main_effects_compare_matched_arms_only():
                 ("bce", "rnn", "none"): 0.1, ("bce", "gru", "none"): None}  # bce on gru: no result
     arms = [SimpleNamespace(loss=l, cell=c, remedies=r, acc_mean=v, accuracy={}) for (l, c, r), v in accuracy.items()]
     spec = SpecRecord.parse({"losses": ["ce", "bce"], "cells": ["rnn", "gru"], "remedy_sets": [[]]})
-    effects = {e.factor: e for e in build_factorial(SimpleNamespace(spec=spec, arms=arms, test="wilcoxon")).effects}
+    effects = {e.factor: e for e in build_factorial(spec, arms).effects}
     loss = effects["loss"]  # only rnn has both losses: ce 0.2 vs bce 0.1, not ce's mean of 0.55 over rnn and gru
     assert loss.levels == pytest.approx({"ce": 0.2, "bce": 0.1}) and loss.spread == pytest.approx(0.1)
     assert loss.excluded == 1
@@ -129,10 +129,10 @@ def test_leaderboard_agrees_with_storage(main_report):
 @pytest.fixture(scope="session")
 def wilcoxon_report(sweeps, cli):
     """The main sweep's report with Wilcoxon's signed-rank test instead of the default paired t-test."""
-    from lossbench.report import build_report
+    from lossbench.report import write
 
     folder = sweeps / "wilcoxon" / "main"
-    build_report("main", str(sweeps / "results" / "main" / "sweep.journal"), folder, ["md", "json"], test="wilcoxon")
+    write("main", ["md", "json"], out=sweeps / "results", folder=folder, test="wilcoxon")
     return folder
 
 
@@ -399,10 +399,11 @@ def test_unknown_sweep_and_bad_format_exit_2_with_one_message(sweeps, tmp_path, 
 
 @pytest.mark.slow
 def test_baseline_and_wilcoxon_are_settable(sweeps, tmp_path):
-    from lossbench.report import build_report
+    from lossbench import load_sweep
+    from lossbench.report import write
 
-    paths = build_report("main", str(sweeps / "results" / "main" / "sweep.journal"), tmp_path, ["json"],
-                         baseline="evil:rnn:none", test="wilcoxon")
+    paths = write(load_sweep("main", storage=sweeps / "results" / "main" / "sweep.journal"), ["json"], folder=tmp_path,
+                  baseline="evil:rnn:none", test="wilcoxon")
     document = json.loads(paths["json"].read_text())
     against = [c for c in document["comparisons"] if c["factor"] is None]
     assert document["test"] == "wilcoxon" and {c["baseline"] for c in against} == {"evil:rnn:none"}
@@ -428,8 +429,8 @@ def test_a_baseline_matching_no_arm_is_an_error():
 @pytest.mark.slow
 def test_the_report_reads_storage_only(sweeps, tmp_path):
     """Layering: building a report never imports the engine, the sweep, the CLI or torch."""
-    code = ("import sys\nfrom lossbench.report import build_report\n"
-            f"build_report('main', {str(sweeps / 'results' / 'main' / 'sweep.journal')!r}, {str(tmp_path)!r}, ['all'])\n"
+    code = ("import sys\nfrom lossbench.report import write\n"
+            f"write('main', ['all'], out={str(sweeps / 'results')!r}, folder={str(tmp_path)!r})\n"
             "bad = sorted(m for m in sys.modules if m.split('.')[0] == 'torch' or m.startswith("
             "('lossbench.engine', 'lossbench.sweep', 'lossbench.cli')))\nassert not bad, bad\n")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)

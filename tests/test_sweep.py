@@ -113,7 +113,8 @@ def test_one_worker_sweep_exact_budget_resume_and_results(tmp_path, cli):
     console = Console(width=300, record=True, file=open(os.devnull, "w"))
     console.print(render(progress))
     text = console.export_text()  # (export clears the record)
-    assert "arms 2/2, tuning trials 6/6" in text and "final runs 4/4" in text
+    assert "arms 2/2 tuned, 2/2 done (phases 4/4)" in text and "tuning 6/6" in text and "final runs 4/4" in text
+    assert progress.epochs_left == 0 and progress.epoch_seconds > 0 and progress.eta == 0
     numbers = sorted((a.key, t.number) for a in data.arms for t in [*a.tuning, *a.final])
     for arm in data.arms:
         assert all("focal.gamma" in t.params for t in arm.tuning) == (arm.loss == "focal")

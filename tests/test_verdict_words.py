@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from sweeps import SEEDS, arm, converged_curve, model, run_result, sweep
+from sweeps import SEEDS, arm, converged_curve, report_of, run_result, sweep
 from test_verdicts import by_pair, plateaued
 
 from lossbench.decisions import sweep_arms
@@ -45,7 +45,7 @@ def test_the_convergence_rule_tells_a_slow_start_a_plateau_and_a_collapse_apart(
 def test_two_arms_at_chance_are_not_training_and_get_no_seeds_or_minutes():
     data = sweep([at_chance("ce:rnn:none", (0.098, 0.101, 0.103)), at_chance("focal:rnn:none", (0.100, 0.099, 0.104)),
                   trained("ce:gru:none", (0.95, 0.96, 0.955))])
-    report = model(data)
+    report = report_of(data)
     pair = by_pair(report.decisions)[frozenset(("ce:rnn:none", "focal:rnn:none"))]
     assert pair.kind == "not training" and pair.needs_seeds is None and pair.minutes is None and pair.p is None
     assert "not training at this budget of 12 epochs" in pair.why
@@ -67,7 +67,7 @@ def test_a_collapse_is_named_in_the_leaderboard_and_the_findings_and_the_tuning_
               1002: run_result(converged_curve(0.935), 0.935, seed=1002, lr=0.05)}
     data = sweep([arm("ce:gru:none", finals, tuning=[(0.05, 0.94), (0.01, 0.90)]),
                   trained("focal:gru:none", (0.93, 0.94, 0.935))])
-    report = model(data)
+    report = report_of(data)
     gru = report.arm("ce:gru:none")
     assert [c.seed for c in gru.collapses] == [1001] and gru.convergence.collapsed == 1
     row = next(r for r in tables.leaderboard(report)[1] if r[1] == "ce:gru:none")
@@ -92,9 +92,9 @@ def test_speed_is_compared_only_at_one_learning_rate_and_a_rate_that_trains_is_s
         return arm(key, {s: run_result(curve(tau * (1 + 0.05 * i)), 0.95 + 0.001 * i, seed=s, lr=lr)
                          for i, s in enumerate(SEEDS)}, tuning=[(lr, 0.95), (lr * 10, 0.10)])
 
-    same = model(sweep([tied("ce:gru:none", 2.0, 0.01), tied("label_smoothing:gru:none", 8.0, 0.01)]))
+    same = report_of(sweep([tied("ce:gru:none", 2.0, 0.01), tied("label_smoothing:gru:none", 8.0, 0.01)]))
     assert [d.kind for d in same.speed] == ["better"]  # ce is faster, at one learning rate: a speed verdict
-    other = model(sweep([tied("ce:gru:none", 2.0, 4.2e-2), tied("label_smoothing:gru:none", 8.0, 7.5e-3)]))
+    other = report_of(sweep([tied("ce:gru:none", 2.0, 4.2e-2), tied("label_smoothing:gru:none", 8.0, 7.5e-3)]))
     [d] = other.speed
     assert d.kind == "confounded" and d.p is None and "4.20e-02" in d.why and "7.50e-03" in d.why
     assert not any("fewer epochs" in s for s in other.answer)
@@ -108,7 +108,7 @@ def test_speed_is_compared_only_at_one_learning_rate_and_a_rate_that_trains_is_s
 
 def test_arms_not_yet_separated_are_said_so_never_one_tier_of_equals():
     """The issue's "All 3 arms share one tier" put a 0.973 arm with a 0.435 arm: nothing was decided yet."""
-    report = model(sweep([plateaued("ce:gru:none", (0.973, 0.96, 0.99)), plateaued("ce:rnn:none", (0.435, 0.9, 0.1))]))
+    report = report_of(sweep([plateaued("ce:gru:none", (0.973, 0.96, 0.99)), plateaued("ce:rnn:none", (0.435, 0.9, 0.1))]))
     assert not any(v.decided for v in report.decisions)
     assert report.answer[0].startswith("No arm is yet separated from another") and "share" not in report.answer[0]
     from lossbench.report.outline import TIER_NOTE
@@ -126,7 +126,7 @@ def test_an_equivalence_claims_verdict_names_its_margin_and_a_difference_decided
                  claims=[{"id": "seed", "claim": "bce trains it as well as ce", "source": "s", "published": "p",
                           "checks": [{"kind": "matches", "arm": "bce:rnn:none", "than": "ce:rnn:none",
                                       "margin": 0.02}]}])
-    report = model(data)
+    report = report_of(data)
     [claim] = report.claims
     assert claim.verdict == "supported" and claim.verdict_words == "supported (within ±0.02)"
     assert "within +-0.02: supported; ce:rnn:none still ahead by 0.008 (decided)" in claim.evidence
@@ -138,7 +138,7 @@ def test_an_equivalence_claims_verdict_names_its_margin_and_a_difference_decided
 def test_the_answer_leads_with_the_losses_and_remedies_before_the_cells():
     data = sweep([plateaued("ce:rnn:none", (0.40, 0.41, 0.42)), plateaued("ce:gru:none", (0.95, 0.96, 0.955)),
                   plateaued("focal:gru:none", (0.90, 0.905, 0.91)), plateaued("focal:rnn:none", (0.39, 0.40, 0.41))])
-    report = model(data)
+    report = report_of(data)
     decided = next(s for s in report.answer if s.startswith("Decided"))
     assert decided.startswith("Decided: ce:gru:none beats focal:gru:none")  # a loss gap of 0.05 before the cells' 0.5
 
@@ -168,7 +168,7 @@ def test_a_claim_not_reached_by_a_setup_unlike_the_papers_blames_the_setup_not_t
     claim = {**claim, "departures": ["a one-direction GRU(6) read at its last step, where the paper's is "
                                      "bidirectional with a linear read-out over all 40 steps"]}
     gru = trained("ce:gru:none", (0.69, 0.71, 0.70))
-    report = model(sweep([gru], claims=[claim]))
+    report = report_of(sweep([gru], claims=[claim]))
     [verdict] = report.claims
     assert verdict.verdict == "not supported with this setup (it differs from the paper's)"
     assert "at this budget" not in verdict.verdict and verdict.departures == claim["departures"]
@@ -181,7 +181,7 @@ def test_a_claim_not_reached_by_a_setup_unlike_the_papers_blames_the_setup_not_t
     assert "setup departs from the paper's" in compact.claims(report)[2][0][1]
     # at the default budget the same numbers are "not supported at this budget", and the departures are listed
     [default] = preset_fields("greydanus2020")["claims"]
-    low = model(sweep([trained("ce:gru:none", (0.80, 0.82, 0.81))], claims=[{**default, "checks": default["checks"]}]))
+    low = report_of(sweep([trained("ce:gru:none", (0.80, 0.82, 0.81))], claims=[{**default, "checks": default["checks"]}]))
     assert low.claims[0].verdict == "not supported at this budget" and low.claims[0].departures
 
 
@@ -196,16 +196,16 @@ def test_the_default_epochs_let_a_run_plateau_and_a_cap_below_that_is_warned_abo
     assert cap_caution(WARMUP * PATIENCE, PATIENCE) is None and cap_caution(3, None) is None  # fixed epochs: fine
     caution = cap_caution(3, 5)
     assert "an epoch cap of 3 is below the 10 epochs before any run can count as plateaued" in caution
-    report = model(sweep([plateaued("ce:gru:none", (0.9, 0.91, 0.92))], epochs=3, patience=5))
+    report = report_of(sweep([plateaued("ce:gru:none", (0.9, 0.91, 0.92))], epochs=3, patience=5))
     assert any(s.startswith("This sweep could not decide a tie: an epoch cap of 3") for s in report.findings)
 
 
 def test_the_thresholds_print_the_sweeps_own_values():
-    report = model(sweep([plateaued("ce:gru:none", (0.9, 0.91, 0.92))], patience=3, epochs=40, race=True, seeds=10))
+    report = report_of(sweep([plateaued("ce:gru:none", (0.9, 0.91, 0.92))], patience=3, epochs=40, race=True, seeds=10))
     rules = dict(tables.rules(report)[1])
     assert "once 3 epochs (the spec's patience)" in rules["convergence"] and "not before 6 epochs" in rules["convergence"]
     assert "a cap of 40 epochs" in rules["convergence"] and "at 0.0125 (the race's level)" in rules["tests"]
-    fixed = dict(tables.rules(model(sweep([plateaued("ce:gru:none", (0.9, 0.91, 0.92))], patience=None, epochs=12)))[1])
+    fixed = dict(tables.rules(report_of(sweep([plateaued("ce:gru:none", (0.9, 0.91, 0.92))], patience=None, epochs=12)))[1])
     assert "every run trains a cap of 12 epochs (no patience: fixed epochs)" in fixed["convergence"]
 
 
@@ -231,7 +231,7 @@ def test_a_claim_on_two_arms_at_chance_says_why_once_and_never_that_a_level_plat
     [claim] = preset_fields("pascanu2013")["claims"]
     flat = {s: run_result([0.25, 0.26, 0.25, 0.26, 0.25, 0.25, 0.26, 0.25, 0.25, 0.26], a, seed=s, classes=4)
             for s, a in zip(SEEDS, (0.25, 0.26, 0.255))}
-    report = model(sweep([arm("ce:rnn:none", flat), arm("ce:rnn:clip_norm", flat)], claims=[claim], patience=5,
+    report = report_of(sweep([arm("ce:rnn:none", flat), arm("ce:rnn:clip_norm", flat)], claims=[claim], patience=5,
                          epochs=10))
     [verdict] = report.claims
     better, level = verdict.checks
@@ -246,6 +246,6 @@ def test_an_equivalence_claim_not_supported_names_its_margin_as_a_margin():
                  claims=[{"id": "le", "claim": "an IRNN matches an LSTM", "source": "s", "published": "p",
                           "checks": [{"kind": "matches", "arm": "ce:rnn:identity_init", "than": "ce:lstm:none",
                                       "margin": 0.05}]}])
-    report = model(data)
+    report = report_of(data)
     assert report.claims[0].verdict == "not supported at this budget"
     assert report.answer[0].endswith("is not supported at this budget by this run (its margin: ±0.05).")

@@ -7,7 +7,7 @@ import json
 
 import pytest
 from scipy import stats as scipy_stats
-from sweeps import SEEDS, arm, converged_curve, model, run_result, sweep
+from sweeps import SEEDS, arm, converged_curve, report_of, run_result, sweep
 
 from lossbench import stats
 from lossbench.decisions import LEVELS, race_alpha, sweep_arms
@@ -40,7 +40,7 @@ def test_a_factors_levels_count_each_seed_once_and_runs_identical_seed_for_seed_
     Pooled as four pairs, focal against ce read significant; one unit per seed, it is not."""
     ce, focal = plateaued("ce:gru:none", (0.960, 0.950, 0.955)), plateaued("focal:gru:none", (0.935, 0.925, 0.922))
     data = sweep([ce, copy("ce:gru:clip_norm", ce), focal, copy("focal:gru:clip_norm", focal)])
-    report = model(data)
+    report = report_of(data)
     loss = next(v for v in report.decisions if v.scope == LEVELS and v.factor == "loss")
     units = [f - c for f, c in zip((0.935, 0.925, 0.922), (0.960, 0.950, 0.955))]
     assert loss.seeds == 3 and loss.units == pytest.approx(units) and len(loss.pairs) == 2
@@ -64,7 +64,7 @@ def quickstart_like() -> object:
 
 
 def test_a_pair_reads_the_same_in_the_comparisons_the_decisions_the_claims_and_results_json():
-    report = model(quickstart_like())
+    report = report_of(quickstart_like())
     decisions = by_pair(report.decisions)
     assert report.comparisons
     for row in report.comparisons:
@@ -93,7 +93,7 @@ def test_a_pair_reads_the_same_in_the_comparisons_the_decisions_the_claims_and_r
 
 
 def test_holm_is_applied_once_over_the_whole_family():
-    report = model(quickstart_like())
+    report = report_of(quickstart_like())
     tested = [v for v in report.decisions if v.p_raw is not None]
     assert len(tested) >= 5  # four one-factor pairs, the claim's pair, the levels
     assert [v.p for v in tested] == pytest.approx(stats.holm([v.p_raw for v in tested]))
@@ -110,10 +110,10 @@ def test_a_raced_sweep_is_judged_at_the_races_level_and_the_report_says_so():
     data = sweep([plateaued("ce:gru:none", base[:3]), plateaued("focal:gru:none", ahead[:3])])
     p = scipy_stats.ttest_rel(ahead[:3], base[:3]).pvalue
     assert race_alpha(10) < p < 0.05
-    fixed = model(data)
+    fixed = report_of(data)
     assert fixed.decisions[0].kind == "worse"  # ce against focal
     data.spec.update(race=True, seeds=10)
-    raced = model(data)
+    raced = report_of(data)
     assert raced.alpha == pytest.approx(0.0125) and raced.decisions[0].kind == "open"
     assert raced.decisions[0].level == pytest.approx(1 - 0.0125)
     arms, _ = sweep_arms(data)
@@ -127,7 +127,7 @@ def test_a_raced_sweep_is_judged_at_the_races_level_and_the_report_says_so():
 
 def test_the_race_judges_the_same_family_as_the_report():
     data = quickstart_like()
-    report = model(data)
+    report = report_of(data)
     arms, _ = sweep_arms(data)
     from lossbench.results.baseline import family_pairs
 
@@ -140,7 +140,7 @@ def test_the_race_judges_the_same_family_as_the_report():
 
 
 def test_main_effects_read_their_levels_verdicts():
-    report = model(quickstart_like())
+    report = report_of(quickstart_like())
     sentence = next(s for s in report.findings if s.startswith("Averaged over the matched arms"))
     cell = next(v for v in report.decisions if v.scope == LEVELS and v.factor == "cell")
     loss = next(v for v in report.decisions if v.scope == LEVELS and v.factor == "loss")
@@ -169,7 +169,7 @@ def digits_sweep(examples: int | None = 359) -> object:
 
 @pytest.mark.parametrize("examples", [359, None], ids=["stored", "inferred"])
 def test_the_issues_digits_sweep_reports_no_significance(examples):
-    report = model(digits_sweep(examples))
+    report = report_of(digits_sweep(examples))
     pair = by_pair(report.decisions)[frozenset(("ce:lstm:none", "label_smoothing:lstm:none"))]
     assert pair.units == pytest.approx((-1 / 359, -1 / 359)) and pair.grain == pytest.approx(1 / 359)
     assert pair.p_raw > 0.3 and abs(pair.effect) <= 1.0 + 1e-9  # a one-example gap on both seeds is no evidence
@@ -186,7 +186,7 @@ def test_the_issues_digits_sweep_reports_no_significance(examples):
 
 def test_no_verdict_is_decided_on_two_seeds():
     gap = sweep([plateaued("ce:gru:none", (0.50, 0.52)), plateaued("focal:gru:none", (0.95, 0.96))])
-    (verdict,) = model(gap).decisions
+    (verdict,) = report_of(gap).decisions
     assert verdict.kind == "open" and verdict.p_raw < 0.05 and verdict.needs_seeds == 3
     assert "a verdict needs at least 3" in verdict.why
 
@@ -195,7 +195,7 @@ def test_an_interval_of_an_accuracy_difference_never_leaves_minus_one_to_one():
     """The issue's "beats ... by 0.825 (99.5% interval 0.593 to 1.058)": three seeds that disagree, at Holm's level."""
     wide = sweep([plateaued("ce:rnn:none", (0.10, 0.11, 0.60)), plateaued("ce:gru:none", (0.97, 0.96, 0.975)),
                   plateaued("ce:lstm:none", (0.12, 0.10, 0.58))])
-    report = model(wide)
+    report = report_of(wide)
     cut = [v for v in report.decisions if v.clipped]
     assert cut and all(-1 in v.interval or 1 in v.interval for v in cut)
     assert all("cut at -1 or +1" in v.why for v in cut)
@@ -214,6 +214,6 @@ def test_a_pair_a_hair_apart_is_not_offered_a_thousand_seeds_while_an_arm_still_
     """The issue's "about 810 seeds, 8 h for all" for two arms 0.002 apart: a tie is far nearer, once both plateau."""
     ahead = {s: run_result([0.5 + 0.04 * e for e in range(12)], a, seed=s) for s, a in zip(SEEDS, (0.958, 0.918, 0.939))}
     data = sweep([plateaued("ce:gru:none", (0.934, 0.936, 0.933)), arm("focal:gru:none", ahead)], patience=5, epochs=12)
-    (verdict,) = model(data).decisions
+    (verdict,) = report_of(data).decisions
     assert verdict.kind == "open" and verdict.needs_seeds is None and verdict.needs_epochs == 24
     assert "a tie within +-0.02 is nearer" in verdict.why and "train longer first" in verdict.why

@@ -11,9 +11,11 @@ import typer
 import lossbench
 from lossbench.cli import check_cmd, inventory, report_cmd, run_cmd, scaffold, train_cmd
 from lossbench.cli.context import session
+from lossbench.cli.help import plain_help
 from lossbench.cli.output import fail, reserve_stdout_for_json, warn
 from lossbench.errors import VOICE, LossbenchError
 
+plain_help()
 app = typer.Typer(
     name="lossbench",
     help="Compare cross-entropy variants, recurrent cells and gradient-stability remedies on an equal tuning budget.",

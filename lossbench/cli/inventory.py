@@ -39,7 +39,7 @@ def plugins_command(json: Annotated[bool, typer.Option("--json", help="Print JSO
 
 
 def list_command(
-    kind: Annotated[str | None, typer.Argument(help="Only this kind of component: losses, cells, datasets or "
+    kind: Annotated[str | None, typer.Argument(metavar="KIND", help="Only this kind of component: losses, cells, datasets or "
                                                    "remedies.", show_default=False)] = None,
     json: Annotated[bool, typer.Option("--json", help="Print JSON to stdout.")] = False,
     wide: Annotated[bool, WIDE] = False,

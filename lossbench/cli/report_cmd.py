@@ -10,7 +10,7 @@ from lossbench.cli.output import note, stdout
 
 
 def report_command(
-    name: Annotated[str, typer.Argument(help="Sweep name.")],
+    name: Annotated[str, typer.Argument(metavar="NAME", help="Sweep name.")],
     storage: Annotated[str | None, typer.Option(help="Database URL the sweep lives in; default: the journal file "
                                                      "OUT/NAME/sweep.journal.")] = None,
     out: Annotated[str, typer.Option(help="Results folder: outputs go to OUT/NAME/.")] = "results",

@@ -18,12 +18,20 @@ from lossbench.cli.sets import parse_sets, sweep_overrides
 # The leaderboard fields `run --json` prints (results.json has them all: see lossbench/report/export.py).
 SUMMARY_KEYS = ("arm", "loss", "cell", "remedies", "finished", "test_accuracy", "test_nll_mean", "test_ece_mean",
                 "final_runs", "final_diverged", "tuning", "best_params")
+FLAG_VALUES = ("true", "false", "yes", "no", "on", "off", "1", "0")  # a value given to a flag reads as SPEC.toml
+# What a sweep flag left out gives: the spec file's value, else SweepSpec's default; with no spec file, the
+# quickstart preset's (tests/test_cli_reads.py keeps these true; importing the sweep here would slow every command)
+DEFAULTS = {"trials": "the spec's, else 4; quickstart 5", "epochs": "the spec's, else 10; quickstart 20",
+            "patience": "the spec's, else 5", "seeds": "the spec's, else 3; quickstart auto, at most 7",
+            "dataset": "the spec's, else mnist1d", "sampler": "the spec's, else screen",
+            "pruner": "the spec's, else none", "objective": "the spec's, else val_accuracy",
+            "sampler_seed": "the spec's, else 0", "max_epochs": "the spec's, else 200"}
 
 
 def run_command(
-    spec_file: Annotated[str | None, typer.Argument(metavar="[SPEC.toml | NAME]", help="Sweep spec (TOML), or the name "
-                                                                                       "of a stored sweep to resume or "
-                                                                                       "grow.")] = None,
+    spec_file: Annotated[str | None, typer.Argument(metavar="SPEC.toml|NAME", help="Sweep spec (TOML), or the name "
+                                                                                   "of a stored sweep to resume or "
+                                                                                   "grow.")] = None,
     preset: Annotated[str | None, typer.Option(help="A built-in sweep: quickstart (the default with no spec), seed (the "
                                                     "seed article done right), or a paper preset that judges a "
                                                     "published claim: greydanus2020, muller2019, pascanu2013, le2015, "
@@ -38,20 +46,22 @@ def run_command(
     threads: Annotated[int | None, typer.Option(help="torch threads per worker (default: OMP_NUM_THREADS if set, else "
                                                      "1; a resumed sweep keeps the count it started with).")] = None,
     device: Annotated[str, typer.Option(help="cpu or cuda (workers placed one per visible GPU, round-robin).")] = "cpu",
-    trials: Annotated[int | None, typer.Option(help="Tuning trials per arm.")] = None,
+    trials: Annotated[int | None, typer.Option(help="Tuning trials per arm.", show_default=DEFAULTS["trials"])] = None,
     epochs: Annotated[int | None, typer.Option(help="Epochs per run: a cap, with --patience; raised on a stored sweep, "
-                                                    "its runs still improving continue from their checkpoints.")] = None,
+                                                    "its runs still improving continue from their checkpoints.",
+                                               show_default=DEFAULTS["epochs"])] = None,
     max_epochs: Annotated[int | None, typer.Option(help="With seeds = auto: the highest cap the race may train an arm's "
-                                                        "runs to (default 200).")] = None,
+                                                        "runs to.", show_default=DEFAULTS["max_epochs"])] = None,
     patience: Annotated[int | None, typer.Option(
         help="Stop a run after this many epochs without gain on its validation objective (not before twice as many "
-             "epochs) and test its best epoch; 0: train every epoch. Default 5.")] = None,
+             "epochs) and test its best epoch; 0: train every epoch.", show_default=DEFAULTS["patience"])] = None,
     seeds: Annotated[str | None, typer.Option(help="Fresh seeds for each arm's best configuration (final phase), or "
-                                                   "auto: rounds of seeds until every comparison is decided.")] = None,
+                                                   "auto: rounds of seeds until every comparison is decided.",
+                                              show_default=DEFAULTS["seeds"])] = None,
     baseline: Annotated[str | None, typer.Option(
         help="Compare against: a loss (ce), loss:remedies (ce:none; same cell) or an arm key (ce:gru:none). "
              "Default: ce with no remedy, same cell. Stored with the sweep.")] = None,
-    dataset: Annotated[str | None, typer.Option(help="Dataset plugin name.")] = None,
+    dataset: Annotated[str | None, typer.Option(help="Dataset plugin name.", show_default=DEFAULTS["dataset"])] = None,
     loss: Annotated[list[str] | None, typer.Option("--loss", help="Loss (repeatable).")] = None,
     cell: Annotated[list[str] | None, typer.Option("--cell", help="Cell (repeatable).")] = None,
     remedies: Annotated[list[str] | None, typer.Option(
@@ -59,11 +69,14 @@ def run_command(
     set_: Annotated[list[str] | None, typer.Option("--set", metavar="NAME=VALUE",
                                                    help="Pin a value: lr, hidden, batch_size, optimizer, readout, "
                                                         "component.param, <dataset>.param.")] = None,
-    sampler: Annotated[str | None, typer.Option(help="screen (default: the same points for every arm), tpe, random, "
-                                                     "qmc or grid.")] = None,
-    pruner: Annotated[str | None, typer.Option(help="none (default: patience stops runs), median or hyperband.")] = None,
-    objective: Annotated[str | None, typer.Option(help="val_accuracy (default) or val_nll.")] = None,
-    sampler_seed: Annotated[int | None, typer.Option(help="Seed of the samplers (recorded).")] = None,
+    sampler: Annotated[str | None, typer.Option(help="screen (the same points for every arm), tpe, random, qmc or "
+                                                     "grid.", show_default=DEFAULTS["sampler"])] = None,
+    pruner: Annotated[str | None, typer.Option(help="none (patience stops runs), median or hyperband.",
+                                               show_default=DEFAULTS["pruner"])] = None,
+    objective: Annotated[str | None, typer.Option(help="val_accuracy or val_nll.",
+                                                  show_default=DEFAULTS["objective"])] = None,
+    sampler_seed: Annotated[int | None, typer.Option(help="Seed of the samplers (recorded).",
+                                                     show_default=DEFAULTS["sampler_seed"])] = None,
     trial_timeout: Annotated[float | None, typer.Option(
         metavar="SECONDS", help="End a trial that runs longer (recorded as failed, the sweep goes on); workers "
                                 "then run as child processes.")] = None,
@@ -158,6 +171,9 @@ def _spec(spec_file, preset, budget, set_, flags, out, storage):  # noqa: ANN001
     from lossbench.sweep import build_spec, load_toml, preset_fields
     from lossbench.sweep.resume import not_found, stored_fields
 
+    if spec_file and spec_file.strip().lower() in FLAG_VALUES and not Path(spec_file).exists():
+        raise LossbenchError(f"{spec_file!r} is not a spec file: --quiet and --json are flags and take no value "
+                             f"(give --quiet alone, or name the spec file first)")
     stored = None if not spec_file or Path(spec_file).exists() else stored_fields(spec_file, out, storage)
     if spec_file and stored is None and not Path(spec_file).exists() and not spec_file.endswith(".toml"):
         raise not_found(spec_file, out, storage)

@@ -30,7 +30,7 @@ TAKEN = {"lossbench", "lossbench_builtins", "torch", "numpy", "optuna", "pluggy"
 
 
 def new_plugin_command(
-    name: Annotated[str, typer.Argument(help="The project's name, e.g. lossbench-mylosses (its package: "
+    name: Annotated[str, typer.Argument(metavar="NAME", help="The project's name, e.g. lossbench-mylosses (its package: "
                                              "lossbench_mylosses; its components: mylosses_ce, ...).")],
     kind: Annotated[list[str] | None, typer.Option(
         "--kind", metavar="KIND", help="A kind of component to include: loss, cell, dataset or remedy (repeatable; default: all).",

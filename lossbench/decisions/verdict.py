@@ -80,9 +80,6 @@ class Verdict:
                        effect=neg(self.effect), pairs=tuple(p[::-1] for p in self.pairs),
                        identical=tuple(p[::-1] for p in self.identical), units=tuple(0.0 - u for u in self.units))
 
-    def involves(self, key: str) -> bool:
-        return any(key in pair for pair in self.pairs) or key in (self.arm, self.other)
-
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
         data["levels"] = list(self.levels)

@@ -8,10 +8,11 @@ from typing import Any
 from lossbench.api.specs import CellSpec, DatasetSpec, LossSpec, RemedySpec
 from lossbench.errors import IncompatibleError, LossbenchError, ParameterError, UnknownNameError
 from lossbench.registry import Blame, Registry
+from lossbench.results.objective import OBJECTIVES
 from lossbench.text import shown
 
 OPTIMIZERS = ("adam", "rmsprop", "sgd")
-MONITORS = ("val_accuracy", "val_nll")  # what patience watches
+MONITORS = tuple(OBJECTIVES)  # what patience watches: a tuning objective (``lossbench.results.objective``)
 DEVICES = ("cpu", "cuda")  # "cuda:N" names one GPU
 READOUTS = ("last", "mean", "all")  # what the head reads (lossbench.engine.model.SequenceModel.read)
 

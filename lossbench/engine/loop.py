@@ -21,6 +21,7 @@ from lossbench.engine.config import ResolvedRun
 from lossbench.engine.flow import ALIGNMENT, directions, flow_profile, vanishing_ratio
 from lossbench.engine.metrics import evaluate_logits
 from lossbench.engine.model import SequenceModel, step_mask
+from lossbench.results.objective import Objective
 from lossbench.results.run import EpochRecord, RunResult
 from lossbench.errors import LossbenchError, PluginCodeError
 from lossbench.registry import Blame
@@ -104,7 +105,8 @@ class Trainer:
         config = self.config
         result = RunResult(config=config.to_json(), params=self.run.params, dataset_info=dict(self.data.info))
         started = time.perf_counter()
-        maximize = config.monitor == "val_accuracy"
+        watch = Objective.named(config.monitor)
+        maximize = watch.maximize
         best, best_state, start, before = None, None, 0, 0.0
         if resume is None:
             if config.flow_profile:
@@ -122,7 +124,7 @@ class Trainer:
                 result.epochs.append(record)
                 if self._flow_due(epoch):
                     self._record_flow(result, epoch)
-                watched = record.val_accuracy if maximize else record.val_nll
+                watched = getattr(record, watch.name)
                 if config.patience is not None and improved(watched, best, maximize):
                     best, result.best_epoch = watched, epoch
                     best_state = {k: v.detach().clone() for k, v in self.model.state_dict().items()}
@@ -141,7 +143,7 @@ class Trainer:
             if config.flow_profile:
                 self._record_flow(result, len(result.epochs))
             result.test = {**self._evaluate(self.test_set, with_ece=True), "classes": self.data.num_classes}
-            values = [e.val_accuracy if maximize else e.val_nll for e in result.epochs]
+            values = result.curve(watch.name)
             reached = time_to_target(values, [e.seconds for e in result.epochs], maximize)
             if reached is not None:
                 result.time_to_target = {"share": TARGET_SHARE, "epoch": reached[0], "seconds": reached[1]}

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from lossbench.registry.guard import Isolated
+
 GROUP = "lossbench"
 PLUGINS_DIR_ENV = "LOSSBENCH_PLUGINS_DIR"
 BUILTIN_DISTRIBUTION = "lossbench"
@@ -31,25 +33,13 @@ class Candidate:
     distribution: str | None = None  # the installed distribution an entry point comes from
 
 
-def one_line(error: BaseException) -> str:
-    text = " ".join(str(error).split()) or "(no message)"
-    return f"{type(error).__name__}: {text}"
-
-
 def guarded_import(candidate: Candidate, load: Any) -> None:
     """``load()`` the candidate's plugin: what it raises (even ``sys.exit``, even ``os._exit``) and any change it
     makes to torch's global state become its error, the state put back, the other plugins unaffected."""
-    from lossbench.registry.guard import no_hard_exit, torch_state, undo_state_change  # guard imports this module
-
-    before = torch_state()
-    try:
-        with no_hard_exit():
-            candidate.plugin = load()
-    except (Exception, SystemExit) as error:  # a broken plugin, even one calling sys.exit, must not stop the others
-        candidate.error = one_line(error)
-    changed = undo_state_change(before)
-    if changed and candidate.error is None:
-        candidate.plugin, candidate.error = None, f"at import {changed}"
+    with Isolated() as guard:
+        candidate.plugin = load()
+    if guard.failed:
+        candidate.plugin, candidate.error = None, guard.raised or f"at import {guard.changed}"
 
 
 def entry_point_candidates() -> list[Candidate]:

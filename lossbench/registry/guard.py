@@ -1,4 +1,5 @@
-"""Blame: wherever lossbench calls into a plugin's code, an exception from it becomes one message naming the
+"""Plugin code isolated: ``Isolated`` around a plugin's import or hook (what it raises, even ``sys.exit``, becomes
+its error; the other plugins go on), ``Blame`` wherever lossbench calls into a plugin's code during a run, an exception from it becomes one message naming the
 component, its plugin and the stage, instead of a traceback from deep inside the engine.
 
 lossbench's own errors (``DataError``, ``ParameterError``, ...) pass through untouched: a plugin raises them on
@@ -22,8 +23,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from types import TracebackType
 
-from lossbench.errors import LossbenchError, PluginCodeError, Stopped
-from lossbench.registry.discovery import one_line
+from lossbench.errors import LossbenchError, PluginCodeError, Stopped, one_line
 
 PASS_THROUGH = (LossbenchError, Stopped, KeyboardInterrupt, GeneratorExit)  # ours, the user's and Python's own
 
@@ -51,6 +51,37 @@ class Blame:
         if isinstance(error, PASS_THROUGH):
             return False  # any other BaseException (SystemExit, a plugin's own subclass) is the plugin's
         raise PluginCodeError(f"{self.component}: {self.stage} raised {one_line(error)}") from error
+
+
+class Isolated:
+    """``with Isolated() as guard: plugin code``: what the block raises (any Exception, even ``SystemExit``, even
+    ``os._exit``) ends the block as ``guard.raised`` (one line) instead of propagating, and a change it made to
+    torch's global state is put back and said in ``guard.changed``; ``guard.failed`` is either. The one isolation of
+    a plugin's import (``discovery``) and of its registration hooks (``registry``)."""
+
+    __slots__ = ("before", "exits", "raised", "changed")
+
+    def __init__(self) -> None:
+        self.raised: str | None = None
+        self.changed: str | None = None
+
+    def __enter__(self) -> Isolated:
+        self.before = torch_state()
+        self.exits = no_hard_exit()
+        self.exits.__enter__()
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, tb: TracebackType | None) -> bool:
+        self.exits.__exit__(None, None, None)
+        self.changed = undo_state_change(self.before)
+        if isinstance(error, (Exception, SystemExit)):  # a broken plugin, even one calling sys.exit, stops nothing else
+            self.raised = one_line(error)
+            return True
+        return False
+
+    @property
+    def failed(self) -> bool:
+        return self.raised is not None or self.changed is not None
 
 
 def torch_state() -> tuple[object, bool] | None:

@@ -16,9 +16,9 @@ import pluggy
 from lossbench.api import hookspecs
 from lossbench.api.specs import CellSpec, DatasetSpec, LossSpec, RemedySpec, Spec
 from lossbench.api.version import DECLARATION, api_mismatch
-from lossbench.errors import DuplicateNameError, PluginError, UnknownNameError
-from lossbench.registry.discovery import Candidate, entry_point_candidates, local_candidates, one_line, plugin_dirs
-from lossbench.registry.guard import no_hard_exit, torch_state, undo_state_change
+from lossbench.errors import DuplicateNameError, PluginError, UnknownNameError, one_line
+from lossbench.registry.discovery import Candidate, entry_point_candidates, local_candidates, plugin_dirs
+from lossbench.registry.guard import Isolated
 
 STRICT_ENV = "LOSSBENCH_STRICT_PLUGINS"
 
@@ -148,20 +148,15 @@ def _collect(manager: pluggy.PluginManager, candidate: Candidate, info: PluginIn
             pending[kind].append(spec)
 
         pending: dict[str, list[Spec]] = {kind: []}
-        before = torch_state()
-        try:
-            with no_hard_exit():
-                impl.function(register=register)
-            changed = undo_state_change(before)
-            if changed:
-                raise RuntimeError(changed)
-        except (Exception, SystemExit) as error:
+        with Isolated() as guard:
+            impl.function(register=register)
+        if guard.failed:
             # Keep nothing from a plugin whose hook raised: half a plugin is worse than none.
             for done_kind, name in added:
                 if registry.components[done_kind].get(name, (None, None))[1] == info.name:
                     del registry.components[done_kind][name]
             info.components = {k: [] for k in KINDS}
-            info.error = f"{hook_name} raised {one_line(error)}"
+            info.error = f"{hook_name} raised {guard.raised or one_line(RuntimeError(guard.changed))}"
             manager.unregister(candidate.plugin)
             return
         for spec in pending[kind]:

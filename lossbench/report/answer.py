@@ -1,22 +1,23 @@
 """The answer first: at most ``MAX_SENTENCES`` sentences and ``MAX_WORDS`` words, written from the decisions
-(``model.decisions``), that a reader can use without the rest of the report.
+(the family's verdicts), that a reader can use without the rest of the report.
 
 In order: a preset's claim verdicts; the top tier (``report.tiers``: arms in one tier are not yet separated, never
 called equal); what is decided, by how much (the mean paired difference and its interval at Holm's level), the
 losses and remedies a sweep exists to compare before the cells (whose gaps are the obvious ones); the ties; the
 pairs not training at this budget; what is open and what would decide it (seeds or epochs, and minutes at the
 measured time per run); last, where room is left, which of two arms accuracy does not separate trains decidedly
-faster (``model.speed``)."""
+faster (the speed verdicts)."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from lossbench.report import fmt
 
 if TYPE_CHECKING:
-    from lossbench.report.model import ReportModel
     from lossbench.decisions import Verdict
+    from lossbench.report.claim_verdicts import ClaimVerdict
+    from lossbench.report.summary import ArmSummary
 
 MAX_SENTENCES = 5
 MAX_WORDS = 120
@@ -26,36 +27,45 @@ FIRST = {"loss": 0, "remedies": 0, "arms": 1, "cell": 2}
 EXAMPLES = 2  # decided comparisons named in full; the rest are counted (the decision table lists every one)
 
 
-def answer(model: ReportModel) -> list[str]:
-    """The answer's sentences; as many examples as fit within the word limit."""
+class Given(NamedTuple):
+    """What the answer reads of the evidence."""
+
+    arms: list[ArmSummary]  # leaderboard order
+    decisions: list[Verdict]
+    tiers: dict[str, int]
+    claims: list[ClaimVerdict]
+    speed: list[Verdict]
+
+
+def answer(arms: list[ArmSummary], decisions: list[Verdict], tiers: dict[str, int], claims: list[ClaimVerdict],
+           speed: list[Verdict]) -> list[str]:
+    """The answer's sentences, from the arms (leaderboard order), the family's verdicts, the tiers, the claims'
+    verdicts and the speed verdicts; as many examples as fit within the word limit."""
+    given = Given(arms, decisions, tiers, claims, speed)
     for examples in range(EXAMPLES, -1, -1):
-        sentences = _sentences(model, examples)[:MAX_SENTENCES]
+        sentences = _sentences(given, examples)[:MAX_SENTENCES]
         if sum(len(s.split()) for s in sentences) <= MAX_WORDS:
             return sentences
     return sentences
 
 
-def words(sentences: list[str]) -> int:
-    return sum(len(s.split()) for s in sentences)
-
-
-def _sentences(model: ReportModel, examples: int) -> list[str]:
+def _sentences(given: Given, examples: int) -> list[str]:
     out = []
-    if model.claims:
-        out.append(_claims(model))
-    measured = [a for a in model.arms if a.acc_mean is not None]
+    if given.claims:
+        out.append(_claims(given))
+    measured = [a for a in given.arms if a.acc_mean is not None]
     if len(measured) < 2:
         out.append("Nothing is compared: " + ("no arm has" if not measured else "only one arm has")
                    + " final-phase test results.")
         return out
-    decided = sorted([d for d in model.decisions if d.kind in ("better", "worse")],
+    decided = sorted([d for d in given.decisions if d.kind in ("better", "worse")],
                      key=lambda d: (FIRST.get(d.factor, 1), -abs(d.difference or 0.0)))
-    ties = sorted([d for d in model.decisions if d.kind == "equivalent"], key=lambda d: FIRST.get(d.factor, 1))
-    open_ = [d for d in model.decisions if d.kind == "open"]
-    idle = [d for d in model.decisions if d.kind == "not training" and d.scope == "arms"]
-    out.append(_top(model, bool(decided)))
+    ties = sorted([d for d in given.decisions if d.kind == "equivalent"], key=lambda d: FIRST.get(d.factor, 1))
+    open_ = [d for d in given.decisions if d.kind == "open"]
+    idle = [d for d in given.decisions if d.kind == "not training" and d.scope == "arms"]
+    out.append(_top(given, bool(decided)))
     if decided:
-        out.append(_decided(model, decided, examples))
+        out.append(_decided(given, decided, examples))
     if ties:
         out.append(f"Tied within ±{_margin()} (both plateaued): " + _list(
             [f"{d.arm} and {d.other}" for d in ties[:max(1, examples)]],
@@ -65,26 +75,26 @@ def _sentences(model: ReportModel, examples: int) -> list[str]:
             [f"{d.arm} and {d.other}" for d in idle[:max(1, examples)]], len(idle)) + ".")
     if open_:
         out.append(_open(open_))
-    if faster := _faster(model):
+    if faster := _faster(given):
         out.append(faster)
     return out
 
 
-def _claims(model: ReportModel) -> str:
-    if len(model.claims) == 1:
-        c = model.claims[0]
+def _claims(given: Given) -> str:
+    if len(given.claims) == 1:
+        c = given.claims[0]
         setup = f": {c.departures[0]}" if c.departures and c.verdict.startswith("not supported with") else ""
         return f"The preset's claim, {_quote(c.claim)}, is {c.verdict} by this run{_margin_words(c)}{setup}."
-    verdicts = [c.verdict for c in model.claims]
+    verdicts = [c.verdict for c in given.claims]
     counts = ", ".join(f"{verdicts.count(v)} {v}" for v in dict.fromkeys(verdicts))
-    return f"The preset's {len(model.claims)} claims, checked on this run: {counts}."
+    return f"The preset's {len(given.claims)} claims, checked on this run: {counts}."
 
 
-def _top(model: ReportModel, any_decided: bool) -> str:
-    top = [a for a in model.arms if model.tiers.get(a.key) == 1]
+def _top(given: Given, any_decided: bool) -> str:
+    top = [a for a in given.arms if given.tiers.get(a.key) == 1]
     best = top[0]
     if not any_decided:
-        measured = [a for a in model.arms if a.acc_mean is not None]
+        measured = [a for a in given.arms if a.acc_mean is not None]
         worst = measured[-1]
         return (f"No arm is yet separated from another: no comparison is decided, so the {len(measured)} arms' means "
                 f"(from {worst.key}'s {fmt.num(worst.acc_mean, 3)} to {best.key}'s {fmt.num(best.acc_mean, 3)}) rank "
@@ -95,7 +105,7 @@ def _top(model: ReportModel, any_decided: bool) -> str:
             + _list([f"{a.key} {fmt.num(a.acc_mean, 3)}" for a in top[:3]], len(top)) + ".")
 
 
-def _decided(model: ReportModel, decided: list[Verdict], examples: int) -> str:
+def _decided(given: Given, decided: list[Verdict], examples: int) -> str:
     if not examples:
         return f"Decided: {fmt.plural(len(decided), 'comparison')} (the decision table lists them)."
     parts = []
@@ -110,9 +120,9 @@ def _decided(model: ReportModel, decided: list[Verdict], examples: int) -> str:
     return "Decided: " + "; ".join(parts) + (f"; and {rest} more in the decision table" if rest else "") + "."
 
 
-def _faster(model: ReportModel) -> str:
+def _faster(given: Given) -> str:
     """Where accuracy does not separate two plateaued arms: the one that trains decidedly faster, by how much."""
-    faster = sorted((d for d in model.speed if d.decided and d.interval), key=lambda d: -abs(d.difference or 0.0))
+    faster = sorted((d for d in given.speed if d.decided and d.interval), key=lambda d: -abs(d.difference or 0.0))
     if not faster:
         return ""
     d = faster[0]

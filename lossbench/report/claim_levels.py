@@ -15,8 +15,6 @@ if TYPE_CHECKING:
 
 SUPPORTED, CONTRADICTED, UNDECIDED = "supported", "contradicted", "not supported at this budget"
 SETUP = "not supported with this setup (it differs from the paper's)"  # the setup, not the budget, stands in the way
-METRIC_WORDS = {"test_accuracy": "test accuracy", "test_ece": "test ECE",
-                "flow_ratio_init": "log10 gradient ratio first/last step at initialisation"}
 BOUNDS = {"test_accuracy": (0.0, 1.0), "test_ece": (0.0, 1.0)}  # a mean of accuracies lies in [0, 1]
 
 
@@ -24,7 +22,7 @@ def reaches(check: Check, values: dict[int, float], settled: bool, reduced_budge
     """(verdict, evidence): supported when the 95% interval of the mean lies at or above the value; contradicted
     when it lies below, the arm converged, and the run trained the paper's setup on the paper's budget."""
     low, high = interval(list(values.values()), check.metric)
-    text = (f"{check.arm} {METRIC_WORDS[check.metric]} {_mean_text([*values.values()], low, high)}, "
+    text = (f"{check.arm} {check.measure.label} {_mean_text([*values.values()], low, high)}, "
             f"claimed at least {check.value:g}")
     if low is not None and low >= check.value:
         return SUPPORTED, text  # a value already reached stands, converged or not

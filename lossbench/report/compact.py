@@ -10,7 +10,7 @@ from lossbench.report import fmt
 from lossbench.report.tables import ranked, tier
 
 if TYPE_CHECKING:
-    from lossbench.report.model import ReportModel
+    from lossbench.report.builder import SweepReport
     from lossbench.report.summary import ArmSummary
     from lossbench.decisions import Verdict
 
@@ -19,33 +19,33 @@ IMPROVING_NOTE = ("conv. NO: still improving at the last epoch, with the mean ga
                   "last patience epochs (a fraction for accuracy, nats for NLL); such arms are not ranked.")
 
 
-def claims(model: ReportModel) -> Titled:
+def claims(report: SweepReport) -> Titled:
     return ("Published claims against this run", ["claim", "this run", "verdict"],
             [[c.claim, (f"(setup departs from the paper's: {'; '.join(c.departures)}) " if c.departures else "")
-              + c.evidence, c.verdict_words] for c in model.claims])
+              + c.evidence, c.verdict_words] for c in report.claims])
 
 
-def leaderboard(model: ReportModel) -> Titled:
+def leaderboard(report: SweepReport) -> Titled:
     return ("Leaderboard: final-phase test accuracy; arms in one tier are not yet separated (not shown equal)",
             ["tier", "arm", "test acc", "95% CI", "n", "conv.", "div."],
-            [[tier(model, a), a.key, fmt.mean_std(a.acc_mean, a.acc_std, 3), _ci(a), str(len(a.accuracy)),
-              _converged(a), fmt.pct(a.divergence_rate)] for a in ranked(model)])
+            [[tier(report, a), a.key, fmt.mean_std(a.acc_mean, a.acc_std, 3), _ci(a), str(len(a.accuracy)),
+              _converged(a), fmt.pct(a.divergence_rate)] for a in ranked(report)])
 
 
-def components(model: ReportModel) -> Titled:
+def components(report: SweepReport) -> Titled:
     return ("Components: the plugin and version each came from",
             ["component", "kind", "plugin", "version"],
             [[name, str(info.get("kind", "")), str(info.get("plugin") or fmt.NONE),
-              str(info.get("version") or "(no version)")] for name, info in sorted(model.components.items())])
+              str(info.get("version") or "(no version)")] for name, info in sorted(report.components.items())])
 
 
-def decisions(model: ReportModel) -> Titled:
+def decisions(report: SweepReport) -> Titled:
     rows = [[f"{d.arm}\nvs {d.other}", d.kind, fmt.signed(d.difference, 3), fmt.interval(d.interval, 3, sign=True),
-             _needs(d)] for d in model.decisions]
+             _needs(d)] for d in report.decisions]
     rows += [[f"{d.arm}\nvs {d.other}", {"better": "faster", "worse": "slower",
                                           "confounded": "speed: two lrs"}.get(d.kind, "speed open"),
               f"{fmt.signed(d.difference, 1)} ep", fmt.interval(d.interval, 1, sign=True),
-              _needs(d)] for d in model.speed]
+              _needs(d)] for d in report.speed]
     return ("Decisions: arms differing in one factor (paired t over shared seeds, Holm)",
             ["comparison", "verdict", "diff", "interval", "to decide"], rows)
 
@@ -60,16 +60,16 @@ def _needs(d: Verdict) -> str:
     return f"{d.needs_seeds} seeds" if d.needs_seeds is not None else fmt.NONE
 
 
-def calibration(model: ReportModel) -> Titled:
+def calibration(report: SweepReport) -> Titled:
     return ("Calibration and NLL (test split; conf.: mean confidence of the predicted class)",
             ["arm", "NLL", "ECE", "conf.", "conf. - acc."],
             [[a.key, fmt.num(a.nll_mean, 3), fmt.num(a.ece_mean, 3), fmt.num(a.confidence_mean, 3),
-              fmt.signed(a.overconfidence, 3)] for a in model.arms])
+              fmt.signed(a.overconfidence, 3)] for a in report.arms])
 
 
-def comparisons(model: ReportModel) -> Titled:
+def comparisons(report: SweepReport) -> Titled:
     rows = []
-    for c in model.comparisons:
+    for c in report.comparisons:
         tested = ([fmt.signed(c.difference, 3), fmt.interval(c.interval, 3, sign=True), fmt.pvalue(c.p),
                    "decided" if c.decided else str(c.needs_seeds or fmt.NONE)]
                   if c.p is not None else [fmt.signed(c.difference, 3), "no test", fmt.NONE, fmt.NONE])
@@ -78,29 +78,29 @@ def comparisons(model: ReportModel) -> Titled:
             ["arm", "baseline", "n", "diff", "interval", "p Holm", "seeds"], rows)
 
 
-def baseline_note(model: ReportModel) -> str:
-    return (f"Baseline: {model.baseline}; factor levels over matched arms, one unit per seed (the mean over them); "
+def baseline_note(report: SweepReport) -> str:
+    return (f"Baseline: {report.baseline}; factor levels over matched arms, one unit per seed (the mean over them); "
             "seeds: those a paired t-test would need for power 0.8, where not decided.")
 
 
-def robustness(model: ReportModel) -> Titled:
+def robustness(report: SweepReport) -> Titled:
     return ("Robustness: learning rates that train, seed range, tuning best - final mean",
-            ["arm", "lr that trains", "lr tried", "seed range", "tuning gap"], [_robustness(a) for a in model.arms])
+            ["arm", "lr that trains", "lr tried", "seed range", "tuning gap"], [_robustness(a) for a in report.arms])
 
 
-def effects(model: ReportModel) -> Titled:
+def effects(report: SweepReport) -> Titled:
     return ("Main effects (spread of mean test accuracy between levels, matched arms)",
             ["factor", "spread", "levels", "unmatched"],
             [[e.factor, fmt.num(e.spread, 3), ", ".join(f"{k} {fmt.num(v, 3)}" for k, v in e.levels.items()),
-              str(e.excluded)] for e in model.factorial.effects])
+              str(e.excluded)] for e in report.factorial.effects])
 
 
-def sparklines(model: ReportModel) -> Titled:
+def sparklines(report: SweepReport) -> Titled:
     return ("Per arm: learning curve; gradient flow through time and gradient norm (log scales)",
             ["arm", "val acc", "flow init", "flow end", "grad norm", "clip"],
             [[a.key, fmt.sparkline(a.curve_mean), fmt.sparkline(a.flow_init, log=True),
               fmt.sparkline(a.flow_final, log=True), fmt.sparkline(a.grad_norms, log=True), fmt.pct(a.clip_rate)]
-             for a in model.arms])
+             for a in report.arms])
 
 
 def _converged(arm: ArmSummary) -> str:

@@ -29,7 +29,7 @@
   where the runs stored none), ``overconfidence`` (confidence - accuracy), ``final_runs``, ``final_diverged``,
   ``convergence``: {``metric``, ``epochs``, ``window`` (last epochs judged), ``gain`` (mean improvement of the
   objective over the window, positive is better), ``se`` (its standard error over seeds, null with one seed),
-  ``threshold``, ``seeds``, ``converged`` (false: still improving; null: cannot be judged)} or null,
+  ``seeds``, ``converged`` (false: still improving; null: cannot be judged)} or null,
   ``tuning``: {``trials``, ``pruned``, ``diverged``, ``failed``, ``divergence_rate``}, ``seconds_per_epoch``,
   ``best_params``, ``errors``, ``curve``: {``val_accuracy_mean``, ``val_accuracy_std``} per epoch,
   ``gradients``: {``vanishing_ratio_init``, ``vanishing_ratio_final``, ``flow_init``, ``flow_final``,
@@ -55,7 +55,7 @@
 - ``claims``: [{id, claim, source, published, verdict, departures (how this run's setup differs from the
   paper's), checks: [{check: {kind, arm, metric, than, value, margin}, verdict, evidence, ahead}]}]: a preset's
   published claims (``spec["claims"]``, lossbench/results/claims.py) judged on this run
-  (lossbench/report/claims.py); verdict "supported", "contradicted", "not supported at this budget" or "not
+  (lossbench/report/claim_verdicts.py); verdict "supported", "contradicted", "not supported at this budget" or "not
   supported with this setup (it differs from the paper's)"; empty without claims
 - ``refused``: [{arm, reason}]; ``findings``: [sentence]; ``findings_by_topic``: [{topic, findings}]
 - ``answer``: [sentence]: the answer first (at most 5 sentences, 120 words; ``lossbench.report.answer``);
@@ -81,7 +81,7 @@ from lossbench.text import csv_cell, walk
 
 if TYPE_CHECKING:
     from lossbench.report.factorial import Factorial
-    from lossbench.report.model import ReportModel
+    from lossbench.report.builder import SweepReport
     from lossbench.report.summary import ArmSummary
 
 RESULTS_SCHEMA = "lossbench.results/1"
@@ -90,18 +90,18 @@ TRIAL_COLUMNS = ["sweep", "arm", "loss", "cell", "remedies", "phase", "number", 
                  "vanishing_ratio_final", "diverged_at", "error"]
 
 
-def results_json(model: ReportModel) -> str:
+def results_json(report: SweepReport) -> str:
     arms = []
-    for a in model.arms:
+    for a in report.arms:
         arms.append({
-            "arm": a.key, "tier": model.tiers.get(a.key), "loss": a.loss, "cell": a.cell, "remedies": a.remedies, "finished": a.finished,
+            "arm": a.key, "tier": report.tiers.get(a.key), "loss": a.loss, "cell": a.cell, "remedies": a.remedies, "finished": a.finished,
             "test_accuracy": {"mean": a.acc_mean, "std": a.acc_std, "ci95": list(a.acc_ci) if a.acc_ci else None,
                               "n": len(a.accuracy), "by_seed": {str(s): v for s, v in a.accuracy.items()},
                               "test_examples": a.test_examples},
             "test_nll_mean": a.nll_mean, "test_ece_mean": a.ece_mean,
             "test_ece_by_seed": {str(s): v for s, v in a.ece.items()}, "test_confidence_mean": a.confidence_mean,
             "overconfidence": a.overconfidence, "final_runs": a.final_runs, "final_diverged": a.final_diverged,
-            "convergence": {**asdict(a.convergence), "threshold": a.convergence.threshold} if a.convergence else None,
+            "convergence": asdict(a.convergence) if a.convergence else None,
             "tuning": {"trials": a.trials, "pruned": a.pruned, "diverged": a.diverged, "failed": a.failed,
                        "divergence_rate": a.divergence_rate},
             "seconds_per_epoch": a.seconds_per_epoch, "best_params": a.best_params, "errors": a.errors,
@@ -116,33 +116,33 @@ def results_json(model: ReportModel) -> str:
         })
     comparisons = [{"arm": c.arm, "baseline": c.other, "factor": None if c.scope == "arms" else c.factor,
                     "pairs": [list(p) for p in c.pairs], "seeds": c.seeds, "seeds_run": list(c.unit_seeds),
-                    "test": model.test,
+                    "test": report.test,
                     "mean_difference": c.difference, "interval": list(c.interval) if c.interval else None,
                     "level": c.level, "p": c.p_raw, "p_holm": c.p, "kind": c.kind, "decided": c.decided,
-                    "effect": c.effect, "effect_name": "rank-biserial r" if model.test == "wilcoxon" else "Cohen's d_z",
-                    "seeds_needed": c.needs_seeds, "improving": list(c.improving)} for c in model.comparisons]
-    contrast = factorial_contrast(model.factorial)
-    factorial = model.factorial
+                    "effect": c.effect, "effect_name": "rank-biserial r" if report.test == "wilcoxon" else "Cohen's d_z",
+                    "seeds_needed": c.needs_seeds, "improving": list(c.improving)} for c in report.comparisons]
+    contrast = factorial_contrast(report.factorial)
+    factorial = report.factorial
     document = {
-        "schema": RESULTS_SCHEMA, "name": model.name, "generated": model.generated, "storage": model.storage,
-        "partial": model.partial, "unfinished": model.unfinished, "spec": model.spec.stored,
-        "provenance": model.provenance, "components": model.components, "test": model.test,
-        "baseline": model.baseline, "objective": model.objective.name, "sequential": model.sequential,
-        "race": model.race.stored if model.race else None, "leaderboard": arms,
-        "alpha": model.alpha, "comparisons": comparisons, "decisions": [d.to_json() for d in model.decisions],
-        "speed": [d.to_json() for d in model.speed],
+        "schema": RESULTS_SCHEMA, "name": report.name, "generated": report.generated, "storage": report.storage,
+        "partial": report.partial, "unfinished": report.unfinished, "spec": report.spec.stored,
+        "provenance": report.provenance, "components": report.components, "test": report.test,
+        "baseline": report.baseline, "objective": report.objective.name, "sequential": report.sequential,
+        "race": report.race.stored if report.race else None, "leaderboard": arms,
+        "alpha": report.alpha, "comparisons": comparisons, "decisions": [d.to_json() for d in report.decisions],
+        "speed": [d.to_json() for d in report.speed],
         "factorial": {"grids": [{"cell": g.cell, "losses": g.losses, "remedies": g.remedies, "values": g.values}
                                 for g in factorial.grids],
                       "main_effects": [{"factor": e.factor, "levels": e.levels, "spread": e.spread,
                                         "best": e.best, "worst": e.worst, "excluded": e.excluded}
                                        for e in factorial.effects], "contrast": contrast},
         "rules": [{"topic": topic, "rule": rule} for topic, rule in
-                  thresholds.rules(model.objective, model.spec.patience, model.spec.epochs, model.alpha)],
-        "claims": [asdict(c) for c in model.claims],
-        "refused": [{"arm": arm, "reason": why} for arm, why in model.refused],
-        "findings": model.findings,
-        "findings_by_topic": [{"topic": topic, "findings": items} for topic, items in model.finding_groups],
-        "answer": model.answer,
+                  thresholds.rules(report.objective, report.spec.patience, report.spec.epochs, report.alpha)],
+        "claims": [asdict(c) for c in report.claims],
+        "refused": [{"arm": arm, "reason": why} for arm, why in report.refused],
+        "findings": report.findings,
+        "findings_by_topic": [{"topic": topic, "findings": items} for topic, items in report.finding_groups],
+        "answer": report.answer,
     }
     return json.dumps(finite_json(document), indent=1, allow_nan=False, default=str)
 
@@ -164,7 +164,7 @@ def factorial_contrast(factorial: Factorial) -> dict[str, object] | None:
 
 
 def trials_csv(data: SweepData) -> str:
-    """One row per trial of every arm, from the stored sweep itself (not the model)."""
+    """One row per trial of every arm, from the stored sweep itself (not the report)."""
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=TRIAL_COLUMNS, lineterminator="\n")
     writer.writeheader()

@@ -12,7 +12,8 @@ import numpy as np
 from lossbench.decisions import ARMS, LEVELS, Verdict, judge_values
 
 if TYPE_CHECKING:
-    from lossbench.report.model import ReportModel
+    from lossbench.report.summary import ArmSummary
+    from lossbench.results import SpecRecord
 
 FACTORS = ("loss", "cell", "remedy")
 TIE = 5e-5  # spreads below this print as 0.0000 (every accuracy shows 4 decimals): the levels are tied
@@ -55,19 +56,19 @@ class Factorial:
     contrast: Verdict | None = None  # the largest spread against the next, per shared seed (``judge_values``)
 
 
-def build_factorial(model: ReportModel) -> Factorial:
-    spec = model.spec
-    losses = list(dict.fromkeys(spec.losses or [a.loss for a in model.arms]))
-    cells = list(dict.fromkeys(spec.cells or [a.cell for a in model.arms]))
-    remedies = list(dict.fromkeys(spec.remedy_keys or [a.remedies for a in model.arms]))
-    mean = {(a.loss, a.cell, a.remedies): a.acc_mean for a in model.arms}
+def build_factorial(spec: SpecRecord, arms: list[ArmSummary]) -> Factorial:
+    """The grids, the main effects and their contrast, from the spec's factors and the arms' final test accuracy."""
+    losses = list(dict.fromkeys(spec.losses or [a.loss for a in arms]))
+    cells = list(dict.fromkeys(spec.cells or [a.cell for a in arms]))
+    remedies = list(dict.fromkeys(spec.remedy_keys or [a.remedies for a in arms]))
+    mean = {(a.loss, a.cell, a.remedies): a.acc_mean for a in arms}
     grids = [Grid(cell, losses, remedies, [[mean.get((loss, cell, r)) for r in remedies] for loss in losses])
              for cell in cells]
     effects = [_main_effect(factor, index, levels, mean)
                for factor, index, levels in [("loss", 0, losses), ("cell", 1, cells), ("remedy", 2, remedies)]]
     effects.sort(key=lambda e: -1.0 if e.spread is None else e.spread, reverse=True)
     factorial = Factorial(grids, effects)
-    accuracy = {(a.loss, a.cell, a.remedies): a.accuracy for a in model.arms}
+    accuracy = {(a.loss, a.cell, a.remedies): a.accuracy for a in arms}
     if len([e for e in effects if e.spread is not None]) >= 2:
         factorial.contrast = spread_contrast(effects[0], effects[1], accuracy)
     return factorial

@@ -10,7 +10,7 @@ from lossbench.report.outline import Block, Bullets, Group, Paragraph, TableBloc
 from lossbench.text import printable
 
 if TYPE_CHECKING:
-    from lossbench.report.model import ReportModel
+    from lossbench.report.builder import SweepReport
     from lossbench.report.plots import Plot
 
 CSS = """
@@ -33,16 +33,16 @@ _TEXT_COLUMNS = { "best hyperparameters", "summary", "why", "value", "baseline",
                  "converged", "note", "rule", "claim", "published", "this run", "verdict", "test"}
 
 
-def render_html(model: ReportModel, plots: list[Plot]) -> str:
+def render_html(report: SweepReport, plots: list[Plot]) -> str:
     body = []
-    for section in outline(model):
+    for section in outline(report):
         body.append(f"<h{section.level}>{escape(section.title)}</h{section.level}>")
         for block in section.blocks:
             body += _block(block, plots)
     return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
             "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; img-src data:; "
             "style-src 'unsafe-inline'\">"
-            f"<title>lossbench report: {escape(model.name)}</title><style>{CSS}</style></head>\n<body>\n"
+            f"<title>lossbench report: {escape(report.name)}</title><style>{CSS}</style></head>\n<body>\n"
             + "\n".join(body) + "\n</body></html>\n")
 
 

@@ -10,7 +10,7 @@ from lossbench.report.outline import Block, Bullets, Group, Paragraph, TableBloc
 from lossbench.text import printable
 
 if TYPE_CHECKING:
-    from lossbench.report.model import ReportModel
+    from lossbench.report.builder import SweepReport
     from lossbench.report.plots import Plot
 
 _SPECIAL = re.compile(r"([\\`*_\[\]|#~!])")
@@ -29,9 +29,9 @@ def table(headers: list[str], rows: list[list[str]]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def render_markdown(model: ReportModel, plots: list[Plot]) -> str:
+def render_markdown(report: SweepReport, plots: list[Plot]) -> str:
     out = []
-    for section in outline(model):
+    for section in outline(report):
         out.append(f"{'#' * section.level} {escape(section.title)}\n")
         for block in section.blocks:
             out.append(_block(block, plots))

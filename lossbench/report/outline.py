@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Union
 from lossbench.report import compact, fmt, tables
 
 if TYPE_CHECKING:
-    from lossbench.report.model import ReportModel
+    from lossbench.report.builder import SweepReport
 
 
 @dataclass
@@ -77,14 +77,14 @@ def _titled(table: compact.Titled) -> TableBlock:
     return TableBlock(headers, rows, title)
 
 
-def outline(model: ReportModel) -> list[Section]:
+def outline(report: SweepReport) -> list[Section]:
     """Every section of the report, in order (claims and components only where there are some): the blocks
     report.md and report.html show, and the brief the terminal shows."""
-    head = Section(f"lossbench report: {model.name}", 1)
-    if model.partial:
+    head = Section(f"lossbench report: {report.name}", 1)
+    if report.partial:
         head.blocks.append(Paragraph("{} of {} arms have not finished; numbers may change as the sweep goes on.",
-                                     (len(model.unfinished), len(model.arms)), "warning", "Partial report"))
-    improving = [a.key for a in model.arms if a.improving]
+                                     (len(report.unfinished), len(report.arms)), "warning", "Partial report"))
+    improving = [a.key for a in report.arms if a.improving]
     if improving:
         head.blocks.append(Paragraph(
             "{} " + ("was" if len(improving) == 1 else "were") + " still improving at the last epoch; the ranking is "
@@ -93,11 +93,11 @@ def outline(model: ReportModel) -> list[Section]:
     head.blocks.append(Paragraph(
         "Generated {} from {}. Arms are tuned on {} with {} trials each, then each best configuration is rerun on {}; "
         "the leaderboard shows those final-phase runs on the test split.",
-        (model.generated, model.storage, model.objective.name, model.spec.trials,
-         fmt.plural(model.seeds, "fresh seed")),
+        (report.generated, report.storage, report.objective.name, report.spec.trials,
+         fmt.plural(report.seeds, "fresh seed")),
         "note"))
-    if model.sequential:
-        race = model.race
+    if report.sequential:
+        race = report.race
         head.blocks.append(Paragraph(
             "The final phase chose its number of seeds sequentially (seeds = \"auto\"): {}. {} The report's own tests "
             "are read as if that number had been fixed in advance.",
@@ -105,56 +105,56 @@ def outline(model: ReportModel) -> list[Section]:
              (f"It stopped at {race.seeds} seeds: " + ("every comparison was decided." if race.decided else
               "the maximum was reached with comparisons still open.")) if race else "The race has not ended yet."),
             "note"))
-    answer = Paragraph(" ".join("{}" for _ in model.answer), tuple(model.answer), "answer")
+    answer = Paragraph(" ".join("{}" for _ in report.answer), tuple(report.answer), "answer")
     sections = [head, Section("Answer", 2, [answer, Figures("answer")], [Paragraph("Answer", kind="title"), answer])]
-    if model.claims:
-        sections.append(Section("Published claims against this run", 2, [TableBlock(*tables.claims(model))],
-                                [_titled(compact.claims(model))]))
-    groups = [Group(title, items) for title, items in model.finding_groups]
+    if report.claims:
+        sections.append(Section("Published claims against this run", 2, [TableBlock(*tables.claims(report))],
+                                [_titled(compact.claims(report))]))
+    groups = [Group(title, items) for title, items in report.finding_groups]
     sections.append(Section("Findings", 2, groups,
                             [Paragraph("Findings", kind="title"),
                              *[b for g in groups for b in (Paragraph(g.title, kind="title"), Bullets(g.items))]]))
-    leaderboard = [_titled(compact.leaderboard(model))]
+    leaderboard = [_titled(compact.leaderboard(report))]
     if improving:
         leaderboard.append(Paragraph("{}", (compact.IMPROVING_NOTE,), "warning"))
-    sections.append(Section("Leaderboard", 2, [Paragraph("{}", (TIER_NOTE,), "note"), TableBlock(*tables.leaderboard(model)),
+    sections.append(Section("Leaderboard", 2, [Paragraph("{}", (TIER_NOTE,), "note"), TableBlock(*tables.leaderboard(report)),
                                                Figures("leaderboard")],
-                            [*leaderboard, _titled(compact.calibration(model))]))
-    level = ("" if not model.sequential else
-             f" The race judged this family at alpha {model.alpha:.4g} per look (0.05 over its planned looks); so does "
+                            [*leaderboard, _titled(compact.calibration(report))]))
+    level = ("" if not report.sequential else
+             f" The race judged this family at alpha {report.alpha:.4g} per look (0.05 over its planned looks); so does "
              f"this report, so a pair the race left open reads open here too.")
     sections.append(Section("Decisions", 2, [Paragraph("{}", (DECISION_NOTE + level,), "note"),
-                                             TableBlock(*tables.decisions(model))],
-                            [_titled(compact.decisions(model))]))
-    test = "Wilcoxon signed-rank" if model.test == "wilcoxon" else "paired t-test"
+                                             TableBlock(*tables.decisions(report))],
+                            [_titled(compact.decisions(report))]))
+    test = "Wilcoxon signed-rank" if report.test == "wilcoxon" else "paired t-test"
     significance = Section("Significance", 2, [Paragraph(
         "Baseline: {}. The verdicts (the decision table's numbers) on each arm against its baseline and on each "
         "factor's levels over matched arms, one unit per seed; test: {}, two-sided, Holm-corrected once over the "
-        "family.", (model.baseline, test))],
-        [_titled(compact.comparisons(model)), Paragraph("{}", (compact.baseline_note(model),))])
-    if model.seeds < 2:
+        "family.", (report.baseline, test))],
+        [_titled(compact.comparisons(report)), Paragraph("{}", (compact.baseline_note(report),))])
+    if report.seeds < 2:
         significance.blocks.append(Paragraph("{}: with fewer than 2 seeds no interval or test is possible.",
                                              (fmt.NO_TEST,)))
-    significance.blocks.append(TableBlock(*tables.comparisons(model)))
+    significance.blocks.append(TableBlock(*tables.comparisons(report)))
     sections += [significance,
-                 Section("Robustness: learning rate, seeds, tuning", 2, [TableBlock(*tables.robustness(model))],
-                         [_titled(compact.robustness(model))]),
+                 Section("Robustness: learning rate, seeds, tuning", 2, [TableBlock(*tables.robustness(report))],
+                         [_titled(compact.robustness(report))]),
                  Section("Factorial view", 2)]
     sections += [Section(f"Cell {g.cell}: mean test accuracy, loss x remedy set", 3, [TableBlock(*tables.grid(g))])
-                 for g in model.factorial.grids]
+                 for g in report.factorial.grids]
     sections += [
-        Section("Main effects", 3, [TableBlock(*tables.effects(model)), Figures("factorial")],
-                [_titled(compact.effects(model))]),
-        Section("Gradients", 2, [Paragraph("{}", (tables.flow_note(model),), "note"),
-                                 TableBlock(*tables.gradients(model)), Figures("gradients")],
-                [_titled(compact.sparklines(model))]),
+        Section("Main effects", 3, [TableBlock(*tables.effects(report)), Figures("factorial")],
+                [_titled(compact.effects(report))]),
+        Section("Gradients", 2, [Paragraph("{}", (tables.flow_note(report),), "note"),
+                                 TableBlock(*tables.gradients(report)), Figures("gradients")],
+                [_titled(compact.sparklines(report))]),
         Section("Learning curves, sensitivity and importances", 2, [Figures("curves")]),
         Section("Optuna parameter importances", 3, [Paragraph("{}", (tables.IMPORTANCE_NOTE,), "note"),
-                                                     TableBlock(*tables.importances(model))]),
-        Section("Refused combinations, errors, unfinished arms", 2, [TableBlock(*tables.problems(model))])]
-    if model.components:
-        sections.append(Section("Components", 2, [TableBlock(*tables.components(model))],
-                                [_titled(compact.components(model))]))
-    sections += [Section("Method and thresholds", 2, [TableBlock(*tables.rules(model))]),
-                 Section("Provenance", 2, [TableBlock(*tables.provenance(model))])]
+                                                     TableBlock(*tables.importances(report))]),
+        Section("Refused combinations, errors, unfinished arms", 2, [TableBlock(*tables.problems(report))])]
+    if report.components:
+        sections.append(Section("Components", 2, [TableBlock(*tables.components(report))],
+                                [_titled(compact.components(report))]))
+    sections += [Section("Method and thresholds", 2, [TableBlock(*tables.rules(report))]),
+                 Section("Provenance", 2, [TableBlock(*tables.provenance(report))])]
     return sections

@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
-    from lossbench.report.model import ReportModel
+    from lossbench.report.builder import SweepReport
     from lossbench.report.summary import ArmSummary
 
 FLOOR = 1e-30  # gradient norms of exactly 0 (float underflow) are drawn at this floor on log axes
@@ -31,16 +31,16 @@ class Plot:
     png: bytes
 
 
-def make_plots(model: ReportModel) -> list[Plot]:
+def make_plots(report: SweepReport) -> list[Plot]:
     """Every figure of the report, a handful per cell; none for data that is absent."""
     import matplotlib
 
     matplotlib.use("Agg", force=False)
-    plots = [_decisions(model), _accuracy(model), _heatmap(model), _effects(model)]
-    for cell in dict.fromkeys(a.cell for a in model.arms):
-        arms = [a for a in model.arms if a.cell == cell]
+    plots = [_decisions(report), _accuracy(report), _heatmap(report), _effects(report)]
+    for cell in dict.fromkeys(a.cell for a in report.arms):
+        arms = [a for a in report.arms if a.cell == cell]
         plots += [_flow(cell, arms), _grad_norms(cell, arms), _curves(cell, arms), _sensitivity(cell, arms)]
-    plots.append(_importances(model))
+    plots.append(_importances(report))
     return [p for p in plots if p is not None]
 
 
@@ -89,8 +89,8 @@ def _colors(n: int) -> list[Color]:
     return [cmap(i % cmap.N) for i in range(n)]
 
 
-def _accuracy(model: ReportModel) -> Plot | None:
-    arms = [a for a in model.arms if a.acc_mean is not None]
+def _accuracy(report: SweepReport) -> Plot | None:
+    arms = [a for a in report.arms if a.acc_mean is not None]
     if not arms:
         return None
     fig = _figure(4.5 + _text_inches(a.key for a in arms), 1.0 + 0.25 * len(arms), left=_text_inches(a.key for a in arms))
@@ -105,9 +105,9 @@ def _accuracy(model: ReportModel) -> Plot | None:
     return Plot("accuracy", "leaderboard", "Test accuracy per arm", _png(fig))
 
 
-def _decisions(model: ReportModel) -> Plot | None:
+def _decisions(report: SweepReport) -> Plot | None:
     """Each one-factor comparison's difference with its interval (at Holm's level); decided ones filled."""
-    shown = [d for d in model.decisions if d.difference is not None]
+    shown = [d for d in report.decisions if d.difference is not None]
     if not shown:
         return None
     names = [wrap(f"{d.arm} vs {d.other}", 40) for d in shown]
@@ -149,18 +149,18 @@ def wrap(text: object, width: int = 16) -> str:
     return "\n".join(line.rstrip() for line in lines if line)
 
 
-def _heatmap(model: ReportModel) -> Plot | None:
-    fig = heatmap_figure(model)
+def _heatmap(report: SweepReport) -> Plot | None:
+    fig = heatmap_figure(report)
     return None if fig is None else Plot("factorial", "factorial", "Loss x remedy set, per cell (mean test accuracy)",
                                           _png(fig))
 
 
-def heatmap_figure(model: ReportModel) -> Figure | None:
+def heatmap_figure(report: SweepReport) -> Figure | None:
     """The factorial grids side by side: loss names only left of the first (the rows are the same losses),
     remedy names wrapped and turned, each column as wide as its label needs."""
     import numpy as np
 
-    grids = model.factorial.grids
+    grids = report.factorial.grids
     if not grids or not any(v is not None for g in grids for row in g.values for v in row):
         return None
     losses = [wrap(loss) for loss in grids[0].losses]
@@ -188,8 +188,8 @@ def heatmap_figure(model: ReportModel) -> Figure | None:
     return fig
 
 
-def _effects(model: ReportModel) -> Plot | None:
-    effects = [e for e in model.factorial.effects if e.levels]
+def _effects(report: SweepReport) -> Plot | None:
+    effects = [e for e in report.factorial.effects if e.levels]
     if not effects:
         return None
     bottom = 0.2 + 0.5 * _text_inches([k for e in effects for k in e.levels])
@@ -286,10 +286,10 @@ def _sensitivity(cell: str, arms: list[ArmSummary]) -> Plot | None:
                      xlabel="learning rate (o completed, x pruned, v diverged)", ylabel="tuning objective", xlog=True)
 
 
-def _importances(model: ReportModel) -> Plot | None:
+def _importances(report: SweepReport) -> Plot | None:
     import numpy as np
 
-    arms = [a for a in model.arms if a.importances]
+    arms = [a for a in report.arms if a.importances]
     params = list(dict.fromkeys(p for a in arms for p in a.importances))
     if not arms or len(params) < 2:
         return None

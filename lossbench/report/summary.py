@@ -11,7 +11,7 @@ import numpy as np
 
 from lossbench import stats
 from lossbench.convergence import collapsed
-from lossbench.report import convergence, sensitivity
+from lossbench.report import improvement, sensitivity
 from lossbench.results import ArmData, Objective, RunResult, SpecRecord, TrialRecord, best_trial
 from lossbench.results.objective import ACCURACY
 from lossbench.results.phase import arm_done
@@ -46,7 +46,7 @@ class ArmSummary:
     ece: dict[int, float] = field(default_factory=dict)  # seed -> test ECE
     curve_mean: list[float] = field(default_factory=list)  # validation accuracy per epoch, over final seeds
     curve_std: list[float] = field(default_factory=list)
-    convergence: convergence.Convergence | None = None  # from the final seeds' objective curves
+    convergence: improvement.Convergence | None = None  # from the final seeds' objective curves
     flow_init: list[float] = field(default_factory=list)  # mean ||dL/dx_t|| over seeds at initialisation
     flow_final: list[float] = field(default_factory=list)  # ... after training
     ratio_init: float | None = None  # median vanishing ratio (first / last step) over seeds
@@ -62,8 +62,6 @@ class ArmSummary:
     importances: dict[str, float] | None = None
     best_epoch: float | None = None  # median over final runs of the epoch whose weights were tested (the plateau)
     target_epoch: float | None = None  # median epoch at which a final run first reached its target share of its best
-    target_seconds: float | None = None  # median training seconds up to that epoch
-    target_share: float | None = None  # the share of its best value a run's target is (lossbench.convergence)
     test_examples: int | None = None  # predictions its test accuracy scored (None: runs stored before they said)
     collapses: list[Collapse] = field(default_factory=list)  # final runs whose last epochs fell far below their best
 
@@ -130,7 +128,7 @@ def summarise(arm: ArmData, spec: SpecRecord, race: dict[str, object] | None = N
     _curves(summary, runs)
     classes = next((int(c) for _, run in tested if (c := run.test_metric("classes"))), None)
     chance = 1 / classes if classes else chance
-    summary.convergence = convergence.judge([run.curve(objective.name) for run in completed], objective,
+    summary.convergence = improvement.judge([run.curve(objective.name) for run in completed], objective,
                                             spec.patience, spec.epochs, [run.curve(ACCURACY.name) for run in completed],
                                             chance)
     summary.collapses = [found for t, run in tested if t.seed is not None and run.status == "completed"
@@ -186,8 +184,6 @@ def _speed(summary: ArmSummary, runs: list[RunResult]) -> None:
     summary.best_epoch = _median(run.best_epoch for run in runs)
     reached = [run.time_to_target for run in runs if run.time_to_target]
     summary.target_epoch = _median(r.get("epoch") for r in reached)
-    summary.target_seconds = _median(r.get("seconds") for r in reached)
-    summary.target_share = next((r.get("share") for r in reached if r.get("share") is not None), None)
 
 
 def _band(series: list[list[float | None]]) -> tuple[list[float], list[float]]:

@@ -11,35 +11,35 @@ from lossbench.decisions import ARMS, SPEED
 
 if TYPE_CHECKING:
     from lossbench.report.factorial import Grid
-    from lossbench.report.model import ReportModel
+    from lossbench.report.builder import SweepReport
     from lossbench.report.summary import ArmSummary
     from lossbench.decisions import Verdict
 
 Table = tuple[list[str], list[list[str]]]
 
 
-def ranked(model: ReportModel) -> list[ArmSummary]:
+def ranked(report: SweepReport) -> list[ArmSummary]:
     """The leaderboard's order: by tier (``report.tiers``), then by mean test accuracy; arms without results last."""
-    return sorted(model.arms, key=lambda a: model.tiers.get(a.key, len(model.arms) + 1))
+    return sorted(report.arms, key=lambda a: report.tiers.get(a.key, len(report.arms) + 1))
 
 
-def tier(model: ReportModel, arm: ArmSummary) -> str:
-    return str(model.tiers[arm.key]) if arm.key in model.tiers else fmt.NONE
+def tier(report: SweepReport, arm: ArmSummary) -> str:
+    return str(report.tiers[arm.key]) if arm.key in report.tiers else fmt.NONE
 
 
-def leaderboard(model: ReportModel) -> Table:
+def leaderboard(report: SweepReport) -> Table:
     headers = ["tier", "arm", "test accuracy (mean ± std)", "95% CI", "seeds",
-               f"converged (gain: best {model.objective.label} over the last epochs)", "test NLL", "ECE",
+               f"converged (gain: best {report.objective.label} over the last epochs)", "test NLL", "ECE",
                "mean confidence", "diverged in tuning", "trials / pruned / diverged / failed", "s / epoch (median)",
                "best hyperparameters", "status"]
     rows = []
-    for a in ranked(model):
+    for a in ranked(report):
         ci = fmt.interval(a.acc_ci) if a.acc_ci else (fmt.NO_INTERVAL if a.accuracy else fmt.NONE)
         status = "finished" if a.finished else "unfinished"
         if a.all_diverged:
             status += ", all diverged"
         seeds = str(len(a.accuracy)) + (f" ({a.final_diverged} more diverged)" if a.final_diverged else "")
-        rows.append([tier(model, a), a.key, fmt.mean_std(a.acc_mean, a.acc_std), ci, seeds, converged(a, unit=model.objective.unit),
+        rows.append([tier(report, a), a.key, fmt.mean_std(a.acc_mean, a.acc_std), ci, seeds, converged(a, unit=report.objective.unit),
                      fmt.num(a.nll_mean), fmt.num(a.ece_mean), fmt.num(a.confidence_mean), fmt.pct(a.divergence_rate),
                      f"{a.trials} / {a.pruned} / {a.diverged} / {a.failed}", fmt.num(a.seconds_per_epoch, 3),
                      fmt.params(a.best_params), status])
@@ -68,14 +68,14 @@ def converged(arm: ArmSummary, digits: int = 4, unit: str = "") -> str:
     return "; ".join(parts)
 
 
-def comparisons(model: ReportModel) -> Table:
+def comparisons(report: SweepReport) -> Table:
     """Each arm against its baseline, then each factor's levels: a view of their verdicts (the same difference,
     interval and p as the decision table), with the effect size and the seeds a paired test would need."""
-    effect = "rank-biserial r" if model.test == "wilcoxon" else "Cohen's d_z"
+    effect = "rank-biserial r" if report.test == "wilcoxon" else "Cohen's d_z"
     headers = ["arm", "baseline", "seeds", "mean difference", "interval", "p", "p (Holm)", effect,
                f"seeds for power {thresholds.POWER}", "note"]
     rows = []
-    for c in model.comparisons:
+    for c in report.comparisons:
         arm = c.arm if c.scope == ARMS else f"{c.factor}: {c.arm}"
         note = f"still improving: {', '.join(c.improving)}" if c.improving else ""
         if c.scope != ARMS:
@@ -87,7 +87,7 @@ def comparisons(model: ReportModel) -> Table:
             continue
         needed = "decided" if c.decided else (fmt.NONE if c.needs_seeds is None else str(c.needs_seeds))
         if not c.decided:
-            note = "; ".join(filter(None, [note, rules_out(c, model.alpha, model.test)]))
+            note = "; ".join(filter(None, [note, rules_out(c, report.alpha, report.test)]))
         rows.append([arm, c.other, str(c.seeds), fmt.signed(c.difference), _interval(c), fmt.pvalue(c.p_raw),
                      fmt.pvalue(c.p), fmt.signed(c.effect, 2), needed, note])
     return headers, rows
@@ -98,13 +98,13 @@ def _interval(d: Verdict, digits: int = 4) -> str:
     return fmt.interval(d.interval, digits, sign=True) + level
 
 
-def decisions(model: ReportModel) -> Table:
-    """Every one-factor comparison (``model.decisions``): decided or open, and why; then speed where accuracy
-    does not separate two arms (``model.speed``: epochs to a common target, "better" is fewer)."""
+def decisions(report: SweepReport) -> Table:
+    """Every one-factor comparison (``report.decisions``): decided or open, and why; then speed where accuracy
+    does not separate two arms (``report.speed``: epochs to a common target, "better" is fewer)."""
     headers = ["arm", "other", "factor", "verdict", "difference", "interval", "p (Holm)", "seeds",
                "why, or what would decide it"]
     rows = []
-    for d in [*model.decisions, *model.speed]:
+    for d in [*report.decisions, *report.speed]:
         level = f" at {fmt.level(d.level)}" if d.level is not None and d.interval else ""
         epochs = d.metric == SPEED
         difference = f"{fmt.signed(d.difference, 1)} epochs" if epochs else fmt.signed(d.difference)
@@ -146,12 +146,12 @@ def rules_out(c: Verdict, alpha: float, test: str = "t") -> str:
     return f"rules out a difference larger than {fmt.num(max(-low, high))} in either direction"
 
 
-def robustness(model: ReportModel) -> Table:
+def robustness(report: SweepReport) -> Table:
     """Learning rates that train, seed-to-seed range, the best tuning score against the final mean."""
     headers = ["arm", "lr that trains (within tolerance of the best)", "lr tried", "final seeds' range", "tuning best",
                "final mean (same metric)", "tuning gap"]
     rows = []
-    for a in model.arms:
+    for a in report.arms:
         r, g = a.lr_range, a.tuning_gap
         upper = f" to {fmt.sci(r.good[-1])}" if r is not None and len(r.good) > 1 else ""
         trains = fmt.NONE if r is None else (fmt.sci(r.good[0]) + upper
@@ -164,16 +164,16 @@ def robustness(model: ReportModel) -> Table:
     return headers, rows
 
 
-def claims(model: ReportModel) -> Table:
+def claims(report: SweepReport) -> Table:
     return (["claim", "source", "published", "this run", "how this setup departs from the paper's", "verdict"],
             [[c.claim, c.source, c.published, c.evidence, "; ".join(c.departures) or "(none recorded)",
-              c.verdict_words] for c in model.claims])
+              c.verdict_words] for c in report.claims])
 
 
-def rules(model: ReportModel) -> Table:
-    spec = model.spec
-    return ["topic", "rule"], [[topic, rule] for topic, rule in thresholds.rules(model.objective, spec.patience,
-                                                                                   spec.epochs, model.alpha)]
+def rules(report: SweepReport) -> Table:
+    spec = report.spec
+    return ["topic", "rule"], [[topic, rule] for topic, rule in thresholds.rules(report.objective, spec.patience,
+                                                                                   spec.epochs, report.alpha)]
 
 
 def grid(g: Grid) -> Table:
@@ -181,28 +181,28 @@ def grid(g: Grid) -> Table:
             [[loss, *[fmt.num(v) for v in row]] for loss, row in zip(g.losses, g.values)])
 
 
-def effects(model: ReportModel) -> Table:
+def effects(report: SweepReport) -> Table:
     return (["factor", "spread (best - worst)", "mean test accuracy per level", "arms left out (unmatched)"],
             [[e.factor, fmt.num(e.spread), ", ".join(f"{k} {fmt.num(v)}" for k, v in e.levels.items()) or fmt.NONE,
-              str(e.excluded)] for e in model.factorial.effects])
+              str(e.excluded)] for e in report.factorial.effects])
 
 
-def gradients(model: ReportModel) -> Table:
+def gradients(report: SweepReport) -> Table:
     headers = ["arm", "time steps profiled", "vanishing ratio at init (first / last time step, median over seeds)",
                "after training", "clip rate", "mean grad norm, first training step", "last training step"]
     rows = [[a.key, str(len(a.flow_init or a.flow_final) or fmt.NONE), fmt.sci(a.ratio_init), fmt.sci(a.ratio_final),
              fmt.pct(a.clip_rate), fmt.sci(a.grad_norms[0] if a.grad_norms else None),
-             fmt.sci(a.grad_norms[-1] if a.grad_norms else None)] for a in model.arms]
+             fmt.sci(a.grad_norms[-1] if a.grad_norms else None)] for a in report.arms]
     return headers, rows
 
 
-def flow_note(model: ReportModel) -> str:
+def flow_note(report: SweepReport) -> str:
     """How the profiles treat sequences of unequal length, as the runs recorded it."""
-    aligned = {a.flow_alignment for a in model.arms if a.flow_alignment}
+    aligned = {a.flow_alignment for a in report.arms if a.flow_alignment}
     if "last_valid_step" in aligned:
         return ("Profiles align each sequence at its own last valid step (with unequal lengths, the first step is "
                 "that of the longest probed sequences), so padding never enters a profile or a ratio.")
-    if any(a.unequal_lengths for a in model.arms):
+    if any(a.unequal_lengths for a in report.arms):
         return "These runs recorded no alignment: with unequal lengths their profiles may count padded steps."
     return "Every probed sequence has the same length."
 
@@ -211,33 +211,33 @@ IMPORTANCE_NOTE = (f"Per arm, from its tuning trials (Optuna's PED-ANOVA); an ar
                    f"{MIN_TRIALS} completed trials and 2 or more tuned parameters.")
 
 
-def importances(model: ReportModel) -> Table:
-    arms = [a for a in model.arms if a.importances]
+def importances(report: SweepReport) -> Table:
+    arms = [a for a in report.arms if a.importances]
     params = list(dict.fromkeys(p for a in arms for p in a.importances))
     return ["arm", *params], [[a.key, *[fmt.num(a.importances.get(p), 2) for p in params]] for a in arms]
 
 
-def problems(model: ReportModel) -> Table:
-    rows = [[arm, "refused", why or "no reason recorded"] for arm, why in model.refused]
-    rows += [[a.key, "error", e] for a in model.arms for e in a.errors]
-    trials, seeds = (_or(value, "?") for value in (model.spec.trials, model.spec.seeds))
+def problems(report: SweepReport) -> Table:
+    rows = [[arm, "refused", why or "no reason recorded"] for arm, why in report.refused]
+    rows += [[a.key, "error", e] for a in report.arms for e in a.errors]
+    trials, seeds = (_or(value, "?") for value in (report.spec.trials, report.spec.seeds))
     rows += [[a.key, "unfinished", f"{a.trials} of {trials} trials, {a.final_runs} of {seeds} final runs"]
-             for a in model.arms if not a.finished]
+             for a in report.arms if not a.finished]
     return ["arm", "what", "why"], rows
 
 
-def components(model: ReportModel) -> Table:
+def components(report: SweepReport) -> Table:
     rows = [[name, str(info.get("kind", "")), str(info.get("summary", "")),
              " ".join(str(info[k]) for k in ("plugin", "version") if info.get(k) is not None)]
-            for name, info in sorted(model.components.items())]
+            for name, info in sorted(report.components.items())]
     return ["component", "kind", "summary", "plugin"], rows
 
 
-def provenance(model: ReportModel) -> Table:
+def provenance(report: SweepReport) -> Table:
     """Versions, machine, seeds and spec, from the stored provenance and the first final run's environment."""
-    p, spec = model.provenance, model.spec
+    p, spec = report.provenance, report.spec
     environment = p.get("environment") or {}
-    rows = [["sweep", model.name], ["storage", model.storage], ["generated", model.generated]]
+    rows = [["sweep", report.name], ["storage", report.storage], ["generated", report.generated]]
     for key in ("lossbench", "torch", "optuna", "python", "threads", "cpu", "gpu", "device", "platform", "git_commit",
                 "lossbench_git_commit", "host"):
         value = p.get(key, environment.get(key))
@@ -247,11 +247,11 @@ def provenance(model: ReportModel) -> Table:
              ["sampler", f"{_or(spec.sampler, fmt.NONE)}, seed {p.get('sampler_seed', spec.sampler_seed)}"],
              ["tuning", f"{spec.trials} trials per arm, {spec.epochs} epochs, objective "
                         f"{spec.objective.name}, pruner {spec.pruner}"],
-             ["test", f"{model.test} (paired over shared seeds), Holm-corrected; baseline: {model.baseline}"]]
-    if model.components:
+             ["test", f"{report.test} (paired over shared seeds), Holm-corrected; baseline: {report.baseline}"]]
+    if report.components:
         rows.append(["component versions", "; ".join(
             f"{name}: {info.get('plugin', '?')} {info.get('version') or '(no version)'}"
-            for name, info in sorted(model.components.items()))])
+            for name, info in sorted(report.components.items()))])
     if p.get("plugin_requirements"):
         rows.append(["plugin requirements", fmt.requirements(p["plugin_requirements"])])
     dataset = p.get("dataset") or {}

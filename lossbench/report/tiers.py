@@ -1,4 +1,4 @@
-"""Ranking as tiers, from the decided comparisons only (``model.decisions``): a mean that no test separates
+"""Ranking as tiers, from the decided comparisons only (``report.decisions``): a mean that no test separates
 ranks nothing.
 
 The rule: tier 1 holds every arm with results that no decided comparison shows worse than another arm; remove

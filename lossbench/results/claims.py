@@ -1,9 +1,10 @@
 """Published claims a sweep checks (a paper preset's, or a spec's own ``[[claims]]``), as stored with the spec.
 
 A claim has an ``id``, the ``claim`` in words, its ``source``, the ``published`` figure, and ``checks``: each a
-test of this run's numbers (see lossbench.report.claims for how each verdict is reached):
+test of this run's numbers (see lossbench.report.claim_verdicts for how each verdict is reached):
 - ``reaches``: ``arm``'s mean ``metric`` is at least ``value``;
-- ``better``: ``arm`` beats ``than`` on ``metric`` (paired over seeds; for ``test_ece``, lower is better);
+- ``better``: ``arm`` beats ``than`` on ``metric`` (paired over seeds; which way is better is the metric's
+  ``Objective``: for ``test_ece``, lower);
 - ``matches``: ``arm`` and ``than`` differ by less than ``margin`` on ``metric`` (equivalence);
 - ``differs``: ``arm`` and ``than`` differ on ``metric`` (either direction).
 Metrics: ``test_accuracy``, ``test_ece``, ``flow_ratio_init`` (log10 of the gradient reaching the first step
@@ -21,9 +22,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from lossbench.results.objective import CLAIM_METRICS as METRICS
+from lossbench.results.objective import Objective
+
 KINDS = ("reaches", "better", "matches", "differs")
-METRICS = ("test_accuracy", "test_ece", "flow_ratio_init")
-LOWER_IS_BETTER = {"test_ece"}
 
 
 @dataclass(frozen=True)
@@ -34,6 +36,11 @@ class Check:
     than: str | None = None
     value: float | None = None  # reaches
     margin: float | None = None  # matches, differs (what counts as no difference)
+
+    @property
+    def measure(self) -> Objective:
+        """The metric checked, with its direction and its words."""
+        return METRICS[self.metric]
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,9 @@
-"""The tuning objective: which per-epoch validation metric a sweep tunes, which way is better, and how it reads.
+"""An objective: a measure, which way is better, and how it reads. The tuning objective (``OBJECTIVES``: the
+per-epoch validation metric a sweep tunes, patience watches and Optuna's studies optimise) and the measures a
+claim is checked on (``CLAIM_METRICS``).
 
-Every place that needs a direction or a unit asks the ``Objective``, never the objective's name."""
+Every place that needs a direction or a unit (the engine's patience, the worker's studies, the claims, the report)
+asks the ``Objective``, never the objective's name."""
 
 from __future__ import annotations
 
@@ -9,7 +12,7 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class Objective:
-    name: str  # the field of an epoch record: val_accuracy or val_nll
+    name: str  # the field of an epoch record (val_accuracy, val_nll), or a claim's metric
     maximize: bool
     label: str  # in words: "validation accuracy"
     unit: str  # appended to a value: "" (a fraction) or " nats"
@@ -43,3 +46,10 @@ class Objective:
 ACCURACY = Objective("val_accuracy", True, "validation accuracy", "")
 NLL = Objective("val_nll", False, "validation NLL", " nats")
 OBJECTIVES = {o.name: o for o in (ACCURACY, NLL)}
+
+# what a claim checks (``results.claims``), over a sweep's final runs
+CLAIM_METRICS = {o.name: o for o in (
+    Objective("test_accuracy", True, "test accuracy", ""),
+    Objective("test_ece", False, "test ECE", ""),
+    Objective("flow_ratio_init", True, "log10 gradient ratio first/last step at initialisation", ""),
+)}

@@ -34,7 +34,6 @@ from __future__ import annotations
 import math
 from typing import Any
 
-SCHEMA = "lossbench.sweep/1"
 SPEC_PHASE = "spec"
 TUNE, FINAL = "tune", "final"
 

@@ -55,7 +55,7 @@ class Checkpoints:
             self.folder.mkdir(exist_ok=True)
             self._write(artifact, data)
         except Exception as error:
-            _warn(f"the checkpoint of trial {trial.number} could not be written to {self.folder} "
+            _warn(f"the checkpoint of trial {trial.number} of {_study_of(trial)} could not be written to {self.folder} "
                   f"({_one_line(error)}); its result is stored, but the run cannot be continued")
             return
         try:
@@ -97,6 +97,12 @@ class Checkpoints:
 def _one_line(error: BaseException) -> str:
     text = str(error).strip().splitlines()
     return f"{type(error).__name__}: {text[0]}"[:300] if text else type(error).__name__
+
+
+def _study_of(trial: Any) -> str:
+    """The study a trial belongs to, for messages: trial numbers restart in each arm's study."""
+    study = getattr(trial, "study", None)
+    return getattr(study, "study_name", "its study")
 
 
 def _warn(line: str) -> None:

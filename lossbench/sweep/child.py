@@ -5,7 +5,7 @@ It dies with the process that started it, so a killed run leaves no orphan finis
 only on the data the sweep started with: its own load must have the fingerprint the parent recorded (a dataset
 that loads other data each time would otherwise train arms on different data). What stops the sweep here (that,
 a storage failing mid-sweep, any ``LossbenchError``) ends it with the error's exit status and its message as
-its log's last ``error:`` line, which the parent raises as its own (``SAID``). It ends when its work is done,
+its log's last ``error:`` line, which the parent raises as its own (``processes.ERROR``). It ends when its work is done,
 whatever plugin code left running (``registry.leftovers``)."""
 
 from __future__ import annotations
@@ -13,8 +13,6 @@ from __future__ import annotations
 import json
 import os
 import sys
-
-ERROR = "error: "  # the log line of a LossbenchError that ended this worker
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -84,6 +82,8 @@ def _work(job: dict, index: int) -> int:
 
 def _said(error: Exception) -> int:
     """Write ``error`` as this worker's ``error:`` line; its exit status."""
+    from lossbench.sweep.processes import ERROR
+
     sys.stderr.write(ERROR + " ".join(str(error).split("\n")) + "\n")
     return error.exit_code
 

@@ -1,6 +1,7 @@
 """``run``: one sweep from Python, every step in order (check the spec, check the storage, load the data, plan
 the workers, record provenance, train), and ``SweepOutcome``, what it returns. Prints nothing: the CLI renders
-the outcome, and writing the report is ``lossbench.report.write`` (the sweep layer never imports the report).
+the outcome, and writing the report is ``lossbench.report.write``; ``SweepOutcome.load()`` reads the sweep back
+through the public ``lossbench.load_sweep`` (the sweep layer imports nothing else of the report).
 
 Ctrl-C or SIGTERM while it trains raises ``InterruptedRunError`` (the running trials are marked and rerun on the
 next start); before training, Python's own ``KeyboardInterrupt``. The CLI turns both into exit 130/143.
@@ -21,12 +22,14 @@ from lossbench.results.phase import arm_done
 from lossbench.sweep.spec import SweepSpec
 
 if TYPE_CHECKING:  # importing it imports torch (lossbench.engine): ``import lossbench.sweep`` stays light
+    from lossbench.report.loaded import Sweep
     from lossbench.sweep.execution import Execution
 
 
 @dataclass(frozen=True)
 class SweepOutcome:
-    """What a finished (or stopped) ``run`` left in storage, counted once; ``load()`` reads it all, typed."""
+    """What a finished (or stopped) ``run`` left in storage, counted once; ``load()`` reads it back: the same
+    ``Sweep`` as ``lossbench.load_sweep`` (its arms and trials typed, its report in memory, its DataFrames)."""
 
     name: str
     location: str  # where the sweep lives, shown: a database URL with its password masked, or the journal's path
@@ -48,17 +51,15 @@ class SweepOutcome:
         return bool(self.unfinished)
 
     @property
-    def refused(self) -> dict[str, str]:
-        return dict(self.spec.refused)
-
-    @property
     def folder(self) -> Path:
         """Where the journal (without a database) and the report's files go: OUT/NAME."""
         return self.storage.folder
 
-    def load(self) -> SweepData:
-        """Every arm and trial as stored (``lossbench.results.load_sweep``)."""
-        return load_sweep(self.name, self.storage.open(create=False))
+    def load(self, *, baseline: str | None = None, test: str = "t") -> Sweep:
+        """The stored sweep (``lossbench.load_sweep``), compared against ``baseline`` with ``test``."""
+        from lossbench import load_sweep as load_stored
+
+        return load_stored(self.name, storage=self.storage, baseline=baseline, test=test)
 
 
 def run(spec: SweepSpec | Mapping[str, Any], *, storage: str | None = None, out: str | Path = "results",

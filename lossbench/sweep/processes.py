@@ -14,6 +14,8 @@ from lossbench.results.storage import Storage
 from lossbench.sweep.execution import Execution
 from lossbench.sweep.spec import SweepSpec
 
+ERROR = "error: "  # a worker's log line of the LossbenchError that ended it (``child``)
+
 
 def write_job(folder: Path, spec: SweepSpec, storage: Storage, plugins_dirs: list[str], execution: Execution,
               dataset_sha256: str) -> Path:
@@ -48,8 +50,6 @@ def last_line(log: Path) -> str:
 
 def error_line(log: Path) -> str | None:
     """The message of the ``LossbenchError`` that ended a child worker (its last ``error:`` line), if one did."""
-    from lossbench.sweep.child import ERROR
-
     lines = [line for line in log.read_text(errors="replace").splitlines() if line.startswith(ERROR)]
     return lines[-1].removeprefix(ERROR) if lines else None
 

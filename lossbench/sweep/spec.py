@@ -52,7 +52,7 @@ class SweepSpec:
     seeds: int = 3  # final-phase seeds; with race, the most the race may use (a maximum a later start may raise)
     race: bool = False  # seeds = "auto": the final phase in rounds until decided (see ``racing``)
     baseline: str | None = None  # what arms are compared with (report and race); None: ce, no remedy, same cell
-    claims: tuple[dict[str, Any], ...] = ()  # published claims a preset checks (see lossbench.report.claims)
+    claims: tuple[dict[str, Any], ...] = ()  # published claims a preset checks (see lossbench.report.claim_verdicts)
     hidden: tuple[int, ...] = (64,)
     readout: str = "last"  # what the head reads: the last valid step, the mean over valid steps, or all steps
     batch_size: int = 100

@@ -48,7 +48,7 @@ class Worker:
         # with how many threads, among how many workers
         self.me = {**identity(supervised), "threads": execution.threads, "workers": execution.workers, "device": self.device}
         self.spaces = {arm.index: arm_space(spec, arm, registry) for arm in spec.arms}
-        direction = "maximize" if spec.maximize else "minimize"
+        direction = spec.goal.direction
         self.studies: dict[tuple[int, str], Any] = {}
         for arm in spec.arms:
             for phase in (TUNE, FINAL):

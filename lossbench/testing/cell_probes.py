@@ -28,8 +28,7 @@ def both_directions(spec: CellSpec, params: dict[str, Any]) -> None:
     readout of every step."""
     import torch
 
-    from lossbench.testing.cell_run import Cell, build
-    from lossbench.testing.cells import _trains
+    from lossbench.testing.cell_run import Cell, build, trains
 
     both = {**params, "bidirectional": True}
     cell = Cell(build(spec, both), spec, 2)
@@ -58,7 +57,7 @@ def both_directions(spec: CellSpec, params: dict[str, Any]) -> None:
                 fail(f"with bidirectional=true the backward half at step 0 does not change when the input at step "
                      f"{t} changes; expected a backward direction reading the later steps")
     padding_ignored(cell)
-    _trains(spec, both, readout="all")
+    trains(spec, both, readout="all")
 
 
 def padding_ignored(cell: Any) -> None:

@@ -23,7 +23,7 @@ def check_cell(spec: CellSpec, params: Mapping[str, Any] | None = None) -> Repor
     if resolved is None:
         return checks.report
     from lossbench.testing import cell_probes
-    from lossbench.testing.cell_run import Cell, build
+    from lossbench.testing.cell_run import Cell, build, trains
 
     ok, module = checks.run("build", build, spec, resolved)
     if not ok:
@@ -40,7 +40,7 @@ def check_cell(spec: CellSpec, params: Mapping[str, Any] | None = None) -> Repor
             checks.run("padding ignored", cell_probes.padding_ignored, cell)
         if "state" in spec.inputs:
             checks.run("initial state used", cell_probes.state_used, cell)
-        checks.run("trains in SequenceModel", _trains, spec, resolved)
+        checks.run("trains in SequenceModel", trains, spec, resolved)
         checks.run("recurrent weight as declared", _weight_hh, module, spec)
     checks.run("gradients reach every parameter", _gradients, cell)
     if spec.bidirectional and cell.directions == 1:
@@ -172,31 +172,3 @@ def _weight_hh(module: Any, spec: CellSpec) -> None:
         if list(weight.shape) != expected:
             fail(f"recurrent weight {name} has shape {list(weight.shape)}; recurrent_weight={declared!r} with "
                  f"gates {spec.gates} means {expected}: declare the layout it has (\"matrix\", \"vector\" or None)")
-
-
-def _trains(spec: CellSpec, params: dict[str, Any], readout: str = "last") -> None:
-    import torch
-
-    from lossbench.engine.model import SequenceModel
-
-    torch.manual_seed(0)
-    generator = torch.Generator().manual_seed(3)
-    x = torch.randn(32, 6, INPUT, generator=generator)
-    y = (x[:, 0, 0] > 0).long()  # remember the first step's sign: needs the recurrence
-    lengths = torch.randint(3, 7, (32,), generator=generator)
-    model = SequenceModel(spec.name, spec.build, dict(params), INPUT, (8, 8), 2, per_step=False,
-                          directions=spec.directions(params), readout=readout, seq_len=6, inputs=spec.inputs)
-    model.check_shapes(x)
-    optimizer = torch.optim.Adam(model.parameters(), lr=1e-2)
-    losses = []
-    for _ in range(40):
-        optimizer.zero_grad()
-        loss = torch.nn.functional.cross_entropy(model(x, lengths), y)
-        if not bool(torch.isfinite(loss)):
-            fail(f"training loss became {loss.item()} inside SequenceModel; expected finite")
-        loss.backward()
-        optimizer.step()
-        losses.append(float(loss.detach()))
-    if not min(losses[-5:]) < 0.8 * losses[0]:
-        fail(f"loss inside SequenceModel went from {losses[0]:.3f} to {losses[-1]:.3f} in 40 Adam steps on one "
-             f"batch; expected it to fall by 20% or more")

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any, NamedTuple
 
+from lossbench.errors import one_line
+
 
 class CheckResult(NamedTuple):
     """One check of one component. ``message`` is one line: what is wrong and what was expected (a failure),
@@ -94,11 +96,6 @@ class Note(Exception):
 
 def fail(message: str) -> None:
     raise CheckFailed(message)
-
-
-def one_line(error: BaseException) -> str:
-    text = " ".join(str(error).split())
-    return f"{type(error).__name__}: {text}" if text else type(error).__name__
 
 
 class Checks:

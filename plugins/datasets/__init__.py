@@ -25,12 +25,13 @@ SIZE = Int(1, 10_000_000, log=True)
 FRACTION = Float(0.01, 0.5)
 MODE = Categorical(["rows", "pixels"])
 SEED = Int(0, 2**32 - 1)  # numpy refuses a negative seed (and mnist1d one above 2**32 - 1)
+EXTRA = Int(0, 1_000_000)  # generated signals: about 0.2 ms each, 160 bytes each in the cache
 
 
-def load_mnist1d(*, seed, val_fraction):
+def load_mnist1d(*, seed, val_fraction, extra_val, extra_test):
     from lossbench_builtins.datasets import mnist1d_local
 
-    return mnist1d_local.load(seed=seed, val_fraction=val_fraction)
+    return mnist1d_local.load(seed=seed, val_fraction=val_fraction, extra_val=extra_val, extra_test=extra_test)
 
 
 def load_digits(*, mode, permute, permutation_seed, split_seed):
@@ -45,10 +46,10 @@ def load_smnist(*, path, mode, permute, permutation_seed, limit):
     return smnist.load(path=path, mode=mode, permute=permute, permutation_seed=permutation_seed, limit=limit)
 
 
-def load_ucr(*, path, name, val_fraction, split_seed):
+def load_ucr(*, path, name, package, val_fraction, split_seed):
     from lossbench_builtins.datasets import ucr
 
-    return ucr.load(path=path, name=name, val_fraction=val_fraction, split_seed=split_seed)
+    return ucr.load(path=path, name=name, package=package, val_fraction=val_fraction, split_seed=split_seed)
 
 
 def load_copy(*, T, n_train, n_val, n_test, seed):
@@ -73,8 +74,9 @@ def load_text(*, path, seq_len):
 MNIST1D = DatasetSpec(
     name="mnist1d",
     summary="MNIST-1D (Greydanus 2020): 40-step 1-D digit signals, 10 classes, generated locally",
-    constraints={"val_fraction": FRACTION, "seed": SEED},
-    defaults={"seed": 42, "val_fraction": 0.1},
+    # extra_val / extra_test: that many more signals (a multiple of 10) from the generator, other seeds
+    constraints={"val_fraction": FRACTION, "seed": SEED, "extra_val": EXTRA, "extra_test": EXTRA},
+    defaults={"seed": 42, "val_fraction": 0.1, "extra_val": 0, "extra_test": 0},
     load=load_mnist1d,
     targets=MULTICLASS,
 )
@@ -98,7 +100,8 @@ UCR = DatasetSpec(
     name="ucr",
     summary="a UCR/UEA time-series classification problem read from its .ts files",
     constraints={"val_fraction": FRACTION, "split_seed": SEED},
-    defaults={"path": "", "name": "", "val_fraction": 0.2, "split_seed": 0},
+    # package: an installed Python package shipping the files (sktime); path is then a folder inside it
+    defaults={"path": "", "name": "", "package": "", "val_fraction": 0.2, "split_seed": 0},
     load=load_ucr,
     targets=BOTH,
 )

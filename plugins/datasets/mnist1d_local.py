@@ -6,6 +6,10 @@ file in ``$LOSSBENCH_CACHE_DIR`` (default ``~/.cache/lossbench``). The file is k
 arrays: the generator seed and the mnist1d version (which fixes the generator's other arguments). It is
 written to a temporary file and renamed into place, so processes that race only ever read whole files.
 ``mnist1d.data.get_dataset`` is never used: it downloads.
+
+``extra_val`` and ``extra_test`` add that many signals to the validation and test sets, from the generator's own
+loop with seeds derived from the generator seed, on the standard split's scale (``mnist1d_extra``); each extra
+set is cached the same way, in a file of its own keyed by the seed, what it is for and its count.
 """
 
 from __future__ import annotations
@@ -13,12 +17,14 @@ from __future__ import annotations
 import os
 import tempfile
 import warnings
+from collections.abc import Callable
 from importlib import metadata
 from pathlib import Path
 
 import numpy as np
 
-from lossbench import DataError, Dataset, stratified_split
+from lossbench import DataError, Dataset, ParameterError, Split, stratified_split
+from lossbench_builtins.datasets import mnist1d_extra
 from lossbench_builtins.datasets._common import take
 
 CACHE_FORMAT = 1
@@ -38,8 +44,10 @@ def _version() -> str:
         raise DataError("dataset mnist1d needs the mnist1d package: pip install mnist1d") from None
 
 
-def cache_key(seed: int) -> str:
-    return f"mnist1d-{_version()}-seed{seed}-v{CACHE_FORMAT}"
+def cache_key(seed: int, extra: str = "", count: int = 0) -> str:
+    """The cache file's name without ``.npz``: the standard arrays, or ``count`` extra ``extra`` signals."""
+    kind = f"-extra-{extra}{count}" if extra else ""
+    return f"mnist1d-{_version()}-seed{seed}{kind}-v{CACHE_FORMAT}"
 
 
 def _generate(seed: int) -> dict[str, np.ndarray]:
@@ -64,6 +72,11 @@ def _generate(seed: int) -> dict[str, np.ndarray]:
     }
 
 
+def _well_formed_extra(arrays: dict[str, np.ndarray], count: int) -> bool:
+    x, y = arrays.get("x"), arrays.get("y")
+    return x is not None and y is not None and x.shape == (count, 40) and y.shape == (count,)
+
+
 def _well_formed(arrays: dict[str, np.ndarray]) -> bool:
     x, y, xt, yt = (arrays.get(k) for k in _KEYS)
     if any(a is None for a in (x, y, xt, yt)):
@@ -74,13 +87,13 @@ def _well_formed(arrays: dict[str, np.ndarray]) -> bool:
     )
 
 
-def _read(path: Path) -> dict[str, np.ndarray] | None:
+def _read(path: Path, well_formed: Callable[[dict[str, np.ndarray]], bool]) -> dict[str, np.ndarray] | None:
     try:
         with np.load(path, allow_pickle=False) as npz:
-            arrays = {k: npz[k] for k in _KEYS if k in npz.files}
+            arrays = {k: npz[k] for k in npz.files}
     except Exception:  # missing or damaged: regenerate (and overwrite)
         return None
-    return arrays if _well_formed(arrays) else None
+    return arrays if well_formed(arrays) else None
 
 
 def _write(path: Path, arrays: dict[str, np.ndarray]) -> None:
@@ -102,15 +115,15 @@ def _write(path: Path, arrays: dict[str, np.ndarray]) -> None:
         raise
 
 
-def arrays(seed: int) -> dict[str, np.ndarray]:
-    """The generator's train and test arrays for ``seed``, from memory, the cache file, or freshly made."""
-    key = cache_key(seed)
+def _cached(key: str, make: Callable[[], dict[str, np.ndarray]],
+            well_formed: Callable[[dict[str, np.ndarray]], bool]) -> dict[str, np.ndarray]:
+    """The arrays cached under ``key``, from memory, the cache file, or ``make()`` (then written)."""
     if key in _MEMORY:
         return _MEMORY[key]
     path = cache_dir() / f"{key}.npz"
-    found = _read(path)
+    found = _read(path, well_formed)
     if found is None:
-        found = _generate(seed)
+        found = make()
         _write(path, found)
     for array in found.values():
         array.setflags(write=False)
@@ -118,15 +131,43 @@ def arrays(seed: int) -> dict[str, np.ndarray]:
     return found
 
 
-def load(*, seed: int, val_fraction: float) -> Dataset:
+def arrays(seed: int) -> dict[str, np.ndarray]:
+    """The generator's train and test arrays for ``seed``, from memory, the cache file, or freshly made."""
+    return _cached(cache_key(seed), lambda: _generate(seed), _well_formed)
+
+
+def extra_arrays(seed: int, purpose: str, count: int) -> dict[str, np.ndarray]:
+    """``count`` extra signals for ``purpose`` ("val" or "test"), cached like the standard arrays."""
+    return _cached(cache_key(seed, purpose, count), lambda: mnist1d_extra.extra_signals(seed, purpose, count),
+                   lambda found: _well_formed_extra(found, count))
+
+
+def _with_extra(split: Split, seed: int, purpose: str, count: int) -> tuple[Split, str]:
+    """``split`` followed by ``count`` extra signals, and the words that say what was added."""
+    if not count:
+        return split, ""
+    extra = extra_arrays(seed, purpose, count)
+    x = np.concatenate([split.x, extra["x"][..., None]])
+    return Split(x, np.concatenate([split.y, extra["y"]])), (
+        f", then {count} extra signals ({count // 10} a class, generator seed "
+        f"{mnist1d_extra.derived_seed(seed, purpose)}, scaled by the standard split's mean and deviation)")
+
+
+def load(*, seed: int, val_fraction: float, extra_val: int, extra_test: int) -> Dataset:
+    for name, count in (("extra_val", extra_val), ("extra_test", extra_test)):
+        if count % mnist1d_extra.CLASSES:
+            raise ParameterError(f"mnist1d.{name} must be a multiple of 10 (the same number of signals of each "
+                                 f"class); got {count}")
     data = arrays(seed)
     x, y = data["x"][..., None], data["y"]
     x_test, y_test = data["x_test"][..., None], data["y_test"]
     train_idx, val_idx = stratified_split(y, val_fraction, VAL_SPLIT_SEED)
+    val, val_extra = _with_extra(take(x, y, val_idx), seed, "val", extra_val)
+    test, test_extra = _with_extra(take(x_test, y_test, np.arange(len(y_test))), seed, "test", extra_test)
     return Dataset(
         train=take(x, y, train_idx),
-        val=take(x, y, val_idx),
-        test=take(x_test, y_test, np.arange(len(y_test))),
+        val=val,
+        test=test,
         num_classes=10,
         class_names=tuple(str(d) for d in range(10)),
         info={
@@ -136,6 +177,8 @@ def load(*, seed: int, val_fraction: float) -> Dataset:
             "seq_len": int(x.shape[1]),
             "num_features": 1,
             "val_fraction": val_fraction,
-            "val_split": f"stratified, {len(val_idx)} of the {len(y)} generated training signals (fixed seed)",
+            "val_split": f"stratified, {len(val_idx)} of the {len(y)} generated training signals (fixed seed)"
+                         + val_extra,
+            "test_split": f"the generator's {len(y_test)} test signals" + test_extra,
         },
     )

@@ -1,6 +1,10 @@
 """A UCR/UEA archive classification problem from its ``.ts`` files.
 
-Reads ``<path>/<name>_TRAIN.ts`` and ``<path>/<name>_TEST.ts`` (or the same inside ``<path>/<name>/``).
+Reads ``<path>/<name>_TRAIN.ts`` and ``<path>/<name>_TEST.ts`` (or the same inside ``<path>/<name>/``). With
+``package`` set, ``path`` is a folder inside that installed Python package (default ``datasets/data``, where
+sktime and aeon keep the problems their wheels ship), so a problem a package ships needs no download:
+``package = "sktime", name = "ItalyPowerDemand"``. The package is found with ``importlib.util.find_spec``, which
+locates it without importing it (importing sktime takes about a second).
 The format (sktime's): header lines ``@problemName``, ``@timeStamps``, ``@missing``, ``@univariate``,
 ``@equalLength``, ``@seriesLength``, ``@classLabel true <labels...>``, then ``@data``; keywords are
 case-insensitive, ``#`` starts a comment line. Each data line is one case: dimensions separated by ``:``,
@@ -42,26 +46,48 @@ def _files(folder: Path, name: str) -> tuple[Path, Path]:
                     raise DataError(f"ucr: {file} is missing (beside {train.name if file is test else test.name})")
             return train, test
     raise DataError(f"ucr: no {name}_TRAIN.ts / {name}_TEST.ts in {folder} (looked for "
-                    + " and ".join(str(p) for pair in candidates for p in pair) + ")")
+                    + " and ".join(str(p) for pair in candidates for p in pair) + ")" + _listed(folder))
 
 
-def _problems_in(folder: Path) -> list[str]:
+def _listed(folder: Path) -> str:
+    """"; problems found there: ..." naming the problems in ``folder``, or nothing when it holds none."""
     if not folder.is_dir():
-        return []
-    names = {p.name[: -len("_TRAIN.ts")] for p in [*folder.glob("*_TRAIN.ts"), *folder.glob("*/*_TRAIN.ts")]}
-    return sorted(names)
+        return ""
+    found = sorted({p.name[: -len("_TRAIN.ts")] for p in [*folder.glob("*_TRAIN.ts"), *folder.glob("*/*_TRAIN.ts")]})
+    return "; problems found there: " + ", ".join(found[:20]) + (" ..." if len(found) > 20 else "") if found else ""
 
 
-def load(*, path: str, name: str, val_fraction: float, split_seed: int) -> Dataset:
-    if not path:
-        raise ParameterError("ucr.path is not set: name the folder holding <name>_TRAIN.ts and <name>_TEST.ts")
-    folder = Path(path).expanduser()
+PACKAGE_FOLDER = "datasets/data"  # where sktime and aeon keep the .ts files their wheels ship
+
+
+def _package_folder(package: str, path: str) -> tuple[Path, str]:
+    """The folder ``path`` (default PACKAGE_FOLDER) inside the installed ``package``, and the package's words."""
+    from importlib import metadata, util
+
+    try:
+        found = util.find_spec(package)
+    except (ImportError, ValueError):
+        found = None
+    if found is None or not found.submodule_search_locations:
+        raise DataError(f"ucr.package {package!r} is not an installed Python package: pip install {package} "
+                        f"(sktime ships ItalyPowerDemand, GunPoint and others: pip install 'lossbench[ucr]')")
+    if Path(path).is_absolute():
+        raise ParameterError(f"ucr.path {path!r} is absolute: with ucr.package set, path is a folder inside the "
+                             f"package (default {PACKAGE_FOLDER}); unset ucr.package to read any folder")
+    try:
+        words = f"{package} {metadata.version(package)}"
+    except (metadata.PackageNotFoundError, ValueError):
+        words = package
+    return Path(next(iter(found.submodule_search_locations))) / (path or PACKAGE_FOLDER), words
+
+
+def load(*, path: str, name: str, package: str, val_fraction: float, split_seed: int) -> Dataset:
+    if not path and not package:
+        raise ParameterError("ucr.path is not set: name the folder holding <name>_TRAIN.ts and <name>_TEST.ts, "
+                             "or ucr.package, an installed package that ships them (sktime)")
+    folder, shipped = _package_folder(package, path) if package else (Path(path).expanduser(), "")
     if not name:
-        found = _problems_in(folder)
-        listed = ""
-        if found:
-            listed = "; problems found there: " + ", ".join(found[:20]) + (" ..." if len(found) > 20 else "")
-        raise ParameterError(f"ucr.name is not set: name a problem in {folder}{listed}")
+        raise ParameterError(f"ucr.name is not set: name a problem in {folder}{_listed(folder)}")
     train_path, test_path = _files(folder, name)
     train, test = read_ts(train_path), read_ts(test_path)
     index = {label: i for i, label in enumerate(train.class_labels)}
@@ -101,7 +127,8 @@ def load(*, path: str, name: str, val_fraction: float, split_seed: int) -> Datas
         num_classes=len(train.class_labels),
         class_names=tuple(train.class_labels),
         info={
-            "source": f"UCR/UEA .ts files {train_path} and {test_path}",
+            "source": f"UCR/UEA .ts files {train_path} and {test_path}"
+                      + (f", shipped by {shipped}" if shipped else ""),
             "problem": train.header.get("problemname", name),
             "seq_len": steps,
             "num_features": dims,

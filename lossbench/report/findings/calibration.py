@@ -11,16 +11,16 @@ from lossbench.report.thresholds import CALIBRATED_ECE, CHANCE_MARGIN, DIRECTION
 
 if TYPE_CHECKING:
     from lossbench.decisions import Verdict
-    from lossbench.report.model import ReportModel
+    from lossbench.report.evidence import Evidence
     from lossbench.report.summary import ArmSummary
 
 
-def sentences(model: ReportModel) -> list[str]:
-    measured = [a for a in model.arms if a.ece_mean is not None]
-    arms = [a for a in measured if not model.at_chance(a)]
-    chance = [a.key for a in measured if model.at_chance(a)]
+def sentences(report: Evidence) -> list[str]:
+    measured = [a for a in report.arms if a.ece_mean is not None]
+    arms = [a for a in measured if not report.at_chance(a)]
+    chance = [a.key for a in measured if report.at_chance(a)]
     skipped = (f"No calibration is read for {join(chance)}: within {CHANCE_MARGIN} of chance accuracy "
-               f"({fmt.num(model.chance, 3)}), where predicting near-uniformly is trivially calibrated.") if chance else ""
+               f"({fmt.num(report.chance, 3)}), where predicting near-uniformly is trivially calibrated.") if chance else ""
     if not arms:
         return [skipped] if skipped else []
     measured = any(a.overconfidence is not None for a in arms)  # the direction, that is
@@ -34,8 +34,8 @@ def sentences(model: ReportModel) -> list[str]:
            + ("" if measured or not poor else "; the direction is not measured (these runs stored no confidence)")
            + (f". {nll}" if nll else ".") + (f" {skipped}" if skipped else "")]
     shown = {a.key for a in arms}
-    trades = [s for c in model.against_baseline
-              if c.arm in shown and c.other in shown and (s := _trade_off(model, c))]
+    trades = [s for c in report.against_baseline
+              if c.arm in shown and c.other in shown and (s := _trade_off(report, c))]
     if trades:
         out.append("Against their baselines, calibration moves by " + str(CALIBRATED_ECE) + " ECE or more: "
                    + "; ".join(trades) + ".")
@@ -59,8 +59,8 @@ def direction(arm: ArmSummary, numbers: bool = True) -> str:
     return f"errors in both directions ({numbers})"
 
 
-def _trade_off(model: ReportModel, c: Verdict) -> str | None:
-    arm, base = model.arm(c.arm), model.arm(c.other)
+def _trade_off(report: Evidence, c: Verdict) -> str | None:
+    arm, base = report.arm(c.arm), report.arm(c.other)
     if arm is None or base is None or arm.ece_mean is None or base.ece_mean is None:
         return None
     change = arm.ece_mean - base.ece_mean

@@ -11,20 +11,20 @@ from lossbench.report.factorial import level_verdict
 
 if TYPE_CHECKING:
     from lossbench.report.factorial import MainEffect
-    from lossbench.report.model import ReportModel
+    from lossbench.report.evidence import Evidence
 
 
-def sentences(model: ReportModel) -> list[str]:
-    effects = [e for e in model.factorial.effects if e.spread is not None]
+def sentences(report: Evidence) -> list[str]:
+    effects = [e for e in report.factorial.effects if e.spread is not None]
     if not effects:
         return []
     text = ("Averaged over the matched arms of the other factors, going from the worst to the best level changes "
-            "mean test accuracy by " + join([_effect(e) + _verdict(model, e) for e in effects]))
+            "mean test accuracy by " + join([_effect(e) + _verdict(report, e) for e in effects]))
     if len(effects) > 1:
-        text += _which_matters_more(model, effects[0], effects[1])
-    improving = [a for a in model.arms if a.improving]
+        text += _which_matters_more(report, effects[0], effects[1])
+    improving = [a for a in report.arms if a.improving]
     if improving:
-        text += (f"; these are the levels' order at this budget only, with {len(improving)} of {len(model.arms)} arms "
+        text += (f"; these are the levels' order at this budget only, with {len(improving)} of {len(report.arms)} arms "
                  "still improving")
     excluded = [f"{e.excluded} for the {e.factor}" for e in effects if e.excluded]
     if excluded:
@@ -40,9 +40,9 @@ def _effect(e: MainEffect) -> str:
             f"at {fmt.num(e.levels[e.worst])})")
 
 
-def _verdict(model: ReportModel, e: MainEffect) -> str:
+def _verdict(report: Evidence, e: MainEffect) -> str:
     """What the family's verdict on the best level against the worst says of the spread."""
-    v = level_verdict(model.decisions, e)
+    v = level_verdict(report.decisions, e)
     if v is None:
         return ""
     if v.kind == "better":
@@ -52,8 +52,8 @@ def _verdict(model: ReportModel, e: MainEffect) -> str:
     return " (not yet separated: open)" if v.kind == "open" else f" ({v.kind})"
 
 
-def _which_matters_more(model: ReportModel, first: MainEffect, second: MainEffect) -> str:
-    contrast = model.factorial.contrast
+def _which_matters_more(report: Evidence, first: MainEffect, second: MainEffect) -> str:
+    contrast = report.factorial.contrast
     if contrast is None:
         why = "its levels are tied" if first.best is None else "fewer than 2 seeds shared by all the arms involved"
         return f"; whether the {first.factor} matters more than the {second.factor} cannot be tested ({why})"

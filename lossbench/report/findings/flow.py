@@ -10,14 +10,14 @@ from lossbench.report import fmt
 from lossbench.report.findings.words import join, remedies
 
 if TYPE_CHECKING:
-    from lossbench.report.model import ReportModel
+    from lossbench.report.evidence import Evidence
     from lossbench.report.summary import ArmSummary
 
 DECADE = 10.0  # a remedy "raises" or "lowers" the ratio when it moves it by at least this factor
 
 
-def sentences(model: ReportModel) -> list[str]:
-    arms = [a for a in model.arms if a.ratio_init is not None or a.ratio_final is not None]
+def sentences(report: Evidence) -> list[str]:
+    arms = [a for a in report.arms if a.ratio_init is not None or a.ratio_final is not None]
     if not arms:
         return []
     unequal = [a for a in arms if a.unequal_lengths]

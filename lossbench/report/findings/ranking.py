@@ -1,5 +1,5 @@
 """The best arm, or, while arms were still improving at their cap, which comparisons are decided anyway
-(``model.decisions``: a still-improving arm already ahead cannot lose its lead by improving) and which it could
+(``report.decisions``: a still-improving arm already ahead cannot lose its lead by improving) and which it could
 still overturn."""
 
 from __future__ import annotations
@@ -10,22 +10,22 @@ from lossbench.report import fmt
 from lossbench.report.findings.words import join, objective
 
 if TYPE_CHECKING:
-    from lossbench.report.model import ReportModel
+    from lossbench.report.evidence import Evidence
     from lossbench.report.summary import ArmSummary
 
 
-def sentences(model: ReportModel) -> list[str]:
-    measured = [a for a in model.arms if a.acc_mean is not None]
+def sentences(report: Evidence) -> list[str]:
+    measured = [a for a in report.arms if a.acc_mean is not None]
     if not measured:
         return ["No arm has a final-phase test result yet, so nothing can be ranked."]
     improving = [a for a in measured if a.improving]
     if not improving:
-        out = [_best(model, measured[0], measured)]
+        out = [_best(report, measured[0], measured)]
         if all(a.convergence is not None and a.convergence.converged is None for a in measured):
             out.append(f"With {fmt.plural(measured[0].convergence.epochs, 'epoch')}, whether the arms had stopped "
                        "improving cannot be judged, so this ranking may reflect the budget rather than the arms.")
         return out
-    out = [_refusal(model, measured, improving)]
+    out = [_refusal(report, measured, improving)]
     settled = [a for a in measured if a.convergence is not None and a.convergence.converged]
     if settled:
         best = settled[0]
@@ -35,27 +35,27 @@ def sentences(model: ReportModel) -> list[str]:
     return out
 
 
-def _refusal(model: ReportModel, measured: list[ArmSummary], improving: list[ArmSummary]) -> str:
+def _refusal(report: Evidence, measured: list[ArmSummary], improving: list[ArmSummary]) -> str:
     """How much the curves were still moving, arm by arm, and what that leaves decided."""
     verdict = improving[0].convergence
-    moved = model.objective.moved
+    moved = report.objective.moved
     window = fmt.plural(verdict.window, "epoch")
     parts = [f"{a.key} {fmt.signed(a.convergence.gain)}"
              + (f" ± {fmt.num(a.convergence.se)}" if a.convergence.se is not None else " (one seed)")
              for a in sorted(improving, key=lambda a: -(a.convergence.gain or 0.0))]
     leader = measured[0]
-    decided = [d for d in model.decisions if d.decided and d.kind != "equivalent"]
+    decided = [d for d in report.decisions if d.decided and d.kind != "equivalent"]
     held = (f"; decided all the same, since improving cannot overturn them: "
             f"{join([f'{d.arm} {d.kind} than {d.other} ({fmt.signed(d.difference)})' for d in decided])}"
             if decided else "")
     return (f"No full ranking is concluded: at {fmt.plural(verdict.epochs, 'epoch')}, {len(improving)} of "
-            f"{len(measured)} arms were still improving at the last epoch (their best {objective(model)} {moved} "
+            f"{len(measured)} arms were still improving at the last epoch (their best {objective(report)} {moved} "
             f"within the last {window}: {join(parts)}), so the leaderboard's order ({leader.key} first at "
             f"{fmt.num(leader.acc_mean)}) reflects where training stopped as much as the arms{held}. Train for more "
             f"epochs to compare the rest.")
 
 
-def _best(model: ReportModel, best: ArmSummary, measured: list[ArmSummary]) -> str:
+def _best(report: Evidence, best: ArmSummary, measured: list[ArmSummary]) -> str:
     """The highest mean, in words that claim no more than its tests: "best" only where a test supports it."""
     n = len(best.accuracy)
     text = (f"The highest mean test accuracy is {best.key}'s, {fmt.mean_std(best.acc_mean, best.acc_std)} over "
@@ -65,7 +65,7 @@ def _best(model: ReportModel, best: ArmSummary, measured: list[ArmSummary]) -> s
         runner, worst = measured[1], measured[-1]
         text += f" Next is {runner.key} at {fmt.num(runner.acc_mean)} ({fmt.signed(runner.acc_mean - best.acc_mean)})"
         text += f"; the weakest measured arm is {worst.key} at {fmt.num(worst.acc_mean)}." if len(measured) > 2 else "."
-    comparison = next((c for c in model.against_baseline if c.arm == best.key), None)
+    comparison = next((c for c in report.against_baseline if c.arm == best.key), None)
     if comparison and comparison.p is not None:
         text += (f" Against its baseline {comparison.other} it differs by {fmt.signed(comparison.difference)} over "
                  f"{comparison.seeds} shared seeds (Holm-adjusted p = {fmt.pvalue(comparison.p)}, ")

@@ -8,18 +8,18 @@ from typing import TYPE_CHECKING
 from lossbench.convergence import cap_caution
 
 if TYPE_CHECKING:
-    from lossbench.report.model import ReportModel
+    from lossbench.report.evidence import Evidence
 
 
-def sentences(model: ReportModel) -> list[str]:
+def sentences(report: Evidence) -> list[str]:
     out = []
-    if model.partial:
-        out.append(f"This report is partial: {len(model.unfinished)} of {len(model.arms)} arms have not finished "
-                   f"({', '.join(model.unfinished)}); their numbers may change.")
-    if caution := cap_caution(model.spec.epochs, model.spec.patience):
+    if report.partial:
+        out.append(f"This report is partial: {len(report.unfinished)} of {len(report.arms)} arms have not finished "
+                   f"({', '.join(report.unfinished)}); their numbers may change.")
+    if caution := cap_caution(report.spec.epochs, report.spec.patience):
         out.append(f"This sweep could not decide a tie: {caution}.")
-    measured = [a for a in model.arms if a.acc_mean is not None]
-    if model.seeds < 2 or (measured and all(len(a.accuracy) < 2 for a in measured)):
+    measured = [a for a in report.arms if a.acc_mean is not None]
+    if report.seeds < 2 or (measured and all(len(a.accuracy) < 2 for a in measured)):
         out.append("With fewer than 2 seeds per arm, no interval or significance test is possible; "
                    "the numbers are single runs.")
     return out

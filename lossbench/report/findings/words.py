@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from lossbench.report import fmt
 
 if TYPE_CHECKING:
-    from lossbench.report.model import ReportModel
+    from lossbench.report.evidence import Evidence
 
 
 def join(parts: list[str]) -> str:
@@ -16,13 +16,13 @@ def join(parts: list[str]) -> str:
     return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
 
 
-def objective(model: ReportModel) -> str:
-    return model.objective.label
+def objective(report: Evidence) -> str:
+    return report.objective.label
 
 
-def value(model: ReportModel, number: float | None) -> str:
+def value(report: Evidence, number: float | None) -> str:
     """An objective value: accuracy as a fraction, NLL in nats."""
-    return fmt.num(number) + model.objective.unit
+    return fmt.num(number) + report.objective.unit
 
 
 def remedies(name: str) -> str:

@@ -24,10 +24,9 @@ from typing import Sequence
 from lossbench import decisions
 from lossbench.decisions import BETTER, WORSE, Arm, Verdict
 from lossbench.report import fmt
-from lossbench.report.claim_levels import (CONTRADICTED, METRIC_WORDS, SETUP, SUPPORTED, UNDECIDED, reaches,
-                                           would_reach)
+from lossbench.report.claim_levels import CONTRADICTED, SETUP, SUPPORTED, UNDECIDED, reaches, would_reach
 from lossbench.results import ArmData, SpecRecord, final_metric
-from lossbench.results.claims import LOWER_IS_BETTER, Check, parse_claims
+from lossbench.results.claims import Check, parse_claims
 
 AT_INITIALISATION = {"flow_ratio_init"}  # measured before training: no later epoch can change it
 __all__ = ["CONTRADICTED", "SETUP", "SUPPORTED", "UNDECIDED", "Budget", "CheckVerdict", "ClaimVerdict",
@@ -128,7 +127,7 @@ def _judge(check: Check, arms: dict[str, ArmData], converged: dict[str, bool | N
     if found is not None:
         return _read(check, found if found.arm == check.arm else found.flipped(), settled=True, family=True)
     own = decisions.judge_values(check.arm, check.than, values, metric_by_seed(arms[check.than], check.metric),
-                                 check.metric, check.margin, lower_is_better=check.metric in LOWER_IS_BETTER)
+                                 check.metric, check.margin, lower_is_better=not check.measure.maximize)
     settled = (check.metric in AT_INITIALISATION
                or (converged.get(check.arm) is not False and converged.get(check.than) is not False))
     read = _read(check, own, settled, family=False)
@@ -170,7 +169,7 @@ def _read(check: Check, v: Verdict, settled: bool, family: bool) -> CheckVerdict
 
 
 def _evidence(check: Check, v: Verdict) -> str:
-    words = METRIC_WORDS[check.metric]
+    words = check.measure.label
     if v.difference is None:
         return f"{check.arm} minus {check.than}, {words}: no shared seeds"
     text = f"{check.arm} minus {check.than}, {words}: {v.difference:+.4f} over {v.seeds} seeds"

@@ -33,11 +33,6 @@ class Convergence:
     collapsed: int = 0  # seeds whose run ended far below its best
 
     @property
-    def threshold(self) -> float:
-        """A gain above 0 over the window is an improvement (the patience rule)."""
-        return 0.0
-
-    @property
     def improving(self) -> bool:
         return self.converged is False
 
