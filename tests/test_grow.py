@@ -62,7 +62,7 @@ def test_a_cap_given_lower_than_stored_stays_with_a_note_and_what_decides_the_re
     outcome = sweep.run({**spec, "epochs": 1, "seeds": 1}, out=tmp_path, workers=1)
     assert outcome.spec.epochs == 2 and outcome.notes == (
         "epochs = 1 is below the 2 this sweep has already: a cap never shrinks, so it stays 2",)
-    assert outcome.load().spec_record.epochs == 2
+    assert outcome.load().spec.epochs == 2
     with pytest.raises(LossbenchError, match=r"different spec \(differs in: trials\).*lossbench run kept --epochs N"):
         sweep.run({**spec, "trials": 2, "epochs": 2, "seeds": 1}, out=tmp_path, workers=1)
 

@@ -174,8 +174,8 @@ def _spec(spec_file, preset, budget, set_, flags, out, storage):  # noqa: ANN001
     if spec_file and spec_file.strip().lower() in FLAG_VALUES and not Path(spec_file).exists():
         raise LossbenchError(f"{spec_file!r} is not a spec file: --quiet and --json are flags and take no value "
                              f"(give --quiet alone, or name the spec file first)")
-    stored = None if not spec_file or Path(spec_file).exists() else stored_fields(spec_file, out, storage)
-    if spec_file and stored is None and not Path(spec_file).exists() and not spec_file.endswith(".toml"):
+    stored = None if not spec_file or Path(spec_file).is_file() else stored_fields(spec_file, out, storage)
+    if spec_file and stored is None and not Path(spec_file).is_file() and not spec_file.endswith(".toml"):
         raise not_found(spec_file, out, storage)
     if spec_file and preset:
         raise LossbenchError(f"give {'a stored sweep' if stored else 'a spec file'} or --preset, not both")
