@@ -232,3 +232,51 @@ def test_a_gap_the_test_cannot_tell_that_the_trailing_arm_could_close_by_trainin
     for improving, gain in ((("remedied",), 0.05), (("plain", "remedied"), 0.001)):
         (leader,) = decide(racing(wide, improving=improving, gain=gain))
         assert leader.kind == "open" and leader.needs_epochs is None and leader.needs_seeds is not None, improving
+
+
+def test_a_tie_with_an_arm_still_improving_is_decided_when_its_most_possible_gain_cannot_leave_the_margin():
+    """The concave bound that decides differences decides ties too: +0.0001 per epoch for 20 more epochs (0.002)
+    cannot take a 0.002 difference out of +-0.02; +0.002 per epoch (0.04) could, so that one trains longer."""
+    rng = np.random.default_rng(5)
+    base = {s: 0.95 + rng.normal(0, 0.002) for s in SEEDS}
+    near = {s: v - 0.002 + rng.normal(0, 0.002) for s, v in base.items()}
+    slow = racing({"base": base, "near": near}, improving=("near",), gain=0.0001)
+    (tie,) = decide(first(slow, 5), PLAN.alpha)
+    assert tie.kind == "equivalent" and "near (+0.002) could still gain" in tie.why
+    assert looked(slow, 5)[0].decided == {"base vs near": "equivalent"}
+    fast = racing({"base": base, "near": near}, improving=("near",), gain=0.002)
+    (open_,) = decide(first(fast, 5), PLAN.alpha)
+    assert open_.kind == "open" and open_.needs_epochs is not None and open_.longer == ("near",)
+    taken, grown = looked(fast, 5)
+    assert taken.steps == {"base vs near": "epochs"} and grown == {"base": Budget(5, 20), "near": Budget(5, 40)}
+
+
+def test_the_race_replays_from_a_stored_sweep_built_without_training(tmp_path):
+    """FinalRuns reads each arm's final trials from real storage as the worker does: two arms 0.1 apart on three
+    seeds of a finished two-loss sweep (tests/stored.py), each run still rising at its cap of 2 epochs: the
+    trailing arm could close the gap, so the race continues it (cap 4) where max_epochs allows, and waits for those
+    runs; at max_epochs 2 the pair is out of reach and the race is over."""
+    import optuna
+
+    from stored import store_journal
+
+    from lossbench.results.schema import FINAL, study_name
+    from lossbench.sweep.final_runs import FinalRuns
+    from lossbench.sweep.spec import SweepSpec
+
+    journal = store_journal(tmp_path, "kept", trials=2, seeds=3, losses=("ce", "focal"), improving=True)
+    storage = optuna.storages.JournalStorage(optuna.storages.journal.JournalFileBackend(str(journal)))
+    spec = SweepSpec(name="kept", dataset="digits", losses=("ce", "focal"), cells=("rnn",), trials=2, seeds=3,
+                     epochs=2, race=True, patience=None)
+    plan = Plan(3, 2, 2)
+    runs = {arm.key: FinalRuns(spec, arm, optuna.load_study(study_name=study_name("kept", arm.key, FINAL),
+                                                            storage=storage).get_trials()) for arm in spec.arms}
+    assert all(r.ready(plan.first) for r in runs.values()) and not runs["ce:rnn:none"].ready(Budget(4, 2))
+    ce = runs["ce:rnn:none"].arm(plan.first)
+    assert sorted(ce.accuracy) == [1000, 1001, 1002] and ce.epochs_cap == 2
+    state = race_state(plan, runs)
+    assert state.over and state.looks[0].open == {"ce:rnn:none vs focal:rnn:none": "out of reach at max_epochs"}
+    assert state.budget == {"ce:rnn:none": Budget(3, 2), "focal:rnn:none": Budget(3, 2)}
+    state = race_state(Plan(3, 2, 8), runs)
+    assert not state.over and state.looks[0].steps == {"ce:rnn:none vs focal:rnn:none": "epochs"}
+    assert state.budget == {"ce:rnn:none": Budget(3, 2), "focal:rnn:none": Budget(3, 4)}  # focal's runs go on to 4

@@ -217,3 +217,13 @@ def test_a_pair_a_hair_apart_is_not_offered_a_thousand_seeds_while_an_arm_still_
     (verdict,) = report_of(data).decisions
     assert verdict.kind == "open" and verdict.needs_seeds is None and verdict.needs_epochs == 24
     assert "a tie within +-0.02 is nearer" in verdict.why and "train longer first" in verdict.why
+
+
+def test_a_race_over_seeds_and_epochs_is_judged_by_the_report_at_its_plan_s_level():
+    """The race plans a look per round of seeds and per cap step up to max_epochs; the report on the raced sweep
+    judges at that same level (one function, ``race_alpha``, for both)."""
+    data = sweep([plateaued("ce:gru:none", (0.90, 0.91, 0.905)), plateaued("focal:gru:none", (0.915, 0.917, 0.915))])
+    data.spec.update(race=True, seeds=10, max_epochs=4 * data.spec["epochs"])
+    plan = Plan(10, data.spec["epochs"], data.spec["max_epochs"])
+    raced = report_of(data)
+    assert plan.looks == 4 + 2 and raced.alpha == pytest.approx(plan.alpha) == pytest.approx(0.05 / 6)
