@@ -11,6 +11,7 @@ from dataclasses import dataclass, field, fields
 
 from lossbench import stats
 from lossbench.decisions import decide, race_alpha, speed, sweep_arms
+from lossbench.report.advice import command
 from lossbench.report.answer import answer
 from lossbench.report.claim_verdicts import Budget, judge_claims
 from lossbench.report.compare import comparisons
@@ -32,6 +33,7 @@ class SweepReport(Evidence):
     finding_groups: list[tuple[str, list[str]]] = field(default_factory=list)  # (topic, sentences)
     findings: list[str] = field(default_factory=list)  # the groups' sentences, flat
     answer: list[str] = field(default_factory=list)  # the answer first (report.answer)
+    advice: str | None = None  # the command that would decide the rest on this sweep (report.advice)
 
 
 def assemble(data: SweepData, storage: str, *, baseline: str | None = None, test: str = "t",
@@ -69,10 +71,13 @@ def assemble(data: SweepData, storage: str, *, baseline: str | None = None, test
 def with_words(evidence: Evidence) -> SweepReport:
     """The evidence with its findings and its answer, written from it whole."""
     groups = write_findings(evidence)
+    race_over = bool(evidence.race and evidence.race.stored.get("over", True))
+    advice = command(evidence.name, evidence.spec, evidence.decisions, evidence.unfinished, evidence.storage,
+                     race_over)
     return SweepReport(**{f.name: getattr(evidence, f.name) for f in fields(Evidence)}, finding_groups=groups,
                        findings=[s for _, group in groups for s in group],
                        answer=answer(evidence.arms, evidence.decisions, evidence.tiers, evidence.claims,
-                                     evidence.speed))
+                                     evidence.speed, advice, evidence.unfinished), advice=advice)
 
 
 def _arms(data: SweepData, spec: SpecRecord, importances: dict[str, dict[str, float]]) -> list[ArmSummary]:

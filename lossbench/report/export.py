@@ -143,6 +143,7 @@ def results_json(report: SweepReport) -> str:
         "findings": report.findings,
         "findings_by_topic": [{"topic": topic, "findings": items} for topic, items in report.finding_groups],
         "answer": report.answer,
+        "advice": report.advice,
     }
     return json.dumps(finite_json(document), indent=1, allow_nan=False, default=str)
 
