@@ -97,3 +97,10 @@ def test_lossbench_run_name_with_epochs_grows_a_finished_sweep_from_its_checkpoi
     [arm] = data.arms
     assert [len(t.run.epochs) for t in arm.completed_final] == [4, 4] and len(arm.superseded) == 2
     assert epochs_trained(data) == 2 + 2 * 4 and data.spec_record.epochs == 4
+    more = cli("run", "named", "--seeds", "3", "--time-budget", "10m", "--workers", "1", "--quiet", cwd=tmp_path)
+    assert more.returncode == 0 and "warning" not in more.stderr, more.stderr
+    data = load_sweep("named", str(tmp_path / "results" / "named" / "sweep.journal"))
+    [arm] = data.arms
+    assert sorted(t.seed for t in arm.completed_final) == [1000, 1001, 1002]  # one seed added, at the raised cap
+    assert epochs_trained(data) == 2 + 3 * 4 and data.spec_record.seeds == 3
+    assert data.spec_record.time_budget == 600  # this start's budget, stored with the caps in force
