@@ -60,7 +60,7 @@ def _sentences(given: Given, examples: int) -> list[str]:
     if len(measured) < 2:
         out.append("Nothing is compared: " + ("no arm has" if not measured else "only one arm has")
                    + " final-phase test results.")
-        return out
+        return out + _unfinished(given)
     decided = sorted([d for d in given.decisions if d.kind in ("better", "worse")],
                      key=lambda d: (FIRST.get(d.factor, 1), -abs(d.difference or 0.0)))
     ties = sorted([d for d in given.decisions if d.kind == "equivalent"], key=lambda d: FIRST.get(d.factor, 1))
@@ -78,12 +78,18 @@ def _sentences(given: Given, examples: int) -> list[str]:
             [f"{d.arm} and {d.other}" for d in idle[:max(1, examples)]], len(idle)) + ".")
     if open_:
         out.append(_open(open_, given.advice))
-    elif given.advice and given.unfinished:
-        out.append(f"Unfinished: {fmt.plural(len(given.unfinished), 'arm')}; `{given.advice}` goes on with this "
-                   f"sweep.")
+    else:
+        out += _unfinished(given)
     if faster := _faster(given):
         out.append(faster)
     return out
+
+
+def _unfinished(given: Given) -> list[str]:
+    """The sentence for arms not finished (a time budget ran out), with the command that goes on, if any."""
+    if not (given.advice and given.unfinished):
+        return []
+    return [f"Unfinished: {fmt.plural(len(given.unfinished), 'arm')}; `{given.advice}` goes on with this sweep."]
 
 
 def _claims(given: Given) -> str:
