@@ -2,13 +2,18 @@
 
 For every arm of a stored sweep (its ``results.json``): the arm's best learning rate (and loss, clipping and
 initialisation parameters), trained by a hand-written loop that shares nothing with lossbench's engine (own
-model, own losses, own remedies; only the dataset's arrays are lossbench's), until its validation accuracy has
-not improved for PATIENCE epochs or CAP epochs, on SEEDS seeds, tested with its best epoch's weights. Then each
+model, own losses, own remedies; only the dataset's arrays are lossbench's), until the sweep's objective
+(validation accuracy, or validation NLL where the spec says ``objective = "val_nll"``: a validation set of a few
+series reaches accuracy 1.0 early and then says nothing) has not improved for PATIENCE epochs or CAP epochs, on
+SEEDS seeds, tested with its best epoch's weights. Then each
 decided comparison of the sweep is checked against the converged means: a "better" or "worse" is contradicted
 when the converged difference has the other sign and its 95% t interval excludes zero, an "equivalent" when the
 converged difference lies outside the margin with its interval. Prints a Markdown table.
 
-    python benchmarks/converged_check.py results/quickstart/results.json [--seeds 3] [--cap 100]
+    python benchmarks/converged_check.py results/quickstart/results.json [--seeds 3] [--cap 100] [--all-arms]
+
+Any dataset lossbench loads with equal-length series (the quickstart's mnist1d, ``ucr`` problems such as
+ItalyPowerDemand); the losses ce and focal, the cells rnn, gru and lstm, a last-step readout.
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from lossbench.decisions import DECIDED, MARGIN
 from lossbench.registry import load_registry
 
 PATIENCE = 10  # twice the sweep's default: converged here means patient
@@ -76,7 +82,8 @@ def train(arm: dict, spec: dict, data, seed: int, cap: int) -> tuple[float, int]
     loss_fn = loss_of(arm["loss"], params)
     optimizer = torch.optim.Adam(model.parameters(), lr=float(params["lr"]))
     batch = int(spec.get("batch_size", 100))
-    best, best_epoch, best_state = -1.0, 0, None
+    maximize = spec.get("objective", "val_accuracy") != "val_nll"
+    best, best_epoch, best_state = None, 0, None
     for epoch in range(1, cap + 1):
         model.train()
         order = torch.randperm(len(x), generator=generator)
@@ -92,9 +99,10 @@ def train(arm: dict, spec: dict, data, seed: int, cap: int) -> tuple[float, int]
             optimizer.step()
         model.eval()
         with torch.inference_mode():
-            accuracy = (model(xv).argmax(1) == yv).float().mean().item()
-        if accuracy > best:
-            best, best_epoch = accuracy, epoch
+            logits = model(xv)
+            watched = ((logits.argmax(1) == yv).float().mean() if maximize else F.cross_entropy(logits, yv)).item()
+        if best is None or (watched > best if maximize else watched < best):
+            best, best_epoch = watched, epoch
             best_state = {k: v.clone() for k, v in model.state_dict().items()}
         if epoch - best_epoch >= PATIENCE:
             break
@@ -118,16 +126,21 @@ def main() -> None:
     parser.add_argument("results")
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--cap", type=int, default=100)
+    parser.add_argument("--all-arms", action="store_true", help="train every arm, not only those of decided pairs")
     args = parser.parse_args()
     torch.set_num_threads(1)
     document = json.load(open(args.results))
     spec = document["spec"]
     dataset = load_registry().get("datasets", spec["dataset"])
     data = dataset.load(**dataset.resolve(spec.get("dataset_params") or None))
+    if data.train.lengths is not None or spec.get("readout", "last") != "last":
+        raise SystemExit("converged_check reads the last step of equal-length series; this sweep has "
+                         + ("series of unequal lengths" if data.train.lengths is not None else
+                            f"readout {spec['readout']!r}"))
     seeds = [2000 + i for i in range(args.seeds)]
     arms = {a["arm"]: a for a in document["leaderboard"]}
-    decided = [d for d in document["decisions"] if d["kind"] != "open"]
-    needed = sorted({k for d in decided for k in (d["arm"], d["other"])})
+    decided = [d for d in document["decisions"] if d["kind"] in DECIDED]  # not "open", nor "not training"
+    needed = sorted(arms if args.all_arms else {k for d in decided for k in (d["arm"], d["other"])})
     converged: dict[str, list[float]] = {}
     started = time.perf_counter()
     print(f"| arm | lr | converged test accuracy ({args.seeds} seeds) | epochs |")
@@ -142,7 +155,7 @@ def main() -> None:
     print("| sweep decided | sweep difference | converged difference [95% interval] | verdict |")
     print("|---|---|---|---|")
     contradicted = 0
-    margin = 0.02
+    margin = MARGIN
     for d in decided:
         mean, low, high = interval([a - b for a, b in zip(converged[d["arm"]], converged[d["other"]])])
         if d["kind"] == "better":

@@ -1,10 +1,11 @@
-"""Does the default `lossbench run` decide, and at what cost? Prints Markdown for the README (issue 18).
+"""Does the default `lossbench run` decide, and at what cost? Prints Markdown for benchmarks/README.md (issues 18 and 28).
 
-    python benchmarks/deciding.py [--out DIR] [--converged] [-- EXTRA RUN OPTIONS]
+    python benchmarks/deciding.py [--out DIR] [--spec FILE.toml] [--converged] [-- EXTRA RUN OPTIONS]
 
-1. The reference run (benchmarks/hand_loop.py: a plain 10-epoch GRU, whole process), the quickstart as a user
-   runs it (`lossbench run`, default options, report included), then the reference run again: the quickstart's
-   time over the median reference (target: at most 15x), and how many comparisons its results.json decided.
+1. The reference run (benchmarks/hand_loop.py: a plain 10-epoch GRU, whole process, one torch thread), the
+   sweep as a user runs it (`lossbench run`, default options, report included; with --spec, `lossbench run
+   FILE.toml`, e.g. examples/italy_power.toml), then the reference run again: the sweep's time over the median
+   reference (the quickstart's target: at most 15x), and how many comparisons its results.json decided.
 2. With --converged: benchmarks/converged_check.py on that results.json (every decided comparison against the
    same arms trained to convergence by a hand-written loop; target: none contradicted).
 """
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -20,39 +22,60 @@ import tempfile
 import time
 from pathlib import Path
 
+from lossbench.decisions import DECIDED
+
 HERE = Path(__file__).parent
+ONE_THREAD = {**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}  # torch's intra-op threads
 
 
 def wall(command: list[str]) -> float:
     started = time.perf_counter()
-    subprocess.run(command, check=True, capture_output=True)
+    subprocess.run(command, check=True, capture_output=True, env=ONE_THREAD)
     return time.perf_counter() - started
+
+
+def sweep_name(spec: str | None) -> str:
+    """The folder under --out the sweep writes: the spec's ``name`` (default: the file's stem), or quickstart."""
+    if spec is None:
+        return "quickstart"
+    from lossbench.sweep.inputs import load_toml
+
+    return load_toml(spec)["name"]
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out")
+    parser.add_argument("--spec", help="a sweep spec (TOML) to run instead of the quickstart")
     parser.add_argument("--converged", action="store_true")
     parser.add_argument("extra", nargs="*")
     args = parser.parse_args()
     out = Path(args.out or tempfile.mkdtemp(prefix="lossbench-deciding-"))
+    name = sweep_name(args.spec)
+    command = ["lossbench", "run", *([args.spec] if args.spec else []), "--out", str(out), "--quiet", *args.extra]
     references = [wall([sys.executable, str(HERE / "hand_loop.py")])]
     started = time.perf_counter()
-    done = subprocess.run(["lossbench", "run", "--out", str(out), "--quiet", *args.extra], capture_output=True,
-                          text=True)
+    done = subprocess.run(command, capture_output=True, text=True)
     seconds = time.perf_counter() - started
     references.append(wall([sys.executable, str(HERE / "hand_loop.py")]))
     reference = statistics.median(references)
-    results = out / "quickstart" / "results.json"
+    results = out / name / "results.json"
+    if not results.is_file():
+        sys.exit(f"{' '.join(command)} exited {done.returncode} without {results}:\n{done.stderr[-2000:]}")
     document = json.loads(results.read_text())
     decisions = document["decisions"]
-    decided = [d for d in decisions if d["kind"] != "open"]
+    decided = [d for d in decisions if d["kind"] in DECIDED]
+    quickstart = args.spec is None
+    shown = "`lossbench run` (the quickstart" if quickstart else f"`lossbench run {args.spec}` ({name}"
     print(f"| measurement | value | target |\n|---|---|---|")
-    print(f"| reference run (hand-written 10-epoch GRU, whole process; runs {', '.join(f'{r:.1f}' for r in references)}) "
-          f"| {reference:.1f} s | |")
-    print(f"| `lossbench run` (the quickstart, defaults, report included; exit {done.returncode}) | {seconds:.0f} s | |")
-    print(f"| quickstart / reference | {seconds / reference:.1f}x | <= 15x {'met' if seconds / reference <= 15 else 'NOT met'} |")
-    print(f"| comparisons decided | {len(decided)} of {len(decisions)} | >= 3 {'met' if len(decided) >= 3 else 'NOT met'} |")
+    print(f"| reference run (hand-written 10-epoch GRU, whole process, one torch thread; runs "
+          f"{', '.join(f'{r:.1f}' for r in references)}) | {reference:.1f} s | |")
+    print(f"| {shown}, defaults, report included; exit {done.returncode}) | {seconds:.0f} s | |")
+    ratio = seconds / reference
+    print(f"| {'quickstart' if quickstart else name} / reference | {ratio:.1f}x | "
+          f"<= 15x {'met' if ratio <= 15 else 'NOT met'} |")
+    target = f">= 3 {'met' if len(decided) >= 3 else 'NOT met'}" if quickstart else ""
+    print(f"| comparisons decided | {len(decided)} of {len(decisions)} | {target} |")
     race = document.get("race") or {}
     print(f"| seeds per arm (the race) | {race.get('arms') or race.get('seeds')} | |\n")
     for d in decisions:
@@ -60,7 +83,7 @@ def main() -> None:
         print(f"- {d['kind']}: {d['arm']} vs {d['other']} ({d['factor']}) {d['difference']:+.3f} {interval}, "
               f"{d['seeds']} seeds: {d['why']}")
     if args.converged:
-        print()
+        print(flush=True)
         subprocess.run([sys.executable, str(HERE / "converged_check.py"), str(results)], check=True)
 
 

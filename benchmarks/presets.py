@@ -1,4 +1,4 @@
-"""Every preset at its documented budget: wall time and what it found. Prints a Markdown table for the README.
+"""Every preset at its documented budget: wall time and what it found. Prints a Markdown table for benchmarks/README.md.
 
     python benchmarks/presets.py [NAME ...] [--out DIR]
 

@@ -1,11 +1,11 @@
 """What reopening a finished sweep costs: ``lossbench.load_sweep`` and its answer, leaderboard and trials as
 DataFrames, against calling ``lossbench.sweep.run`` again on the finished sweep (the way to its outcome before
-``load_sweep``). Prints Markdown for the README.
+``load_sweep``). Prints Markdown for benchmarks/README.md.
 
     python benchmarks/reopen.py [--repeats 3]
 
 Each side runs in a fresh Python process, timed whole (start-up and imports included, as a notebook's first
-cell pays them), alternating which goes first, medians. Two stored sweeps: the README's Python API sweep (digits,
+cell pays them), alternating which goes first, medians. Two stored sweeps: docs/python.md's sweep (digits,
 ce and focal on gru, hidden 16, 2 trials + 2 seeds, 1 epoch: trained once here), and the 24-arm sweep of
 benchmarks/report_speed.py (720 trials, made synthetically: ``load_sweep`` only, since it never trained). The
 reference run (benchmarks/hand_loop.py, whole process, one torch thread) is timed before and after.

@@ -1,6 +1,6 @@
 """What running a one-worker sweep's trials in a child process costs, against running them in the command's own
 process (what `--workers 1` did before a trial's SIGKILL could no longer take the command with it). Prints
-Markdown for the README.
+Markdown for benchmarks/README.md.
 
     python benchmarks/worker_process.py [--repeats 3]
 

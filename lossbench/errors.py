@@ -1,5 +1,5 @@
 """Errors a user can cause. The CLI prints them as one line and exits with the error's ``exit_code``: 2 for bad
-input (nothing ran); the codes a finished or stopped sweep exits with are below (README: "Exit codes")."""
+input (nothing ran); the codes a finished or stopped sweep exits with are below (docs/failures.md: "Exit codes")."""
 
 from __future__ import annotations
 

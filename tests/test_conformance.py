@@ -202,10 +202,10 @@ def test_hook_without_hookimpl_and_unimportable_plugin_fail(tmp_path):
 
 
 @pytest.mark.slow
-def test_the_readme_plugin_and_conformance_examples_work_as_written(tmp_path, cli):
-    """The README's `my_losses.py` and `tests/test_my_plugin.py`, copied verbatim, load and pass."""
-    readme = (Path(__file__).parent.parent / "README.md").read_text()
-    blocks = [b.split("```", 1)[0] for b in readme.split("```python\n")[1:]]
+def test_the_guides_smallest_plugin_and_its_test_work_as_written(tmp_path, cli):
+    """The plugin guide's `my_losses.py` and `tests/test_my_plugin.py`, copied verbatim, load and pass."""
+    guide = (Path(__file__).parent.parent / "docs" / "plugins.md").read_text()
+    blocks = [b.split("```", 1)[0] for b in guide.split("```python\n")[1:]]
     plugin = next(b for b in blocks if b.startswith("# my_losses.py"))
     test = next(b for b in blocks if b.startswith("# tests/test_my_plugin.py"))
     (tmp_path / "my_losses.py").write_text(plugin)

@@ -44,6 +44,37 @@ def test_the_picture_names_every_layer_there_is():
                                              sorted(set(layering.ARROWS) - present))
 
 
+def drawn_arrows() -> dict[str, set[str]]:
+    """docs/architecture.md's picture: each ``lossbench.X ──> a, b`` line as X -> {a, b}; "all of the above" is
+    every layer drawn before it, "(nothing of ours)" none; the built-ins' line as ``builtins`` (its target, the
+    api, imports no layer)."""
+    picture = (REPO / "docs" / "architecture.md").read_text().split("```\n", 2)[1]
+    drawn: dict[str, set[str]] = {}
+    for line in picture.splitlines():
+        if line.startswith("plugins/ (built-ins)"):
+            drawn["builtins"] = {line.split("─> lossbench.", 1)[1].split()[0]}
+            drawn.update({target: set() for target in drawn["builtins"]})  # the api: drawn with no arrow of its own
+        elif found := re.match(r"lossbench\.(\w+)\s+─+> (.+?)(?:\s{2,}|$)", line):
+            targets = found.group(2)
+            drawn[found.group(1)] = (set(drawn) - {"builtins"} - set(layering.LEAVES) if targets == "all of the above"
+                                     else set()
+                                     if targets == "(nothing of ours)" else set(targets.split(", ")))
+    return drawn
+
+
+def test_this_picture_draws_the_arrows_the_checker_enforces():
+    """docs/architecture.md's picture is ARROWS: the same layers, the same arrows; a leaf's arrows are the other
+    leaves it imports."""
+    drawn = drawn_arrows()
+    assert set(drawn) == set(layering.ARROWS) - {"root", "__main__"}, sorted(set(drawn) ^ set(layering.ARROWS))
+    for name, targets in drawn.items():
+        if name in layering.LEAVES:
+            imported = {layering.layer(i.target) for i in IMPORTS if layering.layer(i.module) == name}
+            assert targets == imported & set(layering.LEAVES) - {name}, (name, targets)
+        else:
+            assert targets == layering.ARROWS[name], (name, targets, layering.ARROWS[name])
+
+
 def test_each_layer_imports_only_what_its_arrow_names():
     assert_unbroken(layering.arrow_breaks(IMPORTS))
 

@@ -1,4 +1,4 @@
-"""``lossbench.sweep.run`` from Python: the README's script, run as written, and a bad spec refused whole."""
+"""``lossbench.sweep.run`` from Python: docs/python.md's script, run as written, and a bad spec refused whole."""
 
 from __future__ import annotations
 
@@ -12,19 +12,19 @@ import pytest
 
 from lossbench import LossbenchError, sweep
 
-README = Path(__file__).parent.parent / "README.md"
+GUIDE = Path(__file__).parent.parent / "docs" / "python.md"
 
 
-def readme_script() -> str:
-    """The Python API section's script, as the README shows it."""
-    section = README.read_text().split("## Python API", 1)[1].split("\n## ", 1)[0]
+def guide_script() -> str:
+    """The Python API's script, as docs/python.md shows it."""
+    section = GUIDE.read_text()
     blocks = [b.split("```", 1)[0] for b in section.split("```python\n")[1:]]
     return next(b for b in blocks if b.startswith("# api_demo.py"))
 
 
 @pytest.mark.slow
-def test_the_readme_script_runs_a_sweep_and_reads_its_arms_back(tmp_path):
-    (tmp_path / "api_demo.py").write_text(readme_script())
+def test_the_guides_script_runs_a_sweep_and_reads_its_arms_back(tmp_path):
+    (tmp_path / "api_demo.py").write_text(guide_script())
     done = subprocess.run([sys.executable, "api_demo.py"], cwd=tmp_path, capture_output=True, text=True,
                           timeout=600)
     assert done.returncode == 0, done.stderr[-3000:]

@@ -35,7 +35,7 @@ def run_command(
     preset: Annotated[str | None, typer.Option(help="A built-in sweep: quickstart (the default with no spec), seed (the "
                                                     "seed article done right), or a paper preset that judges a "
                                                     "published claim: greydanus2020, muller2019, pascanu2013, le2015, "
-                                                    "tallec2018 (the README lists each).")] = None,
+                                                    "tallec2018 (docs/method.md lists each).")] = None,
     budget: Annotated[str, typer.Option(help="A preset's budget: default (sized for a 2-core CPU) or paper (the "
                                              "paper's own, where feasible).")] = "default",
     name: Annotated[str | None, typer.Option(help="Sweep name (default: the spec's name or stem, or the preset's).")] = None,

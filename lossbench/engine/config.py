@@ -20,7 +20,7 @@ MAX_THREADS = 1024
 LR_MAX = 1e6  # far past any divergence a study wants to see; near float32's limit torch's optimisers raise
 
 
-# Upper bounds on every number of a run a user can give, checked before anything is built (README: "Limits").
+# Upper bounds on every number of a run a user can give, checked before anything is built (docs/failures.md: "Limits").
 SEED_MAX = 2**32 - 1  # numpy's seeds are 32-bit; torch's generator takes them too
 EPOCHS_MAX = 100_000
 BATCH_SIZE_MAX = 10_000_000

@@ -1,7 +1,7 @@
 """How many torch threads a run gets when nobody says: one.
 
 On small shared machines torch's default (every core) is no faster than one thread when the machine is idle and
-several times slower as soon as another process runs (measured: see the README's benchmarks); parallelism pays
+several times slower as soon as another process runs (measured: see benchmarks/README.md); parallelism pays
 as processes (sweep workers), one thread each. ``OMP_NUM_THREADS``, when set, is respected.
 """
 

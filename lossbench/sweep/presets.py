@@ -1,6 +1,6 @@
 """Built-in sweeps (``lossbench run --preset NAME``): the quickstart, and paper presets that put a published claim
-beside this run's numbers. Each is sized for a 2-core CPU (durations in the README); ``--budget paper`` gives the
-paper's own budget where that is feasible here, and says why not where it is not.
+beside this run's numbers. Each is sized for a 2-core CPU (durations in benchmarks/README.md); ``--budget paper``
+gives the paper's own budget where that is feasible here, and says why not where it is not.
 
 Every claim's published figure was read from the paper (or, where marked, a source quoting it). Each preset lists
 how its setup departs from the paper's (``departures``; ``paper_departures`` at ``--budget paper``): they are stored

@@ -20,7 +20,7 @@ from lossbench.results.schema import name_problem
 from lossbench.sweep.spec import OBJECTIVES, PRUNERS, SAMPLERS, SweepSpec
 from lossbench.text import shown
 
-# Upper bounds of a sweep's own numbers (a run's are in lossbench.engine.config); README: "Limits".
+# Upper bounds of a sweep's own numbers (a run's are in lossbench.engine.config); docs/failures.md: "Limits".
 TRIALS_MAX = 10_000  # per arm: every trial is stored, and the report reads them all
 SEEDS_MAX = 1_000
 SAMPLER_SEED_MAX = 2**31 - 1
