@@ -280,3 +280,21 @@ def test_the_race_replays_from_a_stored_sweep_built_without_training(tmp_path):
     state = race_state(Plan(3, 2, 8), runs)
     assert not state.over and state.looks[0].steps == {"ce:rnn:none vs focal:rnn:none": "epochs"}
     assert state.budget == {"ce:rnn:none": Budget(3, 2), "focal:rnn:none": Budget(3, 4)}  # focal's runs go on to 4
+
+
+@pytest.mark.slow
+def test_a_race_over_epochs_reaches_the_same_looks_numbers_and_decisions_with_one_worker_and_two(tmp_path):
+    from lossbench import sweep
+
+    spec = {"dataset": "digits", "losses": ["ce", "focal"], "cells": ["gru"], "hidden": 8, "trials": 1, "epochs": 2,
+            "max_epochs": 8, "seeds": 5, "race": True, "patience": 0}
+    seen = {}
+    for workers in (1, 2):
+        data = sweep.run({**spec, "name": f"w{workers}"}, out=tmp_path, workers=workers, threads=1).load()
+        race = data.data.race
+        seen[workers] = ({k: race[k] for k in ("arms", "caps", "looks", "over")},
+                         {a.key: sorted((t.seed, len(t.run.epochs), t.run.test_metric("accuracy"))
+                                        for t in a.completed_final) for a in data.arms},
+                         [(v.arm, v.other, v.kind, v.difference) for v in data.decisions])
+    assert seen[1] == seen[2]
+    assert any(cap > spec["epochs"] for cap in seen[1][0]["caps"].values())  # the race continued runs

@@ -163,8 +163,10 @@ class Worker:
         trials = self._recovered(final)
         if continue_to(final, budget.cap, budget.seeds, trials):  # its cap was raised: runs still improving go on
             trials = final.get_trials(deepcopy=False)
-        if not self._done(final, tally(trials, budget.seeds, FINAL_FINISHED, budget.cap), FINAL,
-                          round_done(trials, budget.seeds, budget.cap)):
+        # a continuation past this cap is a later look's (another worker's replay of the race ran ahead of this
+        # one's): the phase is not done, and it is taken and run, never taken as surplus and dropped
+        done = round_done(trials, budget.seeds, budget.cap) and not continued_past(trials, budget.cap)
+        if not self._done(final, tally(trials, budget.seeds, FINAL_FINISHED, budget.cap), FINAL, done):
             self._need[arm.index] = next_need(trials, budget)
             return FINAL, final, budget.seeds, FINAL_FINISHED, budget.cap
         if not self._race_over:
@@ -277,6 +279,12 @@ def tuned_cap(storage: Any, spec: SweepSpec) -> int:
         return spec.epochs
     epochs = (stored or {}).get("epochs")
     return int(epochs) if isinstance(epochs, int) and not isinstance(epochs, bool) else spec.epochs
+
+
+def continued_past(trials: list[Any], cap: int) -> bool:
+    """Whether a slot's continuation waits to train past ``cap``."""
+    return any(chain.pending is not None and state_of(chain.pending) == "WAITING"
+               and (writer.cap_attr(chain.pending) or 0) > cap for chain in chains(trials))
 
 
 def next_need(trials: list[Any], budget: Budget) -> int:
