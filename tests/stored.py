@@ -14,16 +14,17 @@ from lossbench.results.schema import FINAL, TUNE, spec_study, study_name
 
 
 def store_sweep(storage: Any, name: str = "kept", trials: int = 4, seeds: int = 2, first_result: Any = None,
-                losses: tuple[str, ...] = ("ce",), **fields: Any) -> dict[str, Any]:
+                losses: tuple[str, ...] = ("ce",), improving: bool | None = None, **fields: Any) -> dict[str, Any]:
     """A finished sweep of one arm per loss (LOSS:rnn:none on digits; ce alone by default) in the Optuna
     ``storage``; the spec as stored. Each later loss scores 0.1 less than the one before, tuning and final alike.
-    ``first_result``: what the first tuning trial stores as its result instead of a run's (a stored form to refuse)."""
+    ``first_result``: what the first tuning trial stores as its result instead of a run's (a stored form to refuse);
+    ``improving``: what each final run stores of whether it reached its cap still improving (as a worker does)."""
     import optuna
 
     from lossbench.sweep.spec import SweepSpec
 
     spec = SweepSpec(name=name, dataset="digits", losses=tuple(losses), cells=("rnn",), trials=trials, seeds=seeds,
-                     epochs=2, **fields).identity()
+                     epochs=2, **fields).recorded()
     writer.record_spec(writer.open_study(storage, spec_study(name)), spec, {"lossbench": "test"})
     lr = optuna.distributions.FloatDistribution(1e-4, 1e-1, log=True)
     for rank, loss in enumerate(losses):
@@ -46,7 +47,7 @@ def store_sweep(storage: Any, name: str = "kept", trials: int = 4, seeds: int = 
             writer.record_start(trial, key, FINAL, seed, {"lr": 0.01}, trials - 1)
             writer.record_slot(trial, index)
             writer.record_outcome(trial, "completed", 1.0, result=run_result(
-                [0.8 - lower, 0.85 - lower], 0.85 - lower + index / 100, seed=seed))
+                [0.8 - lower, 0.85 - lower], 0.85 - lower + index / 100, seed=seed), improving=improving)
             final.tell(trial, 0.85 - lower)
     return spec
 

@@ -36,7 +36,7 @@ def test_flags_show_no_type_and_usage_lines_no_doubled_brackets(cli, command):
 
 def test_run_s_usage_and_its_defaults(cli):
     text = " ".join(help_of(cli, "run", columns=200).split())
-    assert "lossbench run [OPTIONS] [SPEC.toml] " in text
+    assert "lossbench run [OPTIONS] [SPEC.toml|NAME] " in text
     assert "lossbench report [OPTIONS] NAME " in " ".join(help_of(cli, "report").split())
     for flag in ("trials", "epochs", "patience", "seeds", "dataset", "sampler", "pruner", "objective"):
         shown = re.search(rf"--{flag} .*?\[default: \((.*?)\)\]", text)

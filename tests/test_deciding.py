@@ -122,7 +122,7 @@ def test_one_worker_and_two_give_the_same_numbers_and_the_same_decisions(tmp_pat
     for workers in ("1", "2"):
         folder = tmp_path / f"w{workers}"
         folder.mkdir()
-        done = cli("run", "--name", "same", *SMALL, "--trials", "3", "--seeds", "auto", "--workers", workers,
+        done = cli("run", "--name", "same", *SMALL, "--trials", "3", "--seeds", "auto", "--max-epochs", "12", "--workers", workers,
                    "--threads", "1", cwd=folder)
         assert done.returncode == 0, done.stderr
         document = json.loads((folder / "results" / "same" / "results.json").read_text())

@@ -12,7 +12,7 @@ from test_verdicts import by_pair, plateaued
 from lossbench.decisions import sweep_arms
 from lossbench.report import tables
 from lossbench.report.export import results_json
-from lossbench.sweep.racing import look
+from lossbench.sweep.racing import Budget, Plan, look
 
 
 # -- chance and collapse ----------------------------------------------------------------------------------------------
@@ -50,7 +50,11 @@ def test_two_arms_at_chance_are_not_training_and_get_no_seeds_or_minutes():
     assert pair.kind == "not training" and pair.needs_seeds is None and pair.minutes is None and pair.p is None
     assert "not training at this budget of 12 epochs" in pair.why
     arms, _ = sweep_arms(data)
-    assert "ce:rnn:none vs focal:rnn:none" not in look(arms, list(SEEDS), looks=1, max_seeds=10).racing
+    budget = {a.key: Budget(len(SEEDS), 12) for a in arms}
+    taken, grown = look(arms, budget, Plan(10, 12, 200))
+    assert not any("ce:rnn:none" in name and "focal:rnn:none" in name for name in taken.steps)
+    assert taken.open["ce:rnn:none vs focal:rnn:none"] == "not raced: both arms at chance"
+    assert grown["ce:rnn:none"] == grown["focal:rnn:none"] == Budget(len(SEEDS), 12)
     row = next(r for r in tables.leaderboard(report)[1] if r[1] == "ce:rnn:none")
     assert "not training at this budget (at chance) on 3/3 seeds" in " ".join(row) and "plateaued" not in " ".join(row)
     assert not any("seeds" in s and "ce:rnn:none against focal:rnn:none" in s for s in report.answer)

@@ -13,7 +13,7 @@ from lossbench import stats
 from lossbench.decisions import LEVELS, race_alpha, sweep_arms
 from lossbench.report import tables
 from lossbench.report.export import results_json
-from lossbench.sweep.racing import look
+from lossbench.sweep.racing import Budget, Plan, look
 
 
 def plateaued(key: str, accuracies, clipped: int = 0) -> object:
@@ -117,8 +117,8 @@ def test_a_raced_sweep_is_judged_at_the_races_level_and_the_report_says_so():
     assert raced.alpha == pytest.approx(0.0125) and raced.decisions[0].kind == "open"
     assert raced.decisions[0].level == pytest.approx(1 - 0.0125)
     arms, _ = sweep_arms(data)
-    taken = look(arms, list(SEEDS), looks=4, max_seeds=10)
-    assert taken.open == ["ce:gru:none vs focal:gru:none"]  # the race's own verdict at its look: the same
+    taken, _ = look(arms, {a.key: Budget(3, 10) for a in arms}, Plan(10, 10, 10))
+    assert list(taken.steps) + list(taken.open) == ["ce:gru:none vs focal:gru:none"]  # the race's own verdict: the same
     assert "at 0.0125, the race's level" in "\n".join(raced.findings)
     headers, rows = tables.decisions(raced)
     assert rows[0][headers.index("interval")].endswith("at 98.8%")
@@ -132,12 +132,11 @@ def test_the_race_judges_the_same_family_as_the_report():
     from lossbench.results.baseline import family_pairs
 
     pairs = family_pairs(data.spec, [(a.key, a.cell) for a in data.arms])
-    taken = look(arms, list(SEEDS), looks=1, pairs=pairs)
+    taken, _ = look(arms, {a.key: Budget(3, 10) for a in arms}, Plan(3, 10, 10), pairs=pairs)
     decided = {f"{v.arm} vs {v.other}": v.kind for v in report.decisions if v.decided}
     assert taken.decided == decided
-    assert len(taken.decided) + len(taken.open) == len(report.decisions)
-    assert all(" vs " in name for name in taken.racing) and not any(
-        name.startswith(("focal vs", "gru vs")) for name in taken.racing)  # levels race no seeds of their own
+    assert len(taken.decided) + len(taken.open) + len(taken.steps) == len(report.decisions)
+    assert not any(name.startswith(("focal vs", "gru vs")) for name in taken.steps)  # levels race nothing of their own
 
 
 def test_main_effects_read_their_levels_verdicts():
@@ -218,3 +217,13 @@ def test_a_pair_a_hair_apart_is_not_offered_a_thousand_seeds_while_an_arm_still_
     (verdict,) = report_of(data).decisions
     assert verdict.kind == "open" and verdict.needs_seeds is None and verdict.needs_epochs == 24
     assert "a tie within +-0.02 is nearer" in verdict.why and "train longer first" in verdict.why
+
+
+def test_a_race_over_seeds_and_epochs_is_judged_by_the_report_at_its_plan_s_level():
+    """The race plans a look per round of seeds and per cap step up to max_epochs; the report on the raced sweep
+    judges at that same level (one function, ``race_alpha``, for both)."""
+    data = sweep([plateaued("ce:gru:none", (0.90, 0.91, 0.905)), plateaued("focal:gru:none", (0.915, 0.917, 0.915))])
+    data.spec.update(race=True, seeds=10, max_epochs=4 * data.spec["epochs"])
+    plan = Plan(10, data.spec["epochs"], data.spec["max_epochs"])
+    raced = report_of(data)
+    assert plan.looks == 4 + 2 and raced.alpha == pytest.approx(plan.alpha) == pytest.approx(0.05 / 6)

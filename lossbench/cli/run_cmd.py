@@ -25,11 +25,13 @@ DEFAULTS = {"trials": "the spec's, else 4; quickstart 5", "epochs": "the spec's,
             "patience": "the spec's, else 5", "seeds": "the spec's, else 3; quickstart auto, at most 7",
             "dataset": "the spec's, else mnist1d", "sampler": "the spec's, else screen",
             "pruner": "the spec's, else none", "objective": "the spec's, else val_accuracy",
-            "sampler_seed": "the spec's, else 0"}
+            "sampler_seed": "the spec's, else 0", "max_epochs": "the spec's, else 200"}
 
 
 def run_command(
-    spec_file: Annotated[str | None, typer.Argument(metavar="SPEC.toml", help="Sweep spec (TOML).")] = None,
+    spec_file: Annotated[str | None, typer.Argument(metavar="SPEC.toml|NAME", help="Sweep spec (TOML), or the name "
+                                                                                   "of a stored sweep to resume or "
+                                                                                   "grow.")] = None,
     preset: Annotated[str | None, typer.Option(help="A built-in sweep: quickstart (the default with no spec), seed (the "
                                                     "seed article done right), or a paper preset that judges a "
                                                     "published claim: greydanus2020, muller2019, pascanu2013, le2015, "
@@ -45,8 +47,11 @@ def run_command(
                                                      "1; a resumed sweep keeps the count it started with).")] = None,
     device: Annotated[str, typer.Option(help="cpu or cuda (workers placed one per visible GPU, round-robin).")] = "cpu",
     trials: Annotated[int | None, typer.Option(help="Tuning trials per arm.", show_default=DEFAULTS["trials"])] = None,
-    epochs: Annotated[int | None, typer.Option(help="Epochs per run: a cap, with --patience.",
+    epochs: Annotated[int | None, typer.Option(help="Epochs per run: a cap, with --patience; raised on a stored sweep, "
+                                                    "its runs still improving continue from their checkpoints.",
                                                show_default=DEFAULTS["epochs"])] = None,
+    max_epochs: Annotated[int | None, typer.Option(help="With seeds = auto: the highest cap the race may train an arm's "
+                                                        "runs to.", show_default=DEFAULTS["max_epochs"])] = None,
     patience: Annotated[int | None, typer.Option(
         help="Stop a run after this many epochs without gain on its validation objective (not before twice as many "
              "epochs) and test its best epoch; 0: train every epoch.", show_default=DEFAULTS["patience"])] = None,
@@ -100,8 +105,8 @@ def run_command(
                                   f"resume", stop.signum) from None
 
 
-def _run(*, spec_file, preset, budget, name, storage, workers, threads, device, trials, epochs, patience, seeds,  # noqa: ANN001
-         baseline, dataset, loss, cell, remedies, set_, sampler, pruner, objective, sampler_seed, trial_timeout, time_budget, out,
+def _run(*, spec_file, preset, budget, name, storage, workers, threads, device, trials, epochs, max_epochs,  # noqa: ANN001
+         patience, seeds, baseline, dataset, loss, cell, remedies, set_, sampler, pruner, objective, sampler_seed, trial_timeout, time_budget, out,
          artifacts, heartbeat, quiet, json) -> None:
     """Options into ``lossbench.sweep.run``, then its report, and what came back rendered."""
     from contextlib import ExitStack
@@ -110,9 +115,10 @@ def _run(*, spec_file, preset, budget, name, storage, workers, threads, device, 
 
     spec = _spec(spec_file, preset, budget, set_, {
         "name": name, "dataset": dataset, "losses": loss, "cells": cell, "remedy_sets": remedies, "trials": trials,
-        "epochs": epochs, "patience": patience, "seeds": seeds, "sampler": sampler, "pruner": pruner, "baseline": baseline,
+        "epochs": epochs, "max_epochs": max_epochs, "patience": patience, "seeds": seeds, "sampler": sampler,
+        "pruner": pruner, "baseline": baseline,
         "objective": objective, "sampler_seed": sampler_seed, "trial_timeout": trial_timeout,
-        "time_budget": time_budget})
+        "time_budget": time_budget}, out, storage)
     show = not quiet and not json
 
     live = LiveProgress()
@@ -134,6 +140,8 @@ def _run(*, spec_file, preset, budget, name, storage, workers, threads, device, 
                             on_progress=live.update if show else None)
     for line in [*outcome.crashes, *outcome.warnings]:
         warn(line)
+    for line in outcome.notes if show else ():
+        note(line, style="yellow")
     if outcome.out_of_time:
         queued = {0: "no trial was running", 1: "the running trial was queued again"}.get(
             outcome.released, f"the {outcome.released} running trials were queued again")
@@ -153,27 +161,38 @@ def _run(*, spec_file, preset, budget, name, storage, workers, threads, device, 
     _raise_on_failed_trials(outcome, paths)
 
 
-def _spec(spec_file, preset, budget, set_, flags):  # noqa: ANN001, ANN202
-    """The sweep the options describe: a spec file or a preset, flags on top (shapes checked, values not yet);
-    ``flags["remedy_sets"]`` as --remedies gives them (``a+b``, ``none``)."""
+def _spec(spec_file, preset, budget, set_, flags, out, storage):  # noqa: ANN001, ANN202
+    """The sweep the options describe: a spec file, a stored sweep's name (``sweep.resume``: a file of that name
+    wins) or a preset, flags on top (shapes checked, values not yet); ``flags["remedy_sets"]`` as --remedies gives
+    them (``a+b``, ``none``)."""
     from dataclasses import replace
 
     from lossbench.errors import LossbenchError
     from lossbench.sweep import build_spec, load_toml, preset_fields
+    from lossbench.sweep.resume import not_found, stored_fields
 
     if spec_file and spec_file.strip().lower() in FLAG_VALUES and not Path(spec_file).exists():
         raise LossbenchError(f"{spec_file!r} is not a spec file: --quiet and --json are flags and take no value "
                              f"(give --quiet alone, or name the spec file first)")
+    stored = None if not spec_file or Path(spec_file).is_file() else stored_fields(spec_file, out, storage)
+    if spec_file and stored is None and not Path(spec_file).is_file() and not spec_file.endswith(".toml"):
+        raise not_found(spec_file, out, storage)
     if spec_file and preset:
-        raise LossbenchError("give a spec file or --preset, not both")
+        raise LossbenchError(f"give {'a stored sweep' if stored else 'a spec file'} or --preset, not both")
     if spec_file and budget != "default":
-        raise LossbenchError("--budget applies to a --preset, not to a spec file")
-    base = load_toml(spec_file) if spec_file else preset_fields(preset or "quickstart", budget)
+        raise LossbenchError(f"--budget applies to a --preset, not to {'a stored sweep' if stored else 'a spec file'}")
+    base = stored if stored is not None else load_toml(spec_file) if spec_file else preset_fields(preset or "quickstart",
+                                                                                                  budget)
     remedies = flags["remedy_sets"]
     flags = {**flags, "remedy_sets": [[] if text.strip().lower() in ("", "none") else
                                       [r.strip() for r in text.split("+") if r.strip()] for text in remedies]
              if remedies else None}
     spec = build_spec(base, flags)
+    seeds = flags.get("seeds")
+    if seeds is not None and str(seeds).strip().lower() != "auto" and not spec.race:
+        prior = stored if stored is not None else stored_fields(spec.name, out, storage)
+        if prior and prior.get("race"):  # --seeds N on a stored race: its maximum raised, still a race
+            spec = build_spec(base, {**flags, "race": True})
     return replace(spec, **sweep_overrides(parse_sets(set_), spec.dataset, spec.fixed, spec.dataset_params))
 
 

@@ -23,11 +23,15 @@ The rule, in order:
   excludes 0.
 - Decided: a significant difference that training longer cannot overturn (the trailing side plateaued on every
   seed, or at its recent rate it could not close the gap in as many epochs again: a learning curve is concave);
-  equivalent: within ``MARGIN`` both ways (TOST at the same level) with both sides plateaued.
+  equivalent: within ``MARGIN`` both ways (TOST at the same level) with both sides plateaued, or, decided like a
+  difference, with a side still improving whose most it could gain by that same bound cannot take the difference
+  out of the margin (TOST on the bounds shifted by those gains).
 - Open, with what would decide it: more epochs where the trailing side could still close the gap (no number of
   seeds could decide it then), else the seeds a paired t-test (or TOST, between plateaued sides) would need at
   power 0.8, the observed difference and spread taken as true, and the seeds at an even chance (power 0.5): the
-  race goes on while that is within its maximum, an estimate from 3 seeds being rough.
+  race goes on while that is within its maximum, an estimate from 3 seeds being rough. ``longer`` names the arms
+  whose runs, trained longer, would decide it; with a race's caps (``reach``), a pair only epochs past
+  ``max_epochs`` or more seeds than its most would decide says so.
 - Speed (``speed``): where accuracy does not separate two plateaued arms, the epochs each run took to a validation
   accuracy every run of both reaches, by the same test.
 
@@ -36,13 +40,13 @@ level, and says so.
 """
 
 from lossbench.decisions.arms import Arm, Run, arm_from_runs, runs_of, sweep_arms
-from lossbench.decisions.family import ROUNDS, decide, race_alpha, schedule
+from lossbench.decisions.family import ROUNDS, cap_steps, decide, out_of_reach, race_alpha, schedule
 from lossbench.decisions.rule import EVEN_CHANCE, MARGIN, MIN_SEEDS, TEST, judge_values, within
 from lossbench.decisions.speed import SPEED, SPEED_FACTOR, speed
 from lossbench.decisions.verdict import (ARMS, BETTER, CONFOUNDED, DECIDED, EQUIVALENT, KINDS, LEVELS, NOT_TRAINING,
                                          OPEN, WORSE, Verdict)
 
 __all__ = ["ARMS", "BETTER", "CONFOUNDED", "DECIDED", "EQUIVALENT", "EVEN_CHANCE", "KINDS", "LEVELS", "MARGIN",
-           "MIN_SEEDS", "NOT_TRAINING", "OPEN", "ROUNDS", "SPEED", "SPEED_FACTOR", "TEST", "WORSE", "Arm", "Run", "Verdict",
-           "arm_from_runs", "decide", "judge_values", "race_alpha", "runs_of", "schedule", "speed", "sweep_arms",
-           "within"]
+           "MIN_SEEDS", "NOT_TRAINING", "OPEN", "ROUNDS", "SPEED", "SPEED_FACTOR", "TEST", "WORSE", "Arm", "Run",
+           "Verdict", "arm_from_runs", "cap_steps", "decide", "judge_values", "out_of_reach", "race_alpha", "runs_of",
+           "schedule", "speed", "sweep_arms", "within"]

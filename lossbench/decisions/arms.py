@@ -23,6 +23,7 @@ class Run:
     classes: int | None = None
     lr: float | None = None
     clip_rate: float | None = None
+    cap: int | None = None  # the epoch cap it trained to (a continued run's: its latest)
 
 
 @dataclass(frozen=True)
@@ -81,11 +82,12 @@ class Arm:
 def arm_from_runs(key: str, loss: str, cell: str, remedies: str, runs: list[Run], maximize: bool,
                   patience: int | None, epochs_cap: int | None, chance: float | None = None,
                   grain: float | None = None) -> Arm:
-    """An ``Arm`` from its final runs; a run counts as plateaued when it stopped before its cap, or when the
-    patience rule says so of its curve (for fixed-epoch runs: its best epoch at least ``patience`` epochs before
-    the end). Its recent gain: the rise in validation accuracy per epoch over the last ``patience`` epochs, the
-    fastest of its runs still improving. ``chance``: 1 / classes, and ``grain`` (the step of its test accuracy),
-    where the runs do not say (runs stored before they did): the grain is 1 / the test examples they scored."""
+    """An ``Arm`` from its final runs; a run counts as plateaued when it stopped before its cap (its own, where it
+    says: a continued run's is its latest; else ``epochs_cap``), or when the patience rule says so of its curve
+    (for fixed-epoch runs: its best epoch at least ``patience`` epochs before the end). Its recent gain: the rise in
+    validation accuracy per epoch over the last ``patience`` epochs, the fastest of its runs still improving; its
+    cap, the highest of its runs'. ``chance``: 1 / classes, and ``grain`` (the step of its test accuracy), where the
+    runs do not say (runs stored before they did): the grain is 1 / the test examples they scored."""
     window = patience or PATIENCE
     classes = next((run.classes for run in runs if run.classes), None)
     chance = 1 / classes if classes else chance
@@ -93,7 +95,7 @@ def arm_from_runs(key: str, loss: str, cell: str, remedies: str, runs: list[Run]
     for run in runs:
         accuracy[run.seed] = run.test_accuracy
         curves[run.seed] = list(run.accuracy_curve)
-        state = run_state(run.curve, run.accuracy_curve, maximize, window, epochs_cap, chance)
+        state = run_state(run.curve, run.accuracy_curve, maximize, window, run.cap or epochs_cap, chance)
         states[run.seed] = state or IMPROVING
         plateaued[run.seed] = state not in (None, IMPROVING)
         broke[run.seed] = state == COLLAPSED
@@ -101,6 +103,8 @@ def arm_from_runs(key: str, loss: str, cell: str, remedies: str, runs: list[Run]
         if not plateaued[run.seed] and len(acc) > 1:
             span = min(window, len(acc) - 1)
             gains.append(max(0.0, (max(acc[-span:]) - max(acc[:-span])) / span))
+    caps = [run.cap for run in runs if run.cap]
+    epochs_cap = max(caps) if caps else epochs_cap
     seconds = [run.seconds for run in runs]
     examples = [run.examples for run in runs if run.examples]
     rates = [run.clip_rate for run in runs if run.clip_rate is not None]
@@ -121,21 +125,26 @@ def runs_of(trials: Any, objective: str) -> list[Run]:
         if trial.state != "COMPLETE" or trial.seed is None or accuracy is None:
             continue
         examples, classes = run.test_metric("examples"), run.test_metric("classes")
+        cap = run.config.get("epochs")
         runs.append(Run(trial.seed, accuracy, run.curve(objective), run.curve("val_accuracy"), run.wall_seconds,
                         int(examples) if examples else None, int(classes) if classes else None, run.lr,
-                        run.clip_rate if run.steps else None))
+                        run.clip_rate if run.steps else None, int(cap) if isinstance(cap, int) else None))
     return runs
 
 
 def sweep_arms(data: Any) -> tuple[list[Arm], int]:
-    """The arms of a stored sweep (``SweepData``) that have completed final runs, and its number of workers. Where
+    """The arms of a stored sweep (``SweepData``) that have completed final runs (each slot's current run; of a
+    race that ended, the slots it judged), and its number of workers. Where
     its runs do not say how many test examples they scored, the grain of accuracy is inferred from every arm's
     accuracies together (each k / n on one test set)."""
     spec = data.spec_record
     workers = int((data.provenance or {}).get("workers") or 1)
     classes = ((data.provenance or {}).get("dataset_info") or {}).get("num_classes")
     chance = 1 / classes if isinstance(classes, int) and classes > 1 else None
-    runs = {arm.key: runs_of(arm.final, spec.objective.name) for arm in data.arms}
+    race = data.race or {}
+    seeds = race.get("arms") or {} if race.get("over", True) else {}  # where a race ended: its first n slots
+    runs = {arm.key: runs_of([t for t in arm.final if arm.key not in seeds or (t.slot or 0) < seeds[arm.key]],
+                             spec.objective.name) for arm in data.arms}
     grain = stats.grain([r.test_accuracy for found in runs.values() for r in found])  # one test set: one grain
     arms = [arm_from_runs(arm.key, arm.loss, arm.cell, "+".join(arm.remedies) or "none", runs[arm.key],
                           spec.objective.maximize, spec.patience, spec.epochs, chance, grain)

@@ -2,19 +2,21 @@
 and its baseline, a claim's two arms), and each factor's levels over matched arms; tested together, Holm-corrected
 once (``lossbench.stats.holm``), each judged by ``rule.judge`` at the level Holm tested it at.
 
-The race (``seeds = "auto"``) judges the same family at ``race_alpha``: alpha over the looks it plans (Bonferroni
-over looks), so that the family-wise error stays at most alpha however the race ends; the report judges a raced
+The race (``seeds = "auto"``) judges the same family at ``race_alpha``: alpha over the looks it plans (its rounds of
+seeds and its cap steps; Bonferroni over looks), so that the family-wise error stays at most alpha however the race
+ends; the report judges a raced
 sweep at that level too, so that a pair the race left open never reads decided."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Iterable
 
 from lossbench import stats
 from lossbench.decisions.arms import Arm
 from lossbench.decisions.rule import MARGIN, judge, untested
 from lossbench.decisions.units import extra_pairs, level_pairs, one_factor_pairs
-from lossbench.decisions.verdict import NOT_TRAINING, Verdict
+from lossbench.decisions.verdict import ARMS, NOT_TRAINING, OPEN, Verdict
 from lossbench.convergence import CHANCE_MARGIN
 from lossbench.stats import ALPHA
 
@@ -26,16 +28,31 @@ def schedule(max_seeds: int) -> list[int]:
     return [n for n in ROUNDS if n < max_seeds] + [max_seeds]
 
 
-def race_alpha(max_seeds: int | None, alpha: float = ALPHA) -> float:
-    """The level each look of a race up to ``max_seeds`` decides at: alpha / the looks planned."""
-    return alpha / len(schedule(max_seeds)) if max_seeds else alpha
+def cap_steps(epochs: int | None, max_epochs: int | None) -> list[int]:
+    """The caps a race may raise an arm's runs to: doubling from ``epochs``, the last one ``max_epochs``."""
+    steps, cap = [], epochs or 0
+    while cap and max_epochs and cap < max_epochs:
+        cap = min(2 * cap, max_epochs)
+        steps.append(cap)
+    return steps
+
+
+def race_alpha(max_seeds: int | None, alpha: float = ALPHA, epochs: int | None = None,
+               max_epochs: int | None = None) -> float:
+    """The level each look of a race decides at: alpha / the looks it plans, one per round of seeds up to
+    ``max_seeds`` and one per cap step from ``epochs`` up to ``max_epochs`` (Bonferroni over looks)."""
+    if not max_seeds:
+        return alpha
+    return alpha / (len(schedule(max_seeds)) + len(cap_steps(epochs, max_epochs)))
 
 
 def decide(arms: list[Arm], alpha: float = ALPHA, workers: int = 1, pairs: Iterable[tuple[str, str]] = (),
-           test: str = "t", margin: float = MARGIN) -> list[Verdict]:
+           test: str = "t", margin: float = MARGIN, reach: tuple[int, int] | None = None) -> list[Verdict]:
     """Every pair of the family, decided or open with why: the one-factor pairs of ``arms``, then ``pairs`` (arm
     keys) not among them, then the factors' levels. ``alpha`` is the family's level (a race's: ``race_alpha``);
-    ``test`` the paired test whose p-values Holm corrects (``t``; ``wilcoxon`` where a report asks for it)."""
+    ``test`` the paired test whose p-values Holm corrects (``t``; ``wilcoxon`` where a report asks for it).
+    ``reach``: a race's (most seeds, max_epochs): an open pair of arms that only training past max_epochs, or
+    more seeds than that, would decide says so (``Verdict.reach``)."""
     candidates = one_factor_pairs(arms) + extra_pairs(arms, pairs) + level_pairs(arms)
     out: list[Verdict | None] = []
     tested = []
@@ -54,4 +71,24 @@ def decide(arms: list[Arm], alpha: float = ALPHA, workers: int = 1, pairs: Itera
     pvalues = [found.p for *_, found in tested]
     for (index, pair, found), p_adj, step in zip(tested, stats.holm(pvalues), stats.holm_levels(pvalues, alpha)):
         out[index] = judge(pair, found, step, p_adj, alpha, workers, margin)
-    return [v for v in out if v is not None]
+    verdicts = [v for v in out if v is not None]
+    return verdicts if reach is None else [out_of_reach(v, {a.key: a for a in arms}, *reach) for v in verdicts]
+
+
+def out_of_reach(verdict: Verdict, arms: dict[str, Arm], max_seeds: int, max_epochs: int) -> Verdict:
+    """An open pair of arms that only epochs past ``max_epochs`` (its arms to train longer are at that cap), or
+    more seeds than ``max_seeds`` would decide, with that said; any other verdict as it is."""
+    if verdict.kind != OPEN or verdict.scope != ARMS:
+        return verdict
+    if verdict.needs_epochs is not None:
+        capped = [arms[k] for k in verdict.longer if k in arms]
+        if capped and all((a.epochs_cap or 0) >= max_epochs for a in capped):
+            return replace(verdict, reach="epochs", why=f"{verdict.why}; out of reach at the caps: "
+                                                         f"{', '.join(a.key for a in capped)} already trained to "
+                                                         f"max_epochs = {max_epochs}")
+        return verdict
+    need = verdict.even_chance_seeds or verdict.needs_seeds
+    if need is not None and need > max_seeds:
+        return replace(verdict, reach="seeds", why=f"{verdict.why}; within the noise at this sweep's most of "
+                                                    f"{max_seeds} seeds")
+    return verdict

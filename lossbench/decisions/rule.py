@@ -66,16 +66,21 @@ def _judge(pair: Pair, test: stats.PairedTest, step: float, p_adj: float, alpha:
                                       f"{trailer.epochs_cap} epochs (+{rate:.4f} per epoch): training longer could "
                                       f"close the gap",
                        needs_epochs=None if more is None else horizon + more,
-                       minutes=_minutes(trailer, workers, epochs=True), **common)
+                       minutes=_minutes(trailer, workers, epochs=True), longer=trailer.improving, **common)
     p_equivalent = stats.tost(units, margin, grain)  # two one-sided tests: equivalent at `step` when below it
     if p_equivalent is not None and p_equivalent < step:
         if not a.still_improving and not b.still_improving:
             return Verdict(kind=EQUIVALENT, why=f"within +-{margin:g} both ways (two one-sided t-tests), both "
                                                 f"plateaued", **common)
+        if (bound := _bounded_tie(pair, margin, step)) is not None:
+            return Verdict(kind=EQUIVALENT, why=f"within +-{margin:g} both ways (two one-sided t-tests) even after "
+                                                f"the most {bound} could still gain at its recent rate in as many "
+                                                f"epochs again (a learning curve is concave)", **common)
         improving = a if a.still_improving else b
-        return Verdict(kind=OPEN, why=f"within +-{margin:g} so far, but {improving.key} was still improving",
+        return Verdict(kind=OPEN, why=f"within +-{margin:g} so far, but {improving.key} was still improving and could "
+                                      f"gain enough to leave the margin",
                        needs_epochs=_more_epochs(improving), minutes=_minutes(improving, workers, epochs=True),
-                       **common)
+                       longer=pair.a.improving + pair.b.improving, **common)
     why = (f"the interval [{interval[0]:.3f}, {interval[1]:.3f}] includes 0 and is wider than the +-{margin:g} "
            f"that would make it a tie")
     trailer = b if mean > 0 else a
@@ -83,7 +88,8 @@ def _judge(pair: Pair, test: stats.PairedTest, step: float, p_adj: float, alpha:
         return Verdict(kind=OPEN, why=f"{why}, and {trailer.key}, still improving at its cap of {trailer.epochs_cap} "
                                       f"epochs (+{trailer.gain_per_epoch:.4f} per epoch), could close the gap: train "
                                       f"longer before adding seeds",
-                       needs_epochs=_more_epochs(trailer), minutes=_minutes(trailer, workers, epochs=True), **common)
+                       needs_epochs=_more_epochs(trailer), minutes=_minutes(trailer, workers, epochs=True),
+                       longer=trailer.improving, **common)
     plateaued = not a.still_improving and not b.still_improving
     need, even, route = _seeds_to_decide(units, step, margin, grain, plateaued)
     tie = None if plateaued else stats.seeds_for_equivalence(units, margin, step, grain=grain)
@@ -92,7 +98,8 @@ def _judge(pair: Pair, test: stats.PairedTest, step: float, p_adj: float, alpha:
         return Verdict(kind=OPEN, why=f"{why}; a tie within +-{margin:g} is nearer (about {tie} seeds) than a "
                                       f"difference, but a tie needs both arms plateaued and {improving.key} was still "
                                       f"improving: train longer first",
-                       needs_epochs=_more_epochs(improving), minutes=_minutes(improving, workers, epochs=True), **common)
+                       needs_epochs=_more_epochs(improving), minutes=_minutes(improving, workers, epochs=True),
+                       longer=a.improving + b.improving, **common)
     extra = None if need is None else max(0, need - n)
     if need is not None:
         why += f": about {need} seeds would decide it ({route})"
@@ -163,6 +170,21 @@ def _common(pair: Pair, mean: float, interval: tuple[float, float] | None, level
                 units=pair.units, unit_seeds=pair.seeds, clipped=clipped)
 
 
+def _bounded_tie(pair: Pair, margin: float, step: float) -> str | None:
+    """Where one side or both are still improving: whether the difference stays within the margin both ways
+    even if each improving side gains the most it could (``could_gain`` over as many epochs again as its cap, the
+    concave bound the rule decides differences by): the TOST on the bounds shifted by those gains. The improving
+    side(s) and their bound, in words, where it does; else None."""
+    a, b = pair.a, pair.b
+    gain_a, gain_b = a.could_gain(a.epochs_cap or 0), b.could_gain(b.epochs_cap or 0)
+    # a - b may rise by gain_a and fall by gain_b: it must lie within (-margin + gain_b, margin - gain_a)
+    p = stats.tost(list(pair.units), margin - (gain_a + gain_b) / 2, pair.grain, center=(gain_b - gain_a) / 2)
+    if p is None or p >= step:
+        return None
+    return " and ".join(f"{side.key} (+{gain:.3f})" for side, gain in ((a, gain_a), (b, gain_b))
+                        if side.still_improving)
+
+
 def _seeds_to_decide(units: list[float], level: float, margin: float, grain: float | None,
                      plateaued: bool) -> tuple[int | None, int | None, str]:
     """(seeds at power 0.8, seeds at an even chance, the route): the nearer of showing a difference (paired t) and,
@@ -195,10 +217,10 @@ def _more_epochs(side: Side) -> int | None:
 
 
 def _minutes(side: Side, workers: int, seeds: int = 0, epochs: bool = False) -> float | None:
-    """Minutes on this machine: ``seeds`` more runs of each of the side's arms, or (``epochs``) every run again at
-    twice the cap."""
+    """Minutes on this machine: ``seeds`` more runs of each of the side's arms, or (``epochs``) each of its runs
+    still improving continued from its checkpoint as many epochs again (about a run's time each)."""
     if side.seconds_per_run is None:
         return None
-    seconds = sum(2 * len(a.accuracy) * (a.seconds_per_run or 0.0) for a in side.arms) if epochs \
-        else seeds * side.seconds_per_run
+    seconds = sum(sum(not done for done in a.plateaued.values()) * (a.seconds_per_run or 0.0) for a in side.arms) \
+        if epochs else seeds * side.seconds_per_run
     return seconds / max(1, workers) / 60

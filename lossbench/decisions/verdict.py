@@ -51,6 +51,8 @@ class Verdict:
     margin: float | None = None  # the equivalence margin the verdict was judged with
     units: tuple[float, ...] = ()  # the paired units (arm - other), one per shared seed, in seed order
     unit_seeds: tuple[int, ...] = ()  # the seed of each unit
+    longer: tuple[str, ...] = ()  # the arms whose runs, trained longer, would decide it (with ``needs_epochs``)
+    reach: str | None = None  # open past the sweep's caps: "epochs" (max_epochs) or "seeds" (its seeds), else None
 
     @property
     def decided(self) -> bool:
@@ -86,4 +88,5 @@ class Verdict:
             data[key] = [list(p) for p in data[key]]
         data["improving"], data["units"], data["unit_seeds"] = list(self.improving), list(self.units), \
             list(self.unit_seeds)
+        data["longer"] = list(self.longer)
         return data

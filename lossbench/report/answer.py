@@ -35,13 +35,16 @@ class Given(NamedTuple):
     tiers: dict[str, int]
     claims: list[ClaimVerdict]
     speed: list[Verdict]
+    advice: str | None = None  # the command that would decide the rest on this sweep (report.advice)
+    unfinished: tuple[str, ...] = ()  # arms whose phases this sweep has not finished
 
 
 def answer(arms: list[ArmSummary], decisions: list[Verdict], tiers: dict[str, int], claims: list[ClaimVerdict],
-           speed: list[Verdict]) -> list[str]:
+           speed: list[Verdict], advice: str | None = None, unfinished: list[str] | None = None) -> list[str]:
     """The answer's sentences, from the arms (leaderboard order), the family's verdicts, the tiers, the claims'
-    verdicts and the speed verdicts; as many examples as fit within the word limit."""
-    given = Given(arms, decisions, tiers, claims, speed)
+    verdicts and the speed verdicts, and ``advice``, the command that decides the rest (said with what is open, or
+    with the arms ``unfinished``); as many examples as fit within the word limit."""
+    given = Given(arms, decisions, tiers, claims, speed, advice, tuple(unfinished or ()))
     for examples in range(EXAMPLES, -1, -1):
         sentences = _sentences(given, examples)[:MAX_SENTENCES]
         if sum(len(s.split()) for s in sentences) <= MAX_WORDS:
@@ -57,7 +60,7 @@ def _sentences(given: Given, examples: int) -> list[str]:
     if len(measured) < 2:
         out.append("Nothing is compared: " + ("no arm has" if not measured else "only one arm has")
                    + " final-phase test results.")
-        return out
+        return out + _unfinished(given)
     decided = sorted([d for d in given.decisions if d.kind in ("better", "worse")],
                      key=lambda d: (FIRST.get(d.factor, 1), -abs(d.difference or 0.0)))
     ties = sorted([d for d in given.decisions if d.kind == "equivalent"], key=lambda d: FIRST.get(d.factor, 1))
@@ -74,10 +77,19 @@ def _sentences(given: Given, examples: int) -> list[str]:
         out.append("Not training at this budget (both at chance: no number of seeds compares them): " + _list(
             [f"{d.arm} and {d.other}" for d in idle[:max(1, examples)]], len(idle)) + ".")
     if open_:
-        out.append(_open(open_))
+        out.append(_open(open_, given.advice))
+    else:
+        out += _unfinished(given)
     if faster := _faster(given):
         out.append(faster)
     return out
+
+
+def _unfinished(given: Given) -> list[str]:
+    """The sentence for arms not finished (a time budget ran out), with the command that goes on, if any."""
+    if not (given.advice and given.unfinished):
+        return []
+    return [f"Unfinished: {fmt.plural(len(given.unfinished), 'arm')}; `{given.advice}` goes on with this sweep."]
 
 
 def _claims(given: Given) -> str:
@@ -134,7 +146,7 @@ def _faster(given: Given) -> str:
             f"{fmt.num(high, 1)}){rest}.")
 
 
-def _open(open_: list[Verdict]) -> str:
+def _open(open_: list[Verdict], advice: str | None = None) -> str:
     seeds = [d for d in open_ if d.needs_epochs is None and d.needs_seeds is not None]
     epochs = [d for d in open_ if d.needs_epochs is not None]
     parts = []
@@ -151,6 +163,8 @@ def _open(open_: list[Verdict]) -> str:
     rest = len(open_) - len(seeds) - len(epochs)
     if rest:
         parts.append(f"{rest} cannot be sized from these runs (see the decision table)")
+    if advice:
+        parts.append(f"to decide {'them' if len(open_) > 1 else 'it'} on this sweep: `{advice}`")
     return f"Open: {fmt.plural(len(open_), 'comparison')}; " + "; ".join(parts) + "."
 
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field, fields
 
 from lossbench import stats
 from lossbench.decisions import decide, race_alpha, speed, sweep_arms
+from lossbench.report.advice import command
 from lossbench.report.answer import answer
 from lossbench.report.claim_verdicts import Budget, judge_claims
 from lossbench.report.compare import comparisons
@@ -32,6 +33,7 @@ class SweepReport(Evidence):
     finding_groups: list[tuple[str, list[str]]] = field(default_factory=list)  # (topic, sentences)
     findings: list[str] = field(default_factory=list)  # the groups' sentences, flat
     answer: list[str] = field(default_factory=list)  # the answer first (report.answer)
+    advice: str | None = None  # the command that would decide the rest on this sweep (report.advice)
 
 
 def assemble(data: SweepData, storage: str, *, baseline: str | None = None, test: str = "t",
@@ -46,9 +48,10 @@ def assemble(data: SweepData, storage: str, *, baseline: str | None = None, test
     arms = _arms(data, spec, importances or {})
     cells = [(a.key, a.cell) for a in arms]
     pairs = family_pairs(spec.stored, cells, baseline)  # an unknown baseline is one clear error, before anything
-    alpha = race_alpha(spec.seeds) if spec.race else stats.ALPHA
+    alpha = race_alpha(spec.seeds, stats.ALPHA, spec.epochs, spec.max_epochs) if spec.race else stats.ALPHA
+    reach = (spec.seeds, max(spec.max_epochs or 0, spec.epochs or 0)) if spec.race and spec.seeds else None
     decided_arms, workers = sweep_arms(data)
-    verdicts = decide(decided_arms, alpha, workers, pairs, test)
+    verdicts = decide(decided_arms, alpha, workers, pairs, test, reach=reach)
     rows, against, baseline_words = comparisons(verdicts, spec, cells, baseline)
     faster = speed(decided_arms, verdicts, alpha)
     converged = {a.key: not a.improving for a in arms if a.convergence is not None}
@@ -68,10 +71,13 @@ def assemble(data: SweepData, storage: str, *, baseline: str | None = None, test
 def with_words(evidence: Evidence) -> SweepReport:
     """The evidence with its findings and its answer, written from it whole."""
     groups = write_findings(evidence)
+    race_over = bool(evidence.race and evidence.race.stored.get("over", True))
+    advice = command(evidence.name, evidence.spec, evidence.decisions, evidence.unfinished, evidence.storage,
+                     race_over)
     return SweepReport(**{f.name: getattr(evidence, f.name) for f in fields(Evidence)}, finding_groups=groups,
                        findings=[s for _, group in groups for s in group],
                        answer=answer(evidence.arms, evidence.decisions, evidence.tiers, evidence.claims,
-                                     evidence.speed))
+                                     evidence.speed, advice, evidence.unfinished), advice=advice)
 
 
 def _arms(data: SweepData, spec: SpecRecord, importances: dict[str, dict[str, float]]) -> list[ArmSummary]:

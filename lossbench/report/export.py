@@ -61,7 +61,8 @@
 - ``answer``: [sentence]: the answer first (at most 5 sentences, 120 words; ``lossbench.report.answer``);
   each leaderboard entry's ``tier``: 1 for the arms no decided comparison shows worse (``lossbench.report.tiers``)
 
-``trials.csv``: one row per stored trial (tuning and final phase), columns ``TRIAL_COLUMNS``.
+``trials.csv``: one row per stored trial (tuning and final phase), columns ``TRIAL_COLUMNS``; a run a later trial
+of its slot continued (``lossbench.results.chains``) has status ``superseded``.
 """
 
 from __future__ import annotations
@@ -142,6 +143,7 @@ def results_json(report: SweepReport) -> str:
         "findings": report.findings,
         "findings_by_topic": [{"topic": topic, "findings": items} for topic, items in report.finding_groups],
         "answer": report.answer,
+        "advice": report.advice,
     }
     return json.dumps(finite_json(document), indent=1, allow_nan=False, default=str)
 
@@ -168,13 +170,17 @@ def trials_csv(data: SweepData) -> str:
     writer = csv.DictWriter(buffer, fieldnames=TRIAL_COLUMNS, lineterminator="\n")
     writer.writeheader()
     for arm in data.arms:
-        for phase, trials in [("tune", arm.tuning), ("final", arm.final)]:
+        old = {id(t) for t in arm.superseded}
+        for phase, current in [("tune", arm.tuning), ("final", arm.final)]:
+            trials = sorted([*current, *(t for t in arm.superseded if t.user_attrs.get("phase") == phase)],
+                            key=lambda t: t.number)
             for t in trials:
                 run = t.run
                 writer.writerow(walk(mask_all({
                     "sweep": data.name, "arm": arm.key, "loss": arm.loss, "cell": arm.cell,
                     "remedies": "+".join(arm.remedies) or "none", "phase": phase, "number": t.number,
-                    "state": t.state, "status": t.status or ("surplus" if t.surplus else ""), "seed": _cell(t.seed), "value": _cell(t.value),
+                    "state": t.state, "status": "superseded" if id(t) in old else t.status or (
+                        "surplus" if t.surplus else ""), "seed": _cell(t.seed), "value": _cell(t.value),
                     "lr": _cell(t.params.get("lr")), "params": json.dumps(t.params, sort_keys=True, default=str),
                     **{f"test_{m}": _cell(run.test_metric(m) if run else None) for m in ("accuracy", "nll", "ece")},
                     "seconds_per_epoch": _cell(run.seconds_per_epoch if run else None),

@@ -1,8 +1,9 @@
 """When an arm's phase is done: the one rule the sweep's workers, the progress display and the report share.
 
-A phase is done when its budget of trials finished, or when as many failed for good (a plugin's error, a time
-limit) with none left running or waiting. With ``seeds = "auto"`` the final phase's budget is where the race
-ended (0 while it runs: not done).
+A phase is done when its budget of slots finished (a slot's continuations are one slot: ``chains``), the final
+phase's at its epoch cap, or when as many failed for good (a plugin's error, a time limit) with none left running or
+waiting. With ``seeds = "auto"`` the final phase's budget and cap are where the race ended (0 while it runs: not
+done).
 """
 
 from __future__ import annotations
@@ -10,10 +11,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from lossbench.results.schema import ATTR_STATUS, FAILED_STATUSES
+from lossbench.results.chains import COMPLETE, FAIL, PRUNED, RUNNING, WAITING, chains, failed_for_good, state_of
 
-# Optuna's trial states by name (stored records carry the name; FrozenTrial's ``state.name`` is the same)
-COMPLETE, PRUNED, FAIL, RUNNING, WAITING = "COMPLETE", "PRUNED", "FAIL", "RUNNING", "WAITING"
+__all__ = ["COMPLETE", "FAIL", "FINAL_FINISHED", "PRUNED", "RUNNING", "TUNE_FINISHED", "WAITING", "Tally", "arm_done",
+           "final_budget", "final_cap", "round_done", "runs_as_of", "tally"]
 TUNE_FINISHED, FINAL_FINISHED = (COMPLETE, PRUNED), (COMPLETE,)  # the states that use a phase's budget
 
 
@@ -41,21 +42,28 @@ class Tally:
         return not self.done and self.errored < self.budget and (self.nonfail < self.budget or self.waiting > 0)
 
 
-def tally(trials: list[Any], budget: int, finished_states: tuple[str, ...]) -> Tally:
-    """Count Optuna trials (FrozenTrial) or stored records (TrialRecord) against a budget."""
+def tally(trials: list[Any], budget: int, finished_states: tuple[str, ...], cap: int | None = None) -> Tally:
+    """Count the slots of Optuna trials (FrozenTrial) or stored records (TrialRecord) against a budget: a slot's
+    continuations (``chains``) are one slot. A slot pending (a trial waiting or running) counts as such; with
+    ``cap``, a slot finished below it, still improving, is neither finished nor pending (its continuation is due).
+    Slots past the budget are not counted; trials a plugin's error failed for good are counted one by one
+    (``errored``)."""
     t = Tally(budget)
-    for trial in trials:
-        state = trial.state if isinstance(trial.state, str) else trial.state.name
-        if state != FAIL:
-            t.nonfail += 1
-        if state == WAITING:
+    for chain in chains(trials):
+        if chain.slot is not None and 0 < budget <= chain.slot:
+            continue  # a slot past the budget (a race that, grown, needs fewer seeds of this arm than it ran)
+        t.errored += sum(1 for trial in chain.trials if failed_for_good(trial))
+        live = chain.live
+        if not live:
+            continue
+        t.nonfail += 1
+        states = {state_of(trial) for trial in live}
+        if WAITING in states:
             t.waiting += 1
-        elif state == RUNNING:
+        elif RUNNING in states:
             t.running += 1
-        elif state in finished_states:
+        elif state_of(live[-1]) in finished_states and (cap is None or chain.at(cap) is not None):
             t.finished += 1
-        elif state == FAIL and trial.user_attrs.get(ATTR_STATUS) in FAILED_STATUSES:
-            t.errored += 1
     return t
 
 
@@ -63,16 +71,44 @@ def final_budget(spec: dict[str, Any], race: dict[str, Any] | None = None, arm: 
     """The final-phase seeds an arm needs: the spec's number, or where the race left it (0 while it runs)."""
     if spec.get("race"):
         race = race or {}
+        if race.get("over") is False:
+            return 0
         per_arm = race.get("arms") or {}
         return int(per_arm[arm] if arm in per_arm else (race.get("seeds") or 0))
     seeds = spec.get("seeds")
     return int(seeds) if isinstance(seeds, (int, float)) else 0
 
 
+def final_cap(spec: dict[str, Any], race: dict[str, Any] | None = None, arm: str | None = None) -> int | None:
+    """The epoch cap an arm's final runs train to: the spec's ``epochs``, or where the race raised it."""
+    caps = (race or {}).get("caps") or {}
+    cap = caps.get(arm) if spec.get("race") else None
+    cap = cap if cap is not None else spec.get("epochs")
+    return int(cap) if isinstance(cap, (int, float)) and not isinstance(cap, bool) else None
+
+
 def arm_done(tuning: list[Any], final: list[Any], spec: dict[str, Any], race: dict[str, Any] | None,
              has_best: bool, arm: str | None = None) -> bool:
-    """Whether nothing more will run for an arm: tuning done, and the final phase done (or impossible: no
-    tuning trial completed, so there is no best configuration to rerun)."""
+    """Whether nothing more will run for an arm: tuning done (at whatever cap it was tuned), and the final phase
+    done at its cap (or impossible: no tuning trial completed, so there is no best configuration to rerun)."""
     if not tally(tuning, int(spec.get("trials") or 0), TUNE_FINISHED).done:
         return False
-    return not has_best or tally(final, final_budget(spec, race, arm), FINAL_FINISHED).done
+    return not has_best or tally(final, final_budget(spec, race, arm), FINAL_FINISHED,
+                                 cap=final_cap(spec, race, arm)).done
+
+
+def round_done(trials: list[Any], seeds: int, cap: int | None) -> bool:
+    """Whether slots 0 to ``seeds`` - 1 of a final phase each have their run as of ``cap`` (``chains``), or as
+    many trials failed for good with none pending: what a race's look waits for. Only those slots count, so that
+    the look reads the same runs whichever other trials have finished."""
+    by_slot = {chain.slot: chain for chain in chains(trials) if chain.slot is not None}
+    if all(slot in by_slot and by_slot[slot].at(cap) is not None for slot in range(seeds)):
+        return True
+    counted = tally(trials, seeds, FINAL_FINISHED, cap)
+    return counted.errored >= seeds and counted.running + counted.waiting == 0
+
+
+def runs_as_of(trials: list[Any], seeds: int, cap: int | None) -> list[Any]:
+    """The run of each of slots 0 to ``seeds`` - 1 as of ``cap`` (the ones that have it), in slot order."""
+    return [run for chain in chains(trials) if chain.slot is not None and chain.slot < seeds
+            if (run := chain.at(cap)) is not None]

@@ -8,11 +8,12 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from lossbench.results.chains import cap_of
 from lossbench.results.objective import Objective
 from lossbench.results.phase import FINAL_FINISHED, TUNE_FINISHED, arm_done, final_budget, tally
-from lossbench.results.reader import best_trial, stored_attrs, to_record
-from lossbench.results.schema import (ATTR_TIMING, ATTR_WORKER, FAILED_STATUSES, FINAL, RACE_ATTR, SPEC_ATTR, TUNE,
-                                      study_name)
+from lossbench.results.reader import best_trial, in_force, stored_attrs, to_record
+from lossbench.results.schema import (ATTR_TIMING, ATTR_WORKER, CAPS_ATTR, FAILED_STATUSES, FINAL, RACE_ATTR,
+                                      SPEC_ATTR, TUNE, study_name)
 from lossbench.results.spec_record import SpecRecord
 
 
@@ -62,7 +63,7 @@ def read_progress(name: str, storage: Any, started: float) -> Progress:
 
     found = stored_attrs(name, storage)
     attrs, studies = found if found is not None else ({}, set())
-    spec, race = SpecRecord.parse(attrs.get(SPEC_ATTR)), attrs.get(RACE_ATTR)
+    spec, race = SpecRecord.parse(in_force(attrs.get(SPEC_ATTR) or {}, attrs.get(CAPS_ATTR))), attrs.get(RACE_ATTR)
     arms, objective, trials = spec.arms, spec.objective, spec.trials or 0
     seeds = final_budget(spec.stored, race) or spec.seeds or 0
     progress = Progress(name, objective, spec.epochs or 0, len(arms), trials_budget=len(arms) * trials,
@@ -74,7 +75,7 @@ def read_progress(name: str, storage: Any, started: float) -> Progress:
             stored = (optuna.load_study(study_name=study_name(name, key, phase), storage=storage).get_trials(
                 deepcopy=False) if study_name(name, key, phase) in studies else [])
             running += [len(t.intermediate_values) for t in stored if t.state.name == "RUNNING"]
-            progress.current += [f"{key} {phase} epoch {len(t.intermediate_values)}/{progress.epochs}"
+            progress.current += [f"{key} {phase} epoch {len(t.intermediate_values)}/{cap_of(t) or progress.epochs}"
                                  for t in stored if t.state.name == "RUNNING"]
             phases[phase] = [to_record(t) for t in stored]
             runs.add(phases[phase])

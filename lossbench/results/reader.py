@@ -1,4 +1,5 @@
-"""Read a stored sweep back: per-arm tuning trials and final-phase runs, and the one best-trial rule."""
+"""Read a stored sweep back: per-arm tuning trials and final-phase runs (each slot's current run: ``chains``), and
+the one best-trial rule."""
 
 from __future__ import annotations
 
@@ -10,9 +11,10 @@ from lossbench.results.checks import refuse, spec_problem, trial_problem
 from lossbench.results.masking import mask_url
 from lossbench.results.objective import Objective
 from lossbench.results.run import RunResult
-from lossbench.results.schema import (ATTR_DIVERGED_AT, ATTR_ERROR, ATTR_PARAMS, ATTR_RESULT, ATTR_SEED,
-                                      ATTR_STATUS, ATTR_SURPLUS, FAILED_STATUSES, FINAL, PROVENANCE_ATTR, RACE_ATTR,
-                                      SPEC_ATTR, TUNE, spec_study, study_name)
+from lossbench.results.schema import (ATTR_DIVERGED_AT, ATTR_ERROR, ATTR_PARAMS, ATTR_RESULT, ATTR_SEED, ATTR_SLOT,
+                                      ATTR_STATUS, ATTR_SURPLUS, CAP_KEYS, CAPS_ATTR, FAILED_STATUSES, FINAL,
+                                      PROVENANCE_ATTR, RACE_ATTR, SPEC_ATTR, TUNE, spec_study, study_name)
+from lossbench.results.chains import split_superseded
 from lossbench.results.spec_record import SpecRecord
 from lossbench.results.phase import COMPLETE, TUNE_FINISHED
 from lossbench.results.storage import NoSweepError, Storage, open_storage
@@ -39,6 +41,11 @@ class TrialRecord:
         return bool(self.user_attrs.get(ATTR_SURPLUS))
 
     @property
+    def slot(self) -> int | None:
+        """The slot it ran (a retry's and a continuation's is the slot they carry)."""
+        return self.user_attrs.get(ATTR_SLOT)
+
+    @property
     def error(self) -> str | None:
         return self.user_attrs.get(ATTR_ERROR)
 
@@ -54,8 +61,10 @@ class ArmData:
     loss: str
     cell: str
     remedies: list[str]
-    tuning: list[TrialRecord] = field(default_factory=list)
+    tuning: list[TrialRecord] = field(default_factory=list)  # each slot's current run (and failed trials)
     final: list[TrialRecord] = field(default_factory=list)
+    # runs a later trial of the same slot continued (``chains``): their results stand only as of their cap
+    superseded: list[TrialRecord] = field(default_factory=list)
 
     def count(self, status: str, phase: str = TUNE) -> int:
         trials = self.tuning if phase == TUNE else self.final
@@ -129,12 +138,23 @@ def load_sweep(name: str, storage: Any) -> SweepData:
             study = study_name(name, key, phase)
             if study in studies:
                 loaded = optuna.load_study(study_name=study, storage=storage)
+                records = []
                 for trial in loaded.get_trials(deepcopy=False):
                     if (problem := trial_problem(trial.user_attrs)) is not None:
                         raise refuse(name, where, f"trial {trial.number} of arm {key} ({phase}): {problem}")
-                    target.append(to_record(trial))
+                    records.append(to_record(trial))
+                current, superseded = split_superseded(records)
+                target.extend(current)
+                arm.superseded.extend(superseded)
         arms.append(arm)
-    return SweepData(name, spec, attrs.get(PROVENANCE_ATTR) or {}, arms, attrs.get(RACE_ATTR))
+    return SweepData(name, in_force(spec, attrs.get(CAPS_ATTR)), attrs.get(PROVENANCE_ATTR) or {}, arms,
+                     attrs.get(RACE_ATTR))
+
+
+def in_force(spec: dict[str, Any], caps: dict[str, Any] | None) -> dict[str, Any]:
+    """The stored spec with the run options and caps in force (``caps``: the latest a start recorded, which are
+    not part of the spec's identity; a sweep stored before them has its caps in its spec)."""
+    return {**spec, **{k: v for k, v in (caps or {}).items() if k in CAP_KEYS}}
 
 
 def _attrs_problem(attrs: dict[str, Any]) -> str | None:

@@ -1,7 +1,8 @@
 """The stored schema of a sweep in Optuna storage. Every name a writer and a reader share lives here.
 
-Studies: ``<sweep>:spec`` (study user attrs: ``spec``, ``provenance``, and with ``seeds = "auto"`` once the race
-ended ``race``: {seeds, looks, method}), and per arm and phase
+Studies: ``<sweep>:spec`` (study user attrs: ``spec``, ``provenance``, and ``caps``: the run options and caps in
+force, the latest given: {epochs, seeds, max_epochs, time_budget, trial_timeout}, which are not part of the spec's
+identity; with ``seeds = "auto"`` ``race``: {seeds, arms, caps, looks, method, over}), and per arm and phase
 ``<sweep>:<loss>:<cell>:<remedies joined by + or none>:tune`` / ``...:final``.
 
 Trial user attrs (all JSON):
@@ -20,6 +21,10 @@ Trial user attrs (all JSON):
   holding the run's state at its stop, and the epoch it is at. A retry carries its interrupted trial's, and
   continues from it; a later checkpoint of the same run deletes the artifact, so an older trial's link may name
   one that is gone
+- ``cap``: the epoch cap the trial trains to; ``improving``: True for a completed run that reached its cap still
+  improving (``lossbench.convergence.run_state``): only such a run is continued when its slot's cap is raised
+- ``continues``: on a continuation (``lossbench.results.chains``), the number of the trial whose run it trains on
+  from that run's checkpoint; it carries the slot, seed, params, ``checkpoint`` and its new ``cap``
 
 ``lossbench.results.writer`` writes every one of these; ``lossbench.results.reader`` reads them back.
 """
@@ -37,7 +42,10 @@ ATTR_STATUS, ATTR_DIVERGED_AT, ATTR_RESULT = "status", "diverged_at", "result"
 ATTR_ERROR, ATTR_SURPLUS, ATTR_WORKER, ATTR_RETRY_OF, ATTR_TIMING = "error", "surplus", "worker", "retry_of", "timing"
 ATTR_PARAMS, ATTR_BEST_TRIAL, ATTR_SLOT = "params", "best_trial", "slot"
 ATTR_CHECKPOINT = "checkpoint"
+ATTR_CAP, ATTR_CONTINUES, ATTR_IMPROVING = "cap", "continues", "improving"  # a slot's continuation (``chains``)
 SPEC_ATTR, PROVENANCE_ATTR = "spec", "provenance"  # user attrs of the ``<sweep>:spec`` study
+CAPS_ATTR = "caps"  # the run options and caps in force (``spec`` holds the identity only)
+CAP_KEYS = ("epochs", "seeds", "max_epochs", "time_budget", "trial_timeout")  # what a later start may change
 RACE_ATTR = "race"  # with seeds = "auto": {seeds, looks, method} once the final phase's race is over
 
 FAILED_STATUSES = ("failed", "timeout")  # failed for good; "lost" and "interrupted" trials are retried

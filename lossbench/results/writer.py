@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from lossbench.results.schema import (ATTR_ARM, ATTR_BEST_TRIAL, ATTR_CHECKPOINT, ATTR_DIVERGED_AT, ATTR_ERROR,
-                                      ATTR_PARAMS, ATTR_PHASE, ATTR_RESULT, ATTR_RETRY_OF, ATTR_SEED, ATTR_SLOT, ATTR_STATUS,
+from lossbench.results.schema import (ATTR_ARM, ATTR_BEST_TRIAL, ATTR_CAP, ATTR_CHECKPOINT, ATTR_CONTINUES,
+                                      ATTR_DIVERGED_AT, ATTR_ERROR, ATTR_IMPROVING, CAPS_ATTR, ATTR_PARAMS, ATTR_PHASE, ATTR_RESULT, ATTR_RETRY_OF, ATTR_SEED, ATTR_SLOT, ATTR_STATUS,
                                       ATTR_SURPLUS, ATTR_TIMING, ATTR_WORKER, PROVENANCE_ATTR, RACE_ATTR, SPEC_ATTR,
                                       finite_json, spec_study)
 
@@ -38,11 +38,34 @@ def stored_spec(study: Any) -> dict[str, Any] | None:
     return study.user_attrs.get(SPEC_ATTR)
 
 
+def record_caps(study: Any, caps: dict[str, Any]) -> None:
+    """The run options and caps in force (the spec study's ``caps``: the latest a start gave, a cap never lower)."""
+    study.set_user_attr(CAPS_ATTR, finite_json(caps))
+
+
+def stored_caps(study: Any) -> dict[str, Any] | None:
+    return study.user_attrs.get(CAPS_ATTR)
+
+
 def record_race(storage: Any, name: str, race: dict[str, Any]) -> None:
-    """How the sequential final phase ended (every worker reaches the same outcome: writing it twice is harmless)."""
+    """Where the sequential final phase stands (every worker reaches the same state: writing it twice is harmless)."""
     import optuna
 
     optuna.load_study(study_name=spec_study(name), storage=storage).set_user_attr(RACE_ATTR, finite_json(race))
+
+
+def record_race_if_newer(storage: Any, name: str, race: dict[str, Any]) -> bool:
+    """Record the race's state unless the stored one is further on the same plan (a worker slow to write what it
+    replayed must not overwrite what another wrote since); whether it was recorded."""
+    import optuna
+
+    study = optuna.load_study(study_name=spec_study(name), storage=storage)
+    stored = study.user_attrs.get(RACE_ATTR) or {}
+    further = len(stored.get("looks") or []) > len(race.get("looks") or []) or (stored.get("over") and not race.get("over"))
+    if stored.get("plan") == race.get("plan") and further:
+        return False
+    study.set_user_attr(RACE_ATTR, finite_json(race))
+    return True
 
 
 def record_taken(storage: Any, trial_id: int, worker: dict[str, Any]) -> None:
@@ -77,11 +100,32 @@ def record_timeout(storage: Any, trial_id: int, limit: float) -> None:
     storage.set_trial_state_values(trial_id, TrialState.FAIL)
 
 
+SLOT_ATTRS = (ATTR_ARM, ATTR_PHASE, ATTR_SLOT, ATTR_SEED, ATTR_PARAMS, ATTR_BEST_TRIAL, ATTR_CHECKPOINT)
+
+
 def retry_attrs(lost: Any) -> dict[str, Any]:
-    """The user attrs a retry of the frozen trial ``lost`` starts with."""
-    keep = {k: lost.user_attrs[k] for k in (ATTR_ARM, ATTR_PHASE, ATTR_SLOT, ATTR_SEED, ATTR_PARAMS, ATTR_CHECKPOINT)
+    """The user attrs a retry of the frozen trial ``lost`` starts with (a continuation's retry goes on continuing
+    the same run to the same cap)."""
+    keep = {k: lost.user_attrs[k] for k in (*SLOT_ATTRS, ATTR_CONTINUES, ATTR_CAP)
             if k in lost.user_attrs}  # the checkpoint it continues from
     return {**keep, ATTR_RETRY_OF: lost.number}
+
+
+def continuation_attrs(finished: Any, cap: int) -> dict[str, Any]:
+    """The user attrs of the trial that continues the finished trial ``finished``'s run to ``cap`` (its slot,
+    seed, params and the checkpoint of its stop; ``lossbench.results.chains``)."""
+    keep = {k: finished.user_attrs[k] for k in SLOT_ATTRS if k in finished.user_attrs}
+    return {**keep, ATTR_CONTINUES: finished.number, ATTR_CAP: int(cap)}
+
+
+def continues_of(trial: Any) -> int | None:
+    """The trial whose run ``trial`` continues, if it is a continuation."""
+    return trial.user_attrs.get(ATTR_CONTINUES)
+
+
+def cap_attr(trial: Any) -> int | None:
+    """The cap a continuation (or its retry) was enqueued with."""
+    return trial.user_attrs.get(ATTR_CAP)
 
 
 def seed_of(trial: Any) -> int | None:
@@ -110,11 +154,14 @@ def slot_of(trial: Any) -> int | None:
 
 
 def record_start(trial: Any, arm: str, phase: str, seed: int, params: dict[str, Any] | None = None,
-                 best_trial: int | None = None) -> None:
-    """What the trial runs: its arm, phase and seed; in the final phase, the tuned params and where they came from."""
+                 best_trial: int | None = None, cap: int | None = None) -> None:
+    """What the trial runs: its arm, phase, seed and epoch cap; in the final phase, the tuned params and where they
+    came from."""
     trial.set_user_attr(ATTR_ARM, arm)
     trial.set_user_attr(ATTR_PHASE, phase)
     trial.set_user_attr(ATTR_SEED, seed)
+    if cap is not None:
+        trial.set_user_attr(ATTR_CAP, int(cap))
     if params is not None:
         trial.set_user_attr(ATTR_PARAMS, finite_json(params))
     if best_trial is not None:
@@ -122,9 +169,13 @@ def record_start(trial: Any, arm: str, phase: str, seed: int, params: dict[str, 
 
 
 def record_outcome(trial: Any, status: str, seconds: float, *, result: dict[str, Any] | None = None,
-                   error: str | None = None, diverged_at: dict[str, Any] | None = None) -> None:
-    """How the trial ended: status (completed, pruned, diverged, failed), its result or error, its timing."""
+                   error: str | None = None, diverged_at: dict[str, Any] | None = None,
+                   improving: bool | None = None) -> None:
+    """How the trial ended: status (completed, pruned, diverged, failed), its result or error, its timing, and for a
+    completed run whether it reached its cap still improving (it may be continued)."""
     attrs: dict[str, Any] = {ATTR_STATUS: status, ATTR_TIMING: {"train_seconds": seconds}}
+    if improving is not None:
+        attrs[ATTR_IMPROVING] = improving
     if result is not None:
         attrs[ATTR_RESULT] = result
     if error is not None:

@@ -118,17 +118,21 @@ def holm_levels(pvalues: Sequence[float], alpha: float) -> list[float]:
     return levels
 
 
-def tost(differences: Sequence[float], margin: float, grain: float | None = None) -> float | None:
-    """The p-value of two one-sided paired t-tests that the mean difference lies within (-margin, +margin) (what
-    statsmodels' ``ttost_paired`` gives, with the spread floored as ``spread`` says): equivalent at level a when
-    p < a, which is the 1 - 2a t interval lying inside the margin. None with fewer than 2 pairs."""
+def tost(differences: Sequence[float], margin: float, grain: float | None = None,
+         center: float = 0.0) -> float | None:
+    """The p-value of two one-sided paired t-tests that the mean difference lies within (center - margin, center +
+    margin) (what statsmodels' ``ttost_paired`` gives, with the spread floored as ``spread`` says): equivalent at
+    level a when p < a, which is the 1 - 2a t interval lying inside those bounds. None with fewer than 2 pairs."""
     from scipy import stats
 
     d = np.asarray(differences, dtype=float)
     if len(d) < MIN_PAIRS:
         return None
     sd, mean = spread(d, grain), float(d.mean())
+    if margin <= 0:
+        return 1.0
     if sd == 0:  # every difference 0 and no grain: the mean is known exactly
-        return 0.0 if margin > 0 else 1.0
+        return 0.0 if abs(mean - center) < margin else 1.0
+    mean -= center
     se, df = sd / math.sqrt(len(d)), len(d) - 1
     return float(max(stats.t.sf((mean + margin) / se, df), stats.t.cdf((mean - margin) / se, df)))

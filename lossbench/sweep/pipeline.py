@@ -44,6 +44,7 @@ class SweepOutcome:
     out_of_time: bool = False  # the spec's time_budget ran out before the sweep was done
     released: int = 0  # trials this start began and queued again when its time budget ran out
     warnings: tuple[str, ...] = ()  # what its worker processes warned of (a trial taken over, plugin code left running)
+    notes: tuple[str, ...] = ()  # what the start changed of what was asked (a cap given lower than stored stays)
 
     @property
     def partial(self) -> bool:
@@ -89,7 +90,7 @@ def run(spec: SweepSpec | Mapping[str, Any], *, storage: str | None = None, out:
     from lossbench.sweep.inputs import build_spec
     from lossbench.sweep.probe import probe_data
     from lossbench.sweep.provenance import provenance
-    from lossbench.sweep.runner import run_sweep, started_threads
+    from lossbench.sweep.runner import caps_in_force, run_sweep, started_threads
     from lossbench.sweep.validate import check
 
     started = time.time()  # a time budget counts from here: checks and the data's load included
@@ -108,6 +109,7 @@ def run(spec: SweepSpec | Mapping[str, Any], *, storage: str | None = None, out:
     with no_hard_exit():  # plugin code runs here too (a remedy's check, a dataset's load)
         spec = check(spec, registry)  # every problem at once, before any storage exists or anything trains
         data = probe_data(spec, registry)  # the dataset loads and fits every loss, or one error here
+    spec, notes = caps_in_force(store, spec)  # a stored sweep's caps never shrink; a raised one grows it
     execution = plan(spec, workers, threads, device, started_with=started_threads(store))
     if spec.time_budget is not None:
         execution = replace(execution, deadline=started + spec.time_budget)
@@ -119,7 +121,8 @@ def run(spec: SweepSpec | Mapping[str, Any], *, storage: str | None = None, out:
                          provenance=provenance(spec, registry, store.describe(), execution,
                                                {"num_classes": data.num_classes, **data.info}, data), data=data)
     outcome = _outcome(spec, store, execution, [mask_secrets(line, store.url) for line in said.crashes])
-    outcome = replace(outcome, warnings=tuple(dict.fromkeys(mask_secrets(w, store.url) for w in said.warnings)))
+    outcome = replace(outcome, warnings=tuple(dict.fromkeys(mask_secrets(w, store.url) for w in said.warnings)),
+                      notes=tuple(notes))
     if not (outcome.unfinished and execution.deadline is not None and time.time() >= execution.deadline):
         return outcome
     from lossbench.sweep.budget import no_progress, start_report

@@ -1,90 +1,201 @@
-"""``seeds = "auto"``: the final phase in rounds, seeds spent only where a comparison is still open.
+"""``seeds = "auto"``: the final phase as a race over two axes, seeds and epochs, spent only where a comparison is
+still open.
 
-Every arm's best configuration runs on the first 3 seeds; after each round (a look), the family of
-``lossbench.decisions`` (every pair of arms that differ in one factor, each arm and its baseline, a claim's arms,
-each factor's levels over matched arms; a paired t-test, Holm-corrected over the family, convergence-aware, TOST
-equivalence within its margin) is judged at alpha / K for K looks planned (``race_alpha``: Bonferroni over looks),
-so the family-wise error rate stays at most alpha however the race ends (a conservative
-group-sequential design; anchor: the racing procedures of irace). A comparison stays in the race while it is open
-and more seeds could decide it within the maximum (a paired t-test would have at least an even chance, power
-0.5, at the maximum, the observed difference and spread taken as true: an estimate from 3 to 5 seeds is rough,
-so the race does not give up at the power-0.8 count; a comparison that needs more epochs, or far more seeds, is
-left open with that estimate; so is a pair of arms both at chance). A factor's levels are judged with the
-rest but race no seeds of their own: their arms race in their own comparisons. Only the arms of such comparisons
-get the next round (5, 7, then 10 seeds, up to the spec's
-``seeds``); an arm whose comparisons are all decided, or hopeless at this budget, gets no more seeds.
+Each arm of the race has a budget, (seeds n, cap e): its first n slots, each run to cap e. It starts at the first
+round of seeds (3) and the spec's ``epochs``. A look is taken only once every arm of the race has finished its
+round (each of its first n slots has its run as of cap e: trained to it, or done at any cap), on exactly those
+runs, so that every worker reading the same storage, with 1 worker or 2, busy or idle, and every resume after a
+kill reaches the same decisions from the same stored runs. At each look the family of ``lossbench.decisions``
+(every pair of arms that differ in one factor, each arm and its baseline, a claim's arms, each factor's levels over
+matched arms; a paired t-test, Holm-corrected over the family, convergence-aware, TOST equivalence within its
+margin) is judged at ``race_alpha``: alpha over the looks the race plans (its rounds of seeds up to the spec's
+``seeds`` and its cap steps up to ``max_epochs``; Bonferroni over looks), a conservative group-sequential design
+(anchor: the racing procedures of irace). Then each open comparison of two arms gets what decides it soonest:
 
-Each look uses exactly the first n seeds of every arm, and only once every arm has finished them, so every
-worker reading the same storage reaches the same decision whichever trial finished first, and a resumed sweep
-takes up the race where it stood.
+- epochs: a trailing arm still improving (or, for a tie, an arm still improving) gets its runs continued from their
+  checkpoints to twice its cap (up to ``max_epochs``); only its runs that stopped at the cap still improving are
+  continued (``continuation``);
+- seeds: a noisy pair gets the next round of seeds (5, 7, then 10, up to the spec's ``seeds``) where a paired
+  t-test would have at least an even chance (power 0.5) at the most seeds, the observed difference and spread
+  taken as true (an estimate from 3 to 5 seeds is rough, so the race does not give up at the power-0.8 count);
+- where both could decide it, the cheaper in epochs to train (epoch counts, not seconds, so that busy and idle
+  machines choose alike);
+- two arms at chance are not raced; a pair out of reach at the caps (training past ``max_epochs``, or more seeds
+  than the most) stays open with why (``Verdict.reach``): one needing hundreds of seeds is within the noise.
+
+A factor's levels are judged with the rest but race nothing of their own: their arms race in their own
+comparisons. The race is over when a look gives no arm anything more.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
-from typing import Any, Iterable
+from dataclasses import dataclass, field
+from typing import Any, Iterable, Protocol
 
-from lossbench.decisions import ARMS, MARGIN, ROUNDS, TEST, Arm, decide, schedule
+from lossbench.decisions import (ARMS, MARGIN, NOT_TRAINING, ROUNDS, TEST, Arm, cap_steps, decide, race_alpha,
+                                 schedule)
 from lossbench.stats import ALPHA
 
-METHOD = (f"seeds = auto: rounds of {', '.join(map(str, ROUNDS))} seeds (capped at the spec's maximum); after each, "
-          f"every pair of arms differing in one factor, each arm and its baseline, and each factor's levels over "
-          f"matched arms by a {TEST}, at alpha {ALPHA} / K per look (K looks planned, Bonferroni over looks); decided "
-          f"when significant and not overturnable by training longer, or equivalent within +-{MARGIN} (TOST at the "
-          f"same level) with both arms plateaued; only the arms of open comparisons of two arms that more seeds "
-          f"could decide within the maximum (power at least 0.5 there) get the next round")
-__all__ = ["METHOD", "ROUNDS", "Look", "as_json", "look", "race_state", "schedule"]
+METHOD = (f"seeds = auto: a race over seeds and epochs; rounds of {', '.join(map(str, ROUNDS))} seeds (capped at the "
+          f"spec's maximum) and caps doubled from the spec's epochs up to max_epochs; after each, every pair of arms "
+          f"differing in one factor, each arm and its baseline, and each factor's levels over matched arms by a "
+          f"{TEST}, at alpha {ALPHA} / K per look (K looks planned: the rounds and the cap steps, Bonferroni over "
+          f"looks); decided when significant and not overturnable by training longer, or equivalent within "
+          f"+-{MARGIN} (TOST at the same level) with both arms plateaued or unable to gain enough to leave it; each "
+          f"open comparison of two arms gets what decides it soonest: its trailing arm still improving continued to "
+          f"twice its cap, or the next round of seeds where a paired t-test has at least an even chance at the "
+          f"maximum, the cheaper in epochs where both could")
+__all__ = ["METHOD", "ROUNDS", "Budget", "Look", "Plan", "RaceState", "as_json", "look", "race_state", "schedule"]
+
+
+@dataclass(frozen=True)
+class Budget:
+    """An arm's final phase now: its first ``seeds`` slots, each run to ``cap`` epochs."""
+
+    seeds: int
+    cap: int
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What a race may spend: rounds of seeds up to ``max_seeds``, caps doubled from ``epochs`` to ``max_epochs``."""
+
+    max_seeds: int
+    epochs: int
+    max_epochs: int
+
+    @property
+    def first(self) -> Budget:
+        return Budget(schedule(self.max_seeds)[0], self.epochs)
+
+    @property
+    def alpha(self) -> float:
+        return race_alpha(self.max_seeds, ALPHA, self.epochs, self.max_epochs)
+
+    @property
+    def looks(self) -> int:
+        return len(schedule(self.max_seeds)) + len(cap_steps(self.epochs, self.max_epochs))
+
+    def next_round(self, seeds: int) -> int | None:
+        return next((n for n in schedule(self.max_seeds) if n > seeds), None)
+
+    def next_cap(self, cap: int) -> int | None:
+        return next((c for c in cap_steps(self.epochs, self.max_epochs) if c > cap), None)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"max_seeds": self.max_seeds, "epochs": self.epochs, "max_epochs": self.max_epochs,
+                "looks": self.looks, "alpha": self.alpha}
 
 
 @dataclass
 class Look:
-    seeds: int
+    budget: dict[str, Budget]  # what each arm of the race had at this look
     decided: dict[str, str] = field(default_factory=dict)  # "arm vs other" -> better | worse | equivalent
-    open: list[str] = field(default_factory=list)  # comparisons not decided at this look
-    racing: list[str] = field(default_factory=list)  # the open ones more seeds could decide: their arms go on
+    steps: dict[str, str] = field(default_factory=dict)  # open comparisons raced on: "seeds" or "epochs"
+    open: dict[str, str] = field(default_factory=dict)  # open comparisons not raced on: why
+
+    @property
+    def seeds(self) -> int:
+        return max((b.seeds for b in self.budget.values()), default=0)
 
 
-def look(arms: list[Arm], seeds: list[int], looks: int, max_seeds: int | None = None,
-         pairs: Iterable[tuple[str, str]] = ()) -> Look:
-    """Decide the family on ``seeds`` (the first n of the schedule; an arm out of the race has fewer); ``pairs``:
-    the pairs of arms the family adds (``lossbench.results.baseline.family_pairs``)."""
-    kept = set(seeds)
-    first = [replace(a, accuracy={s: v for s, v in a.accuracy.items() if s in kept},
-                     plateaued={s: v for s, v in a.plateaued.items() if s in kept},
-                     collapsed={s: v for s, v in a.collapsed.items() if s in kept}) for a in arms]
-    result = Look(len(seeds))
-    for verdict in decide(first, ALPHA / looks, pairs=pairs):
+@dataclass
+class RaceState:
+    budget: dict[str, Budget]  # each arm's budget now
+    looks: list[Look]
+    over: bool
+
+
+class ArmRuns(Protocol):
+    """What the race reads of one arm's final phase (``final_runs.FinalRuns``)."""
+
+    def ready(self, budget: Budget) -> bool: ...
+
+    def arm(self, budget: Budget) -> Arm | None: ...
+
+
+def look(arms: list[Arm], budget: dict[str, Budget], plan: Plan,
+         pairs: Iterable[tuple[str, str]] = ()) -> tuple[Look, dict[str, Budget]]:
+    """Judge the family on ``arms`` (each as of its budget) at the race's level; the look and the budgets it gives."""
+    by_key = {a.key: a for a in arms}
+    taken = Look(dict(budget))
+    grown = dict(budget)
+    for verdict in decide(arms, plan.alpha, pairs=pairs, reach=(plan.max_seeds, plan.max_epochs)):
         name = f"{verdict.arm} vs {verdict.other}"
         if verdict.decided:
-            result.decided[name] = verdict.kind
+            taken.decided[name] = verdict.kind
             continue
-        result.open.append(name)
-        if verdict.scope == ARMS and verdict.even_chance_seeds is not None and verdict.needs_epochs is None and (
-                max_seeds is None or verdict.even_chance_seeds <= max_seeds):
-            result.racing.append(name)
-    return result
+        if verdict.scope != ARMS:
+            taken.open[name] = "a factor's levels: their arms race in their own comparisons"
+            continue
+        if verdict.kind == NOT_TRAINING:
+            taken.open[name] = "not raced: both arms at chance"
+            continue
+        step = _step(verdict, by_key, budget, plan)
+        if step is None:
+            taken.open[name] = {"epochs": "out of reach at max_epochs", "seeds": "within the noise at the most seeds"
+                                }.get(verdict.reach or "", "not raced: nothing at these caps would decide it")
+            continue
+        taken.steps[name], grants = step
+        for key, granted in grants.items():
+            grown[key] = Budget(max(grown[key].seeds, granted.seeds), max(grown[key].cap, granted.cap))
+    return taken, grown
 
 
-def race_state(max_seeds: int, arms: list[Arm], ready: dict[str, int], seeds: list[int],
-               pairs: Iterable[tuple[str, str]] = ()) -> tuple[dict[str, int], bool, list[Look]]:
-    """(seeds each arm needs now, whether the race is over, the looks taken) from what is stored.
+def _step(verdict: Any, arms: dict[str, Arm], budget: dict[str, Budget],
+          plan: Plan) -> tuple[str, dict[str, Budget]] | None:
+    """What decides an open pair of arms soonest: ("seeds" or "epochs", the budgets it grants), or None."""
+    a, b = verdict.arm, verdict.other
+    seeds = None
+    if verdict.needs_epochs is None and verdict.needs_seeds is not None and verdict.reach is None:
+        shared = min(budget[a].seeds, budget[b].seeds)
+        if (more := plan.next_round(shared)) is not None:
+            seeds = {k: Budget(max(more, budget[k].seeds), budget[k].cap) for k in (a, b)}
+    longer = verdict.longer if verdict.needs_epochs is not None else tuple(
+        k for k in verdict.improving if k in (a, b))
+    epochs = {k: Budget(budget[k].seeds, cap) for k in longer if k in budget and arms[k].still_improving
+              if (cap := plan.next_cap(budget[k].cap)) is not None}
+    if seeds and epochs:
+        return ("seeds", seeds) if _cost(seeds, budget, arms) <= _cost(epochs, budget, arms) else ("epochs", epochs)
+    if seeds:
+        return "seeds", seeds
+    if epochs and verdict.needs_epochs is not None:
+        return "epochs", epochs
+    return None
 
-    ``ready[arm]``: how many of the first seeds the arm has finished (completed or failed for good)."""
-    rounds = schedule(max_seeds)
-    budget = {a.key: rounds[0] for a in arms}
+
+def _cost(grants: dict[str, Budget], budget: dict[str, Budget], arms: dict[str, Arm]) -> int:
+    """Epochs to train for ``grants``: each new seed a run to its arm's cap; each raised cap, the arm's runs still
+    improving continued by the difference."""
+    total = 0
+    for key, granted in grants.items():
+        now = budget[key]
+        improving = sum(1 for seed, done in arms[key].plateaued.items() if not done)
+        total += max(0, granted.seeds - now.seeds) * now.cap + improving * max(0, granted.cap - now.cap)
+    return total
+
+
+def race_state(plan: Plan, arms: dict[str, ArmRuns], pairs: Iterable[tuple[str, str]] = ()) -> RaceState:
+    """Where the race stands, replayed from the stored runs: each arm's budget, the looks taken, whether it is over.
+    ``arms``: every arm of the race (those with a tuned configuration)."""
+    pairs = list(pairs)
+    budget = {key: plan.first for key in arms}
     looks: list[Look] = []
-    for i, n in enumerate(rounds):
-        if any(ready.get(key, 0) < need for key, need in budget.items()):
-            return budget, False, looks  # this round is still running
-        taken = look(arms, seeds[:n], len(rounds), max_seeds, pairs)
+    while True:
+        if not all(arms[key].ready(budget[key]) for key in budget):
+            return RaceState(budget, looks, False)
+        judged = [a for key in budget if (a := arms[key].arm(budget[key])) is not None]
+        taken, grown = look(judged, budget, plan, pairs)
         looks.append(taken)
-        going = {key for name in taken.racing for key in name.split(" vs ")}
-        if not going or i == len(rounds) - 1:
-            return budget, True, looks
-        for key in going:
-            budget[key] = rounds[i + 1]
-    return budget, True, looks
+        if grown == budget:
+            return RaceState(budget, looks, True)
+        budget = grown
 
 
-def as_json(looks: list[Look]) -> list[dict[str, Any]]:
-    return [{"seeds": lk.seeds, "decided": lk.decided, "open": lk.open, "racing": lk.racing} for lk in looks]
+def as_json(state: RaceState, plan: Plan) -> dict[str, Any]:
+    """The race record (the spec study's ``race``): each arm's (seeds, cap), each look, the plan, whether over."""
+    return {"seeds": max((b.seeds for b in state.budget.values()), default=0),
+            "arms": {k: b.seeds for k, b in state.budget.items()}, "caps": {k: b.cap for k, b in state.budget.items()},
+            "looks": [{"seeds": lk.seeds, "arms": {k: [b.seeds, b.cap] for k, b in lk.budget.items()},
+                       "decided": lk.decided, "steps": lk.steps, "open": lk.open} for lk in state.looks],
+            "plan": plan.to_json(), "method": METHOD, "over": state.over}

@@ -11,6 +11,7 @@ from lossbench.results.schema import PROVENANCE_ATTR, spec_study
 from lossbench.results.failure import storage_failure
 from lossbench.results.storage import Storage, spec_lock
 from lossbench.sweep.execution import Execution
+from lossbench.sweep.grow import comparable, in_force, stored_caps
 from lossbench.sweep.probe import load_data
 from lossbench.sweep.provenance import INPUTS, identity_changes, inputs_identity
 from lossbench.sweep.interrupt import Stopped, stop_on_signals
@@ -56,7 +57,7 @@ def _run(spec: SweepSpec, registry: Any, storage: Storage, execution: Execution,
     provenance = {**provenance, INPUTS: inputs_identity(spec, registry, data)}
     optuna_storage = storage.open()
     with spec_lock(storage, optuna_storage):  # two starts at once: one records its spec, the other compares
-        ensure_spec(optuna_storage, spec, provenance)
+        spec = ensure_spec(optuna_storage, spec, provenance)
     # Every worker is a child process this one watches (only a process can be stopped wherever it hangs, and a
     # child killed by the out-of-memory killer leaves this one to mark its trial and start another): this one
     # only creates the studies.
@@ -72,23 +73,37 @@ def started_threads(storage: Storage) -> int | None:
     return (found[0].get(PROVENANCE_ATTR) or {}).get("threads") if found else None
 
 
-def ensure_spec(optuna_storage: Any, spec: SweepSpec, provenance: dict[str, Any]) -> None:
-    """Record the spec on the first start; refuse a different spec under the same name."""
+def ensure_spec(optuna_storage: Any, spec: SweepSpec, provenance: dict[str, Any]) -> SweepSpec:
+    """Record the spec on the first start; refuse a different spec under the same name (its caps and run options
+    may differ: ``grow``); the spec with the caps in force, which are recorded."""
     study = writer.open_study(optuna_storage, spec_study(spec.name))
     stored = writer.stored_spec(study)
     if stored is None:
-        writer.record_spec(study, spec.identity(), provenance)
-        return
-    if stored == spec.identity():
+        writer.record_spec(study, spec.recorded(), provenance)
+        writer.record_caps(study, spec.caps())
+        return spec
+    if comparable(stored) == spec.identity():
         before = (study.user_attrs.get(PROVENANCE_ATTR) or {}).get(INPUTS)
         if before is not None and (changes := identity_changes(before, provenance[INPUTS])):
             raise LossbenchError(f"the sweep {spec.name!r} was started with other plugins or data, which would mix "
                                  f"trials under both; changed: {'; '.join(changes)}: give another {setting('name')} "
                                  f"for a new sweep, or restore them to resume it")
-        return
-    if stored != spec.identity():
-        diff = [k for k in spec.identity() if stored.get(k) != spec.identity()[k]]
-        diff = [k for k in diff if k != "refused"] or diff  # refused arms follow from the rest: name the cause
-        raise LossbenchError(f"a sweep named {spec.name!r} already exists in this storage with a different spec "
-                             f"(differs in: {', '.join(diff)}); give another {setting('name')}, or the same settings to "
-                             f"resume it")
+        spec, _ = in_force(spec, stored_caps(study.user_attrs))
+        writer.record_caps(study, spec.caps())
+        return spec
+    identity = spec.identity()
+    diff = [k for k in identity if comparable(stored).get(k) != identity[k]]
+    diff = [k for k in diff if k != "refused"] or diff  # refused arms follow from the rest: name the cause
+    raise LossbenchError(f"a sweep named {spec.name!r} already exists in this storage with a different spec "
+                         f"(differs in: {', '.join(diff)}); give another {setting('name')}, or the same settings to "
+                         f"resume it (its epochs, seeds, max_epochs, time budget and trial timeout may change: "
+                         f"`lossbench run {spec.name} --epochs N` grows it)")
+
+
+def caps_in_force(storage: Storage, spec: SweepSpec) -> tuple[SweepSpec, list[str]]:
+    """``spec`` with the caps a stored sweep of its name has in force (``grow``), and the notes of caps given lower
+    than stored; ``spec`` as it is for a new sweep."""
+    if not storage.is_database and not storage.journal.is_file():
+        return spec, []
+    found = stored_attrs(storage.name, storage.open(create=False))
+    return in_force(spec, stored_caps(found[0])) if found else (spec, [])

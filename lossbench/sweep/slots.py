@@ -2,9 +2,10 @@
 starts, keep every arm's budget exact.
 
 1. **Taken.** A worker takes a slot with ``study.ask()`` (a queued retry first, else a new trial), records itself
-   on it (host, pid, start time; see ``recovery.identity``), then counts the trials numbered below it that are not
-   FAIL. At or over the budget the slot is **surplus**: marked, told FAIL, never run. Otherwise it takes the
-   lowest slot index no lower non-FAIL trial holds (a retry keeps the slot it retries) and records it. A slot's
+   on it (host, pid, start time; see ``recovery.identity``), then counts the slots the trials numbered below it that
+   are not FAIL hold. At or over the budget the slot is **surplus**: marked, told FAIL, never run. Otherwise it
+   takes the lowest slot index no lower non-FAIL trial holds (a retry or a continuation keeps the slot it carries)
+   and records it. A slot's
    seed and its sampler's point are the slot's (``spec.slot_seed``, ``samplers``), never Optuna's trial number:
    a retry gets a new number, so anything derived from the number would shift every later trial of its arm, and
    a resume would train other numbers than an uninterrupted run.
@@ -19,6 +20,8 @@ starts, keep every arm's budget exact.
    or on a database any worker, which sees its heartbeat stale. A retry is queued, at most ``MAX_LOST_RETRIES`` times in a row: the
    next loss fails the slot for good (status ``failed``, with why), so a trial that kills its process every time
    costs its arm that slot, never the sweep.
+5. **Continued** (``sweep.continuation``). A slot whose run finished at its cap still improving, when its cap is
+   raised, runs on in a continuation trial of the same study (``results.chains``), taken like a retry.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ import time
 from typing import Any
 
 from lossbench.results import writer
+from lossbench.results.chains import PENDING, cap_of, state_of
 from lossbench.results.phase import FAIL, RUNNING
 from lossbench.results.schema import ATTR_RETRY_OF, ATTR_STATUS, ATTR_WORKER
 from lossbench.sweep.processes import died_how
@@ -47,18 +51,41 @@ STALE = "its worker's heartbeat stopped past the grace period (the process kille
 def take(study: Any, storage: Any, budget: int, worker: dict[str, Any], heartbeat: bool,
          phase: str) -> tuple[Any, int] | None:
     """A new trial within the budget and its slot index (recorded on it); None (the slot told FAIL as surplus)
-    when the budget is already taken, or a concurrent slot's index never appeared."""
+    when the budget is already taken, or a concurrent slot's index never appeared. A trial that carries its slot
+    (a retry, a continuation) keeps it, unless a lower trial of that slot is pending or reached its cap already
+    (a continuation enqueued twice by two workers at one look): then it is surplus."""
     trial = study.ask()
     writer.record_taken(storage, trial._trial_id, worker)
     if heartbeat:
         storage.record_heartbeat(trial._trial_id)
     lower = lower_trials(study, trial)
-    slot = None if len(lower) >= budget else _free_slot(study, trial, lower, phase)
+    carried = writer.slot_of(trial)
+    if carried is not None:
+        slot = None if _duplicate(trial, carried, lower) else carried
+    else:
+        slot = None if _slots_held(lower, phase) >= budget else _free_slot(study, trial, lower, phase)
     if slot is None:
         surplus(study, trial)
         return None
     writer.record_slot(trial, slot)
     return trial, slot
+
+
+def _slots_held(lower: list[Any], phase: str) -> int:
+    """The slots the (non-FAIL) trials in ``lower`` hold: a slot's continuations are one slot."""
+    held = [_held(t, phase) for t in lower]
+    return len({s for s in held if s is not None}) + sum(1 for s in held if s is None)
+
+
+def _duplicate(trial: Any, slot: int, lower: list[Any]) -> bool:
+    cap = cap_of(trial)
+    for other in lower:
+        if writer.slot_of(other) != slot:
+            continue
+        reached = cap_of(other)
+        if state_of(other) in PENDING or (cap is not None and reached is not None and reached >= cap):
+            return True
+    return False
 
 
 def lower_trials(study: Any, trial: Any) -> list[Any]:
@@ -77,7 +104,7 @@ def _free_slot(study: Any, trial: Any, lower: list[Any], phase: str) -> int | No
         time.sleep(0.1)
         lower = lower_trials(study, trial)
     held = {_held(t, phase) for t in lower}
-    return next(index for index in range(len(lower) + 1) if index not in held)
+    return next(index for index in range(len(held) + 1) if index not in held)
 
 
 def _held(trial: Any, phase: str) -> int | None:

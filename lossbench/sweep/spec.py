@@ -10,7 +10,7 @@ from typing import Any
 from lossbench.convergence import PATIENCE, WARMUP
 from lossbench.results.objective import OBJECTIVES as _OBJECTIVES
 from lossbench.results.objective import Objective
-from lossbench.results.schema import FINAL, arm_key, study_name
+from lossbench.results.schema import CAP_KEYS, FINAL, arm_key, study_name
 
 SAMPLERS = ("screen", "tpe", "random", "qmc", "grid")
 PRUNERS = ("median", "hyperband", "none")
@@ -47,8 +47,9 @@ class SweepSpec:
     space: dict[str, dict[str, Any]] = field(default_factory=dict)  # "lr" or "component.param" -> {low, high, log} | {choices}
     trials: int = 4
     epochs: int = WARMUP * PATIENCE  # a cap when patience is set: by default the fewest at which a run can plateau
+    # (a cap a later start may raise: runs still improving at it are continued from their checkpoints)
     patience: int | None = PATIENCE  # stop a run after this many epochs without gain (None: train every epoch)
-    seeds: int = 3  # final-phase seeds; with race, the most the race may use
+    seeds: int = 3  # final-phase seeds; with race, the most the race may use (a maximum a later start may raise)
     race: bool = False  # seeds = "auto": the final phase in rounds until decided (see ``racing``)
     baseline: str | None = None  # what arms are compared with (report and race); None: ce, no remedy, same cell
     claims: tuple[dict[str, Any], ...] = ()  # published claims a preset checks (see lossbench.report.claim_verdicts)
@@ -62,6 +63,7 @@ class SweepSpec:
     sampler_seed: int = 0
     trial_timeout: float | None = None  # seconds a trial may run (None: no limit); not part of the identity
     time_budget: float | None = None  # seconds this start may train (None: until done); not part of the identity
+    max_epochs: int = 200  # with race: the highest cap the race may raise an arm's runs to; not part of the identity
     refused: dict[str, str] = field(default_factory=dict)  # arm key -> why that combination cannot run
     # What build_spec already found wrong (unknown keys, fields of the wrong shape, left at their defaults), so that
     # validate lists it with every other problem. Never stored.
@@ -88,13 +90,24 @@ class SweepSpec:
         return cls(**data)
 
     def identity(self) -> dict[str, Any]:
-        """What decides the results: a second start under the same name must match it exactly. The time limit
-        is how this start runs, like the number of workers: a resume may change it."""
+        """What decides the results: a second start under the same name must match it exactly. The caps (epochs,
+        seeds, max_epochs: a later start may raise them, and runs continue) and the run options (time_budget,
+        trial_timeout), like the number of workers, are not part of it (``CAP_KEYS``)."""
         data = self.to_json()
-        del data["trial_timeout"], data["time_budget"]
+        for key in CAP_KEYS:
+            data.pop(key, None)
         if data["readout"] == "last":
             del data["readout"]  # the default, as a sweep stored before readouts existed names it
         return data
+
+    def recorded(self) -> dict[str, Any]:
+        """The spec as its first start stores it: its identity, with the caps it started with (a later start's
+        caps are stored beside it: ``results.schema.CAPS_ATTR``)."""
+        return {**self.identity(), "epochs": self.epochs, "seeds": self.seeds, "max_epochs": self.max_epochs}
+
+    def caps(self) -> dict[str, Any]:
+        """The caps and run options of this start (``CAP_KEYS``)."""
+        return {key: getattr(self, key) for key in CAP_KEYS}
 
     @property
     def arms(self) -> list[Arm]:

@@ -11,10 +11,12 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from lossbench.convergence import IMPROVING, PATIENCE, run_state
 from lossbench.errors import LossbenchError, Stopped
 from lossbench.results import EpochRecord, Objective, writer
 from lossbench.results.schema import TUNE
 from lossbench.sweep.checkpoints import Checkpoints
+from lossbench.sweep.continuation import missing_checkpoint
 from lossbench.sweep.interrupt import OutOfTime
 from lossbench.sweep.recovery import Heartbeat
 from lossbench.sweep.spec import Arm, SweepSpec
@@ -23,9 +25,9 @@ WORST_NLL = 1e6  # the objective a diverged trial gets when minimising val_nll
 
 
 def run_config(spec: SweepSpec, arm: Arm, params: dict[str, Any], seed: int, flow_profile: bool, device: str = "cpu",
-               threads: int | None = None, min_epochs: int | None = None) -> Any:
+               threads: int | None = None, min_epochs: int | None = None, epochs: int | None = None) -> Any:
     """The engine's RunConfig for an arm with sampled ``params`` (keyed like the space) and a seed; no stop on
-    patience before ``min_epochs``."""
+    patience before ``min_epochs``; trained to ``epochs`` (its slot's cap; default the spec's)."""
     from lossbench.engine import RunConfig
 
     values = {**spec.fixed, **params}
@@ -39,7 +41,7 @@ def run_config(spec: SweepSpec, arm: Arm, params: dict[str, Any], seed: int, flo
         if owner in arm.components:
             component_params.setdefault(owner, {})[param] = value
     return RunConfig(dataset=spec.dataset, cell=arm.cell, loss=arm.loss, remedies=arm.remedies, params=component_params,
-                     epochs=spec.epochs, batch_size=spec.batch_size, lr=float(values.get("lr", 1e-2)),
+                     epochs=epochs or spec.epochs, batch_size=spec.batch_size, lr=float(values.get("lr", 1e-2)),
                      hidden=tuple(spec.hidden), readout=spec.readout, optimizer=spec.optimizer, seed=seed, flow_profile=flow_profile,
                      device=device, threads=threads, patience=spec.patience, monitor=spec.objective,
                      min_epochs=min_epochs)
@@ -74,6 +76,8 @@ def run_trial(spec: SweepSpec, storage: Any, study: Any, trial: Any, phase: str,
     heartbeat = Heartbeat(storage, trial._trial_id) if database else None
     started = time.perf_counter()
     resume = checkpoints.load(writer.checkpoint_of(trial)) if checkpoints is not None else None
+    if resume is None and writer.continues_of(trial) is not None:
+        missing_checkpoint(trial)
     prepared = None
     try:
         with no_hard_exit():  # a plugin calling os._exit fails this trial, not the worker
@@ -106,9 +110,19 @@ def run_trial(spec: SweepSpec, storage: Any, study: Any, trial: Any, phase: str,
     value = objective(scored, spec.goal) if scored is not None else None  # the epoch whose weights were tested
     if result.status == "diverged" or value is None or not math.isfinite(value):
         value = 0.0 if maximize else WORST_NLL
-    writer.record_outcome(trial, result.status, seconds, result=result.to_json(), diverged_at=result.diverged_at)
+    writer.record_outcome(trial, result.status, seconds, result=result.to_json(), diverged_at=result.diverged_at,
+                          improving=result.status == "completed" and still_improving(result, spec))
     _keep(checkpoints, trial, prepared, resume)  # after its result: a checkpoint that fails loses nothing
     study.tell(trial, value)
+
+
+def still_improving(result: Any, spec: SweepSpec) -> bool:
+    """Whether a completed run reached its cap still improving, by the rule the decisions read runs with
+    (``convergence.run_state``): only such a run is continued when its slot's cap is raised."""
+    classes = result.test_metric("classes")
+    state = run_state(result.curve(spec.goal.name), result.curve("val_accuracy"), spec.maximize,
+                      spec.patience or PATIENCE, result.config.get("epochs"), 1 / classes if classes else None)
+    return state == IMPROVING
 
 
 def _continuable(resume: Any, config: Any, trial: Any, goal: Objective) -> Any:

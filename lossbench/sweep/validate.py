@@ -73,6 +73,7 @@ def _choices(spec: SweepSpec) -> list[str]:
 def _sizes(spec: SweepSpec) -> list[str]:
     problems = [p for p in (int_problem("trials", spec.trials, 1, TRIALS_MAX),
                             int_problem("epochs", spec.epochs, 1, EPOCHS_MAX),
+                            int_problem("max_epochs", spec.max_epochs, 1, EPOCHS_MAX),
                             int_problem("seeds", spec.seeds, 1, SEEDS_MAX),
                             int_problem("batch_size", spec.batch_size, 1, BATCH_SIZE_MAX),
                             int_problem("sampler_seed", spec.sampler_seed, 0, SAMPLER_SEED_MAX)) if p]

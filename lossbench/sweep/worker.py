@@ -13,18 +13,20 @@ from typing import Any
 
 from lossbench.errors import Stopped
 from lossbench.results import best_trial, to_record, writer
-from lossbench.decisions import arm_from_runs, runs_of
 from lossbench.results.baseline import family_pairs
-from lossbench.results.phase import FINAL_FINISHED, TUNE_FINISHED, Tally, tally
-from lossbench.results.schema import FINAL, TUNE
+from lossbench.results.chains import chains, state_of
+from lossbench.results.phase import FINAL_FINISHED, TUNE_FINISHED, Tally, round_done, tally
+from lossbench.results.schema import FINAL, SPEC_ATTR, TUNE, spec_study
 from lossbench.sweep import slots
+from lossbench.sweep.continuation import continue_to
+from lossbench.sweep.final_runs import FinalRuns
 from lossbench.sweep.interrupt import OutOfTime, held
 from lossbench.sweep.recovery import identity
 from lossbench.sweep.samplers import make_pruner, make_sampler
 from lossbench.sweep.space import arm_space, suggest
 from lossbench.sweep.execution import Execution
 from lossbench.sweep.probe import load_data
-from lossbench.sweep.racing import METHOD, as_json, race_state, schedule
+from lossbench.sweep.racing import Budget, Plan, as_json, race_state
 from lossbench.sweep.spec import Arm, SweepSpec, slot_seed
 from lossbench.sweep.trial import run_config, run_trial
 
@@ -60,10 +62,16 @@ class Worker:
         self.trials_run = 0
         self._tune_best: dict[int, Any] = {}
         self._run_seconds: dict[int, float] = {}  # an arm's mean seconds per tuning run, once it is tuned
+        self._epoch_seconds: dict[int, float] = {}  # ... and per epoch: to estimate what fits in a time budget
+        self._need: dict[int, int] = {}  # the epochs an arm's next run needs to train
         self._arms_done: set[int] = set()
-        first = schedule(spec.seeds)[0] if spec.race else spec.seeds
-        self._race_seeds = {arm.key: first for arm in spec.arms}  # each arm's final-phase budget now
+        self.tune_cap = tuned_cap(storage, spec)  # tuning runs train to the sweep's first cap: frozen once made
+        self.plan = Plan(spec.seeds, spec.epochs, max(spec.max_epochs, spec.epochs)) if spec.race else None
+        first = self.plan.first if self.plan else Budget(spec.seeds, spec.epochs)
+        self._budget = {arm.key: first for arm in spec.arms}  # each arm's final phase now: (seeds, cap)
         self._race_over = not spec.race
+        self._race_read: tuple[Any, ...] | None = None  # what the race was last replayed from
+        self._recorded: dict[str, Any] | None = None
 
     @property
     def out_of_time(self) -> bool:
@@ -96,31 +104,37 @@ class Worker:
 
     def _loop(self, stop: threading.Event | None) -> int:
         while (stop is None or not stop.is_set()) and not self.out_of_time:
-            all_done, worked = True, False
-            for arm in self._order():
+            work, all_done = [], True
+            for arm in self.spec.arms:
                 phase = self._phase(arm)
                 if phase is None:
                     continue
                 all_done = False
-                if phase == WAIT:
-                    continue
-                name, study, size, states = phase
-                if tally(study.get_trials(deepcopy=False), size, states).can_ask:
-                    self._slot(self._tune if name == TUNE else self._final, arm, study)
-                    worked = True
-                    break
+                if phase != WAIT:
+                    work.append((arm, phase))
             if all_done:
                 break
-            if not worked:
+            for arm, (name, study, size, states, cap) in sorted(work, key=lambda w: self._order(w[0])):
+                if tally(study.get_trials(deepcopy=False), size, states, cap).can_ask:
+                    self._slot(self._tune if name == TUNE else self._final, arm, study)
+                    break
+            else:
                 time.sleep(POLL_SECONDS)
         return self.trials_run
 
-    def _order(self) -> list[Arm]:
-        """Tuning first, in the spec's order, then the final runs of the arms with the longest runs first: short
-        runs then fill the end of a race's round, so fewer workers idle while it waits for its last run (a longest
-        processing time first schedule). The order changes no number: each run's point and seed are its slot's."""
-        return sorted(self.spec.arms, key=lambda arm: (arm.index in self._tune_best,
-                                                       -self._run_seconds.get(arm.index, 0.0)))
+    def _order(self, arm: Arm) -> tuple[Any, ...]:
+        """Tuning first, in the spec's order; then the final runs. With a time budget, the cheapest first: the
+        runs that fit in the time left (estimated by the seconds per epoch measured so far), by the epochs they
+        need, so the open decisions that cost least are settled first. Without one, the arms with the longest runs
+        first: short runs then fill the end of a race's round, so fewer workers idle while it waits for its last
+        run (a longest processing time first schedule). The order changes no number: each run's point, seed and
+        cap are its slot's."""
+        tuned = arm.index in self._tune_best
+        if self.deadline is None:
+            return tuned, -self._run_seconds.get(arm.index, 0.0), arm.index
+        need = self._need.get(arm.index, self.spec.epochs)
+        fits = need * self._epoch_seconds.get(arm.index, 0.0) <= self.deadline - time.time()
+        return tuned, not fits, need, arm.index
 
     def _slot(self, use: Any, arm: Arm, study: Any) -> None:
         """Take a slot of ``study`` and use it; one taken over meanwhile (finished by another worker: this process
@@ -133,23 +147,31 @@ class Worker:
             slots.taken_over(None if self.held is None else self.held[2], study)
             self.held = None
 
-    def _phase(self, arm: Arm) -> tuple[str, Any, int, tuple[str, ...]] | str | None:
-        """What the arm needs now: a phase with room, WAIT (its race round is done, others' are not), or None
-        (done). Finished trials never change state, so an arm once done stays done (fewer storage reads)."""
+    def _phase(self, arm: Arm) -> tuple[str, Any, int, tuple[str, ...], int | None] | str | None:
+        """What the arm needs now: a phase with room (name, study, budget, finished states, cap), WAIT (its race
+        round is done, others' are not), or None (done). Finished trials never change state, so an arm once done
+        stays done (fewer storage reads)."""
         if arm.index in self._arms_done:
             return None
         if not self._tuned(arm):
-            return TUNE, self.studies[arm.index, TUNE], self.spec.trials, TUNE_FINISHED
+            self._need[arm.index] = self.tune_cap
+            return TUNE, self.studies[arm.index, TUNE], self.spec.trials, TUNE_FINISHED, None
         if self._tune_best[arm.index] is None:
             self._arms_done.add(arm.index)
             return None
-        final = self.studies[arm.index, FINAL]
-        seeds = self._race_seeds[arm.key]
-        if not self._done(final, tally(self._recovered(final), seeds, FINAL_FINISHED), FINAL):
-            return FINAL, final, seeds, FINAL_FINISHED
+        final, budget = self.studies[arm.index, FINAL], self._budget[arm.key]
+        trials = self._recovered(final)
+        if continue_to(final, budget.cap, budget.seeds, trials):  # its cap was raised: runs still improving go on
+            trials = final.get_trials(deepcopy=False)
+        # a continuation past this cap is a later look's (another worker's replay of the race ran ahead of this
+        # one's): the phase is not done, and it is taken and run, never taken as surplus and dropped
+        done = round_done(trials, budget.seeds, budget.cap) and not continued_past(trials, budget.cap)
+        if not self._done(final, tally(trials, budget.seeds, FINAL_FINISHED, budget.cap), FINAL, done):
+            self._need[arm.index] = next_need(trials, budget)
+            return FINAL, final, budget.seeds, FINAL_FINISHED, budget.cap
         if not self._race_over:
             self._update_race()
-        if self._race_over:
+        if self._race_over and self._budget[arm.key] == budget:
             self._arms_done.add(arm.index)
             return None
         return WAIT
@@ -163,41 +185,40 @@ class Worker:
                 return False
             records = [to_record(t) for t in trials]
             self._tune_best[arm.index] = best_trial(records, self.spec.maximize)
-            seconds = [r.run.wall_seconds for r in records if r.run is not None]
-            self._run_seconds[arm.index] = sum(seconds) / len(seconds) if seconds else 0.0
+            runs = [r.run for r in records if r.run is not None]
+            self._run_seconds[arm.index] = sum(r.wall_seconds for r in runs) / len(runs) if runs else 0.0
+            epochs = sum(len(r.epochs) for r in runs)
+            self._epoch_seconds[arm.index] = sum(r.wall_seconds for r in runs) / epochs if epochs else 0.0
         return True
 
     def _update_race(self) -> None:
-        """Take the race's next look once every arm has finished the current round (see ``racing``)."""
-        arms: list[Any] = []
-        ready: dict[str, int] = {}
-        for arm in self.spec.arms:
-            if not self._tuned(arm):
-                return
-            if self._tune_best[arm.index] is None:
-                continue
-            trials = self.studies[arm.index, FINAL].get_trials(deepcopy=False)
-            count = tally(trials, self._race_seeds[arm.key], FINAL_FINISHED)
-            ready[arm.key] = self._race_seeds[arm.key] if count.done else count.finished
-            runs = runs_of(map(to_record, trials), self.spec.objective)
-            if not runs and count.done and count.errored:
-                continue  # its final runs all failed for good: no comparison with it can be decided
-            arms.append(arm_from_runs(arm.key, arm.loss, arm.cell, "+".join(arm.remedies) or "none", runs,
-                                      self.spec.maximize, self.spec.patience, self.spec.epochs))
+        """Replay the race from the stored runs (``racing``): each arm's budget now, and whether it is over; the
+        race record stored when it changed."""
+        if not all(self._tuned(arm) for arm in self.spec.arms):
+            return
+        racing = {arm.key: FinalRuns(self.spec, arm, self.studies[arm.index, FINAL].get_trials(deepcopy=False))
+                  for arm in self.spec.arms if self._tune_best[arm.index] is not None}
+        read = tuple((key, t.number, state_of(t)) for key, runs in racing.items() for t in runs.trials)
+        if read == self._race_read:
+            return  # nothing finished since the last replay: the same state
+        self._race_read = read
         pairs = family_pairs(self.spec.to_json(), [(a.key, a.cell) for a in self.spec.arms])
-        budget, self._race_over, looks = race_state(self.spec.seeds, arms, ready, self.spec.final_seeds, pairs)
-        self._race_seeds.update(budget)
-        if self._race_over:
-            writer.record_race(self.storage, self.spec.name, {"seeds": max(budget.values(), default=0), "arms": budget,
-                                                              "looks": as_json(looks), "method": METHOD})
+        state = race_state(self.plan, racing, pairs)
+        self._budget.update(state.budget)
+        self._race_over = state.over
+        record = as_json(state, self.plan)
+        if record != self._recorded and writer.record_race_if_newer(self.storage, self.spec.name, record):
+            self._recorded = record
 
-    def _done(self, study: Any, counted: Tally, phase: str) -> bool:
-        """Whether the phase is done; a retry still queued in a done phase (its worker died right after taking a
-        slot that was surplus) is taken here, and ``take`` tells it surplus: nothing is left waiting for ever."""
-        if counted.done and counted.waiting:
+    def _done(self, study: Any, counted: Tally, phase: str, done: bool | None = None) -> bool:
+        """Whether the phase is done (``done``, where the caller knows better than the count); a retry still queued
+        in a done phase (its worker died right after taking a slot that was surplus) is taken here, and ``take``
+        tells it surplus: nothing is left waiting for ever."""
+        done = counted.done if done is None else done
+        if done and counted.waiting:
             for _ in range(counted.waiting):
                 self._take(study, counted.budget, phase)  # the budget is full: the slot comes back surplus
-        return counted.done
+        return done
 
     def _recovered(self, study: Any) -> list[Any]:
         return slots.recover(study, self.storage, self.database, self.me)
@@ -214,27 +235,29 @@ class Worker:
             return
         trial, slot = taken
         params = {key: suggest(trial, key, param) for key, param in self.spaces[arm.index].items()}  # the slot's
-        self._run(arm, study, trial, TUNE, params, slot_seed(TUNE, slot))
+        cap = max(self.tune_cap, writer.cap_attr(trial) or 0)  # a continuation's (successive halving) or the sweep's
+        self._run(arm, study, trial, TUNE, params, slot_seed(TUNE, slot), cap)
 
     def _final(self, arm: Arm, study: Any) -> None:
-        best = self._tune_best[arm.index]
-        taken = self._take(study, self._race_seeds[arm.key], FINAL)
+        best, budget = self._tune_best[arm.index], self._budget[arm.key]
+        taken = self._take(study, budget.seeds, FINAL)
         if taken is None:
             return
         trial, slot = taken
         seed = slot_seed(FINAL, slot)
         tuned = best.run  # its configuration reached 95% of its best at this epoch: see convergence
         trained = None if tuned is None else (tuned.time_to_target or {}).get("epoch") or tuned.best_epoch
-        self._run(arm, study, trial, FINAL, dict(best.params), seed, best=best.number, min_epochs=trained)
+        cap = max(budget.cap, writer.cap_attr(trial) or 0)  # a retry taken after the cap was raised goes on to it
+        self._run(arm, study, trial, FINAL, dict(best.params), seed, cap, best=best.number, min_epochs=trained)
 
-    def _run(self, arm: Arm, study: Any, trial: Any, phase: str, params: dict[str, Any], seed: int,
+    def _run(self, arm: Arm, study: Any, trial: Any, phase: str, params: dict[str, Any], seed: int, cap: int,
              best: int | None = None, min_epochs: int | None = None) -> None:
         if phase == FINAL:
-            writer.record_start(trial, arm.key, phase, seed, params=params, best_trial=best)
+            writer.record_start(trial, arm.key, phase, seed, params=params, best_trial=best, cap=cap)
         else:
-            writer.record_start(trial, arm.key, phase, seed)
+            writer.record_start(trial, arm.key, phase, seed, cap=cap)
         config = run_config(self.spec, arm, params, seed, flow_profile=phase == FINAL, device=self.device,
-                            threads=self.threads, min_epochs=min_epochs)  # final runs: see convergence
+                            threads=self.threads, min_epochs=min_epochs, epochs=cap)  # final runs: see convergence
         run_trial(self.spec, self.storage, study, trial, phase, config, self.registry, self._dataset, self.database,
                   deadline=self.deadline, checkpoints=self.checkpoints)
         self.held = None
@@ -245,3 +268,32 @@ class Worker:
         if self._data is None:
             self._data = load_data(self.spec, self.registry, config)
         return self._data
+
+
+def tuned_cap(storage: Any, spec: SweepSpec) -> int:
+    """The cap the tuning runs train to: the sweep's first (its stored spec's), whatever a later start raised
+    ``epochs`` to; the tuning phase's choice is frozen once made (the report says "tuned at N epochs")."""
+    try:
+        stored = storage.get_study_user_attrs(storage.get_study_id_from_name(spec_study(spec.name))).get(SPEC_ATTR)
+    except KeyError:
+        return spec.epochs
+    epochs = (stored or {}).get("epochs")
+    return int(epochs) if isinstance(epochs, int) and not isinstance(epochs, bool) else spec.epochs
+
+
+def continued_past(trials: list[Any], cap: int) -> bool:
+    """Whether a slot's continuation waits to train past ``cap``."""
+    return any(chain.pending is not None and state_of(chain.pending) == "WAITING"
+               and (writer.cap_attr(chain.pending) or 0) > cap for chain in chains(trials))
+
+
+def next_need(trials: list[Any], budget: Budget) -> int:
+    """The epochs the arm's next run needs: a pending continuation's from its checkpoint to its cap, else a new
+    run's cap."""
+    for chain in chains(trials):
+        pending = chain.pending
+        waiting = pending is not None and state_of(pending) == "WAITING"
+        if waiting and chain.slot is not None and chain.slot < budget.seeds:
+            done = (writer.checkpoint_of(pending) or {}).get("epoch") or 0
+            return max(1, max(budget.cap, writer.cap_attr(pending) or 0) - done)
+    return budget.cap

@@ -1,0 +1,39 @@
+"""What the race reads of one arm's final phase at a budget (seeds n, cap e): whether its first n slots each have
+their run as of cap e, and those runs as the decisions read an arm (``lossbench.decisions.Arm``). Read from the
+trials in storage only, so every worker and every resume reads the same."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from lossbench.decisions import Arm as JudgedArm
+from lossbench.decisions import arm_from_runs, runs_of
+from lossbench.results import to_record
+from lossbench.results.phase import round_done, runs_as_of
+from lossbench.sweep.racing import Budget
+from lossbench.sweep.spec import Arm, SweepSpec
+
+
+class FinalRuns:
+    """The final-phase trials of ``arm`` (Optuna's FrozenTrials, as just read)."""
+
+    def __init__(self, spec: SweepSpec, arm: Arm, trials: list[Any]):
+        self.spec, self.key, self.trials = spec, arm.key, trials
+        self.names = (arm.loss, arm.cell, "+".join(arm.remedies) or "none")
+        self._records: dict[int, Any] = {}
+
+    def ready(self, budget: Budget) -> bool:
+        return round_done(self.trials, budget.seeds, budget.cap)
+
+    def arm(self, budget: Budget) -> JudgedArm | None:
+        """The arm as of ``budget``; None where none of its runs completed (no comparison with it can be decided)."""
+        records = [self._record(t) for t in runs_as_of(self.trials, budget.seeds, budget.cap)]
+        runs = runs_of(records, self.spec.objective)
+        if not runs:
+            return None
+        return arm_from_runs(self.key, *self.names, runs, self.spec.maximize, self.spec.patience, budget.cap)
+
+    def _record(self, trial: Any) -> Any:
+        if trial.number not in self._records:
+            self._records[trial.number] = to_record(trial)
+        return self._records[trial.number]
