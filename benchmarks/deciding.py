@@ -34,8 +34,11 @@ def wall(command: list[str]) -> float:
     return time.perf_counter() - started
 
 
-def sweep_name(spec: str | None) -> str:
-    """The folder under --out the sweep writes: the spec's ``name`` (default: the file's stem), or quickstart."""
+def sweep_name(spec: str | None, extra: list[str]) -> str:
+    """The folder under --out the sweep writes: a ``--name`` among the extra options, else the spec's ``name``
+    (default: the file's stem), or quickstart."""
+    if "--name" in extra[:-1]:
+        return extra[extra.index("--name") + 1]
     if spec is None:
         return "quickstart"
     from lossbench.sweep.inputs import load_toml
@@ -51,7 +54,7 @@ def main() -> None:
     parser.add_argument("extra", nargs="*")
     args = parser.parse_args()
     out = Path(args.out or tempfile.mkdtemp(prefix="lossbench-deciding-"))
-    name = sweep_name(args.spec)
+    name = sweep_name(args.spec, args.extra)
     command = ["lossbench", "run", *([args.spec] if args.spec else []), "--out", str(out), "--quiet", *args.extra]
     references = [wall([sys.executable, str(HERE / "hand_loop.py")])]
     started = time.perf_counter()

@@ -93,11 +93,12 @@ def _judge(pair: Pair, test: stats.PairedTest, step: float, p_adj: float, alpha:
     plateaued = not a.still_improving and not b.still_improving
     need, even, route = _seeds_to_decide(units, step, margin, grain, plateaued)
     tie = None if plateaued else stats.seeds_for_equivalence(units, margin, step, grain=grain)
-    if tie is not None and (need is None or tie < need):  # a tie is nearer, but only plateaued arms can tie
+    if tie is not None and (need is None or tie < need):  # a tie is nearer, but the improving arm could still leave it
         improving = a if a.still_improving else b
         return Verdict(kind=OPEN, why=f"{why}; a tie within +-{margin:g} is nearer (about {tie} seeds) than a "
-                                      f"difference, but a tie needs both arms plateaued and {improving.key} was still "
-                                      f"improving: train longer first",
+                                      f"difference, but {improving.key} was still improving, and a tie with an arm still "
+                                      f"improving holds only once its possible gain cannot leave the margin: train "
+                                      f"longer first",
                        needs_epochs=_more_epochs(improving), minutes=_minutes(improving, workers, epochs=True),
                        longer=a.improving + b.improving, **common)
     extra = None if need is None else max(0, need - n)

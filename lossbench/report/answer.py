@@ -70,7 +70,8 @@ def _sentences(given: Given, examples: int) -> list[str]:
     if decided:
         out.append(_decided(given, decided, examples))
     if ties:
-        out.append(f"Tied within ±{_margin()} (both plateaued): " + _list(
+        out.append(f"Tied within ±{_margin()} (both plateaued, or the one still improving unable to gain enough to leave "
+                   f"the margin): " + _list(
             [f"{d.arm} and {d.other}" for d in ties[:max(1, examples)]],
             len(ties)) + ".")
     if idle:

@@ -43,10 +43,6 @@ def record_caps(study: Any, caps: dict[str, Any]) -> None:
     study.set_user_attr(CAPS_ATTR, finite_json(caps))
 
 
-def stored_caps(study: Any) -> dict[str, Any] | None:
-    return study.user_attrs.get(CAPS_ATTR)
-
-
 def record_race(storage: Any, name: str, race: dict[str, Any]) -> None:
     """Where the sequential final phase stands (every worker reaches the same state: writing it twice is harmless)."""
     import optuna
