@@ -39,7 +39,7 @@ A race judges the family at ``race_alpha`` (alpha over its planned looks); a rep
 level, and says so.
 """
 
-from lossbench.decisions.arms import Arm, Run, arm_from_runs, runs_of, sweep_arms
+from lossbench.decisions.arms import Arm, Run, arm_from_runs, judged_arms, runs_of, sweep_arms
 from lossbench.decisions.family import ROUNDS, cap_steps, decide, out_of_reach, race_alpha, schedule
 from lossbench.decisions.rule import EVEN_CHANCE, MARGIN, MIN_SEEDS, TEST, judge_values, within
 from lossbench.decisions.speed import SPEED, SPEED_FACTOR, speed
@@ -48,5 +48,5 @@ from lossbench.decisions.verdict import (ARMS, BETTER, CONFOUNDED, DECIDED, EQUI
 
 __all__ = ["ARMS", "BETTER", "CONFOUNDED", "DECIDED", "EQUIVALENT", "EVEN_CHANCE", "KINDS", "LEVELS", "MARGIN",
            "MIN_SEEDS", "NOT_TRAINING", "OPEN", "ROUNDS", "SPEED", "SPEED_FACTOR", "TEST", "WORSE", "Arm", "Run",
-           "Verdict", "arm_from_runs", "cap_steps", "decide", "judge_values", "out_of_reach", "race_alpha", "runs_of",
+           "Verdict", "arm_from_runs", "cap_steps", "decide", "judge_values", "judged_arms", "out_of_reach", "race_alpha", "runs_of",
            "schedule", "speed", "sweep_arms", "within"]
