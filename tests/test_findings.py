@@ -105,20 +105,52 @@ def test_converged_arms_are_ranked_and_a_mix_ranks_only_the_settled_ones():
     assert "Among the 2 arms no longer improving, the highest mean test accuracy is focal:gru:none's" in words
 
 
-def test_the_convergence_rule_by_hand():
+def judged(curves, objective=None, cap=None):
+    """The convergence the report reads of runs with these objective curves (``cap``: each run's own), judged as
+    the decisions judge them."""
+    from lossbench.decisions import Run, arm_from_runs
     from lossbench.report.improvement import judge
-    from lossbench.results.objective import ACCURACY, NLL
+    from lossbench.results.objective import ACCURACY
+
+    objective = objective or ACCURACY
+    runs = [Run(s, 0.5, c, c if objective is ACCURACY else [], cap=cap) for s, c in enumerate(curves)]
+    arm = arm_from_runs("a", "ce", "gru", "none", runs, objective.maximize, None, None)
+    return judge({r.seed: r.curve for r in runs}, arm.states, objective)
+
+
+def test_the_convergence_rule_by_hand():
+    from lossbench.results.objective import NLL
 
     flat = [0.5, 0.6, 0.7, 0.8, 0.9, 0.9, 0.9, 0.9, 0.9, 0.9]  # best at epoch 5, then 5 epochs without gain
-    assert judge([flat, flat], ACCURACY).converged
-    assert judge([flat[:9]], ACCURACY).improving  # 4 epochs after the best: not yet a plateau
+    assert judged([flat, flat]).converged
+    assert judged([flat[:9]]).improving  # 4 epochs after the best: not yet a plateau
     late = [0.1] * 9 + [0.2]  # at chance, then a gain at the last epoch
-    verdict = judge([flat, late], ACCURACY)
+    verdict = judged([flat, late])
     assert verdict.improving and verdict.plateaued == 1 and verdict.gain == pytest.approx((0.0 + 0.1) / 2)
     short = [0.1, 0.1, 0.1, 0.1]  # stopped on patience... only after the warm-up of 10 epochs
-    assert judge([short], ACCURACY).improving and judge([short], ACCURACY, cap=20).converged
-    assert judge([[2.0, 1.5, 1.4]], NLL).improving  # NLL falling is an improvement
-    assert judge([[0.5]], ACCURACY).converged is None and judge([], ACCURACY) is None
+    assert judged([short]).improving and judged([short], cap=20).converged
+    assert judged([[2.0, 1.5, 1.4]], NLL).improving  # NLL falling is an improvement
+    assert judged([[0.5]]).converged is None and judged([]) is None
+
+
+def test_a_run_stopped_at_its_own_cap_still_rising_is_still_improving_though_the_spec_s_epochs_were_raised():
+    """Runs of 10 epochs (their cap), still rising, in a sweep whose epochs were then raised to 40: the decisions
+    read each run at its own cap, still improving; so do the leaderboard and a claim (not "stopped early")."""
+    from lossbench.decisions import sweep_arms
+    from lossbench.report.claim_levels import UNDECIDED
+    from lossbench.report.frames import leaderboard
+
+    rising = {s: run_result([0.3 + 0.05 * i + d for i in range(10)], 0.75 + d, seed=s)
+              for s, d in zip(SEEDS, (0.0, 0.01, -0.01))}
+    check = {"kind": "reaches", "arm": "ce:gru:none", "value": 0.89}
+    data = sweep([arm("ce:gru:none", rising)], epochs=40, claims=[
+        {"id": "c", "claim": "a claim", "source": "a paper", "published": "a figure", "checks": [check]}])
+    (decided,), _ = sweep_arms(data)
+    assert decided.still_improving and decided.epochs_cap == 10
+    report = report_of(data)
+    assert leaderboard(report).loc[0, "still_improving"] == True  # noqa: E712 (a numpy bool)
+    (claimed,) = report.claims
+    assert claimed.checks[0].verdict == UNDECIDED and "still improving" in claimed.checks[0].evidence
 
 
 # -- calibration: label smoothing called "the best arm" with an ECE six times ce's -----------------------------------

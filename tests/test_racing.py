@@ -282,6 +282,52 @@ def test_the_race_replays_from_a_stored_sweep_built_without_training(tmp_path):
     assert state.budget == {"ce:rnn:none": Budget(3, 2), "focal:rnn:none": Budget(3, 4)}  # focal's runs go on to 4
 
 
+def test_the_report_judges_the_runs_the_race_judged_though_a_slot_ran_past_the_recorded_cap(tmp_path):
+    """A race over at cap 2 (tests/stored.py: two arms 0.1 apart, max_epochs 2) whose focal slots were then
+    continued to cap 4, each run ending at 0.95 (as after a growth changed the plan): the report reads each slot's
+    run as of the race's cap, as the race did, builds its arms the same way, and so decides the pair as it does."""
+    import optuna
+
+    from stored import store_journal
+    from sweeps import report_of, run_result
+
+    from lossbench.decisions import sweep_arms
+    from lossbench.results import writer
+    from lossbench.results.schema import FINAL, study_name
+    from lossbench.sweep.final_runs import FinalRuns
+    from lossbench.sweep.racing import as_json
+    from lossbench.sweep.spec import SweepSpec
+
+    journal = store_journal(tmp_path, "kept", trials=2, seeds=3, losses=("ce", "focal"), improving=True, race=True,
+                            patience=None, max_epochs=2)
+    storage = optuna.storages.JournalStorage(optuna.storages.journal.JournalFileBackend(str(journal)))
+    spec = SweepSpec(name="kept", dataset="digits", losses=("ce", "focal"), cells=("rnn",), trials=2, seeds=3,
+                     epochs=2, race=True, patience=None, max_epochs=2)
+    plan = Plan(3, 2, 2)
+
+    def finals(arm):
+        return optuna.load_study(study_name=study_name("kept", arm.key, FINAL), storage=storage)
+
+    state = race_state(plan, {arm.key: FinalRuns(spec, arm, finals(arm).get_trials()) for arm in spec.arms})
+    assert state.over and state.budget["focal:rnn:none"] == Budget(3, 2)
+    writer.record_race(storage, "kept", as_json(state, plan))
+    focal = finals(spec.arms[1])
+    for first in focal.get_trials():
+        focal.enqueue_trial({}, user_attrs=writer.continuation_attrs(first, 4))
+        run = focal.ask()
+        writer.record_outcome(run, "completed", 1.0, result=run_result([0.75, 0.8, 0.9, 0.95], 0.95), improving=False)
+        focal.tell(run, 0.95)
+    raced = {arm.key: FinalRuns(spec, arm, finals(arm).get_trials()).arm(state.budget[arm.key]) for arm in spec.arms}
+    data = load_sweep("kept", str(journal))
+    assert sorted(t.run.test_metric("accuracy") for t in data.arms[1].completed_final) == [0.95] * 3
+    judged, _ = sweep_arms(data)
+    assert {a.key: a for a in judged} == raced  # the same runs, the same Arm
+    assert raced["focal:rnn:none"].accuracy == {1000: 0.75, 1001: 0.76, 1002: 0.77}
+    (race_verdict,) = decide(list(raced.values()), plan.alpha, reach=(plan.max_seeds, plan.max_epochs))
+    (report_verdict,) = report_of(data).decisions
+    assert (report_verdict.kind, report_verdict.difference) == (race_verdict.kind, race_verdict.difference)
+
+
 @pytest.mark.slow
 def test_a_race_over_epochs_reaches_the_same_looks_numbers_and_decisions_with_one_worker_and_two(tmp_path):
     from lossbench import sweep

@@ -132,21 +132,26 @@ def runs_of(trials: Any, objective: str) -> list[Run]:
     return runs
 
 
+def judged_arms(entries: list[tuple[tuple[str, str, str, str], list[Run], int | None]], maximize: bool,
+                patience: int | None, chance: float | None = None) -> list[Arm]:
+    """The arms that have runs, built one way for the race and the report: each entry its (key, loss, cell,
+    remedies), its final runs and its epoch cap. Where the runs do not say how many test examples they scored, the
+    grain of accuracy is inferred from every arm's accuracies together (each k / n on one test set); ``chance``
+    where they do not say how many classes."""
+    grain = stats.grain([r.test_accuracy for _, runs, _ in entries for r in runs])
+    arms = [arm_from_runs(*names, runs, maximize, patience, cap, chance, grain) for names, runs, cap in entries]
+    return [a for a in arms if a.accuracy]
+
+
 def sweep_arms(data: Any) -> tuple[list[Arm], int]:
-    """The arms of a stored sweep (``SweepData``) that have completed final runs (each slot's current run; of a
-    race that ended, the slots it judged), and its number of workers. Where
-    its runs do not say how many test examples they scored, the grain of accuracy is inferred from every arm's
-    accuracies together (each k / n on one test set)."""
+    """The arms of a stored sweep (``SweepData``) that have completed final runs, the runs the race judged where a
+    race ended (``data.judged_final``), and its number of workers."""
     spec = data.spec_record
     workers = int((data.provenance or {}).get("workers") or 1)
     classes = ((data.provenance or {}).get("dataset_info") or {}).get("num_classes")
     chance = 1 / classes if isinstance(classes, int) and classes > 1 else None
-    race = data.race or {}
-    seeds = race.get("arms") or {} if race.get("over", True) else {}  # where a race ended: its first n slots
-    runs = {arm.key: runs_of([t for t in arm.final if arm.key not in seeds or (t.slot or 0) < seeds[arm.key]],
-                             spec.objective.name) for arm in data.arms}
-    grain = stats.grain([r.test_accuracy for found in runs.values() for r in found])  # one test set: one grain
-    arms = [arm_from_runs(arm.key, arm.loss, arm.cell, "+".join(arm.remedies) or "none", runs[arm.key],
-                          spec.objective.maximize, spec.patience, spec.epochs, chance, grain)
-            for arm in data.arms]
-    return [a for a in arms if a.accuracy], workers
+    caps = (data.race or {}).get("caps") or {} if spec.race else {}
+    entries = [((arm.key, arm.loss, arm.cell, "+".join(arm.remedies) or "none"),
+                runs_of(data.judged_final(arm), spec.objective.name), caps.get(arm.key, spec.epochs))
+               for arm in data.arms]
+    return judged_arms(entries, spec.objective.maximize, spec.patience, chance), workers

@@ -10,7 +10,7 @@ import datetime as _dt
 from dataclasses import dataclass, field, fields
 
 from lossbench import stats
-from lossbench.decisions import decide, race_alpha, speed, sweep_arms
+from lossbench.decisions import Arm, decide, race_alpha, runs_of, speed, sweep_arms
 from lossbench.report.advice import command
 from lossbench.report.answer import answer
 from lossbench.report.claim_verdicts import Budget, judge_claims
@@ -45,12 +45,12 @@ def assemble(data: SweepData, storage: str, *, baseline: str | None = None, test
 
         raise LossbenchError(f"unknown test {test!r}; give wilcoxon or t")
     spec = data.spec_record
-    arms = _arms(data, spec, importances or {})
+    decided_arms, workers = sweep_arms(data)
+    arms = _arms(data, spec, importances or {}, {a.key: a for a in decided_arms})
     cells = [(a.key, a.cell) for a in arms]
     pairs = family_pairs(spec.stored, cells, baseline)  # an unknown baseline is one clear error, before anything
     alpha = race_alpha(spec.seeds, stats.ALPHA, spec.epochs, spec.max_epochs) if spec.race else stats.ALPHA
     reach = (spec.seeds, max(spec.max_epochs or 0, spec.epochs or 0)) if spec.race and spec.seeds else None
-    decided_arms, workers = sweep_arms(data)
     verdicts = decide(decided_arms, alpha, workers, pairs, test, reach=reach)
     rows, against, baseline_words = comparisons(verdicts, spec, cells, baseline)
     faster = speed(decided_arms, verdicts, alpha)
@@ -80,11 +80,12 @@ def with_words(evidence: Evidence) -> SweepReport:
                                      evidence.speed, advice, evidence.unfinished), advice=advice)
 
 
-def _arms(data: SweepData, spec: SpecRecord, importances: dict[str, dict[str, float]]) -> list[ArmSummary]:
-    """Each arm summarised, leaderboard order: best mean test accuracy first, arms without results last."""
-    classes = (data.provenance.get("dataset_info") or {}).get("num_classes")
-    chance = 1 / classes if isinstance(classes, int) and classes > 1 else None
-    arms = [summarise(arm, spec, data.race, chance) for arm in data.arms]
+def _arms(data: SweepData, spec: SpecRecord, importances: dict[str, dict[str, float]],
+          judged: dict[str, Arm]) -> list[ArmSummary]:
+    """Each arm summarised, leaderboard order: best mean test accuracy first, arms without results last; whether
+    it was still improving as the decisions judge it (``judged``, its runs ``SweepData.judged_final``)."""
+    arms = [summarise(arm, spec, data.race, judged.get(arm.key), runs_of(data.judged_final(arm), spec.objective.name))
+            for arm in data.arms]
     for arm in arms:
         arm.importances = importances.get(arm.key)
     return sorted(arms, key=lambda a: (a.acc_mean is None, -(a.acc_mean or 0.0), a.key))

@@ -11,6 +11,8 @@ import numpy as np
 
 from lossbench import stats
 from lossbench.convergence import collapsed
+from lossbench.decisions import Arm as JudgedArm
+from lossbench.decisions import Run
 from lossbench.report import improvement, sensitivity
 from lossbench.results import ArmData, Objective, RunResult, SpecRecord, TrialRecord, best_trial
 from lossbench.results.objective import ACCURACY
@@ -95,7 +97,9 @@ class ArmSummary:
 
 
 def summarise(arm: ArmData, spec: SpecRecord, race: dict[str, object] | None = None,
-              chance: float | None = None) -> ArmSummary:
+              judged: JudgedArm | None = None, judged_runs: Iterable[Run] = ()) -> ArmSummary:
+    """``judged``: the arm as the decisions judge it, and ``judged_runs`` its runs (``sweep_arms``): whether it was
+    still improving is theirs."""
     objective = spec.objective
     finals = [(t, run) for t in arm.completed_final if (run := t.run) is not None]
     tested = [(t, run) for t, run in finals if run.test_metric("accuracy") is not None]
@@ -126,11 +130,8 @@ def summarise(arm: ArmData, spec: SpecRecord, race: dict[str, object] | None = N
     completed = [run for _, run in tested if run.status == "completed"]
     _speed(summary, completed)
     _curves(summary, runs)
-    classes = next((int(c) for _, run in tested if (c := run.test_metric("classes"))), None)
-    chance = 1 / classes if classes else chance
-    summary.convergence = improvement.judge([run.curve(objective.name) for run in completed], objective,
-                                            spec.patience, spec.epochs, [run.curve(ACCURACY.name) for run in completed],
-                                            chance)
+    summary.convergence = improvement.judge({run.seed: run.curve for run in judged_runs},
+                                            judged.states if judged else {}, objective, spec.patience)
     summary.collapses = [found for t, run in tested if t.seed is not None and run.status == "completed"
                          and (found := _collapse(int(t.seed), run))]
     summary.sensitivity = [point for t in arm.tuning if not t.surplus and (point := _sensitivity(t, objective))]

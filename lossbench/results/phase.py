@@ -11,10 +11,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from lossbench.results.chains import COMPLETE, FAIL, PRUNED, RUNNING, WAITING, chains, failed_for_good, state_of
+from lossbench.results.chains import (COMPLETE, FAIL, PRUNED, RUNNING, WAITING, chains, failed_for_good,
+                                      split_superseded, state_of)
 
 __all__ = ["COMPLETE", "FAIL", "FINAL_FINISHED", "PRUNED", "RUNNING", "TUNE_FINISHED", "WAITING", "Tally", "arm_done",
-           "final_budget", "final_cap", "round_done", "runs_as_of", "tally"]
+           "final_budget", "final_cap", "judged_runs", "round_done", "runs_as_of", "tally"]
 TUNE_FINISHED, FINAL_FINISHED = (COMPLETE, PRUNED), (COMPLETE,)  # the states that use a phase's budget
 
 
@@ -112,3 +113,14 @@ def runs_as_of(trials: list[Any], seeds: int, cap: int | None) -> list[Any]:
     """The run of each of slots 0 to ``seeds`` - 1 as of ``cap`` (the ones that have it), in slot order."""
     return [run for chain in chains(trials) if chain.slot is not None and chain.slot < seeds
             if (run := chain.at(cap)) is not None]
+
+
+def judged_runs(trials: list[Any], spec: dict[str, Any], race: dict[str, Any] | None, arm: str) -> list[Any]:
+    """The final runs the decisions judge of an arm (``trials``: all its final trials, superseded ones included):
+    of a race that ended, the runs it judged last, its first n slots each as of its cap (``runs_as_of`` at the
+    race's ``arms`` and ``caps``), whatever ran past them; else each slot's current run."""
+    race = race or {}
+    seeds = race.get("arms") or {}
+    if spec.get("race") and race.get("over", True) and arm in seeds:
+        return runs_as_of(trials, int(seeds[arm]), final_cap(spec, race, arm))
+    return split_superseded(trials)[0]

@@ -16,7 +16,7 @@ from lossbench.results.schema import (ATTR_DIVERGED_AT, ATTR_ERROR, ATTR_PARAMS,
                                       PROVENANCE_ATTR, RACE_ATTR, SPEC_ATTR, TUNE, spec_study, study_name)
 from lossbench.results.chains import split_superseded
 from lossbench.results.spec_record import SpecRecord
-from lossbench.results.phase import COMPLETE, TUNE_FINISHED
+from lossbench.results.phase import COMPLETE, TUNE_FINISHED, judged_runs
 from lossbench.results.storage import NoSweepError, Storage, open_storage
 
 
@@ -96,6 +96,10 @@ class SweepData:
     def spec_record(self) -> SpecRecord:
         """``spec`` (as stored) read into typed fields."""
         return SpecRecord.parse(self.spec)
+
+    def judged_final(self, arm: ArmData) -> list[TrialRecord]:
+        """The final runs of ``arm`` the decisions judge: of a race that ended, those it judged (``judged_runs``)."""
+        return judged_runs([*arm.final, *arm.superseded], self.spec, self.race, arm.key)
 
     def failed_trials(self) -> list[TrialRecord]:
         """Trials that failed for good (a plugin raised, a time limit ran out): not surplus claims, not lost

@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from lossbench.decisions import Arm as JudgedArm
-from lossbench.decisions import arm_from_runs, runs_of
+from lossbench.decisions import judged_arms, runs_of
 from lossbench.results import to_record
 from lossbench.results.phase import round_done, runs_as_of
 from lossbench.sweep.racing import Budget
@@ -26,12 +26,12 @@ class FinalRuns:
         return round_done(self.trials, budget.seeds, budget.cap)
 
     def arm(self, budget: Budget) -> JudgedArm | None:
-        """The arm as of ``budget``; None where none of its runs completed (no comparison with it can be decided)."""
+        """The arm as of ``budget`` (``runs_as_of``: the runs the report judges of a race that ended); None where
+        none of its runs completed (no comparison with it can be decided)."""
         records = [self._record(t) for t in runs_as_of(self.trials, budget.seeds, budget.cap)]
-        runs = runs_of(records, self.spec.objective)
-        if not runs:
-            return None
-        return arm_from_runs(self.key, *self.names, runs, self.spec.maximize, self.spec.patience, budget.cap)
+        built = judged_arms([((self.key, *self.names), runs_of(records, self.spec.objective), budget.cap)],
+                            self.spec.maximize, self.spec.patience)  # as the report builds it (``sweep_arms``)
+        return built[0] if built else None
 
     def _record(self, trial: Any) -> Any:
         if trial.number not in self._records:
