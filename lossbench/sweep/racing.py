@@ -63,6 +63,7 @@ class Plan:
     max_seeds: int
     epochs: int
     max_epochs: int
+    least_looks: int = 0  # the looks stored with the race before it grew: K never shrinks (``race_alpha``)
 
     @property
     def first(self) -> Budget:
@@ -70,11 +71,11 @@ class Plan:
 
     @property
     def alpha(self) -> float:
-        return race_alpha(self.max_seeds, ALPHA, self.epochs, self.max_epochs)
+        return race_alpha(self.max_seeds, ALPHA, self.epochs, self.max_epochs, self.least_looks)
 
     @property
     def looks(self) -> int:
-        return len(schedule(self.max_seeds)) + len(cap_steps(self.epochs, self.max_epochs))
+        return max(self.least_looks, len(schedule(self.max_seeds)) + len(cap_steps(self.epochs, self.max_epochs)))
 
     def next_round(self, seeds: int) -> int | None:
         return next((n for n in schedule(self.max_seeds) if n > seeds), None)
