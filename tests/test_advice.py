@@ -48,7 +48,10 @@ def test_the_advice_names_the_storage_where_it_is_not_the_default_journal():
     assert command("q", spec, [], ["ce:gru:none"], "results/q/sweep.journal") == "lossbench run q"
     assert command("q", spec, [], ["ce:gru:none"], "/data/out/q/sweep.journal") == "lossbench run q --out /data/out"
     assert command("q", spec, [], ["ce:gru:none"], "postgresql://me:***@db/x") == (
-        "lossbench run q --storage postgresql://me:***@db/x")
+        "lossbench run q --storage 'postgresql://me:***@db/x' # with the password put back in place of ***")
+    assert command("q", SpecRecord.parse({"name": "q", "epochs": 10, "seeds": 3, "time_budget": 60}), [],
+                   ["ce:gru:none"], "postgresql://me@db/x?sslmode=require&x=1") == (
+        "lossbench run q --storage 'postgresql://me@db/x?sslmode=require&x=1' --time-budget 1m")  # runs in a shell
     assert command("q", spec, [], [], "results/q/sweep.journal") is None
 
 

@@ -67,6 +67,9 @@ class Stored:
     def arm(self, budget: Budget) -> Arm:
         return self.arm_at(budget)
 
+    def continuable(self, budget: Budget) -> bool:
+        return True
+
 
 def stored(arms_: list[Arm], done: Budget = Budget(10, 10_000)) -> dict[str, Stored]:
     by_key = {a.key: a for a in arms_}

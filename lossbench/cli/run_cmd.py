@@ -85,7 +85,8 @@ def run_command(
                                  "what is still open; the same command (with a larger budget) continues.")] = None,
     out: Annotated[str, typer.Option(help="Results folder.")] = "results",
     artifacts: Annotated[str | None, typer.Option(
-        metavar="DIR", help="Folder of the runs' checkpoints (default OUT/NAME/artifacts); with --storage shared by "
+        metavar="DIR", help="Folder of the runs' checkpoints (default: the one this sweep was started with, else "
+                            "OUT/NAME/artifacts); with --storage shared by "
                             "machines, one every machine reaches.")] = None,
     heartbeat: Annotated[int | None, typer.Option(help="Heartbeat interval in seconds on database storage.",
                                                   hidden=True)] = None,

@@ -38,12 +38,14 @@ def cap_steps(epochs: int | None, max_epochs: int | None) -> list[int]:
 
 
 def race_alpha(max_seeds: int | None, alpha: float = ALPHA, epochs: int | None = None,
-               max_epochs: int | None = None) -> float:
+               max_epochs: int | None = None, looks: int = 0) -> float:
     """The level each look of a race decides at: alpha / the looks it plans, one per round of seeds up to
-    ``max_seeds`` and one per cap step from ``epochs`` up to ``max_epochs`` (Bonferroni over looks)."""
+    ``max_seeds`` and one per cap step from ``epochs`` up to ``max_epochs`` (Bonferroni over looks); never fewer
+    than ``looks``, the looks it planned before it grew (a raised ``epochs`` plans fewer cap steps, and a level
+    loosened after looks were taken at the stricter one would spend more than alpha)."""
     if not max_seeds:
         return alpha
-    return alpha / (len(schedule(max_seeds)) + len(cap_steps(epochs, max_epochs)))
+    return alpha / max(looks, len(schedule(max_seeds)) + len(cap_steps(epochs, max_epochs)))
 
 
 def decide(arms: list[Arm], alpha: float = ALPHA, workers: int = 1, pairs: Iterable[tuple[str, str]] = (),

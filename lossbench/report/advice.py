@@ -13,9 +13,11 @@ sweep: docs/growth.md). Written from the verdicts and the stored spec only, so a
 from __future__ import annotations
 
 import math
+import shlex
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from lossbench.results.masking import MASK
 from lossbench.results.storage import JOURNAL
 
 if TYPE_CHECKING:
@@ -51,15 +53,20 @@ def command(name: str, spec: SpecRecord, decisions: list[Verdict], unfinished: l
     if spec.time_budget is not None:
         minutes = sum(d.minutes or 0.0 for d in [*epochs, *seeds]) + (spec.time_budget / 60 if unfinished else 0)
         flags.append(f"--time-budget {max(1, math.ceil(minutes))}m")
-    return " ".join(["lossbench run", name, *_where(name, storage), *flags])
+    # the URL as shown (its password masked: no option or variable of the CLI takes it apart), with that said
+    masked = "://" in storage and MASK in storage
+    return " ".join(["lossbench run", name, *_where(name, storage), *flags,
+                     *([f"# with the password put back in place of {MASK}"] if masked else [])])
 
 
 def _where(name: str, storage: str) -> list[str]:
-    """The storage option that names the sweep's storage: none for the journal under the default ``--out``."""
+    """The storage option that names the sweep's storage: none for the journal under the default ``--out``; quoted
+    for a shell where it must be (a URL's ``?`` and ``&``). The checkpoints' folder needs none: a resume defaults to
+    the ``--artifacts`` its sweep was started with (``sweep.runner.stored_artifacts``)."""
     if "://" in storage:
-        return ["--storage", storage]
+        return ["--storage", shlex.quote(storage)]
     path = Path(storage)
     if path.name == JOURNAL and path.parent.name == name:
         out = path.parent.parent
-        return [] if out == Path(DEFAULT_OUT) else ["--out", str(out)]
+        return [] if out == Path(DEFAULT_OUT) else ["--out", shlex.quote(str(out))]
     return []

@@ -49,7 +49,9 @@ def assemble(data: SweepData, storage: str, *, baseline: str | None = None, test
     arms = _arms(data, spec, importances or {}, {a.key: a for a in decided_arms})
     cells = [(a.key, a.cell) for a in arms]
     pairs = family_pairs(spec.stored, cells, baseline)  # an unknown baseline is one clear error, before anything
-    alpha = race_alpha(spec.seeds, stats.ALPHA, spec.epochs, spec.max_epochs) if spec.race else stats.ALPHA
+    looks = ((data.race or {}).get("plan") or {}).get("looks")  # a grown race's level never loosens
+    alpha = race_alpha(spec.seeds, stats.ALPHA, spec.epochs, spec.max_epochs,
+                       looks if isinstance(looks, int) else 0) if spec.race else stats.ALPHA
     reach = (spec.seeds, max(spec.max_epochs or 0, spec.epochs or 0)) if spec.race and spec.seeds else None
     verdicts = decide(decided_arms, alpha, workers, pairs, test, reach=reach)
     rows, against, baseline_words = comparisons(verdicts, spec, cells, baseline)

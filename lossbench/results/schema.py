@@ -46,6 +46,7 @@ ATTR_CAP, ATTR_CONTINUES, ATTR_IMPROVING = "cap", "continues", "improving"  # a 
 SPEC_ATTR, PROVENANCE_ATTR = "spec", "provenance"  # user attrs of the ``<sweep>:spec`` study
 CAPS_ATTR = "caps"  # the run options and caps in force (``spec`` holds the identity only)
 CAP_KEYS = ("epochs", "seeds", "max_epochs", "time_budget", "trial_timeout")  # what a later start may change
+ARTIFACTS_ATTR = "artifacts"  # the --artifacts folder a start gave (absolute): a later start defaults to it
 RACE_ATTR = "race"  # with seeds = "auto": where the race stands (its looks, each arm's seeds and cap, over or not)
 
 FAILED_STATUSES = ("failed", "timeout")  # failed for good; "lost" and "interrupted" trials are retried

@@ -26,7 +26,8 @@ class SpecRecord:
     epochs: int | None = None  # a cap when patience is set
     patience: int | None = None  # epochs without gain that stop a run (lossbench.convergence); None: fixed epochs
     seeds: int | None = None  # final-phase seeds; with race, the most the race may use
-    max_epochs: int | None = None  # with race: the highest cap the race may raise an arm's runs to
+    max_epochs: int | None = None  # with race: the highest cap the race may raise an arm's runs to (a spec stored
+    # before races raised caps: its epochs, as a resume of it plans: ``sweep.grow.stored_caps``)
     time_budget: float | None = None  # the seconds the latest start was given (None: until done)
     race: bool = False  # seeds = "auto"
     objective: Objective = field(default_factory=lambda: Objective.named(None))
@@ -43,7 +44,8 @@ class SpecRecord:
         return cls(stored=s, name=s.get("name"), dataset=s.get("dataset"), losses=list(s.get("losses") or []),
                    cells=list(s.get("cells") or []), remedy_sets=[list(r) for r in s.get("remedy_sets") or []],
                    trials=_int(s.get("trials")), epochs=_int(s.get("epochs")), patience=_int(s.get("patience")),
-                   seeds=_int(s.get("seeds")), max_epochs=_int(s.get("max_epochs")),
+                   seeds=_int(s.get("seeds")),
+                   max_epochs=_int(s.get("max_epochs")) if "max_epochs" in s else _int(s.get("epochs")),
                    time_budget=s.get("time_budget") if isinstance(s.get("time_budget"), (int, float)) else None,
                    race=bool(s.get("race")), objective=Objective.named(s.get("objective")),
                    baseline=s.get("baseline"), claims=list(s.get("claims") or []), sampler=s.get("sampler"),

@@ -9,6 +9,7 @@ from typing import Any
 from lossbench.decisions import Arm as JudgedArm
 from lossbench.decisions import judged_arms, runs_of
 from lossbench.results import to_record
+from lossbench.results.chains import continuable
 from lossbench.results.phase import round_done, runs_as_of
 from lossbench.sweep.racing import Budget
 from lossbench.sweep.spec import Arm, SweepSpec
@@ -32,6 +33,11 @@ class FinalRuns:
         built = judged_arms([((self.key, *self.names), runs_of(records, self.spec.objective), budget.cap)],
                             self.spec.maximize, self.spec.patience)  # as the report builds it (``sweep_arms``)
         return built[0] if built else None
+
+    def continuable(self, budget: Budget) -> bool:
+        """Whether a raised cap would train any of its runs as of ``budget`` on (a run stored before runs said
+        whether they stopped still improving never is: ``chains.continuable``)."""
+        return any(continuable(t) for t in runs_as_of(self.trials, budget.seeds, budget.cap))
 
     def _record(self, trial: Any) -> Any:
         if trial.number not in self._records:

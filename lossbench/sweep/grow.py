@@ -19,12 +19,13 @@ CAPS = ("epochs", "seeds", "max_epochs")  # never lower than stored
 
 def stored_caps(attrs: dict[str, Any]) -> dict[str, Any]:
     """The caps in force of a stored sweep (its spec study's user attrs): its ``caps``, or, for a sweep stored
-    before they were, the caps its spec recorded."""
-    caps = attrs.get(CAPS_ATTR)
-    if isinstance(caps, dict):
-        return caps
-    spec = attrs.get(SPEC_ATTR) or {}
-    return {key: spec[key] for key in CAPS if key in spec}
+    before they were, the caps its spec recorded; a sweep stored before a race raised caps (no ``max_epochs``) has
+    ``max_epochs`` = its ``epochs``, as its report judges it (``SpecRecord``): a resume plans no cap steps for it."""
+    caps, spec = attrs.get(CAPS_ATTR), attrs.get(SPEC_ATTR) or {}
+    found = dict(caps) if isinstance(caps, dict) else {key: spec[key] for key in CAPS if key in spec}
+    if "max_epochs" not in found and "epochs" in found:
+        found["max_epochs"] = found["epochs"]
+    return found
 
 
 def in_force(spec: SweepSpec, stored: dict[str, Any] | None) -> tuple[SweepSpec, list[str]]:

@@ -73,7 +73,8 @@ def run(spec: SweepSpec | Mapping[str, Any], *, storage: str | None = None, out:
     ``spec``: a ``SweepSpec`` or a dict of its fields as a TOML spec file has them (``{"losses": ["ce", "focal"],
     "hidden": 16, ...}``). ``storage``: a database URL, or None for the journal OUT/NAME/sweep.journal.
     ``artifacts``: the folder of the runs' checkpoints (Optuna's artifact store; default OUT/NAME/artifacts): on a
-    database shared by machines, give one every machine reaches (``lossbench.sweep.checkpoints``).
+    database shared by machines, give one every machine reaches (``lossbench.sweep.checkpoints``); a resume without it
+    uses the folder a start of the stored sweep gave.
     ``registry``: the components (default: every installed plugin, and those in ``plugins_dirs``); the trials run
     in worker processes, which load the installed plugins and those in ``plugins_dirs``: a registry given here
     must hold nothing else. ``on_start(spec, execution, storage)`` is called once the
@@ -90,7 +91,7 @@ def run(spec: SweepSpec | Mapping[str, Any], *, storage: str | None = None, out:
     from lossbench.sweep.inputs import build_spec
     from lossbench.sweep.probe import probe_data
     from lossbench.sweep.provenance import provenance
-    from lossbench.sweep.runner import caps_in_force, run_sweep, started_threads
+    from lossbench.sweep.runner import caps_in_force, run_sweep, started_threads, stored_artifacts
     from lossbench.sweep.validate import check
 
     started = time.time()  # a time budget counts from here: checks and the data's load included
@@ -103,6 +104,8 @@ def run(spec: SweepSpec | Mapping[str, Any], *, storage: str | None = None, out:
     store = Storage(name=spec.name, out=str(out), url=storage, heartbeat=heartbeat,
                     artifacts=None if artifacts is None else str(artifacts))
     store.check()
+    if artifacts is None:  # a stored sweep's checkpoints stay where its start put them
+        store = replace(store, artifacts=stored_artifacts(store))
     if registry is None:
         registry = load_registry(list(plugins_dirs))
         registry.raise_conflicts()

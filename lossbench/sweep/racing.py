@@ -63,6 +63,7 @@ class Plan:
     max_seeds: int
     epochs: int
     max_epochs: int
+    least_looks: int = 0  # the looks stored with the race before it grew: K never shrinks (``race_alpha``)
 
     @property
     def first(self) -> Budget:
@@ -70,11 +71,11 @@ class Plan:
 
     @property
     def alpha(self) -> float:
-        return race_alpha(self.max_seeds, ALPHA, self.epochs, self.max_epochs)
+        return race_alpha(self.max_seeds, ALPHA, self.epochs, self.max_epochs, self.least_looks)
 
     @property
     def looks(self) -> int:
-        return len(schedule(self.max_seeds)) + len(cap_steps(self.epochs, self.max_epochs))
+        return max(self.least_looks, len(schedule(self.max_seeds)) + len(cap_steps(self.epochs, self.max_epochs)))
 
     def next_round(self, seeds: int) -> int | None:
         return next((n for n in schedule(self.max_seeds) if n > seeds), None)
@@ -113,10 +114,13 @@ class ArmRuns(Protocol):
 
     def arm(self, budget: Budget) -> Arm | None: ...
 
+    def continuable(self, budget: Budget) -> bool: ...
 
-def look(arms: list[Arm], budget: dict[str, Budget], plan: Plan,
-         pairs: Iterable[tuple[str, str]] = ()) -> tuple[Look, dict[str, Budget]]:
-    """Judge the family on ``arms`` (each as of its budget) at the race's level; the look and the budgets it gives."""
+
+def look(arms: list[Arm], budget: dict[str, Budget], plan: Plan, pairs: Iterable[tuple[str, str]] = (),
+         continuable: set[str] | None = None) -> tuple[Look, dict[str, Budget]]:
+    """Judge the family on ``arms`` (each as of its budget) at the race's level; the look and the budgets it gives.
+    ``continuable``: the arms with a run that a raised cap would continue (None: every arm); only they get epochs."""
     by_key = {a.key: a for a in arms}
     taken = Look(dict(budget))
     grown = dict(budget)
@@ -131,7 +135,7 @@ def look(arms: list[Arm], budget: dict[str, Budget], plan: Plan,
         if verdict.kind == NOT_TRAINING:
             taken.open[name] = "not raced: both arms at chance"
             continue
-        step = _step(verdict, by_key, budget, plan)
+        step = _step(verdict, by_key, budget, plan, continuable)
         if step is None:
             taken.open[name] = {"epochs": "out of reach at max_epochs", "seeds": "within the noise at the most seeds"
                                 }.get(verdict.reach or "", "not raced: nothing at these caps would decide it")
@@ -142,8 +146,8 @@ def look(arms: list[Arm], budget: dict[str, Budget], plan: Plan,
     return taken, grown
 
 
-def _step(verdict: Any, arms: dict[str, Arm], budget: dict[str, Budget],
-          plan: Plan) -> tuple[str, dict[str, Budget]] | None:
+def _step(verdict: Any, arms: dict[str, Arm], budget: dict[str, Budget], plan: Plan,
+          continuable: set[str] | None = None) -> tuple[str, dict[str, Budget]] | None:
     """What decides an open pair of arms soonest: ("seeds" or "epochs", the budgets it grants), or None."""
     a, b = verdict.arm, verdict.other
     seeds = None
@@ -154,7 +158,7 @@ def _step(verdict: Any, arms: dict[str, Arm], budget: dict[str, Budget],
     longer = verdict.longer if verdict.needs_epochs is not None else tuple(
         k for k in verdict.improving if k in (a, b))
     epochs = {k: Budget(budget[k].seeds, cap) for k in longer if k in budget and arms[k].still_improving
-              if (cap := plan.next_cap(budget[k].cap)) is not None}
+              and (continuable is None or k in continuable) if (cap := plan.next_cap(budget[k].cap)) is not None}
     if seeds and epochs:
         return ("seeds", seeds) if _cost(seeds, budget, arms) <= _cost(epochs, budget, arms) else ("epochs", epochs)
     if seeds:
@@ -185,7 +189,8 @@ def race_state(plan: Plan, arms: dict[str, ArmRuns], pairs: Iterable[tuple[str, 
         if not all(arms[key].ready(budget[key]) for key in budget):
             return RaceState(budget, looks, False)
         judged = [a for key in budget if (a := arms[key].arm(budget[key])) is not None]
-        taken, grown = look(judged, budget, plan, pairs)
+        continuable = {key for key in budget if arms[key].continuable(budget[key])}
+        taken, grown = look(judged, budget, plan, pairs, continuable)
         looks.append(taken)
         if grown == budget:
             return RaceState(budget, looks, True)

@@ -7,7 +7,7 @@ from typing import Any
 from lossbench.errors import InterruptedRunError, LossbenchError, again, setting
 from lossbench.results import writer
 from lossbench.results.reader import stored_attrs
-from lossbench.results.schema import PROVENANCE_ATTR, spec_study
+from lossbench.results.schema import ARTIFACTS_ATTR, PROVENANCE_ATTR, spec_study
 from lossbench.results.failure import storage_failure
 from lossbench.results.storage import Storage, spec_lock
 from lossbench.sweep.execution import Execution
@@ -57,7 +57,8 @@ def _run(spec: SweepSpec, registry: Any, storage: Storage, execution: Execution,
     provenance = {**provenance, INPUTS: inputs_identity(spec, registry, data)}
     optuna_storage = storage.open()
     with spec_lock(storage, optuna_storage):  # two starts at once: one records its spec, the other compares
-        spec = ensure_spec(optuna_storage, spec, provenance)
+        spec = ensure_spec(optuna_storage, spec, provenance,
+                           str(storage.artifact_folder) if storage.artifacts else None)
     # Every worker is a child process this one watches (only a process can be stopped wherever it hangs, and a
     # child killed by the out-of-memory killer leaves this one to mark its trial and start another): this one
     # only creates the studies.
@@ -73,11 +74,15 @@ def started_threads(storage: Storage) -> int | None:
     return (found[0].get(PROVENANCE_ATTR) or {}).get("threads") if found else None
 
 
-def ensure_spec(optuna_storage: Any, spec: SweepSpec, provenance: dict[str, Any]) -> SweepSpec:
+def ensure_spec(optuna_storage: Any, spec: SweepSpec, provenance: dict[str, Any],
+                artifacts: str | None = None) -> SweepSpec:
     """Record the spec on the first start; refuse a different spec under the same name (its caps and run options
-    may differ: ``grow``); the spec with the caps in force, which are recorded."""
+    may differ: ``grow``); the spec with the caps in force, which are recorded, as is ``artifacts`` (the checkpoints'
+    folder given, which a later start without ``--artifacts`` defaults to: ``stored_artifacts``)."""
     study = writer.open_study(optuna_storage, spec_study(spec.name))
     stored = writer.stored_spec(study)
+    if artifacts is not None and (stored is None or comparable(stored) == spec.identity()):
+        study.set_user_attr(ARTIFACTS_ATTR, artifacts)
     if stored is None:
         writer.record_spec(study, spec.recorded(), provenance)
         writer.record_caps(study, spec.caps())
@@ -98,6 +103,15 @@ def ensure_spec(optuna_storage: Any, spec: SweepSpec, provenance: dict[str, Any]
                          f"(differs in: {', '.join(diff)}); give another {setting('name')}, or the same settings to "
                          f"resume it (its epochs, seeds, max_epochs, time budget and trial timeout may change: "
                          f"`lossbench run {spec.name} --epochs N` grows it)")
+
+
+def stored_artifacts(storage: Storage) -> str | None:
+    """The checkpoints' folder a start of the stored sweep gave (``--artifacts``), or None."""
+    if not storage.is_database and not storage.journal.is_file():
+        return None
+    found = stored_attrs(storage.name, storage.open(create=False))
+    folder = found[0].get(ARTIFACTS_ATTR) if found else None
+    return folder if isinstance(folder, str) else None
 
 
 def caps_in_force(storage: Storage, spec: SweepSpec) -> tuple[SweepSpec, list[str]]:

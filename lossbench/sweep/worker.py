@@ -16,7 +16,7 @@ from lossbench.results import best_trial, to_record, writer
 from lossbench.results.baseline import family_pairs
 from lossbench.results.chains import chains, state_of
 from lossbench.results.phase import FINAL_FINISHED, TUNE_FINISHED, Tally, round_done, tally
-from lossbench.results.schema import FINAL, SPEC_ATTR, TUNE, spec_study
+from lossbench.results.schema import FINAL, RACE_ATTR, SPEC_ATTR, TUNE, spec_study
 from lossbench.sweep import slots
 from lossbench.sweep.continuation import continue_to
 from lossbench.sweep.final_runs import FinalRuns
@@ -66,7 +66,8 @@ class Worker:
         self._need: dict[int, int] = {}  # the epochs an arm's next run needs to train
         self._arms_done: set[int] = set()
         self.tune_cap = tuned_cap(storage, spec)  # tuning runs train to the sweep's first cap: frozen once made
-        self.plan = Plan(spec.seeds, spec.epochs, max(spec.max_epochs, spec.epochs)) if spec.race else None
+        self.plan = Plan(spec.seeds, spec.epochs, max(spec.max_epochs, spec.epochs),
+                         stored_looks(storage, spec)) if spec.race else None
         first = self.plan.first if self.plan else Budget(spec.seeds, spec.epochs)
         self._budget = {arm.key: first for arm in spec.arms}  # each arm's final phase now: (seeds, cap)
         self._race_over = not spec.race
@@ -273,12 +274,21 @@ class Worker:
 def tuned_cap(storage: Any, spec: SweepSpec) -> int:
     """The cap the tuning runs train to: the sweep's first (its stored spec's), whatever a later start raised
     ``epochs`` to; the tuning phase's choice is frozen once made (the report says "tuned at N epochs")."""
-    try:
-        stored = storage.get_study_user_attrs(storage.get_study_id_from_name(spec_study(spec.name))).get(SPEC_ATTR)
-    except KeyError:
-        return spec.epochs
-    epochs = (stored or {}).get("epochs")
+    epochs = (_spec_attrs(storage, spec).get(SPEC_ATTR) or {}).get("epochs")
     return int(epochs) if isinstance(epochs, int) and not isinstance(epochs, bool) else spec.epochs
+
+
+def stored_looks(storage: Any, spec: SweepSpec) -> int:
+    """The looks the stored race planned (its record's plan; 0 for none): a grown race plans no fewer."""
+    looks = ((_spec_attrs(storage, spec).get(RACE_ATTR) or {}).get("plan") or {}).get("looks")
+    return looks if isinstance(looks, int) and not isinstance(looks, bool) else 0
+
+
+def _spec_attrs(storage: Any, spec: SweepSpec) -> dict[str, Any]:
+    try:
+        return storage.get_study_user_attrs(storage.get_study_id_from_name(spec_study(spec.name)))
+    except KeyError:
+        return {}
 
 
 def continued_past(trials: list[Any], cap: int) -> bool:
