@@ -69,6 +69,7 @@ SPEC_OPTIONAL: dict[str, tuple[Callable[[Any], bool], str]] = {
     "dataset_params": (lambda v: isinstance(v, dict), "a table"),
     "fixed": (lambda v: isinstance(v, dict), "a table"),
     "space": (lambda v: isinstance(v, dict), "a table"),
+    "max_epochs": (_optional(_int), "an integer"),
 }
 TRIAL_ATTRS: dict[str, tuple[Callable[[Any], bool], str]] = {
     ATTR_STATUS: (lambda v: isinstance(v, str), "a text"),
