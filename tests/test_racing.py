@@ -327,8 +327,11 @@ def test_the_report_judges_the_runs_the_race_judged_though_a_slot_ran_past_the_r
     assert {a.key: a for a in judged} == raced  # the same runs, the same Arm
     assert raced["focal:rnn:none"].accuracy == {1000: 0.75, 1001: 0.76, 1002: 0.77}
     (race_verdict,) = decide(list(raced.values()), plan.alpha, reach=(plan.max_seeds, plan.max_epochs))
-    (report_verdict,) = report_of(data).decisions
+    report = report_of(data)
+    (report_verdict,) = report.decisions
     assert (report_verdict.kind, report_verdict.difference) == (race_verdict.kind, race_verdict.difference)
+    (focal,) = [arm for arm in report.arms if arm.key == "focal:rnn:none"]  # the leaderboard reads the same runs
+    assert focal.accuracy == {1000: 0.75, 1001: 0.76, 1002: 0.77} and focal.final_runs == 3
 
 
 @pytest.mark.slow

@@ -86,8 +86,8 @@ def _arms(data: SweepData, spec: SpecRecord, importances: dict[str, dict[str, fl
           judged: dict[str, Arm]) -> list[ArmSummary]:
     """Each arm summarised, leaderboard order: best mean test accuracy first, arms without results last; whether
     it was still improving as the decisions judge it (``judged``, its runs ``SweepData.judged_final``)."""
-    arms = [summarise(arm, spec, data.race, judged.get(arm.key), runs_of(data.judged_final(arm), spec.objective.name))
-            for arm in data.arms]
+    arms = [summarise(arm, spec, data.race, judged.get(arm.key), data.judged_final(arm),
+                      runs_of(data.judged_final(arm), spec.objective.name)) for arm in data.arms]
     for arm in arms:
         arm.importances = importances.get(arm.key)
     return sorted(arms, key=lambda a: (a.acc_mean is None, -(a.acc_mean or 0.0), a.key))

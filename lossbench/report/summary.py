@@ -16,7 +16,7 @@ from lossbench.decisions import Run
 from lossbench.report import improvement, sensitivity
 from lossbench.results import ArmData, Objective, RunResult, SpecRecord, TrialRecord, best_trial
 from lossbench.results.objective import ACCURACY
-from lossbench.results.phase import arm_done
+from lossbench.results.phase import COMPLETE, arm_done
 from lossbench.results.run import INIT, TRAINED
 
 MAX_POINTS = 200  # gradient-norm series are thinned to this many points
@@ -97,11 +97,14 @@ class ArmSummary:
 
 
 def summarise(arm: ArmData, spec: SpecRecord, race: dict[str, object] | None = None,
-              judged: JudgedArm | None = None, judged_runs: Iterable[Run] = ()) -> ArmSummary:
-    """``judged``: the arm as the decisions judge it, and ``judged_runs`` its runs (``sweep_arms``): whether it was
-    still improving is theirs."""
+              judged: JudgedArm | None = None, judged_trials: Iterable[TrialRecord] | None = None,
+              judged_runs: Iterable[Run] = ()) -> ArmSummary:
+    """``judged``: the arm as the decisions judge it, ``judged_trials`` its final trials (``SweepData.judged_final``:
+    a race's runs past its budget are left out, as the decisions leave them) and ``judged_runs`` their runs: the
+    leaderboard's numbers and whether it was still improving are theirs."""
     objective = spec.objective
-    finals = [(t, run) for t in arm.completed_final if (run := t.run) is not None]
+    source = arm.completed_final if judged_trials is None else judged_trials
+    finals = [(t, run) for t in source if t.state == COMPLETE and not t.surplus and (run := t.run) is not None]
     tested = [(t, run) for t, run in finals if run.test_metric("accuracy") is not None]
     accuracy = {int(t.seed): run.test_metric("accuracy") for t, run in tested if t.seed is not None}
     values = list(accuracy.values())
