@@ -139,7 +139,8 @@ def main() -> None:
                             f"readout {spec['readout']!r}"))
     seeds = [2000 + i for i in range(args.seeds)]
     arms = {a["arm"]: a for a in document["leaderboard"]}
-    decided = [d for d in document["decisions"] if d["kind"] in DECIDED]  # not "open", nor "not training"
+    decided = [d for d in document["decisions"]  # not "open", nor "not training"; pairs of arms (a factor's
+               if d["kind"] in DECIDED and d["arm"] in arms and d["other"] in arms]  # levels pool arms: not here
     needed = sorted(arms if args.all_arms else {k for d in decided for k in (d["arm"], d["other"])})
     converged: dict[str, list[float]] = {}
     started = time.perf_counter()
