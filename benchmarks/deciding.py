@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import statistics
 import subprocess
 import sys
@@ -23,15 +22,9 @@ import time
 from pathlib import Path
 
 from lossbench.decisions import DECIDED
+from table import wall
 
 HERE = Path(__file__).parent
-ONE_THREAD = {**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}  # torch's intra-op threads
-
-
-def wall(command: list[str]) -> float:
-    started = time.perf_counter()
-    subprocess.run(command, check=True, capture_output=True, env=ONE_THREAD)
-    return time.perf_counter() - started
 
 
 def sweep_name(spec: str | None, extra: list[str]) -> str:

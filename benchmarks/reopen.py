@@ -14,13 +14,12 @@ reference run (benchmarks/hand_loop.py, whole process, one torch thread) is time
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
+
+from table import wall
 
 HERE = Path(__file__).parent
 DEMO = {"name": "api-demo", "dataset": "digits", "losses": ["ce", "focal"], "cells": ["gru"], "hidden": 16,
@@ -41,13 +40,6 @@ def run_again(out: str) -> None:
 
     outcome = sweep.run(DEMO, out=out, workers=1, threads=1)
     assert not outcome.partial
-
-
-def wall(command: list[str]) -> float:
-    """Seconds the command took, with one torch thread (the reference run too)."""
-    started = time.perf_counter()
-    subprocess.run(command, check=True, capture_output=True, env={**os.environ, "OMP_NUM_THREADS": "1"})
-    return time.perf_counter() - started
 
 
 def main() -> None:

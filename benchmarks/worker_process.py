@@ -15,13 +15,12 @@ milliseconds) and mnist1d (about 0.65 s to make its data), 2 arms, one thread.
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
+
+from table import wall
 
 HERE = Path(__file__).parent
 SWEEPS = {
@@ -65,13 +64,6 @@ def child(fields: dict, out: str) -> None:
     from lossbench import sweep
 
     sweep.run(fields, out=out, workers=1, threads=1)
-
-
-def wall(command: list[str]) -> float:
-    """Seconds the command took, with one torch thread (the reference run too)."""
-    started = time.perf_counter()
-    subprocess.run(command, check=True, capture_output=True, env={**os.environ, "OMP_NUM_THREADS": "1"})
-    return time.perf_counter() - started
 
 
 def main() -> None:

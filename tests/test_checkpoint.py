@@ -8,7 +8,6 @@ import pickle
 import signal
 
 import pytest
-import torch
 
 from lossbench.engine import Checkpoint, RunConfig, RunResult, prepare
 from lossbench.errors import LossbenchError
@@ -21,12 +20,7 @@ REGISTRY = load_registry()
 REMEDIES = ("batch_norm", "dropout", "clip_norm")
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_torch_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")  # tests/conftest.py
 
 
 def config(epochs: int, **fields) -> RunConfig:

@@ -24,14 +24,7 @@ ORDER_T = 12
 SMALL_ORDER = {"T": ORDER_T, "n_train": 120, "n_val": 40, "n_test": 40}
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_torch_thread():
-    # These networks are tiny: one thread is faster, and it keeps spinning OpenMP threads from starving each
-    # other when several test processes share the two cores.
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")  # tests/conftest.py
 
 
 def small_run(**fields) -> RunConfig:

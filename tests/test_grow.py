@@ -5,7 +5,6 @@ epoch twice, to the numbers of a sweep started with the larger caps; ``lossbench
 from __future__ import annotations
 
 import pytest
-import torch
 from stored import store_journal
 
 from lossbench import sweep
@@ -14,12 +13,7 @@ from lossbench.errors import LossbenchError
 SMALL = {"dataset": "digits", "losses": ["ce"], "cells": ["gru"], "hidden": 8, "trials": 1, "patience": 0}
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_torch_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")  # tests/conftest.py
 
 
 def epochs_trained(data) -> int:

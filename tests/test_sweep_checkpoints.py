@@ -11,11 +11,10 @@ import time
 from pathlib import Path
 
 import pytest
-import torch
 
 from lossbench import sweep
 from lossbench.errors import LossbenchError
-from lossbench.engine import Checkpoint, RunConfig, RunResult, prepare
+from lossbench.engine import RunConfig, RunResult, prepare
 from lossbench.registry import load_registry
 from lossbench.sweep.checkpoints import Checkpoints
 from postgres import find_binaries, postgres_server
@@ -23,12 +22,7 @@ from postgres import find_binaries, postgres_server
 REGISTRY = load_registry()
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_torch_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")  # tests/conftest.py
 
 
 def spec(name: str, epochs: int = 2, **fields) -> dict:
