@@ -118,10 +118,10 @@ def test_a_preset_at_its_default_budget_marks_its_claims_as_reduced_and_the_pape
 def rule_arm(data: ArmData, improving: bool = False, gain: float = 0.0, seconds: float = 6.0):
     """The decision rule's view of an arm: plateaued on every seed unless ``improving`` (then gaining ``gain`` a
     epoch at a cap of 20 epochs), ``seconds`` per final run."""
-    from lossbench.decisions import Arm
+    from lossbench.decisions import JudgedArm
 
     accuracy = {t.seed: t.value for t in data.final}
-    return Arm(data.key, data.loss, data.cell, "+".join(data.remedies) or "none", accuracy,
+    return JudgedArm(data.key, data.loss, data.cell, "+".join(data.remedies) or "none", accuracy,
                {s: not improving for s in accuracy}, seconds, 20, gain)
 
 

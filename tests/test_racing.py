@@ -7,14 +7,14 @@ import numpy as np
 import pytest
 
 from lossbench.results import load_sweep
-from lossbench.decisions import Arm, decide
+from lossbench.decisions import JudgedArm, decide
 from lossbench.sweep.racing import MARGIN, Budget, Plan, look, race_state, schedule
 
 SEEDS = list(range(1000, 1010))
 PLAN = Plan(max_seeds=10, epochs=20, max_epochs=80)
 
 
-def replace_seeds(arm: Arm, seeds: list[int]) -> Arm:
+def replace_seeds(arm: JudgedArm, seeds: list[int]) -> JudgedArm:
     from dataclasses import replace
 
     return replace(arm, accuracy={s: arm.accuracy[s] for s in seeds}, plateaued={s: True for s in seeds})
@@ -29,14 +29,14 @@ def arms(**means: tuple[float, float]) -> dict[str, dict[int, float]]:
 
 
 def racing(accuracy: dict[str, dict[int, float]], improving: tuple[str, ...] = (), gain: float = 0.05,
-           cap: int = 20) -> list[Arm]:
+           cap: int = 20) -> list[JudgedArm]:
     """Arms that differ in their loss only (so every pair is one comparison), plateaued unless ``improving``
     (then still gaining ``gain`` per epoch at a cap of ``cap`` epochs)."""
-    return [Arm(key, key, "gru", "none", values, {s: key not in improving for s in values}, 10.0, cap,
+    return [JudgedArm(key, key, "gru", "none", values, {s: key not in improving for s in values}, 10.0, cap,
                 gain if key in improving else 0.0) for key, values in accuracy.items()]
 
 
-def first(arms_: list[Arm], n: int) -> list[Arm]:
+def first(arms_: list[JudgedArm], n: int) -> list[JudgedArm]:
     """Each arm on its first ``n`` seeds."""
     from dataclasses import replace
 
@@ -45,11 +45,11 @@ def first(arms_: list[Arm], n: int) -> list[Arm]:
                     plateaued={s: v for s, v in a.plateaued.items() if s in keep}) for a in arms_]
 
 
-def budgets(arms_: list[Arm], seeds: int = 3, cap: int = 20) -> dict[str, Budget]:
+def budgets(arms_: list[JudgedArm], seeds: int = 3, cap: int = 20) -> dict[str, Budget]:
     return {a.key: Budget(seeds, cap) for a in arms_}
 
 
-def looked(arms_: list[Arm], seeds: int, plan: Plan = PLAN):
+def looked(arms_: list[JudgedArm], seeds: int, plan: Plan = PLAN):
     """The look on each arm's first ``seeds`` seeds at its cap, and the budgets it gives."""
     return look(first(arms_, seeds), budgets(arms_, seeds, arms_[0].epochs_cap), plan)
 
@@ -64,14 +64,14 @@ class Stored:
     def ready(self, budget: Budget) -> bool:
         return budget.seeds <= self.done.seeds and budget.cap <= self.done.cap
 
-    def arm(self, budget: Budget) -> Arm:
+    def arm(self, budget: Budget) -> JudgedArm:
         return self.arm_at(budget)
 
     def continuable(self, budget: Budget) -> bool:
         return True
 
 
-def stored(arms_: list[Arm], done: Budget = Budget(10, 10_000)) -> dict[str, Stored]:
+def stored(arms_: list[JudgedArm], done: Budget = Budget(10, 10_000)) -> dict[str, Stored]:
     by_key = {a.key: a for a in arms_}
     return {key: Stored(lambda b, key=key: first([by_key[key]], b.seeds)[0], done) for key in by_key}
 
@@ -131,7 +131,7 @@ def test_a_round_still_running_holds_the_race_and_a_decided_one_ends_it():
 def test_a_comparison_more_seeds_could_decide_races_on_one_round_at_a_time_only_its_own_arms_go_on():
     accuracy = arms(base=(0.80, 0.03), noisy=(0.85, 0.03), far=(0.30, 0.01))
     far = racing(accuracy)
-    far = [far[0], far[1], Arm("far", "base", "rnn", "none", accuracy["far"], {s: True for s in SEEDS}, 10.0, 20)]
+    far = [far[0], far[1], JudgedArm("far", "base", "rnn", "none", accuracy["far"], {s: True for s in SEEDS}, 10.0, 20)]
     state = race_state(PLAN, stored(far, done=Budget(3, 20)))
     assert not state.over and state.looks[0].steps.get("base vs noisy") == "seeds"
     assert state.looks[0].decided == {"base vs far": "better"}
@@ -150,7 +150,8 @@ def test_a_comparison_far_more_seeds_would_be_needed_for_is_left_open_within_the
 
 def test_two_arms_at_chance_are_not_raced():
     accuracy = arms(a=(0.10, 0.01), b=(0.11, 0.01))
-    low = [Arm(k, k, "rnn", "none", v, {s: False for s in v}, 10.0, 20, 0.01, chance=0.1) for k, v in accuracy.items()]
+    low = [JudgedArm(k, k, "rnn", "none", v, {s: False for s in v}, 10.0, 20, 0.01, chance=0.1)
+           for k, v in accuracy.items()]
     taken, grown = looked(low, 3)
     assert taken.steps == {} and "at chance" in taken.open["a vs b"] and grown == budgets(low)
 
@@ -324,7 +325,7 @@ def test_the_report_judges_the_runs_the_race_judged_though_a_slot_ran_past_the_r
     data = load_sweep("kept", str(journal))
     assert sorted(t.run.test_metric("accuracy") for t in data.arms[1].completed_final) == [0.95] * 3
     judged, _ = sweep_arms(data)
-    assert {a.key: a for a in judged} == raced  # the same runs, the same Arm
+    assert {a.key: a for a in judged} == raced  # the same runs, the same JudgedArm
     assert raced["focal:rnn:none"].accuracy == {1000: 0.75, 1001: 0.76, 1002: 0.77}
     (race_verdict,) = decide(list(raced.values()), plan.alpha, reach=(plan.max_seeds, plan.max_epochs))
     report = report_of(data)

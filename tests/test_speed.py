@@ -7,7 +7,7 @@ import math
 
 import numpy as np
 
-from lossbench.decisions import SPEED, Arm, decide, speed
+from lossbench.decisions import SPEED, JudgedArm, decide, speed
 
 SEEDS = list(range(1000, 1008))
 
@@ -17,9 +17,9 @@ def curve(tau: float, top: float, epochs: int = 60) -> list[float]:
     return [top * (1 - math.exp(-e / tau)) for e in range(1, epochs + 1)]
 
 
-def arm(key: str, tau: float, accuracy: float, rng: np.random.Generator, improving: bool = False) -> Arm:
+def arm(key: str, tau: float, accuracy: float, rng: np.random.Generator, improving: bool = False) -> JudgedArm:
     taus = {s: tau * (1 + 0.1 * rng.standard_normal()) for s in SEEDS}
-    return Arm(key, key, "rnn", "none", {s: accuracy + 0.002 * rng.standard_normal() for s in SEEDS},
+    return JudgedArm(key, key, "rnn", "none", {s: accuracy + 0.002 * rng.standard_normal() for s in SEEDS},
                {s: not improving for s in SEEDS}, 5.0, 60, 0.01 if improving else 0.0,
                curves={s: curve(t, 0.95) for s, t in taus.items()})
 
@@ -58,7 +58,7 @@ def test_no_speed_for_a_pair_decided_on_accuracy_or_with_an_arm_still_improving(
 def test_one_epoch_more_on_every_seed_is_the_grain_of_counting_epochs_not_a_speed_difference():
     rng = np.random.default_rng(3)
     a, b = arm("ce", 1.0, 0.95, rng), arm("ls", 1.0, 0.95, rng)
-    b = Arm(b.key, b.loss, b.cell, b.remedies, b.accuracy, b.plateaued, 5.0, 60,
+    b = JudgedArm(b.key, b.loss, b.cell, b.remedies, b.accuracy, b.plateaued, 5.0, 60,
             curves={s: [0.0] + c[:-1] for s, c in a.curves.items()})  # a's curves, one epoch later
     [d] = speed([a, b], decide([a, b]))
     assert d.difference == -1.0 and d.kind == "open" and "under the 1.5" in d.why
@@ -68,6 +68,7 @@ def test_a_diverged_epoch_neither_sets_the_target_nor_reaches_it():
     rng = np.random.default_rng(4)
     fast, slow = arm("ce", 3.0, 0.95, rng), arm("bce", 12.0, 0.95, rng)
     broken = {s: [math.nan, None, *c[2:]] for s, c in fast.curves.items()}  # epochs 1-2 lost, then it trains
-    fast = Arm(fast.key, fast.loss, fast.cell, fast.remedies, fast.accuracy, fast.plateaued, 5.0, 60, curves=broken)
+    fast = JudgedArm(fast.key, fast.loss, fast.cell, fast.remedies, fast.accuracy, fast.plateaued, 5.0, 60,
+                     curves=broken)
     [d] = speed([fast, slow], decide([fast, slow]))  # the lost epoch first: a NaN would win max() and min()
     assert d.kind == "better" and d.difference < 0 and "ce reaches validation accuracy 0.8" in d.why

@@ -6,7 +6,7 @@ The call::
 
     verdicts = decide(arms, alpha=race_alpha(10), workers=2, pairs=[("focal:gru:none", "ce:gru:none")])
 
-``arms`` are ``Arm``s (``sweep_arms(data)`` reads them from a stored sweep: of a race, the runs it judged, as of
+``arms`` are ``JudgedArm``s (``sweep_arms(data)`` reads them from a stored sweep: of a race, the runs it judged, as of
 its caps; the race and the report build them by ``judged_arms``, one arm by ``arm_from_runs``). Each
 ``Verdict`` says of one pair: ``kind`` (better, worse, equivalent, open, not training), ``difference`` (the mean
 of arm - other over one paired unit per seed), ``interval`` (at ``level``, inside the metric's bounds), ``p``
@@ -40,7 +40,7 @@ A race judges the family at ``race_alpha`` (alpha over its planned looks); a rep
 level, and says so.
 """
 
-from lossbench.decisions.arms import Arm, Run, arm_from_runs, judged_arms, runs_of, sweep_arms
+from lossbench.decisions.arms import JudgedArm, Run, arm_from_runs, judged_arms, runs_of, sweep_arms
 from lossbench.decisions.family import ROUNDS, cap_steps, decide, out_of_reach, race_alpha, schedule
 from lossbench.decisions.rule import EVEN_CHANCE, MARGIN, MIN_SEEDS, TEST, judge_values, within
 from lossbench.decisions.speed import SPEED, SPEED_FACTOR, speed
@@ -48,6 +48,6 @@ from lossbench.decisions.verdict import (ARMS, BETTER, CONFOUNDED, DECIDED, EQUI
                                          OPEN, WORSE, Verdict)
 
 __all__ = ["ARMS", "BETTER", "CONFOUNDED", "DECIDED", "EQUIVALENT", "EVEN_CHANCE", "KINDS", "LEVELS", "MARGIN",
-           "MIN_SEEDS", "NOT_TRAINING", "OPEN", "ROUNDS", "SPEED", "SPEED_FACTOR", "TEST", "WORSE", "Arm", "Run",
+           "MIN_SEEDS", "NOT_TRAINING", "OPEN", "ROUNDS", "SPEED", "SPEED_FACTOR", "TEST", "WORSE", "JudgedArm", "Run",
            "Verdict", "arm_from_runs", "cap_steps", "decide", "judge_values", "judged_arms", "out_of_reach",
            "race_alpha", "runs_of", "schedule", "speed", "sweep_arms", "within"]

@@ -27,7 +27,7 @@ class Run:
 
 
 @dataclass(frozen=True)
-class Arm:
+class JudgedArm:
     """An arm's final runs as the rule sees them: test accuracy and whether each run had plateaued, by seed; its
     mean seconds per final run, its epoch cap, its recent gain; and what its words need (grain, chance, lr)."""
 
@@ -81,8 +81,8 @@ class Arm:
 
 def arm_from_runs(key: str, loss: str, cell: str, remedies: str, runs: list[Run], maximize: bool,
                   patience: int | None, epochs_cap: int | None, chance: float | None = None,
-                  grain: float | None = None) -> Arm:
-    """An ``Arm`` from its final runs; a run counts as plateaued when it stopped before its cap (its own, where it
+                  grain: float | None = None) -> JudgedArm:
+    """An ``JudgedArm`` from its final runs; a run counts as plateaued when it stopped before its cap (its own, where it
     says: a continued run's is its latest; else ``epochs_cap``), or when the patience rule says so of its curve
     (for fixed-epoch runs: its best epoch at least ``patience`` epochs before the end). Its recent gain: the rise in
     validation accuracy per epoch over the last ``patience`` epochs, the fastest of its runs still improving; its
@@ -108,7 +108,7 @@ def arm_from_runs(key: str, loss: str, cell: str, remedies: str, runs: list[Run]
     seconds = [run.seconds for run in runs]
     examples = [run.examples for run in runs if run.examples]
     rates = [run.clip_rate for run in runs if run.clip_rate is not None]
-    return Arm(key, loss, cell, remedies, accuracy, plateaued,
+    return JudgedArm(key, loss, cell, remedies, accuracy, plateaued,
                seconds_per_run=(sum(seconds) / len(seconds)) if seconds else None, epochs_cap=epochs_cap,
                gain_per_epoch=max(gains), curves=curves,
                grain=1 / min(examples) if examples else grain,
@@ -133,7 +133,7 @@ def runs_of(trials: Any, objective: str) -> list[Run]:
 
 
 def judged_arms(entries: list[tuple[tuple[str, str, str, str], list[Run], int | None]], maximize: bool,
-                patience: int | None, chance: float | None = None) -> list[Arm]:
+                patience: int | None, chance: float | None = None) -> list[JudgedArm]:
     """The arms that have runs, built one way for the race and the report: each entry its (key, loss, cell,
     remedies), its final runs and its epoch cap. Where the runs do not say how many test examples they scored, the
     grain of accuracy is inferred from every arm's accuracies together (each k / n on one test set); ``chance``
@@ -143,7 +143,7 @@ def judged_arms(entries: list[tuple[tuple[str, str, str, str], list[Run], int | 
     return [a for a in arms if a.accuracy]
 
 
-def sweep_arms(data: Any) -> tuple[list[Arm], int]:
+def sweep_arms(data: Any) -> tuple[list[JudgedArm], int]:
     """The arms of a stored sweep (``SweepData``) that have completed final runs, the runs the race judged where a
     race ended (``data.judged_final``), and its number of workers."""
     spec = data.spec_record

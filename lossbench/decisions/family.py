@@ -13,7 +13,7 @@ from dataclasses import replace
 from typing import Iterable
 
 from lossbench import stats
-from lossbench.decisions.arms import Arm
+from lossbench.decisions.arms import JudgedArm
 from lossbench.decisions.rule import MARGIN, judge, untested
 from lossbench.decisions.units import extra_pairs, level_pairs, one_factor_pairs
 from lossbench.decisions.verdict import ARMS, NOT_TRAINING, OPEN, Verdict
@@ -48,7 +48,7 @@ def race_alpha(max_seeds: int | None, alpha: float = ALPHA, epochs: int | None =
     return alpha / max(looks, len(schedule(max_seeds)) + len(cap_steps(epochs, max_epochs)))
 
 
-def decide(arms: list[Arm], alpha: float = ALPHA, workers: int = 1, pairs: Iterable[tuple[str, str]] = (),
+def decide(arms: list[JudgedArm], alpha: float = ALPHA, workers: int = 1, pairs: Iterable[tuple[str, str]] = (),
            test: str = "t", margin: float = MARGIN, reach: tuple[int, int] | None = None) -> list[Verdict]:
     """Every pair of the family, decided or open with why: the one-factor pairs of ``arms``, then ``pairs`` (arm
     keys) not among them, then the factors' levels. ``alpha`` is the family's level (a race's: ``race_alpha``);
@@ -77,7 +77,7 @@ def decide(arms: list[Arm], alpha: float = ALPHA, workers: int = 1, pairs: Itera
     return verdicts if reach is None else [out_of_reach(v, {a.key: a for a in arms}, *reach) for v in verdicts]
 
 
-def out_of_reach(verdict: Verdict, arms: dict[str, Arm], max_seeds: int, max_epochs: int) -> Verdict:
+def out_of_reach(verdict: Verdict, arms: dict[str, JudgedArm], max_seeds: int, max_epochs: int) -> Verdict:
     """An open pair of arms that only epochs past ``max_epochs`` (its arms to train longer are at that cap), or
     more seeds than ``max_seeds`` would decide, with that said; any other verdict as it is."""
     if verdict.kind != OPEN or verdict.scope != ARMS:

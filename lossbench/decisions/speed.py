@@ -10,7 +10,7 @@ import math
 
 from lossbench import stats
 from lossbench.convergence import TARGET_SHARE
-from lossbench.decisions.arms import Arm
+from lossbench.decisions.arms import JudgedArm
 from lossbench.decisions.rule import TEST
 from lossbench.decisions.verdict import ARMS, BETTER, CONFOUNDED, EQUIVALENT, OPEN, WORSE, Verdict
 from lossbench.stats import ALPHA
@@ -23,7 +23,7 @@ EPOCH = 1.0  # the grain of counting epochs: a spread below one epoch is no spre
 RATE_DIGITS = 3  # learning rates equal to 3 significant digits are one rate
 
 
-def speed(arms: list[Arm], verdicts: list[Verdict], alpha: float = ALPHA) -> list[Verdict]:
+def speed(arms: list[JudgedArm], verdicts: list[Verdict], alpha: float = ALPHA) -> list[Verdict]:
     """For every pair of arms not separated on accuracy whose arms both plateaued: which reaches a common target
     in fewer epochs (``SPEED``: "better" is fewer; ``difference`` is arm - other in epochs), or open when the
     paired test cannot tell or one needs less than ``SPEED_FACTOR`` times the other's epochs. The target is

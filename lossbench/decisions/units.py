@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from itertools import combinations
 from typing import Iterable
 
-from lossbench.decisions.arms import Arm
+from lossbench.decisions.arms import JudgedArm
 from lossbench.decisions.verdict import ARMS, LEVELS
 
 FACTORS = ("loss", "cell", "remedies")
@@ -23,7 +23,7 @@ class Side:
     """One side of a pair: an arm, or a factor's level over its matched arms."""
 
     key: str
-    arms: tuple[Arm, ...]
+    arms: tuple[JudgedArm, ...]
 
     @property
     def still_improving(self) -> bool:
@@ -87,11 +87,11 @@ class Pair:
         return self.a.at_chance and self.b.at_chance
 
 
-def differing(a: Arm, b: Arm) -> list[str]:
+def differing(a: JudgedArm, b: JudgedArm) -> list[str]:
     return [f for f in FACTORS if getattr(a, f) != getattr(b, f)]
 
 
-def arm_pair(a: Arm, b: Arm) -> Pair:
+def arm_pair(a: JudgedArm, b: JudgedArm) -> Pair:
     """Two arms, paired over the seeds both ran."""
     differ = differing(a, b)
     factor = differ[0] if len(differ) == 1 else "arms"
@@ -99,12 +99,12 @@ def arm_pair(a: Arm, b: Arm) -> Pair:
     return _paired(Side(a.key, (a,)), Side(b.key, (b,)), factor, levels, ARMS)
 
 
-def one_factor_pairs(arms: list[Arm]) -> list[Pair]:
+def one_factor_pairs(arms: list[JudgedArm]) -> list[Pair]:
     """Every pair of arms that differ in exactly one factor."""
     return [arm_pair(a, b) for i, a in enumerate(arms) for b in arms[i + 1:] if len(differing(a, b)) == 1]
 
 
-def extra_pairs(arms: list[Arm], wanted: Iterable[tuple[str, str]]) -> list[Pair]:
+def extra_pairs(arms: list[JudgedArm], wanted: Iterable[tuple[str, str]]) -> list[Pair]:
     """The pairs of arms ``wanted`` (a baseline's, a claim's) that are not one-factor pairs already, each once."""
     by_key = {a.key: a for a in arms}
     seen, out = set(), []
@@ -118,7 +118,7 @@ def extra_pairs(arms: list[Arm], wanted: Iterable[tuple[str, str]]) -> list[Pair
     return out
 
 
-def level_pairs(arms: list[Arm]) -> list[Pair]:
+def level_pairs(arms: list[JudgedArm]) -> list[Pair]:
     """Each factor's levels, two at a time, over the arms matched in the other two factors: only where two or more
     matched pairs have results (one matched pair is its arms' own comparison)."""
     out = []
@@ -132,7 +132,7 @@ def level_pairs(arms: list[Arm]) -> list[Pair]:
     return out
 
 
-def _matched(arms: list[Arm], factor: str, level: str, other: str) -> list[tuple[Arm, Arm]]:
+def _matched(arms: list[JudgedArm], factor: str, level: str, other: str) -> list[tuple[JudgedArm, JudgedArm]]:
     index = FACTORS.index(factor)
     by_levels = {(a.loss, a.cell, a.remedies): a for a in arms if a.accuracy}
     matched = []
@@ -153,7 +153,7 @@ def _paired(a: Side, b: Side, factor: str, levels: tuple[str, str], scope: str) 
     return Pair(a, b, factor, levels, scope, tuple(seeds), tuple(units), max(grains) if grains else None, identical)
 
 
-def same_runs(x: Arm, y: Arm) -> bool:
+def same_runs(x: JudgedArm, y: JudgedArm) -> bool:
     """Identical seed for seed: the same test accuracy and the same validation curve on every seed both ran (two
     or more). A remedy that never acts (clipping at a norm never reached) makes its arm such a copy."""
     shared = set(x.accuracy) & set(y.accuracy)

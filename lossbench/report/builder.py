@@ -10,7 +10,7 @@ import datetime as _dt
 from dataclasses import dataclass, field, fields
 
 from lossbench import stats
-from lossbench.decisions import Arm, decide, race_alpha, runs_of, speed, sweep_arms
+from lossbench.decisions import JudgedArm, decide, race_alpha, runs_of, speed, sweep_arms
 from lossbench.report.advice import command
 from lossbench.report.answer import answer
 from lossbench.report.claim_verdicts import Budget, judge_claims
@@ -83,7 +83,7 @@ def with_words(evidence: Evidence) -> SweepReport:
 
 
 def _arms(data: SweepData, spec: SpecRecord, importances: dict[str, dict[str, float]],
-          judged: dict[str, Arm]) -> list[ArmSummary]:
+          judged: dict[str, JudgedArm]) -> list[ArmSummary]:
     """Each arm summarised, leaderboard order: best mean test accuracy first, arms without results last; whether
     it was still improving as the decisions judge it (``judged``, its runs ``SweepData.judged_final``)."""
     arms = [summarise(arm, spec, data.race, judged.get(arm.key), data.judged_final(arm),

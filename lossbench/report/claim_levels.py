@@ -10,7 +10,7 @@ from lossbench import stats
 from lossbench.report import fmt
 
 if TYPE_CHECKING:
-    from lossbench.decisions import Arm
+    from lossbench.decisions import JudgedArm
     from lossbench.results.claims import Check
 
 SUPPORTED, CONTRADICTED, UNDECIDED = "supported", "contradicted", "not supported at this budget"
@@ -33,7 +33,7 @@ def reaches(check: Check, values: dict[int, float], settled: bool, reduced_budge
     return UNDECIDED, text + why(values, settled, low)
 
 
-def would_reach(check: Check, values: dict[int, float], arm: Arm | None, workers: int) -> str:
+def would_reach(check: Check, values: dict[int, float], arm: JudgedArm | None, workers: int) -> str:
     """What would decide a level not shown reached: more seeds where the interval straddles it, more epochs at the
     arm's recent rate where it was still improving (a lower bound: a concave curve only slows), nothing more of
     this setup where it had plateaued below."""

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from typing import Sequence
 
 from lossbench import decisions
-from lossbench.decisions import BETTER, WORSE, Arm, Verdict
+from lossbench.decisions import BETTER, WORSE, JudgedArm, Verdict
 from lossbench.report import fmt
 from lossbench.report.claim_levels import CONTRADICTED, SETUP, SUPPORTED, UNDECIDED, reaches, would_reach
 from lossbench.results import ArmData, SpecRecord, final_metric
@@ -71,7 +71,7 @@ class Budget:
     """What the estimates of what would decide a claim read: the decision rule's view of each arm (its curves'
     recent gain, its plateaus, its seconds per run) and the sweep's number of workers."""
 
-    arms: dict[str, Arm] = field(default_factory=dict)
+    arms: dict[str, JudgedArm] = field(default_factory=dict)
     workers: int = 1
 
 

@@ -1,5 +1,5 @@
-"""Was an arm still improving when training stopped? Read from the decisions' ``Arm``: how each of its judged runs
-ended (``Arm.states``, by the one rule of ``lossbench.convergence.run_state``, each run at its own cap), so the
+"""Was an arm still improving when training stopped? Read from the decisions' ``JudgedArm``: how each of its judged runs
+ended (``JudgedArm.states``, by the one rule of ``lossbench.convergence.run_state``, each run at its own cap), so the
 report never judges it a second way. The arm was still improving when any seed's run was. Its gain, for the
 reader, is the mean over seeds of how much the best value rose over the last ``patience`` epochs (signed so that a
 gain is an improvement). A single epoch cannot be judged.
@@ -35,7 +35,7 @@ class Convergence:
 
 def judge(curves: dict[int, Sequence[float | None]], states: dict[int, str], objective: Objective,
           patience: int | None = None) -> Convergence | None:
-    """The verdict over an arm's judged runs: ``states``, how each ended by seed (the decisions' ``Arm.states``);
+    """The verdict over an arm's judged runs: ``states``, how each ended by seed (the decisions' ``JudgedArm.states``);
     ``curves``, the same runs' objective per epoch by seed (``lossbench.decisions.Run.curve``), for the gain;
     None without curves."""
     kept = {seed: [float(v) for v in curve] for seed, curve in curves.items() if seed in states and curve

@@ -11,7 +11,7 @@ import numpy as np
 
 from lossbench import stats
 from lossbench.convergence import collapsed
-from lossbench.decisions import Arm as JudgedArm
+from lossbench.decisions import JudgedArm
 from lossbench.decisions import Run
 from lossbench.report import improvement, sensitivity
 from lossbench.results import ArmData, Objective, RunResult, SpecRecord, TrialRecord, best_trial

@@ -1,12 +1,12 @@
 """What the race reads of one arm's final phase at a budget (seeds n, cap e): whether its first n slots each have
-their run as of cap e, and those runs as the decisions read an arm (``lossbench.decisions.Arm``). Read from the
+their run as of cap e, and those runs as the decisions read an arm (``lossbench.decisions.JudgedArm``). Read from the
 trials in storage only, so every worker and every resume reads the same."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from lossbench.decisions import Arm as JudgedArm
+from lossbench.decisions import JudgedArm
 from lossbench.decisions import judged_arms, runs_of
 from lossbench.results import to_record
 from lossbench.results.chains import continuable

@@ -32,7 +32,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Protocol
 
-from lossbench.decisions import (ARMS, MARGIN, NOT_TRAINING, ROUNDS, TEST, Arm, cap_steps, decide, race_alpha,
+from lossbench.decisions import (ARMS, MARGIN, NOT_TRAINING, ROUNDS, TEST, JudgedArm, cap_steps, decide, race_alpha,
                                  schedule)
 from lossbench.stats import ALPHA
 
@@ -112,12 +112,12 @@ class ArmRuns(Protocol):
 
     def ready(self, budget: Budget) -> bool: ...
 
-    def arm(self, budget: Budget) -> Arm | None: ...
+    def arm(self, budget: Budget) -> JudgedArm | None: ...
 
     def continuable(self, budget: Budget) -> bool: ...
 
 
-def look(arms: list[Arm], budget: dict[str, Budget], plan: Plan, pairs: Iterable[tuple[str, str]] = (),
+def look(arms: list[JudgedArm], budget: dict[str, Budget], plan: Plan, pairs: Iterable[tuple[str, str]] = (),
          continuable: set[str] | None = None) -> tuple[Look, dict[str, Budget]]:
     """Judge the family on ``arms`` (each as of its budget) at the race's level; the look and the budgets it gives.
     ``continuable``: the arms with a run that a raised cap would continue (None: every arm); only they get epochs."""
@@ -146,7 +146,7 @@ def look(arms: list[Arm], budget: dict[str, Budget], plan: Plan, pairs: Iterable
     return taken, grown
 
 
-def _step(verdict: Any, arms: dict[str, Arm], budget: dict[str, Budget], plan: Plan,
+def _step(verdict: Any, arms: dict[str, JudgedArm], budget: dict[str, Budget], plan: Plan,
           continuable: set[str] | None = None) -> tuple[str, dict[str, Budget]] | None:
     """What decides an open pair of arms soonest: ("seeds" or "epochs", the budgets it grants), or None."""
     a, b = verdict.arm, verdict.other
@@ -168,7 +168,7 @@ def _step(verdict: Any, arms: dict[str, Arm], budget: dict[str, Budget], plan: P
     return None
 
 
-def _cost(grants: dict[str, Budget], budget: dict[str, Budget], arms: dict[str, Arm]) -> int:
+def _cost(grants: dict[str, Budget], budget: dict[str, Budget], arms: dict[str, JudgedArm]) -> int:
     """Epochs to train for ``grants``: each new seed a run to its arm's cap; each raised cap, the arm's runs still
     improving continued by the difference."""
     total = 0
