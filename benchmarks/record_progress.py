@@ -27,7 +27,7 @@ def main(path: str) -> None:
         readings.append({"elapsed": round(p.elapsed, 3), "epochs_left": round(p.epochs_left, 3),
                          "epoch_seconds": None if p.epoch_seconds is None else round(p.epoch_seconds, 5),
                          "workers": p.workers, "fraction": round(p.fraction, 5),
-                         "runs_done": p.trials_done + p.finals_done, "runs": p.trials_budget + p.finals_budget})
+                         "runs_done": p.trials_done + p.finals_done, "runs": p.trials_total + p.finals_total})
 
     with tempfile.TemporaryDirectory() as folder:
         sweep.run(SPEC, out=folder, workers=2, threads=1, on_progress=keep)

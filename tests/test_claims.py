@@ -122,26 +122,26 @@ def rule_arm(data: ArmData, improving: bool = False, gain: float = 0.0, seconds:
 
     accuracy = {t.seed: t.value for t in data.final}
     return JudgedArm(data.key, data.loss, data.cell, "+".join(data.remedies) or "none", accuracy,
-               {s: not improving for s in accuracy}, seconds, 20, gain)
+                     {s: not improving for s in accuracy}, seconds, 20, gain)
 
 
-def budgeted(spec: dict, arms: list[ArmData], rules: list, converged: dict | None = None) -> tuple[str, str]:
-    from lossbench.report.claim_verdicts import Budget
+def with_estimates(spec: dict, arms: list[ArmData], rules: list, converged: dict | None = None) -> tuple[str, str]:
+    from lossbench.report.claim_verdicts import Estimates
 
     (found,) = judge_claims(SpecRecord.parse(spec), arms, converged or {}, (),
-                            Budget({r.key: r for r in rules}, workers=2))
+                            Estimates({r.key: r for r in rules}, workers=2))
     return found.verdict, found.evidence
 
 
 def test_a_level_not_yet_reached_by_an_arm_still_improving_says_how_many_epochs_its_recent_rate_needs():
     gru = arm("ce:gru:none", [0.80, 0.82, 0.81])
     spec = claim({"kind": "reaches", "arm": "ce:gru:none", "value": 0.89})
-    found, text = budgeted(spec, [gru], [rule_arm(gru, improving=True, gain=0.01)], {"ce:gru:none": False})
+    found, text = with_estimates(spec, [gru], [rule_arm(gru, improving=True, gain=0.01)], {"ce:gru:none": False})
     assert found == UNDECIDED and "at least 8 more epochs (a cap of about 28" in text  # (0.89 - 0.81) / 0.01
-    found, text = budgeted(spec, [gru], [rule_arm(gru)])
+    found, text = with_estimates(spec, [gru], [rule_arm(gru)])
     assert found == CONTRADICTED  # plateaued below, at the paper's budget
     spec["claims"][0]["reduced_budget"] = True
-    found, text = budgeted(spec, [gru], [rule_arm(gru)])
+    found, text = with_estimates(spec, [gru], [rule_arm(gru)])
     assert found == UNDECIDED and "more epochs of this setup would not reach 0.89" in text
 
 
@@ -149,13 +149,13 @@ def test_a_claim_comparing_arms_that_differ_in_two_factors_is_decided_by_the_sam
     lstm = arm("ce:lstm:none", [0.90, 0.91, 0.92, 0.90])
     noisy = arm("ce:rnn:identity_init", [0.70, 0.99, 0.80, 0.95])
     spec = claim({"kind": "matches", "arm": "ce:rnn:identity_init", "than": "ce:lstm:none", "margin": 0.05})
-    found, text = budgeted(spec, [lstm, noisy], [rule_arm(lstm), rule_arm(noisy)])
+    found, text = with_estimates(spec, [lstm, noisy], [rule_arm(lstm), rule_arm(noisy)])
     assert found == UNDECIDED and "it would take about" in text and "seeds" in text
     far = arm("ce:rnn:identity_init", [0.60, 0.62, 0.61, 0.63])
-    behind = budgeted(spec, [lstm, far], [rule_arm(lstm), rule_arm(far, improving=True, gain=0.05)],
+    behind = with_estimates(spec, [lstm, far], [rule_arm(lstm), rule_arm(far, improving=True, gain=0.05)],
                       {"ce:rnn:identity_init": False})  # 0.3 behind, but gaining 0.05 per epoch: could close it
     assert behind[0] == UNDECIDED and "epochs" in behind[1]
-    slow = budgeted(spec, [lstm, far], [rule_arm(lstm), rule_arm(far, improving=True, gain=0.001)],
+    slow = with_estimates(spec, [lstm, far], [rule_arm(lstm), rule_arm(far, improving=True, gain=0.001)],
                     {"ce:rnn:identity_init": False})  # at 0.001 per epoch 20 more epochs cannot close 0.3
     assert slow[0] == CONTRADICTED
 
@@ -164,5 +164,5 @@ def test_a_calibration_claim_not_decided_says_how_many_seeds_would_decide_it():
     ce = arm("ce:gru:none", [0.95] * 3, ece=[0.02, 0.03, 0.025])
     ls = arm("label_smoothing:gru:none", [0.95] * 3, ece=[0.021, 0.045, 0.02])
     spec = claim({"kind": "better", "arm": "label_smoothing:gru:none", "than": "ce:gru:none", "metric": "test_ece"})
-    found, text = budgeted(spec, [ce, ls], [rule_arm(ce), rule_arm(ls)])
+    found, text = with_estimates(spec, [ce, ls], [rule_arm(ce), rule_arm(ls)])
     assert found == UNDECIDED and "it would take about" in text and "on this machine" in text

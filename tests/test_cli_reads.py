@@ -149,7 +149,7 @@ def test_the_live_display_counts_arms_tuned_and_done_and_says_when_it_cannot_est
         console.print(render(progress, left))
         return " ".join(console.export_text().split())
 
-    progress = Progress("s", arms=8, arms_tuned=3, arms_done=1, trials_budget=40, trials_done=17, finals_budget=24,
+    progress = Progress("s", arms=8, arms_tuned=3, arms_done=1, trials_total=40, trials_done=17, finals_total=24,
                         finals_done=2, elapsed=300.0)
     assert "arms 3/8 tuned, 1/8 done (phases 4/16)" in text(progress, None)
     assert "cannot estimate yet" in text(progress, None)

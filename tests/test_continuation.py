@@ -114,7 +114,7 @@ def test_every_reader_counts_slots_and_reads_each_slot_s_current_run(tmp_path):
     rows = trials_csv(data).splitlines()
     assert len(rows) == 1 + 1 + 3 and sum(",superseded," in row for row in rows) == 1
     progress = read_progress("grown", storage, 0.0)
-    assert (progress.finals_done, progress.finals_budget) == (2, 2)
+    assert (progress.finals_done, progress.finals_total) == (2, 2)
 
 
 @pytest.mark.parametrize("cap", [2, 4])

@@ -10,7 +10,7 @@ from stored import store_journal
 from sweeps import converged_curve, report_of, run_result, sweep
 
 from lossbench.results.schema import CAPS_ATTR, SPEC_ATTR, spec_study
-from lossbench.sweep.racing import Budget, Plan, look
+from lossbench.sweep.racing import Allowance, Plan, look
 
 
 def old_race(tmp_path, **options):
@@ -71,17 +71,17 @@ def test_only_runs_a_raised_cap_would_continue_are_given_epochs(tmp_path, improv
     import optuna
 
     trials = optuna.load_study(study_name=study_name("old", arm.key, FINAL), storage=storage).get_trials()
-    assert FinalRuns(spec, arm, trials).continuable(Budget(3, 2)) is bool(improving)
+    assert FinalRuns(spec, arm, trials).continuable(Allowance(3, 2)) is bool(improving)
 
 
 def test_an_arm_that_cannot_be_continued_gets_no_epoch_step():
-    from test_racing import arms, budgets, first, racing
+    from test_racing import allowances, arms, first, racing
 
     accuracy = arms(base=(0.80, 0.01), better=(0.95, 0.01))
     raced = first(racing(accuracy, improving=("base",)), 5)
     plan = Plan(10, 20, 80)
-    taken, grown = look(raced, budgets(raced, 5), plan, continuable={"base", "better"})
-    assert taken.steps == {"base vs better": "epochs"} and grown["base"] == Budget(5, 40)
-    taken, grown = look(raced, budgets(raced, 5), plan, continuable={"better"})
-    assert taken.steps == {} and grown == budgets(raced, 5) and "base vs better" in taken.open
+    taken, grown = look(raced, allowances(raced, 5), plan, continuable={"base", "better"})
+    assert taken.steps == {"base vs better": "epochs"} and grown["base"] == Allowance(5, 40)
+    taken, grown = look(raced, allowances(raced, 5), plan, continuable={"better"})
+    assert taken.steps == {} and grown == allowances(raced, 5) and "base vs better" in taken.open
     assert np.isfinite(plan.alpha)

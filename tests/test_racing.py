@@ -8,7 +8,7 @@ import pytest
 
 from lossbench.results import load_sweep
 from lossbench.decisions import JudgedArm, decide
-from lossbench.sweep.racing import MARGIN, Budget, Plan, look, race_state, schedule
+from lossbench.sweep.racing import Allowance, Plan, look, race_state, schedule
 
 SEEDS = list(range(1000, 1010))
 PLAN = Plan(max_seeds=10, epochs=20, max_epochs=80)
@@ -45,33 +45,33 @@ def first(arms_: list[JudgedArm], n: int) -> list[JudgedArm]:
                     plateaued={s: v for s, v in a.plateaued.items() if s in keep}) for a in arms_]
 
 
-def budgets(arms_: list[JudgedArm], seeds: int = 3, cap: int = 20) -> dict[str, Budget]:
-    return {a.key: Budget(seeds, cap) for a in arms_}
+def allowances(arms_: list[JudgedArm], seeds: int = 3, cap: int = 20) -> dict[str, Allowance]:
+    return {a.key: Allowance(seeds, cap) for a in arms_}
 
 
 def looked(arms_: list[JudgedArm], seeds: int, plan: Plan = PLAN):
-    """The look on each arm's first ``seeds`` seeds at its cap, and the budgets it gives."""
-    return look(first(arms_, seeds), budgets(arms_, seeds, arms_[0].epochs_cap), plan)
+    """The look on each arm's first ``seeds`` seeds at its cap, and what it allows."""
+    return look(first(arms_, seeds), allowances(arms_, seeds, arms_[0].epochs_cap), plan)
 
 
 class Stored:
-    """An arm's final phase as the race reads it: ``arm_at(budget)`` its runs as of a budget; rounds finished up
-    to ``done`` (a budget's seeds at most, its cap at most)."""
+    """An arm's final phase as the race reads it: ``arm_at(allowance)`` its runs as of an allowance; rounds
+    finished up to ``done`` (an allowance's seeds at most, its cap at most)."""
 
-    def __init__(self, arm_at, done: Budget = Budget(10, 10_000)):
+    def __init__(self, arm_at, done: Allowance = Allowance(10, 10_000)):
         self.arm_at, self.done = arm_at, done
 
-    def ready(self, budget: Budget) -> bool:
-        return budget.seeds <= self.done.seeds and budget.cap <= self.done.cap
+    def ready(self, allowance: Allowance) -> bool:
+        return allowance.seeds <= self.done.seeds and allowance.cap <= self.done.cap
 
-    def arm(self, budget: Budget) -> JudgedArm:
-        return self.arm_at(budget)
+    def arm(self, allowance: Allowance) -> JudgedArm:
+        return self.arm_at(allowance)
 
-    def continuable(self, budget: Budget) -> bool:
+    def continuable(self, allowance: Allowance) -> bool:
         return True
 
 
-def stored(arms_: list[JudgedArm], done: Budget = Budget(10, 10_000)) -> dict[str, Stored]:
+def stored(arms_: list[JudgedArm], done: Allowance = Allowance(10, 10_000)) -> dict[str, Stored]:
     by_key = {a.key: a for a in arms_}
     return {key: Stored(lambda b, key=key: first([by_key[key]], b.seeds)[0], done) for key in by_key}
 
@@ -97,7 +97,8 @@ def test_a_clear_difference_and_a_clear_tie_are_decided_a_noisy_gap_is_not():
 def test_a_trailing_arm_still_improving_that_could_close_the_gap_is_trained_longer_one_that_could_not_is_decided():
     accuracy = arms(base=(0.80, 0.01), better=(0.95, 0.01))
     taken, grown = looked(racing(accuracy, improving=("base",)), 5)
-    assert taken.steps == {"base vs better": "epochs"} and grown == {"base": Budget(5, 40), "better": Budget(5, 20)}
+    assert taken.steps == {"base vs better": "epochs"}
+    assert grown == {"base": Allowance(5, 40), "better": Allowance(5, 20)}
     assert looked(racing(accuracy, improving=("better",)), 5)[0].decided == {"base vs better": "worse"}
     # still improving, but at a rate that cannot close the gap in as many epochs again (20 x 0.001 < 0.15)
     slow = racing(accuracy, improving=("base",), gain=0.001)
@@ -108,7 +109,7 @@ def test_a_pair_only_training_past_max_epochs_would_decide_stays_open_out_of_rea
     accuracy = arms(base=(0.80, 0.01), better=(0.95, 0.01))
     capped = racing(accuracy, improving=("base",), cap=80)
     taken, grown = looked(capped, 5)
-    assert taken.steps == {} and "out of reach" in taken.open["base vs better"] and grown == budgets(capped, 5, 80)
+    assert taken.steps == {} and "out of reach" in taken.open["base vs better"] and grown == allowances(capped, 5, 80)
     (verdict,) = decide(first(capped, 5), PLAN.alpha, reach=(10, 80))
     assert verdict.reach == "epochs" and "max_epochs = 80" in verdict.why
 
@@ -121,28 +122,31 @@ def test_three_seeds_can_decide_a_large_difference():
 def test_a_round_still_running_holds_the_race_and_a_decided_one_ends_it():
     accuracy = arms(base=(0.80, 0.01), better=(0.95, 0.01))
     held = stored(racing(accuracy))
-    held["better"].done = Budget(2, 20)  # its third seed still running
+    held["better"].done = Allowance(2, 20)  # its third seed still running
     state = race_state(PLAN, held)
-    assert (state.budget, state.over, state.looks) == ({"base": Budget(3, 20), "better": Budget(3, 20)}, False, [])
+    assert (state.over, state.looks) == (False, [])
+    assert state.allowed == {"base": Allowance(3, 20), "better": Allowance(3, 20)}
     state = race_state(PLAN, stored(racing(accuracy)))
-    assert state.over and [lk.seeds for lk in state.looks] == [3] and state.budget["base"] == Budget(3, 20)
+    assert state.over and [lk.seeds for lk in state.looks] == [3] and state.allowed["base"] == Allowance(3, 20)
 
 
 def test_a_comparison_more_seeds_could_decide_races_on_one_round_at_a_time_only_its_own_arms_go_on():
     accuracy = arms(base=(0.80, 0.03), noisy=(0.85, 0.03), far=(0.30, 0.01))
     far = racing(accuracy)
     far = [far[0], far[1], JudgedArm("far", "base", "rnn", "none", accuracy["far"], {s: True for s in SEEDS}, 10.0, 20)]
-    state = race_state(PLAN, stored(far, done=Budget(3, 20)))
+    state = race_state(PLAN, stored(far, done=Allowance(3, 20)))
     assert not state.over and state.looks[0].steps.get("base vs noisy") == "seeds"
     assert state.looks[0].decided == {"base vs far": "better"}
-    assert state.budget == {"base": Budget(5, 20), "noisy": Budget(5, 20), "far": Budget(3, 20)}  # far is decided
+    assert state.allowed == {"base": Allowance(5, 20), "noisy": Allowance(5, 20),
+                             "far": Allowance(3, 20)}  # far is decided
 
 
 def test_a_comparison_far_more_seeds_would_be_needed_for_is_left_open_within_the_noise_without_racing():
     accuracy = arms(base=(0.80, 0.05))
     accuracy["tie"] = {s: v + d for (s, v), d in zip(accuracy["base"].items(), np.random.default_rng(2).normal(0.005, 0.05, 10))}
     state = race_state(PLAN, stored(racing(accuracy)))
-    assert state.over and state.looks[0].steps == {} and state.budget == {"base": Budget(3, 20), "tie": Budget(3, 20)}
+    assert state.over and state.looks[0].steps == {}
+    assert state.allowed == {"base": Allowance(3, 20), "tie": Allowance(3, 20)}
     assert "within the noise" in state.looks[0].open["base vs tie"]
     (verdict,) = decide(first(racing(accuracy), 3), PLAN.alpha, reach=(10, 80))
     assert verdict.reach == "seeds" and "within the noise" in verdict.why and "[" in verdict.why  # its interval
@@ -153,7 +157,7 @@ def test_two_arms_at_chance_are_not_raced():
     low = [JudgedArm(k, k, "rnn", "none", v, {s: False for s in v}, 10.0, 20, 0.01, chance=0.1)
            for k, v in accuracy.items()]
     taken, grown = looked(low, 3)
-    assert taken.steps == {} and "at chance" in taken.open["a vs b"] and grown == budgets(low)
+    assert taken.steps == {} and "at chance" in taken.open["a vs b"] and grown == allowances(low)
 
 
 def test_where_seeds_and_epochs_could_both_decide_a_pair_the_race_takes_the_cheaper_in_epochs():
@@ -164,9 +168,9 @@ def test_where_seeds_and_epochs_could_both_decide_a_pair_the_race_takes_the_chea
     (verdict,) = decide(first(slow, 3), PLAN.alpha)
     assert verdict.needs_seeds is not None and verdict.needs_epochs is None and verdict.improving == ("noisy",)
     taken, grown = looked(slow, 3)
-    assert taken.steps == {"base vs noisy": "epochs"} and grown["noisy"] == Budget(3, 40)
+    assert taken.steps == {"base vs noisy": "epochs"} and grown["noisy"] == Allowance(3, 40)
     taken, grown = looked(slow, 5)  # 5 runs to continue cost 100, 2 more seeds x 2 arms 80: seeds
-    assert taken.steps == {"base vs noisy": "seeds"} and grown == {"base": Budget(7, 20), "noisy": Budget(7, 20)}
+    assert taken.steps == {"base vs noisy": "seeds"} and grown == {"base": Allowance(7, 20), "noisy": Allowance(7, 20)}
 
 
 @pytest.mark.slow
@@ -204,9 +208,9 @@ def test_a_comparison_with_an_even_chance_at_the_maximum_races_on_though_power_0
     arms_ = racing({"ce": ce, "bce": bce})
     (decision,) = decide(arms_, 0.05 / 5)
     assert decision.needs_seeds > 20 >= decision.even_chance_seeds
-    state = race_state(Plan(20, 20, 20), stored(arms_, done=Budget(3, 20)))
+    state = race_state(Plan(20, 20, 20), stored(arms_, done=Allowance(3, 20)))
     assert not state.over and state.looks[0].steps == {"ce vs bce": "seeds"}
-    assert state.budget == {"ce": Budget(5, 20), "bce": Budget(5, 20)}
+    assert state.allowed == {"ce": Allowance(5, 20), "bce": Allowance(5, 20)}
 
 
 def test_a_tie_more_seeds_could_show_races_on_towards_equivalence():
@@ -252,7 +256,7 @@ def test_a_tie_with_an_arm_still_improving_is_decided_when_its_most_possible_gai
     (open_,) = decide(first(fast, 5), PLAN.alpha)
     assert open_.kind == "open" and open_.needs_epochs is not None and open_.longer == ("near",)
     taken, grown = looked(fast, 5)
-    assert taken.steps == {"base vs near": "epochs"} and grown == {"base": Budget(5, 20), "near": Budget(5, 40)}
+    assert taken.steps == {"base vs near": "epochs"} and grown == {"base": Allowance(5, 20), "near": Allowance(5, 40)}
 
 
 def test_the_race_replays_from_a_stored_sweep_built_without_training(tmp_path):
@@ -275,15 +279,16 @@ def test_the_race_replays_from_a_stored_sweep_built_without_training(tmp_path):
     plan = Plan(3, 2, 2)
     runs = {arm.key: FinalRuns(spec, arm, optuna.load_study(study_name=study_name("kept", arm.key, FINAL),
                                                             storage=storage).get_trials()) for arm in spec.arms}
-    assert all(r.ready(plan.first) for r in runs.values()) and not runs["ce:rnn:none"].ready(Budget(4, 2))
+    assert all(r.ready(plan.first) for r in runs.values()) and not runs["ce:rnn:none"].ready(Allowance(4, 2))
     ce = runs["ce:rnn:none"].arm(plan.first)
     assert sorted(ce.accuracy) == [1000, 1001, 1002] and ce.epochs_cap == 2
     state = race_state(plan, runs)
     assert state.over and state.looks[0].open == {"ce:rnn:none vs focal:rnn:none": "out of reach at max_epochs"}
-    assert state.budget == {"ce:rnn:none": Budget(3, 2), "focal:rnn:none": Budget(3, 2)}
+    assert state.allowed == {"ce:rnn:none": Allowance(3, 2), "focal:rnn:none": Allowance(3, 2)}
     state = race_state(Plan(3, 2, 8), runs)
     assert not state.over and state.looks[0].steps == {"ce:rnn:none vs focal:rnn:none": "epochs"}
-    assert state.budget == {"ce:rnn:none": Budget(3, 2), "focal:rnn:none": Budget(3, 4)}  # focal's runs go on to 4
+    assert state.allowed == {"ce:rnn:none": Allowance(3, 2),
+                             "focal:rnn:none": Allowance(3, 4)}  # focal's runs go on to 4
 
 
 def test_the_report_judges_the_runs_the_race_judged_though_a_slot_ran_past_the_recorded_cap(tmp_path):
@@ -313,7 +318,7 @@ def test_the_report_judges_the_runs_the_race_judged_though_a_slot_ran_past_the_r
         return optuna.load_study(study_name=study_name("kept", arm.key, FINAL), storage=storage)
 
     state = race_state(plan, {arm.key: FinalRuns(spec, arm, finals(arm).get_trials()) for arm in spec.arms})
-    assert state.over and state.budget["focal:rnn:none"] == Budget(3, 2)
+    assert state.over and state.allowed["focal:rnn:none"] == Allowance(3, 2)
     writer.record_race(storage, "kept", as_json(state, plan))
     focal = finals(spec.arms[1])
     for first in focal.get_trials():
@@ -321,7 +326,7 @@ def test_the_report_judges_the_runs_the_race_judged_though_a_slot_ran_past_the_r
         run = focal.ask()
         writer.record_outcome(run, "completed", 1.0, result=run_result([0.75, 0.8, 0.9, 0.95], 0.95), improving=False)
         focal.tell(run, 0.95)
-    raced = {arm.key: FinalRuns(spec, arm, finals(arm).get_trials()).arm(state.budget[arm.key]) for arm in spec.arms}
+    raced = {arm.key: FinalRuns(spec, arm, finals(arm).get_trials()).arm(state.allowed[arm.key]) for arm in spec.arms}
     data = load_sweep("kept", str(journal))
     assert sorted(t.run.test_metric("accuracy") for t in data.arms[1].completed_final) == [0.95] * 3
     judged, _ = sweep_arms(data)

@@ -12,7 +12,7 @@ from test_verdicts import by_pair, plateaued
 from lossbench.decisions import sweep_arms
 from lossbench.report import tables
 from lossbench.report.export import results_json
-from lossbench.sweep.racing import Budget, Plan, look
+from lossbench.sweep.racing import Allowance, Plan, look
 
 
 # -- chance and collapse ----------------------------------------------------------------------------------------------
@@ -50,11 +50,11 @@ def test_two_arms_at_chance_are_not_training_and_get_no_seeds_or_minutes():
     assert pair.kind == "not training" and pair.needs_seeds is None and pair.minutes is None and pair.p is None
     assert "not training at this budget of 12 epochs" in pair.why
     arms, _ = sweep_arms(data)
-    budget = {a.key: Budget(len(SEEDS), 12) for a in arms}
-    taken, grown = look(arms, budget, Plan(10, 12, 200))
+    allowed = {a.key: Allowance(len(SEEDS), 12) for a in arms}
+    taken, grown = look(arms, allowed, Plan(10, 12, 200))
     assert not any("ce:rnn:none" in name and "focal:rnn:none" in name for name in taken.steps)
     assert taken.open["ce:rnn:none vs focal:rnn:none"] == "not raced: both arms at chance"
-    assert grown["ce:rnn:none"] == grown["focal:rnn:none"] == Budget(len(SEEDS), 12)
+    assert grown["ce:rnn:none"] == grown["focal:rnn:none"] == Allowance(len(SEEDS), 12)
     row = next(r for r in tables.leaderboard(report)[1] if r[1] == "ce:rnn:none")
     assert "not training at this budget (at chance) on 3/3 seeds" in " ".join(row) and "plateaued" not in " ".join(row)
     assert not any("seeds" in s and "ce:rnn:none against focal:rnn:none" in s for s in report.answer)
@@ -154,9 +154,9 @@ def test_every_presets_departures_from_its_paper_are_stored_with_its_claims():
     from lossbench.sweep import PRESETS, preset_fields
 
     for name, preset in PRESETS.items():
-        for budget in ("default", "paper") if preset.paper else ("default",):
-            for claim in preset_fields(name, budget)["claims"]:
-                assert claim["departures"], (name, budget)
+        for scale in ("default", "paper") if preset.paper else ("default",):
+            for claim in preset_fields(name, scale)["claims"]:
+                assert claim["departures"], (name, scale)
     [greydanus] = preset_fields("greydanus2020", "paper")["claims"]
     # --budget paper builds the paper's model (a bidirectional GRU read out over all steps): what is left is the split
     assert not any("bidirectional" in d for d in greydanus["departures"]) and not greydanus.get("reduced_budget")

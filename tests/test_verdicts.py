@@ -13,7 +13,7 @@ from lossbench import stats
 from lossbench.decisions import LEVELS, race_alpha, sweep_arms
 from lossbench.report import tables
 from lossbench.report.export import results_json
-from lossbench.sweep.racing import Budget, Plan, look
+from lossbench.sweep.racing import Allowance, Plan, look
 
 
 def plateaued(key: str, accuracies, clipped: int = 0) -> object:
@@ -117,7 +117,7 @@ def test_a_raced_sweep_is_judged_at_the_races_level_and_the_report_says_so():
     assert raced.alpha == pytest.approx(0.0125) and raced.decisions[0].kind == "open"
     assert raced.decisions[0].level == pytest.approx(1 - 0.0125)
     arms, _ = sweep_arms(data)
-    taken, _ = look(arms, {a.key: Budget(3, 10) for a in arms}, Plan(10, 10, 10))
+    taken, _ = look(arms, {a.key: Allowance(3, 10) for a in arms}, Plan(10, 10, 10))
     assert list(taken.steps) + list(taken.open) == ["ce:gru:none vs focal:gru:none"]  # the race's own verdict: the same
     assert "at 0.0125, the race's level" in "\n".join(raced.findings)
     headers, rows = tables.decisions(raced)
@@ -132,7 +132,7 @@ def test_the_race_judges_the_same_family_as_the_report():
     from lossbench.results.baseline import family_pairs
 
     pairs = family_pairs(data.spec, [(a.key, a.cell) for a in data.arms])
-    taken, _ = look(arms, {a.key: Budget(3, 10) for a in arms}, Plan(3, 10, 10), pairs=pairs)
+    taken, _ = look(arms, {a.key: Allowance(3, 10) for a in arms}, Plan(3, 10, 10), pairs=pairs)
     decided = {f"{v.arm} vs {v.other}": v.kind for v in report.decisions if v.decided}
     assert taken.decided == decided
     assert len(taken.decided) + len(taken.open) + len(taken.steps) == len(report.decisions)

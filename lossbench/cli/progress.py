@@ -48,8 +48,8 @@ def render(progress: Progress, left: float | None = None) -> RenderableType:
     best = "-" if progress.best is None else f"{progress.best:.4f} ({progress.best_arm})"
     row("sweep", f"{progress.name}: arms {progress.arms_tuned}/{progress.arms} tuned, {progress.arms_done}/"
         f"{progress.arms} done (phases {progress.arms_tuned + progress.arms_done}/{2 * progress.arms})")
-    row("trials", f"tuning {progress.trials_done}/{progress.trials_budget} (pruned {progress.pruned}, diverged "
-        f"{progress.diverged}, failed {progress.failed}), final runs {progress.finals_done}/{progress.finals_budget}")
+    row("trials", f"tuning {progress.trials_done}/{progress.trials_total} (pruned {progress.pruned}, diverged "
+        f"{progress.diverged}, failed {progress.failed}), final runs {progress.finals_done}/{progress.finals_total}")
     row("best", f"{progress.objective} {best}")
     row("now", "; ".join(progress.current[:4]) or "-")
     rate = "" if progress.epoch_seconds is None else f" ({progress.epoch_seconds:.1f}s per epoch measured)"

@@ -36,7 +36,7 @@ def run_command(
                                                     "seed article done right), or a paper preset that judges a "
                                                     "published claim: greydanus2020, muller2019, pascanu2013, le2015, "
                                                     "tallec2018 (docs/method.md lists each).")] = None,
-    budget: Annotated[str, typer.Option(help="A preset's budget: default (sized for a 2-core CPU) or paper (the "
+    budget: Annotated[str, typer.Option(help="A preset's scale: default (sized for a 2-core CPU) or paper (the "
                                              "paper's own, where feasible).")] = "default",
     name: Annotated[str | None, typer.Option(help="Sweep name (default: the spec's name or stem, or the preset's).")] = None,
     storage: Annotated[str | None, typer.Option(help="Database URL (postgresql://...) shared by many machines; "
@@ -82,7 +82,7 @@ def run_command(
                                 "then run as child processes.")] = None,
     time_budget: Annotated[str | None, typer.Option(
         metavar="DURATION", help="Stop this start cleanly after 10m, 90s, 1h...: the report says what is decided and "
-                                 "what is still open; the same command (with a larger budget) continues.")] = None,
+                                 "what is still open; the same command (with a longer time budget) continues.")] = None,
     out: Annotated[str, typer.Option(help="Results folder.")] = "results",
     artifacts: Annotated[str | None, typer.Option(
         metavar="DIR", help="Folder of the runs' checkpoints (default: the one this sweep was started with, else "

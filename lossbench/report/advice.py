@@ -7,7 +7,7 @@ sweep: docs/growth.md). Written from the verdicts and the stored spec only, so a
 - Otherwise: ``--epochs`` to the most epochs an open pair needs, ``--seeds`` to the most seeds (up to
   ``SEEDS_WORTH``: a pair needing more is within the noise, and no command is offered for it).
 - Where this start had a time budget: ``--time-budget`` of the minutes the open pairs' runs are estimated to take
-  (``Verdict.minutes``, measured here), plus the budget again where arms are still unfinished.
+  (``Verdict.minutes``, measured here), plus the time budget again where arms are still unfinished.
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ def command(name: str, spec: SpecRecord, decisions: list[Verdict], unfinished: l
             race_over: bool = True) -> str | None:
     """``lossbench run NAME ...`` that would decide the open comparisons of arms, finish the unfinished arms, or
     go on with a race that was stopped (``race_over`` false); None where nothing is left that a larger cap or
-    budget could decide."""
+    time budget could decide."""
     open_ = [d for d in decisions if d.kind == "open" and d.scope == "arms"]
     epochs = [d for d in open_ if d.needs_epochs is not None]
     seeds = [d for d in open_ if d.needs_epochs is None and d.needs_seeds is not None

@@ -13,7 +13,7 @@ from lossbench import stats
 from lossbench.decisions import JudgedArm, decide, race_alpha, runs_of, speed, sweep_arms
 from lossbench.report.advice import command
 from lossbench.report.answer import answer
-from lossbench.report.claim_verdicts import Budget, judge_claims
+from lossbench.report.claim_verdicts import Estimates, judge_claims
 from lossbench.report.compare import comparisons
 from lossbench.report.evidence import Evidence
 from lossbench.report.factorial import build_factorial
@@ -63,7 +63,7 @@ def assemble(data: SweepData, storage: str, *, baseline: str | None = None, test
         arms=arms, test=test, baseline=baseline_words, comparisons=rows, against_baseline=rows[:against],
         unfinished=[a.key for a in arms if not a.finished], refused=list(spec.refused.items()),
         components=mask_all(_components(data, spec)), factorial=build_factorial(spec, arms),
-        claims=judge_claims(spec, data.arms, converged, verdicts, Budget({a.key: a for a in decided_arms}, workers),
+        claims=judge_claims(spec, data.arms, converged, verdicts, Estimates({a.key: a for a in decided_arms}, workers),
                             faster),
         race=RaceRecord.parse(data.race), decisions=verdicts, speed=faster, alpha=alpha,
         tiers=tiers([a.key for a in arms if a.acc_mean is not None], verdicts))

@@ -14,20 +14,20 @@ if TYPE_CHECKING:
     from lossbench.results.claims import Check
 
 SUPPORTED, CONTRADICTED, UNDECIDED = "supported", "contradicted", "not supported at this budget"
-SETUP = "not supported with this setup (it differs from the paper's)"  # the setup, not the budget, stands in the way
+SETUP = "not supported with this setup (it differs from the paper's)"  # the setup, not the scale, stands in the way
 BOUNDS = {"test_accuracy": (0.0, 1.0), "test_ece": (0.0, 1.0)}  # a mean of accuracies lies in [0, 1]
 
 
-def reaches(check: Check, values: dict[int, float], settled: bool, reduced_budget: bool) -> tuple[str, str]:
+def reaches(check: Check, values: dict[int, float], settled: bool, reduced_scale: bool) -> tuple[str, str]:
     """(verdict, evidence): supported when the 95% interval of the mean lies at or above the value; contradicted
-    when it lies below, the arm converged, and the run trained the paper's setup on the paper's budget."""
+    when it lies below, the arm converged, and the run trained the paper's setup at the paper's scale."""
     low, high = interval(list(values.values()), check.metric)
     text = (f"{check.arm} {check.measure.label} {_mean_text([*values.values()], low, high)}, "
             f"claimed at least {check.value:g}")
     if low is not None and low >= check.value:
         return SUPPORTED, text  # a value already reached stands, converged or not
     if high is not None and high < check.value and settled:
-        if not reduced_budget:
+        if not reduced_scale:
             return CONTRADICTED, text
         return UNDECIDED, text + " (not reached on a budget far below the paper's; a plateau can outlast it)"
     return UNDECIDED, text + why(values, settled, low)

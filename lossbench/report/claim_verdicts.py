@@ -7,8 +7,8 @@ on another metric (calibration, gradient flow), the same rule on its own (``judg
 - ``matches``: supported when the difference lies within +-margin (two one-sided tests at the verdict's level) and
   neither arm is still improving; contradicted when the pair is decided and its interval lies outside the margin;
 - ``differs``: supported when the pair is decided either way; contradicted when it lies within +-margin.
-On the paper's own budget, a claim whose setup departs from the paper's (``departures``: every output lists them)
-and is not supported is "not supported with this setup": the setup, not the budget, stands in the way.
+At the paper's own scale, a claim whose setup departs from the paper's (``departures``: every output lists them)
+and is not supported is "not supported with this setup": the setup, not the training's length, stands in the way.
 ``reaches`` (one arm against a level) is ``claim_levels``'. On a metric the family does not read, a verdict between
 arms still improving decides nothing (a metric taken at initialisation is exempt). Anything else is "not supported
 at this budget", with why and what would decide it (seeds or epochs, and minutes on this machine). A claim is
@@ -29,7 +29,7 @@ from lossbench.results import ArmData, SpecRecord, final_metric
 from lossbench.results.claims import Check, parse_claims
 
 AT_INITIALISATION = {"flow_ratio_init"}  # measured before training: no later epoch can change it
-__all__ = ["CONTRADICTED", "SETUP", "SUPPORTED", "UNDECIDED", "Budget", "CheckVerdict", "ClaimVerdict",
+__all__ = ["CONTRADICTED", "SETUP", "SUPPORTED", "UNDECIDED", "CheckVerdict", "ClaimVerdict", "Estimates",
            "judge_claims", "metric_by_seed"]
 
 
@@ -67,7 +67,7 @@ class ClaimVerdict:
 
 
 @dataclass(frozen=True)
-class Budget:
+class Estimates:
     """What the estimates of what would decide a claim read: the decision rule's view of each arm (its curves'
     recent gain, its plateaus, its seconds per run) and the sweep's number of workers."""
 
@@ -76,27 +76,27 @@ class Budget:
 
 
 def judge_claims(spec: SpecRecord, arms: list[ArmData], converged: dict[str, bool | None],
-                 verdicts: Sequence[Verdict] = (), budget: Budget | None = None,
+                 verdicts: Sequence[Verdict] = (), estimates: Estimates | None = None,
                  speed: Sequence[Verdict] = ()) -> list[ClaimVerdict]:
     """Every claim of the stored ``spec`` judged on ``arms``. ``verdicts``: the family's (without them, the
-    family of ``budget``'s arms and the claims' pairs is judged here). A pair's decided ``speed`` is added to
+    family of ``estimates``' arms and the claims' pairs is judged here). A pair's decided ``speed`` is added to
     its evidence: it is how the arms differ where accuracy does not separate them."""
     by_key = {arm.key: arm for arm in arms}
     claims, _ = parse_claims(spec.claims, set(by_key))
-    budget = budget or Budget()
-    if not verdicts and budget.arms:
+    estimates = estimates or Estimates()
+    if not verdicts and estimates.arms:
         pairs = [(c.arm, c.than) for claim in claims for c in claim.checks if c.than]
-        verdicts = decisions.decide(list(budget.arms.values()), workers=budget.workers, pairs=pairs)
+        verdicts = decisions.decide(list(estimates.arms.values()), workers=estimates.workers, pairs=pairs)
     pairs = {frozenset((v.arm, v.other)): v for v in verdicts if v.scope == decisions.ARMS}
     faster = {frozenset((d.arm, d.other)): d for d in speed if d.decided}
     out = []
     for claim in claims:
-        checks = [_with_speed(_judge(check, by_key, converged, claim.reduced_budget, pairs, budget), faster)
+        checks = [_with_speed(_judge(check, by_key, converged, claim.reduced_scale, pairs, estimates), faster)
                   for check in claim.checks]
         found = {c.verdict for c in checks}
         verdict = CONTRADICTED if CONTRADICTED in found else SUPPORTED if found == {SUPPORTED} else UNDECIDED
-        if verdict != SUPPORTED and claim.departures and not claim.reduced_budget:
-            verdict = SETUP  # the paper's budget, another setup: the setup, not the budget, stands in the way
+        if verdict != SUPPORTED and claim.departures and not claim.reduced_scale:
+            verdict = SETUP  # the paper's scale, another setup: the setup, not the scale, stands in the way
         out.append(ClaimVerdict(claim.id, claim.claim, claim.source, claim.published, verdict, checks,
                                 list(claim.departures)))
     return out
@@ -115,13 +115,13 @@ def metric_by_seed(arm: ArmData, metric: str) -> dict[int, float]:
     return found
 
 
-def _judge(check: Check, arms: dict[str, ArmData], converged: dict[str, bool | None], reduced_budget: bool,
-           pairs: dict[frozenset[str], Verdict], budget: Budget) -> CheckVerdict:
+def _judge(check: Check, arms: dict[str, ArmData], converged: dict[str, bool | None], reduced_scale: bool,
+           pairs: dict[frozenset[str], Verdict], estimates: Estimates) -> CheckVerdict:
     values = metric_by_seed(arms[check.arm], check.metric)
     if check.kind == "reaches":
-        verdict, text = reaches(check, values, converged.get(check.arm) is not False, reduced_budget)
+        verdict, text = reaches(check, values, converged.get(check.arm) is not False, reduced_scale)
         if verdict == UNDECIDED:
-            text += would_reach(check, values, budget.arms.get(check.arm), budget.workers)
+            text += would_reach(check, values, estimates.arms.get(check.arm), estimates.workers)
         return CheckVerdict(check, verdict, text)
     found = pairs.get(frozenset((check.arm, check.than))) if check.metric == "test_accuracy" else None
     if found is not None:
@@ -132,10 +132,10 @@ def _judge(check: Check, arms: dict[str, ArmData], converged: dict[str, bool | N
                or (converged.get(check.arm) is not False and converged.get(check.than) is not False))
     read = _read(check, own, settled, family=False)
     if read.verdict == UNDECIDED and own.needs_seeds:
-        seconds = [budget.arms[k].seconds_per_run for k in (check.arm, check.than) if k in budget.arms]
+        seconds = [estimates.arms[k].seconds_per_run for k in (check.arm, check.than) if k in estimates.arms]
         extra = max(0, own.needs_seeds - own.seeds)
         minutes = ("" if not seconds or None in seconds else
-                   f", {fmt.duration(extra * sum(seconds) / max(1, budget.workers) / 60)} on this machine")
+                   f", {fmt.duration(extra * sum(seconds) / max(1, estimates.workers) / 60)} on this machine")
         read = CheckVerdict(check, UNDECIDED, f"{read.evidence}; it would take about {own.needs_seeds} seeds{minutes}")
     return read
 

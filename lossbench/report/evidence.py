@@ -12,7 +12,7 @@ from lossbench.report.claim_verdicts import ClaimVerdict
 from lossbench.report.factorial import Factorial
 from lossbench.report.summary import ArmSummary
 from lossbench.results import Objective, RaceRecord, SpecRecord
-from lossbench.results.phase import final_budget
+from lossbench.results.phase import final_seeds
 
 
 @dataclass(kw_only=True)
@@ -50,7 +50,7 @@ class Evidence:
     def seeds(self) -> int:
         """Final-phase seeds per arm: the spec's number, or (``seeds = "auto"``) where the race ended."""
         race = self.race.stored if self.race else None
-        return final_budget(self.spec.stored, race) or max((len(a.accuracy) for a in self.arms), default=0)
+        return final_seeds(self.spec.stored, race) or max((len(a.accuracy) for a in self.arms), default=0)
 
     @property
     def sequential(self) -> bool:

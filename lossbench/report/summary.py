@@ -100,7 +100,7 @@ def summarise(arm: ArmData, spec: SpecRecord, race: dict[str, object] | None = N
               judged: JudgedArm | None = None, judged_trials: Iterable[TrialRecord] | None = None,
               judged_runs: Iterable[Run] = ()) -> ArmSummary:
     """``judged``: the arm as the decisions judge it, ``judged_trials`` its final trials (``SweepData.judged_final``:
-    a race's runs past its budget are left out, as the decisions leave them) and ``judged_runs`` their runs: the
+    a race's runs past its allowance are left out, as the decisions leave them) and ``judged_runs`` their runs: the
     leaderboard's numbers and whether it was still improving are theirs."""
     objective = spec.objective
     source = arm.completed_final if judged_trials is None else judged_trials
@@ -110,7 +110,7 @@ def summarise(arm: ArmData, spec: SpecRecord, race: dict[str, object] | None = N
     values = list(accuracy.values())
     mean, std = stats.mean_std(values)
     best = best_trial(arm.tuning, objective)
-    # A trial in flight keeps the arm unfinished; a retry left waiting in a phase whose budget is full (its worker
+    # A trial in flight keeps the arm unfinished; a retry left waiting in a phase whose quota is full (its worker
     # died right after claiming a surplus slot) does not: nothing will run it, so it must not keep it so for ever.
     running = any(t.state == "RUNNING" for t in [*arm.tuning, *arm.final])
     finished = not running and arm_done(arm.tuning, arm.final, spec.stored, race, best is not None, arm.key)

@@ -10,11 +10,11 @@ test of this run's numbers (see lossbench.report.claim_verdicts for how each ver
 Metrics: ``test_accuracy``, ``test_ece``, ``flow_ratio_init`` (log10 of the gradient reaching the first step
 over the last step's, at initialisation).
 
-``reduced_budget = true`` says the run trains far less than the paper did (a preset at its default budget): a
+``reduced_budget = true`` says the run trains far less than the paper did (a preset at its default scale): a
 level not reached then cannot contradict the claim (a plateau at chance can last for the millions of updates a
 paper used), only fail to support it. ``departures`` lists how this run's setup differs from the paper's (a model,
-a dataset, an optimizer): every output shows them, and on the paper's own budget a claim not supported is "not
-supported with this setup", never blamed on the budget.
+a dataset, an optimizer): every output shows them, and at the paper's own scale a claim not supported is "not
+supported with this setup", never blamed on the training's length.
 """
 
 from __future__ import annotations
@@ -50,7 +50,7 @@ class Claim:
     source: str
     published: str
     checks: tuple[Check, ...]
-    reduced_budget: bool = False
+    reduced_scale: bool = False  # stored as ``reduced_budget`` (the key stored sweeps and spec files carry)
     departures: tuple[str, ...] = ()  # how this run's setup differs from the paper's
 
 

@@ -28,7 +28,7 @@ def driver_url(url: str) -> str:
 
 def quiet_optuna() -> None:
     """Heartbeats and the stale-trial callback are 'experimental' in Optuna 5 and warn on every use; we use them
-    deliberately, and ask/tell with heartbeats (instead of Study.optimize) is how the budget stays exact."""
+    deliberately, and ask/tell with heartbeats (instead of Study.optimize) is how a phase's quota stays exact."""
     import warnings
 
     import optuna

@@ -1,9 +1,9 @@
 """When an arm's phase is done: the one rule the sweep's workers, the progress display and the report share.
 
-A phase is done when its budget of slots finished (a slot's continuations are one slot: ``chains``), the final
-phase's at its epoch cap, or when as many failed for good (a plugin's error, a time limit) with none left running or
-waiting. With ``seeds = "auto"`` the final phase's budget and cap are where the race ended (0 while it runs: not
-done).
+A phase is done when its quota of slots (tuning: ``trials``; final: ``seeds``) finished (a slot's continuations are
+one slot: ``chains``), the final phase's at its epoch cap, or when as many failed for good (a plugin's error, a
+time limit) with none left running or waiting. With ``seeds = "auto"`` the final phase's quota and cap are where the
+race ended (0 while it runs: not done).
 """
 
 from __future__ import annotations
@@ -15,13 +15,13 @@ from lossbench.results.chains import (COMPLETE, FAIL, PRUNED, RUNNING, WAITING, 
                                       split_superseded, state_of)
 
 __all__ = ["COMPLETE", "FAIL", "FINAL_FINISHED", "PRUNED", "RUNNING", "TUNE_FINISHED", "WAITING", "Tally", "arm_done",
-           "final_budget", "final_cap", "judged_runs", "round_done", "runs_as_of", "tally"]
-TUNE_FINISHED, FINAL_FINISHED = (COMPLETE, PRUNED), (COMPLETE,)  # the states that use a phase's budget
+           "final_seeds", "final_cap", "judged_runs", "round_done", "runs_as_of", "tally"]
+TUNE_FINISHED, FINAL_FINISHED = (COMPLETE, PRUNED), (COMPLETE,)  # the states that use a phase's quota
 
 
 @dataclass
 class Tally:
-    budget: int
+    quota: int
     nonfail: int = 0
     waiting: int = 0
     running: int = 0
@@ -30,29 +30,29 @@ class Tally:
 
     @property
     def done(self) -> bool:
-        if self.budget <= 0:
+        if self.quota <= 0:
             return False
-        return self.finished >= self.budget or (self.errored >= self.budget and self.running + self.waiting == 0)
+        return self.finished >= self.quota or (self.errored >= self.quota and self.running + self.waiting == 0)
 
     @property
     def can_ask(self) -> bool:
-        """Room for a new trial. Trials a plugin's error failed do not use the budget, but once as many have
-        failed as the budget holds, no new one starts (with several workers, each would otherwise keep starting
+        """Room for a new trial. Trials a plugin's error failed do not use the quota, but once as many have
+        failed as the quota holds, no new one starts (with several workers, each would otherwise keep starting
         trials while another's is still running). Workers that ask at the same moment may each start one more:
-        errors are bounded by the budget plus the workers less one, not exactly."""
-        return not self.done and self.errored < self.budget and (self.nonfail < self.budget or self.waiting > 0)
+        errors are bounded by the quota plus the workers less one, not exactly."""
+        return not self.done and self.errored < self.quota and (self.nonfail < self.quota or self.waiting > 0)
 
 
-def tally(trials: list[Any], budget: int, finished_states: tuple[str, ...], cap: int | None = None) -> Tally:
-    """Count the slots of Optuna trials (FrozenTrial) or stored records (TrialRecord) against a budget: a slot's
-    continuations (``chains``) are one slot. A slot pending (a trial waiting or running) counts as such; with
+def tally(trials: list[Any], quota: int, finished_states: tuple[str, ...], cap: int | None = None) -> Tally:
+    """Count the slots of Optuna trials (FrozenTrial) or stored records (TrialRecord) against a phase's quota: a
+    slot's continuations (``chains``) are one slot. A slot pending (a trial waiting or running) counts as such; with
     ``cap``, a slot finished below it, still improving, is neither finished nor pending (its continuation is due).
-    Slots past the budget are not counted; trials a plugin's error failed for good are counted one by one
+    Slots past the quota are not counted; trials a plugin's error failed for good are counted one by one
     (``errored``)."""
-    t = Tally(budget)
+    t = Tally(quota)
     for chain in chains(trials):
-        if chain.slot is not None and 0 < budget <= chain.slot:
-            continue  # a slot past the budget (a race that, grown, needs fewer seeds of this arm than it ran)
+        if chain.slot is not None and 0 < quota <= chain.slot:
+            continue  # a slot past the quota (a race that, grown, needs fewer seeds of this arm than it ran)
         t.errored += sum(1 for trial in chain.trials if failed_for_good(trial))
         live = chain.live
         if not live:
@@ -68,7 +68,7 @@ def tally(trials: list[Any], budget: int, finished_states: tuple[str, ...], cap:
     return t
 
 
-def final_budget(spec: dict[str, Any], race: dict[str, Any] | None = None, arm: str | None = None) -> int:
+def final_seeds(spec: dict[str, Any], race: dict[str, Any] | None = None, arm: str | None = None) -> int:
     """The final-phase seeds an arm needs: the spec's number, or where the race left it (0 while it runs)."""
     if spec.get("race"):
         race = race or {}
@@ -94,7 +94,7 @@ def arm_done(tuning: list[Any], final: list[Any], spec: dict[str, Any], race: di
     done at its cap (or impossible: no tuning trial completed, so there is no best configuration to rerun)."""
     if not tally(tuning, int(spec.get("trials") or 0), TUNE_FINISHED).done:
         return False
-    return not has_best or tally(final, final_budget(spec, race, arm), FINAL_FINISHED,
+    return not has_best or tally(final, final_seeds(spec, race, arm), FINAL_FINISHED,
                                  cap=final_cap(spec, race, arm)).done
 
 

@@ -10,7 +10,7 @@ from typing import Any
 
 from lossbench.results.chains import cap_of
 from lossbench.results.objective import Objective
-from lossbench.results.phase import FINAL_FINISHED, TUNE_FINISHED, arm_done, final_budget, tally
+from lossbench.results.phase import FINAL_FINISHED, TUNE_FINISHED, arm_done, final_seeds, tally
 from lossbench.results.reader import best_trial, in_force, stored_attrs, to_record
 from lossbench.results.schema import (ATTR_TIMING, ATTR_WORKER, CAPS_ATTR, FAILED_STATUSES, FINAL, RACE_ATTR,
                                       SPEC_ATTR, TUNE, study_name)
@@ -25,13 +25,13 @@ class Progress:
     arms: int = 0
     arms_done: int = 0  # both phases done
     arms_tuned: int = 0  # the tuning phase done
-    trials_budget: int = 0
+    trials_total: int = 0
     trials_done: int = 0
     pruned: int = 0
     diverged: int = 0
     failed: int = 0
     finals_done: int = 0
-    finals_budget: int = 0
+    finals_total: int = 0
     current: list[str] = field(default_factory=list)  # "arm phase epoch e/E"
     best: float | None = None
     best_arm: str | None = None
@@ -42,7 +42,7 @@ class Progress:
 
     @property
     def fraction(self) -> float:
-        total = self.trials_budget + self.finals_budget
+        total = self.trials_total + self.finals_total
         return (self.trials_done + self.finals_done) / total if total else 1.0
 
     @property
@@ -58,16 +58,16 @@ def read_progress(name: str, storage: Any, started: float) -> Progress:
     """The progress of sweep ``name`` in the open Optuna ``storage``; ``started`` is a ``time.perf_counter()``.
 
     An arm is done by the rule the workers and the report use (``phase.arm_done``); with ``seeds = "auto"`` the
-    final budget shown is the race's maximum until the race ends."""
+    final runs counted are the race's maximum until the race ends."""
     import optuna
 
     found = stored_attrs(name, storage)
     attrs, studies = found if found is not None else ({}, set())
     spec, race = SpecRecord.parse(in_force(attrs.get(SPEC_ATTR) or {}, attrs.get(CAPS_ATTR))), attrs.get(RACE_ATTR)
     arms, objective, trials = spec.arms, spec.objective, spec.trials or 0
-    seeds = final_budget(spec.stored, race) or spec.seeds or 0
-    progress = Progress(name, objective, spec.epochs or 0, len(arms), trials_budget=len(arms) * trials,
-                        finals_budget=len(arms) * seeds, elapsed=time.perf_counter() - started)
+    seeds = final_seeds(spec.stored, race) or spec.seeds or 0
+    progress = Progress(name, objective, spec.epochs or 0, len(arms), trials_total=len(arms) * trials,
+                        finals_total=len(arms) * seeds, elapsed=time.perf_counter() - started)
     runs, running = _Runs(), []
     for key, *_ in arms:
         phases = {}
@@ -93,7 +93,7 @@ def read_progress(name: str, storage: Any, started: float) -> Progress:
         progress.finals_done += min(tally(phases[FINAL], seeds, FINAL_FINISHED).finished, seeds)
         progress.arms_done += arm_done(phases[TUNE], phases[FINAL], spec.stored, race,
                                        best_trial(phases[TUNE], objective) is not None, key)
-    left = progress.trials_budget + progress.finals_budget - progress.trials_done - progress.finals_done
+    left = progress.trials_total + progress.finals_total - progress.trials_done - progress.finals_done
     length = runs.mean_epochs or progress.epochs or 1
     progress.epochs_left = max(0.0, left * length - sum(min(done, length) for done in running))
     progress.workers = max(1, min(runs.workers, left)) if left else 1

@@ -12,7 +12,8 @@ Trial user attrs (all JSON):
   worker died) or interrupted (SIGINT/SIGTERM); the last two are retried. ``diverged_at``: {epoch, step, reason}
 - ``result``: the full ``RunResult.to_json()`` (a pruned trial: config, params and the epochs it ran);
   ``lossbench.results.run`` defines it, ``TrialRecord.run`` reads it back typed
-- ``error``: one line, for a trial whose plugin raised or that timed out; ``surplus``: True for a taken slot over the budget
+- ``error``: one line, for a trial whose plugin raised or that timed out; ``surplus``: True for a taken slot over
+  its phase's quota
 - ``worker``: {host, pid, start, threads, workers, device} of the process that ran it; ``retry_of``: the number
   of the trial it retries
 - ``timing``: {train_seconds}: the whole trial (loading its data when not loaded yet, building, training)

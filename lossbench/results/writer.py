@@ -69,7 +69,7 @@ def record_taken(storage: Any, trial_id: int, worker: dict[str, Any]) -> None:
 
 
 def record_surplus(trial: Any) -> None:
-    """A taken slot over the budget; the caller tells it FAIL."""
+    """A taken slot over its phase's quota; the caller tells it FAIL."""
     trial.set_user_attr(ATTR_SURPLUS, True)
 
 

@@ -1,4 +1,4 @@
-"""What the race reads of one arm's final phase at a budget (seeds n, cap e): whether its first n slots each have
+"""What the race reads of one arm's final phase at an allowance (seeds n, cap e): whether its first n slots each have
 their run as of cap e, and those runs as the decisions read an arm (``lossbench.decisions.JudgedArm``). Read from the
 trials in storage only, so every worker and every resume reads the same."""
 
@@ -11,7 +11,7 @@ from lossbench.decisions import judged_arms, runs_of
 from lossbench.results import to_record
 from lossbench.results.chains import continuable
 from lossbench.results.phase import round_done, runs_as_of
-from lossbench.sweep.racing import Budget
+from lossbench.sweep.racing import Allowance
 from lossbench.sweep.spec import Arm, SweepSpec
 
 
@@ -23,21 +23,21 @@ class FinalRuns:
         self.names = (arm.loss, arm.cell, "+".join(arm.remedies) or "none")
         self._records: dict[int, Any] = {}
 
-    def ready(self, budget: Budget) -> bool:
-        return round_done(self.trials, budget.seeds, budget.cap)
+    def ready(self, allowance: Allowance) -> bool:
+        return round_done(self.trials, allowance.seeds, allowance.cap)
 
-    def arm(self, budget: Budget) -> JudgedArm | None:
-        """The arm as of ``budget`` (``runs_as_of``: the runs the report judges of a race that ended); None where
+    def arm(self, allowance: Allowance) -> JudgedArm | None:
+        """The arm as of ``allowance`` (``runs_as_of``: the runs the report judges of a race that ended); None where
         none of its runs completed (no comparison with it can be decided)."""
-        records = [self._record(t) for t in runs_as_of(self.trials, budget.seeds, budget.cap)]
-        built = judged_arms([((self.key, *self.names), runs_of(records, self.spec.objective), budget.cap)],
+        records = [self._record(t) for t in runs_as_of(self.trials, allowance.seeds, allowance.cap)]
+        built = judged_arms([((self.key, *self.names), runs_of(records, self.spec.objective), allowance.cap)],
                             self.spec.maximize, self.spec.patience)  # as the report builds it (``sweep_arms``)
         return built[0] if built else None
 
-    def continuable(self, budget: Budget) -> bool:
-        """Whether a raised cap would train any of its runs as of ``budget`` on (a run stored before runs said
+    def continuable(self, allowance: Allowance) -> bool:
+        """Whether a raised cap would train any of its runs as of ``allowance`` on (a run stored before runs said
         whether they stopped still improving never is: ``chains.continuable``)."""
-        return any(continuable(t) for t in runs_as_of(self.trials, budget.seeds, budget.cap))
+        return any(continuable(t) for t in runs_as_of(self.trials, allowance.seeds, allowance.cap))
 
     def _record(self, trial: Any) -> Any:
         if trial.number not in self._records:

@@ -115,29 +115,30 @@ def _shape_problems(data: dict[str, Any]) -> list[tuple[str, str]]:
     return problems
 
 
-BUDGETS = ("default", "paper")
+SCALES = ("default", "paper")  # a preset's scale: the CLI's --budget
 
 
-def preset_fields(name: str, budget: str = "default") -> dict[str, Any]:
-    """A built-in sweep's fields (``budget="paper"``: at the paper's own budget), as a base flags may override."""
+def preset_fields(name: str, scale: str = "default") -> dict[str, Any]:
+    """A built-in sweep's fields (``scale="paper"``, the CLI's ``--budget paper``: at the paper's own scale), as a
+    base flags may override."""
     from lossbench.errors import LossbenchError
     from lossbench.sweep.presets import PRESETS
 
     if name not in PRESETS:
         raise UnknownNameError("preset", name, PRESETS)
-    if budget not in BUDGETS:
-        raise UnknownNameError("budget", budget, BUDGETS)
+    if scale not in SCALES:
+        raise UnknownNameError("budget" if VOICE.get() == "cli" else "scale", scale, SCALES)
     preset = PRESETS[name]
     fields = {k: v for k, v in preset.spec.to_json().items() if k != "refused"}
-    if budget == "paper":
+    if scale == "paper":
         if preset.paper is None:
-            asked = "--budget paper" if VOICE.get() == "cli" else "budget='paper'"
+            asked = "--budget paper" if VOICE.get() == "cli" else "scale='paper'"
             raise LossbenchError(f"preset {name} has no {asked}: {preset.no_paper}")
         claims = [{**claim, "departures": list(preset.paper_departures)} for claim in fields.get("claims", [])]
         return {**fields, **preset.paper, "name": f"{name}-paper", "claims": claims}
-    # sized for a 2-core CPU, far below the papers' budgets: a level not reached does not contradict a claim
-    return {**fields, "claims": [{**claim, "reduced_budget": True, "departures": list(preset.departures)}
-                                 for claim in fields.get("claims", [])]}
+    # sized for a 2-core CPU, far below the papers' scale: a level not reached does not contradict a claim
+    return {**fields, "claims": [{**claim, "reduced_budget": True,  # the stored key of Claim.reduced_scale
+                                  "departures": list(preset.departures)} for claim in fields.get("claims", [])]}
 
 
 UNITS = {"s": 1, "m": 60, "h": 3600}

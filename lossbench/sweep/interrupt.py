@@ -3,7 +3,7 @@
 ``Stopped`` is a BaseException (defined in ``lossbench.errors``), so no trial's error handling swallows it; the
 worker then releases its taken slot (``slots.release``: marked ``interrupted``, a retry queued), the command says
 how to resume and exits with 128 + the signal's number (129, 130, 143). A closed terminal (SIGHUP) is a stop
-like Ctrl-C: the next start finishes the exact budget.
+like Ctrl-C: the next start finishes each phase's exact quota.
 """
 
 from __future__ import annotations

@@ -128,7 +128,7 @@ def run(spec: SweepSpec | Mapping[str, Any], *, storage: str | None = None, out:
                       notes=tuple(notes))
     if not (outcome.unfinished and execution.deadline is not None and time.time() >= execution.deadline):
         return outcome
-    from lossbench.sweep.budget import no_progress, start_report
+    from lossbench.sweep.time_budget import no_progress, start_report
 
     opened = store.open()
     this_start = start_report(opened, spec.name)

@@ -1,6 +1,6 @@
 """Built-in sweeps (``lossbench run --preset NAME``): the quickstart, and paper presets that put a published claim
 beside this run's numbers. Each is sized for a 2-core CPU (durations in benchmarks/README.md); ``--budget paper``
-gives the paper's own budget where that is feasible here, and says why not where it is not.
+gives the paper's own scale (its epochs, trials, model) where that is feasible here, and says why not where it is not.
 
 Every claim's published figure was read from the paper (or, where marked, a source quoting it). Each preset lists
 how its setup departs from the paper's (``departures``; ``paper_departures`` at ``--budget paper``): they are stored
@@ -19,9 +19,9 @@ from lossbench.sweep.spec import SweepSpec
 class Preset:
     spec: SweepSpec
     summary: str
-    paper: dict[str, Any] | None = None  # fields that give the paper's own budget
-    no_paper: str = ""  # why the paper's budget is not offered
-    departures: tuple[str, ...] = field(default=())  # how this setup differs from the paper's, at the default budget
+    paper: dict[str, Any] | None = None  # fields that give the paper's own scale (--budget paper)
+    no_paper: str = ""  # why the paper's scale is not offered
+    departures: tuple[str, ...] = field(default=())  # how this setup differs from the paper's, at the default scale
     paper_departures: tuple[str, ...] = field(default=())  # ... and at --budget paper
 
 

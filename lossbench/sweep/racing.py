@@ -1,7 +1,7 @@
 """``seeds = "auto"``: the final phase as a race over two axes, seeds and epochs, spent only where a comparison is
 still open.
 
-Each arm of the race has a budget, (seeds n, cap e): its first n slots, each run to cap e. It starts at the first
+Each arm of the race has an allowance, (seeds n, cap e): its first n slots, each run to cap e. It starts at the first
 round of seeds (3) and the spec's ``epochs``. A look is taken only once every arm of the race has finished its
 round (each of its first n slots has its run as of cap e: trained to it, or done at any cap), on exactly those
 runs, so that every worker reading the same storage, with 1 worker or 2, busy or idle, and every resume after a
@@ -45,12 +45,13 @@ METHOD = (f"seeds = auto: a race over seeds and epochs; rounds of {', '.join(map
           f"open comparison of two arms gets what decides it soonest: its trailing arm still improving continued to "
           f"twice its cap, or the next round of seeds where a paired t-test has at least an even chance at the "
           f"maximum, the cheaper in epochs where both could")
-__all__ = ["METHOD", "ROUNDS", "Budget", "Look", "Plan", "RaceState", "as_json", "look", "race_state", "schedule"]
+__all__ = ["METHOD", "ROUNDS", "Allowance", "Look", "Plan", "RaceState", "as_json", "look", "race_state", "schedule"]
 
 
 @dataclass(frozen=True)
-class Budget:
-    """An arm's final phase now: its first ``seeds`` slots, each run to ``cap`` epochs."""
+class Allowance:
+    """What the race allows an arm now: its first ``seeds`` final slots, each run to ``cap`` epochs (not the time
+    budget, nor a phase's quota of slots)."""
 
     seeds: int
     cap: int
@@ -66,8 +67,8 @@ class Plan:
     least_looks: int = 0  # the looks stored with the race before it grew: K never shrinks (``race_alpha``)
 
     @property
-    def first(self) -> Budget:
-        return Budget(schedule(self.max_seeds)[0], self.epochs)
+    def first(self) -> Allowance:
+        return Allowance(schedule(self.max_seeds)[0], self.epochs)
 
     @property
     def alpha(self) -> float:
@@ -90,19 +91,19 @@ class Plan:
 
 @dataclass
 class Look:
-    budget: dict[str, Budget]  # what each arm of the race had at this look
+    allowed: dict[str, Allowance]  # what each arm of the race had at this look
     decided: dict[str, str] = field(default_factory=dict)  # "arm vs other" -> better | worse | equivalent
     steps: dict[str, str] = field(default_factory=dict)  # open comparisons raced on: "seeds" or "epochs"
     open: dict[str, str] = field(default_factory=dict)  # open comparisons not raced on: why
 
     @property
     def seeds(self) -> int:
-        return max((b.seeds for b in self.budget.values()), default=0)
+        return max((b.seeds for b in self.allowed.values()), default=0)
 
 
 @dataclass
 class RaceState:
-    budget: dict[str, Budget]  # each arm's budget now
+    allowed: dict[str, Allowance]  # each arm's allowance now
     looks: list[Look]
     over: bool
 
@@ -110,20 +111,20 @@ class RaceState:
 class ArmRuns(Protocol):
     """What the race reads of one arm's final phase (``final_runs.FinalRuns``)."""
 
-    def ready(self, budget: Budget) -> bool: ...
+    def ready(self, allowance: Allowance) -> bool: ...
 
-    def arm(self, budget: Budget) -> JudgedArm | None: ...
+    def arm(self, allowance: Allowance) -> JudgedArm | None: ...
 
-    def continuable(self, budget: Budget) -> bool: ...
+    def continuable(self, allowance: Allowance) -> bool: ...
 
 
-def look(arms: list[JudgedArm], budget: dict[str, Budget], plan: Plan, pairs: Iterable[tuple[str, str]] = (),
-         continuable: set[str] | None = None) -> tuple[Look, dict[str, Budget]]:
-    """Judge the family on ``arms`` (each as of its budget) at the race's level; the look and the budgets it gives.
+def look(arms: list[JudgedArm], allowed: dict[str, Allowance], plan: Plan, pairs: Iterable[tuple[str, str]] = (),
+         continuable: set[str] | None = None) -> tuple[Look, dict[str, Allowance]]:
+    """Judge the family on ``arms`` (each as of its allowance) at the race's level; the look and what it allows.
     ``continuable``: the arms with a run that a raised cap would continue (None: every arm); only they get epochs."""
     by_key = {a.key: a for a in arms}
-    taken = Look(dict(budget))
-    grown = dict(budget)
+    taken = Look(dict(allowed))
+    grown = dict(allowed)
     for verdict in decide(arms, plan.alpha, pairs=pairs, reach=(plan.max_seeds, plan.max_epochs)):
         name = f"{verdict.arm} vs {verdict.other}"
         if verdict.decided:
@@ -135,32 +136,32 @@ def look(arms: list[JudgedArm], budget: dict[str, Budget], plan: Plan, pairs: It
         if verdict.kind == NOT_TRAINING:
             taken.open[name] = "not raced: both arms at chance"
             continue
-        step = _step(verdict, by_key, budget, plan, continuable)
+        step = _step(verdict, by_key, allowed, plan, continuable)
         if step is None:
             taken.open[name] = {"epochs": "out of reach at max_epochs", "seeds": "within the noise at the most seeds"
                                 }.get(verdict.reach or "", "not raced: nothing at these caps would decide it")
             continue
         taken.steps[name], grants = step
         for key, granted in grants.items():
-            grown[key] = Budget(max(grown[key].seeds, granted.seeds), max(grown[key].cap, granted.cap))
+            grown[key] = Allowance(max(grown[key].seeds, granted.seeds), max(grown[key].cap, granted.cap))
     return taken, grown
 
 
-def _step(verdict: Any, arms: dict[str, JudgedArm], budget: dict[str, Budget], plan: Plan,
-          continuable: set[str] | None = None) -> tuple[str, dict[str, Budget]] | None:
-    """What decides an open pair of arms soonest: ("seeds" or "epochs", the budgets it grants), or None."""
+def _step(verdict: Any, arms: dict[str, JudgedArm], allowed: dict[str, Allowance], plan: Plan,
+          continuable: set[str] | None = None) -> tuple[str, dict[str, Allowance]] | None:
+    """What decides an open pair of arms soonest: ("seeds" or "epochs", the allowances it grants), or None."""
     a, b = verdict.arm, verdict.other
     seeds = None
     if verdict.needs_epochs is None and verdict.needs_seeds is not None and verdict.reach is None:
-        shared = min(budget[a].seeds, budget[b].seeds)
+        shared = min(allowed[a].seeds, allowed[b].seeds)
         if (more := plan.next_round(shared)) is not None:
-            seeds = {k: Budget(max(more, budget[k].seeds), budget[k].cap) for k in (a, b)}
+            seeds = {k: Allowance(max(more, allowed[k].seeds), allowed[k].cap) for k in (a, b)}
     longer = verdict.longer if verdict.needs_epochs is not None else tuple(
         k for k in verdict.improving if k in (a, b))
-    epochs = {k: Budget(budget[k].seeds, cap) for k in longer if k in budget and arms[k].still_improving
-              and (continuable is None or k in continuable) if (cap := plan.next_cap(budget[k].cap)) is not None}
+    epochs = {k: Allowance(allowed[k].seeds, cap) for k in longer if k in allowed and arms[k].still_improving
+              and (continuable is None or k in continuable) if (cap := plan.next_cap(allowed[k].cap)) is not None}
     if seeds and epochs:
-        return ("seeds", seeds) if _cost(seeds, budget, arms) <= _cost(epochs, budget, arms) else ("epochs", epochs)
+        return ("seeds", seeds) if _cost(seeds, allowed, arms) <= _cost(epochs, allowed, arms) else ("epochs", epochs)
     if seeds:
         return "seeds", seeds
     if epochs and verdict.needs_epochs is not None:
@@ -168,39 +169,39 @@ def _step(verdict: Any, arms: dict[str, JudgedArm], budget: dict[str, Budget], p
     return None
 
 
-def _cost(grants: dict[str, Budget], budget: dict[str, Budget], arms: dict[str, JudgedArm]) -> int:
+def _cost(grants: dict[str, Allowance], allowed: dict[str, Allowance], arms: dict[str, JudgedArm]) -> int:
     """Epochs to train for ``grants``: each new seed a run to its arm's cap; each raised cap, the arm's runs still
     improving continued by the difference."""
     total = 0
     for key, granted in grants.items():
-        now = budget[key]
+        now = allowed[key]
         improving = sum(1 for seed, done in arms[key].plateaued.items() if not done)
         total += max(0, granted.seeds - now.seeds) * now.cap + improving * max(0, granted.cap - now.cap)
     return total
 
 
 def race_state(plan: Plan, arms: dict[str, ArmRuns], pairs: Iterable[tuple[str, str]] = ()) -> RaceState:
-    """Where the race stands, replayed from the stored runs: each arm's budget, the looks taken, whether it is over.
+    """Where the race stands, replayed from the stored runs: each arm's allowance, the looks taken, whether it is over.
     ``arms``: every arm of the race (those with a tuned configuration)."""
     pairs = list(pairs)
-    budget = {key: plan.first for key in arms}
+    allowed = {key: plan.first for key in arms}
     looks: list[Look] = []
     while True:
-        if not all(arms[key].ready(budget[key]) for key in budget):
-            return RaceState(budget, looks, False)
-        judged = [a for key in budget if (a := arms[key].arm(budget[key])) is not None]
-        continuable = {key for key in budget if arms[key].continuable(budget[key])}
-        taken, grown = look(judged, budget, plan, pairs, continuable)
+        if not all(arms[key].ready(allowed[key]) for key in allowed):
+            return RaceState(allowed, looks, False)
+        judged = [a for key in allowed if (a := arms[key].arm(allowed[key])) is not None]
+        continuable = {key for key in allowed if arms[key].continuable(allowed[key])}
+        taken, grown = look(judged, allowed, plan, pairs, continuable)
         looks.append(taken)
-        if grown == budget:
-            return RaceState(budget, looks, True)
-        budget = grown
+        if grown == allowed:
+            return RaceState(allowed, looks, True)
+        allowed = grown
 
 
 def as_json(state: RaceState, plan: Plan) -> dict[str, Any]:
     """The race record (the spec study's ``race``): each arm's (seeds, cap), each look, the plan, whether over."""
-    return {"seeds": max((b.seeds for b in state.budget.values()), default=0),
-            "arms": {k: b.seeds for k, b in state.budget.items()}, "caps": {k: b.cap for k, b in state.budget.items()},
-            "looks": [{"seeds": lk.seeds, "arms": {k: [b.seeds, b.cap] for k, b in lk.budget.items()},
+    return {"seeds": max((b.seeds for b in state.allowed.values()), default=0),
+            "arms": {k: b.seeds for k, b in state.allowed.items()}, "caps": {k: b.cap for k, b in state.allowed.items()},
+            "looks": [{"seeds": lk.seeds, "arms": {k: [b.seeds, b.cap] for k, b in lk.allowed.items()},
                        "decided": lk.decided, "steps": lk.steps, "open": lk.open} for lk in state.looks],
             "plan": plan.to_json(), "method": METHOD, "over": state.over}

@@ -1,9 +1,9 @@
 """The life of a trial slot: the whole protocol by which any number of workers, on any number of machines and
-starts, keep every arm's budget exact.
+starts, keep every phase's quota of slots exact (tuning: ``trials``; final: ``seeds``, or the race's allowance).
 
 1. **Taken.** A worker takes a slot with ``study.ask()`` (a queued retry first, else a new trial), records itself
    on it (host, pid, start time; see ``recovery.identity``), then counts the slots the trials numbered below it that
-   are not FAIL hold. At or over the budget the slot is **surplus**: marked, told FAIL, never run. Otherwise it
+   are not FAIL hold. At or over the phase's quota the slot is **surplus**: marked, told FAIL, never run. Otherwise it
    takes the lowest slot index no lower non-FAIL trial holds (a retry or a continuation keeps the slot it carries)
    and records it. A slot's
    seed and its sampler's point are the slot's (``spec.slot_seed``, ``samplers``), never Optuna's trial number:
@@ -48,10 +48,10 @@ VANISHED = "its worker process vanished while running it (killed by a signal: SI
 STALE = "its worker's heartbeat stopped past the grace period (the process killed, out of memory?, or paused)"
 
 
-def take(study: Any, storage: Any, budget: int, worker: dict[str, Any], heartbeat: bool,
+def take(study: Any, storage: Any, quota: int, worker: dict[str, Any], heartbeat: bool,
          phase: str) -> tuple[Any, int] | None:
-    """A new trial within the budget and its slot index (recorded on it); None (the slot told FAIL as surplus)
-    when the budget is already taken, or a concurrent slot's index never appeared. A trial that carries its slot
+    """A new trial within the quota and its slot index (recorded on it); None (the slot told FAIL as surplus)
+    when the quota is already taken, or a concurrent slot's index never appeared. A trial that carries its slot
     (a retry, a continuation) keeps it, unless a lower trial of that slot is pending or reached its cap already
     (a continuation enqueued twice by two workers at one look): then it is surplus."""
     trial = study.ask()
@@ -63,7 +63,7 @@ def take(study: Any, storage: Any, budget: int, worker: dict[str, Any], heartbea
     if carried is not None:
         slot = None if _duplicate(trial, carried, lower) else carried
     else:
-        slot = None if _slots_held(lower, phase) >= budget else _free_slot(study, trial, lower, phase)
+        slot = None if _slots_held(lower, phase) >= quota else _free_slot(study, trial, lower, phase)
     if slot is None:
         surplus(study, trial)
         return None

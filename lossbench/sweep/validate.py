@@ -80,11 +80,11 @@ def _sizes(spec: SweepSpec) -> list[str]:
     if spec.patience is not None and (problem := int_problem("patience", spec.patience, 1, EPOCHS_MAX)):
         problems.append(problem + " (0 in a spec: no early stop)")
     problems += hidden_problems(spec.hidden)
-    budget = spec.time_budget
-    if budget is not None and (isinstance(budget, bool) or not isinstance(budget, (int, float))
-                               or not 0 < budget <= TRIAL_TIMEOUT_MAX):
+    time_budget = spec.time_budget
+    if time_budget is not None and (isinstance(time_budget, bool) or not isinstance(time_budget, (int, float))
+                                    or not 0 < time_budget <= TRIAL_TIMEOUT_MAX):
         problems.append(f"time_budget must be a duration in (0 s, {TRIAL_TIMEOUT_MAX:g} s] (10m, 90s, 1h), got "
-                        f"{_seconds(budget)}")
+                        f"{_seconds(time_budget)}")
     timeout = spec.trial_timeout
     if timeout is not None and (isinstance(timeout, bool) or not isinstance(timeout, (int, float))
                                 or not 0 < timeout <= TRIAL_TIMEOUT_MAX):

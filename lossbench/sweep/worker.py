@@ -1,8 +1,8 @@
-"""The worker loop: find an arm with budget left, take a slot in its study, run it; until every arm is done.
+"""The worker loop: find an arm with slots left, take a slot in its study, run it; until every arm is done.
 
 Each arm has two studies: tuning (``trials`` trials over its search space) and final (its best tuning
-configuration rerun on each of ``seeds`` fresh seeds). Budgets stay exact with any number of workers: a slot's
-protocol (taken, surplus, released, lost, retried) is ``slots``'.
+configuration rerun on each of ``seeds`` fresh seeds). Each phase's quota of slots stays exact with any number of
+workers: a slot's protocol (taken, surplus, released, lost, retried) is ``slots``'.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from lossbench.sweep.samplers import make_pruner, make_sampler
 from lossbench.sweep.space import arm_space, suggest
 from lossbench.sweep.execution import Execution
 from lossbench.sweep.probe import load_data
-from lossbench.sweep.racing import Budget, Plan, as_json, race_state
+from lossbench.sweep.racing import Allowance, Plan, as_json, race_state
 from lossbench.sweep.spec import Arm, SweepSpec, slot_seed
 from lossbench.sweep.trial import run_config, run_trial
 
@@ -68,8 +68,8 @@ class Worker:
         self.tune_cap = tuned_cap(storage, spec)  # tuning runs train to the sweep's first cap: frozen once made
         self.plan = Plan(spec.seeds, spec.epochs, max(spec.max_epochs, spec.epochs),
                          stored_looks(storage, spec)) if spec.race else None
-        first = self.plan.first if self.plan else Budget(spec.seeds, spec.epochs)
-        self._budget = {arm.key: first for arm in spec.arms}  # each arm's final phase now: (seeds, cap)
+        first = self.plan.first if self.plan else Allowance(spec.seeds, spec.epochs)
+        self._allowed = {arm.key: first for arm in spec.arms}  # each arm's final phase now: (seeds, cap)
         self._race_over = not spec.race
         self._race_read: tuple[Any, ...] | None = None  # what the race was last replayed from
         self._recorded: dict[str, Any] | None = None
@@ -79,7 +79,7 @@ class Worker:
         return self.deadline is not None and time.time() >= self.deadline
 
     def run(self, stop: threading.Event | None = None) -> int:
-        """Work until every arm has its tuning budget finished and every final seed run; the trials this ran.
+        """Work until every arm has its tuning trials finished and every final seed run; the trials this ran.
 
         Stopped on the way (a signal, ``Stopped``), the trial this worker holds is released (``interrupted``, queued
         again: the next start reruns that slot); anything else raised here loses it (retried, within the limit)."""
@@ -149,7 +149,7 @@ class Worker:
             self.held = None
 
     def _phase(self, arm: Arm) -> tuple[str, Any, int, tuple[str, ...], int | None] | str | None:
-        """What the arm needs now: a phase with room (name, study, budget, finished states, cap), WAIT (its race
+        """What the arm needs now: a phase with room (name, study, quota of slots, finished states, cap), WAIT (its race
         round is done, others' are not), or None (done). Finished trials never change state, so an arm once done
         stays done (fewer storage reads)."""
         if arm.index in self._arms_done:
@@ -160,25 +160,25 @@ class Worker:
         if self._tune_best[arm.index] is None:
             self._arms_done.add(arm.index)
             return None
-        final, budget = self.studies[arm.index, FINAL], self._budget[arm.key]
+        final, allowed = self.studies[arm.index, FINAL], self._allowed[arm.key]
         trials = self._recovered(final)
-        if continue_to(final, budget.cap, budget.seeds, trials):  # its cap was raised: runs still improving go on
+        if continue_to(final, allowed.cap, allowed.seeds, trials):  # its cap was raised: runs still improving go on
             trials = final.get_trials(deepcopy=False)
         # a continuation past this cap is a later look's (another worker's replay of the race ran ahead of this
         # one's): the phase is not done, and it is taken and run, never taken as surplus and dropped
-        done = round_done(trials, budget.seeds, budget.cap) and not continued_past(trials, budget.cap)
-        if not self._done(final, tally(trials, budget.seeds, FINAL_FINISHED, budget.cap), FINAL, done):
-            self._need[arm.index] = next_need(trials, budget)
-            return FINAL, final, budget.seeds, FINAL_FINISHED, budget.cap
+        done = round_done(trials, allowed.seeds, allowed.cap) and not continued_past(trials, allowed.cap)
+        if not self._done(final, tally(trials, allowed.seeds, FINAL_FINISHED, allowed.cap), FINAL, done):
+            self._need[arm.index] = next_need(trials, allowed)
+            return FINAL, final, allowed.seeds, FINAL_FINISHED, allowed.cap
         if not self._race_over:
             self._update_race()
-        if self._race_over and self._budget[arm.key] == budget:
+        if self._race_over and self._allowed[arm.key] == allowed:
             self._arms_done.add(arm.index)
             return None
         return WAIT
 
     def _tuned(self, arm: Arm) -> bool:
-        """Whether the arm's tuning budget is finished (its best trial, or None, then remembered)."""
+        """Whether the arm's tuning trials are finished (its best trial, or None, then remembered)."""
         if arm.index not in self._tune_best:
             tune = self.studies[arm.index, TUNE]
             trials = self._recovered(tune)
@@ -193,7 +193,7 @@ class Worker:
         return True
 
     def _update_race(self) -> None:
-        """Replay the race from the stored runs (``racing``): each arm's budget now, and whether it is over; the
+        """Replay the race from the stored runs (``racing``): each arm's allowance now, and whether it is over; the
         race record stored when it changed."""
         if not all(self._tuned(arm) for arm in self.spec.arms):
             return
@@ -205,7 +205,7 @@ class Worker:
         self._race_read = read
         pairs = family_pairs(self.spec.to_json(), [(a.key, a.cell) for a in self.spec.arms])
         state = race_state(self.plan, racing, pairs)
-        self._budget.update(state.budget)
+        self._allowed.update(state.allowed)
         self._race_over = state.over
         record = as_json(state, self.plan)
         if record != self._recorded and writer.record_race_if_newer(self.storage, self.spec.name, record):
@@ -218,7 +218,7 @@ class Worker:
         done = counted.done if done is None else done
         if done and counted.waiting:
             for _ in range(counted.waiting):
-                self._take(study, counted.budget, phase)  # the budget is full: the slot comes back surplus
+                self._take(study, counted.quota, phase)  # the quota is full: the slot comes back surplus
         return done
 
     def _recovered(self, study: Any) -> list[Any]:
@@ -240,15 +240,15 @@ class Worker:
         self._run(arm, study, trial, TUNE, params, slot_seed(TUNE, slot), cap)
 
     def _final(self, arm: Arm, study: Any) -> None:
-        best, budget = self._tune_best[arm.index], self._budget[arm.key]
-        taken = self._take(study, budget.seeds, FINAL)
+        best, allowed = self._tune_best[arm.index], self._allowed[arm.key]
+        taken = self._take(study, allowed.seeds, FINAL)
         if taken is None:
             return
         trial, slot = taken
         seed = slot_seed(FINAL, slot)
         tuned = best.run  # its configuration reached 95% of its best at this epoch: see convergence
         trained = None if tuned is None else (tuned.time_to_target or {}).get("epoch") or tuned.best_epoch
-        cap = max(budget.cap, writer.cap_attr(trial) or 0)  # a retry taken after the cap was raised goes on to it
+        cap = max(allowed.cap, writer.cap_attr(trial) or 0)  # a retry taken after the cap was raised goes on to it
         self._run(arm, study, trial, FINAL, dict(best.params), seed, cap, best=best.number, min_epochs=trained)
 
     def _run(self, arm: Arm, study: Any, trial: Any, phase: str, params: dict[str, Any], seed: int, cap: int,
@@ -297,13 +297,13 @@ def continued_past(trials: list[Any], cap: int) -> bool:
                and (writer.cap_attr(chain.pending) or 0) > cap for chain in chains(trials))
 
 
-def next_need(trials: list[Any], budget: Budget) -> int:
+def next_need(trials: list[Any], allowed: Allowance) -> int:
     """The epochs the arm's next run needs: a pending continuation's from its checkpoint to its cap, else a new
     run's cap."""
     for chain in chains(trials):
         pending = chain.pending
         waiting = pending is not None and state_of(pending) == "WAITING"
-        if waiting and chain.slot is not None and chain.slot < budget.seeds:
+        if waiting and chain.slot is not None and chain.slot < allowed.seeds:
             done = (writer.checkpoint_of(pending) or {}).get("epoch") or 0
-            return max(1, max(budget.cap, writer.cap_attr(pending) or 0) - done)
-    return budget.cap
+            return max(1, max(allowed.cap, writer.cap_attr(pending) or 0) - done)
+    return allowed.cap

@@ -1,8 +1,8 @@
 """A start that its time budget stopped: what it did, and, where it made no progress, why in measured numbers.
 
-A budget shorter than the start-up (the checks, the data, the worker processes) plus a trial's first epoch stops
+A time budget shorter than the start-up (the checks, the data, the worker processes) plus a trial's first epoch stops
 every start before anything is kept: each start would release its trials and exit as if all were well, for ever.
-Such a start is an error instead (``LossbenchError``), saying what it measured and what budget would do. A start
+Such a start is an error instead (``LossbenchError``), saying what it measured and what time budget would do. A start
 that finished no trial but stored a newer checkpoint of one did progress: the next start continues from it.
 """
 
@@ -56,7 +56,7 @@ def _checkpointed(trial: Any, optuna_storage: Any) -> bool:
 
 
 def no_progress(spec: SweepSpec, optuna_storage: Any, started: float, ended: float, workers: int) -> LossbenchError:
-    """The error of a start its budget stopped before any trial finished, with the start-up and an epoch measured
+    """The error of a start its time budget stopped before any trial finished, with the start-up and an epoch measured
     (the trials it began, else those the sweep stored before)."""
     mine = [t for t in this_start(optuna_storage, spec.name) if not t.user_attrs.get(ATTR_SURPLUS)]
     first = min((t.datetime_start.timestamp() for t in mine if t.datetime_start), default=ended)
