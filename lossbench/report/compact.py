@@ -74,7 +74,7 @@ def comparisons(report: SweepReport) -> Titled:
                    "decided" if c.decided else str(c.needs_seeds or fmt.NONE)]
                   if c.p is not None else [fmt.signed(c.difference, 3), "no test", fmt.NONE, fmt.NONE])
         rows.append([c.arm if c.scope == "arms" else f"{c.factor}: {c.arm}", c.other, str(c.seeds), *tested])
-    return (f"Comparisons: the verdicts on each arm against its baseline and on each factor's levels",
+    return ("Comparisons: the verdicts on each arm against its baseline and on each factor's levels",
             ["arm", "baseline", "n", "diff", "interval", "p Holm", "seeds"], rows)
 
 

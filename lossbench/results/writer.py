@@ -43,13 +43,6 @@ def record_caps(study: Any, caps: dict[str, Any]) -> None:
     study.set_user_attr(CAPS_ATTR, finite_json(caps))
 
 
-def record_race(storage: Any, name: str, race: dict[str, Any]) -> None:
-    """Where the sequential final phase stands (every worker reaches the same state: writing it twice is harmless)."""
-    import optuna
-
-    optuna.load_study(study_name=spec_study(name), storage=storage).set_user_attr(RACE_ATTR, finite_json(race))
-
-
 def record_race_if_newer(storage: Any, name: str, race: dict[str, Any]) -> bool:
     """Record the race's state unless the stored one is further on the same plan (a worker slow to write what it
     replayed must not overwrite what another wrote since); whether it was recorded."""

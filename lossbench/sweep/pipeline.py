@@ -17,7 +17,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from lossbench.results import Progress, SweepData, Storage, best_trial, load_sweep, mask_secrets, read_progress
+from lossbench.results import Progress, Storage, best_trial, load_sweep, mask_secrets, read_progress
 from lossbench.results.phase import arm_done
 from lossbench.sweep.spec import SweepSpec
 

@@ -21,10 +21,9 @@ RETRIED = (None, "interrupted", "lost")  # statuses of a trial that did not fini
 
 @dataclass(frozen=True)
 class StartReport:
-    """This start's trials (surplus slots left out): how many it began, finished, and released when time ran out,
-    and of those released, how many stored a newer checkpoint (epochs the next start continues from)."""
+    """This start's trials (surplus slots left out): how many it finished, and released when time ran out, and of
+    those released, how many stored a newer checkpoint (epochs the next start continues from)."""
 
-    begun: int
     finished: int
     released: int
     progressed: int = 0
@@ -38,7 +37,7 @@ def start_report(optuna_storage: Any, sweep: str) -> StartReport:
     trials = [t for t in this_start(optuna_storage, sweep) if not t.user_attrs.get(ATTR_SURPLUS)]
     statuses = [t.user_attrs.get(ATTR_STATUS) for t in trials]
     released = [t for t, s in zip(trials, statuses) if s == "interrupted"]
-    return StartReport(len(trials), sum(s not in RETRIED for s in statuses), len(released),
+    return StartReport(sum(s not in RETRIED for s in statuses), len(released),
                        sum(_checkpointed(t, optuna_storage) for t in released))
 
 
