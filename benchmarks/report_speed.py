@@ -110,9 +110,9 @@ def main() -> None:
 
     from rich.console import Console
 
-    from lossbench.report import load_sweep as load_report_sweep
+    from lossbench.report import read_sweep as load_report_sweep
     from lossbench.report import write
-    from lossbench.results import load_sweep
+    from lossbench.results import read_sweep
 
     with tempfile.TemporaryDirectory() as folder:
         journal = str(Path(folder) / "sweep.journal")
@@ -122,7 +122,7 @@ def main() -> None:
         loads, builds = [], []
         for _ in range(args.repeat):
             started = time.perf_counter()
-            load_sweep(NAME, journal)
+            read_sweep(NAME, journal)
             loads.append(time.perf_counter() - started)
             started = time.perf_counter()
             paths = write(load_report_sweep(NAME, storage=journal), ["all"], folder=Path(folder) / "out",
@@ -136,7 +136,7 @@ def main() -> None:
     print("|---|---|")
     print(f"| arms x (tuning trials + final seeds) | {arms} x ({TRIALS} + {SEEDS}) = {stored} trials |")
     print(f"| journal size | {size:.1f} MB (written in {made:.1f} s) |")
-    print(f"| read the sweep back (`load_sweep`) | {statistics.median(loads):.2f} s |")
+    print(f"| read the sweep back (`read_sweep`) | {statistics.median(loads):.2f} s |")
     what = f"terminal, md, html ({html:.1f} MB, {plots} plots), results.json, trials.csv, importances"
     print(f"| full report, first build in the process (imports included): {what} | {builds[0]:.2f} s |")
     print(f"| full report, median of {args.repeat} | {statistics.median(builds):.2f} s |")

@@ -33,9 +33,9 @@ def lossbench_run(args: list[str], out: Path, name: str) -> float:
 
 
 def load(out: Path, name: str):
-    from lossbench.results import load_sweep
+    from lossbench.results import read_sweep
 
-    return load_sweep(name, str(out / name / "sweep.journal"))
+    return read_sweep(name, str(out / name / "sweep.journal"))
 
 
 def bench_workers(repeats: int, root: Path) -> list[tuple[str, str, str]]:
@@ -100,9 +100,9 @@ def bench_overhead(root: Path) -> list[tuple[str, str, str]]:
     started = time.perf_counter()
     worker.run()
     wall = time.perf_counter() - started
-    from lossbench.results import load_sweep
+    from lossbench.results import read_sweep
 
-    data = load_sweep(spec.name, storage)
+    data = read_sweep(spec.name, storage)
     inside = sum(t.user_attrs["timing"]["train_seconds"] for a in data.arms for t in [*a.tuning, *a.final]
                  if "timing" in t.user_attrs)
     overhead = 1 - inside / wall

@@ -64,9 +64,9 @@ def store_journal(folder: Path, name: str = "kept", **options: Any) -> Path:
 
 def trials_of(journal: Path, name: str = "kept") -> list[tuple[str, int, str, int | None, float | None]]:
     """(phase, number, state, seed, value) of every trial, read by lossbench."""
-    from lossbench.results import load_sweep
+    from lossbench.results import read_sweep
 
-    data = load_sweep(name, journal)
+    data = read_sweep(name, journal)
     return [(phase, t.number, t.state, t.seed, t.value) for arm in data.arms
             for phase, trials in (("tune", arm.tuning), ("final", arm.final)) for t in trials]
 

@@ -1,4 +1,4 @@
-"""Stored sweeps made by hand: ``SweepData`` / ``ArmData`` / ``TrialRecord`` shaped exactly as ``load_sweep`` returns
+"""Stored sweeps made by hand: ``SweepData`` / ``ArmData`` / ``TrialRecord`` shaped exactly as ``read_sweep`` returns
 them from a real sweep (user attrs and ``RunResult.to_json()`` as the worker stores them), with the numbers a
 test chooses. Nothing trains; the report (a SweepReport) is built from these as from storage."""
 

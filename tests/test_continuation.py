@@ -11,7 +11,7 @@ import optuna
 import pytest
 from sweeps import run_result
 
-from lossbench.results import load_sweep, writer
+from lossbench.results import read_sweep, writer
 from lossbench.results.chains import chains, split_superseded
 from lossbench.results.phase import FINAL_FINISHED, round_done, runs_as_of, tally
 from lossbench.results.schema import FINAL, TUNE, spec_study, study_name
@@ -107,7 +107,7 @@ def test_every_reader_counts_slots_and_reads_each_slot_s_current_run(tmp_path):
     writer.record_outcome(run, "completed", 1.0, result=run_result([0.7, 0.8, 0.85, 0.9], 0.9, seed=1000),
                           improving=False)
     final.tell(run, 0.9)
-    data = load_sweep("grown", path)
+    data = read_sweep("grown", path)
     [arm] = data.arms
     assert [(t.number, t.seed) for t in arm.completed_final] == [(1, 1001), (2, 1000)]
     assert [t.number for t in arm.superseded] == [0]

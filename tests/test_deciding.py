@@ -10,7 +10,7 @@ import pytest
 
 from lossbench.api.params import Float
 from lossbench.convergence import plateau, stops, time_to_target
-from lossbench.results import load_sweep
+from lossbench.results import read_sweep
 from lossbench.sweep.samplers import design
 
 SMALL = ["--dataset", "digits", "--loss", "ce", "--loss", "bce", "--cell", "gru", "--remedies", "none",
@@ -18,7 +18,7 @@ SMALL = ["--dataset", "digits", "--loss", "ce", "--loss", "bce", "--cell", "gru"
 
 
 def tuned(folder, name):
-    data = load_sweep(name, str(folder / "results" / name / "sweep.journal"))
+    data = read_sweep(name, str(folder / "results" / name / "sweep.journal"))
     return data, {arm.key: [t.params for t in arm.tuning if t.state == "COMPLETE"] for arm in data.arms}
 
 
@@ -106,7 +106,7 @@ def test_two_machines_on_postgresql_never_train_one_point_twice(tmp_path, cli_pr
         for process in machines:
             _, err = process.communicate(timeout=600)
             assert process.returncode == 0, err
-        data = load_sweep("machines", url)
+        data = read_sweep("machines", url)
         for arm in data.arms:
             tried = points([t.params for t in arm.tuning if t.state == "COMPLETE"])
             assert len(tried) == 6 and len(set(tried)) == 6, (arm.key, tried)

@@ -8,7 +8,7 @@ import pytest
 
 from lossbench.engine.threads import cores
 from lossbench.errors import LossbenchError
-from lossbench.results import load_sweep
+from lossbench.results import read_sweep
 from lossbench.sweep import SweepSpec
 from lossbench.sweep.execution import plan
 
@@ -99,7 +99,7 @@ def test_every_trial_records_its_worker_threads_and_device_and_a_resume_keeps_th
             "--seeds", "2", "--workers", "2", "--threads", "2"]
     done = cli(*args, cwd=tmp_path)
     assert done.returncode == 0, done.stderr
-    data = load_sweep("t", str(tmp_path / "results" / "t" / "sweep.journal"))
+    data = read_sweep("t", str(tmp_path / "results" / "t" / "sweep.journal"))
     trials = [t for arm in data.arms for t in [*arm.tuning, *arm.final] if t.state == "COMPLETE"]
     assert len(trials) == 4
     for t in trials:
@@ -121,7 +121,7 @@ def test_a_grid_sweep_of_three_arms_finishes_in_one_invocation_resumes_and_repor
         '[space]\nlr = {choices = [0.003, 0.01]}\n')
     done = cli("run", "grid.toml", "--quiet", cwd=tmp_path)
     assert done.returncode == 0 and "Traceback" not in done.stderr, done.stderr
-    data = load_sweep("grid", str(tmp_path / "results" / "grid" / "sweep.journal"))
+    data = read_sweep("grid", str(tmp_path / "results" / "grid" / "sweep.journal"))
     assert len(data.arms) == 3
     for arm in data.arms:
         assert len(arm.finished_tuning) == 3 and len(arm.completed_final) == 2, arm.key
@@ -130,7 +130,7 @@ def test_a_grid_sweep_of_three_arms_finishes_in_one_invocation_resumes_and_repor
     assert report["partial"] is False and len(report["leaderboard"]) == 3
     again = cli("run", "grid.toml", "--quiet", cwd=tmp_path)
     assert again.returncode == 0, again.stderr
-    data_again = load_sweep("grid", str(tmp_path / "results" / "grid" / "sweep.journal"))
+    data_again = read_sweep("grid", str(tmp_path / "results" / "grid" / "sweep.journal"))
     assert sum(len(a.tuning) + len(a.final) for a in data_again.arms) == sum(len(a.tuning) + len(a.final)
                                                                                for a in data.arms)
 

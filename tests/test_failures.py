@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from lossbench.errors import LossbenchError
-from lossbench.results import load_sweep
+from lossbench.results import read_sweep
 
 ROOT = Path(__file__).resolve().parent.parent
 TABLE = ROOT / "docs" / "failures.md"
@@ -234,7 +234,7 @@ def test_F06b_F13_failed_trials_exit_non_zero_even_when_quiet(failing_sweep):
     exits_as_documented(done, "F06b")
     line = one_error_line(done)
     assert "2 of 4 trials failed" in line and "report.md" in line, line
-    data = load_sweep("failing", str(folder / "results" / "failing" / "sweep.journal"))
+    data = read_sweep("failing", str(folder / "results" / "failing" / "sweep.journal"))
     arms = {arm.loss: arm for arm in data.arms}
     assert len(arms["ce"].finished_tuning) == 1 and len(arms["ce"].completed_final) == 1  # nothing else lost
     assert "PluginExit: called os._exit(5)" in arms["exiting"].tuning[0].error  # a failed trial, not a dead sweep
@@ -315,7 +315,7 @@ def _wait_for(predicate, seconds: float = 120, every: float = 0.2):
 
 def _running_trials(journal: Path) -> list:
     try:
-        data = load_sweep("sig", str(journal))
+        data = read_sweep("sig", str(journal))
     except Exception:  # not created yet
         return []
     return [t for arm in data.arms for t in [*arm.tuning, *arm.final] if t.state == "RUNNING"]
@@ -335,13 +335,13 @@ def test_F08_a_signal_marks_the_running_trial_and_resume_keeps_the_budget(cli, c
     _, err = process.communicate(timeout=120)
     assert process.returncode == 128 + signum and process.returncode in expected("F08"), err
     assert "run the same command again to resume" in err and "Traceback" not in err, err
-    data = load_sweep("sig", str(journal))
+    data = read_sweep("sig", str(journal))
     trials = [t for arm in data.arms for t in [*arm.tuning, *arm.final]]
     interrupted = [t for t in trials if t.status == "interrupted"]
     assert interrupted and not [t for t in trials if t.state == "RUNNING"]  # marked at once, nothing left running
     assert len([t for t in trials if t.state == "WAITING"]) == len(interrupted)  # each one's retry queued
     cli(*args, cwd=tmp_path, check=True)  # the next start finishes the exact budget
-    data = load_sweep("sig", str(journal))
+    data = read_sweep("sig", str(journal))
     for arm in data.arms:
         assert len(arm.finished_tuning) == 2 and len(arm.completed_final) == 1, arm.key
         assert not [t for t in [*arm.tuning, *arm.final] if t.state in ("RUNNING", "WAITING")]
@@ -444,7 +444,7 @@ def test_F14_a_hung_trial_is_ended_and_the_sweep_goes_on(cli, tmp_path):
                "--loss", "ce", "--loss", "hang", "--trial-timeout", "20", cwd=tmp_path, timeout=600)
     exits_as_documented(done, "F14")
     assert "1 of 3 trials failed" in one_error_line(done) and time.time() - started < 300
-    data = load_sweep("hung", str(tmp_path / "results" / "hung" / "sweep.journal"))
+    data = read_sweep("hung", str(tmp_path / "results" / "hung" / "sweep.journal"))
     arms = {arm.loss: arm for arm in data.arms}
     hung = arms["hang"].tuning[0]
     assert (hung.state, hung.status) == ("FAIL", "timeout") and "trial_timeout (20 s)" in hung.error
@@ -473,5 +473,5 @@ def register_losses(register):
     done = cli("--plugins-dir", str(plugins), "run", "--name", "nan", "--quiet", *TINY, "--trials", "1",
                "--loss", "nanloss", cwd=tmp_path)
     exits_as_documented(done, "F18")
-    data = load_sweep("nan", str(tmp_path / "results" / "nan" / "sweep.journal"))
+    data = read_sweep("nan", str(tmp_path / "results" / "nan" / "sweep.journal"))
     assert [t.status for t in [*data.arms[0].tuning, *data.arms[0].final]] == ["diverged", "diverged"]

@@ -13,7 +13,7 @@ from stored import creation_lines, damage, store_journal, store_sweep, trials_of
 from test_failures import exits_as_documented, one_error_line
 
 from lossbench.errors import LossbenchError
-from lossbench.results import Storage, load_sweep
+from lossbench.results import Storage, read_sweep
 
 
 @pytest.fixture(autouse=True)
@@ -33,8 +33,8 @@ def test_F50_a_damaged_middle_line_is_neither_dropped_nor_read_past(tmp_path):
     line = creation_lines(journal)[1]  # the second trial's creation: dropping it would renumber trials 1-5
     before = damage(journal, line)
     damaged = journal.read_bytes()
-    readers = [lambda: load_sweep("kept", journal), lambda: Storage("kept", out=str(tmp_path)).open(create=False),
-               lambda: load_sweep("kept", Storage("kept", out=str(tmp_path)))]
+    readers = [lambda: read_sweep("kept", journal), lambda: Storage("kept", out=str(tmp_path)).open(create=False),
+               lambda: read_sweep("kept", Storage("kept", out=str(tmp_path)))]
     starts = [lambda: Storage("kept", out=str(tmp_path)).open(create=True)]  # what `run` opens to append
     for attempt in readers + starts:
         with pytest.raises(LossbenchError, match=rf"damaged at line {line + 1} \(not JSON: .*column .*\): Optuna "
@@ -97,7 +97,7 @@ def test_F51_a_joined_line_is_mended_in_place_by_a_start_only(tmp_path):
     joined = journal.read_bytes()
     with pytest.raises(LossbenchError, match=rf"torn write joined to the entry after it at line {at + 1}.*"
                                              r"`lossbench run` with the same settings mends it"):
-        load_sweep("kept", journal)
+        read_sweep("kept", journal)
     assert journal.read_bytes() == joined
     with pytest.warns(UserWarning, match="entry after it kept in its place"):
         Storage("kept", out=str(tmp_path)).open(create=True)
@@ -150,7 +150,7 @@ def test_F52_a_stored_form_this_version_does_not_write_is_one_message(tmp_path, 
     stored = journal.read_bytes()
     with pytest.raises(LossbenchError, match=rf"the sweep 'kept' in .*sweep.journal cannot be read: .*{message}.*"
                                              r"another version of lossbench, or edited\?"):
-        load_sweep("kept", journal)
+        read_sweep("kept", journal)
     assert journal.read_bytes() == stored
 
 
@@ -167,7 +167,7 @@ def test_F52_report_of_a_stored_form_this_version_does_not_write(cli, tmp_path):
 def test_F52_a_stored_spec_without_optional_fields_still_reads(tmp_path):
     journal = store_journal(tmp_path)
     edited(journal, {k: v for k, v in spec_of(journal).items() if k not in ("patience", "race", "claims", "refused")})
-    (arm,) = load_sweep("kept", journal).arms
+    (arm,) = read_sweep("kept", journal).arms
     assert len(arm.tuning) == 4 and len(arm.completed_final) == 2
 
 
@@ -219,6 +219,6 @@ def test_F55_trials_csv_names_surplus_slots(tmp_path):
     slot = tune.ask()  # a slot taken over the budget, as a worker stores it
     writer.record_surplus(slot)
     tune.tell(slot, state=optuna.trial.TrialState.FAIL)
-    rows = list(csv.DictReader(io.StringIO(trials_csv(load_sweep("kept", journal)))))
+    rows = list(csv.DictReader(io.StringIO(trials_csv(read_sweep("kept", journal)))))
     assert [(r["phase"], r["number"], r["state"], r["status"]) for r in rows] == [
         ("tune", "0", "COMPLETE", "completed"), ("tune", "1", "FAIL", "surplus"), ("final", "0", "COMPLETE", "completed")]

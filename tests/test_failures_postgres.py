@@ -25,7 +25,7 @@ def sweep(url: str, name: str, *extra: str) -> list[str]:
 def test_F11_a_password_never_appears_in_any_output_or_storage(cli, server, tmp_path):
     import sqlalchemy
 
-    from lossbench.results import load_sweep
+    from lossbench.results import read_sweep
 
     host = server.url.split("@", 1)[1]
     url = f"postgresql://postgres:{SECRET}@{host}?password={SECRET}"
@@ -37,7 +37,7 @@ def test_F11_a_password_never_appears_in_any_output_or_storage(cli, server, tmp_
     folder = tmp_path / "results" / "secret"
     for path in [folder / "report.md", folder / "report.html", folder / "results.json", folder / "trials.csv"]:
         outputs[path.name] = path.read_text()
-    outputs["provenance"] = str(load_sweep("secret", server.url).provenance)
+    outputs["provenance"] = str(read_sweep("secret", server.url).provenance)
     with sqlalchemy.create_engine(server.url.replace("postgresql://", "postgresql+psycopg2://")).connect() as db:
         outputs["database"] = " ".join(str(row) for table in ("study_user_attributes", "trial_user_attributes",
                                                                "study_system_attributes", "trial_system_attributes")
@@ -51,7 +51,7 @@ def test_F11_a_password_never_appears_in_any_output_or_storage(cli, server, tmp_
 
 
 def test_F17_database_stopped_mid_sweep_then_resumed(cli, cli_process, server, tmp_path):
-    from lossbench.results import load_sweep
+    from lossbench.results import read_sweep
 
     # a digits epoch takes ~0.02 s: 200 epochs a run keep the sweep going for seconds after the first trial ends
     args = sweep(server.url, "outage", "--quiet", "--epochs", "200", "--patience", "0", "--trials", "4",
@@ -61,7 +61,7 @@ def test_F17_database_stopped_mid_sweep_then_resumed(cli, cli_process, server, t
     while time.time() < deadline:
         time.sleep(0.3)
         try:
-            if any(t.state == "COMPLETE" for arm in load_sweep("outage", server.url).arms for t in arm.tuning):
+            if any(t.state == "COMPLETE" for arm in read_sweep("outage", server.url).arms for t in arm.tuning):
                 break
         except Exception:  # the sweep's studies do not exist yet
             continue
@@ -72,6 +72,6 @@ def test_F17_database_stopped_mid_sweep_then_resumed(cli, cli_process, server, t
     assert "lost the sweep's storage" in one_error_line(done) and "run the same command again" in err
     server.start()
     cli(*args, cwd=tmp_path, check=True)  # resumes: the trial cut off is failed by its heartbeat and retried
-    arm = load_sweep("outage", server.url).arms[0]
+    arm = read_sweep("outage", server.url).arms[0]
     assert len(arm.finished_tuning) == 4 and len(arm.completed_final) == 1
     assert not [t for t in [*arm.tuning, *arm.final] if t.state in ("RUNNING", "WAITING")]

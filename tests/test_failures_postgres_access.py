@@ -60,7 +60,7 @@ def test_F34_a_role_without_create_on_schema_public(cli, server, tmp_path):
 def test_F58_the_database_dropped_mid_sweep(cli_process, server, tmp_path, fault):
     import sqlalchemy
 
-    from lossbench.results import load_sweep
+    from lossbench.results import read_sweep
 
     with admin(server.url) as db:
         db.execute(sqlalchemy.text("CREATE DATABASE sweeps"))
@@ -72,7 +72,7 @@ def test_F58_the_database_dropped_mid_sweep(cli_process, server, tmp_path, fault
     while time.time() < deadline:
         time.sleep(0.3)
         try:
-            if any(t.state == "COMPLETE" for arm in load_sweep("dropped", url).arms for t in arm.tuning):
+            if any(t.state == "COMPLETE" for arm in read_sweep("dropped", url).arms for t in arm.tuning):
                 break
         except Exception:  # the sweep's studies do not exist yet
             continue

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from lossbench.results import load_sweep
+from lossbench.results import read_sweep
 from lossbench.sweep.slots import MAX_LOST_RETRIES
 from postgres import PostgresServer, find_binaries
 from test_failures import _running_trials, _wait_for, exits_as_documented, expected, write_plugin
@@ -43,7 +43,7 @@ def register_losses(register):
 
 
 def trials(name: str, folder: Path) -> list:
-    data = load_sweep(name, str(folder / "results" / name / "sweep.journal"))
+    data = read_sweep(name, str(folder / "results" / name / "sweep.journal"))
     return [t for arm in data.arms for t in [*arm.tuning, *arm.final]]
 
 
@@ -115,7 +115,7 @@ def test_F43_sighup_stops_like_sigterm(cli, cli_process, tmp_path):
     assert interrupted and not [t for t in found if t.state == "RUNNING"]
     assert len([t for t in found if t.state == "WAITING"]) == len(interrupted)
     cli(*args, cwd=tmp_path, check=True)  # the next start finishes the exact budget
-    data = load_sweep("sig", str(journal))
+    data = read_sweep("sig", str(journal))
     assert len(data.arms[0].finished_tuning) == 2 and len(data.arms[0].completed_final) == 1
 
 
@@ -130,7 +130,7 @@ def test_F44_a_worker_paused_past_its_heartbeat_drops_the_trial_taken_over(cli, 
 
         def running() -> list:
             try:
-                return [t for arm in load_sweep("paused", server.url).arms for t in arm.tuning if t.state == "RUNNING"]
+                return [t for arm in read_sweep("paused", server.url).arms for t in arm.tuning if t.state == "RUNNING"]
             except Exception:  # not created yet
                 return []
 
@@ -142,7 +142,7 @@ def test_F44_a_worker_paused_past_its_heartbeat_drops_the_trial_taken_over(cli, 
         second = cli_process(*args, cwd=tmp_path, stderr=subprocess.PIPE)  # another machine, say
 
         def taken_over() -> bool:
-            data = load_sweep("paused", server.url)
+            data = read_sweep("paused", server.url)
             return any(t.number == paused.number and t.state == "FAIL" for arm in data.arms for t in arm.tuning)
         _wait_for(taken_over)
         os.kill(worker, signal.SIGCONT)
@@ -151,7 +151,7 @@ def test_F44_a_worker_paused_past_its_heartbeat_drops_the_trial_taken_over(cli, 
         exits_as_documented(subprocess.CompletedProcess(args, first.returncode, "", err), "F44")
         exits_as_documented(subprocess.CompletedProcess(args, second.returncode, "", err2), "F44")
         assert "was taken over by another worker" in err and "Traceback" not in err, err
-        data = load_sweep("paused", server.url)
+        data = read_sweep("paused", server.url)
         arm = data.arms[0]
         assert len(arm.finished_tuning) == 2 and len(arm.completed_final) == 1  # the budget stays exact
         assert not [t for t in [*arm.tuning, *arm.final] if t.state in ("RUNNING", "WAITING")]

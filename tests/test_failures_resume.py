@@ -134,9 +134,9 @@ FAULTS = {"sigint": interrupted, "sigkill": killed, "budget": out_of_time}
 
 def retried(folder: Path, name: str, url: str | None) -> list:
     """The trials of the sweep that a fault ended (interrupted or lost), each retried."""
-    from lossbench.results import load_sweep
+    from lossbench.results import read_sweep
 
-    data = load_sweep(name, url or str(folder / "results" / name / "sweep.journal"))
+    data = read_sweep(name, url or str(folder / "results" / name / "sweep.journal"))
     trials = [t for arm in data.arms for t in [*arm.tuning, *arm.final]]
     return [t for t in trials if t.status in ("interrupted", "lost")]
 

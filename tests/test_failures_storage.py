@@ -21,7 +21,7 @@ import pytest
 from conftest import cli_command, cli_environment
 from test_failures import exits_as_documented, one_error_line
 
-from lossbench.results import load_sweep
+from lossbench.results import read_sweep
 
 pytestmark = pytest.mark.slow  # every test starts lossbench processes that train
 
@@ -165,7 +165,7 @@ def test_F60_a_plugin_that_changes_the_working_directory(cli, tmp_path):
         exits_as_documented(done, "F60")
         folder = tmp_path / "results" / f"wander{workers}"
         assert (folder / "report.md").is_file() and not done.stderr.strip(), done.stderr
-        (arm,) = load_sweep(f"wander{workers}", folder / "sweep.journal").arms
+        (arm,) = read_sweep(f"wander{workers}", folder / "sweep.journal").arms
         assert len(arm.finished_tuning) == 2 and len(arm.completed_final) == 1
     assert not list(elsewhere.iterdir())  # nothing went where the plugin moved
 

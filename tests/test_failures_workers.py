@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from lossbench.results import load_sweep
+from lossbench.results import read_sweep
 from test_failures import _wait_for, exits_as_documented, one_error_line, write_plugin
 
 pytestmark = pytest.mark.slow
@@ -22,7 +22,7 @@ SMALL = ["--quiet", "--dataset", "digits", "--cell", "rnn", "--remedies", "none"
 
 
 def stored(name: str, folder: Path) -> list:
-    data = load_sweep(name, str(folder / "results" / name / "sweep.journal"))
+    data = read_sweep(name, str(folder / "results" / name / "sweep.journal"))
     return [t for arm in data.arms for t in [*arm.tuning, *arm.final]]
 
 

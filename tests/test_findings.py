@@ -109,13 +109,13 @@ def judged(curves, objective=None, cap=None):
     """The convergence the report reads of runs with these objective curves (``cap``: each run's own), judged as
     the decisions judge them."""
     from lossbench.decisions import Run, arm_from_runs
-    from lossbench.report.improvement import judge
+    from lossbench.report.improvement import convergence_of
     from lossbench.results.objective import ACCURACY
 
     objective = objective or ACCURACY
     runs = [Run(s, 0.5, c, c if objective is ACCURACY else [], cap=cap) for s, c in enumerate(curves)]
     arm = arm_from_runs("a", "ce", "gru", "none", runs, objective.maximize, None, None)
-    return judge({r.seed: r.curve for r in runs}, arm.states, objective)
+    return convergence_of({r.seed: r.curve for r in runs}, arm.states, objective)
 
 
 def test_the_convergence_rule_by_hand():

@@ -79,7 +79,7 @@ def test_lossbench_run_name_reads_a_stored_sweep_s_spec_and_a_typo_is_one_messag
 
 @pytest.mark.slow
 def test_lossbench_run_name_with_epochs_grows_a_finished_sweep_from_its_checkpoints(tmp_path, cli):
-    from lossbench.results import load_sweep
+    from lossbench.results import read_sweep
 
     args = ["--dataset", "digits", "--loss", "ce", "--cell", "gru", "--remedies", "none", "--set", "hidden=8",
             "--trials", "1", "--seeds", "2", "--patience", "0", "--workers", "1", "--quiet"]
@@ -87,13 +87,13 @@ def test_lossbench_run_name_with_epochs_grows_a_finished_sweep_from_its_checkpoi
     assert first.returncode == 0, first.stderr
     grown = cli("run", "named", "--epochs", "4", "--workers", "1", "--quiet", cwd=tmp_path)
     assert grown.returncode == 0 and "warning" not in grown.stderr, grown.stderr
-    data = load_sweep("named", str(tmp_path / "results" / "named" / "sweep.journal"))
+    data = read_sweep("named", str(tmp_path / "results" / "named" / "sweep.journal"))
     [arm] = data.arms
     assert [len(t.run.epochs) for t in arm.completed_final] == [4, 4] and len(arm.superseded) == 2
     assert epochs_trained(data) == 2 + 2 * 4 and data.spec_record.epochs == 4
     more = cli("run", "named", "--seeds", "3", "--time-budget", "10m", "--workers", "1", "--quiet", cwd=tmp_path)
     assert more.returncode == 0 and "warning" not in more.stderr, more.stderr
-    data = load_sweep("named", str(tmp_path / "results" / "named" / "sweep.journal"))
+    data = read_sweep("named", str(tmp_path / "results" / "named" / "sweep.journal"))
     [arm] = data.arms
     assert sorted(t.seed for t in arm.completed_final) == [1000, 1001, 1002]  # one seed added, at the raised cap
     assert epochs_trained(data) == 2 + 3 * 4 and data.spec_record.seeds == 3

@@ -12,7 +12,7 @@ pytestmark = [pytest.mark.slow,
 
 
 def test_a_run_checkpointed_from_one_out_folder_is_continued_by_a_process_with_another(tmp_path, cli):
-    from lossbench.results import load_sweep
+    from lossbench.results import read_sweep
 
     artifacts, first, second = tmp_path / "shared", tmp_path / "one", tmp_path / "two"
     first.mkdir()
@@ -25,7 +25,7 @@ def test_a_run_checkpointed_from_one_out_folder_is_continued_by_a_process_with_a
         assert started.returncode == 0, started.stderr
         grown = cli("run", "far", "--epochs", "4", "--out", str(second / "results"), *shared, cwd=second)
         assert grown.returncode == 0 and "warning" not in grown.stderr, grown.stderr
-        data = load_sweep("far", url)
+        data = read_sweep("far", url)
     [arm] = data.arms
     assert [len(t.run.epochs) for t in arm.completed_final] == [4, 4]
     assert [t.run.continued_from for t in arm.completed_final] == [2, 2]  # from the first process's checkpoints

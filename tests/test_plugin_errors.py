@@ -202,14 +202,14 @@ def test_run_stops_before_any_trial_when_the_dataset_cannot_load(boom, cli, tmp_
 
 @pytest.mark.slow
 def test_a_trial_whose_plugin_raises_fails_with_that_message(boom, cli, tmp_path):
-    from lossbench.results import load_sweep
+    from lossbench.results import read_sweep
 
     done = cli("--plugins-dir", boom, "run", "--name", "b", "--dataset", "boom_data", "--loss", "boom_loss",
                "--cell", "gru", "--remedies", "none", "--set", "boom_loss.fail=call", "--set", "hidden=4",
                "--trials", "2", "--seeds", "1", "--epochs", "1", "--json", "--workers", "1", cwd=tmp_path,
                timeout=600)  # one worker: two asking at once may each start one more failing trial (results/phase.py)
     assert "Traceback" not in done.stderr
-    data = load_sweep("b", str(tmp_path / "results" / "b" / "sweep.journal"))
+    data = read_sweep("b", str(tmp_path / "results" / "b" / "sweep.journal"))
     errors = [t.error for arm in data.arms for t in arm.tuning]
     assert errors == ["loss boom_loss (plugin boom): the loss function raised ValueError: boom in the loss"] * 2
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from lossbench.results import load_sweep
+from lossbench.results import read_sweep
 from lossbench.decisions import JudgedArm, decide
 from lossbench.sweep.racing import Allowance, Plan, look, race_state, schedule
 
@@ -188,7 +188,7 @@ def test_a_racing_sweep_stores_how_its_race_ended_and_every_arm_ran_that_many_se
     race = optuna.load_study(study_name="race:spec", storage=storage).user_attrs["race"]
     assert race["over"] and race["seeds"] in (3, 5) and [lk["seeds"] for lk in race["looks"]] == [3, 5][:len(race["looks"])]
     assert "paired t-test" in race["method"] and race["caps"] == {"ce:gru:none": 2, "bce:gru:none": 2}
-    data = load_sweep("race", path)
+    data = read_sweep("race", path)
     for arm in data.arms:
         assert sorted(t.seed for t in arm.completed_final) == SEEDS[:race["arms"][arm.key]], arm.key
     assert done.stdout == ""  # --quiet prints nothing
@@ -328,7 +328,7 @@ def test_the_report_judges_the_runs_the_race_judged_though_a_slot_ran_past_the_r
         writer.record_outcome(run, "completed", 1.0, result=run_result([0.75, 0.8, 0.9, 0.95], 0.95), improving=False)
         focal.tell(run, 0.95)
     raced = {arm.key: FinalRuns(spec, arm, finals(arm).get_trials()).arm(state.allowed[arm.key]) for arm in spec.arms}
-    data = load_sweep("kept", str(journal))
+    data = read_sweep("kept", str(journal))
     assert sorted(t.run.test_metric("accuracy") for t in data.arms[1].completed_final) == [0.95] * 3
     judged, _ = sweep_arms(data)
     assert {a.key: a for a in judged} == raced  # the same runs, the same JudgedArm

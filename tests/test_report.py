@@ -17,7 +17,7 @@ import pytest
 from scipy import stats as scipy_stats
 
 from lossbench import stats
-from lossbench.results import load_sweep
+from lossbench.results import read_sweep
 
 TINY = ["--dataset", "digits", "--set", "hidden=8", "--epochs", "2", "--quiet"]
 EVIL = "<script>alert(1)</script>"
@@ -106,7 +106,7 @@ def test_leaderboard_agrees_with_storage(main_report):
     folder, _ = main_report
     document = json.loads((folder / "results.json").read_text())
     assert document["schema"] == "lossbench.results/1" and document["partial"] is False
-    data = load_sweep("main", str(folder / "sweep.journal"))
+    data = read_sweep("main", str(folder / "sweep.journal"))
     stored = {a.key: {t.seed: t.result["test"]["accuracy"] for t in a.completed_final} for a in data.arms}
     rows = document["leaderboard"]
     assert {r["arm"] for r in rows} == set(stored) and len(rows) == 4
@@ -228,7 +228,7 @@ def test_convergence_calibration_robustness_and_rules_reach_every_output(main_re
     """Through the real CLI on a real sweep: the new fields in results.json, report.md, report.html and the terminal."""
     folder, done = main_report
     document = json.loads((folder / "results.json").read_text())
-    data = load_sweep("main", str(folder / "sweep.journal"))
+    data = read_sweep("main", str(folder / "sweep.journal"))
     for row in document["leaderboard"]:
         stored = next(a for a in data.arms if a.key == row["arm"])
         tests = [t.result["test"] for t in stored.completed_final]
@@ -272,7 +272,7 @@ def test_gradients_and_curves_are_summarised(main_report):
 def test_trials_csv_has_one_row_per_stored_trial(main_report):
     folder, _ = main_report
     rows = list(csv.DictReader((folder / "trials.csv").open()))
-    data = load_sweep("main", str(folder / "sweep.journal"))
+    data = read_sweep("main", str(folder / "sweep.journal"))
     assert len(rows) == sum(len(a.tuning) + len(a.final) for a in data.arms)
     # a trial without a result (a surplus slot two workers claimed at once, a lost one retried) has its row too,
     # with no accuracy: rows with an accuracy are compared with the stored results, one to one

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from lossbench.results import Storage, TrialRecord, best_trial, load_sweep, mask_text, mask_url
+from lossbench.results import Storage, TrialRecord, best_trial, read_sweep, mask_text, mask_url
 from lossbench.results.objective import ACCURACY, NLL
 
 
@@ -86,7 +86,7 @@ def test_an_arm_whose_every_trial_diverged_under_val_nll_reruns_and_reports_the_
                "rnn", "--remedies", "none", "--set", "hidden=8", "--epochs", "1", "--trials", "3", "--seeds", "2",
                "--objective", "val_nll", "--pruner", "none", "--workers", "1", "--json", cwd=tmp_path)
     assert done.returncode == 0, done.stderr
-    data = load_sweep("tie", str(tmp_path / "results" / "tie" / "sweep.journal"))
+    data = read_sweep("tie", str(tmp_path / "results" / "tie" / "sweep.journal"))
     (arm,) = data.arms
     assert [t.status for t in arm.tuning] == ["diverged"] * 3 and len({t.value for t in arm.tuning}) == 1
     assert len({t.params["lr"] for t in arm.tuning}) == 3  # three different configurations tie

@@ -15,7 +15,7 @@ import pytest
 from rich.console import Console
 
 from lossbench.cli.progress import render
-from lossbench.results import load_sweep, open_storage, read_progress
+from lossbench.results import read_sweep, open_storage, read_progress
 
 TINY = ["--dataset", "digits", "--remedies", "none", "--set", "hidden=8", "--epochs", "2", "--seeds", "2"]
 
@@ -101,7 +101,7 @@ def test_a_storage_that_cannot_be_a_database_is_one_message(tmp_path, url, expec
 def test_one_worker_sweep_exact_budget_resume_and_results(tmp_path, cli):
     args = ["run", "--name", "s", *TINY, "--loss", "ce", "--loss", "focal", "--cell", "rnn", "--trials", "3", "--quiet"]
     cli(*args, cwd=tmp_path, timeout=600, check=True)
-    data = load_sweep("s", journal(tmp_path, "s"))
+    data = read_sweep("s", journal(tmp_path, "s"))
     assert len(data.arms) == 2
     assert_complete(data, 3, 2)
     head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=Path(__file__).parent, capture_output=True, text=True)
@@ -126,7 +126,7 @@ def test_one_worker_sweep_exact_budget_resume_and_results(tmp_path, cli):
     # the same command again: resumes a finished sweep, adds nothing
     summary = json.loads(cli(*args[:-1], "--json", cwd=tmp_path, timeout=600, check=True).stdout)
     assert summary["name"] == "s"
-    again = load_sweep("s", journal(tmp_path, "s"))
+    again = read_sweep("s", journal(tmp_path, "s"))
     assert sorted((a.key, t.number) for a in again.arms for t in [*a.tuning, *a.final]) == numbers
     # another spec under the same name is refused rather than mixed
     done = cli(*[a if a != "3" else "4" for a in args], cwd=tmp_path, timeout=600)
@@ -139,7 +139,7 @@ def test_one_worker_sweep_is_reproducible(tmp_path, cli):
     for out in ("a", "b"):
         cli("run", "--name", "r", *TINY, "--loss", "focal", "--cell", "rnn", "--trials", "3", "--workers", "1",
             "--seeds", "1", "--pruner", "none", "--out", out, "--quiet", cwd=tmp_path, timeout=600, check=True)
-        data = load_sweep("r", str(tmp_path / out / "r" / "sweep.journal"))
+        data = read_sweep("r", str(tmp_path / out / "r" / "sweep.journal"))
         params.append([t.params for t in data.arms[0].tuning])
     assert params[0] == params[1] and len({json.dumps(p, sort_keys=True) for p in params[0]}) == 3
 
@@ -150,7 +150,7 @@ def test_diverging_arm_is_counted_and_the_sweep_finishes(tmp_path, cli):
                                        'trials = 2\nepochs = 2\nseeds = 1\nhidden = [8]\noptimizer = "sgd"\n'
                                        '[fixed]\n"rnn.activation" = "relu"\n[space]\nlr = {choices = [1e6]}\n')
     cli("run", "div.toml", "--quiet", cwd=tmp_path, timeout=600, check=True)
-    data = load_sweep("div", journal(tmp_path, "div"))
+    data = read_sweep("div", journal(tmp_path, "div"))
     for arm in data.arms:
         assert arm.count("diverged") == 2, [(t.state, t.status) for t in arm.tuning]
         assert all(t.value == 0.0 and t.user_attrs["diverged_at"]["reason"] for t in arm.tuning)
@@ -176,7 +176,7 @@ def test_a_plugin_that_raises_fails_its_arm_only(tmp_path, cli):
     board = {row["arm"]: row for row in json.loads(done.stdout)["leaderboard"]}
     assert board["explode:rnn:none"]["tuning"]["failed"] == 2 and board["explode:rnn:none"]["final_runs"] == 0
     assert board["ce:rnn:none"]["tuning"]["trials"] == 2 and board["ce:rnn:none"]["final_runs"] == 2
-    data = load_sweep("x", journal(tmp_path, "x"))
+    data = read_sweep("x", journal(tmp_path, "x"))
     explode = next(a for a in data.arms if a.loss == "explode")
     assert all("boom in the loss" in t.error for t in explode.tuning)
 
@@ -195,7 +195,7 @@ def test_sigkill_of_a_whole_run_then_the_same_command_resumes(tmp_path, cli, cli
         if process.poll() is not None:
             pytest.fail(f"the run ended before it could be killed: {process.stderr.read()}")
         try:
-            data = load_sweep("k", path)
+            data = read_sweep("k", path)
         except KeyError:
             continue
         done = {(a.key, t.number): t.params for a in data.arms for t in a.tuning if t.state == "COMPLETE"}
@@ -207,10 +207,10 @@ def test_sigkill_of_a_whole_run_then_the_same_command_resumes(tmp_path, cli, cli
     os.kill(process.pid, signal.SIGKILL)  # the parent; its workers die with it (PR_SET_PDEATHSIG)
     process.wait()
     time.sleep(1)
-    killed = load_sweep("k", path)
+    killed = read_sweep("k", path)
     assert "RUNNING" in states(killed)  # a trial really was cut off
     cli(*args, cwd=tmp_path, timeout=600, check=True)
-    data = load_sweep("k", path)
+    data = read_sweep("k", path)
     assert_complete(data, 4, 2)
     after = {(a.key, t.number): t for a in data.arms for t in a.tuning}
     for key, params in completed.items():

@@ -157,7 +157,7 @@ def test_a_run_checkpointed_under_one_out_folder_is_continued_by_another_process
                                                                                              cli_process):
     """One process stopped (Ctrl-C) mid-run; a second, with another --out on the same database and artifact
     folder, continues that run from its checkpoint; this process then continues the final run's checkpoint."""
-    from lossbench.results import load_sweep
+    from lossbench.results import read_sweep
     from lossbench.results.storage import open_storage
 
     shared = tmp_path / "shared-artifacts"
@@ -173,12 +173,12 @@ def test_a_run_checkpointed_under_one_out_folder_is_continued_by_another_process
         first.send_signal(signal.SIGINT)
         _, err = first.communicate(timeout=120)
         assert first.returncode == 130, err
-        [stopped] = [t for a in load_sweep("pg", url).arms for t in a.tuning if t.status == "interrupted"]
+        [stopped] = [t for a in read_sweep("pg", url).arms for t in a.tuning if t.status == "interrupted"]
         epoch = stopped.user_attrs["checkpoint"]["epoch"]
         assert 2 <= epoch < 60
         second = cli(*args, "--out", str(tmp_path / "two"), cwd=tmp_path, timeout=600)
         assert second.returncode == 0 and "warning" not in second.stderr, second.stderr
-        arm = load_sweep("pg", url).arms[0]
+        arm = read_sweep("pg", url).arms[0]
     [retry] = [t for t in arm.tuning if t.user_attrs.get("retry_of") == stopped.number]
     assert retry.run.continued_from == epoch and numbers(retry.run) == numbers(straight(retry.run.config, 60))
     [final] = arm.completed_final

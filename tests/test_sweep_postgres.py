@@ -28,9 +28,9 @@ def command(url: str, name: str, *extra: str) -> list[str]:
 
 
 def load(url: str, name: str):
-    from lossbench.results import load_sweep
+    from lossbench.results import read_sweep
 
-    return load_sweep(name, url)
+    return read_sweep(name, url)
 
 
 def assert_budget(data, trials: int, seeds: int) -> None:

@@ -33,7 +33,7 @@ class Convergence:
         return self.converged is False
 
 
-def judge(curves: dict[int, Sequence[float | None]], states: dict[int, str], objective: Objective,
+def convergence_of(curves: dict[int, Sequence[float | None]], states: dict[int, str], objective: Objective,
           patience: int | None = None) -> Convergence | None:
     """The verdict over an arm's judged runs: ``states``, how each ended by seed (the decisions' ``JudgedArm.states``);
     ``curves``, the same runs' objective per epoch by seed (``lossbench.decisions.Run.curve``), for the gain;

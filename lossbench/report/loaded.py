@@ -133,7 +133,7 @@ def load_sweep(name: str, *, out: str | Path = "results", storage: Any = None, b
     journal file's path, a ``lossbench.results.Storage`` or an Optuna storage). ``baseline`` and ``test`` as
     ``lossbench report`` takes them. An unknown sweep or unreadable storage raises ``LossbenchError``."""
     from lossbench.results import Storage, mask_secrets, mask_url, open_storage
-    from lossbench.results import load_sweep as read_sweep
+    from lossbench.results import read_sweep
     from lossbench.results.storage import NoSweepError
 
     if isinstance(storage, Path):

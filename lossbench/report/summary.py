@@ -133,8 +133,8 @@ def summarise(arm: ArmData, spec: SpecRecord, race: dict[str, object] | None = N
     completed = [run for _, run in tested if run.status == "completed"]
     _speed(summary, completed)
     _curves(summary, runs)
-    summary.convergence = improvement.judge({run.seed: run.curve for run in judged_runs},
-                                            judged.states if judged else {}, objective, spec.patience)
+    summary.convergence = improvement.convergence_of({run.seed: run.curve for run in judged_runs},
+                                                     judged.states if judged else {}, objective, spec.patience)
     summary.collapses = [found for t, run in tested if t.seed is not None and run.status == "completed"
                          and (found := _collapse(int(t.seed), run))]
     summary.sensitivity = [point for t in arm.tuning if not t.surplus and (point := _sensitivity(t, objective))]

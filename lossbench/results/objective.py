@@ -35,7 +35,7 @@ class Objective:
     @classmethod
     def named(cls, name: object) -> Objective:
         """The objective of that name (a stored spec's). None or an unknown name reads as the default, validation
-        accuracy: the sweep refuses other names before it stores a spec, and ``load_sweep`` refuses a stored spec
+        accuracy: the sweep refuses other names before it stores a spec, and ``read_sweep`` refuses a stored spec
         with one (``results.checks``)."""
         return OBJECTIVES.get(name, ACCURACY) if isinstance(name, str) else ACCURACY
 

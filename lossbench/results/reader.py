@@ -118,7 +118,7 @@ def stored_attrs(name: str, storage: Any) -> tuple[dict[str, Any], set[str]] | N
     return summaries[spec_study(name)].user_attrs, set(summaries)
 
 
-def load_sweep(name: str, storage: Any) -> SweepData:
+def read_sweep(name: str, storage: Any) -> SweepData:
     """Every arm of sweep ``name`` with its tuning trials and final-phase runs, from Optuna storage (an Optuna
     storage, a ``Storage``, a database URL or a journal path)."""
     import optuna

@@ -3,7 +3,7 @@ and, with ``seeds = "auto"``, how the final phase's race ended (its ``race`` att
 
 The sweep writes ``SweepSpec.to_json()``; the report and the live display read it through ``SpecRecord`` only.
 An optional field the stored dict lacks reads as None (or empty), so a spec written by an older version still reads;
-``load_sweep`` refuses a spec without the fields every reader needs, or with one of another type (``checks``)."""
+``read_sweep`` refuses a spec without the fields every reader needs, or with one of another type (``checks``)."""
 
 from __future__ import annotations
 

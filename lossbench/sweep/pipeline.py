@@ -17,7 +17,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from lossbench.results import Progress, Storage, best_trial, load_sweep, mask_secrets, read_progress
+from lossbench.results import Progress, Storage, best_trial, mask_secrets, read_sweep, read_progress
 from lossbench.results.phase import arm_done
 from lossbench.sweep.spec import SweepSpec
 
@@ -178,7 +178,7 @@ def _reporting(name: str, store: Storage, on_progress: Callable[[Progress], Any]
 
 def _outcome(spec: SweepSpec, store: Storage, execution: Execution, crashes: list[str]) -> SweepOutcome:
     """Count what storage holds now: failed trials, and the arms not finished by the rule the report uses."""
-    data = load_sweep(spec.name, store.open(create=False))
+    data = read_sweep(spec.name, store.open(create=False))
     failed = data.failed_trials()
     unfinished = tuple(arm.key for arm in data.arms
                        if any(t.state == "RUNNING" for t in [*arm.tuning, *arm.final])
