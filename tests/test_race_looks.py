@@ -4,6 +4,7 @@ replay, never on a trial taken or enqueued; and with 2 workers it trains only th
 from __future__ import annotations
 
 import optuna
+import pytest
 from stored import store_journal
 
 from lossbench.registry import load_registry
@@ -48,3 +49,39 @@ def test_a_worker_judges_the_race_again_only_when_a_final_trial_finished(tmp_pat
     focal.tell(taken, state=optuna.trial.TrialState.FAIL)  # finished: the next ask replays
     worker._update_race()
     assert len(replays) == 3 and (worker._budget, worker._race_over) == fresh() == before
+
+
+def surplus_runs(data) -> dict[str, list[int]]:
+    """The final trials of each arm that trained (completed, pruned, or failed with a result) past what the race
+    granted: a slot past its arm's seeds, or a run of a slot after its run as of the arm's cap."""
+    from lossbench.results.chains import chains
+
+    race, found = data.race, {}
+    for arm in data.arms:
+        seeds, cap = race["arms"][arm.key], race["caps"][arm.key]
+        trials = [*arm.final, *arm.superseded]
+        granted = set()
+        for chain in chains(trials):
+            judged = chain.at(cap) if chain.slot is not None and chain.slot < seeds else None
+            if judged is not None:
+                granted |= {t.number for t in chain.finished if t.number <= judged.number}
+        found[arm.key] = sorted(t.number for t in trials if t.result is not None and t.number not in granted)
+    return found
+
+
+@pytest.mark.slow
+def test_two_workers_train_only_the_runs_the_race_grants(tmp_path):
+    """Four arms raced over epochs (caps 2, 4, 8: runs continued from their checkpoints) by 2 workers: every final
+    run trained is one the race judged, and 1 worker trains the same runs."""
+    from lossbench import sweep
+
+    spec = {"dataset": "digits", "losses": ["ce", "focal"], "cells": ["rnn", "gru"], "hidden": 8, "trials": 1,
+            "epochs": 2, "max_epochs": 8, "seeds": 5, "race": True, "patience": 0}
+    trained = {}
+    for workers in (2, 1):
+        data = sweep.run({**spec, "name": f"w{workers}"}, out=tmp_path, workers=workers, threads=1).load().data
+        assert data.race["over"]
+        assert surplus_runs(data) == {arm.key: [] for arm in data.arms}
+        trained[workers] = {arm.key: sorted((t.seed, len(t.run.epochs)) for t in [*arm.final, *arm.superseded]
+                                            if t.run is not None) for arm in data.arms}
+    assert trained[1] == trained[2]
