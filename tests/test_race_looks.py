@@ -85,3 +85,23 @@ def test_two_workers_train_only_the_runs_the_race_grants(tmp_path):
         trained[workers] = {arm.key: sorted((t.seed, len(t.run.epochs)) for t in [*arm.final, *arm.superseded]
                                             if t.run is not None) for arm in data.arms}
     assert trained[1] == trained[2]
+
+
+def test_a_trial_queued_after_a_done_phase_was_counted_is_queued_again_never_held_untrained(tmp_path):
+    """A done phase takes the retries it counted so that they come back surplus; where the trial handed out is one
+    queued since (a continuation past this worker's cap, from a worker whose replay ran ahead), it goes back to the
+    queue for whoever runs it, instead of staying RUNNING under a live worker that never trains it (a hang)."""
+    from lossbench.results import writer
+    from lossbench.results.phase import Tally
+    from lossbench.results.schema import FINAL as PHASE
+
+    journal = store_journal(tmp_path, "kept", trials=2, seeds=3, losses=("ce", "focal"), improving=True)
+    storage = optuna.storages.JournalStorage(optuna.storages.journal.JournalFileBackend(str(journal)))
+    worker = worker_module.Worker(SPEC, storage, load_registry(), Execution(1, 1))
+    focal = optuna.load_study(study_name=study_name("kept", "focal:rnn:none", FINAL), storage=storage)
+    assert continue_to(focal, 4, 1) == 1  # queued after the count below was made
+    assert worker._done(focal, Tally(3, nonfail=3, finished=3, waiting=1), PHASE, True)
+    states = [t.state.name for t in focal.get_trials()]
+    assert "RUNNING" not in states and worker.held is None
+    (queued,) = [t for t in focal.get_trials() if t.state.name == "WAITING"]
+    assert writer.slot_of(queued) == 0 and writer.cap_attr(queued) == 4

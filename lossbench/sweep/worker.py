@@ -218,11 +218,16 @@ class Worker:
     def _done(self, study: Any, counted: Tally, phase: str, done: bool | None = None) -> bool:
         """Whether the phase is done (``done``, where the caller knows better than the count); a retry still queued
         in a done phase (its worker died right after taking a slot that was surplus) is taken here, and ``take``
-        tells it surplus: nothing is left waiting for ever."""
+        tells it surplus: nothing is left waiting for ever. A trial that ``take`` hands out instead (queued since the
+        count by a worker whose replay of the race ran ahead: a continuation past this cap) is queued again for
+        whoever runs it, never held untrained."""
         done = counted.done if done is None else done
         if done and counted.waiting:
             for _ in range(counted.waiting):
-                self._take(study, counted.budget, phase)  # the budget is full: the slot comes back surplus
+                taken = self._take(study, counted.budget, phase)  # the budget is full: the slot comes back surplus
+                if taken is not None:
+                    slots.release(study, self.storage, taken[0])
+                    self.held = None
         return done
 
     def _recovered(self, study: Any) -> list[Any]:
