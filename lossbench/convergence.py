@@ -102,14 +102,16 @@ def collapsed(accuracy: Sequence[float | None], drop: float = COLLAPSE_DROP) -> 
 
 
 PLATEAUED, IMPROVING, NOT_TRAINING, COLLAPSED = "plateaued", "improving", "not training", "collapsed"
+UNKNOWN = "unknown"  # how a run ended, where its curve holds no finite value (``run_state`` gives None): neither
+# still improving (nothing can continue it: only a run known to be improving is) nor plateaued (nobody knows)
 
 
 def run_state(curve: Sequence[float | None], accuracy: Sequence[float | None], maximize: bool,
               patience: int = PATIENCE, cap: int | None = None, chance: float | None = None) -> str | None:
     """How one run ended, by the one rule: ``COLLAPSED`` (its last validation accuracy far below its best),
     ``NOT_TRAINING`` (its best validation accuracy within the chance margin: a slow start, never a plateau),
-    ``PLATEAUED`` (the patience rule, or it stopped before its ``cap``) or ``IMPROVING``; None for a curve without a
-    finite value. ``curve`` is the tuned objective per epoch, ``accuracy`` the validation accuracy."""
+    ``PLATEAUED`` (the patience rule, or it stopped before its ``cap``) or ``IMPROVING``; None (``UNKNOWN``) for a
+    curve without a finite value. ``curve`` is the tuned objective per epoch, ``accuracy`` the validation accuracy."""
     verdict = plateau(curve, maximize, patience)
     if verdict is None:
         return None

@@ -85,3 +85,22 @@ def test_an_arm_that_cannot_be_continued_gets_no_epoch_step():
     taken, grown = look(raced, allowances(raced, 5), plan, continuable={"better"})
     assert taken.steps == {} and grown == allowances(raced, 5) and "base vs better" in taken.open
     assert np.isfinite(plan.alpha)
+
+
+def test_a_resume_of_an_old_race_from_its_spec_file_reads_the_stored_caps_as_a_resume_by_name_does(tmp_path):
+    """The file names no max_epochs (nor epochs): the stored ones hold, not the default 200; a flag still raises."""
+    from lossbench.results.storage import Storage
+    from lossbench.sweep.inputs import build_spec, load_toml
+    from lossbench.sweep.resume import stored_fields
+    from lossbench.sweep.runner import caps_in_force
+
+    old_race(tmp_path)
+    spec_file = tmp_path / "old.toml"
+    spec_file.write_text('name = "old"\ndataset = "digits"\nlosses = ["ce"]\ncells = ["rnn"]\ntrials = 4\n'
+                         'seeds = "auto"\n')
+    store = Storage(name="old", out=str(tmp_path))
+    by_file, _ = caps_in_force(store, build_spec(load_toml(spec_file), {}))
+    by_name, _ = caps_in_force(store, build_spec(stored_fields("old", tmp_path), {}))
+    assert (by_file.epochs, by_file.max_epochs) == (by_name.epochs, by_name.max_epochs) == (2, 2)
+    raised, notes = caps_in_force(store, build_spec(load_toml(spec_file), {"max_epochs": 8}))
+    assert raised.max_epochs == 8 and not notes  # raised on purpose: grown

@@ -7,7 +7,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from lossbench import stats
-from lossbench.convergence import CHANCE_MARGIN, COLLAPSED, IMPROVING, NOT_TRAINING, PATIENCE, at_chance, run_state
+from lossbench.convergence import (CHANCE_MARGIN, COLLAPSED, IMPROVING, NOT_TRAINING, PATIENCE, UNKNOWN, at_chance,
+                                   run_state)
 
 
 @dataclass(frozen=True)
@@ -29,14 +30,19 @@ class Run:
 @dataclass(frozen=True)
 class JudgedArm:
     """An arm's final runs as the rule sees them: test accuracy and whether each run had plateaued, by seed; its
-    mean seconds per final run, its epoch cap, its recent gain; and what its words need (grain, chance, lr)."""
+    mean seconds per final run, its epoch cap, its recent gain; and what its words need (grain, chance, lr).
+
+    A run whose curve holds no finite value ended in a way nobody knows (``UNKNOWN``): it is not still improving
+    (no raised cap continues it: only a run stored as improving is, ``sweep.trial``; so the race gives it no epochs)
+    and not plateaued either: a verdict that needs its side to have stopped improving is not made on it
+    (``rule``)."""
 
     key: str
     loss: str
     cell: str
     remedies: str
     accuracy: dict[int, float]
-    plateaued: dict[int, bool]  # no longer improving: plateaued, not training (at chance) or collapsed
+    plateaued: dict[int, bool]  # known no longer improving: plateaued, not training (at chance) or collapsed
     seconds_per_run: float | None = None
     epochs_cap: int | None = None
     gain_per_epoch: float = 0.0  # the fastest recent gain in validation accuracy of its runs still improving
@@ -59,8 +65,20 @@ class JudgedArm:
 
     @property
     def still_improving(self) -> bool:
-        """A run reached the cap still gaining (a collapsed run is over; a run at chance has not started)."""
-        return any(not done and not self.collapsed.get(s, False) for s, done in self.plateaued.items())
+        """A run reached the cap still gaining (a collapsed run is over; a run at chance has not started; a run of
+        unknown state is not known to gain)."""
+        return self.improving_runs > 0
+
+    @property
+    def improving_runs(self) -> int:
+        """Its runs still improving at their cap: the ones a raised cap would continue."""
+        return sum(1 for s, done in self.plateaued.items()
+                   if not done and not self.collapsed.get(s, False) and self.states.get(s) != UNKNOWN)
+
+    @property
+    def unknown(self) -> tuple[int, ...]:
+        """The seeds whose run ended in a way nobody knows (no finite value on its curve)."""
+        return tuple(s for s, state in self.states.items() if state == UNKNOWN)
 
     def could_gain(self, epochs: int) -> float:
         """The most its accuracy could rise in ``epochs`` more epochs, at its recent rate (an upper bound for a
@@ -74,6 +92,9 @@ class JudgedArm:
             chance = f", {self.chance:.3f}" if self.chance else ""
             return f"was not training at this budget{cap} (within {CHANCE_MARGIN} of chance{chance})"
         broke = sum(self.collapsed.values())
+        if self.unknown and not self.still_improving:
+            return (f"ended in a way not known on {len(self.unknown)} of {len(self.accuracy)} seeds (no finite "
+                    f"validation value stored)")
         if broke:
             return f"collapsed on {broke} of {len(self.accuracy)} seeds (its last epochs far below its best)"
         return "was still improving" if self.still_improving else "had plateaued on every seed"
@@ -96,11 +117,11 @@ def arm_from_runs(key: str, loss: str, cell: str, remedies: str, runs: list[Run]
         accuracy[run.seed] = run.test_accuracy
         curves[run.seed] = list(run.accuracy_curve)
         state = run_state(run.curve, run.accuracy_curve, maximize, window, run.cap or epochs_cap, chance)
-        states[run.seed] = state or IMPROVING
+        states[run.seed] = state or UNKNOWN
         plateaued[run.seed] = state not in (None, IMPROVING)
         broke[run.seed] = state == COLLAPSED
         acc = [v for v in run.accuracy_curve if v is not None]
-        if not plateaued[run.seed] and len(acc) > 1:
+        if state == IMPROVING and len(acc) > 1:
             span = min(window, len(acc) - 1)
             gains.append(max(0.0, (max(acc[-span:]) - max(acc[:-span])) / span))
     caps = [run.cap for run in runs if run.cap]

@@ -23,7 +23,7 @@ MIN_SEEDS = 3  # the fewest paired units a verdict is decided on: a spread from 
 def judge(pair: Pair, test: stats.PairedTest, step: float, p_adj: float, alpha: float = ALPHA, workers: int = 1,
           margin: float = MARGIN) -> Verdict:
     """The verdict on a tested pair: ``step`` is the level Holm tests it at, ``p_adj`` its adjusted p-value."""
-    found = _judge(pair, test, step, p_adj, alpha, workers, margin)
+    found = _unknown_ends(pair, _judge(pair, test, step, p_adj, alpha, workers, margin))
     notes = [identical_note(pair), CLIPPED if found.clipped else ""]
     return replace(found, why="; ".join(filter(None, [found.why, *notes])))
 
@@ -171,6 +171,25 @@ def _common(pair: Pair, mean: float, interval: tuple[float, float] | None, level
                 units=pair.units, unit_seeds=pair.seeds, clipped=clipped)
 
 
+def _unknown_ends(pair: Pair, found: Verdict) -> Verdict:
+    """A verdict that rests on a side having stopped improving (a difference: its trailing side; a tie: both), where
+    runs of that side ended in a way nobody knows (``Arm.unknown``), is not made: open, with why, and nothing
+    offered (no raised cap continues such a run, and no count of seeds is known to decide it)."""
+    if found.kind in (BETTER, WORSE):
+        sides = [pair.b if found.kind == BETTER else pair.a]  # the trailing side (``arm`` is ``pair.a``)
+    elif found.kind == EQUIVALENT:
+        sides = [pair.a, pair.b]
+    else:
+        return found
+    unknown = [f"{arm.key} on {len(arm.unknown)} of {len(arm.accuracy)} seeds" for side in sides for arm in side.arms
+               if arm.unknown]
+    if not unknown:
+        return found
+    return replace(found, kind=OPEN, why=f"{found.why}, but how runs of {' and '.join(unknown)} ended is not known "
+                                         f"(no finite validation value stored), so whether training longer could "
+                                         f"change it cannot be judged")
+
+
 def _bounded_tie(pair: Pair, margin: float, step: float) -> str | None:
     """Where one side or both are still improving: whether the difference stays within the margin both ways
     even if each improving side gains the most it could (``could_gain`` over as many epochs again as its cap, the
@@ -222,6 +241,6 @@ def _minutes(side: Side, workers: int, seeds: int = 0, epochs: bool = False) -> 
     still improving continued from its checkpoint as many epochs again (about a run's time each)."""
     if side.seconds_per_run is None:
         return None
-    seconds = sum(sum(not done for done in a.plateaued.values()) * (a.seconds_per_run or 0.0) for a in side.arms) \
+    seconds = sum(a.improving_runs * (a.seconds_per_run or 0.0) for a in side.arms) \
         if epochs else seeds * side.seconds_per_run
     return seconds / max(1, workers) / 60

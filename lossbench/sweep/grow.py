@@ -29,14 +29,21 @@ def stored_caps(attrs: dict[str, Any]) -> dict[str, Any]:
 
 
 def in_force(spec: SweepSpec, stored: dict[str, Any] | None) -> tuple[SweepSpec, list[str]]:
-    """``spec`` with the caps in force given what is ``stored``, and a note for each cap given lower than stored."""
+    """``spec`` with the caps in force given what is ``stored``, and a note for each cap given lower than stored. A
+    cap the spec does not name (``SweepSpec.given``: a spec file or preset without it, no flag) is the stored one,
+    as ``lossbench run NAME`` reads it (``resume.stored_fields``): an old race resumed from its file keeps its
+    ``max_epochs``, never the default's."""
     if not stored:
         return spec, []
     changes: dict[str, Any] = {}
     notes = []
     for key in CAPS:
         before, given = stored.get(key), getattr(spec, key)
-        if isinstance(before, int) and not isinstance(before, bool) and before > given:
+        if not isinstance(before, int) or isinstance(before, bool):
+            continue
+        if spec.given is not None and key not in spec.given:
+            changes[key] = before
+        elif before > given:
             changes[key] = before
             notes.append(f"{key} = {given} is below the {before} this sweep has already: a cap never shrinks, so it "
                          f"stays {before}")

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from lossbench.errors import VOICE, LossbenchError, UnknownNameError
+from lossbench.sweep.grow import CAPS
 from lossbench.sweep.racing import ROUNDS
 from lossbench.sweep.spec import SweepSpec
 from lossbench.text import shown
@@ -52,6 +53,7 @@ def build_spec(base: dict[str, Any], overrides: dict[str, Any]) -> SweepSpec:
         problems.append(problem)
         data.pop(key, None)
     data = {k: v for k, v in data.items() if k in SPEC_KEYS}
+    named = frozenset(key for key in CAPS if key in data)  # the others: the stored sweep's, on a resume
     given = overrides.get("seeds")
     if given is not None and str(given).strip().lower() != "auto" and overrides.get("race") is None:
         data["race"] = False  # --seeds N over a racing preset: that many seeds, as asked
@@ -83,7 +85,7 @@ def build_spec(base: dict[str, Any], overrides: dict[str, Any]) -> SweepSpec:
             data[key] = (data[key],)
     if "remedy_sets" in data:
         data["remedy_sets"] = tuple(tuple(s) if isinstance(s, (list, tuple)) else (s,) for s in data["remedy_sets"])
-    return SweepSpec(**data, problems=tuple(problems))
+    return SweepSpec(**data, problems=tuple(problems), given=named)
 
 
 def _shape_problems(data: dict[str, Any]) -> list[tuple[str, str]]:

@@ -175,8 +175,8 @@ def _cost(grants: dict[str, Allowance], allowed: dict[str, Allowance], arms: dic
     total = 0
     for key, granted in grants.items():
         now = allowed[key]
-        improving = sum(1 for seed, done in arms[key].plateaued.items() if not done)
-        total += max(0, granted.seeds - now.seeds) * now.cap + improving * max(0, granted.cap - now.cap)
+        total += (max(0, granted.seeds - now.seeds) * now.cap
+                  + arms[key].improving_runs * max(0, granted.cap - now.cap))
     return total
 
 

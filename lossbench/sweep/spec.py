@@ -68,10 +68,14 @@ class SweepSpec:
     # What build_spec already found wrong (unknown keys, fields of the wrong shape, left at their defaults), so that
     # validate lists it with every other problem. Never stored.
     problems: tuple[str, ...] = field(default=(), compare=False, repr=False)
+    # The caps (epochs, seeds, max_epochs) a spec file, a preset or a flag named (``build_spec``); a resume takes the
+    # others from the stored sweep, as ``lossbench run NAME`` does (``grow.in_force``). None: all (made in Python).
+    # Never stored.
+    given: frozenset[str] | None = field(default=None, compare=False, repr=False)
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
-        del data["problems"]
+        del data["problems"], data["given"]
         data["losses"], data["cells"], data["hidden"] = list(self.losses), list(self.cells), list(self.hidden)
         data["remedy_sets"] = [list(s) for s in self.remedy_sets]
         data["claims"] = [dict(c) for c in self.claims]

@@ -118,7 +118,9 @@ def run_trial(spec: SweepSpec, storage: Any, study: Any, trial: Any, phase: str,
 
 def still_improving(result: Any, spec: SweepSpec) -> bool:
     """Whether a completed run reached its cap still improving, by the rule the decisions read runs with
-    (``convergence.run_state``): only such a run is continued when its slot's cap is raised."""
+    (``convergence.run_state``): only such a run is continued when its slot's cap is raised. A run whose curve holds
+    no finite value (state unknown) is not: the decisions read it as neither improving nor plateaued
+    (``decisions.Arm``)."""
     classes = result.test_metric("classes")
     state = run_state(result.curve(spec.goal.name), result.curve("val_accuracy"), spec.maximize,
                       spec.patience or PATIENCE, result.config.get("epochs"), 1 / classes if classes else None)

@@ -14,7 +14,7 @@ from typing import Any
 from lossbench.errors import Stopped
 from lossbench.results import best_trial, to_record, writer
 from lossbench.results.baseline import family_pairs
-from lossbench.results.chains import chains, state_of
+from lossbench.results.chains import PENDING, chains, state_of
 from lossbench.results.phase import FINAL_FINISHED, TUNE_FINISHED, Tally, round_done, tally
 from lossbench.results.schema import FINAL, RACE_ATTR, SPEC_ATTR, TUNE, spec_study
 from lossbench.sweep import slots
@@ -71,7 +71,7 @@ class Worker:
         first = self.plan.first if self.plan else Allowance(spec.seeds, spec.epochs)
         self._allowed = {arm.key: first for arm in spec.arms}  # each arm's final phase now: (seeds, cap)
         self._race_over = not spec.race
-        self._race_read: tuple[Any, ...] | None = None  # what the race was last replayed from
+        self._race_read: tuple[Any, ...] | None = None  # the finished final trials the race was last replayed from
         self._recorded: dict[str, Any] | None = None
 
     @property
@@ -194,12 +194,16 @@ class Worker:
 
     def _update_race(self) -> None:
         """Replay the race from the stored runs (``racing``): each arm's allowance now, and whether it is over; the
-        race record stored when it changed."""
+        race record stored when it changed. Only finished final trials decide it (a look reads each slot's finished
+        run; a finished trial never changes), so with the same finished trials as at the last replay nothing is
+        judged again: a replay judges the family at each look (about a second each), and every arm waiting for a
+        round asks for one, at every trial another worker takes or enqueues."""
         if not all(self._tuned(arm) for arm in self.spec.arms):
             return
         racing = {arm.key: FinalRuns(self.spec, arm, self.studies[arm.index, FINAL].get_trials(deepcopy=False))
                   for arm in self.spec.arms if self._tune_best[arm.index] is not None}
-        read = tuple((key, t.number, state_of(t)) for key, runs in racing.items() for t in runs.trials)
+        read = tuple((key, t.number, state_of(t)) for key, runs in racing.items() for t in runs.trials
+                     if state_of(t) not in PENDING)
         if read == self._race_read:
             return  # nothing finished since the last replay: the same state
         self._race_read = read
@@ -214,11 +218,16 @@ class Worker:
     def _done(self, study: Any, counted: Tally, phase: str, done: bool | None = None) -> bool:
         """Whether the phase is done (``done``, where the caller knows better than the count); a retry still queued
         in a done phase (its worker died right after taking a slot that was surplus) is taken here, and ``take``
-        tells it surplus: nothing is left waiting for ever."""
+        tells it surplus: nothing is left waiting for ever. A trial that ``take`` hands out instead (queued since the
+        count by a worker whose replay of the race ran ahead: a continuation past this cap) is queued again for
+        whoever runs it, never held untrained."""
         done = counted.done if done is None else done
         if done and counted.waiting:
             for _ in range(counted.waiting):
-                self._take(study, counted.quota, phase)  # the quota is full: the slot comes back surplus
+                taken = self._take(study, counted.quota, phase)  # the quota is full: the slot comes back surplus
+                if taken is not None:
+                    slots.release(study, self.storage, taken[0])
+                    self.held = None
         return done
 
     def _recovered(self, study: Any) -> list[Any]:
