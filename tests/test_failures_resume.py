@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from postgres import PostgresServer, find_binaries
+from postgres import find_binaries
 from test_failures import _wait_for, exits_as_documented, write_plugin
 
 pytestmark = pytest.mark.slow
@@ -154,17 +154,13 @@ def test_F61_a_resumed_sweep_gives_the_numbers_of_an_uninterrupted_one(cli, cli_
 
 
 @pytest.mark.skipif(find_binaries() is None, reason="PostgreSQL server binaries (initdb, pg_ctl) are not installed")
-def test_F61_a_resumed_sweep_gives_the_same_numbers_on_postgresql(cli, cli_process, plugins, reference, tmp_path):
-    server = PostgresServer()
-    server.start()
-    try:
-        for case, run in FAULTS.items():
-            folder = tmp_path / case
-            if case == "sigint":
-                run(cli, cli_process, plugins, folder, case, server.url)
-            else:
-                run(cli, plugins, folder, case, server.url)
-            assert retried(folder, case, server.url), (case, "the fault ended no trial: nothing was tested")
-            assert numbers(folder / "results" / case) == reference, case
-    finally:
-        server.remove()
+def test_F61_a_resumed_sweep_gives_the_same_numbers_on_postgresql(cli, cli_process, plugins, reference, tmp_path,
+                                                                  postgres_url):
+    for case, run in FAULTS.items():
+        folder = tmp_path / case
+        if case == "sigint":
+            run(cli, cli_process, plugins, folder, case, postgres_url)
+        else:
+            run(cli, plugins, folder, case, postgres_url)
+        assert retried(folder, case, postgres_url), (case, "the fault ended no trial: nothing was tested")
+        assert numbers(folder / "results" / case) == reference, case
