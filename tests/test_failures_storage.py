@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from conftest import cli_command, cli_environment
-from test_failures import exits_as_documented, one_error_line
+from test_failures import exits_as_documented, one_error_line, stored_sweep
 
 from lossbench.results import load_sweep
 
@@ -231,9 +231,13 @@ def test_F22_the_journal_changed_under_a_running_sweep(cli_process, tmp_path, fa
         assert "changed under the sweep" in line and "mend line" in line and "is kept" in line, line
 
 
-def test_F23_a_report_killed_mid_write_leaves_the_old_file_whole(cli, tmp_path):
-    cli(*sweep("atomic", 1), cwd=tmp_path, check=True)
-    html = tmp_path / "results" / "atomic" / "report.html"
+def test_F23_a_report_killed_mid_write_leaves_the_old_file_whole(tmp_path):
+    from stored import store_journal
+
+    from lossbench.report import write
+
+    store_journal(tmp_path / "results", "atomic")  # a stored sweep (nothing trains) and its whole report
+    html = write("atomic", ["html"], out=tmp_path / "results")["html"]
     whole = html.read_bytes()
     done = run(["report", "atomic", "--format", "html"], tmp_path, file_size=len(whole) // 2)
     assert done.returncode == 2 and "cannot write the report" in done.stderr, done.stderr
@@ -242,7 +246,7 @@ def test_F23_a_report_killed_mid_write_leaves_the_old_file_whole(cli, tmp_path):
 
 
 def test_F24_a_stale_journal_lock_is_said_and_broken(cli, tmp_path):
-    cli(*sweep("locked", 1), cwd=tmp_path, check=True)
+    stored_sweep(tmp_path / "results", "locked", pruner="none")  # what `lossbench sweep("locked", 1)` stores
     from lossbench.results.journal import lock_file
 
     lock = lock_file(tmp_path / "results" / "locked" / "sweep.journal")
