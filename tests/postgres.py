@@ -10,9 +10,7 @@ import socket
 import subprocess
 import tempfile
 import time
-from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
 
 
 def find_binaries() -> tuple[str, str] | None:
@@ -98,17 +96,6 @@ class PostgresServer:
 
 
 _databases = itertools.count()
-
-
-@contextmanager
-def postgres_server() -> Iterator[str]:
-    """Start a server in a temporary folder; yield ``postgresql://postgres@127.0.0.1:PORT/postgres``."""
-    server = PostgresServer()
-    server.start()
-    try:
-        yield server.url
-    finally:
-        server.remove()
 
 
 def needs_postgres():
