@@ -96,17 +96,6 @@ def postgres_url(postgres_session) -> str:
     return postgres_session.new_database()
 
 
-def pytest_collection_modifyitems(items):  # noqa: ANN001, ANN201
-    """The files with the most slow tests first, each file's tests in their order: pytest-xdist (``--dist loadfile``
-    with ``--no-loadscope-reorder``, pyproject.toml) then hands the long files out first and the short ones fill
-    the end, rather than a long file begun last leaving the other test process idle."""
-    from collections import Counter
-
-    slow = Counter(item.path for item in items if item.get_closest_marker("slow"))
-    files = {path: index for index, path in enumerate(dict.fromkeys(item.path for item in items))}
-    items.sort(key=lambda item: (-slow[item.path], files[item.path]))
-
-
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item, call):  # noqa: ANN001, ANN201
     """Under LOSSBENCH_REQUIRE_SERVICES=1 (set by .ci/run, which installs PostgreSQL and Chromium) a test that
