@@ -76,6 +76,26 @@ def idx_folder(tmp_path):
     return write
 
 
+@pytest.fixture(scope="session")
+def postgres_session():
+    """One throwaway PostgreSQL server per test process (xdist worker), started when a test first needs it
+    (initdb costs seconds); each test takes a database of its own on it (``postgres_url``)."""
+    from postgres import PostgresServer, find_binaries
+
+    if find_binaries() is None:
+        pytest.skip("PostgreSQL server binaries (initdb, pg_ctl) are not installed")
+    server = PostgresServer()
+    server.start()
+    yield server
+    server.remove()
+
+
+@pytest.fixture
+def postgres_url(postgres_session) -> str:
+    """``postgresql://postgres@127.0.0.1:PORT/test_N``: a fresh, empty database on the session's server."""
+    return postgres_session.new_database()
+
+
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item, call):  # noqa: ANN001, ANN201
     """Under LOSSBENCH_REQUIRE_SERVICES=1 (set by .ci/run, which installs PostgreSQL and Chromium) a test that

@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import glob
+import itertools
 import os
 import shutil
 import socket
 import subprocess
 import tempfile
 import time
-from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
 
 
 def find_binaries() -> tuple[str, str] | None:
@@ -81,16 +80,22 @@ class PostgresServer:
         self.stop()
         shutil.rmtree(self.root, ignore_errors=True)
 
+    def new_database(self) -> str:
+        """A fresh, empty database on this server (what a test gets of a server shared by the session); its URL."""
+        import psycopg2
 
-@contextmanager
-def postgres_server() -> Iterator[str]:
-    """Start a server in a temporary folder; yield ``postgresql://postgres@127.0.0.1:PORT/postgres``."""
-    server = PostgresServer()
-    server.start()
-    try:
-        yield server.url
-    finally:
-        server.remove()
+        name = f"test_{next(_databases)}"
+        connection = psycopg2.connect(host="127.0.0.1", port=self.port, user="postgres", dbname="postgres")
+        try:
+            connection.autocommit = True  # CREATE DATABASE cannot run in a transaction
+            with connection.cursor() as cursor:
+                cursor.execute(f"CREATE DATABASE {name}")
+        finally:
+            connection.close()
+        return self.url.rsplit("/", 1)[0] + f"/{name}"
+
+
+_databases = itertools.count()
 
 
 def needs_postgres():
@@ -109,7 +114,9 @@ def _server():
 
 
 def server_fixture():
-    """A fresh server per test: ``server = server_fixture()`` in a test module."""
+    """A fresh server per test: ``server = server_fixture()`` in a test module, for a test that stops the server or
+    changes what is server-wide (roles); any other takes the ``postgres_url`` fixture (tests/conftest.py): a fresh
+    database on one server per test process."""
     import pytest
 
     return pytest.fixture(name="server")(_server)

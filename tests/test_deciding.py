@@ -95,22 +95,18 @@ def test_a_resume_and_two_starts_on_one_journal_never_train_one_point_twice(tmp_
 
 
 @pytest.mark.slow
-def test_two_machines_on_postgresql_never_train_one_point_twice(tmp_path, cli_process):
-    from postgres import find_binaries, postgres_server
-
-    if find_binaries() is None:
-        pytest.skip("PostgreSQL server binaries (initdb, pg_ctl) are not installed")
-    with postgres_server() as url:
-        args = ["run", "--name", "machines", "--storage", url, *SMALL, "--trials", "6", "--seeds", "3", "--workers", "1"]
-        machines = [cli_process(*args, cwd=tmp_path, stderr=subprocess.PIPE) for _ in range(2)]
-        for process in machines:
-            _, err = process.communicate(timeout=600)
-            assert process.returncode == 0, err
-        data = read_sweep("machines", url)
-        for arm in data.arms:
-            tried = points([t.params for t in arm.tuning if t.state == "COMPLETE"])
-            assert len(tried) == 6 and len(set(tried)) == 6, (arm.key, tried)
-        assert len({t.user_attrs["worker"]["pid"] for a in data.arms for t in a.tuning}) == 2  # both did work
+def test_two_machines_on_postgresql_never_train_one_point_twice(tmp_path, cli_process, postgres_url):
+    args = ["run", "--name", "machines", "--storage", postgres_url, *SMALL, "--trials", "6", "--seeds", "3",
+            "--workers", "1"]
+    machines = [cli_process(*args, cwd=tmp_path, stderr=subprocess.PIPE) for _ in range(2)]
+    for process in machines:
+        _, err = process.communicate(timeout=600)
+        assert process.returncode == 0, err
+    data = read_sweep("machines", postgres_url)
+    for arm in data.arms:
+        tried = points([t.params for t in arm.tuning if t.state == "COMPLETE"])
+        assert len(tried) == 6 and len(set(tried)) == 6, (arm.key, tried)
+    assert len({t.user_attrs["worker"]["pid"] for a in data.arms for t in a.tuning}) == 2  # both did work
 
 
 # -- the same decisions however the trials were scheduled ---------------------------------------------------------

@@ -22,12 +22,12 @@ def sweep(url: str, name: str, *extra: str) -> list[str]:
             "--loss", "ce", "--set", "hidden=8", "--seeds", "1", "--workers", "1", *extra]
 
 
-def test_F11_a_password_never_appears_in_any_output_or_storage(cli, server, tmp_path):
+def test_F11_a_password_never_appears_in_any_output_or_storage(cli, postgres_url, tmp_path):
     import sqlalchemy
 
     from lossbench.results import read_sweep
 
-    host = server.url.split("@", 1)[1]
+    host = postgres_url.split("@", 1)[1]
     url = f"postgresql://postgres:{SECRET}@{host}?password={SECRET}"
     done = cli(*sweep(url, "secret", "--epochs", "1", "--trials", "1"), cwd=tmp_path)
     exits_as_documented(done, "F11")
@@ -37,8 +37,8 @@ def test_F11_a_password_never_appears_in_any_output_or_storage(cli, server, tmp_
     folder = tmp_path / "results" / "secret"
     for path in [folder / "report.md", folder / "report.html", folder / "results.json", folder / "trials.csv"]:
         outputs[path.name] = path.read_text()
-    outputs["provenance"] = str(read_sweep("secret", server.url).provenance)
-    with sqlalchemy.create_engine(server.url.replace("postgresql://", "postgresql+psycopg2://")).connect() as db:
+    outputs["provenance"] = str(read_sweep("secret", postgres_url).provenance)
+    with sqlalchemy.create_engine(postgres_url.replace("postgresql://", "postgresql+psycopg2://")).connect() as db:
         outputs["database"] = " ".join(str(row) for table in ("study_user_attributes", "trial_user_attributes",
                                                                "study_system_attributes", "trial_system_attributes")
                                        for row in db.execute(sqlalchemy.text(f"SELECT * FROM {table}")))

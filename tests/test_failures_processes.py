@@ -14,7 +14,7 @@ import pytest
 
 from lossbench.results import read_sweep
 from lossbench.sweep.slots import MAX_LOST_RETRIES
-from postgres import PostgresServer, find_binaries
+from postgres import find_binaries
 from test_failures import _running_trials, _wait_for, exits_as_documented, expected, write_plugin
 
 pytestmark = pytest.mark.slow
@@ -120,40 +120,36 @@ def test_F43_sighup_stops_like_sigterm(cli, cli_process, tmp_path):
 
 
 @pytest.mark.skipif(find_binaries() is None, reason="PostgreSQL server binaries (initdb, pg_ctl) are not installed")
-def test_F44_a_worker_paused_past_its_heartbeat_drops_the_trial_taken_over(cli, cli_process, tmp_path):
-    server = PostgresServer()
-    server.start()
-    try:
-        args = ["run", "--name", "paused", "--storage", server.url, "--quiet", "--dataset", "digits", "--cell", "rnn",
-                "--remedies", "none", "--loss", "ce", "--set", "hidden=16", "--epochs", "15", "--trials", "2",
-                "--seeds", "1", "--workers", "1", "--heartbeat", "1"]
+def test_F44_a_worker_paused_past_its_heartbeat_drops_the_trial_taken_over(cli, cli_process, tmp_path,
+                                                                        postgres_url):
+    args = ["run", "--name", "paused", "--storage", postgres_url, "--quiet", "--dataset", "digits", "--cell", "rnn",
+            "--remedies", "none", "--loss", "ce", "--set", "hidden=16", "--epochs", "15", "--trials", "2",
+            "--seeds", "1", "--workers", "1", "--heartbeat", "1"]
 
-        def running() -> list:
-            try:
-                return [t for arm in read_sweep("paused", server.url).arms for t in arm.tuning if t.state == "RUNNING"]
-            except Exception:  # not created yet
-                return []
+    def running() -> list:
+        try:
+            return [t for arm in read_sweep("paused", postgres_url).arms for t in arm.tuning if t.state == "RUNNING"]
+        except Exception:  # not created yet
+            return []
 
-        first = cli_process(*args, cwd=tmp_path, stderr=subprocess.PIPE)
-        paused = _wait_for(running)[0]
-        worker = paused.user_attrs["worker"]["pid"]  # the command's worker process, which runs the trial
-        os.kill(worker, signal.SIGSTOP)
-        time.sleep(4)  # past the grace period (2 heartbeats)
-        second = cli_process(*args, cwd=tmp_path, stderr=subprocess.PIPE)  # another machine, say
+    first = cli_process(*args, cwd=tmp_path, stderr=subprocess.PIPE)
+    paused = _wait_for(running)[0]
+    worker = paused.user_attrs["worker"]["pid"]  # the command's worker process, which runs the trial
+    os.kill(worker, signal.SIGSTOP)
+    time.sleep(4)  # past the grace period (2 heartbeats)
+    second = cli_process(*args, cwd=tmp_path, stderr=subprocess.PIPE)  # another machine, say
 
-        def taken_over() -> bool:
-            data = read_sweep("paused", server.url)
-            return any(t.number == paused.number and t.state == "FAIL" for arm in data.arms for t in arm.tuning)
-        _wait_for(taken_over)
-        os.kill(worker, signal.SIGCONT)
-        _, err = first.communicate(timeout=300)
-        _, err2 = second.communicate(timeout=300)
-        exits_as_documented(subprocess.CompletedProcess(args, first.returncode, "", err), "F44")
-        exits_as_documented(subprocess.CompletedProcess(args, second.returncode, "", err2), "F44")
-        assert "was taken over by another worker" in err and "Traceback" not in err, err
-        data = read_sweep("paused", server.url)
-        arm = data.arms[0]
-        assert len(arm.finished_tuning) == 2 and len(arm.completed_final) == 1  # the budget stays exact
-        assert not [t for t in [*arm.tuning, *arm.final] if t.state in ("RUNNING", "WAITING")]
-    finally:
-        server.remove()
+    def taken_over() -> bool:
+        data = read_sweep("paused", postgres_url)
+        return any(t.number == paused.number and t.state == "FAIL" for arm in data.arms for t in arm.tuning)
+    _wait_for(taken_over)
+    os.kill(worker, signal.SIGCONT)
+    _, err = first.communicate(timeout=300)
+    _, err2 = second.communicate(timeout=300)
+    exits_as_documented(subprocess.CompletedProcess(args, first.returncode, "", err), "F44")
+    exits_as_documented(subprocess.CompletedProcess(args, second.returncode, "", err2), "F44")
+    assert "was taken over by another worker" in err and "Traceback" not in err, err
+    data = read_sweep("paused", postgres_url)
+    arm = data.arms[0]
+    assert len(arm.finished_tuning) == 2 and len(arm.completed_final) == 1  # the budget stays exact
+    assert not [t for t in [*arm.tuning, *arm.final] if t.state in ("RUNNING", "WAITING")]

@@ -1,6 +1,6 @@
 """A resumed sweep gives the numbers an uninterrupted one gives (docs/failures.md F61): a stop by SIGINT, a worker
-killed with its trial (SIGKILL), and a time budget running out, each mid-trial, on the journal and on a real
-PostgreSQL server. Seeds and points belong to a trial's slot, never to Optuna's trial number, which a retry changes.
+killed with its trial (SIGKILL), and a time budget running out, each mid-trial, on the journal (here) and on a real
+PostgreSQL server (test_failures_resume_postgres.py). Seeds and points belong to a trial's slot, never to Optuna's trial number, which a retry changes.
 
 The faults come from a loss plugin, ``gate`` (cross-entropy), whose Nth build does what the file ``fault.json`` in
 the working folder says, once: wait (for the test's signal), kill its own process, or sleep past the budget."""
@@ -17,7 +17,6 @@ from pathlib import Path
 
 import pytest
 
-from postgres import PostgresServer, find_binaries
 from test_failures import _wait_for, exits_as_documented, write_plugin
 
 pytestmark = pytest.mark.slow
@@ -77,12 +76,12 @@ def numbers(folder: Path) -> tuple[list[tuple], list[dict]]:
     return trials, [{k: v for k, v in d.items() if k != "minutes"} for d in decisions]
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")  # session: test_failures_resume_postgres.py takes them too
 def plugins(tmp_path_factory) -> Path:
     return write_plugin(tmp_path_factory.mktemp("plugins"), "gate", GATE)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def reference(cli, plugins, tmp_path_factory):
     """One uninterrupted run, the numbers every resumed one must give."""
     folder = tmp_path_factory.mktemp("reference")
@@ -151,20 +150,3 @@ def test_F61_a_resumed_sweep_gives_the_numbers_of_an_uninterrupted_one(cli, cli_
         run(cli, plugins, tmp_path, "same", None)
     assert retried(tmp_path, "same", None), "the fault ended no trial: nothing was tested"
     assert numbers(tmp_path / "results" / "same") == reference
-
-
-@pytest.mark.skipif(find_binaries() is None, reason="PostgreSQL server binaries (initdb, pg_ctl) are not installed")
-def test_F61_a_resumed_sweep_gives_the_same_numbers_on_postgresql(cli, cli_process, plugins, reference, tmp_path):
-    server = PostgresServer()
-    server.start()
-    try:
-        for case, run in FAULTS.items():
-            folder = tmp_path / case
-            if case == "sigint":
-                run(cli, cli_process, plugins, folder, case, server.url)
-            else:
-                run(cli, plugins, folder, case, server.url)
-            assert retried(folder, case, server.url), (case, "the fault ended no trial: nothing was tested")
-            assert numbers(folder / "results" / case) == reference, case
-    finally:
-        server.remove()

@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import json
 import math
+import os
 import re
 import shutil
 import subprocess
@@ -35,21 +36,46 @@ def register_losses(register):
     register(LossSpec(name="evil", summary={EVIL!r}, space={{}}, defaults={{}}, build=build_evil,
                       targets=frozenset({{"multiclass"}})))
 '''
-@pytest.fixture(scope="session")
-def sweeps(tmp_path_factory, cli):
-    """Three real sweeps: main (2 losses, one from a local plugin, x 2 remedy sets, 3 seeds); a single arm with a
-    single seed; a single arm whose every run diverges (relu RNN, SGD at an absurd fixed learning rate)."""
-    root = tmp_path_factory.mktemp("sweeps")
+def build_sweeps(root: Path) -> None:
+    """Three real sweeps, run at once (three commands, three journals): main (2 losses, one from a local plugin,
+    x 2 remedy sets, 3 seeds); a single arm with a single seed; a single arm whose every run diverges (relu RNN,
+    SGD at an absurd fixed learning rate)."""
+    from conftest import start_cli
+
     (root / "plugins").mkdir()
     (root / "plugins" / "evil_plugin.py").write_text(PLUGIN)
-    cli("--plugins-dir", "plugins", "run", "--name", "main", *TINY, "--loss", "ce", "--loss", "evil",
-        "--cell", "rnn", "--remedies", "none", "--remedies", "clip_norm", "--trials", "2", "--seeds", "3",
-        cwd=root, timeout=600, check=True)
-    cli("run", "--name", "single", *TINY, "--loss", "ce", "--cell", "gru", "--remedies", "none",
-        "--trials", "1", "--seeds", "1", cwd=root, timeout=600, check=True)
-    cli("run", "--name", "diverged", *TINY, "--loss", "ce", "--cell", "rnn", "--remedies", "none",
-        "--trials", "2", "--seeds", "2", "--set", "optimizer=sgd", "--set", "lr=1e6", "--set", "rnn.activation=relu",
-        cwd=root, timeout=600, check=True)
+    commands = [
+        ["--plugins-dir", "plugins", "run", "--name", "main", *TINY, "--loss", "ce", "--loss", "evil", "--cell", "rnn",
+         "--remedies", "none", "--remedies", "clip_norm", "--trials", "2", "--seeds", "3"],
+        ["run", "--name", "single", *TINY, "--loss", "ce", "--cell", "gru", "--remedies", "none", "--trials", "1",
+         "--seeds", "1"],
+        ["run", "--name", "diverged", *TINY, "--loss", "ce", "--cell", "rnn", "--remedies", "none", "--trials", "2",
+         "--seeds", "2", "--set", "optimizer=sgd", "--set", "lr=1e6", "--set", "rnn.activation=relu"]]
+    started = [start_cli(*args, cwd=root, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE) for args in commands]
+    for process in started:
+        _, err = process.communicate(timeout=600)
+        assert process.returncode == 0, err
+
+
+@pytest.fixture(scope="session")
+def sweeps(tmp_path_factory):
+    """A copy, this process's own, of the three sweeps of ``build_sweeps``, built once for the whole test run:
+    under pytest-xdist the first worker to need them builds them, under a lock, in the run's shared folder
+    (test_report_browser.py reads the main sweep's page too)."""
+    import fcntl
+
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    base = tmp_path_factory.getbasetemp()
+    shared = (base.parent if worker else base) / "report-sweeps"
+    with open(shared.with_suffix(".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (shared / "built").is_file():
+            shutil.rmtree(shared, ignore_errors=True)
+            shared.mkdir()
+            build_sweeps(shared)
+            (shared / "built").touch()
+    root = tmp_path_factory.mktemp("sweeps")
+    shutil.copytree(shared, root, dirs_exist_ok=True)
     return root
 
 
@@ -372,18 +398,12 @@ def test_password_never_appears_on_an_unreachable_database(tmp_path, cli):
 
 
 @pytest.mark.slow
-def test_password_is_masked_in_every_output_of_a_database_sweep(tmp_path, cli):
-    sys.path.insert(0, str(Path(__file__).parent))
-    from postgres import find_binaries, postgres_server
-
-    if find_binaries() is None:
-        pytest.skip("PostgreSQL server binaries (initdb, pg_ctl) are not installed")
-    with postgres_server() as address:
-        url = address.replace("postgres@", "postgres:hunter2secret@")  # trust auth: any password is accepted
-        cli("run", "--name", "pw", "--storage", url, *TINY, "--loss", "ce", "--cell", "rnn",
-            "--remedies", "none", "--trials", "1", "--seeds", "1", "--epochs", "1",
-            cwd=tmp_path, timeout=600, check=True)
-        done = cli("report", "pw", "--storage", url, cwd=tmp_path, timeout=600, check=True)
+def test_password_is_masked_in_every_output_of_a_database_sweep(tmp_path, cli, postgres_url):
+    url = postgres_url.replace("postgres@", "postgres:hunter2secret@")  # trust auth: any password is accepted
+    cli("run", "--name", "pw", "--storage", url, *TINY, "--loss", "ce", "--cell", "rnn",
+        "--remedies", "none", "--trials", "1", "--seeds", "1", "--epochs", "1",
+        cwd=tmp_path, timeout=600, check=True)
+    done = cli("report", "pw", "--storage", url, cwd=tmp_path, timeout=600, check=True)
     folder = tmp_path / "results" / "pw"
     assert (folder / "report.html").exists()
     everything = all_text(folder) + done.stdout + done.stderr

@@ -134,22 +134,27 @@ def test_one_worker_sweep_exact_budget_resume_and_results(tmp_path, cli):
 
 
 @pytest.mark.slow
-def test_one_worker_sweep_is_reproducible(tmp_path, cli):
+def test_one_worker_sweep_is_reproducible(tmp_path):
+    from lossbench import sweep
+
     params = []
-    for out in ("a", "b"):
-        cli("run", "--name", "r", *TINY, "--loss", "focal", "--cell", "rnn", "--trials", "3", "--workers", "1",
-            "--seeds", "1", "--pruner", "none", "--out", out, "--quiet", cwd=tmp_path, timeout=600, check=True)
+    for out in ("a", "b"):  # in this process: the sampler's reproducibility, not the command, is tested
+        sweep.run({"name": "r", "dataset": "digits", "remedy_sets": [[]], "hidden": 8, "epochs": 2, "losses": ["focal"],
+                   "cells": ["rnn"], "trials": 3, "seeds": 1, "pruner": "none"}, out=tmp_path / out, workers=1)
         data = read_sweep("r", str(tmp_path / out / "r" / "sweep.journal"))
         params.append([t.params for t in data.arms[0].tuning])
     assert params[0] == params[1] and len({json.dumps(p, sort_keys=True) for p in params[0]}) == 3
 
 
 @pytest.mark.slow
-def test_diverging_arm_is_counted_and_the_sweep_finishes(tmp_path, cli):
+def test_diverging_arm_is_counted_and_the_sweep_finishes(tmp_path):
+    from lossbench import sweep
+
     (tmp_path / "div.toml").write_text('name = "div"\ndataset = "digits"\nlosses = ["ce", "focal"]\ncells = ["rnn"]\n'
                                        'trials = 2\nepochs = 2\nseeds = 1\nhidden = [8]\noptimizer = "sgd"\n'
                                        '[fixed]\n"rnn.activation" = "relu"\n[space]\nlr = {choices = [1e6]}\n')
-    cli("run", "div.toml", "--quiet", cwd=tmp_path, timeout=600, check=True)
+    outcome = sweep.run(sweep.load_toml(tmp_path / "div.toml"), out=tmp_path / "results")  # the file, in process
+    assert outcome.failed == 0
     data = read_sweep("div", journal(tmp_path, "div"))
     for arm in data.arms:
         assert arm.count("diverged") == 2, [(t.state, t.status) for t in arm.tuning]

@@ -17,7 +17,7 @@ from lossbench.errors import LossbenchError
 from lossbench.engine import RunConfig, RunResult, prepare
 from lossbench.registry import load_registry
 from lossbench.sweep.checkpoints import Checkpoints
-from postgres import find_binaries, postgres_server
+from postgres import find_binaries
 
 REGISTRY = load_registry()
 
@@ -154,31 +154,31 @@ def epochs_reported(storage, name: str) -> int:
 @pytest.mark.slow
 @pytest.mark.skipif(find_binaries() is None, reason="PostgreSQL server binaries (initdb, pg_ctl) are not installed")
 def test_a_run_checkpointed_under_one_out_folder_is_continued_by_another_process_with_another(tmp_path, cli,
-                                                                                             cli_process):
+                                                                                             cli_process,
+                                                                                             postgres_url):
     """One process stopped (Ctrl-C) mid-run; a second, with another --out on the same database and artifact
     folder, continues that run from its checkpoint; this process then continues the final run's checkpoint."""
     from lossbench.results import read_sweep
     from lossbench.results.storage import open_storage
 
     shared = tmp_path / "shared-artifacts"
-    with postgres_server() as url:
-        args = ["run", "--name", "pg", "--storage", url, "--artifacts", str(shared), "--dataset", "digits",
-                "--loss", "ce", "--cell", "rnn", "--remedies", "none", "--set", "hidden=8", "--epochs", "60",
-                "--patience", "0", "--trials", "1", "--seeds", "1", "--workers", "1", "--quiet"]
-        storage = open_storage(url, create=True)  # Optuna's tables, made here once
-        first = cli_process(*args, "--out", str(tmp_path / "one"), cwd=tmp_path, stderr=subprocess.PIPE)
-        deadline = time.time() + 300
-        while time.time() < deadline and first.poll() is None and epochs_reported(storage, "pg") < 2:
-            time.sleep(0.2)
-        first.send_signal(signal.SIGINT)
-        _, err = first.communicate(timeout=120)
-        assert first.returncode == 130, err
-        [stopped] = [t for a in read_sweep("pg", url).arms for t in a.tuning if t.status == "interrupted"]
-        epoch = stopped.user_attrs["checkpoint"]["epoch"]
-        assert 2 <= epoch < 60
-        second = cli(*args, "--out", str(tmp_path / "two"), cwd=tmp_path, timeout=600)
-        assert second.returncode == 0 and "warning" not in second.stderr, second.stderr
-        arm = read_sweep("pg", url).arms[0]
+    args = ["run", "--name", "pg", "--storage", postgres_url, "--artifacts", str(shared), "--dataset", "digits",
+            "--loss", "ce", "--cell", "rnn", "--remedies", "none", "--set", "hidden=8", "--epochs", "60",
+            "--patience", "0", "--trials", "1", "--seeds", "1", "--workers", "1", "--quiet"]
+    storage = open_storage(postgres_url, create=True)  # Optuna's tables, made here once
+    first = cli_process(*args, "--out", str(tmp_path / "one"), cwd=tmp_path, stderr=subprocess.PIPE)
+    deadline = time.time() + 300
+    while time.time() < deadline and first.poll() is None and epochs_reported(storage, "pg") < 2:
+        time.sleep(0.2)
+    first.send_signal(signal.SIGINT)
+    _, err = first.communicate(timeout=120)
+    assert first.returncode == 130, err
+    [stopped] = [t for a in read_sweep("pg", postgres_url).arms for t in a.tuning if t.status == "interrupted"]
+    epoch = stopped.user_attrs["checkpoint"]["epoch"]
+    assert 2 <= epoch < 60
+    second = cli(*args, "--out", str(tmp_path / "two"), cwd=tmp_path, timeout=600)
+    assert second.returncode == 0 and "warning" not in second.stderr, second.stderr
+    arm = read_sweep("pg", postgres_url).arms[0]
     [retry] = [t for t in arm.tuning if t.user_attrs.get("retry_of") == stopped.number]
     assert retry.run.continued_from == epoch and numbers(retry.run) == numbers(straight(retry.run.config, 60))
     [final] = arm.completed_final

@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from postgres import find_binaries, postgres_server
+from postgres import find_binaries
 
 pytestmark = [pytest.mark.slow,
               pytest.mark.skipif(find_binaries() is None,
@@ -17,9 +17,8 @@ pytestmark = [pytest.mark.slow,
 
 
 @pytest.fixture(scope="module")
-def url():
-    with postgres_server() as address:
-        yield address
+def url(postgres_session):
+    return postgres_session.new_database()
 
 
 def command(url: str, name: str, *extra: str) -> list[str]:
