@@ -14,7 +14,7 @@ from lossbench.sweep.racing import ROUNDS
 from lossbench.sweep.spec import SweepSpec
 from lossbench.text import shown
 
-SPEC_KEYS = set(SweepSpec.__dataclass_fields__) - {"refused", "problems"}  # what a file or flags may set
+SPEC_KEYS = set(SweepSpec.__dataclass_fields__) - {"refused", "problems", "given"}  # what a file or flags may set
 TOML_KEYS = SPEC_KEYS | {"remedies"}  # "remedies" is read as "remedy_sets"
 
 
