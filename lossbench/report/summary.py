@@ -14,9 +14,10 @@ from lossbench.convergence import collapsed
 from lossbench.decisions import Arm as JudgedArm
 from lossbench.decisions import Run
 from lossbench.report import improvement, sensitivity
-from lossbench.results import ArmData, Objective, RunResult, SpecRecord, TrialRecord, best_trial
+from lossbench.results import ArmData, Objective, RunResult, SpecRecord, TrialRecord
 from lossbench.results.objective import ACCURACY
 from lossbench.results.phase import COMPLETE, arm_done
+from lossbench.results.reader import tuned_best
 from lossbench.results.run import INIT, TRAINED
 
 MAX_POINTS = 200  # gradient-norm series are thinned to this many points
@@ -109,11 +110,11 @@ def summarise(arm: ArmData, spec: SpecRecord, race: dict[str, object] | None = N
     accuracy = {int(t.seed): run.test_metric("accuracy") for t, run in tested if t.seed is not None}
     values = list(accuracy.values())
     mean, std = stats.mean_std(values)
-    best = best_trial(arm.tuning, objective)
+    best = tuned_best(arm.tuning_runs, spec.stored)
     # A trial in flight keeps the arm unfinished; a retry left waiting in a phase whose budget is full (its worker
     # died right after claiming a surplus slot) does not: nothing will run it, so it must not keep it so for ever.
     running = any(t.state == "RUNNING" for t in [*arm.tuning, *arm.final])
-    finished = not running and arm_done(arm.tuning, arm.final, spec.stored, race, best is not None, arm.key)
+    finished = not running and arm_done(arm.tuning_runs, arm.final, spec.stored, race, best is not None, arm.key)
     runs = [run for _, run in finals]
     summary = ArmSummary(
         key=arm.key, loss=arm.loss, cell=arm.cell, remedies="+".join(arm.remedies) or "none", accuracy=accuracy,

@@ -16,6 +16,7 @@ from lossbench.results.schema import (ATTR_DIVERGED_AT, ATTR_ERROR, ATTR_PARAMS,
                                       PROVENANCE_ATTR, RACE_ATTR, SPEC_ATTR, TUNE, spec_study, study_name)
 from lossbench.results.chains import split_superseded
 from lossbench.results.spec_record import SpecRecord
+from lossbench.results.halving import pool, tuning_trials
 from lossbench.results.phase import COMPLETE, TUNE_FINISHED, judged_runs
 from lossbench.results.storage import NoSweepError, Storage, open_storage
 
@@ -74,6 +75,11 @@ class ArmData:
     def failed(self) -> int:
         """Tuning trials that failed for good (a plugin raised, a time limit ran out)."""
         return sum(1 for t in self.tuning if t.status in FAILED_STATUSES and not t.surplus)
+
+    @property
+    def tuning_runs(self) -> list[TrialRecord]:
+        """Every tuning trial, the runs a later trial of their slot continued included (successive halving)."""
+        return [*self.tuning, *tuning_trials(self.superseded)]
 
     @property
     def finished_tuning(self) -> list[TrialRecord]:
@@ -179,6 +185,13 @@ def best_trial(trials: list[TrialRecord], objective: Objective | bool) -> TrialR
     maximize = objective.maximize if isinstance(objective, Objective) else objective
     sign = 1 if maximize else -1
     return max(pool, key=lambda t: (sign * t.value, -t.number))
+
+
+def tuned_best(tuning: list[Any], spec: dict[str, Any]) -> Any:
+    """An arm's best tuning trial, the one the final phase reruns: ``best_trial`` among the trials its tuning rule
+    chooses from (``halving.pool``: under successive halving, the points trained to the last rung). ``tuning``: its
+    tuning trials (FrozenTrials as records, or TrialRecords), superseded runs included; ``spec``: as stored."""
+    return best_trial(pool(tuning, spec), Objective.named(spec.get("objective")))
 
 
 def final_metric(trials: Iterable[TrialRecord], metric: str) -> dict[int, float]:
