@@ -17,6 +17,7 @@ from lossbench.report import improvement, sensitivity
 from lossbench.results import ArmData, Objective, RunResult, SpecRecord, TrialRecord
 from lossbench.results.objective import ACCURACY
 from lossbench.results.phase import COMPLETE, arm_done
+from lossbench.results.halving import pool
 from lossbench.results.reader import tuned_best
 from lossbench.results.run import INIT, TRAINED
 
@@ -138,7 +139,9 @@ def summarise(arm: ArmData, spec: SpecRecord, race: dict[str, object] | None = N
                                             judged.states if judged else {}, objective, spec.patience)
     summary.collapses = [found for t, run in tested if t.seed is not None and run.status == "completed"
                          and (found := _collapse(int(t.seed), run))]
-    summary.sensitivity = [point for t in arm.tuning if not t.surplus and (point := _sensitivity(t, objective))]
+    last_rung = {t.number for t in pool(arm.tuning_runs, spec.stored)}  # halving: the rest stopped at its first rung,
+    summary.sensitivity = [point for t in arm.tuning if not t.surplus  # read as pruned ones are (a shorter run)
+                           and (point := _sensitivity(t, objective, stopped=t.number not in last_rung))]
     summary.lr_range = sensitivity.lr_range(summary.sensitivity, objective)
     summary.tuning_gap = sensitivity.tuning_gap(best.value if best else None,  # a collapse is no lucky seed
                                                [run.last(objective.name) for run in completed
@@ -204,8 +207,9 @@ def _band(series: list[list[float | None]]) -> tuple[list[float], list[float]]:
     return mean, std
 
 
-def _sensitivity(trial: TrialRecord, objective: Objective) -> tuple[float, float, str] | None:
-    """(learning rate, objective, status) of a finished tuning trial; a pruned one at its last epoch."""
+def _sensitivity(trial: TrialRecord, objective: Objective, stopped: bool = False) -> tuple[float, float, str] | None:
+    """(learning rate, objective, status) of a finished tuning trial; a pruned one at its last epoch; one
+    ``stopped`` at the first rung of a successive halving, as pruned."""
     run = trial.run if "lr" not in trial.params or trial.state == "PRUNED" else None  # read only where needed
     lr = trial.params["lr"] if "lr" in trial.params else run.lr if run is not None else None
     if trial.state == "COMPLETE":
@@ -216,7 +220,7 @@ def _sensitivity(trial: TrialRecord, objective: Objective) -> tuple[float, float
         return None
     if lr is None or value is None or not _finite(value):
         return None
-    return float(lr), float(value), trial.status or trial.state.lower()
+    return float(lr), float(value), "pruned" if stopped else trial.status or trial.state.lower()
 
 
 def _finite(value: object) -> bool:

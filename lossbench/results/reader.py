@@ -11,8 +11,8 @@ from lossbench.results.checks import refuse, spec_problem, trial_problem
 from lossbench.results.masking import mask_url
 from lossbench.results.objective import Objective
 from lossbench.results.run import RunResult
-from lossbench.results.schema import (ATTR_DIVERGED_AT, ATTR_ERROR, ATTR_PARAMS, ATTR_RESULT, ATTR_SEED, ATTR_SLOT,
-                                      ATTR_STATUS, ATTR_SURPLUS, CAP_KEYS, CAPS_ATTR, FAILED_STATUSES, FINAL,
+from lossbench.results.schema import (ATTR_DIVERGED_AT, ATTR_ERROR, ATTR_PARAMS, ATTR_PHASE, ATTR_RESULT, ATTR_SEED,
+                                      ATTR_SLOT, ATTR_STATUS, ATTR_SURPLUS, CAP_KEYS, CAPS_ATTR, FAILED_STATUSES, FINAL,
                                       PROVENANCE_ATTR, RACE_ATTR, SPEC_ATTR, TUNE, spec_study, study_name)
 from lossbench.results.chains import split_superseded
 from lossbench.results.spec_record import SpecRecord
@@ -64,7 +64,8 @@ class ArmData:
     remedies: list[str]
     tuning: list[TrialRecord] = field(default_factory=list)  # each slot's current run (and failed trials)
     final: list[TrialRecord] = field(default_factory=list)
-    # runs a later trial of the same slot continued (``chains``): their results stand only as of their cap
+    # runs a later trial of the same slot continued (``chains``), of both phases: their results stand only as of
+    # their cap
     superseded: list[TrialRecord] = field(default_factory=list)
 
     def count(self, status: str, phase: str = TUNE) -> int:
@@ -105,7 +106,8 @@ class SweepData:
 
     def judged_final(self, arm: ArmData) -> list[TrialRecord]:
         """The final runs of ``arm`` the decisions judge: of a race that ended, those it judged (``judged_runs``)."""
-        return judged_runs([*arm.final, *arm.superseded], self.spec, self.race, arm.key)
+        superseded = [t for t in arm.superseded if t.user_attrs.get(ATTR_PHASE) != TUNE]  # a halving's are tuning's
+        return judged_runs([*arm.final, *superseded], self.spec, self.race, arm.key)
 
     def failed_trials(self) -> list[TrialRecord]:
         """Trials that failed for good (a plugin raised, a time limit ran out): not surplus claims, not lost
