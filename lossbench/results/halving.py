@@ -24,7 +24,6 @@ from __future__ import annotations
 import math
 from typing import Any, Iterable
 
-from lossbench.convergence import CHANCE_MARGIN
 from lossbench.results.chains import COMPLETE, PRUNED, Chain, cap_of, chains, state_of
 from lossbench.results.objective import Objective
 from lossbench.results.schema import ATTR_CONTINUES, ATTR_PHASE, ATTR_RESULT, ATTR_RUNGS, ATTR_STATUS, TUNE
@@ -85,6 +84,8 @@ def _score(trial: Any, maximize: bool) -> float:
 
 def _above_chance(trial: Any) -> bool:
     """Whether the run's best validation accuracy lies more than ``CHANCE_MARGIN`` above chance (1 / classes)."""
+    from lossbench.convergence import CHANCE_MARGIN  # on first use: importing the results layer loads no other
+
     result = trial.user_attrs.get(ATTR_RESULT) or {}
     classes = (result.get("test") or {}).get("classes")
     accuracies = [e.get("val_accuracy") for e in result.get("epochs") or []]
