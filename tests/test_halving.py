@@ -45,9 +45,11 @@ def test_the_schedule_is_two_rungs_a_fifth_of_the_cap_then_a_third_of_the_points
     assert rungs(5, 4) == (4,)  # a cap under 5: no first rung short of it
 
 
-def test_the_best_points_of_the_first_rung_go_on_ties_to_the_lower_slot():
-    trials = first_rung([0.5, 0.9, 0.3, 0.9, 0.7])
-    assert promoted(trials, 5, maximize=True) == [1, 3]
+def test_the_best_points_of_the_first_rung_go_on_ties_to_the_lower_slot_continued_in_slot_order():
+    assert promoted(first_rung([0.5, 0.9, 0.3, 0.9, 0.7]), 5, maximize=True) == [1, 3]
+    trials = first_rung([0.5, 0.9, 0.3, 0.95, 0.7])
+    assert promoted(trials, 5, maximize=True) == [3, 1]
+    # enqueued (so numbered) in slot order: a tie between their runs goes to the lower slot, as under patience
     assert [t.number for t in to_continue(trials, 5, True, 20)] == [1, 3]
     assert not tuning_done(trials, SPEC)  # the promoted points are still to train to the last rung
 

@@ -105,8 +105,10 @@ def ended(trial: Any) -> bool:
 
 
 def to_continue(trials: list[Any], budget: int, maximize: bool, cap: int) -> list[Any]:
-    """The promoted points' runs to continue to ``cap`` (nothing pending on their slot, neither ended nor closed)."""
-    return [chain.latest for chain in _promoted_chains(trials, budget, maximize)
+    """The promoted points' runs to continue to ``cap`` (nothing pending on their slot, neither ended nor closed), in
+    slot order: their continuations are numbered so, and a tie among them goes to the lower slot, as it does among
+    the same runs under the patience rule (``reader.best_trial``: the lower trial number)."""
+    return [chain.latest for chain in sorted(_promoted_chains(trials, budget, maximize), key=lambda c: c.slot)
             if chain.pending is None and chain.latest is not None and not chain.closed
             and not ended(chain.latest) and (cap_of(chain.latest) or 0) < cap]
 
