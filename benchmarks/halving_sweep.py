@@ -11,6 +11,7 @@ before any final run) and the trials' own seconds. Prints Markdown: the picks of
 each pick's tuning objective), the times per run, and their ratio in units of the reference run.
 
     python benchmarks/halving_sweep.py [--preset quickstart] [--rounds 1] [--keep DIR]   # quickstart: about 15 min
+    python benchmarks/halving_sweep.py --from DIR   # the tables of a kept run again
 """
 
 from __future__ import annotations
@@ -59,6 +60,8 @@ def read_back(name: str, out: str) -> dict:
     data = load_sweep(name, journal)
     storage = open_storage(journal)
     spans, picks, epochs, trial_seconds = [], {}, 0, 0.0
+    finals = {arm.key: sorted((t.seed, t.run.test_metric("accuracy")) for t in arm.completed_final)
+              for arm in data.arms}
     for arm in data.arms:
         tuning = arm.tuning_runs
         best = tuned_best(tuning, data.spec)
@@ -72,7 +75,8 @@ def read_back(name: str, out: str) -> dict:
         spans += [(t.datetime_start.timestamp(), t.datetime_complete.timestamp())
                   for t in study.get_trials(deepcopy=False) if t.datetime_start and t.datetime_complete]
     tuning_seconds = max(end for _, end in spans) - min(start for start, _ in spans)
-    return {"tuning_seconds": tuning_seconds, "trial_seconds": trial_seconds, "epochs": epochs, "picks": picks}
+    return {"tuning_seconds": tuning_seconds, "trial_seconds": trial_seconds, "epochs": epochs, "picks": picks,
+            "finals": finals}
 
 
 def label(params: dict | None) -> str:
@@ -107,7 +111,8 @@ def report(runs: list[dict], refs: list[dict]) -> None:
         print(f"| {arm} | {label(params)} ({value:.4f}) | {label(other)} ({other_value:.4f}) | "
               f"{'yes' if params == other else 'no'} |")
     print(f"\nSame pick on {same} of {len(first['patience'])} arms; every repeat of a rule picked as its first run did: "
-          f"{'yes' if steady else 'NO'}.")
+          f"{'yes' if steady else 'NO'}; the final runs' test accuracies identical in every run: "
+          f"{'yes' if all(r['finals'] == runs[0]['finals'] for r in runs) else 'NO'}.")
 
 
 def main() -> None:
@@ -115,7 +120,12 @@ def main() -> None:
     parser.add_argument("--preset", default="quickstart")
     parser.add_argument("--rounds", type=int, default=1)
     parser.add_argument("--keep", default=None, help="a folder to keep the sweeps and the JSON in")
+    parser.add_argument("--from", dest="source", default=None, help="a --keep folder: its tables again, no training")
     args = parser.parse_args()
+    if args.source:
+        document = json.loads((Path(args.source) / "halving_sweep.json").read_text())
+        report(document["runs"], document["references"])
+        return
     out = args.keep or tempfile.mkdtemp(prefix="halving-sweep-")
     runs, refs = [], [reference()]
     for round_ in range(args.rounds):
