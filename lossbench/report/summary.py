@@ -139,8 +139,9 @@ def summarise(arm: ArmData, spec: SpecRecord, race: dict[str, object] | None = N
                                             judged.states if judged else {}, objective, spec.patience)
     summary.collapses = [found for t, run in tested if t.seed is not None and run.status == "completed"
                          and (found := _collapse(int(t.seed), run))]
-    last_rung = {t.number for t in pool(arm.tuning_runs, spec.stored)}  # halving: the rest stopped at its first rung,
-    summary.sensitivity = [point for t in arm.tuning if not t.surplus  # read as pruned ones are (a shorter run)
+    # under halving, a point stopped at the first rung reads as a pruned one does: a value from a shorter run
+    last_rung = {t.number for t in pool(arm.tuning_runs, spec.stored)}
+    summary.sensitivity = [point for t in arm.tuning if not t.surplus
                            and (point := _sensitivity(t, objective, stopped=t.number not in last_rung))]
     summary.lr_range = sensitivity.lr_range(summary.sensitivity, objective)
     summary.tuning_gap = sensitivity.tuning_gap(best.value if best else None,  # a collapse is no lucky seed

@@ -92,7 +92,8 @@ def final_cap(spec: dict[str, Any], race: dict[str, Any] | None = None, arm: str
 
 def tuning_done(tuning: list[Any], spec: dict[str, Any]) -> bool:
     """Whether an arm's tuning is done (``tuning``: its tuning trials, superseded runs included). Under halving
-    (``halving``): its first rung done, and every promoted point's run standing at the last rung's cap (the schedule its trials recorded)."""
+    (``halving``): its first rung done, and every promoted point's run standing at the last rung's cap (in the
+    schedule its trials recorded)."""
     budget = int(spec.get("trials") or 0)
     if not halving.halving(spec):
         return tally(tuning, budget, TUNE_FINISHED).done
