@@ -105,9 +105,12 @@ def picks(data) -> dict:
 def test_one_and_two_workers_pick_the_same_points_training_each_the_epochs_of_its_rungs_once(tmp_path):
     one = picks(sweep.run({**SMALL, "name": "one"}, out=tmp_path, workers=1).load())
     [(runs, finals)] = one.values()
-    assert sorted((slot, cap, epochs) for slot, cap, _, epochs in runs) == [
-        (0, 1, 1), (1, 1, 1), (2, 1, 1), (2, 5, 4), (3, 1, 1), (4, 1, 1), (4, 5, 4)]  # slots 2 and 4 went on
-    assert len(finals) == 1 and finals[0][1] in (2, 4)  # the final phase reruns a point trained to the last rung
+    first = {slot: value for slot, cap, value, epochs in runs if cap == 1 and epochs == 1}
+    assert sorted(first) == [0, 1, 2, 3, 4] and len(runs) in (7, 10)  # each point 1 epoch, then 2 (or all 5) on
+    above = sorted((s for s in first if first[s] > 0.15), key=lambda s: (-first[s], s))  # 10 classes: chance 0.1
+    expected = sorted(above[:2]) if len(above) >= 2 else [0, 1, 2, 3, 4]
+    assert sorted(slot for slot, cap, _, epochs in runs if cap == 5 and epochs == 4) == expected  # epochs 2-5, once
+    assert len(finals) == 1 and finals[0][1] in expected  # the final phase reruns a point trained to the last rung
     two = picks(sweep.run({**SMALL, "name": "two"}, out=tmp_path, workers=2).load())
     assert two == one
 
@@ -152,7 +155,7 @@ def test_a_sweep_killed_by_sigkill_in_a_continuation_and_resumed_picks_the_same(
     killed.mkdir()
     (killed / "fault.json").write_text(json.dumps({"at": 6}))  # the 6th run: the first continuation
     process = cli_process(*command, cwd=killed, stderr=subprocess.PIPE)
-    child = int(_wait_for(lambda: (killed / "reached").is_file() and (killed / "reached").read_text()))
+    child = int(_wait_for(lambda: (killed / "reached").is_file() and (killed / "reached").read_text(), seconds=600))
     journal = str(killed / "results" / "h" / "sweep.journal")
     [arm] = load_sweep("h", journal).arms
     running = [t for t in arm.tuning_runs if t.state == "RUNNING"]
