@@ -11,7 +11,7 @@ before any final run) and the trials' own seconds. Prints Markdown: the picks of
 each pick's tuning objective), the times per run, and their ratio in units of the reference run.
 
     python benchmarks/halving_sweep.py [--preset quickstart] [--rounds 1] [--keep DIR]   # quickstart: about 15 min
-    python benchmarks/halving_sweep.py --from DIR   # the tables of a kept run again
+    python benchmarks/halving_sweep.py --from benchmarks/data/halving/sweep_quickstart.json   # its tables again
 """
 
 from __future__ import annotations
@@ -120,10 +120,12 @@ def main() -> None:
     parser.add_argument("--preset", default="quickstart")
     parser.add_argument("--rounds", type=int, default=1)
     parser.add_argument("--keep", default=None, help="a folder to keep the sweeps and the JSON in")
-    parser.add_argument("--from", dest="source", default=None, help="a --keep folder: its tables again, no training")
+    parser.add_argument("--from", dest="source", default=None,
+                        help="a --keep folder or its JSON (benchmarks/data/halving/sweep_*.json): its tables again")
     args = parser.parse_args()
     if args.source:
-        document = json.loads((Path(args.source) / "halving_sweep.json").read_text())
+        source = Path(args.source)
+        document = json.loads((source / "halving_sweep.json" if source.is_dir() else source).read_text())
         report(document["runs"], document["references"])
         return
     out = args.keep or tempfile.mkdtemp(prefix="halving-sweep-")

@@ -26,7 +26,7 @@ DEFAULTS = {"trials": "the spec's, else 4; quickstart 5", "epochs": "the spec's,
             "dataset": "the spec's, else mnist1d", "sampler": "the spec's, else screen",
             "pruner": "the spec's, else none", "objective": "the spec's, else val_accuracy",
             "sampler_seed": "the spec's, else 0", "max_epochs": "the spec's, else 200",
-            "tuning": "the spec's, else halving"}
+            "tuning": "the spec's, else patience; quickstart halving"}
 
 
 def run_command(
