@@ -25,7 +25,8 @@ DEFAULTS = {"trials": "the spec's, else 4; quickstart 5", "epochs": "the spec's,
             "patience": "the spec's, else 5", "seeds": "the spec's, else 3; quickstart auto, at most 7",
             "dataset": "the spec's, else mnist1d", "sampler": "the spec's, else screen",
             "pruner": "the spec's, else none", "objective": "the spec's, else val_accuracy",
-            "sampler_seed": "the spec's, else 0", "max_epochs": "the spec's, else 200"}
+            "sampler_seed": "the spec's, else 0", "max_epochs": "the spec's, else 200",
+            "tuning": "the spec's, else patience; quickstart halving"}
 
 
 def run_command(
@@ -75,6 +76,9 @@ def run_command(
                                                show_default=DEFAULTS["pruner"])] = None,
     objective: Annotated[str | None, typer.Option(help="val_accuracy or val_nll.",
                                                   show_default=DEFAULTS["objective"])] = None,
+    tuning: Annotated[str | None, typer.Option(help="halving (every point to a fifth of the epochs, the best third "
+                                                    "continued to the cap) or patience (every point to the cap).",
+                                               show_default=DEFAULTS["tuning"])] = None,
     sampler_seed: Annotated[int | None, typer.Option(help="Seed of the samplers (recorded).",
                                                      show_default=DEFAULTS["sampler_seed"])] = None,
     trial_timeout: Annotated[float | None, typer.Option(
@@ -107,7 +111,8 @@ def run_command(
 
 
 def _run(*, spec_file, preset, budget, name, storage, workers, threads, device, trials, epochs, max_epochs,  # noqa: ANN001
-         patience, seeds, baseline, dataset, loss, cell, remedies, set_, sampler, pruner, objective, sampler_seed, trial_timeout, time_budget, out,
+         patience, seeds, baseline, dataset, loss, cell, remedies, set_, sampler, pruner, objective, tuning, sampler_seed, trial_timeout, time_budget,
+         out,
          artifacts, heartbeat, quiet, json) -> None:
     """Options into ``lossbench.sweep.run``, then its report, and what came back rendered."""
     from contextlib import ExitStack
@@ -118,7 +123,7 @@ def _run(*, spec_file, preset, budget, name, storage, workers, threads, device, 
         "name": name, "dataset": dataset, "losses": loss, "cells": cell, "remedy_sets": remedies, "trials": trials,
         "epochs": epochs, "max_epochs": max_epochs, "patience": patience, "seeds": seeds, "sampler": sampler,
         "pruner": pruner, "baseline": baseline,
-        "objective": objective, "sampler_seed": sampler_seed, "trial_timeout": trial_timeout,
+        "objective": objective, "tuning": tuning, "sampler_seed": sampler_seed, "trial_timeout": trial_timeout,
         "time_budget": time_budget}, out, storage)
     show = not quiet and not json
 

@@ -14,9 +14,11 @@ from lossbench.convergence import collapsed
 from lossbench.decisions import JudgedArm
 from lossbench.decisions import Run
 from lossbench.report import improvement, sensitivity
-from lossbench.results import ArmData, Objective, RunResult, SpecRecord, TrialRecord, best_trial
+from lossbench.results import ArmData, Objective, RunResult, SpecRecord, TrialRecord
 from lossbench.results.objective import ACCURACY
 from lossbench.results.phase import COMPLETE, arm_done
+from lossbench.results.halving import pool
+from lossbench.results.reader import tuned_best
 from lossbench.results.run import INIT, TRAINED
 
 MAX_POINTS = 200  # gradient-norm series are thinned to this many points
@@ -109,11 +111,11 @@ def summarise(arm: ArmData, spec: SpecRecord, race: dict[str, object] | None = N
     accuracy = {int(t.seed): run.test_metric("accuracy") for t, run in tested if t.seed is not None}
     values = list(accuracy.values())
     mean, std = stats.mean_std(values)
-    best = best_trial(arm.tuning, objective)
+    best = tuned_best(arm.tuning_runs, spec.stored)
     # A trial in flight keeps the arm unfinished; a retry left waiting in a phase whose quota is full (its worker
     # died right after claiming a surplus slot) does not: nothing will run it, so it must not keep it so for ever.
     running = any(t.state == "RUNNING" for t in [*arm.tuning, *arm.final])
-    finished = not running and arm_done(arm.tuning, arm.final, spec.stored, race, best is not None, arm.key)
+    finished = not running and arm_done(arm.tuning_runs, arm.final, spec.stored, race, best is not None, arm.key)
     runs = [run for _, run in finals]
     summary = ArmSummary(
         key=arm.key, loss=arm.loss, cell=arm.cell, remedies="+".join(arm.remedies) or "none", accuracy=accuracy,
@@ -137,7 +139,10 @@ def summarise(arm: ArmData, spec: SpecRecord, race: dict[str, object] | None = N
                                                      judged.states if judged else {}, objective, spec.patience)
     summary.collapses = [found for t, run in tested if t.seed is not None and run.status == "completed"
                          and (found := _collapse(int(t.seed), run))]
-    summary.sensitivity = [point for t in arm.tuning if not t.surplus and (point := _sensitivity(t, objective))]
+    # under halving, a point stopped at the first rung reads as a pruned one does: a value from a shorter run
+    last_rung = {t.number for t in pool(arm.tuning_runs, spec.stored)}
+    summary.sensitivity = [point for t in arm.tuning if not t.surplus
+                           and (point := _sensitivity(t, objective, stopped=t.number not in last_rung))]
     summary.lr_range = sensitivity.lr_range(summary.sensitivity, objective)
     summary.tuning_gap = sensitivity.tuning_gap(best.value if best else None,  # a collapse is no lucky seed
                                                [run.last(objective.name) for run in completed
@@ -203,8 +208,9 @@ def _band(series: list[list[float | None]]) -> tuple[list[float], list[float]]:
     return mean, std
 
 
-def _sensitivity(trial: TrialRecord, objective: Objective) -> tuple[float, float, str] | None:
-    """(learning rate, objective, status) of a finished tuning trial; a pruned one at its last epoch."""
+def _sensitivity(trial: TrialRecord, objective: Objective, stopped: bool = False) -> tuple[float, float, str] | None:
+    """(learning rate, objective, status) of a finished tuning trial; a pruned one at its last epoch; one
+    ``stopped`` at the first rung of a successive halving, as pruned."""
     run = trial.run if "lr" not in trial.params or trial.state == "PRUNED" else None  # read only where needed
     lr = trial.params["lr"] if "lr" in trial.params else run.lr if run is not None else None
     if trial.state == "COMPLETE":
@@ -215,7 +221,7 @@ def _sensitivity(trial: TrialRecord, objective: Objective) -> tuple[float, float
         return None
     if lr is None or value is None or not _finite(value):
         return None
-    return float(lr), float(value), trial.status or trial.state.lower()
+    return float(lr), float(value), "pruned" if stopped else trial.status or trial.state.lower()
 
 
 def _finite(value: object) -> bool:

@@ -7,7 +7,8 @@ Imports nothing of lossbench but its shared leaves (errors, text); Optuna only l
 from lossbench.results.masking import mask_all, mask_secrets, mask_text, mask_url
 from lossbench.results.objective import Objective
 from lossbench.results.progress import Progress, read_progress
-from lossbench.results.reader import ArmData, SweepData, TrialRecord, best_trial, final_metric, read_sweep, to_record
+from lossbench.results.reader import (ArmData, SweepData, TrialRecord, best_trial, final_metric, read_sweep,
+                                      to_record, tuned_best)
 from lossbench.results.run import EpochRecord, RunResult
 from lossbench.results.schema import FINAL, TUNE, arm_key, spec_study, study_name
 from lossbench.results.spec_record import RaceRecord, SpecRecord
@@ -16,4 +17,4 @@ from lossbench.results.storage import Storage, open_storage
 __all__ = ["FINAL", "TUNE", "ArmData", "EpochRecord", "Objective", "Progress", "RaceRecord", "RunResult", "SpecRecord",
            "Storage", "SweepData", "TrialRecord", "arm_key", "best_trial", "final_metric", "mask_all", "mask_secrets",
            "mask_text", "mask_url", "open_storage", "read_progress", "read_sweep", "to_record", "spec_study",
-           "study_name"]
+           "study_name", "tuned_best"]

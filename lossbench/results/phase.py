@@ -11,11 +11,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from lossbench.results import halving
 from lossbench.results.chains import (COMPLETE, FAIL, PRUNED, RUNNING, WAITING, chains, failed_for_good,
                                       split_superseded, state_of)
+from lossbench.results.objective import Objective
 
 __all__ = ["COMPLETE", "FAIL", "FINAL_FINISHED", "PRUNED", "RUNNING", "TUNE_FINISHED", "WAITING", "Tally", "arm_done",
-           "final_seeds", "final_cap", "judged_runs", "round_done", "runs_as_of", "tally"]
+           "final_seeds", "final_cap", "judged_runs", "round_done", "runs_as_of", "tally", "tuning_done"]
 TUNE_FINISHED, FINAL_FINISHED = (COMPLETE, PRUNED), (COMPLETE,)  # the states that use a phase's quota
 
 
@@ -88,11 +90,27 @@ def final_cap(spec: dict[str, Any], race: dict[str, Any] | None = None, arm: str
     return int(cap) if isinstance(cap, (int, float)) and not isinstance(cap, bool) else None
 
 
+def tuning_done(tuning: list[Any], spec: dict[str, Any]) -> bool:
+    """Whether an arm's tuning is done (``tuning``: its tuning trials, superseded runs included). Under halving
+    (``halving``): its first rung done, and every promoted point's run standing at the last rung's cap (in the
+    schedule its trials recorded)."""
+    quota = int(spec.get("trials") or 0)
+    if not halving.halving(spec):
+        return tally(tuning, quota, TUNE_FINISHED).done
+    if not tally(halving.first_rung(tuning), quota, TUNE_FINISHED).done:
+        return False
+    rungs = halving.stored_rungs(tuning)
+    if rungs is None:  # one rung: every point trained to the cap
+        return True
+    return halving.standing(tuning, quota, Objective.named(spec.get("objective")).maximize, rungs[-1])
+
+
 def arm_done(tuning: list[Any], final: list[Any], spec: dict[str, Any], race: dict[str, Any] | None,
              has_best: bool, arm: str | None = None) -> bool:
-    """Whether nothing more will run for an arm: tuning done (at whatever cap it was tuned), and the final phase
-    done at its cap (or impossible: no tuning trial completed, so there is no best configuration to rerun)."""
-    if not tally(tuning, int(spec.get("trials") or 0), TUNE_FINISHED).done:
+    """Whether nothing more will run for an arm: tuning done (at whatever cap it was tuned; ``tuning``: its tuning
+    trials, superseded runs included), and the final phase done at its cap (or impossible: no tuning trial
+    completed, so there is no best configuration to rerun)."""
+    if not tuning_done(tuning, spec):
         return False
     return not has_best or tally(final, final_seeds(spec, race, arm), FINAL_FINISHED,
                                  cap=final_cap(spec, race, arm)).done

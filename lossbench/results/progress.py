@@ -9,9 +9,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from lossbench.results.chains import cap_of
+from lossbench.results.halving import first_rung
 from lossbench.results.objective import Objective
 from lossbench.results.phase import FINAL_FINISHED, TUNE_FINISHED, arm_done, final_seeds, tally
-from lossbench.results.reader import best_trial, in_force, stored_attrs, to_record
+from lossbench.results.reader import in_force, stored_attrs, to_record, tuned_best
 from lossbench.results.schema import (ATTR_TIMING, ATTR_WORKER, CAPS_ATTR, FAILED_STATUSES, FINAL, RACE_ATTR,
                                       SPEC_ATTR, TUNE, study_name)
 from lossbench.results.spec_record import SpecRecord
@@ -87,12 +88,12 @@ def read_progress(name: str, storage: Any, started: float) -> Progress:
             if t.state == "COMPLETE" and t.value is not None and t.status != "diverged" and (
                     progress.best is None or objective.sign * t.value > objective.sign * progress.best):
                 progress.best, progress.best_arm = t.value, key
-        tuned = min(tally(phases[TUNE], trials, TUNE_FINISHED).finished, trials)
+        tuned = min(tally(first_rung(phases[TUNE]), trials, TUNE_FINISHED).finished, trials)
         progress.trials_done += tuned
         progress.arms_tuned += tuned >= trials
         progress.finals_done += min(tally(phases[FINAL], seeds, FINAL_FINISHED).finished, seeds)
         progress.arms_done += arm_done(phases[TUNE], phases[FINAL], spec.stored, race,
-                                       best_trial(phases[TUNE], objective) is not None, key)
+                                       tuned_best(phases[TUNE], spec.stored) is not None, key)
     left = progress.trials_total + progress.finals_total - progress.trials_done - progress.finals_done
     length = runs.mean_epochs or progress.epochs or 1
     progress.epochs_left = max(0.0, left * length - sum(min(done, length) for done in running))

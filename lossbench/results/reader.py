@@ -11,11 +11,12 @@ from lossbench.results.checks import refuse, spec_problem, trial_problem
 from lossbench.results.masking import mask_url
 from lossbench.results.objective import Objective
 from lossbench.results.run import RunResult
-from lossbench.results.schema import (ATTR_DIVERGED_AT, ATTR_ERROR, ATTR_PARAMS, ATTR_RESULT, ATTR_SEED, ATTR_SLOT,
-                                      ATTR_STATUS, ATTR_SURPLUS, CAP_KEYS, CAPS_ATTR, FAILED_STATUSES, FINAL,
+from lossbench.results.schema import (ATTR_DIVERGED_AT, ATTR_ERROR, ATTR_PARAMS, ATTR_PHASE, ATTR_RESULT, ATTR_SEED,
+                                      ATTR_SLOT, ATTR_STATUS, ATTR_SURPLUS, CAP_KEYS, CAPS_ATTR, FAILED_STATUSES, FINAL,
                                       PROVENANCE_ATTR, RACE_ATTR, SPEC_ATTR, TUNE, spec_study, study_name)
 from lossbench.results.chains import split_superseded
 from lossbench.results.spec_record import SpecRecord
+from lossbench.results.halving import pool, tuning_trials
 from lossbench.results.phase import COMPLETE, TUNE_FINISHED, judged_runs
 from lossbench.results.storage import NoSweepError, Storage, open_storage
 
@@ -63,7 +64,8 @@ class ArmData:
     remedies: list[str]
     tuning: list[TrialRecord] = field(default_factory=list)  # each slot's current run (and failed trials)
     final: list[TrialRecord] = field(default_factory=list)
-    # runs a later trial of the same slot continued (``chains``): their results stand only as of their cap
+    # runs a later trial of the same slot continued (``chains``), of both phases: their results stand only as of
+    # their cap
     superseded: list[TrialRecord] = field(default_factory=list)
 
     def count(self, status: str, phase: str = TUNE) -> int:
@@ -74,6 +76,11 @@ class ArmData:
     def failed(self) -> int:
         """Tuning trials that failed for good (a plugin raised, a time limit ran out)."""
         return sum(1 for t in self.tuning if t.status in FAILED_STATUSES and not t.surplus)
+
+    @property
+    def tuning_runs(self) -> list[TrialRecord]:
+        """Every tuning trial, the runs a later trial of their slot continued included (successive halving)."""
+        return [*self.tuning, *tuning_trials(self.superseded)]
 
     @property
     def finished_tuning(self) -> list[TrialRecord]:
@@ -99,7 +106,8 @@ class SweepData:
 
     def judged_final(self, arm: ArmData) -> list[TrialRecord]:
         """The final runs of ``arm`` the decisions judge: of a race that ended, those it judged (``judged_runs``)."""
-        return judged_runs([*arm.final, *arm.superseded], self.spec, self.race, arm.key)
+        superseded = [t for t in arm.superseded if t.user_attrs.get(ATTR_PHASE) != TUNE]  # a halving's are tuning's
+        return judged_runs([*arm.final, *superseded], self.spec, self.race, arm.key)
 
     def failed_trials(self) -> list[TrialRecord]:
         """Trials that failed for good (a plugin raised, a time limit ran out): not surplus claims, not lost
@@ -179,6 +187,13 @@ def best_trial(trials: list[TrialRecord], objective: Objective | bool) -> TrialR
     maximize = objective.maximize if isinstance(objective, Objective) else objective
     sign = 1 if maximize else -1
     return max(pool, key=lambda t: (sign * t.value, -t.number))
+
+
+def tuned_best(tuning: list[Any], spec: dict[str, Any]) -> Any:
+    """An arm's best tuning trial, the one the final phase reruns: ``best_trial`` among the trials its tuning rule
+    chooses from (``halving.pool``: under successive halving, the points trained to the last rung). ``tuning``: its
+    tuning trials (FrozenTrials as records, or TrialRecords), superseded runs included; ``spec``: as stored."""
+    return best_trial(pool(tuning, spec), Objective.named(spec.get("objective")))
 
 
 def final_metric(trials: Iterable[TrialRecord], metric: str) -> dict[int, float]:

@@ -26,6 +26,8 @@ Trial user attrs (all JSON):
   improving (``lossbench.convergence.run_state``): only such a run is continued when its slot's cap is raised
 - ``continues``: on a continuation (``lossbench.results.chains``), the number of the trial whose run it trains on
   from that run's checkpoint; it carries the slot, seed, params, ``checkpoint`` and its new ``cap``
+- ``rungs``: on a tuning trial of a two-rung successive halving (``lossbench.results.halving``), the rungs' caps
+  [first, last]
 
 ``lossbench.results.writer`` writes every one of these; ``lossbench.results.reader`` reads them back.
 """
@@ -44,6 +46,7 @@ ATTR_ERROR, ATTR_SURPLUS, ATTR_WORKER, ATTR_RETRY_OF, ATTR_TIMING = "error", "su
 ATTR_PARAMS, ATTR_BEST_TRIAL, ATTR_SLOT = "params", "best_trial", "slot"
 ATTR_CHECKPOINT = "checkpoint"
 ATTR_CAP, ATTR_CONTINUES, ATTR_IMPROVING = "cap", "continues", "improving"  # a slot's continuation (``chains``)
+ATTR_RUNGS = "rungs"  # a tuning trial's halving schedule (``halving``)
 SPEC_ATTR, PROVENANCE_ATTR = "spec", "provenance"  # user attrs of the ``<sweep>:spec`` study
 CAPS_ATTR = "caps"  # the run options and caps in force (``spec`` holds the identity only)
 CAP_KEYS = ("epochs", "seeds", "max_epochs", "time_budget", "trial_timeout")  # what a later start may change

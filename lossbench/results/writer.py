@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from lossbench.results.schema import (ATTR_ARM, ATTR_BEST_TRIAL, ATTR_CAP, ATTR_CHECKPOINT, ATTR_CONTINUES,
-                                      ATTR_DIVERGED_AT, ATTR_ERROR, ATTR_IMPROVING, CAPS_ATTR, ATTR_PARAMS, ATTR_PHASE, ATTR_RESULT, ATTR_RETRY_OF, ATTR_SEED, ATTR_SLOT, ATTR_STATUS,
+                                      ATTR_DIVERGED_AT, ATTR_ERROR, ATTR_IMPROVING, CAPS_ATTR, ATTR_PARAMS, ATTR_PHASE, ATTR_RESULT, ATTR_RETRY_OF, ATTR_RUNGS, ATTR_SEED, ATTR_SLOT, ATTR_STATUS,
                                       ATTR_SURPLUS, ATTR_TIMING, ATTR_WORKER, PROVENANCE_ATTR, RACE_ATTR, SPEC_ATTR,
                                       finite_json, spec_study)
 
@@ -155,6 +155,11 @@ def record_start(trial: Any, arm: str, phase: str, seed: int, params: dict[str, 
         trial.set_user_attr(ATTR_PARAMS, finite_json(params))
     if best_trial is not None:
         trial.set_user_attr(ATTR_BEST_TRIAL, best_trial)
+
+
+def record_rungs(trial: Any, rungs: tuple[int, ...]) -> None:
+    """The halving schedule a tuning trial belongs to (``lossbench.results.halving``)."""
+    trial.set_user_attr(ATTR_RUNGS, [int(cap) for cap in rungs])
 
 
 def record_outcome(trial: Any, status: str, seconds: float, *, result: dict[str, Any] | None = None,

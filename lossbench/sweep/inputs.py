@@ -92,7 +92,7 @@ def _shape_problems(data: dict[str, Any]) -> list[tuple[str, str]]:
     """(key, problem) for fields of the wrong shape (a TOML file can hold anything), found before anything
     iterates them."""
     problems = []
-    for key in ("name", "dataset", "sampler", "pruner", "objective", "optimizer", "baseline", "readout"):
+    for key in ("name", "dataset", "sampler", "pruner", "objective", "optimizer", "baseline", "readout", "tuning"):
         if key in data and not isinstance(data[key], str) and not (key == "baseline" and data[key] is None):
             problems.append((key, f"{key} must be a string, got {data[key]!r}"))
     if "race" in data and not isinstance(data["race"], bool):

@@ -17,7 +17,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from lossbench.results import Progress, Storage, best_trial, mask_secrets, read_sweep, read_progress
+from lossbench.results import Progress, Storage, mask_secrets, read_progress, read_sweep, tuned_best
 from lossbench.results.phase import arm_done
 from lossbench.sweep.spec import SweepSpec
 
@@ -182,8 +182,8 @@ def _outcome(spec: SweepSpec, store: Storage, execution: Execution, crashes: lis
     failed = data.failed_trials()
     unfinished = tuple(arm.key for arm in data.arms
                        if any(t.state == "RUNNING" for t in [*arm.tuning, *arm.final])
-                       or not arm_done(arm.tuning, arm.final, data.spec, data.race,
-                                       best_trial(arm.tuning, spec.maximize) is not None, arm.key))
+                       or not arm_done(arm.tuning_runs, arm.final, data.spec, data.race,
+                                       tuned_best(arm.tuning_runs, data.spec) is not None, arm.key))
     return SweepOutcome(
         name=spec.name, location=store.describe(), storage=store, spec=spec, execution=execution,
         crashes=tuple(crashes), trials=sum(1 for arm in data.arms for t in [*arm.tuning, *arm.final] if not t.surplus),

@@ -32,7 +32,7 @@ def _claim(id: str, claim: str, source: str, published: str, *checks: dict[str, 
 QUICKSTART = Preset(  # 8 arms x (5 learning-rate points + 3 to 7 seeds) x up to 20 epochs, stopping on patience
     SweepSpec(name="quickstart", dataset="mnist1d", losses=("ce", "focal"), cells=("rnn", "gru"),
               remedy_sets=((), ("clip_norm", "orthogonal_init")), trials=5, epochs=20, seeds=7, race=True,
-              hidden=(32,), batch_size=100),
+              hidden=(32,), batch_size=100, tuning="halving"),  # the patience rule's picks in half the time
     "ce and focal loss x tanh RNN and GRU x no remedy or clipping + orthogonal init, on MNIST-1D",
     no_paper="the quickstart reproduces no paper")
 

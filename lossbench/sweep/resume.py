@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from lossbench.errors import LossbenchError, setting
+from lossbench.results.halving import PATIENCE
 from lossbench.results.reader import stored_attrs
 from lossbench.results.schema import CAPS_ATTR, SPEC_ATTR, name_problem
 from lossbench.results.storage import JOURNAL, Storage
@@ -36,6 +37,7 @@ def stored_fields(name: str, out: str | Path = "results", url: str | None = None
     if CAPS_ATTR not in attrs:
         fields.pop("time_budget", None)
     fields.pop("refused", None)  # found again by the checks, from the plugins installed now
+    fields.setdefault("tuning", PATIENCE)  # a sweep stored before tuning rules existed tuned so
     return fields
 
 

@@ -16,6 +16,7 @@ from lossbench.engine.config import (BATCH_SIZE_MAX, EPOCHS_MAX, OPTIMIZERS, REA
 from lossbench.errors import LossbenchError, ParameterError, UnknownNameError
 from lossbench.sweep.inputs import TIME_BUDGET_MAX
 from lossbench.sweep.space import arm_space, parse_param
+from lossbench.results.halving import TUNINGS
 from lossbench.results.schema import name_problem
 from lossbench.sweep.spec import OBJECTIVES, PRUNERS, SAMPLERS, SweepSpec
 from lossbench.text import shown
@@ -66,7 +67,7 @@ def _choices(spec: SweepSpec) -> list[str]:
             for label, value, allowed in [("sampler", spec.sampler, SAMPLERS), ("pruner", spec.pruner, PRUNERS),
                                           ("objective", spec.objective, OBJECTIVES),
                                           ("optimizer", spec.optimizer, OPTIMIZERS),
-                                          ("readout", spec.readout, READOUTS)]
+                                          ("readout", spec.readout, READOUTS), ("tuning", spec.tuning, TUNINGS)]
             if value not in allowed]
 
 

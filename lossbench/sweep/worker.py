@@ -12,7 +12,7 @@ import time
 from typing import Any
 
 from lossbench.errors import Stopped
-from lossbench.results import best_trial, to_record, writer
+from lossbench.results import to_record, tuned_best, writer
 from lossbench.results.baseline import family_pairs
 from lossbench.results.chains import PENDING, chains, state_of
 from lossbench.results.phase import FINAL_FINISHED, TUNE_FINISHED, Tally, round_done, tally
@@ -20,6 +20,7 @@ from lossbench.results.schema import FINAL, RACE_ATTR, SPEC_ATTR, TUNE, spec_stu
 from lossbench.sweep import slots
 from lossbench.sweep.continuation import continue_to
 from lossbench.sweep.final_runs import FinalRuns
+from lossbench.sweep.halving import tuned, tuning_cap
 from lossbench.sweep.interrupt import OutOfTime, held
 from lossbench.sweep.recovery import identity
 from lossbench.sweep.samplers import make_pruner, make_sampler
@@ -181,11 +182,11 @@ class Worker:
         """Whether the arm's tuning trials are finished (its best trial, or None, then remembered)."""
         if arm.index not in self._tune_best:
             tune = self.studies[arm.index, TUNE]
-            trials = self._recovered(tune)
-            if not self._done(tune, tally(trials, self.spec.trials, TUNE_FINISHED), TUNE):
+            done, trials = tuned(tune, self._recovered(tune), self.spec, self.tune_cap)  # halving: rungs go on
+            if not self._done(tune, tally(trials, self.spec.trials, TUNE_FINISHED), TUNE, done):
                 return False
             records = [to_record(t) for t in trials]
-            self._tune_best[arm.index] = best_trial(records, self.spec.maximize)
+            self._tune_best[arm.index] = tuned_best(records, self.spec.to_json())
             runs = [r.run for r in records if r.run is not None]
             self._run_seconds[arm.index] = sum(r.wall_seconds for r in runs) / len(runs) if runs else 0.0
             epochs = sum(len(r.epochs) for r in runs)
@@ -245,7 +246,7 @@ class Worker:
             return
         trial, slot = taken
         params = {key: suggest(trial, key, param) for key, param in self.spaces[arm.index].items()}  # the slot's
-        cap = max(self.tune_cap, writer.cap_attr(trial) or 0)  # a continuation's (successive halving) or the sweep's
+        cap = tuning_cap(self.spec, self.tune_cap, trial)  # its rung's (successive halving), or the sweep's
         self._run(arm, study, trial, TUNE, params, slot_seed(TUNE, slot), cap)
 
     def _final(self, arm: Arm, study: Any) -> None:
