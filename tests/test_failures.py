@@ -20,7 +20,7 @@ from lossbench.results import read_sweep
 ROOT = Path(__file__).resolve().parent.parent
 TABLE = ROOT / "docs" / "failures.md"
 TINY = ["--dataset", "digits", "--cell", "rnn", "--remedies", "none", "--set", "hidden=8", "--epochs", "1",
-        "--seeds", "1", "--workers", "1"]
+        "--seeds", "1", "--workers", "1", "--tuning", "patience"]  # as TINY_SPEC (flags alone start from the quickstart)
 ESC = "\x1b]0;pwned\x07\x1b[2J"  # sets the terminal's title, clears the screen
 TINY_SPEC = {"dataset": "digits", "cells": ["rnn"], "remedy_sets": [[]], "hidden": 8, "epochs": 1, "seeds": 1}
 

@@ -26,7 +26,7 @@ from lossbench.results import read_sweep
 pytestmark = pytest.mark.slow  # every test starts lossbench processes that train
 
 SWEEP = ["--dataset", "digits", "--cell", "rnn", "--remedies", "none", "--loss", "ce", "--set", "hidden=8",
-         "--seeds", "1", "--workers", "1", "--pruner", "none", "--quiet"]
+         "--seeds", "1", "--workers", "1", "--pruner", "none", "--tuning", "patience", "--quiet"]  # each point once
 
 
 def sweep(name: str, trials: int = 3, epochs: int = 1, *extra: str) -> list[str]:

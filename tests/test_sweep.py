@@ -190,7 +190,7 @@ def test_a_plugin_that_raises_fails_its_arm_only(tmp_path, cli):
 def test_sigkill_of_a_whole_run_then_the_same_command_resumes(tmp_path, cli, cli_process):
     args = ["run", "--name", "k", "--dataset", "digits", "--set", "hidden=16", "--epochs", "12",
             "--seeds", "2", "--loss", "ce", "--loss", "focal", "--cell", "rnn", "--trials", "4", "--workers", "2",
-            "--quiet"]
+            "--tuning", "patience", "--quiet"]  # each point trained once: the slots the test counts
     process = cli_process(*args, cwd=tmp_path, start_new_session=True, stderr=subprocess.PIPE)
     path = journal(tmp_path, "k")
     deadline = time.time() + 300
