@@ -145,18 +145,23 @@ def test_one_worker_and_two_give_the_same_numbers_and_the_same_decisions(tmp_pat
 @pytest.mark.slow
 def test_a_time_budget_stops_cleanly_reports_what_is_open_and_a_larger_one_continues(tmp_path, cli):
     # 2 x 20 trials of 8 epochs: far more than a few seconds even on a fast machine
-    args = ["run", "--name", "budget", *SMALL, "--trials", "20", "--epochs", "8", "--seeds", "3", "--workers", "1"]
+    args = ["run", "--name", "budget", *SMALL, "--trials", "20", "--epochs", "8", "--seeds", "3", "--workers", "1",
+            "--tuning", "patience"]
     first = stopped_part_way(cli, args, tmp_path, 6)
     assert first.returncode == 0, first.stderr
     document = json.loads((tmp_path / "results" / "budget" / "results.json").read_text())
     assert document["partial"] and document["unfinished"]
     stored, _ = tuned(tmp_path, "budget")
     done_before = sum(1 for a in stored.arms for t in a.tuning if t.state == "COMPLETE")
+    runs_before = sum(1 for a in stored.arms for t in a.final if t.state == "COMPLETE")
     assert not any(t.state == "RUNNING" for a in stored.arms for t in a.tuning)  # nothing left running
     second = cli(*args, "--time-budget", "10m", cwd=tmp_path)
     assert second.returncode == 0, second.stderr
     finished, params = tuned(tmp_path, "budget")
-    assert all(len(tried) == 20 for tried in params.values()) and done_before < 40
+    assert all(len(tried) == 20 for tried in params.values())
+    # the larger budget trained what the first left open (on a fast machine the first may finish tuning)
+    runs_after = sum(1 for a in finished.arms for t in a.final if t.state == "COMPLETE")
+    assert done_before < 40 or runs_after > runs_before
     assert not json.loads((tmp_path / "results" / "budget" / "results.json").read_text())["partial"]
 
 
