@@ -63,12 +63,19 @@ def _render(report: SweepReport, sweep: Sweep, out: Path, chosen: set[str], cons
         out.mkdir(parents=True, exist_ok=True)
     plots = []
     if chosen & {"md", "html"}:
-        from lossbench.report.plots import make_plots
+        from lossbench.report.plot_cache import MANIFEST, manifest, plot_key, stored_plots
 
-        plots = make_plots(report)
-        (out / "plots").mkdir(exist_ok=True)
-        for plot in plots:
-            _write(out / "plots" / f"{plot.name}.png", plot.png)
+        key = plot_key(report)
+        plots = stored_plots(out / "plots", key)  # the same report written before: its plots as they were drawn
+        if plots is None:
+            from lossbench.report.plots import make_plots
+
+            plots = make_plots(report)
+            (out / "plots").mkdir(exist_ok=True)
+            for plot in plots:
+                _write(out / "plots" / f"{plot.name}.png", plot.png)
+            if (index := manifest(key, plots)) is not None:  # last: it names only plots written whole
+                _write(out / "plots" / MANIFEST, index)
         paths["plots"] = out / "plots"
     if "md" in chosen:
         from lossbench.report.markdown import render_markdown
