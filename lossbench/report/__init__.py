@@ -8,6 +8,7 @@ writes it into the sweep's folder (and prints its terminal part). Renderers only
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable
 
@@ -50,7 +51,13 @@ def write(sweep: Any, formats: Iterable[str] = ("all",), *, out: str | Path = "r
     report = build(sweep, baseline=baseline, test=test)
     where = Path(folder) if folder is not None else sweep.folder
     try:
-        return _render(report, sweep, where, chosen, console)
+        paths = _render(report, sweep, where, chosen, console)
+        if sweep.importances_record and where == sweep.folder and chosen - {"terminal"}:
+            from lossbench.report.importance import REMEMBERED
+
+            _write(where / REMEMBERED, json.dumps(sweep.importances_record))  # a later report reads them back
+            sweep.importances_record = None
+        return paths
     except OSError as error:
         raise LossbenchError(f"cannot write the report into {where}: {error.strerror or error} "
                              f"({error.filename or 'a report file'}); `lossbench report {sweep.name} --format "
