@@ -120,7 +120,7 @@ def run(spec: SweepSpec | Mapping[str, Any], *, storage: str | None = None, out:
     if on_start is not None:
         on_start(spec, execution, store)
     with _reporting(spec.name, store, on_progress):
-        # the provenance is recorded at the first start only (it imports torch): a resume compares the inputs alone
+        # the provenance is recorded at the first start only (git, plugin metadata): a resume compares the inputs alone
         recorded = {} if stored(store) else provenance(spec, registry, store.describe(), execution,
                                                          {"num_classes": data.num_classes, **data.info}, data)
         said = run_sweep(spec, registry, store, execution, plugins_dirs=[str(d) for d in plugins_dirs],
