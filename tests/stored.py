@@ -14,11 +14,13 @@ from lossbench.results.schema import FINAL, TUNE, spec_study, study_name
 
 
 def store_sweep(storage: Any, name: str = "kept", trials: int = 4, seeds: int = 2, first_result: Any = None,
-                losses: tuple[str, ...] = ("ce",), improving: bool | None = None, **fields: Any) -> dict[str, Any]:
+                losses: tuple[str, ...] = ("ce",), improving: bool | None = None, space: dict[str, Any] | None = None,
+                **fields: Any) -> dict[str, Any]:
     """A finished sweep of one arm per loss (LOSS:rnn:none on digits; ce alone by default) in the Optuna
     ``storage``; the spec as stored. Each later loss scores 0.1 less than the one before, tuning and final alike.
     ``first_result``: what the first tuning trial stores as its result instead of a run's (a stored form to refuse);
-    ``improving``: what each final run stores of whether it reached its cap still improving (as a worker does)."""
+    ``improving``: what each final run stores of whether it reached its cap still improving (as a worker does);
+    ``space``: tuned parameters beside lr ({name: Optuna distribution})."""
     import optuna
 
     from lossbench.sweep.spec import SweepSpec
@@ -32,7 +34,7 @@ def store_sweep(storage: Any, name: str = "kept", trials: int = 4, seeds: int = 
         tune = writer.open_study(storage, study_name(name, key, TUNE), direction="maximize")
         for number in range(trials):
             value = 0.5 + 0.1 * number - lower
-            trial = tune.ask({"lr": lr})
+            trial = tune.ask({"lr": lr, **(space or {})})
             writer.record_start(trial, key, TUNE, number)
             writer.record_slot(trial, number)
             writer.record_outcome(trial, "completed", 1.0, result=run_result([value - 0.1, value], value,

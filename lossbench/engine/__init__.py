@@ -14,7 +14,7 @@ from types import ModuleType
 
 _WHERE = {"Checkpoint": "lossbench.engine.checkpoint", "ResolvedRun": "lossbench.engine.config",
           "RunConfig": "lossbench.engine.config", "resolve": "lossbench.engine.config",
-          "PreparedRun": "lossbench.engine.prepare", "load_dataset": "lossbench.engine.prepare",
+          "PreparedRun": "lossbench.engine.prepare", "load_dataset": "lossbench.engine.dataset",
           "prepare": "lossbench.engine.prepare", "train": "lossbench.engine.prepare",
           "EpochRecord": "lossbench.results.run", "RunResult": "lossbench.results.run"}
 

@@ -12,9 +12,10 @@ import torch
 from lossbench.api.data import Dataset
 from lossbench.engine.checkpoint import Checkpoint
 from lossbench.engine.config import ResolvedRun, RunConfig, check_loss_fits, resolve
+from lossbench.engine.dataset import load_dataset
 from lossbench.engine.loop import EpochCallback, StepCallback, Trainer
 from lossbench.results.run import RunResult
-from lossbench.errors import DataError, LossbenchError
+from lossbench.errors import LossbenchError
 from lossbench.registry import Registry, load_registry
 
 
@@ -78,20 +79,3 @@ def check_device(device: str) -> None:
         index = int(device.partition(":")[2] or 0)
         if index >= torch.cuda.device_count():
             raise LossbenchError(f"device {device} was asked for, but torch sees {torch.cuda.device_count()} GPU(s)")
-
-
-def load_dataset(run: ResolvedRun) -> Dataset:
-    """The run's dataset, loaded and checked; whatever its ``load`` raises names the dataset and its plugin."""
-    name = run.dataset.name
-    label = run.labels.get(name, f"dataset {name}")
-    with run.blame(name, "load"):
-        data = run.dataset.load(**run.params[name])
-    if not isinstance(data, Dataset):
-        raise DataError(f"{label}: load returned {type(data).__name__}; expected a lossbench.Dataset")
-    problems = data.problems()
-    if problems:
-        raise DataError(f"{label} is malformed: " + "; ".join(problems))
-    if data.per_step != run.dataset.per_step:
-        raise DataError(f"{label} declares per_step={run.dataset.per_step} but returned "
-                        f"{'per-step' if data.per_step else 'per-sequence'} targets")
-    return data

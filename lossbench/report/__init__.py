@@ -8,6 +8,7 @@ writes it into the sweep's folder (and prints its terminal part). Renderers only
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable
 
@@ -50,7 +51,13 @@ def write(sweep: Any, formats: Iterable[str] = ("all",), *, out: str | Path = "r
     report = build(sweep, baseline=baseline, test=test)
     where = Path(folder) if folder is not None else sweep.folder
     try:
-        return _render(report, sweep, where, chosen, console)
+        paths = _render(report, sweep, where, chosen, console)
+        if sweep.importances_record and where == sweep.folder and chosen - {"terminal"}:
+            from lossbench.report.importance import REMEMBERED
+
+            _write(where / REMEMBERED, json.dumps(sweep.importances_record))  # a later report reads them back
+            sweep.importances_record = None
+        return paths
     except OSError as error:
         raise LossbenchError(f"cannot write the report into {where}: {error.strerror or error} "
                              f"({error.filename or 'a report file'}); `lossbench report {sweep.name} --format "
@@ -63,12 +70,19 @@ def _render(report: SweepReport, sweep: Sweep, out: Path, chosen: set[str], cons
         out.mkdir(parents=True, exist_ok=True)
     plots = []
     if chosen & {"md", "html"}:
-        from lossbench.report.plots import make_plots
+        from lossbench.report.plot_cache import MANIFEST, manifest, plot_key, stored_plots
 
-        plots = make_plots(report)
-        (out / "plots").mkdir(exist_ok=True)
-        for plot in plots:
-            _write(out / "plots" / f"{plot.name}.png", plot.png)
+        key = plot_key(report)
+        plots = stored_plots(out / "plots", key)  # the same report written before: its plots as they were drawn
+        if plots is None:
+            from lossbench.report.plots import make_plots
+
+            plots = make_plots(report)
+            (out / "plots").mkdir(exist_ok=True)
+            for plot in plots:
+                _write(out / "plots" / f"{plot.name}.png", plot.png)
+            if (index := manifest(key, plots)) is not None:  # last: it names only plots written whole
+                _write(out / "plots" / MANIFEST, index)
         paths["plots"] = out / "plots"
     if "md" in chosen:
         from lossbench.report.markdown import render_markdown

@@ -30,6 +30,7 @@ class Sweep:
         self.data, self.location, self.folder = data, location, Path(folder)
         self.baseline, self.test = baseline, test
         self._optuna_storage = optuna_storage
+        self.importances_record: dict[str, Any] | None = None  # importances computed, not yet remembered
 
     @property
     def name(self) -> str:
@@ -119,12 +120,15 @@ class Sweep:
     def _importances(self) -> dict[str, dict[str, float]]:
         if self._optuna_storage is None:
             return {}
-        from lossbench.report.importance import param_importances
+        from lossbench.report.importance import param_importances, recalled
 
-        try:
-            return param_importances(self.name, self._optuna_storage, [a.key for a in self.arms])
+        try:  # those a report written into this sweep's folder computed from the same trials are read back
+            known = recalled(self.folder)
+            found, record = param_importances(self.name, self._optuna_storage, [a.key for a in self.arms], known)
         except Exception:  # importances are an extra: a failing evaluator never costs the whole report
             return {}
+        self.importances_record = None if record == known else record  # for ``report.write`` to remember
+        return found
 
 
 def load_sweep(name: str, *, out: str | Path = "results", storage: Any = None, baseline: str | None = None,

@@ -17,8 +17,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from lossbench.results import Progress, Storage, mask_secrets, read_progress, read_sweep, tuned_best
-from lossbench.results.phase import arm_done
+from lossbench.results import Progress, Storage, mask_secrets, read_progress, read_sweep
+from lossbench.sweep.finished import unfinished
 from lossbench.sweep.spec import SweepSpec
 
 if TYPE_CHECKING:  # importing it imports torch (lossbench.engine): ``import lossbench.sweep`` stays light
@@ -91,7 +91,7 @@ def run(spec: SweepSpec | Mapping[str, Any], *, storage: str | None = None, out:
     from lossbench.sweep.inputs import build_spec
     from lossbench.sweep.probe import probe_data
     from lossbench.sweep.provenance import provenance
-    from lossbench.sweep.runner import caps_in_force, run_sweep, started_threads, stored_artifacts
+    from lossbench.sweep.runner import caps_in_force, run_sweep, started_threads, stored, stored_artifacts
     from lossbench.sweep.validate import check
 
     started = time.time()  # a time budget counts from here: checks and the data's load included
@@ -120,9 +120,11 @@ def run(spec: SweepSpec | Mapping[str, Any], *, storage: str | None = None, out:
     if on_start is not None:
         on_start(spec, execution, store)
     with _reporting(spec.name, store, on_progress):
+        # the provenance is recorded at the first start only (git, plugin metadata): a resume compares the inputs alone
+        recorded = {} if stored(store) else provenance(spec, registry, store.describe(), execution,
+                                                         {"num_classes": data.num_classes, **data.info}, data)
         said = run_sweep(spec, registry, store, execution, plugins_dirs=[str(d) for d in plugins_dirs],
-                         provenance=provenance(spec, registry, store.describe(), execution,
-                                               {"num_classes": data.num_classes, **data.info}, data), data=data)
+                         provenance=recorded, data=data)
     outcome = _outcome(spec, store, execution, [mask_secrets(line, store.url) for line in said.crashes])
     outcome = replace(outcome, warnings=tuple(dict.fromkeys(mask_secrets(w, store.url) for w in said.warnings)),
                       notes=tuple(notes))
@@ -180,11 +182,7 @@ def _outcome(spec: SweepSpec, store: Storage, execution: Execution, crashes: lis
     """Count what storage holds now: failed trials, and the arms not finished by the rule the report uses."""
     data = read_sweep(spec.name, store.open(create=False))
     failed = data.failed_trials()
-    unfinished = tuple(arm.key for arm in data.arms
-                       if any(t.state == "RUNNING" for t in [*arm.tuning, *arm.final])
-                       or not arm_done(arm.tuning_runs, arm.final, data.spec, data.race,
-                                       tuned_best(arm.tuning_runs, data.spec) is not None, arm.key))
     return SweepOutcome(
         name=spec.name, location=store.describe(), storage=store, spec=spec, execution=execution,
         crashes=tuple(crashes), trials=sum(1 for arm in data.arms for t in [*arm.tuning, *arm.final] if not t.surplus),
-        failed=len(failed), first_error=failed[0].error if failed else None, unfinished=unfinished)
+        failed=len(failed), first_error=failed[0].error if failed else None, unfinished=unfinished(data))

@@ -5,6 +5,9 @@ from __future__ import annotations
 import os
 import platform
 import subprocess
+import sys
+from importlib import metadata
+from pathlib import Path
 from typing import Any
 
 from lossbench.sweep.execution import Execution
@@ -20,17 +23,17 @@ def provenance(spec: SweepSpec, registry: Any, storage: str, execution: Executio
     the dataset says of itself (``Dataset.info``), its every parameter and shape, and each plugin's own
     requirements with the versions installed."""
     import optuna
-    import torch
 
     from lossbench import __version__
 
+    torch = _torch()
     return {
-        "lossbench": __version__, "torch": torch.__version__, "optuna": optuna.__version__,
-        "python": platform.python_version(), "platform": platform.platform(),
+        "lossbench": __version__, "torch": torch.__version__ if torch else metadata.version("torch"),
+        "optuna": optuna.__version__, "python": platform.python_version(), "platform": platform.platform(),
         "cpu": _cpu_name(), "cpus": os.cpu_count(),
-        "gpu": torch.cuda.get_device_name(0) if torch.cuda.is_available() else None,
+        "gpu": torch.cuda.get_device_name(0) if torch and torch.cuda.is_available() else None,
         "workers": execution.workers, "threads": execution.threads, "device": execution.device,
-        "gpus": [torch.cuda.get_device_name(i) for i in range(execution.gpus)],
+        "gpus": [torch.cuda.get_device_name(i) for i in range(execution.gpus)] if torch else [],
         "reproducible": f"trial for trial with one worker, for the same seeds and {execution.threads} torch "
                         f"thread(s) per worker; another thread count changes float results",
         "git_commit": _git_commit(), "lossbench_git_commit": _lossbench_commit(), "storage": storage,
@@ -41,6 +44,17 @@ def provenance(spec: SweepSpec, registry: Any, storage: str, execution: Executio
                     **({"shape": data_shape(data)} if data is not None else {})},
         "plugin_requirements": plugin_requirements(spec, registry),
     }
+
+
+def _torch() -> Any:
+    """torch, where this machine may have a GPU it sees; None on Linux without a GPU's device file (NVIDIA, ROCm,
+    WSL's), where it could see none: its import (about a second) is then not paid by a process that trains nothing."""
+    if sys.platform == "linux" and "torch" not in sys.modules and not any(
+            next(Path("/dev").glob(pattern), None) for pattern in ("nvidia*", "kfd", "dxg")):
+        return None
+    import torch
+
+    return torch
 
 
 def data_shape(data: Any) -> dict[str, Any]:

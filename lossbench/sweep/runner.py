@@ -6,12 +6,13 @@ from typing import Any
 
 from lossbench.errors import InterruptedRunError, LossbenchError, again, setting
 from lossbench.results import writer
-from lossbench.results.reader import stored_attrs
-from lossbench.results.schema import ARTIFACTS_ATTR, PROVENANCE_ATTR, spec_study
+from lossbench.results.reader import read_sweep, stored_attrs
+from lossbench.results.schema import ARTIFACTS_ATTR, PROVENANCE_ATTR, SPEC_ATTR, spec_study
 from lossbench.results.failure import storage_failure
 from lossbench.results.storage import Storage, spec_lock
 from lossbench.sweep.execution import Execution
-from lossbench.sweep.grow import comparable, in_force, stored_caps
+from lossbench.sweep.finished import nothing_to_train
+from lossbench.sweep.grow import CAPS, comparable, in_force, stored_caps
 from lossbench.sweep.probe import load_data
 from lossbench.sweep.provenance import INPUTS, identity_changes, inputs_identity
 from lossbench.sweep.interrupt import Stopped, stop_on_signals
@@ -56,14 +57,27 @@ def _run(spec: SweepSpec, registry: Any, storage: Storage, execution: Execution,
         data = load_data(spec, registry)
     provenance = {**provenance, INPUTS: inputs_identity(spec, registry, data)}
     optuna_storage = storage.open()
+    found = stored_attrs(spec.name, optuna_storage)
+    before = stored_caps(found[0]) if found and found[0].get(SPEC_ATTR) is not None else None
     with spec_lock(storage, optuna_storage):  # two starts at once: one records its spec, the other compares
         spec = ensure_spec(optuna_storage, spec, provenance,
                            str(storage.artifact_folder) if storage.artifacts else None)
+    if before is not None and all(before.get(key) == getattr(spec, key) for key in CAPS) and nothing_to_train(
+            read_sweep(spec.name, optuna_storage)):
+        return Supervised()  # a finished sweep, not grown: no worker process to start (each costs seconds)
     # Every worker is a child process this one watches (only a process can be stopped wherever it hangs, and a
     # child killed by the out-of-memory killer leaves this one to mark its trial and start another): this one
     # only creates the studies.
     Worker(spec, optuna_storage, registry, execution, 0, database=storage.is_database)
     return supervise(spec, optuna_storage, storage, execution, plugins_dirs, provenance[INPUTS]["dataset_sha256"])
+
+
+def stored(storage: Storage) -> bool:
+    """Whether a start of the sweep recorded its spec already (a resume)."""
+    if not storage.is_database and not storage.journal.is_file():
+        return False
+    found = stored_attrs(storage.name, storage.open(create=False))
+    return bool(found and found[0].get(SPEC_ATTR) is not None)
 
 
 def started_threads(storage: Storage) -> int | None:
