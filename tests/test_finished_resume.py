@@ -80,3 +80,26 @@ def test_a_finished_sweep_resumed_loads_its_data_once_in_its_own_process_starts_
     after = [(t.number, t.state, t.value) for arm in read_sweep("done", str(journal)).arms for t in arm.tuning + arm.final]
     assert after == before
     assert "ce:gru:none" in Path(said["report"]).read_text()
+
+
+def test_a_race_whose_record_predates_its_raised_caps_is_not_finished(tmp_path):
+    """A start that raised a race's caps and stopped before a worker replayed the race leaves the record of the
+    race at the old caps, "over": the next start must still train (its workers replay the race at the new caps)."""
+    import optuna
+
+    from lossbench import sweep
+    from lossbench.results.schema import RACE_ATTR, spec_study
+    from lossbench.sweep.finished import nothing_to_train
+
+    spec = {"name": "raced", "dataset": "digits", "losses": ["ce", "bce"], "cells": ["gru"], "hidden": 8,
+            "trials": 1, "seeds": 3, "race": True, "epochs": 1, "max_epochs": 1, "patience": 0}
+    outcome = sweep.run(spec, out=tmp_path, workers=1)
+    journal = str(tmp_path / "raced" / "sweep.journal")
+    data = read_sweep("raced", journal)
+    assert data.race["over"] and nothing_to_train(data)
+    storage = optuna.storages.JournalStorage(optuna.storages.journal.JournalFileBackend(journal))
+    study = optuna.load_study(study_name=spec_study("raced"), storage=storage)
+    stale = {**data.race, "plan": {**data.race["plan"], "max_seeds": 2}}  # as planned before --seeds 3
+    study.set_user_attr(RACE_ATTR, stale)
+    assert not nothing_to_train(read_sweep("raced", journal))
+    assert outcome.unfinished == ()

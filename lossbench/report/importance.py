@@ -32,11 +32,17 @@ def param_importances(name: str, storage: Any, arm_keys: list[str], known: Recor
     for key, study in studies.items():
         digest = trials_digest(study)
         before = (known or {}).get(key)
-        if isinstance(before, dict) and before.get("digest") == digest and "importances" in before:
+        if isinstance(before, dict) and before.get("digest") == digest and _importances(before.get("importances")):
             record[key] = {"digest": digest, "importances": before["importances"]}
         else:
             record[key] = {"digest": digest, "importances": _compute(study)}
     return {key: entry["importances"] for key, entry in record.items() if entry["importances"] is not None}, record
+
+
+def _importances(value: Any) -> bool:
+    """Whether ``value`` is what ``_compute`` returns: {param: importance} or None."""
+    return value is None or (isinstance(value, dict) and all(
+        isinstance(k, str) and isinstance(v, float) for k, v in value.items()))
 
 
 def _compute(study: Any) -> dict[str, float] | None:
@@ -74,7 +80,7 @@ def trials_digest(study: Any) -> str:
     import optuna
 
     trials = study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,))
-    text = json.dumps([metadata.version("optuna"), str(study.direction),
+    text = json.dumps([metadata.version("optuna"), hashlib.sha256(Path(__file__).read_bytes()).hexdigest(), str(study.direction),
                        [[t.number, t.params, {p: repr(d) for p, d in t.distributions.items()}, t.value]
                         for t in trials]], default=repr)
     return hashlib.sha256(text.encode()).hexdigest()

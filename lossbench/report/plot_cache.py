@@ -56,7 +56,7 @@ def stored_plots(folder: Path, key: str | None) -> list[Plot] | None:
                 return None
             found.append(Plot(entry["name"], entry["section"], entry["title"], png))
         return found
-    except (OSError, ValueError, KeyError, TypeError):
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):  # a manifest of another shape: draw again
         return None
 
 

@@ -16,7 +16,20 @@ def unfinished(data: SweepData) -> tuple[str, ...]:
 
 
 def nothing_to_train(data: SweepData) -> bool:
-    """Every arm done and no trial of the sweep running or waiting (a retry queued in a done phase is for a worker
-    to take and drop as surplus; a trial left running, for a worker to recover)."""
-    return not unfinished(data) and not any(t.state in (RUNNING, WAITING) for arm in data.arms
-                                            for t in [*arm.tuning, *arm.final, *arm.superseded])
+    """Every arm done, no trial of the sweep running or waiting (a retry queued in a done phase is for a worker
+    to take and drop as surplus; a trial left running, for a worker to recover), and a race's record planned at the
+    caps in force: a start that raised them and stopped before a worker replayed the race left the old record,
+    which calls the race over at the old caps."""
+    return not unfinished(data) and _race_planned_at_caps(data) and not any(
+        t.state in (RUNNING, WAITING) for arm in data.arms for t in [*arm.tuning, *arm.final, *arm.superseded])
+
+
+def _race_planned_at_caps(data: SweepData) -> bool:
+    """Whether a race's record was planned at the caps in force (as a worker plans it: ``worker.Worker``)."""
+    spec = data.spec  # the stored spec with the caps in force
+    if not spec.get("race"):
+        return True
+    plan = (data.race or {}).get("plan") or {}
+    epochs, max_epochs = spec.get("epochs"), spec.get("max_epochs")
+    return (plan.get("max_seeds"), plan.get("epochs"), plan.get("max_epochs")) == (
+        spec.get("seeds"), epochs, max(max_epochs or 0, epochs or 0))
