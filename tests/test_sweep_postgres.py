@@ -9,6 +9,7 @@ import time
 
 import pytest
 
+from lossbench.results.checks import StoredFormError
 from postgres import find_binaries
 
 pytestmark = [pytest.mark.slow,
@@ -68,7 +69,7 @@ def test_a_worker_killed_mid_trial_does_not_stop_the_sweep(url, tmp_path, cli_pr
         time.sleep(0.3)
         try:
             data = load(url, "kill")
-        except KeyError:
+        except (KeyError, StoredFormError):  # no sweep yet, or its first start has not recorded the spec yet
             continue
         running = {supervisor(t) for a in data.arms for t in a.tuning if t.state == "RUNNING"}
         victim = next((p for p in processes if p.pid in running), None)

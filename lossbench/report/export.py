@@ -172,8 +172,7 @@ def trials_csv(data: SweepData) -> str:
     for arm in data.arms:
         old = {id(t) for t in arm.superseded}
         for phase, current in [("tune", arm.tuning), ("final", arm.final)]:
-            trials = sorted([*current, *(t for t in arm.superseded if t.user_attrs.get("phase") == phase)],
-                            key=lambda t: t.number)
+            trials = sorted([*current, *arm.superseded_in(phase)], key=lambda t: t.number)
             for t in trials:
                 run = t.run
                 writer.writerow(walk(mask_all({

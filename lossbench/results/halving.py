@@ -26,7 +26,7 @@ from typing import Any, Iterable
 
 from lossbench.results.chains import COMPLETE, PRUNED, Chain, cap_of, chains, state_of
 from lossbench.results.objective import Objective
-from lossbench.results.schema import ATTR_CONTINUES, ATTR_PHASE, ATTR_RESULT, ATTR_RUNGS, ATTR_STATUS, TUNE
+from lossbench.results.schema import ATTR_CONTINUES, ATTR_RESULT, ATTR_RUNGS, ATTR_STATUS
 
 HALVING, PATIENCE = "halving", "patience"
 TUNINGS = (HALVING, PATIENCE)
@@ -130,7 +130,3 @@ def pool(trials: list[Any], spec: dict[str, Any]) -> list[Any]:
     return [chain.latest for chain in _promoted_chains(list(trials), int(spec.get("trials") or 0), maximize)
             if chain.latest is not None]
 
-
-def tuning_trials(phased: Iterable[Any]) -> list[Any]:
-    """The tuning trials among trials of both phases (an arm's superseded runs are kept together)."""
-    return [t for t in phased if t.user_attrs.get(ATTR_PHASE) == TUNE]

@@ -16,7 +16,7 @@ from lossbench.results.schema import (ATTR_DIVERGED_AT, ATTR_ERROR, ATTR_PARAMS,
                                       PROVENANCE_ATTR, RACE_ATTR, SPEC_ATTR, TUNE, spec_study, study_name)
 from lossbench.results.chains import split_superseded
 from lossbench.results.spec_record import SpecRecord
-from lossbench.results.halving import pool, tuning_trials
+from lossbench.results.halving import pool
 from lossbench.results.phase import COMPLETE, TUNE_FINISHED, judged_runs
 from lossbench.results.storage import NoSweepError, Storage, open_storage
 
@@ -77,10 +77,14 @@ class ArmData:
         """Tuning trials that failed for good (a plugin raised, a time limit ran out)."""
         return sum(1 for t in self.tuning if t.status in FAILED_STATUSES and not t.surplus)
 
+    def superseded_in(self, phase: str) -> list[TrialRecord]:
+        """The superseded runs of one phase (``TUNE``: a halving's first rungs; ``FINAL``: a race's shorter caps)."""
+        return [t for t in self.superseded if t.user_attrs.get(ATTR_PHASE) == phase]
+
     @property
     def tuning_runs(self) -> list[TrialRecord]:
         """Every tuning trial, the runs a later trial of their slot continued included (successive halving)."""
-        return [*self.tuning, *tuning_trials(self.superseded)]
+        return [*self.tuning, *self.superseded_in(TUNE)]
 
     @property
     def finished_tuning(self) -> list[TrialRecord]:
@@ -106,8 +110,7 @@ class SweepData:
 
     def judged_final(self, arm: ArmData) -> list[TrialRecord]:
         """The final runs of ``arm`` the decisions judge: of a race that ended, those it judged (``judged_runs``)."""
-        superseded = [t for t in arm.superseded if t.user_attrs.get(ATTR_PHASE) != TUNE]  # a halving's are tuning's
-        return judged_runs([*arm.final, *superseded], self.spec, self.race, arm.key)
+        return judged_runs([*arm.final, *arm.superseded_in(FINAL)], self.spec, self.race, arm.key)
 
     def failed_trials(self) -> list[TrialRecord]:
         """Trials that failed for good (a plugin raised, a time limit ran out): not surplus claims, not lost
