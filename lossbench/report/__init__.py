@@ -55,7 +55,10 @@ def write(sweep: Any, formats: Iterable[str] = ("all",), *, out: str | Path = "r
         if sweep.importances_record and where == sweep.folder and chosen - {"terminal"}:
             from lossbench.report.importance import REMEMBERED
 
-            _write(where / REMEMBERED, json.dumps(sweep.importances_record))  # a later report reads them back
+            try:  # a later report reads them back; one that cannot computes them again
+                _write(where / REMEMBERED, json.dumps(sweep.importances_record))
+            except OSError:
+                pass
             sweep.importances_record = None
         return paths
     except OSError as error:

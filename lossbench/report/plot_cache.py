@@ -27,11 +27,12 @@ MANIFEST = "plots.json"
 def plot_key(report: SweepReport) -> str | None:
     """What the plots depend on, as a digest; None where the report cannot be digested (it then draws)."""
     import lossbench.convergence
+    from lossbench.decisions import verdict
     from lossbench.report import fmt, plots
 
     try:
         digest = hashlib.sha256(pickle.dumps(replace(report, generated=""), protocol=5))
-        for module in (plots, fmt, lossbench.convergence):
+        for module in (plots, fmt, lossbench.convergence, verdict):  # verdict: which kinds are decided
             digest.update(Path(module.__file__).read_bytes())
         digest.update(metadata.version("matplotlib").encode())
     except Exception:  # a report holding something pickle cannot write: draw
