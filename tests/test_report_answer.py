@@ -15,6 +15,7 @@ from sweeps import SEEDS, arm, converged_curve, report_of, run_result, sweep
 
 from lossbench.report import compact, tables
 from lossbench.report.answer import MAX_SENTENCES, MAX_WORDS
+from lossbench.report.advice import SEEDS_WORTH
 from lossbench.report.html import render_html
 from lossbench.report.markdown import render_markdown
 from lossbench.report.terminal import name_lines, render_terminal
@@ -101,16 +102,25 @@ def test_the_answer_states_what_is_decided_by_how_much_from_the_decisions():
 
 
 def test_an_open_comparison_says_what_would_decide_it():
-    noisy = {"ce:gru:none": (0.90, 0.91, 0.92), "focal:gru:none": (0.93, 0.88, 0.95)}
-    report = report_of(settled(noisy))
+    near = {"ce:gru:none": (0.90, 0.91, 0.92), "focal:gru:none": (0.95, 0.92, 0.97)}
+    report = report_of(settled(near))
     [d] = report.decisions
-    assert d.kind == "open" and d.needs_seeds is not None
-    assert report.answer[0] == ("No arm is yet separated from another: no comparison is decided, so the 2 arms' means "
-                                "(from ce:gru:none's 0.910 to focal:gru:none's 0.920) rank nothing yet.")
-    assert "tier" not in report.answer[0]  # never one tier of equals
+    assert d.kind == "open" and d.needs_seeds is not None and d.needs_seeds <= SEEDS_WORTH
     assert report.answer[-1].startswith(f"Open: 1 comparison; more seeds would decide 1 (the nearest, {d.arm} against "
                                         f"{d.other}, at about {d.needs_seeds} seeds, ")
     assert "on this machine" in report.answer[-1] or "min" in report.answer[-1]
+
+
+def test_a_pair_needing_more_seeds_than_worth_offering_is_within_the_noise_not_decided_by_more_seeds():
+    noisy = {"ce:gru:none": (0.90, 0.91, 0.92), "focal:gru:none": (0.93, 0.88, 0.95)}
+    report = report_of(settled(noisy))
+    [d] = report.decisions
+    assert d.kind == "open" and d.needs_seeds > SEEDS_WORTH
+    assert report.answer[0] == ("No arm is yet separated from another: no comparison is decided, so the 2 arms' means "
+                                "(from ce:gru:none's 0.910 to focal:gru:none's 0.920) rank nothing yet.")
+    assert "tier" not in report.answer[0]  # never one tier of equals
+    assert report.answer[-1] == (f"Open: 1 comparison; 1 within the noise (each would need more than {SEEDS_WORTH} "
+                                 f"seeds; the nearest about {d.needs_seeds}).")  # no time, no command for it
 
 
 def test_the_answer_keeps_to_its_limits_with_many_long_named_arms():

@@ -148,7 +148,13 @@ def _faster(given: Given) -> str:
 
 
 def _open(open_: list[Verdict], advice: str | None = None) -> str:
-    seeds = [d for d in open_ if d.needs_epochs is None and d.needs_seeds is not None]
+    """What would decide the open pairs: seeds (up to ``SEEDS_WORTH`` each: a pair needing more is within the
+    noise, and neither its time nor the advised command counts it), training longer, or neither."""
+    from lossbench.report.advice import SEEDS_WORTH
+
+    sized = [d for d in open_ if d.needs_epochs is None and d.needs_seeds is not None]
+    seeds = [d for d in sized if d.needs_seeds <= SEEDS_WORTH]
+    noise = [d for d in sized if d.needs_seeds > SEEDS_WORTH]
     epochs = [d for d in open_ if d.needs_epochs is not None]
     parts = []
     if seeds:
@@ -161,11 +167,16 @@ def _open(open_: list[Verdict], advice: str | None = None) -> str:
         minutes = _minutes([d.minutes for d in epochs])
         parts.append(f"training longer first for {len(epochs)} (to about {max(d.needs_epochs for d in epochs)} epochs"
                      + (f", {minutes}" if minutes else "") + ")")
-    rest = len(open_) - len(seeds) - len(epochs)
+    if noise:
+        parts.append(f"{len(noise)} within the noise (each would need more than {SEEDS_WORTH} seeds; the nearest "
+                     f"about {min(d.needs_seeds for d in noise)})")
+    rest = len(open_) - len(sized) - len(epochs)
     if rest:
         parts.append(f"{rest} cannot be sized from these runs (see the decision table)")
     if advice:
-        parts.append(f"to decide {'them' if len(open_) > 1 else 'it'} on this sweep: `{advice}`")
+        reach = len(seeds) + len(epochs)
+        whom = ('them' if reach > 1 else 'it') if reach == len(open_) else f"the {reach} within reach"
+        parts.append(f"to decide {whom} on this sweep: `{advice}`")
     return f"Open: {fmt.plural(len(open_), 'comparison')}; " + "; ".join(parts) + "."
 
 
