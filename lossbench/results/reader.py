@@ -142,8 +142,8 @@ def read_sweep(name: str, storage: Any) -> SweepData:
         raise NoSweepError(f"no sweep named {name!r} in this storage")
     attrs, studies = found
     spec = attrs.get(SPEC_ATTR)
-    problem = ("no spec was recorded (its first start stopped before it could)" if spec is None else
-               spec_problem(spec) or _attrs_problem(attrs))
+    problem = ("no spec was recorded yet (its first start is recording it, or stopped before it could)"
+               if spec is None else spec_problem(spec) or _attrs_problem(attrs))
     if problem is not None:
         raise refuse(name, where, problem)
     arms = []
