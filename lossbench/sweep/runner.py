@@ -57,13 +57,10 @@ def _run(spec: SweepSpec, registry: Any, storage: Storage, execution: Execution,
         data = load_data(spec, registry)
     provenance = {**provenance, INPUTS: inputs_identity(spec, registry, data)}
     optuna_storage = storage.open()
-    found = stored_attrs(spec.name, optuna_storage)
-    before = stored_caps(found[0]) if found and found[0].get(SPEC_ATTR) is not None else None
     with spec_lock(storage, optuna_storage):  # two starts at once: one records its spec, the other compares
-        spec = ensure_spec(optuna_storage, spec, provenance,
-                           str(storage.artifact_folder) if storage.artifacts else None)
-    if before is not None and all(before.get(key) == getattr(spec, key) for key in CAPS) and nothing_to_train(
-            read_sweep(spec.name, optuna_storage)):
+        spec, as_stored = ensure_spec(optuna_storage, spec, provenance,
+                                      str(storage.artifact_folder) if storage.artifacts else None)
+    if as_stored and nothing_to_train(read_sweep(spec.name, optuna_storage)):
         return Supervised()  # a finished sweep, not grown: no worker process to start (each costs seconds)
     # Every worker is a child process this one watches (only a process can be stopped wherever it hangs, and a
     # child killed by the out-of-memory killer leaves this one to mark its trial and start another): this one
@@ -89,10 +86,11 @@ def started_threads(storage: Storage) -> int | None:
 
 
 def ensure_spec(optuna_storage: Any, spec: SweepSpec, provenance: dict[str, Any],
-                artifacts: str | None = None) -> SweepSpec:
+                artifacts: str | None = None) -> tuple[SweepSpec, bool]:
     """Record the spec on the first start; refuse a different spec under the same name (its caps and run options
-    may differ: ``grow``); the spec with the caps in force, which are recorded, as is ``artifacts`` (the checkpoints'
-    folder given, which a later start without ``--artifacts`` defaults to: ``stored_artifacts``)."""
+    may differ: ``grow``); (the spec with the caps in force, which are recorded, as is ``artifacts`` (the checkpoints'
+    folder given, which a later start without ``--artifacts`` defaults to: ``stored_artifacts``); whether this start
+    resumes a stored sweep at the caps it had, none raised)."""
     study = writer.open_study(optuna_storage, spec_study(spec.name))
     stored = writer.stored_spec(study)
     if artifacts is not None and (stored is None or comparable(stored) == spec.identity()):
@@ -100,16 +98,17 @@ def ensure_spec(optuna_storage: Any, spec: SweepSpec, provenance: dict[str, Any]
     if stored is None:
         writer.record_spec(study, spec.recorded(), provenance)
         writer.record_caps(study, spec.caps())
-        return spec
+        return spec, False
     if comparable(stored) == spec.identity():
         before = (study.user_attrs.get(PROVENANCE_ATTR) or {}).get(INPUTS)
         if before is not None and (changes := identity_changes(before, provenance[INPUTS])):
             raise LossbenchError(f"the sweep {spec.name!r} was started with other plugins or data, which would mix "
                                  f"trials under both; changed: {'; '.join(changes)}: give another {setting('name')} "
                                  f"for a new sweep, or restore them to resume it")
-        spec, _ = in_force(spec, stored_caps(study.user_attrs))
+        caps = stored_caps(study.user_attrs)
+        spec, _ = in_force(spec, caps)
         writer.record_caps(study, spec.caps())
-        return spec
+        return spec, all(caps.get(key) == getattr(spec, key) for key in CAPS)
     identity = spec.identity()
     diff = [k for k in identity if comparable(stored).get(k) != identity[k]]
     diff = [k for k in diff if k != "refused"] or diff  # refused arms follow from the rest: name the cause
