@@ -11,6 +11,11 @@ when the converged difference has the other sign and its 95% t interval excludes
 converged difference lies outside the margin with its interval. Prints a Markdown table.
 
     python benchmarks/converged_check.py results/quickstart/results.json [--seeds 3] [--cap 100] [--all-arms]
+        [--only TEXT] [--lr VALUE] [--first-seed 2000]
+
+``--only gru`` trains only the arms whose key holds the text, and then (beside the decided pairs) prints every pair
+of the sweep's decisions between them, open ones included; ``--lr`` trains them at one learning rate instead of
+their tuned ones (is a gap the tuning's pick, or the arms'?).
 
 Any dataset lossbench loads with equal-length series (the quickstart's mnist1d, ``ucr`` problems such as
 ItalyPowerDemand); the losses ce and focal, the cells rnn, gru and lstm, a last-step readout.
@@ -127,6 +132,9 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--cap", type=int, default=100)
     parser.add_argument("--all-arms", action="store_true", help="train every arm, not only those of decided pairs")
+    parser.add_argument("--only", help="train only the arms whose key holds this text; print all their pairs")
+    parser.add_argument("--lr", type=float, help="train at this learning rate instead of the tuned ones")
+    parser.add_argument("--first-seed", type=int, default=2000)
     args = parser.parse_args()
     torch.set_num_threads(1)
     document = json.load(open(args.results))
@@ -137,11 +145,16 @@ def main() -> None:
         raise SystemExit("converged_check reads the last step of equal-length series; this sweep has "
                          + ("series of unequal lengths" if data.train.lengths is not None else
                             f"readout {spec['readout']!r}"))
-    seeds = [2000 + i for i in range(args.seeds)]
+    seeds = [args.first_seed + i for i in range(args.seeds)]
     arms = {a["arm"]: a for a in document["leaderboard"]}
+    if args.lr is not None:
+        arms = {k: {**a, "best_params": {**a["best_params"], "lr": args.lr}} for k, a in arms.items()}
     decided = [d for d in document["decisions"]  # not "open", nor "not training"; pairs of arms (a factor's
                if d["kind"] in DECIDED and d["arm"] in arms and d["other"] in arms]  # levels pool arms: not here
-    needed = sorted(arms if args.all_arms else {k for d in decided for k in (d["arm"], d["other"])})
+    needed = sorted(arms if args.all_arms or args.only else {k for d in decided for k in (d["arm"], d["other"])})
+    if args.only:
+        needed = [k for k in needed if args.only in k]
+        decided = [d for d in decided if d["arm"] in needed and d["other"] in needed]
     converged: dict[str, list[float]] = {}
     started = time.perf_counter()
     print(f"| arm | lr | converged test accuracy ({args.seeds} seeds) | epochs |")
@@ -169,6 +182,17 @@ def main() -> None:
         print(f"| {d['arm']} {d['kind']} than {d['other']} | {d['difference']:+.3f} | {mean:+.3f} "
               f"[{low:+.3f}, {high:+.3f}] | {'contradicted' if bad else 'not contradicted'} |")
     print(f"\n{len(decided)} decided comparisons, {contradicted} contradicted; {time.perf_counter() - started:.0f} s")
+    if args.only:
+        print(f"\n| pair (the sweep's verdict) | sweep difference | converged difference [95% interval] | within "
+              f"+-{margin:g} |")
+        print("|---|---|---|---|")
+        for d in document["decisions"]:
+            if d["arm"] in converged and d["other"] in converged:
+                mean, low, high = interval([a - b for a, b in zip(converged[d["arm"]], converged[d["other"]])])
+                inside = "yes" if -margin < low and high < margin else "no" if low > margin or high < -margin \
+                    else "undecided"
+                print(f"| {d['arm']} against {d['other']} ({d['kind']}) | {d['difference']:+.3f} | {mean:+.3f} "
+                      f"[{low:+.3f}, {high:+.3f}] | {inside} |")
 
 
 if __name__ == "__main__":
