@@ -183,16 +183,15 @@ def main() -> None:
               f"[{low:+.3f}, {high:+.3f}] | {'contradicted' if bad else 'not contradicted'} |")
     print(f"\n{len(decided)} decided comparisons, {contradicted} contradicted; {time.perf_counter() - started:.0f} s")
     if args.only:
-        print(f"\n| pair (the sweep's verdict) | sweep difference | converged difference [95% interval] | within "
-              f"+-{margin:g} |")
+        print("\n| pair (the sweep's verdict) | sweep difference | converged difference [95% interval] | converged |")
         print("|---|---|---|---|")
         for d in document["decisions"]:
             if d["arm"] in converged and d["other"] in converged:
                 mean, low, high = interval([a - b for a, b in zip(converged[d["arm"]], converged[d["other"]])])
-                inside = "yes" if -margin < low and high < margin else "no" if low > margin or high < -margin \
-                    else "undecided"
+                found = (f"within +-{margin:g}" if -margin < low and high < margin else
+                         "differs" if low > 0 or high < 0 else "undecided")
                 print(f"| {d['arm']} against {d['other']} ({d['kind']}) | {d['difference']:+.3f} | {mean:+.3f} "
-                      f"[{low:+.3f}, {high:+.3f}] | {inside} |")
+                      f"[{low:+.3f}, {high:+.3f}] | {found} |")
 
 
 if __name__ == "__main__":
