@@ -86,6 +86,20 @@ def test_a_final_run_is_not_stopped_before_its_configuration_trained_in_tuning()
     assert result.status == "completed" and len(result.epochs) >= 25
 
 
+@pytest.mark.slow
+def test_a_run_at_chance_is_not_stopped_on_patience_it_trains_to_its_cap():
+    """Chance is not a plateau: a run whose best validation accuracy stays within the chance margin has not started
+    to learn (a tanh RNN sits at chance for 15 epochs and more), so patience does not stop it."""
+    from lossbench import train
+    from lossbench.convergence import at_chance
+
+    result = train(dataset="digits", cell="rnn", loss="ce", hidden=(8,), epochs=12, patience=2, lr=1e-6,
+                   flow_profile=False)
+    assert at_chance(max(e.val_accuracy for e in result.epochs), 0.1)
+    assert stops(epoch=12, best_epoch=result.best_epoch, patience=2) and result.best_epoch < 10
+    assert result.status == "completed" and not result.plateaued and len(result.epochs) == 12
+
+
 # -- no point trained twice ---------------------------------------------------------------------------------------
 
 

@@ -15,7 +15,7 @@ import torch
 
 from lossbench.api.data import Dataset, Split
 from lossbench.api.remedy import ModelInfo
-from lossbench.convergence import TARGET_SHARE, improved, stops, time_to_target
+from lossbench.convergence import TARGET_SHARE, at_chance, improved, stops, time_to_target
 from lossbench.engine.checkpoint import Checkpoint, load_training_state, training_state
 from lossbench.engine.config import ResolvedRun
 from lossbench.engine.flow import ALIGNMENT, directions, flow_profile, vanishing_ratio
@@ -161,9 +161,12 @@ class Trainer:
                     and epoch < config.epochs)
 
     def _plateaued(self, epoch: int, result: RunResult) -> bool:
-        """Whether the run stops on patience after ``epoch`` (and says so in ``result``)."""
+        """Whether the run stops on patience after ``epoch`` (and says so in ``result``). Never while its best
+        validation accuracy lies within the chance margin: a run that has not started to learn has not plateaued
+        (a tanh RNN can sit at chance for 15 epochs and more), so it trains on to its cap."""
         config = self.config
-        if config.patience is not None and stops(epoch, result.best_epoch or 0, config.patience, config.min_epochs):
+        if (config.patience is not None and stops(epoch, result.best_epoch or 0, config.patience, config.min_epochs)
+                and not at_chance(max(e.val_accuracy for e in result.epochs), 1 / self.data.num_classes)):
             result.plateaued = True
         return result.plateaued
 
