@@ -13,9 +13,10 @@ Time to target (the AlgoPerf idea of time-to-result): the first epoch, and the s
 at which the curve reached ``TARGET_SHARE`` of its best value (for a minimised objective: within 1/share of it).
 
 Two ends that are not a plateau. A run within ``CHANCE_MARGIN`` of chance accuracy has not started to learn: a tanh
-RNN on MNIST-1D sits at chance for 15 epochs and more before it learns, so stopping there says "not training at
-this budget", never "plateaued". A run whose last validation accuracy lies more than ``COLLAPSE_DROP`` below its
-best has collapsed (an instability: it fell from 0.935 to 0.18 at lr 0.05), which training longer does not mend.
+RNN on MNIST-1D sits at chance for 15 epochs and more before it learns, so its end says "not training at this
+budget", never "plateaued", and the engine's patience does not stop it (it trains to its cap). A run whose last
+validation accuracy lies more than ``COLLAPSE_DROP`` below its best has collapsed (an instability: it fell from
+0.935 to 0.18 at lr 0.05), which training longer does not mend.
 """
 
 from __future__ import annotations

@@ -16,6 +16,7 @@ from rich.console import Console
 
 from lossbench.cli.progress import render
 from lossbench.results import read_sweep, open_storage, read_progress
+from lossbench.results.checks import StoredFormError
 
 TINY = ["--dataset", "digits", "--remedies", "none", "--set", "hidden=8", "--epochs", "2", "--seeds", "2"]
 
@@ -201,7 +202,7 @@ def test_sigkill_of_a_whole_run_then_the_same_command_resumes(tmp_path, cli, cli
             pytest.fail(f"the run ended before it could be killed: {process.stderr.read()}")
         try:
             data = read_sweep("k", path)
-        except KeyError:
+        except (KeyError, StoredFormError):  # no sweep yet, or its first start has not recorded the spec yet
             continue
         done = {(a.key, t.number): t.params for a in data.arms for t in a.tuning if t.state == "COMPLETE"}
         running = [t for a in data.arms for t in a.tuning if t.state == "RUNNING"]
