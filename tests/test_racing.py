@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from lossbench.results import read_sweep
-from lossbench.decisions import JudgedArm, decide
+from lossbench.decisions import SEEDS_WORTH, JudgedArm, decide
 from lossbench.sweep.racing import Allowance, Plan, look, race_state, schedule
 
 SEEDS = list(range(1000, 1010))
@@ -143,13 +143,29 @@ def test_a_comparison_more_seeds_could_decide_races_on_one_round_at_a_time_only_
 
 def test_a_comparison_far_more_seeds_would_be_needed_for_is_left_open_within_the_noise_without_racing():
     accuracy = arms(base=(0.80, 0.05))
-    accuracy["tie"] = {s: v + d for (s, v), d in zip(accuracy["base"].items(), np.random.default_rng(2).normal(0.005, 0.05, 10))}
+    accuracy["tie"] = {s: v + d for (s, v), d in zip(accuracy["base"].items(), np.random.default_rng(2).normal(0.005, 0.08, 10))}
     state = race_state(PLAN, stored(racing(accuracy)))
     assert state.over and state.looks[0].steps == {}
     assert state.allowed == {"base": Allowance(3, 20), "tie": Allowance(3, 20)}
     assert "within the noise" in state.looks[0].open["base vs tie"]
     (verdict,) = decide(first(racing(accuracy), 3), PLAN.alpha, reach=(10, 80))
     assert verdict.reach == "seeds" and "within the noise" in verdict.why and "[" in verdict.why  # its interval
+
+
+def test_a_pair_more_seeds_than_the_most_would_decide_is_out_of_reach_not_within_the_noise_and_never_asks_fewer():
+    """'Within the noise' is kept for pairs needing more than SEEDS_WORTH (as the answer says it); one needing 15
+    seeds at a most of 3 is out of reach at this sweep's most. And an open pair never reads 'about 2 seeds would
+    decide it' after 3 did not."""
+    accuracy = arms(base=(0.80, 0.05))
+    near = np.random.default_rng(4).normal(0.02, 0.02, 10)
+    accuracy["near"] = {s: v + d for (s, v), d in zip(accuracy["base"].items(), near)}
+    (verdict,) = decide(first(racing(accuracy), 3), PLAN.alpha, reach=(3, 80))
+    assert verdict.kind == "open" and verdict.reach == "seeds" and 3 < verdict.needs_seeds <= SEEDS_WORTH
+    assert "out of reach at this sweep's most of 3 seeds" in verdict.why and "within the noise" not in verdict.why
+    large = np.random.default_rng(1).normal(0.03, 0.03, 10)
+    accuracy["near"] = {s: v + d for (s, v), d in zip(accuracy["base"].items(), large)}
+    (verdict,) = decide(first(racing(accuracy), 3), PLAN.alpha, reach=(10, 80))
+    assert verdict.kind == "open" and verdict.needs_seeds >= 4 and f"about {verdict.needs_seeds} seeds" in verdict.why
 
 
 def test_two_arms_at_chance_are_not_raced():

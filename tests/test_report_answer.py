@@ -56,6 +56,16 @@ def decision(kind: str, arm_: str, other: str) -> Decision:
 # -- tiers ----------------------------------------------------------------------------------------------------------
 
 
+@pytest.mark.parametrize("value, words", [(0.95, "95%"), (0.994, "99.4%"), (0.99957, "99.96%"),
+                                          (0.999996, "99.9996%"), (1.0, "100%")])
+def test_a_confidence_level_below_1_never_reads_100_percent(value, words):
+    """Holm's level for the first of 16 pairs at a race's 0.05 / 7 is 99.955%: rounded to one decimal it read
+    "100% interval", which no interval is."""
+    from lossbench.report import fmt
+
+    assert fmt.level(value) == words
+
+
 def test_tiers_follow_only_decided_comparisons():
     arms = ["a", "b", "c", "d"]
     assert tiers(arms, []) == dict.fromkeys(arms, 1)  # nothing decided: one tier

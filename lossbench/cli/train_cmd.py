@@ -25,8 +25,8 @@ def train_command(
                                                         "readout=last|mean|all: what the head reads.")] = None,
     epochs: Annotated[int, typer.Option(help="Training epochs (a cap, with --patience).")] = 10,
     patience: Annotated[int | None, typer.Option(
-        help="Stop after this many epochs without gain in validation accuracy (not before twice as many) and test "
-             "the best epoch's weights. Default: train every epoch.")] = None,
+        help="Stop after this many epochs without gain in validation accuracy (not before twice as many, nor "
+             "while at chance) and test the best epoch's weights. Default: train every epoch.")] = None,
     batch_size: Annotated[int, typer.Option(help="Mini-batch size.")] = 100,
     lr: Annotated[float, typer.Option(help="Learning rate.")] = 1e-2,
     hidden: Annotated[str, typer.Option(help="Hidden size, or one per layer: 64,32.")] = "128",

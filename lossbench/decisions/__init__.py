@@ -41,13 +41,13 @@ level, and says so.
 """
 
 from lossbench.decisions.arms import JudgedArm, Run, arm_from_runs, judged_arms, runs_of, sweep_arms
-from lossbench.decisions.family import ROUNDS, cap_steps, decide, out_of_reach, race_alpha, schedule
-from lossbench.decisions.rule import EVEN_CHANCE, MARGIN, MIN_SEEDS, TEST, judge_values, within
+from lossbench.decisions.family import ROUNDS, beyond_seeds, cap_steps, decide, out_of_reach, race_alpha, schedule
+from lossbench.decisions.rule import EVEN_CHANCE, MARGIN, MIN_SEEDS, SEEDS_WORTH, TEST, judge_values, within
 from lossbench.decisions.speed import SPEED, SPEED_FACTOR, speed
 from lossbench.decisions.verdict import (ARMS, BETTER, CONFOUNDED, DECIDED, EQUIVALENT, KINDS, LEVELS, NOT_TRAINING,
                                          OPEN, WORSE, Verdict)
 
 __all__ = ["ARMS", "BETTER", "CONFOUNDED", "DECIDED", "EQUIVALENT", "EVEN_CHANCE", "KINDS", "LEVELS", "MARGIN",
-           "MIN_SEEDS", "NOT_TRAINING", "OPEN", "ROUNDS", "SPEED", "SPEED_FACTOR", "TEST", "WORSE", "JudgedArm", "Run",
-           "Verdict", "arm_from_runs", "cap_steps", "decide", "judge_values", "judged_arms", "out_of_reach",
+           "MIN_SEEDS", "NOT_TRAINING", "OPEN", "ROUNDS", "SEEDS_WORTH", "SPEED", "SPEED_FACTOR", "TEST", "WORSE",
+           "JudgedArm", "Run", "Verdict", "arm_from_runs", "beyond_seeds", "cap_steps", "decide", "judge_values", "judged_arms", "out_of_reach",
            "race_alpha", "runs_of", "schedule", "speed", "sweep_arms", "within"]

@@ -14,7 +14,7 @@ from typing import Iterable
 
 from lossbench import stats
 from lossbench.decisions.arms import JudgedArm
-from lossbench.decisions.rule import MARGIN, judge, untested
+from lossbench.decisions.rule import MARGIN, SEEDS_WORTH, judge, untested
 from lossbench.decisions.units import extra_pairs, level_pairs, one_factor_pairs
 from lossbench.decisions.verdict import ARMS, NOT_TRAINING, OPEN, Verdict
 from lossbench.convergence import CHANCE_MARGIN
@@ -91,6 +91,15 @@ def out_of_reach(verdict: Verdict, arms: dict[str, JudgedArm], max_seeds: int, m
         return verdict
     need = verdict.even_chance_seeds or verdict.needs_seeds
     if need is not None and need > max_seeds:
-        return replace(verdict, reach="seeds", why=f"{verdict.why}; within the noise at this sweep's most of "
-                                                    f"{max_seeds} seeds")
+        return replace(verdict, reach="seeds", why=f"{verdict.why}; {beyond_seeds(verdict, max_seeds)}")
     return verdict
+
+
+def beyond_seeds(verdict: Verdict, max_seeds: int) -> str:
+    """Why the most seeds of a sweep do not decide an open pair, in the answer's words: within the noise where it
+    would need more than ``SEEDS_WORTH`` (no advice offers them), else out of reach at the most (``--seeds`` raises
+    it)."""
+    need = verdict.needs_seeds or verdict.even_chance_seeds
+    if need is None or need > SEEDS_WORTH:
+        return f"within the noise (it would need more than {SEEDS_WORTH} seeds)"
+    return f"out of reach at this sweep's most of {max_seeds} seeds (a larger --seeds reaches it)"

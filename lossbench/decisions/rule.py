@@ -18,6 +18,7 @@ BOUNDS = (-1.0, 1.0)  # a difference of accuracies lies here; a t interval that 
 TEST = "paired t-test over shared seeds (one unit per seed), Holm-corrected over the comparisons"
 EVEN_CHANCE = 0.5  # the race gives more seeds while the test has at least this power at its maximum
 MIN_SEEDS = 3  # the fewest paired units a verdict is decided on: a spread from 2 values says almost nothing
+SEEDS_WORTH = 30  # a pair needing more seeds than this is within the noise: no advice offers them
 
 
 def judge(pair: Pair, test: stats.PairedTest, step: float, p_adj: float, alpha: float = ALPHA, workers: int = 1,
@@ -92,6 +93,8 @@ def _judge(pair: Pair, test: stats.PairedTest, step: float, p_adj: float, alpha:
                        longer=trailer.improving, **common)
     plateaued = not a.still_improving and not b.still_improving
     need, even, route = _seeds_to_decide(units, step, margin, grain, plateaued)
+    if need is not None:  # a rough estimate (a large observed effect solves below 3): never the seeds it failed at
+        need, even = max(need, n + 1), None if even is None else max(even, n + 1)
     tie = None if plateaued else stats.seeds_for_equivalence(units, margin, step, grain=grain)
     if tie is not None and (need is None or tie < need):  # a tie is nearer, but the improving arm could still leave it
         improving = a if a.still_improving else b

@@ -17,6 +17,7 @@ import shlex
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from lossbench.decisions import SEEDS_WORTH
 from lossbench.results.masking import MASK
 from lossbench.results.storage import JOURNAL
 
@@ -24,7 +25,6 @@ if TYPE_CHECKING:
     from lossbench.decisions import Verdict
     from lossbench.results import SpecRecord
 
-SEEDS_WORTH = 30  # a pair needing more seeds than this is within the noise: no command offers them
 DEFAULT_OUT = "results"  # ``lossbench run --out``'s default
 
 

@@ -39,8 +39,14 @@ def pct(value: float | None) -> str:
 
 
 def level(value: float | None, default: str = "") -> str:
-    """A confidence level as 95% or 99.4% (Holm's levels are not round)."""
-    return default if value is None else f"{value:.1%}".replace(".0%", "%")
+    """A confidence level as 95%, 99.4% or 99.96% (Holm's levels are not round): as many decimals as it takes for a
+    level below 1 never to read 100%."""
+    if value is None:
+        return default
+    digits = 1
+    while value < 1 and f"{value:.{digits}%}".startswith("100") and digits < 6:
+        digits += 1
+    return f"{value:.{digits}%}".replace(".0%", "%")
 
 
 def pvalue(value: float | None) -> str:

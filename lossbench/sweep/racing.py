@@ -32,8 +32,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Protocol
 
-from lossbench.decisions import (ARMS, MARGIN, NOT_TRAINING, ROUNDS, TEST, JudgedArm, cap_steps, decide, race_alpha,
-                                 schedule)
+from lossbench.decisions import (ARMS, MARGIN, NOT_TRAINING, ROUNDS, TEST, JudgedArm, beyond_seeds, cap_steps,
+                                 decide, race_alpha, schedule)
 from lossbench.stats import ALPHA
 
 METHOD = (f"seeds = auto: a race over seeds and epochs; rounds of {', '.join(map(str, ROUNDS))} seeds (capped at the "
@@ -138,7 +138,7 @@ def look(arms: list[JudgedArm], allowed: dict[str, Allowance], plan: Plan, pairs
             continue
         step = _step(verdict, by_key, allowed, plan, continuable)
         if step is None:
-            taken.open[name] = {"epochs": "out of reach at max_epochs", "seeds": "within the noise at the most seeds"
+            taken.open[name] = {"epochs": "out of reach at max_epochs", "seeds": beyond_seeds(verdict, plan.max_seeds)
                                 }.get(verdict.reach or "", "not raced: nothing at these caps would decide it")
             continue
         taken.steps[name], grants = step
