@@ -66,6 +66,24 @@ def test_a_confidence_level_below_1_never_reads_100_percent(value, words):
     assert fmt.level(value) == words
 
 
+def test_a_race_that_stopped_before_its_most_seeds_does_not_say_the_maximum_was_reached():
+    """The quickstart's race stops at 5 of at most 7 seeds when no open pair is within reach: 'the maximum was
+    reached' would be false there."""
+    from types import SimpleNamespace
+
+    from lossbench.report.outline import _race_end
+    from lossbench.results import RaceRecord
+
+    spec = SimpleNamespace(seeds=7, max_epochs=200)
+    ended = {"seeds": 5, "looks": [{"seeds": 5, "open": {"a vs b": "within the noise"}}]}
+    assert _race_end(RaceRecord.parse(ended), spec) == ("no comparison still open could be decided within its most "
+                                                        "of 7 seeds and max_epochs = 200 (the decision table says "
+                                                        "why of each).")
+    assert "maximum was reached" in _race_end(RaceRecord.parse({**ended, "seeds": 7}), spec)
+    assert _race_end(RaceRecord.parse({"seeds": 3, "looks": [{"seeds": 3, "open": {}}]}), spec) == \
+        "every comparison was decided."
+
+
 def test_tiers_follow_only_decided_comparisons():
     arms = ["a", "b", "c", "d"]
     assert tiers(arms, []) == dict.fromkeys(arms, 1)  # nothing decided: one tier

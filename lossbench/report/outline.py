@@ -15,6 +15,7 @@ from lossbench.report import compact, fmt, tables
 
 if TYPE_CHECKING:
     from lossbench.report.builder import SweepReport
+    from lossbench.results import RaceRecord, SpecRecord
 
 
 @dataclass
@@ -72,6 +73,17 @@ DECISION_NOTE = ("Every pair of arms that differ in one factor (loss, cell or re
                  "when its interval excludes 0 and training longer could not overturn it (lossbench.decisions).")
 
 
+def _race_end(race: RaceRecord, spec: SpecRecord) -> str:
+    """Why a race stopped, in words: all decided, its most seeds reached, or nothing within its most seeds and caps
+    could decide what is open (it stops before the most where no open pair is within reach)."""
+    if race.decided:
+        return "every comparison was decided."
+    if race.seeds is not None and spec.seeds is not None and race.seeds >= spec.seeds:
+        return "the maximum was reached with comparisons still open."
+    return (f"no comparison still open could be decided within its most of {spec.seeds} seeds and max_epochs = "
+            f"{spec.max_epochs} (the decision table says why of each).")
+
+
 def _titled(table: compact.Titled) -> TableBlock:
     title, headers, rows = table
     return TableBlock(headers, rows, title)
@@ -102,8 +114,8 @@ def outline(report: SweepReport) -> list[Section]:
             "The final phase chose its number of seeds sequentially (seeds = \"auto\"): {}. {} The report's own tests "
             "are read as if that number had been fixed in advance.",
             ((race.method if race and race.method else "the stored sweep does not record the method").rstrip("."),
-             (f"It stopped at {race.seeds} seeds: " + ("every comparison was decided." if race.decided else
-              "the maximum was reached with comparisons still open.")) if race else "The race has not ended yet."),
+             f"It stopped at {race.seeds} seeds: {_race_end(race, report.spec)}" if race else
+             "The race has not ended yet."),
             "note"))
     answer = Paragraph(" ".join("{}" for _ in report.answer), tuple(report.answer), "answer")
     sections = [head, Section("Answer", 2, [answer, Figures("answer")], [Paragraph("Answer", kind="title"), answer])]
