@@ -55,7 +55,8 @@ def run_command(
                                                         "runs to.", show_default=DEFAULTS["max_epochs"])] = None,
     patience: Annotated[int | None, typer.Option(
         help="Stop a run after this many epochs without gain on its validation objective (not before twice as many "
-             "epochs, nor while at chance) and test its best epoch; 0: train every epoch.", show_default=DEFAULTS["patience"])] = None,
+             "epochs, nor while at chance) and test its best epoch; 0: train every epoch.",
+        show_default=DEFAULTS["patience"])] = None,
     seeds: Annotated[str | None, typer.Option(help="Fresh seeds for each arm's best configuration (final phase), or "
                                                    "auto: rounds of seeds until every comparison is decided.",
                                               show_default=DEFAULTS["seeds"])] = None,

@@ -49,5 +49,5 @@ from lossbench.decisions.verdict import (ARMS, BETTER, CONFOUNDED, DECIDED, EQUI
 
 __all__ = ["ARMS", "BETTER", "CONFOUNDED", "DECIDED", "EQUIVALENT", "EVEN_CHANCE", "KINDS", "LEVELS", "MARGIN",
            "MIN_SEEDS", "NOT_TRAINING", "OPEN", "ROUNDS", "SEEDS_WORTH", "SPEED", "SPEED_FACTOR", "TEST", "WORSE",
-           "JudgedArm", "Run", "Verdict", "arm_from_runs", "beyond_seeds", "cap_steps", "decide", "judge_values", "judged_arms", "out_of_reach",
-           "race_alpha", "runs_of", "schedule", "speed", "sweep_arms", "within"]
+           "JudgedArm", "Run", "Verdict", "arm_from_runs", "beyond_seeds", "cap_steps", "decide", "judge_values",
+           "judged_arms", "out_of_reach", "race_alpha", "runs_of", "schedule", "speed", "sweep_arms", "within"]
