@@ -143,7 +143,8 @@ def test_a_comparison_more_seeds_could_decide_races_on_one_round_at_a_time_only_
 
 def test_a_comparison_far_more_seeds_would_be_needed_for_is_left_open_within_the_noise_without_racing():
     accuracy = arms(base=(0.80, 0.05))
-    accuracy["tie"] = {s: v + d for (s, v), d in zip(accuracy["base"].items(), np.random.default_rng(2).normal(0.005, 0.08, 10))}
+    noise = np.random.default_rng(2).normal(0.005, 0.08, 10)
+    accuracy["tie"] = {s: v + d for (s, v), d in zip(accuracy["base"].items(), noise)}
     state = race_state(PLAN, stored(racing(accuracy)))
     assert state.over and state.looks[0].steps == {}
     assert state.allowed == {"base": Allowance(3, 20), "tie": Allowance(3, 20)}

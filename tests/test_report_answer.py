@@ -57,7 +57,8 @@ def decision(kind: str, arm_: str, other: str) -> Decision:
 
 
 @pytest.mark.parametrize("value, words", [(0.95, "95%"), (0.994, "99.4%"), (0.99957, "99.96%"),
-                                          (0.999996, "99.9996%"), (1.0, "100%")])
+                                          (0.999996, "99.9996%"), (0.9999999, "> 99.9999%"),
+                                          (1.0, "100%")])
 def test_a_confidence_level_below_1_never_reads_100_percent(value, words):
     """Holm's level for the first of 16 pairs at a race's 0.05 / 7 is 99.955%: rounded to one decimal it read
     "100% interval", which no interval is."""
@@ -77,11 +78,27 @@ def test_a_race_that_stopped_before_its_most_seeds_does_not_say_the_maximum_was_
     spec = SimpleNamespace(seeds=7, max_epochs=200)
     ended = {"seeds": 5, "looks": [{"seeds": 5, "open": {"a vs b": "within the noise"}}]}
     assert _race_end(RaceRecord.parse(ended), spec) == ("no comparison still open could be decided within its most "
-                                                        "of 7 seeds and max_epochs = 200 (the decision table says "
-                                                        "why of each).")
+                                                        "seeds and epochs (the decision table says why of each).")
+    assert "not ended" in _race_end(RaceRecord.parse({**ended, "over": False}), spec)
+    assert "decided within" in _race_end(RaceRecord.parse(ended), SimpleNamespace(seeds=None, max_epochs=None))
     assert "maximum was reached" in _race_end(RaceRecord.parse({**ended, "seeds": 7}), spec)
     assert _race_end(RaceRecord.parse({"seeds": 3, "looks": [{"seeds": 3, "open": {}}]}), spec) == \
         "every comparison was decided."
+
+
+def test_the_command_is_offered_for_the_pairs_of_arms_it_decides_not_for_a_factor_it_does_not_race():
+    """The advice raises seeds for pairs of arms only (the race gives a factor's levels no seeds of their own): an
+    open factor within reach is counted among what more seeds would decide, not among what the command decides."""
+    from types import SimpleNamespace
+
+    from lossbench.report.answer import _open
+
+    def pair(arm: str, seeds: int, scope: str = "arms") -> SimpleNamespace:
+        return SimpleNamespace(arm=arm, other="b", scope=scope, needs_seeds=seeds, needs_epochs=None, minutes=1.0)
+
+    found = _open([pair("a", 15), pair("c", 23), pair("remedies", 29, scope="levels")], "lossbench run x --seeds 23")
+    assert "more seeds would decide 3" in found and "to decide the 2 pairs of arms within reach" in found
+    assert "to decide them" in _open([pair("a", 15), pair("c", 23)], "lossbench run x --seeds 23")
 
 
 def test_tiers_follow_only_decided_comparisons():

@@ -99,7 +99,7 @@ def beyond_seeds(verdict: Verdict, max_seeds: int) -> str:
     """Why the most seeds of a sweep do not decide an open pair, in the answer's words: within the noise where it
     would need more than ``SEEDS_WORTH`` (no advice offers them), else out of reach at the most (``--seeds`` raises
     it)."""
-    need = verdict.needs_seeds or verdict.even_chance_seeds
+    need = verdict.needs_seeds or verdict.even_chance_seeds  # the answer's measure (power 0.8), as advice reads it
     if need is None or need > SEEDS_WORTH:
         return f"within the noise (it would need more than {SEEDS_WORTH} seeds)"
     return f"out of reach at this sweep's most of {max_seeds} seeds (a larger --seeds reaches it)"

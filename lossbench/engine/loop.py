@@ -166,7 +166,8 @@ class Trainer:
         (a tanh RNN can sit at chance for 15 epochs and more), so it trains on to its cap."""
         config = self.config
         if (config.patience is not None and stops(epoch, result.best_epoch or 0, config.patience, config.min_epochs)
-                and not at_chance(max(e.val_accuracy for e in result.epochs), 1 / self.data.num_classes)):
+                and not at_chance(max((e.val_accuracy for e in result.epochs if math.isfinite(e.val_accuracy)),
+                                      default=None), 1 / self.data.num_classes)):
             result.plateaued = True
         return result.plateaued
 

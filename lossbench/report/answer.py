@@ -150,7 +150,7 @@ def _faster(given: Given) -> str:
 def _open(open_: list[Verdict], advice: str | None = None) -> str:
     """What would decide the open pairs: seeds (up to ``SEEDS_WORTH`` each: a pair needing more is within the
     noise, and neither its time nor the advised command counts it), training longer, or neither."""
-    from lossbench.report.advice import SEEDS_WORTH
+    from lossbench.decisions import ARMS, SEEDS_WORTH
 
     sized = [d for d in open_ if d.needs_epochs is None and d.needs_seeds is not None]
     seeds = [d for d in sized if d.needs_seeds <= SEEDS_WORTH]
@@ -173,9 +173,10 @@ def _open(open_: list[Verdict], advice: str | None = None) -> str:
     rest = len(open_) - len(sized) - len(epochs)
     if rest:
         parts.append(f"{rest} cannot be sized from these runs (see the decision table)")
-    if advice:
-        reach = len(seeds) + len(epochs)
-        whom = ('them' if reach > 1 else 'it') if reach == len(open_) else f"the {reach} within reach"
+    if advice:  # the command decides pairs of arms (advice.command): a factor's levels follow its arms
+        reach = sum(1 for d in [*seeds, *epochs] if d.scope == ARMS)
+        whom = (('them' if reach > 1 else 'it') if reach == len(open_) else f"the {reach} within reach"
+                if reach == len(seeds) + len(epochs) else f"the {reach} pairs of arms within reach")
         parts.append(f"to decide {whom} on this sweep: `{advice}`")
     return f"Open: {fmt.plural(len(open_), 'comparison')}; " + "; ".join(parts) + "."
 

@@ -44,7 +44,9 @@ def level(value: float | None, default: str = "") -> str:
     if value is None:
         return default
     digits = 1
-    while value < 1 and f"{value:.{digits}%}".startswith("100") and digits < 6:
+    while value < 1 and f"{value:.{digits}%}".startswith("100"):
+        if digits == 4:
+            return "> 99.9999%"
         digits += 1
     return f"{value:.{digits}%}".replace(".0%", "%")
 

@@ -76,12 +76,14 @@ DECISION_NOTE = ("Every pair of arms that differ in one factor (loss, cell or re
 def _race_end(race: RaceRecord, spec: SpecRecord) -> str:
     """Why a race stopped, in words: all decided, its most seeds reached, or nothing within its most seeds and caps
     could decide what is open (it stops before the most where no open pair is within reach)."""
+    if race.stored.get("over") is False:
+        return "it has not ended (stopped by a time budget or a signal: the same command goes on)."
     if race.decided:
         return "every comparison was decided."
     if race.seeds is not None and spec.seeds is not None and race.seeds >= spec.seeds:
         return "the maximum was reached with comparisons still open."
-    return (f"no comparison still open could be decided within its most of {spec.seeds} seeds and max_epochs = "
-            f"{spec.max_epochs} (the decision table says why of each).")
+    return ("no comparison still open could be decided within its most seeds and epochs (the decision table says "
+            "why of each).")
 
 
 def _titled(table: compact.Titled) -> TableBlock:
