@@ -24,8 +24,8 @@ from test_failures import (TINY, _running_trials, _wait_for, exits_as_documented
 def test_F08_a_signal_marks_the_running_trial_and_resume_keeps_the_budget(cli, cli_process, tmp_path, signum,
                                                                           workers):
     args = ["run", "--name", "sig", "--quiet", "--dataset", "digits", "--cell", "rnn", "--remedies", "none",
-            "--loss", "ce", "--loss", "focal", "--set", "hidden=16", "--epochs", "8", "--trials", "2", "--seeds", "1",
-            "--workers", workers]
+            "--loss", "ce", "--loss", "focal", "--set", "hidden=16", "--epochs", "30", "--patience", "0", "--trials",
+            "2", "--seeds", "1", "--workers", workers]  # runs of seconds: the one seen running still runs at the kill
     journal = tmp_path / "results" / "sig" / "sweep.journal"
     process = cli_process(*args, cwd=tmp_path, stderr=subprocess.PIPE)
     _wait_for(lambda: _running_trials(journal))
