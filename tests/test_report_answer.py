@@ -53,7 +53,7 @@ def decision(kind: str, arm_: str, other: str) -> Decision:
     return Decision(kind, arm_, other, "cell", ("a", "b"), "test_accuracy", 0.1, (0.05, 0.15), 0.95, 0.01, 3, "t", "")
 
 
-# -- tiers ----------------------------------------------------------------------------------------------------------
+# -- words: levels, the race's end, the advised command --------------------------------------------------------------
 
 
 @pytest.mark.parametrize("value, words", [(0.95, "95%"), (0.994, "99.4%"), (0.99957, "99.96%"),
@@ -99,6 +99,9 @@ def test_the_command_is_offered_for_the_pairs_of_arms_it_decides_not_for_a_facto
     found = _open([pair("a", 15), pair("c", 23), pair("remedies", 29, scope="levels")], "lossbench run x --seeds 23")
     assert "more seeds would decide 3" in found and "to decide the 2 pairs of arms within reach" in found
     assert "to decide them" in _open([pair("a", 15), pair("c", 23)], "lossbench run x --seeds 23")
+
+
+# -- tiers ----------------------------------------------------------------------------------------------------------
 
 
 def test_tiers_follow_only_decided_comparisons():
