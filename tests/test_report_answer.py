@@ -15,7 +15,7 @@ from sweeps import SEEDS, arm, converged_curve, report_of, run_result, sweep
 
 from lossbench.report import compact, tables
 from lossbench.report.answer import MAX_SENTENCES, MAX_WORDS
-from lossbench.report.advice import SEEDS_WORTH
+from lossbench.decisions import SEEDS_WORTH
 from lossbench.report.html import render_html
 from lossbench.report.markdown import render_markdown
 from lossbench.report.terminal import name_lines, render_terminal

@@ -175,8 +175,12 @@ def _open(open_: list[Verdict], advice: str | None = None) -> str:
         parts.append(f"{rest} cannot be sized from these runs (see the decision table)")
     if advice:  # the command decides pairs of arms (advice.command): a factor's levels follow its arms
         reach = sum(1 for d in [*seeds, *epochs] if d.scope == ARMS)
-        whom = (('them' if reach > 1 else 'it') if reach == len(open_) else f"the {reach} within reach"
-                if reach == len(seeds) + len(epochs) else f"the {reach} pairs of arms within reach")
+        if reach == len(open_):
+            whom = "them" if reach > 1 else "it"
+        elif reach == len(seeds) + len(epochs):
+            whom = f"the {reach} within reach"
+        else:
+            whom = f"the {reach} pairs of arms within reach"
         parts.append(f"to decide {whom} on this sweep: `{advice}`")
     return f"Open: {fmt.plural(len(open_), 'comparison')}; " + "; ".join(parts) + "."
 
